@@ -1,0 +1,97 @@
+# steward - build, run, test, bench and fuzz.  `make run` and `make test` do all set-up.
+CC      ?= gcc
+FUZZCC  ?= clang
+BUILD   ?= build
+WARN     = -Wall -Wextra -Werror
+CSTD     = -std=c11 -D_GNU_SOURCE
+INC      = -Iinclude -Isrc
+OPT     ?= -O2 -g
+CFLAGS_BASE = $(CSTD) $(INC) $(WARN) -fopenmp -pthread
+LIBS     = -lsodium -ljansson -lm -fopenmp -pthread
+# Kernels that use AVX2/FMA/F16C live in files named *_avx2.c; the rest of the code
+# chooses them at run time (__builtin_cpu_supports), so the binary runs on any x86-64.
+SIMD_FLAGS = -mavx2 -mfma -mf16c
+
+LIB_SRC  = $(filter-out src/cli/%,$(wildcard src/*/*.c))
+CLI_SRC  = $(wildcard src/cli/*.c)
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+BENCH_SRC= $(wildcard bench/bench_*.c)
+FUZZ_SRC = $(wildcard fuzz/fuzz_*.c)
+HDRS     = $(wildcard include/steward/*.h src/*/*.h)
+
+# obj_dir(build-dir, sources) -> object files
+objs = $(patsubst src/%.c,$(1)/obj/%.o,$(2))
+
+.PHONY: all run test bench fuzz setup clean asan
+all: steward
+
+setup:
+	@bash scripts/setup.sh
+
+# ---- optimised build ----
+$(BUILD)/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) $(if $(findstring _avx2,$*),$(SIMD_FLAGS)) -c $< -o $@
+
+$(BUILD)/libsteward.a: $(call objs,$(BUILD),$(LIB_SRC))
+	@rm -f $@; ar rcs $@ $^
+
+steward: $(call objs,$(BUILD),$(CLI_SRC)) $(BUILD)/libsteward.a
+	$(CC) $(OPT) -o $@ $^ $(LIBS)
+
+# ---- sanitised build for the tests (AddressSanitizer + UndefinedBehaviorSanitizer) ----
+ASAN    = $(BUILD)/asan
+SANFLAGS= -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+$(ASAN)/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(SANFLAGS) $(if $(findstring _avx2,$*),$(SIMD_FLAGS)) -c $< -o $@
+
+$(ASAN)/libsteward.a: $(call objs,$(ASAN),$(LIB_SRC))
+	@rm -f $@; ar rcs $@ $^
+
+$(ASAN)/steward: $(call objs,$(ASAN),$(CLI_SRC)) $(ASAN)/libsteward.a
+	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
+
+$(ASAN)/tests/%: tests/unit/%.c tests/unit/t.h $(ASAN)/libsteward.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(SANFLAGS) -Itests/unit -o $@ $< $(ASAN)/libsteward.a $(LIBS)
+
+asan: $(ASAN)/steward $(patsubst tests/unit/%.c,$(ASAN)/tests/%,$(UNIT_SRC))
+
+# ---- benchmarks (optimised) ----
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libsteward.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) -o $@ $< $(BUILD)/libsteward.a $(LIBS)
+
+# ---- libFuzzer targets (clang; the library rebuilt with the fuzzer's instrumentation) ----
+FUZZB    = $(BUILD)/fuzz
+FUZZFLAGS= $(CSTD) $(INC) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -Wno-unknown-pragmas
+
+$(FUZZB)/obj/%.o: src/%.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(FUZZCC) $(FUZZFLAGS) $(if $(findstring _avx2,$*),$(SIMD_FLAGS)) -c $< -o $@
+
+$(FUZZB)/%: fuzz/%.c $(call objs,$(FUZZB),$(LIB_SRC))
+	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $^ -lsodium -ljansson -lm -pthread
+
+FUZZ_BINS = $(patsubst fuzz/%.c,$(FUZZB)/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 60
+
+# ---- the README's two commands ----
+run: setup steward
+	@bash scripts/run.sh
+
+test: setup steward asan $(FUZZ_BINS)
+	@STEWARD_BUILD=$(BUILD) bash tests/run.sh
+
+bench: setup steward $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+	@STEWARD_BUILD=$(BUILD) bash bench/run.sh
+
+fuzz: setup $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $(FUZZB)/corpus/$$n; \
+	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+	  $$f -max_total_time=$(FUZZ_SECONDS) $(FUZZB)/corpus/$$n fuzz/corpus/$$n || exit 1; done
+
+clean:
+	rm -rf $(BUILD) steward

@@ -1,0 +1,101 @@
+/* core.h - errors, buffers, logging, UTF-8, hashing, time, energy and $STEWARD_HOME.
+ *
+ * Conventions used across libsteward:
+ *  - A function that can fail returns 0 on success and -1 on failure, and fills the
+ *    caller's sw_err (which may be NULL) with a message that names what was wrong and
+ *    where (file, offset, field).  Library code never prints and never exits.
+ *  - Whoever allocates with a *_new / *_open function frees with the matching
+ *    *_free / *_close; those accept NULL.
+ */
+#ifndef STEWARD_CORE_H
+#define STEWARD_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+#define SW_VERSION "0.1.0"
+
+/* ---- errors ---- */
+#define SW_ERR_MAX 512
+typedef struct sw_err {
+    char msg[SW_ERR_MAX];
+} sw_err;
+
+/* Formats a message into err (if not NULL). Always returns -1, so that callers can
+ * write `return sw_err_set(err, "...")`. */
+int sw_err_set(sw_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prepends "prefix: " to an existing message. Returns -1. */
+int sw_err_prefix(sw_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- logging: the library reports through a hook that a front end installs ---- */
+typedef enum { SW_LOG_ERROR = 0, SW_LOG_WARN, SW_LOG_INFO, SW_LOG_DEBUG } sw_log_level;
+typedef void (*sw_log_fn)(sw_log_level level, const char *msg, void *ud);
+/* Installs the hook (NULL silences the library) and the most verbose level passed on. */
+void sw_log_set(sw_log_fn fn, void *ud, sw_log_level max_level);
+void sw_log(sw_log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- growable byte buffer; data is always NUL-terminated for convenience ---- */
+typedef struct sw_buf {
+    char *data;
+    size_t len, cap;
+} sw_buf;
+/* Append functions return 0, or -1 when memory runs out (the buffer is unchanged). */
+int sw_buf_append(sw_buf *b, const void *p, size_t n);
+int sw_buf_puts(sw_buf *b, const char *s);
+int sw_buf_printf(sw_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sw_buf_reset(sw_buf *b); /* len = 0, keeps memory */
+void sw_buf_free(sw_buf *b);  /* frees memory; b may be reused */
+
+/* Reads a whole file (or stdin when path is "-") into out (appended). -1 on error. */
+int sw_read_file(const char *path, sw_buf *out, sw_err *err);
+
+/* ---- UTF-8 ---- */
+/* Length of the well-formed UTF-8 sequence at s (1..4), or 0 if s[0..n) does not start
+ * with one (overlong forms, surrogates and code points past U+10FFFF are ill-formed). */
+int sw_utf8_seq_len(const unsigned char *s, size_t n);
+/* Decodes the sequence at s; returns its length and stores the code point, or returns 0
+ * for an ill-formed sequence. */
+int sw_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+/* Encodes cp (<= 0x10FFFF, not a surrogate) into out[4]; returns the length or 0. */
+int sw_utf8_encode(uint32_t cp, unsigned char out[4]);
+/* 1 when the whole buffer is well-formed UTF-8. */
+int sw_utf8_valid(const unsigned char *s, size_t n);
+
+/* ---- hashing (libsodium) ---- */
+#define SW_SHA256_BYTES 32
+void sw_sha256(const void *p, size_t n, uint8_t out[SW_SHA256_BYTES]);
+/* Lower-case hex of n bytes into out[2n+1]. */
+void sw_hex(const uint8_t *p, size_t n, char *out);
+/* SHA-256 of a file's contents as hex[65]. -1 on I/O error. */
+int sw_sha256_file_hex(const char *path, char hex[2 * SW_SHA256_BYTES + 1], sw_err *err);
+/* Initialises libsodium once; -1 if it cannot. Safe to call repeatedly. */
+int sw_crypto_init(sw_err *err);
+
+/* ---- time ---- */
+uint64_t sw_now_ns(void);          /* monotonic clock */
+double sw_process_cpu_seconds(void); /* CPU time of the process, all threads */
+
+/* ---- energy: RAPL where readable, else CPU-seconds x watts per core ---- */
+#define SW_DEFAULT_WATTS_PER_CORE 10.0
+typedef struct sw_energy {
+    int use_rapl;
+    uint64_t rapl_uj_start;
+    uint64_t rapl_max_uj;
+    double cpu_start;
+    double watts_per_core;
+} sw_energy;
+/* Starts a measurement. watts_per_core <= 0 selects $STEWARD_WATTS_PER_CORE or the
+ * default. Never fails. */
+void sw_energy_begin(sw_energy *e, double watts_per_core);
+/* Joules since begin, and the method used ("rapl" or "cpu-time-estimate"). */
+double sw_energy_end(const sw_energy *e, const char **method);
+
+/* ---- state directory ---- */
+/* Resolves the state directory: override, else $STEWARD_HOME, else $HOME/.steward;
+ * creates it (mode 0700) when missing. Writes the path to out. -1 on error. */
+int sw_home_resolve(const char *override, char *out, size_t outsz, sw_err *err);
+/* mkdir -p with the given mode for each created component. -1 on error. */
+int sw_mkdirs(const char *path, int mode, sw_err *err);
+
+#endif

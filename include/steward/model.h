@@ -1,0 +1,54 @@
+/* model.h - the transformer: hyper-parameters and weights of the `llama` and `qwen2`
+ * architectures read from GGUF, and the forward pass with a KV cache. */
+#ifndef STEWARD_MODEL_H
+#define STEWARD_MODEL_H
+
+#include "steward/core.h"
+#include "steward/gguf.h"
+#include "steward/tokenizer.h"
+
+typedef struct sw_hparams {
+    char arch[32];      /* "llama" or "qwen2" */
+    int n_vocab;
+    int n_ctx_train;    /* <arch>.context_length */
+    int n_embd;         /* <arch>.embedding_length */
+    int n_layer;        /* <arch>.block_count */
+    int n_ff;           /* <arch>.feed_forward_length */
+    int n_head;         /* <arch>.attention.head_count */
+    int n_head_kv;      /* <arch>.attention.head_count_kv (= n_head when absent) */
+    int head_dim;       /* n_embd / n_head */
+    int n_rot;          /* <arch>.rope.dimension_count (= head_dim when absent) */
+    float rms_eps;      /* <arch>.attention.layer_norm_rms_epsilon */
+    float rope_base;    /* <arch>.rope.freq_base (10000 when absent) */
+    int has_qkv_bias;   /* qwen2 */
+    int tied_output;    /* no output.weight: the output projection is token_embd */
+} sw_hparams;
+
+typedef struct sw_model sw_model;
+
+/* Opens a GGUF file, checks every tensor the architecture needs (name, type, shape)
+ * and builds its tokenizer. The weights stay in the file mapping. -1 with a message
+ * naming the file and the tensor or key at fault. */
+int sw_model_load(const char *path, sw_model **out, sw_err *err);
+void sw_model_free(sw_model *m);
+const sw_hparams *sw_model_hparams(const sw_model *m);
+const sw_tokenizer *sw_model_tokenizer(const sw_model *m);
+const sw_gguf *sw_model_gguf(const sw_model *m);
+/* Bytes of weights read to generate one token (for the bandwidth figure). */
+uint64_t sw_model_weight_bytes(const sw_model *m);
+
+/* An inference context: KV cache and scratch for up to n_ctx positions. */
+typedef struct sw_ctx sw_ctx;
+sw_ctx *sw_ctx_new(const sw_model *m, int n_ctx, sw_err *err); /* NULL on error */
+void sw_ctx_free(sw_ctx *c);
+int sw_ctx_n_ctx(const sw_ctx *c);
+
+/* Evaluates n tokens at positions pos..pos+n-1 (a batch: prompt processing, or n = 1
+ * when generating), filling the KV cache. Writes the logits of the last position to
+ * logits[n_vocab] (when not NULL) and, when logits_all is not NULL, those of every
+ * position to logits_all[n][n_vocab]. -1 when pos + n exceeds the context or a token
+ * id is out of range. Uses the OpenMP threads set by omp_set_num_threads. */
+int sw_ctx_eval(sw_ctx *c, const int32_t *tokens, int n, int pos, float *logits,
+                float *logits_all, sw_err *err);
+
+#endif

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages that steward's build and tests need, only when missing.
+# A no-op (no apt-get at all) when everything is present; otherwise runs
+# `apt-get update` once, then `apt-get install`. Needs root (or sudo) only then.
+set -euo pipefail
+
+# Build: compiler, libraries (see docs/DEPENDENCIES.md for why each is used).
+PKGS=(make gcc pkg-config libsodium-dev libjansson-dev)
+# Tests: sanitizers and libFuzzer (clang), the numpy reference, the npm oracles.
+PKGS+=(clang libclang-rt-14-dev python3 python3-numpy)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+# Node.js may come from Debian or elsewhere; only its presence matters.
+if ! command -v node >/dev/null 2>&1; then missing+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# npm oracles for tokenizer parity tests (pinned by tests/oracle/package-lock.json).
+if [ -f tests/oracle/package.json ] && [ ! -d tests/oracle/node_modules ]; then
+  echo "setup: installing npm test oracles" >&2
+  (cd tests/oracle && npm ci --no-audit --no-fund --loglevel=error)
+fi

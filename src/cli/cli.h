@@ -1,0 +1,49 @@
+/* cli.h - the command-line front end's shared helpers: option parsing, output, errors. */
+#ifndef STEWARD_CLI_H
+#define STEWARD_CLI_H
+
+#include "steward/core.h"
+
+#include <jansson.h>
+
+/* Exit statuses of CLI.md. */
+#define SW_EXIT_OK 0
+#define SW_EXIT_FAIL 1
+#define SW_EXIT_USAGE 2
+
+typedef enum { SW_OPT_FLAG, SW_OPT_STR, SW_OPT_INT, SW_OPT_DOUBLE } sw_opt_kind;
+
+/* One option: --name, its kind, where its value goes (int* for FLAG and INT, const char**
+ * for STR, double* for DOUBLE), a metavariable and a help line. A table ends with
+ * name == NULL. */
+typedef struct sw_opt {
+    const char *name;
+    sw_opt_kind kind;
+    void *dst;
+    const char *metavar;
+    const char *help;
+} sw_opt;
+
+/* Parses argv[1..argc) against opts; positional arguments are collected into pos
+ * (at most max_pos; more is a usage error). Accepts --name VALUE and --name=VALUE.
+ * Returns 0 to go on, or an exit status: SW_EXIT_OK after printing --help (to stdout),
+ * SW_EXIT_USAGE after printing what was wrong (to stderr). `usage` is the text shown
+ * above the option list. */
+int sw_cli_parse(const char *cmd, const char *usage, const sw_opt *opts, int argc, char **argv,
+                 const char **pos, int max_pos, int *npos);
+
+/* Prints "steward CMD: error: MSG" to stderr and returns SW_EXIT_FAIL. */
+int sw_cli_fail(const char *cmd, const sw_err *err);
+/* Same, for a usage error; returns SW_EXIT_USAGE. */
+int sw_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints obj as one compact JSON line on stdout and releases it. -1 on failure. */
+int sw_cli_print_json(json_t *obj);
+
+/* The state directory given by the global --home option (NULL when absent). */
+extern const char *sw_cli_home;
+
+/* A command's entry point: argv[0] is the command's name. Returns the exit status. */
+typedef int (*sw_cmd_fn)(int argc, char **argv);
+
+
+#endif

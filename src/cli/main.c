@@ -1,0 +1,88 @@
+/* main.c - `steward`: dispatches to one command per file, after the global options. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+const char *sw_cli_home;
+
+typedef struct {
+    const char *name;
+    sw_cmd_fn fn;
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {NULL, NULL, NULL},
+};
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: steward [--home DIR] [-v|-q] COMMAND [OPTIONS]\n\n"
+               "steward is a responsible generative-AI runtime: every generation passes\n"
+               "through the pipeline's controls.\n\ncommands:\n");
+    for (const command *c = commands; c->name; c++) fprintf(f, "  %-10s %s\n", c->name, c->summary);
+    fprintf(f, "\n'steward COMMAND --help' shows a command's options.\n");
+}
+
+static void log_to_stderr(sw_log_level level, const char *msg, void *ud) {
+    static const char *names[] = {"error", "warning", "info", "debug"};
+    (void)ud;
+    fprintf(stderr, "steward: %s: %s\n", names[level], msg);
+}
+
+/* Removes "--home DIR" / "--home=DIR" wherever it stands, so that every command
+ * accepts it. Returns the new argc, or -1 when the value is missing. */
+static int take_home_option(int argc, char **argv) {
+    int out = 0;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--home") == 0) {
+            if (i + 1 >= argc) return -1;
+            sw_cli_home = argv[++i];
+            continue;
+        }
+        if (strncmp(argv[i], "--home=", 7) == 0) {
+            sw_cli_home = argv[i] + 7;
+            continue;
+        }
+        argv[out++] = argv[i];
+    }
+    argv[out] = NULL;
+    return out;
+}
+
+int main(int argc, char **argv) {
+    argc = take_home_option(argc, argv);
+    if (argc < 0) {
+        fprintf(stderr, "steward: --home needs a directory\n");
+        return SW_EXIT_USAGE;
+    }
+    sw_log_level level = SW_LOG_WARN;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("steward %s\n", SW_VERSION);
+            return SW_EXIT_OK;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            usage(stdout);
+            return SW_EXIT_OK;
+        } else if (strcmp(argv[i], "-v") == 0) {
+            level = SW_LOG_DEBUG;
+        } else if (strcmp(argv[i], "-q") == 0) {
+            level = SW_LOG_ERROR;
+        } else {
+            fprintf(stderr, "steward: unknown option '%s' (see 'steward --help')\n", argv[i]);
+            return SW_EXIT_USAGE;
+        }
+    }
+    if (i >= argc) {
+        usage(stderr);
+        return SW_EXIT_USAGE;
+    }
+    sw_log_set(log_to_stderr, NULL, level);
+    sw_err err;
+    if (sw_crypto_init(&err) < 0) return sw_cli_fail(argv[i], &err);
+    for (const command *c = commands; c->name; c++)
+        if (strcmp(c->name, argv[i]) == 0) return c->fn(argc - i, argv + i);
+    fprintf(stderr, "steward: unknown command '%s' (see 'steward --help')\n", argv[i]);
+    return SW_EXIT_USAGE;
+}

@@ -1,0 +1,72 @@
+/* buf.c - a growable, always NUL-terminated byte buffer, and whole-file reads. */
+#include "steward/core.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int buf_reserve(sw_buf *b, size_t extra) {
+    if (extra > SIZE_MAX - b->len - 1) return -1;
+    size_t need = b->len + extra + 1;
+    if (need <= b->cap) return 0;
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < need) cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+    char *p = realloc(b->data, cap);
+    if (!p) return -1;
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+int sw_buf_append(sw_buf *b, const void *p, size_t n) {
+    if (buf_reserve(b, n) < 0) return -1;
+    if (n) memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = 0;
+    return 0;
+}
+
+int sw_buf_puts(sw_buf *b, const char *s) { return sw_buf_append(b, s, strlen(s)); }
+
+int sw_buf_printf(sw_buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0 || buf_reserve(b, (size_t)n) < 0) return -1;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+void sw_buf_reset(sw_buf *b) {
+    b->len = 0;
+    if (b->data) b->data[0] = 0;
+}
+
+void sw_buf_free(sw_buf *b) {
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+int sw_read_file(const char *path, sw_buf *out, sw_err *err) {
+    int is_stdin = strcmp(path, "-") == 0;
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
+    if (!f) return sw_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    char chunk[65536];
+    size_t n;
+    int rc = 0;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+        if (sw_buf_append(out, chunk, n) < 0) {
+            rc = sw_err_set(err, "%s: out of memory after %zu bytes", path, out->len);
+            break;
+        }
+    }
+    if (rc == 0 && ferror(f)) rc = sw_err_set(err, "%s: read error: %s", path, strerror(errno));
+    if (!is_stdin) fclose(f);
+    return rc;
+}

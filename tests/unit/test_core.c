@@ -1,0 +1,96 @@
+/* test_core.c - core helpers: UTF-8, buffers, hashing, errors, state directory. */
+#include "steward/core.h"
+#include "t.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void test_utf8_decode(void) {
+    uint32_t cp;
+    T_CHECK(sw_utf8_decode((const unsigned char *)"A", 1, &cp) == 1 && cp == 'A');
+    T_CHECK(sw_utf8_decode((const unsigned char *)"\xc3\xa9", 2, &cp) == 2 && cp == 0xE9);
+    T_CHECK(sw_utf8_decode((const unsigned char *)"\xe4\xb8\xad", 3, &cp) == 3 && cp == 0x4E2D);
+    T_CHECK(sw_utf8_decode((const unsigned char *)"\xf0\x9f\x98\x80", 4, &cp) == 4 && cp == 0x1F600);
+    /* overlong, surrogate, too large, truncated, stray continuation */
+    T_CHECK(sw_utf8_decode((const unsigned char *)"\xc0\xaf", 2, &cp) == 0);
+    T_CHECK(sw_utf8_decode((const unsigned char *)"\xed\xa0\x80", 3, &cp) == 0);
+    T_CHECK(sw_utf8_decode((const unsigned char *)"\xf4\x90\x80\x80", 4, &cp) == 0);
+    T_CHECK(sw_utf8_decode((const unsigned char *)"\xe4\xb8", 2, &cp) == 0);
+    T_CHECK(sw_utf8_decode((const unsigned char *)"\x80", 1, &cp) == 0);
+}
+
+static void test_utf8_roundtrip(void) {
+    unsigned char b[4];
+    for (uint32_t cp = 0; cp <= 0x10FFFF; cp += (cp < 0x3000 ? 1 : 97)) {
+        int n = sw_utf8_encode(cp, b);
+        if (cp >= 0xD800 && cp <= 0xDFFF) { T_CHECK(n == 0); continue; }
+        uint32_t back = 0;
+        T_CHECK(n > 0 && sw_utf8_decode(b, (size_t)n, &back) == n && back == cp);
+    }
+    T_CHECK(sw_utf8_encode(0x110000, b) == 0);
+}
+
+static void test_buf(void) {
+    sw_buf b = {0};
+    for (int i = 0; i < 1000; i++) T_CHECK(sw_buf_printf(&b, "%d,", i) == 0);
+    T_CHECK(b.len == strlen(b.data));
+    T_CHECK(strncmp(b.data, "0,1,2,", 6) == 0);
+    sw_buf_reset(&b);
+    T_CHECK(b.len == 0 && b.data[0] == 0);
+    sw_buf_free(&b);
+}
+
+static void test_sha256(void) {
+    uint8_t h[SW_SHA256_BYTES];
+    char hex[65];
+    sw_sha256("abc", 3, h);
+    sw_hex(h, sizeof h, hex);
+    T_CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
+}
+
+static void test_err(void) {
+    sw_err e;
+    T_CHECK(sw_err_set(&e, "field %s at offset %d", "x", 7) == -1);
+    T_CHECK(strcmp(e.msg, "field x at offset 7") == 0);
+    sw_err_prefix(&e, "file.gguf");
+    T_CHECK(strcmp(e.msg, "file.gguf: field x at offset 7") == 0);
+    T_CHECK(sw_err_set(NULL, "ignored") == -1);
+}
+
+static void test_home(void) {
+    char tmpl[] = "/tmp/sw-home-XXXXXX";
+    T_CHECK(mkdtemp(tmpl) != NULL);
+    char want[256], got[256];
+    snprintf(want, sizeof want, "%s/a/b", tmpl);
+    sw_err e;
+    T_CHECK(sw_home_resolve(want, got, sizeof got, &e) == 0);
+    struct stat st;
+    T_CHECK(stat(want, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 0777) == 0700);
+    T_CHECK(strcmp(want, got) == 0);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", tmpl);
+    T_CHECK(system(cmd) == 0);
+}
+
+static void test_energy(void) {
+    sw_energy e;
+    sw_energy_begin(&e, 5.0);
+    volatile double x = 0;
+    for (int i = 0; i < 2000000; i++) x += i * 0.5;
+    const char *method = NULL;
+    double j = sw_energy_end(&e, &method);
+    T_CHECK(j >= 0);
+    T_CHECK(method && (strcmp(method, "rapl") == 0 || strcmp(method, "cpu-time-estimate") == 0));
+}
+
+int main(void) {
+    T_RUN(test_utf8_decode);
+    T_RUN(test_utf8_roundtrip);
+    T_RUN(test_buf);
+    T_RUN(test_sha256);
+    T_RUN(test_err);
+    T_RUN(test_home);
+    T_RUN(test_energy);
+    return t_done();
+}
