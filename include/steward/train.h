@@ -126,8 +126,10 @@ typedef struct sw_bpe {
     int n_merges;
     char **tokens; /* GPT-2 byte-to-unicode strings, NUL-terminated */
     char **merges; /* "left right" in rank order */
+    int32_t *merge_left, *merge_right; /* merge k makes token 256 + k */
     int32_t *token_type;
     int eos_id;    /* "<|endoftext|>" */
+    int32_t *pair_rank; /* [n_vocab][n_vocab]: rank of the merge of a pair, or -1 */
 } sw_bpe;
 /* Learns vocab_size - 257 merges over text (GPT-2 pre-tokenisation, merges never cross
  * a piece), ties broken by the smaller pair of ids. -1 on a bad size or no memory. */
