@@ -48,6 +48,9 @@ extern const char *sw_cli_home;
 typedef int (*sw_cmd_fn)(int argc, char **argv);
 
 int sw_cmd_generate(int argc, char **argv);
+int sw_cmd_detect(int argc, char **argv);
+int sw_cmd_verify(int argc, char **argv);
+int sw_cmd_keygen(int argc, char **argv);
 
 
 #endif

@@ -14,6 +14,9 @@ typedef struct {
 
 static const command commands[] = {
     {"generate", sw_cmd_generate, "generate text through the whole pipeline"},
+    {"detect", sw_cmd_detect, "does a text carry the watermark, and where?"},
+    {"verify", sw_cmd_verify, "check delivered text against its signed manifest"},
+    {"keygen", sw_cmd_keygen, "create or rotate the signing and watermark keys"},
     {NULL, NULL, NULL},
 };
 

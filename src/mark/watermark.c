@@ -55,6 +55,21 @@ void sw_wm_key_id(const uint8_t key[SW_WM_KEY_BYTES], char out[17]) {
     sw_hex(h, 8, out);
 }
 
+json_t *sw_wm_params_json(const sw_wm_params *p, const uint8_t key[SW_WM_KEY_BYTES]) {
+    char id[17];
+    sw_wm_key_id(key, id);
+    json_t *o = json_pack("{s:s,s:i,s:i,s:s}", "scheme", sw_wm_scheme_name(p->scheme), "prf_version",
+                          SW_WM_PRF_VERSION, "context", p->context, "key_id", id);
+    if (!o) return NULL;
+    if (p->scheme == SW_WM_SYNTHID) {
+        json_object_set_new(o, "layers", json_integer(p->layers));
+    } else {
+        json_object_set_new(o, "gamma", json_real(p->gamma));
+        json_object_set_new(o, "delta", json_real(p->delta));
+    }
+    return o;
+}
+
 /* ---- PRF v1 ----
  * seed = SipHash-2-4(key[0..16), domain || words)   (little-endian 64-bit words)
  * draw(seed, v) = mix64(seed ^ (v+1) * golden)       per-token uniform 64-bit value
