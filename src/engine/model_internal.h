@@ -45,4 +45,10 @@ struct sw_ctx {
     double *inv_freq;         /* [n_rot/2] */
 };
 
+/* Row conversions through F32 (quantize.c): any supported type to and from F32. */
+void sw_row_to_f32(sw_ggml_type type, const void *src, float *dst, int64_t n);
+void sw_row_from_f32(sw_ggml_type type, const float *src, void *dst, int64_t n);
+/* general.file_type (llama.cpp's llama_ftype) for a model mostly in `type`. */
+uint32_t sw_file_type_of(sw_ggml_type type);
+
 #endif
