@@ -13,6 +13,7 @@ typedef struct {
 } command;
 
 static const command commands[] = {
+    {"generate", sw_cmd_generate, "generate text through the whole pipeline"},
     {NULL, NULL, NULL},
 };
 
