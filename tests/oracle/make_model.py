@@ -64,7 +64,9 @@ def vocab(n_merges=41):
     return tokens + specials, types, merges
 
 
-def make(path, arch="llama", tied=False, seed=0):
+def make(path, arch="llama", tied=False, seed=0, edit=None, n_ff=N_FF):
+    """Writes the model; edit(writer), when given, may change writer.kv / writer.tensors
+    (lists of (key, body) and (name, type, ne, data)) before the file is written."""
     rng = np.random.default_rng(seed)
     tokens, types, merges = vocab()
     n_vocab = len(tokens)
@@ -76,7 +78,7 @@ def make(path, arch="llama", tied=False, seed=0):
     w.add(arch + ".context_length", G.U32, N_CTX)
     w.add(arch + ".embedding_length", G.U32, N_EMBD)
     w.add(arch + ".block_count", G.U32, N_LAYER)
-    w.add(arch + ".feed_forward_length", G.U32, N_FF)
+    w.add(arch + ".feed_forward_length", G.U32, n_ff)
     w.add(arch + ".attention.head_count", G.U32, N_HEAD)
     w.add(arch + ".attention.head_count_kv", G.U32, N_HEAD_KV)
     if arch == "llama":
@@ -115,12 +117,14 @@ def make(path, arch="llama", tied=False, seed=0):
             vec(p + "attn_v.bias", N_HEAD_KV * hd, 0.0, 0.2)
         mat(p + "attn_output.weight", N_EMBD, N_HEAD * hd)
         vec(p + "ffn_norm.weight", N_EMBD, 1.0, 0.1)
-        mat(p + "ffn_gate.weight", N_FF, N_EMBD)
-        mat(p + "ffn_up.weight", N_FF, N_EMBD)
-        mat(p + "ffn_down.weight", N_EMBD, N_FF)
+        mat(p + "ffn_gate.weight", n_ff, N_EMBD)
+        mat(p + "ffn_up.weight", n_ff, N_EMBD)
+        mat(p + "ffn_down.weight", N_EMBD, n_ff)
     vec("output_norm.weight", N_EMBD, 1.0, 0.1)
     if not tied:
         mat("output.weight", n_vocab, N_EMBD, 4.0)
+    if edit:
+        edit(w)
     w.write(path)
 
 
