@@ -53,4 +53,9 @@ int sw_cmd_verify(int argc, char **argv);
 int sw_cmd_keygen(int argc, char **argv);
 
 
+/* `steward model quantize IN OUT TYPE` and `steward model demo OUT` (argv[0] is the
+ * subcommand's name); wired into the `model` command. */
+int sw_cmd_model_quantize(int argc, char **argv);
+int sw_cmd_model_demo(int argc, char **argv);
+
 #endif
