@@ -57,5 +57,7 @@ int sw_cmd_keygen(int argc, char **argv);
  * subcommand's name); wired into the `model` command. */
 int sw_cmd_model_quantize(int argc, char **argv);
 int sw_cmd_model_demo(int argc, char **argv);
+int sw_cmd_model(int argc, char **argv);
+
 
 #endif

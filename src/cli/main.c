@@ -17,6 +17,7 @@ static const command commands[] = {
     {"detect", sw_cmd_detect, "does a text carry the watermark, and where?"},
     {"verify", sw_cmd_verify, "check delivered text against its signed manifest"},
     {"keygen", sw_cmd_keygen, "create or rotate the signing and watermark keys"},
+    {"model", sw_cmd_model, "inspect GGUF model files (model info FILE)"},
     {NULL, NULL, NULL},
 };
 
