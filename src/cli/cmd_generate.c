@@ -133,6 +133,7 @@ int sw_cmd_generate(int argc, char **argv) {
         if (sw_read_file("-", &input, &err) < 0) return sw_cli_fail("generate", &err);
         prompt = input.data ? input.data : "";
     }
+    req.prompt = prompt;
     sw_pipeline_opts po = {.home = sw_cli_home, .model_path = model, .threads = threads};
     sw_pipeline *p;
     if (sw_pipeline_open(&po, &p, &err) < 0) {
