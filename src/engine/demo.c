@@ -82,7 +82,7 @@ static int learn_vocab(vocab *v) {
     v->type = calloc(256 + MAX_MERGES + 3, sizeof *v->type);
     v->len = calloc(256 + MAX_MERGES + 3, sizeof *v->len);
     v->merges = calloc(MAX_MERGES, sizeof *v->merges);
-    int *sym = malloc(tl * sizeof *sym);      /* symbols; -1 separates words */
+    int *sym = malloc(2 * tl * sizeof *sym);  /* symbols; -1 separates words */
     uint64_t *pairs = malloc(tl * sizeof *pairs);
     int rc = -1;
     if (!v->tok || !v->type || !v->len || !v->merges || !sym || !pairs) goto done;

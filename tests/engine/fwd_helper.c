@@ -143,8 +143,14 @@ static int cmd_ctx(char **argv) {
     return bad ? 1 : 0;
 }
 
+static void log_to_stderr(sw_log_level level, const char *msg, void *ud) {
+    (void)level, (void)ud;
+    fprintf(stderr, "steward: %s\n", msg);
+}
+
 int main(int argc, char **argv) {
     if (argc < 3) return 2;
+    sw_log_set(log_to_stderr, NULL, SW_LOG_WARN);
     if (strcmp(argv[1], "logits") == 0) return cmd_logits(argc, argv);
     if (strcmp(argv[1], "greedy") == 0) return cmd_greedy(argc, argv);
     if (strcmp(argv[1], "load") == 0) return cmd_load(argv);

@@ -108,8 +108,8 @@ def make(path, arch="llama", tied=False, seed=0, edit=None, n_ff=N_FF):
     for l in range(N_LAYER):
         p = "blk.%d." % l
         vec(p + "attn_norm.weight", N_EMBD, 1.0, 0.1)
-        mat(p + "attn_q.weight", N_HEAD * hd, N_EMBD, 2.0)
-        mat(p + "attn_k.weight", N_HEAD_KV * hd, N_EMBD, 2.0)
+        mat(p + "attn_q.weight", N_HEAD * hd, N_EMBD)
+        mat(p + "attn_k.weight", N_HEAD_KV * hd, N_EMBD)
         mat(p + "attn_v.weight", N_HEAD_KV * hd, N_EMBD)
         if arch == "qwen2":
             vec(p + "attn_q.bias", N_HEAD * hd, 0.0, 0.2)

@@ -9,8 +9,13 @@ RoPE follows llama.cpp's GGUF convention: `llama` rotates adjacent pairs (2i, 2i
 converter permutes the Q/K rows of Hugging Face checkpoints), `qwen2` rotates the pairs
 (i, i + n_rot/2) ("NEOX"); the angle of pair i at position p is p * base^(-2i/n_rot).
 Attention is causal, grouped: query head h reads KV head h // (n_head / n_head_kv).
-Weights are dequantised here with this file's own decoders of the GGML block formats;
-activations stay in float64 (no 8-bit quantisation of activations).
+Weights are dequantised here with this file's own decoders of the GGML block formats.
+By default activations stay in float64. With act_quant=True the input of every matrix
+product is first rounded the way GGML prepares it for a quantised weight (its
+"vec_dot_type"): Q8_0 blocks of 32 (f16 scale amax/127) for Q8_0/Q4_0 weights, Q8_K blocks
+of 256 (f32 scale max/-127, by the signed value of largest magnitude) for Q4_K/Q6_K;
+that makes the reference compute what an engine following GGML computes, so the
+comparison can be tight.
 """
 import os
 import sys
@@ -80,8 +85,33 @@ def dequantize(ggml_type, data, n):
     raise ValueError("unsupported ggml type %d" % ggml_type)
 
 
+def _round_away(v):
+    return np.sign(v) * np.floor(np.abs(v) + 0.5)
+
+
+def act_quantize(x, wtype):
+    """x [..., n] as the 8-bit activation blocks GGML pairs with weights of wtype."""
+    if wtype in (G.TYPE_Q8_0, G.TYPE_Q4_0):
+        b = x.astype(np.float32).reshape(-1, 32)
+        amax = np.abs(b).max(axis=1, keepdims=True)
+        d = amax / np.float32(127)
+        idd = np.where(d > 0, np.float32(1) / np.where(d > 0, d, 1), 0).astype(np.float32)
+        q = _round_away(b * idd)
+        d16 = d.astype(np.float16).astype(np.float64)
+        return (q * d16).reshape(x.shape)
+    if wtype in (G.TYPE_Q4_K, G.TYPE_Q6_K):
+        b = x.astype(np.float32).reshape(-1, 256)
+        idx = np.abs(b).argmax(axis=1)
+        mx = b[np.arange(b.shape[0]), idx][:, None]
+        iscale = np.where(mx != 0, np.float32(-127) / np.where(mx != 0, mx, 1), 0).astype(np.float32)
+        q = np.minimum(127, _round_away(b * iscale))
+        d = np.where(iscale != 0, np.float32(1) / np.where(iscale != 0, iscale, 1), 0).astype(np.float32)
+        return (q * d.astype(np.float64)).reshape(x.shape)
+    return x
+
+
 class Model:
-    def __init__(self, path):
+    def __init__(self, path, act_quant=False):
         g = G.read(path)
         kv = g["kv"]
         self.arch = a = kv["general.architecture"]
@@ -94,13 +124,21 @@ class Model:
         self.eps = kv[a + ".attention.layer_norm_rms_epsilon"]
         self.base = kv.get(a + ".rope.freq_base", 10000.0)
         self.neox = a == "qwen2"
-        self.t = {}
+        self.act_quant = act_quant
+        self.t, self.types = {}, {}
         for name, t in g["tensors"].items():
+            self.types[name] = t["type"]
             n = int(np.prod(t["ne"]))
             v = dequantize(t["type"], t["data"], n)
             self.t[name] = v.reshape(list(reversed(t["ne"]))) if len(t["ne"]) > 1 else v
-        self.out = self.t.get("output.weight", self.t["token_embd.weight"])
+        self.out_name = "output.weight" if "output.weight" in self.t else "token_embd.weight"
         self.n_vocab = self.t["token_embd.weight"].shape[0]
+
+    def _mm(self, x, name):
+        """x @ W.T for the matrix `name` (W is [rows, cols])."""
+        if self.act_quant:
+            x = act_quantize(x, self.types[name])
+        return x @ self.t[name].T
 
     def _norm(self, x, w):
         return x / np.sqrt(np.mean(x * x, axis=-1, keepdims=True) + self.eps) * w
@@ -129,9 +167,9 @@ class Model:
         for l in range(self.n_layer):
             p = "blk.%d." % l
             n = self._norm(x, self.t[p + "attn_norm.weight"])
-            q = n @ self.t[p + "attn_q.weight"].T + self.t.get(p + "attn_q.bias", 0)
-            k = n @ self.t[p + "attn_k.weight"].T + self.t.get(p + "attn_k.bias", 0)
-            v = n @ self.t[p + "attn_v.weight"].T + self.t.get(p + "attn_v.bias", 0)
+            q = self._mm(n, p + "attn_q.weight") + self.t.get(p + "attn_q.bias", 0)
+            k = self._mm(n, p + "attn_k.weight") + self.t.get(p + "attn_k.bias", 0)
+            v = self._mm(n, p + "attn_v.weight") + self.t.get(p + "attn_v.bias", 0)
             q = self._rope(q.reshape(T, self.n_head, self.hd), pos)
             k = self._rope(k.reshape(T, self.n_head_kv, self.hd), pos)
             v = v.reshape(T, self.n_head_kv, self.hd)
@@ -142,12 +180,12 @@ class Model:
                 sc = np.exp(sc - sc.max(axis=1, keepdims=True))
                 sc /= sc.sum(axis=1, keepdims=True)
                 out[:, h] = sc @ v[:, g]
-            x = x + out.reshape(T, -1) @ self.t[p + "attn_output.weight"].T
+            x = x + self._mm(out.reshape(T, -1), p + "attn_output.weight")
             m = self._norm(x, self.t[p + "ffn_norm.weight"])
-            gate = m @ self.t[p + "ffn_gate.weight"].T
-            up = m @ self.t[p + "ffn_up.weight"].T
-            x = x + (gate / (1 + np.exp(-gate)) * up) @ self.t[p + "ffn_down.weight"].T
-        return self._norm(x, self.t["output_norm.weight"]) @ self.out.T
+            gate = self._mm(m, p + "ffn_gate.weight")
+            up = self._mm(m, p + "ffn_up.weight")
+            x = x + self._mm(gate / (1 + np.exp(-gate)) * up, p + "ffn_down.weight")
+        return self._mm(self._norm(x, self.t["output_norm.weight"]), self.out_name)
 
     def greedy(self, prompt, n):
         toks = list(prompt)
