@@ -13,6 +13,7 @@ typedef struct {
 } command;
 
 static const command commands[] = {
+    {"audit", sw_cmd_audit, "the Merkle audit log: verify, show, prove, checkpoint, append"},
     {NULL, NULL, NULL},
 };
 
