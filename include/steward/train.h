@@ -6,6 +6,7 @@
 #define STEWARD_TRAIN_H
 
 #include "steward/core.h"
+#include "steward/gguf.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -141,5 +142,15 @@ int sw_bpe_encode(const sw_bpe *b, const char *text, size_t len, int32_t **ids, 
 /* Splits text into GPT-2 pre-tokenizer pieces; calls fn for each (start, length). */
 void sw_bpe_pretokenize(const char *text, size_t len, void (*fn)(const char *p, size_t n, void *ud),
                         void *ud);
+
+/* ---- GGUF ---- */
+/* Sets the tokenizer.* keys (model gpt2, pre-tokenizer gpt2, tokens, token types,
+ * merges, <|endoftext|> as bos and eos, no BOS added). -1 when memory runs out. */
+int sw_bpe_put_gguf(sw_gguf_writer *w, const sw_bpe *b, sw_err *err);
+/* Reads back a vocabulary written by sw_bpe_put_gguf (merge k made token 256 + k).
+ * -1 with a message naming the key at fault. Free with sw_bpe_free. */
+int sw_bpe_from_gguf(const sw_gguf *g, sw_bpe *b, sw_err *err);
+/* Sets the llama.* keys and adds every tensor (F32) of the model. */
+int sw_tmodel_put_gguf(sw_gguf_writer *w, sw_tmodel *m, sw_err *err);
 
 #endif
