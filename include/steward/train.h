@@ -110,6 +110,13 @@ int sw_trainer_save(const sw_trainer *t, const char *path, sw_err *err);
 int sw_trainer_load(sw_trainer *t, const char *path, sw_err *err);
 /* Reads only the configuration and options stored in a checkpoint. */
 int sw_checkpoint_peek(const char *path, sw_tconfig *cfg, sw_topts *opts, int *step, sw_err *err);
+/* What a run has cost so far, summed over all its sessions (kept in checkpoints). */
+typedef struct sw_tledger {
+    double wall_s, cpu_s, joules;
+    double tokens;           /* training tokens processed */
+    char energy_method[32];  /* "rapl", "cpu-time-estimate", or a mix */
+} sw_tledger;
+sw_tledger *sw_trainer_ledger(sw_trainer *t);
 /* DP: the epsilon spent so far at the options' delta (0 when DP is off). */
 double sw_trainer_dp_epsilon(const sw_trainer *t, size_t n_examples);
 

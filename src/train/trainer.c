@@ -21,6 +21,7 @@ struct sw_trainer {
     int32_t *batch; /* [2][B*T] tokens and targets */
     sw_rng rng;
     int step;
+    sw_tledger ledger;
 };
 
 void sw_topts_defaults(sw_topts *o) {
@@ -105,6 +106,7 @@ void sw_trainer_free(sw_trainer *t) {
 sw_tmodel *sw_trainer_model(sw_trainer *t) { return t->m; }
 const sw_topts *sw_trainer_opts(const sw_trainer *t) { return &t->o; }
 int sw_trainer_step_count(const sw_trainer *t) { return t->step; }
+sw_tledger *sw_trainer_ledger(sw_trainer *t) { return &t->ledger; }
 
 /* Draws nb sequences at uniformly random offsets (seeded, so runs repeat exactly). */
 static void sample_batch(sw_trainer *t, int nb) {
@@ -197,6 +199,7 @@ int sw_trainer_step(sw_trainer *t, sw_step_info *info, sw_err *err) {
     float lr = sw_lr_at(o, t->step);
     adamw_update(t, lr);
     t->step++;
+    t->ledger.tokens += (double)o->batch * o->accum * T;
     if (info) {
         info->step = t->step;
         info->loss = loss;
@@ -248,6 +251,7 @@ typedef struct ckpt_head {
     sw_tconfig cfg;
     sw_topts opts;
     sw_rng rng;
+    sw_tledger ledger;
     uint64_t n_params;
 } ckpt_head;
 
@@ -276,6 +280,7 @@ int sw_trainer_save(const sw_trainer *t, const char *path, sw_err *err) {
     h.cfg = t->cfg;
     h.opts = t->o;
     h.rng = t->rng;
+    h.ledger = t->ledger;
     h.n_params = np;
     char tmp[4096];
     if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) return sw_err_set(err, "checkpoint: path too long");
@@ -359,5 +364,6 @@ int sw_trainer_load(sw_trainer *t, const char *path, sw_err *err) {
     free(mom);
     t->step = h.step;
     t->rng = h.rng;
+    t->ledger = h.ledger;
     return 0;
 }
