@@ -24,8 +24,8 @@ if [ ! -f "$TOK" ]; then
 fi
 ARGS=(--corpus "$CORPUS/train.txt" --val "$CORPUS/val.txt" --tokenizer "$TOK"
       --manifest data/corpus/MANIFEST.json --out "$MODEL_OUT" --card "$CARD_OUT"
-      --name steward-shakespeare-2m --checkpoint "$OUTDIR/checkpoint.bin" --checkpoint-every 120
-      --eval-every 50 --eval-seqs 48)
+      --name steward-shakespeare-0.9m --checkpoint "$OUTDIR/checkpoint.bin" --checkpoint-every 120
+      --eval-every 100 --eval-seqs 64)
 [ -n "${THREADS:-}" ] && ARGS+=(--threads "$THREADS")
 [ -n "${MAX_SECONDS:-}" ] && ARGS+=(--max-seconds "$MAX_SECONDS")
 if [ -f "$OUTDIR/checkpoint.bin" ]; then
@@ -33,5 +33,5 @@ if [ -f "$OUTDIR/checkpoint.bin" ]; then
 fi
 # The configuration of the default model (docs/training.md says why).
 exec "$STEWARD" train "${ARGS[@]}" --json \
-  --layers 4 --embd 192 --heads 6 --kv-heads 3 --ff 512 --ctx 256 \
-  --batch 8 --accum 1 --steps 800 --warmup 40 --lr 1e-3 --lr-min 1e-4 --weight-decay 0.1 --clip 1 --seed 1
+  --layers 4 --embd 128 --heads 4 --kv-heads 2 --ff 384 --ctx 128 \
+  --batch 8 --accum 1 --steps 900 --warmup 30 --lr 2e-3 --lr-min 2e-4 --weight-decay 0.1 --clip 1 --seed 1
