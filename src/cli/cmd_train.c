@@ -18,7 +18,7 @@
 
 typedef struct run {
     const char *corpus, *val, *tokenizer, *out, *ckpt, *manifest, *name, *card;
-    int resume, threads, eval_every, eval_seqs, ckpt_every, max_seconds, json, untied;
+    int resume, threads, eval_every, eval_seqs, ckpt_every, max_seconds, json, untied, export_only, stop_after;
     double grid;
     sw_tconfig cfg;
     sw_topts o;
@@ -247,15 +247,15 @@ static int train_loop(run *r, sw_trainer *t, const sw_tokenizer *tk, const sw_gg
             fprintf(stderr, "%sstep %d: train %.4f, val %.4f (%.4f bits/byte), %.0f tok/s, %.0f s\n", tty ? "\n" : "",
                     in.step, ema, vl, bpb, tps, L->wall_s);
         }
-        int stop = r->max_seconds > 0 && el >= r->max_seconds;
+        int stop = (r->max_seconds > 0 && el >= r->max_seconds) || (r->stop_after > 0 && done_here >= r->stop_after);
         if (r->ckpt && (last || stop || (double)(now - last_ckpt) / 1e9 >= r->ckpt_every)) {
             merge_method(L, method);
             if (sw_trainer_save(t, r->ckpt, err)) return -1;
             last_ckpt = now;
         }
         if (stop && !last) {
-            fprintf(stderr, "%strain: stopped after %d s at step %d; resume with --resume --checkpoint %s\n",
-                    tty ? "\n" : "", r->max_seconds, in.step, r->ckpt ? r->ckpt : "(none)");
+            fprintf(stderr, "%strain: stopped after %.0f s at step %d; resume with --resume --checkpoint %s\n",
+                    tty ? "\n" : "", el, in.step, r->ckpt ? r->ckpt : "(none)");
             return 1;
         }
     }
@@ -290,6 +290,8 @@ int sw_cmd_train(int argc, char **argv) {
         {"resume", SW_OPT_FLAG, &r.resume, NULL, "continue the run stored in --checkpoint (its settings win)"},
         {"checkpoint-every", SW_OPT_INT, &r.ckpt_every, "SECONDS", "checkpoint interval (default 300)"},
         {"max-seconds", SW_OPT_INT, &r.max_seconds, "S", "checkpoint and stop after S seconds (exit 3)"},
+        {"stop-after", SW_OPT_INT, &r.stop_after, "N", "checkpoint and stop after N steps of this session (exit 3)"},
+        {"export-only", SW_OPT_FLAG, &r.export_only, NULL, "with --resume: write the GGUF of the checkpoint's weights now"},
         {"layers", SW_OPT_INT, &r.cfg.n_layer, "N", "transformer blocks (default 4)"},
         {"embd", SW_OPT_INT, &r.cfg.n_embd, "N", "width (default 128)"},
         {"heads", SW_OPT_INT, &r.cfg.n_head, "N", "attention heads (default 4)"},
@@ -363,6 +365,18 @@ int sw_cmd_train(int argc, char **argv) {
     if (!r.resume)
         fprintf(stderr, "train: %zu parameters, %zu training tokens (%.2f bytes/token), %zu validation tokens\n",
                 sw_tconfig_n_params(&r.cfg), r.n_train, (double)train_bytes / (double)(r.n_train ? r.n_train : 1), r.n_val);
+    if (r.export_only) {
+        if (!r.resume) {
+            sw_err_set(&err, "--export-only needs --resume and --checkpoint");
+            goto out;
+        }
+        /* The checkpoint keeps no running loss: measure it on the training split's start. */
+        double tl = sw_trainer_eval(t, r.train_ids, r.n_train, r.eval_seqs > 0 ? r.eval_seqs : 64);
+        fprintf(stderr, "train: exporting step %d of %d (training loss %.4f on %d sequences)\n",
+                sw_trainer_step_count(t), o->steps, tl, r.eval_seqs > 0 ? r.eval_seqs : 64);
+        status = finish(&r, t, tk, tokg, tl, &err) ? SW_EXIT_FAIL : SW_EXIT_OK;
+        goto out;
+    }
     rc = train_loop(&r, t, tk, tokg, &err);
     status = rc < 0 ? SW_EXIT_FAIL : rc == 1 ? 3 : SW_EXIT_OK;
 out:
