@@ -10,6 +10,9 @@ OUTDIR=${OUTDIR:-build/train-default}
 MODEL_OUT=${MODEL_OUT:-models/default.gguf}
 CARD_OUT=${CARD_OUT:-models/default.md}
 mkdir -p "$OUTDIR" models
+# Sleep rather than spin at OpenMP barriers: on a machine shared with other work a
+# spinning thread burns CPU that the other thread (or another user) needs.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 export STEWARD_GIT_COMMIT=${STEWARD_GIT_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}
 # A private copy of the binary: rebuilding ./steward must not touch a running job, and
 # the copy's hash is the code version recorded in the model.
