@@ -166,10 +166,7 @@ static json_t *kv_json(const sw_gguf_kv *kv) {
 
 /* ---- model info ---- */
 
-static const char *type_label(uint32_t t) {
-    const char *s = sw_gguf_type_label(t);
-    return s ? s : "?";
-}
+static const char *type_label(uint32_t t) { return sw_type_name(t); }
 
 static uint64_t tensor_elems(const sw_gguf_tensor *t) {
     uint64_t n = 1;

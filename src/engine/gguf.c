@@ -16,38 +16,12 @@
 #define MIN_KV_BYTES 14        /* key length (8) + 1 key byte + type (4) + 1 value byte */
 #define MIN_TENSOR_BYTES 25    /* name length (8) + 1 name byte + n_dims + type + offset */
 
-/* ---- tensor types (a private table; see gguf_priv.h) ---- */
-
-static const struct {
-    uint32_t type;
-    const char *name;
-    uint64_t elems, bytes;
-} type_table[] = {
-    {SW_TYPE_F32, "F32", 1, 4},       {SW_TYPE_F16, "F16", 1, 2},
-    {SW_TYPE_Q4_0, "Q4_0", 32, 18},   {SW_TYPE_Q8_0, "Q8_0", 32, 34},
-    {SW_TYPE_Q4_K, "Q4_K", 256, 144}, {SW_TYPE_Q6_K, "Q6_K", 256, 210},
-};
-
-int sw_gguf_type_block(uint32_t type, uint64_t *elems, uint64_t *bytes) {
-    for (size_t i = 0; i < sizeof type_table / sizeof type_table[0]; i++)
-        if (type_table[i].type == type) {
-            *elems = type_table[i].elems;
-            *bytes = type_table[i].bytes;
-            return 1;
-        }
-    return 0;
-}
-
-const char *sw_gguf_type_label(uint32_t type) {
-    for (size_t i = 0; i < sizeof type_table / sizeof type_table[0]; i++)
-        if (type_table[i].type == type) return type_table[i].name;
-    return NULL;
-}
+/* ---- tensor sizes (block sizes from quant.h's type table) ---- */
 
 int sw_gguf_tensor_size(const char *name, uint32_t type, uint32_t n_dims, const uint64_t *ne,
                         uint64_t *n_elems, uint64_t *nbytes, sw_err *err) {
-    uint64_t be, bb;
-    if (!sw_gguf_type_block(type, &be, &bb))
+    uint64_t be = sw_type_block_elems(type), bb = sw_type_block_bytes(type);
+    if (!be || !bb)
         return sw_err_set(err, "tensor '%s': type %u is not supported "
                                "(supported: F32 0, F16 1, Q4_0 2, Q8_0 8, Q4_K 12, Q6_K 14)",
                           name, type);
@@ -66,7 +40,7 @@ int sw_gguf_tensor_size(const char *name, uint32_t type, uint32_t n_dims, const 
     uint64_t ne0 = n_dims ? ne[0] : 1;
     if (ne0 % be)
         return sw_err_set(err, "tensor '%s': ne[0] = %llu is not a multiple of %s's block size %llu",
-                          name, (unsigned long long)ne0, sw_gguf_type_label(type),
+                          name, (unsigned long long)ne0, sw_type_name(type),
                           (unsigned long long)be);
     if (n / be > UINT64_MAX / bb)
         return sw_err_set(err, "tensor '%s': byte size overflows 64 bits", name);
