@@ -4,7 +4,7 @@
  * is the subcommand's name) and one line in the table `subcommands` below. */
 #include "cli.h"
 #include "steward/gguf.h"
-#include "engine/gguf_priv.h" /* tensor type names, until quant.h's sw_type_name is used */
+#include "steward/gguf.h"
 
 #include <math.h>
 #include <stdio.h>
