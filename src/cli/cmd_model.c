@@ -4,7 +4,6 @@
  * is the subcommand's name) and one line in the table `subcommands` below. */
 #include "cli.h"
 #include "steward/gguf.h"
-#include "steward/gguf.h"
 
 #include <math.h>
 #include <stdio.h>
