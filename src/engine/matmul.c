@@ -3,8 +3,10 @@
  * the run-time choice between them and the AVX2 ones (matmul_avx2.c). */
 #include "engine/kernels.h"
 
-#include <omp.h>
 #include <pthread.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,11 +137,15 @@ const sw_kernel_table sw_kernels_portable = {
 static const sw_kernel_table *g_kernels;
 static pthread_once_t g_kernels_once = PTHREAD_ONCE_INIT;
 
+/* AVX2 and FMA through the compiler's CPU model (which also checks that the OS saves
+ * the YMM registers); F16C from CPUID leaf 1 (ECX bit 29), which not every compiler's
+ * __builtin_cpu_supports knows. */
 static int cpu_has_avx2(void) {
 #if defined(__x86_64__) || defined(__i386__)
+    unsigned a, b, c, d;
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("f16c");
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c >> 29 & 1);
 #else
     return 0;
 #endif
@@ -270,6 +276,7 @@ void sw_matmul(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
     int64_t nchunks = (rows + ROW_CHUNK - 1) / ROW_CHUNK;
     /* small products are not worth waking the team for */
     int parallel = (double)rows * (double)cols * (double)nb >= 65536.0;
+    (void)parallel; /* unused when built without OpenMP (the fuzz build) */
 #pragma omp parallel for schedule(static) if (parallel)
     for (int64_t c = 0; c < nchunks; c++) {
         int64_t r0 = c * ROW_CHUNK, r1 = r0 + ROW_CHUNK < rows ? r0 + ROW_CHUNK : rows;
