@@ -257,6 +257,8 @@ void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t c
 /* Rows per task: a chunk of weight rows small enough to stay in L1/L2 while every tile
  * of X rows passes over it, large enough to amortise the scheduling. */
 #define ROW_CHUNK 16
+/* X rows whose results are gathered per chunk before they are written to Y */
+#define GROUP_NB 64
 
 void sw_matmul(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
                const float *X, int64_t nb, float *Y) {
@@ -280,14 +282,23 @@ void sw_matmul(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
 #pragma omp parallel for schedule(static) if (parallel)
     for (int64_t c = 0; c < nchunks; c++) {
         int64_t r0 = c * ROW_CHUNK, r1 = r0 + ROW_CHUNK < rows ? r0 + ROW_CHUNK : rows;
-        for (int64_t b0 = 0; b0 < nb; b0 += SW_DOT_MAX_NX) {
-            int nx = nb - b0 < SW_DOT_MAX_NX ? (int)(nb - b0) : SW_DOT_MAX_NX;
-            const char *xt = xq + (size_t)b0 * p.xrow;
-            for (int64_t r = r0; r < r1; r++) {
-                float s[SW_DOT_MAX_NX];
-                p.dot(cols, (const char *)W + (size_t)r * wrow, xt, p.xrow, nx, s);
-                for (int j = 0; j < nx; j++) Y[(b0 + j) * rows + r] = s[j];
+        /* results of a group of X rows collect here and go out one Y row segment at a
+         * time: Y's rows are `rows` floats apart (often a multiple of 4 KiB), and writing
+         * them a float at a time thrashes the cache sets they share */
+        float out[GROUP_NB][ROW_CHUNK];
+        for (int64_t g0 = 0; g0 < nb; g0 += GROUP_NB) {
+            int64_t g1 = g0 + GROUP_NB < nb ? g0 + GROUP_NB : nb;
+            for (int64_t b0 = g0; b0 < g1; b0 += SW_DOT_MAX_NX) {
+                int nx = g1 - b0 < SW_DOT_MAX_NX ? (int)(g1 - b0) : SW_DOT_MAX_NX;
+                const char *xt = xq + (size_t)b0 * p.xrow;
+                for (int64_t r = r0; r < r1; r++) {
+                    float s[SW_DOT_MAX_NX];
+                    p.dot(cols, (const char *)W + (size_t)r * wrow, xt, p.xrow, nx, s);
+                    for (int j = 0; j < nx; j++) out[b0 - g0 + j][r - r0] = s[j];
+                }
             }
+            for (int64_t b = g0; b < g1; b++)
+                memcpy(Y + b * rows + r0, out[b - g0], (size_t)(r1 - r0) * sizeof(float));
         }
     }
 }
