@@ -14,6 +14,7 @@ static void stream_check(const sw_tokenizer *t, const int32_t *ids, size_t n) {
     sw_detok_stream s;
     sw_buf out = {0};
     sw_detok_stream_init(&s);
+    if (sw_buf_append(&out, "", 0) < 0) abort(); /* out.data is never NULL below */
     for (size_t i = 0; i < n; i++) {
         size_t before = out.len;
         if (sw_detok_stream_push(t, &s, ids[i], &out) < 0) abort();
