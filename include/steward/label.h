@@ -28,6 +28,10 @@ void sw_label_opts_default(sw_label_opts *o);
 /* The notice for a language ("AI-generated content." / "本内容由人工智能生成。"). NULL
  * for an unknown language. */
 const char *sw_label_notice(const char *lang);
+/* The text that goes before and after the content (either may be empty), appended to
+ * prefix and suffix; streaming front ends emit them around the generated text. -1 on an
+ * unknown language or no memory. */
+int sw_label_affixes(const sw_label_opts *o, sw_buf *prefix, sw_buf *suffix, sw_err *err);
 /* Appends text with its explicit label to out. -1 on an unknown language or no memory. */
 int sw_label_apply(const sw_label_opts *o, const char *text, size_t len, sw_buf *out, sw_err *err);
 

@@ -2,14 +2,17 @@
  * its hooks), output guard, labels, audit. Every front end (CLI, HTTP server, red-team
  * harness) calls sw_pipeline_generate, so no front end can skip a control.
  *
- * Stages that exist so far: generation with timings and energy. Guards, watermark,
- * labels and audit plug in here as their modules land. */
+ * Stages that exist so far: generation with timings and energy, the watermark (in the
+ * sampler hook), explicit and implicit labels and the signed manifest. Guards and audit
+ * plug in here as their modules land. */
 #ifndef STEWARD_PIPELINE_H
 #define STEWARD_PIPELINE_H
 
 #include "steward/core.h"
 #include "steward/model.h"
+#include "steward/label.h"
 #include "steward/sampler.h"
+#include "steward/watermark.h"
 
 typedef struct sw_pipeline sw_pipeline;
 
@@ -18,6 +21,8 @@ typedef struct sw_pipeline_opts {
     const char *model_path;  /* NULL: the default model */
     int n_ctx;               /* 0: min(model context, 4096) */
     int threads;             /* 0: all cores */
+    sw_wm_scheme watermark;  /* SW_WM_NONE (0) selects the default, KGW self-hash */
+    const sw_label_opts *label; /* NULL: sw_label_opts_default */
 } sw_pipeline_opts;
 
 /* Loads the model and opens the state directory. -1 with a message on error. */
@@ -28,9 +33,14 @@ const sw_model *sw_pipeline_model(const sw_pipeline *p);
 const char *sw_pipeline_model_sha256(const sw_pipeline *p);
 const char *sw_pipeline_model_path(const sw_pipeline *p);
 const char *sw_pipeline_home(const sw_pipeline *p);
+/* The trusted signing public keys (current first, then retired ones); *n receives the
+ * count. -1 when the key files cannot be read. */
+int sw_pipeline_trusted_keys(const sw_pipeline *p, uint8_t (*pubs)[SW_SIGN_PUBLIC_BYTES], size_t max,
+                             size_t *n, sw_err *err);
 
-/* Called with each piece of generated text as it becomes valid UTF-8. Returning
- * non-zero stops the generation (finish_reason "stop"). */
+/* Called with each piece of delivered text as it becomes valid UTF-8: the label's
+ * prefix, the generated text, the label's suffix. Returning non-zero stops the
+ * generation (finish_reason "stop"). */
 typedef int (*sw_text_fn)(void *ud, const char *text, size_t len);
 
 typedef struct sw_gen_request {
@@ -38,6 +48,7 @@ typedef struct sw_gen_request {
     int chat;          /* format the prompt as a user message in the model's template */
     int max_tokens;    /* <= 0: 256 */
     int ignore_eos;
+    int no_watermark;  /* generate without the statistical watermark (labels stay) */
     sw_sampler_params sampling;
     sw_text_fn on_text; /* may be NULL */
     void *ud;
@@ -58,6 +69,8 @@ typedef struct sw_gen_result {
     double prompt_ms, gen_ms;
     double joules;
     const char *energy_method;
+    sw_buf labelled_text;     /* the text as delivered: explicit label around text */
+    json_t *manifest;         /* signed provenance manifest (label inside) */
 } sw_gen_result;
 
 /* Runs one request through the pipeline. The result is filled even on error (partial

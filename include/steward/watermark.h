@@ -11,6 +11,8 @@
 #include "steward/core.h"
 #include "steward/sampler.h"
 
+#include <jansson.h>
+
 #define SW_WM_KEY_BYTES 32
 #define SW_WM_PRF_VERSION 1
 #define SW_WM_MAX_LAYERS 64
@@ -38,6 +40,10 @@ const char *sw_wm_scheme_name(sw_wm_scheme s); /* "kgw-selfhash", "kgw-lefthash"
 int sw_wm_scheme_parse(const char *name, sw_wm_scheme *out);
 /* Key id: the first 8 bytes of SHA-256(key) as 16 hex characters (+ NUL). */
 void sw_wm_key_id(const uint8_t key[SW_WM_KEY_BYTES], char out[17]);
+
+/* The parameters as they go into a manifest: scheme, prf_version, gamma, delta, context,
+ * layers (SynthID) and key_id. NULL when out of memory. */
+json_t *sw_wm_params_json(const sw_wm_params *p, const uint8_t key[SW_WM_KEY_BYTES]);
 
 typedef struct sw_watermark sw_watermark;
 

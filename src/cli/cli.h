@@ -46,13 +46,19 @@ extern const char *sw_cli_home;
 
 /* A command's entry point: argv[0] is the command's name. Returns the exit status. */
 typedef int (*sw_cmd_fn)(int argc, char **argv);
+int sw_cmd_audit(int argc, char **argv);
 
 int sw_cmd_generate(int argc, char **argv);
+int sw_cmd_detect(int argc, char **argv);
+int sw_cmd_verify(int argc, char **argv);
+int sw_cmd_keygen(int argc, char **argv);
 
 
 /* `steward model quantize IN OUT TYPE` and `steward model demo OUT` (argv[0] is the
  * subcommand's name); wired into the `model` command. */
 int sw_cmd_model_quantize(int argc, char **argv);
 int sw_cmd_model_demo(int argc, char **argv);
+int sw_cmd_model(int argc, char **argv);
+
 
 #endif

@@ -11,10 +11,12 @@
 static const char *USAGE =
     "generate [--model FILE] [--prompt TEXT] [--chat] [--max-tokens N] [--temperature T]\n"
     "         [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S]\n"
-    "         [--threads N] [--ignore-eos] [--logprobs N] [--json]\n\n"
+    "         [--threads N] [--ignore-eos] [--no-watermark] [--logprobs N] [--json]\n\n"
     "Generates text. The prompt comes from --prompt or stdin; without --chat the model\n"
     "continues it exactly as given, with --chat it is a user message in the model's chat\n"
-    "template. Plain output streams the text; --json prints one object.";
+    "template. Every generation is watermarked, labelled (an explicit notice and a signed\n"
+    "manifest carrying the GB 45438 AIGC label) and measured. Plain output streams the\n"
+    "labelled text; --json prints one object (text, labelled_text, label, manifest, ...).";
 
 /* Streams text to stdout as it comes. */
 static int stream_out(void *ud, const char *text, size_t len) {
@@ -48,7 +50,13 @@ static json_t *result_json(const sw_pipeline *p, const sw_gen_result *r, uint64_
     double tps = r->gen_ms > 0 ? r->n_tokens / (r->gen_ms / 1000.0) : 0;
     json_t *o = json_object();
     json_object_set_new(o, "text", json_stringn(r->text.data ? r->text.data : "", r->text.len));
+    json_object_set_new(o, "labelled_text",
+                        json_stringn(r->labelled_text.data ? r->labelled_text.data : "", r->labelled_text.len));
     json_object_set_new(o, "finish_reason", json_string(r->finish_reason));
+    if (r->manifest) {
+        json_object_set(o, "label", json_object_get(r->manifest, "label"));
+        json_object_set(o, "manifest", r->manifest);
+    }
     json_object_set_new(o, "tokens", tokens_json(r->tokens, r->n_tokens));
     json_object_set_new(o, "model", json_pack("{s:s,s:s}", "path", sw_pipeline_model_path(p),
                                               "sha256", sw_pipeline_model_sha256(p)));
@@ -66,7 +74,7 @@ static json_t *result_json(const sw_pipeline *p, const sw_gen_result *r, uint64_
 int sw_cmd_generate(int argc, char **argv) {
     const char *model = NULL, *prompt = NULL;
     int chat = 0, max_tokens = 256, top_k = -1, threads = 0, ignore_eos = 0, json = 0;
-    int logprobs = 0;
+    int logprobs = 0, no_watermark = 0;
     const char *seed_s = NULL;
     double temperature = -1, top_p = -1, min_p = -1, repeat_penalty = -1;
     const sw_opt opts[] = {
@@ -82,6 +90,7 @@ int sw_cmd_generate(int argc, char **argv) {
         {"seed", SW_OPT_STR, &seed_s, "S", "random seed (default: random, reported in --json)"},
         {"threads", SW_OPT_INT, &threads, "N", "threads (default: all cores)"},
         {"ignore-eos", SW_OPT_FLAG, &ignore_eos, NULL, "keep generating past end-of-sequence"},
+        {"no-watermark", SW_OPT_FLAG, &no_watermark, NULL, "do not watermark (labels stay)"},
         {"logprobs", SW_OPT_INT, &logprobs, "N", "report the N best alternatives per token (0-20)"},
         {"json", SW_OPT_FLAG, &json, NULL, "print one JSON object"},
         {NULL, 0, NULL, NULL, NULL},
@@ -116,6 +125,7 @@ int sw_cmd_generate(int argc, char **argv) {
     req.chat = chat;
     req.max_tokens = max_tokens;
     req.ignore_eos = ignore_eos;
+    req.no_watermark = no_watermark;
 
     sw_err err;
     sw_buf input = {0};
@@ -123,6 +133,7 @@ int sw_cmd_generate(int argc, char **argv) {
         if (sw_read_file("-", &input, &err) < 0) return sw_cli_fail("generate", &err);
         prompt = input.data ? input.data : "";
     }
+    req.prompt = prompt;
     sw_pipeline_opts po = {.home = sw_cli_home, .model_path = model, .threads = threads};
     sw_pipeline *p;
     if (sw_pipeline_open(&po, &p, &err) < 0) {

@@ -23,14 +23,11 @@ int sw_cmd_model_demo(int argc, char **argv) {
                           "model demo [--seed N] [--type TYPE] OUT\n\nWrites a small llama model with random "
                           "weights (it writes gibberish) and a real tokenizer to OUT.",
                           opts, argc, argv, pos, 1, &npos);
-    if (rc) return rc;
+    if (rc) return sw_cli_exit(rc);
     if (npos != 1) return sw_cli_usage_error(cmd, "expects OUT");
     sw_ggml_type type;
-    if (strcasecmp(type_name, "F32") == 0) type = SW_TYPE_F32;
-    else if (strcasecmp(type_name, "F16") == 0) type = SW_TYPE_F16;
-    else if (strcasecmp(type_name, "Q8_0") == 0) type = SW_TYPE_Q8_0;
-    else if (strcasecmp(type_name, "Q4_0") == 0) type = SW_TYPE_Q4_0;
-    else return sw_cli_usage_error(cmd, "unknown --type '%s'", type_name);
+    if (sw_type_parse(type_name, &type) < 0 || type == SW_TYPE_Q4_K || type == SW_TYPE_Q6_K)
+        return sw_cli_usage_error(cmd, "unknown --type '%s' (F32, F16, Q8_0, Q4_0)", type_name);
     /* 2 blocks of width 256, 4 heads sharing 2 KV heads: a few MB, instant on any CPU */
     sw_model_shape shape = {.n_vocab = 0, .n_ctx = 2048, .n_embd = 256, .n_layer = 2, .n_ff = 768,
                             .n_head = 4, .n_head_kv = 2};

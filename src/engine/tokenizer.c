@@ -395,8 +395,8 @@ static void absorb(sym *s, int32_t left, int32_t right) {
 }
 
 static void bpe_pair(const sw_tokenizer *t, work *w, int32_t left) {
-    int32_t right = w->syms[left].next, rank, res;
-    if (left < 0 || right < 0) return;
+    int32_t right = left >= 0 ? w->syms[left].next : -1, rank, res;
+    if (right < 0) return;
     merge_find(t, w->syms[left].id, w->syms[right].id, &rank, &res);
     if (rank < 0) return;
     heap_push(w, (cand){rank, left, right, res, w->syms[left].id, w->syms[right].id});

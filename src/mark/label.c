@@ -21,15 +21,22 @@ const char *sw_label_notice(const char *lang) {
     return NULL;
 }
 
-int sw_label_apply(const sw_label_opts *o, const char *text, size_t len, sw_buf *out, sw_err *err) {
+int sw_label_affixes(const sw_label_opts *o, sw_buf *prefix, sw_buf *suffix, sw_err *err) {
     const char *notice = o->notice ? o->notice : sw_label_notice(o->lang);
     if (!notice) return sw_err_set(err, "label: unknown language '%s' (en, zh, en+zh)", o->lang);
     int rc = 0;
-    if (o->position & SW_LABEL_START) rc |= sw_buf_printf(out, "%s\n", notice);
-    rc |= sw_buf_append(out, text, len);
-    if (o->position & SW_LABEL_END) rc |= sw_buf_printf(out, "\n%s", notice);
-    if (rc) return sw_err_set(err, "label: out of memory");
-    return 0;
+    if (o->position & SW_LABEL_START) rc |= sw_buf_printf(prefix, "%s\n", notice);
+    if (o->position & SW_LABEL_END) rc |= sw_buf_printf(suffix, "\n%s", notice);
+    return rc ? sw_err_set(err, "label: out of memory") : 0;
+}
+
+int sw_label_apply(const sw_label_opts *o, const char *text, size_t len, sw_buf *out, sw_err *err) {
+    sw_buf suffix = {0};
+    int rc = sw_label_affixes(o, out, &suffix, err);
+    if (rc == 0 && (sw_buf_append(out, text, len) || sw_buf_append(out, suffix.data, suffix.len)))
+        rc = sw_err_set(err, "label: out of memory");
+    sw_buf_free(&suffix);
+    return rc;
 }
 
 json_t *sw_label_aigc(const sw_label_opts *o, const char *produce_id, const char *content_sha256_hex) {

@@ -55,6 +55,21 @@ void sw_wm_key_id(const uint8_t key[SW_WM_KEY_BYTES], char out[17]) {
     sw_hex(h, 8, out);
 }
 
+json_t *sw_wm_params_json(const sw_wm_params *p, const uint8_t key[SW_WM_KEY_BYTES]) {
+    char id[17];
+    sw_wm_key_id(key, id);
+    json_t *o = json_pack("{s:s,s:i,s:i,s:s}", "scheme", sw_wm_scheme_name(p->scheme), "prf_version",
+                          SW_WM_PRF_VERSION, "context", p->context, "key_id", id);
+    if (!o) return NULL;
+    if (p->scheme == SW_WM_SYNTHID) {
+        json_object_set_new(o, "layers", json_integer(p->layers));
+    } else {
+        json_object_set_new(o, "gamma", json_real(p->gamma));
+        json_object_set_new(o, "delta", json_real(p->delta));
+    }
+    return o;
+}
+
 /* ---- PRF v1 ----
  * seed = SipHash-2-4(key[0..16), domain || words)   (little-endian 64-bit words)
  * draw(seed, v) = mix64(seed ^ (v+1) * golden)       per-token uniform 64-bit value
@@ -89,24 +104,27 @@ static inline uint64_t green_threshold(float gamma) {
     return (uint64_t)((double)gamma * 18446744073709551616.0 * (1 - 1e-12));
 }
 
-/* KGW: is token v green after context ctx[0..n_ctx) (most recent last)? */
-static int kgw_green(const sw_wm_params *p, const uint8_t *key, const int32_t *ctx, int n_ctx, int32_t v) {
-    uint64_t seed;
+/* KGW: the PRF seed that decides whether candidate v is green after context
+ * ctx[0..n_ctx) (most recent last). Two positions with the same (seed, v) draw the same
+ * coin, so detection scores each such pair once. */
+static uint64_t kgw_seed(const sw_wm_params *p, const uint8_t *key, const int32_t *ctx, int n_ctx, int32_t v) {
     if (p->scheme == SW_WM_KGW_LEFTHASH) {
         uint64_t w = (uint64_t)(uint32_t)ctx[n_ctx - 1];
-        seed = prf_seed(key, 1, &w, 1);
-    } else {
-        /* anchored min-hash over the context and the candidate itself, anchored on the
-         * previous token so that the seed still moves with every position */
-        uint64_t m = token_hash(key, v);
-        for (int i = 0; i < n_ctx; i++) {
-            uint64_t h = token_hash(key, ctx[i]);
-            if (h < m) m = h;
-        }
-        uint64_t w[2] = {m, (uint64_t)(uint32_t)ctx[n_ctx - 1]};
-        seed = prf_seed(key, 2, w, 2);
+        return prf_seed(key, 1, &w, 1);
     }
-    return draw(seed, v) < green_threshold(p->gamma);
+    /* anchored min-hash over the context and the candidate itself, anchored on the
+     * previous token so that the seed still moves with every position */
+    uint64_t m = token_hash(key, v);
+    for (int i = 0; i < n_ctx; i++) {
+        uint64_t h = token_hash(key, ctx[i]);
+        if (h < m) m = h;
+    }
+    uint64_t w[2] = {m, (uint64_t)(uint32_t)ctx[n_ctx - 1]};
+    return prf_seed(key, 2, w, 2);
+}
+
+static int kgw_green(const sw_wm_params *p, const uint8_t *key, const int32_t *ctx, int n_ctx, int32_t v) {
+    return draw(kgw_seed(p, key, ctx, n_ctx, v), v) < green_threshold(p->gamma);
 }
 
 /* SynthID: the m tournament bits g_l(ctx, v), one per bit of a keyed 64-bit draw. */
@@ -272,8 +290,9 @@ static int score_tokens(const sw_wm_params *p, const uint8_t *key, const int32_t
         mask[i] = 0;
         if (i < h) continue;
         const int32_t *ctx = t + i - h;
-        /* mask repeated (context, token) pairs: they add no evidence */
-        uint64_t key2 = mix64(context_hash(ctx, h) ^ (uint64_t)(uint32_t)t[i]) | 1;
+        /* mask repeats of the PRF's input (the seed and the token): they add no evidence */
+        uint64_t unit = p->scheme == SW_WM_SYNTHID ? context_hash(ctx, h) : kgw_seed(p, key, ctx, h, t[i]);
+        uint64_t key2 = mix64(unit ^ (uint64_t)(uint32_t)t[i]) | 1;
         uint32_t j = (uint32_t)key2 & (cap - 1);
         while (set[j] && set[j] != key2) j = (j + 1) & (cap - 1);
         if (set[j]) continue;
@@ -284,7 +303,7 @@ static int score_tokens(const sw_wm_params *p, const uint8_t *key, const int32_t
             if (p->layers < 64) bits &= (1ull << p->layers) - 1;
             hit[i] = __builtin_popcountll(bits);
         } else {
-            hit[i] = kgw_green(p, key, ctx, h, t[i]);
+            hit[i] = draw(unit, t[i]) < green_threshold(p->gamma);
         }
     }
     free(set);

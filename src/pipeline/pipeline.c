@@ -2,6 +2,10 @@
  * with timings and energy; the place where every control plugs in. */
 #include "steward/pipeline.h"
 #include "steward/chat.h"
+#include "steward/keys.h"
+#include "steward/wmkey.h"
+
+#include <sodium.h>
 
 #include <limits.h>
 #include <omp.h>
@@ -17,7 +21,13 @@ struct sw_pipeline {
     char model_path[PATH_MAX];
     char model_sha256[2 * SW_SHA256_BYTES + 1];
     int threads;
+    sw_wm_params wm;
+    uint8_t wm_key[SW_WM_KEY_BYTES];
+    sw_keypair signer;
+    sw_label_opts label;
 };
+
+#define SIGNING_KEY_NAME "signing"
 
 const char *sw_pipeline_default_model(char *buf, size_t bufsz) {
     const char *env = getenv("STEWARD_MODEL");
@@ -46,6 +56,11 @@ int sw_pipeline_open(const sw_pipeline_opts *opts, sw_pipeline **out, sw_err *er
     sw_pipeline *p = calloc(1, sizeof *p);
     if (!p) return sw_err_set(err, "out of memory");
     if (sw_home_resolve(opts->home, p->home, sizeof p->home, err) < 0) goto fail;
+    if (sw_wmkey_load_or_create(p->home, p->wm_key, err) < 0) goto fail;
+    if (sw_keys_load_or_create(p->home, SIGNING_KEY_NAME, &p->signer, err) < 0) goto fail;
+    sw_wm_params_default(opts->watermark ? opts->watermark : SW_WM_KGW_SELFHASH, &p->wm);
+    if (opts->label) p->label = *opts->label;
+    else sw_label_opts_default(&p->label);
     const char *path = opts->model_path;
     if (!path) path = sw_pipeline_default_model(p->model_path, sizeof p->model_path);
     if (!path) {
@@ -74,6 +89,8 @@ void sw_pipeline_close(sw_pipeline *p) {
     if (!p) return;
     sw_ctx_free(p->ctx);
     sw_model_free(p->model);
+    sodium_memzero(p->wm_key, sizeof p->wm_key);
+    sw_keys_wipe(&p->signer);
     free(p);
 }
 
@@ -82,8 +99,15 @@ const char *sw_pipeline_model_sha256(const sw_pipeline *p) { return p->model_sha
 const char *sw_pipeline_model_path(const sw_pipeline *p) { return p->model_path; }
 const char *sw_pipeline_home(const sw_pipeline *p) { return p->home; }
 
+int sw_pipeline_trusted_keys(const sw_pipeline *p, uint8_t (*pubs)[SW_SIGN_PUBLIC_BYTES], size_t max,
+                             size_t *n, sw_err *err) {
+    return sw_keys_public_all(p->home, SIGNING_KEY_NAME, pubs, max, n, err);
+}
+
 void sw_gen_result_free(sw_gen_result *r) {
     sw_buf_free(&r->text);
+    sw_buf_free(&r->labelled_text);
+    json_decref(r->manifest);
     free(r->tokens);
     free(r->logprobs);
     memset(r, 0, sizeof *r);
@@ -126,6 +150,30 @@ static int prompt_tokens(const sw_pipeline *p, const sw_gen_request *req, int32_
     return rc;
 }
 
+/* Builds the delivered text and its signed manifest. */
+static int finish_labels(sw_pipeline *p, const sw_wm_params *wm, const sw_buf *prefix,
+                         const sw_buf *suffix, sw_gen_result *res, sw_err *err) {
+    if (sw_buf_append(&res->labelled_text, prefix->data, prefix->len) ||
+        sw_buf_append(&res->labelled_text, res->text.data, res->text.len) ||
+        sw_buf_append(&res->labelled_text, suffix->data, suffix->len))
+        return sw_err_set(err, "out of memory");
+    json_t *wmj = wm ? sw_wm_params_json(wm, p->wm_key) : NULL;
+    sw_manifest_input in = {
+        .labelled_text = res->labelled_text.data ? res->labelled_text.data : "",
+        .labelled_len = res->labelled_text.len,
+        .text = res->text.data ? res->text.data : "",
+        .text_len = res->text.len,
+        .model_sha256 = p->model_sha256,
+        .policy_sha256 = NULL,
+        .watermark = wmj,
+        .audit_index = -1,
+        .label = &p->label,
+    };
+    res->manifest = sw_manifest_create(&in, p->signer.sk, err);
+    json_decref(wmj);
+    return res->manifest ? 0 : -1;
+}
+
 int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_result *res, sw_err *err) {
     memset(res, 0, sizeof *res);
     res->finish_reason = "length";
@@ -141,6 +189,8 @@ int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_resul
     size_t n_prompt = 0;
     float *logits = NULL;
     sw_sampler *smp = NULL;
+    sw_watermark *wm = NULL;
+    sw_buf prefix = {0}, suffix = {0};
     int rc = -1;
     if (prompt_tokens(p, req, &hist, &n_prompt, err) < 0) goto done;
     if (n_prompt == 0) {
@@ -164,6 +214,18 @@ int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_resul
         goto done;
     }
     res->prompt_tokens = (int)n_prompt;
+    if (!req->no_watermark) {
+        wm = sw_wm_new(&p->wm, p->wm_key, hp->n_vocab);
+        if (!wm) {
+            sw_err_set(err, "out of memory");
+            goto done;
+        }
+        sw_sampler_hook hook;
+        sw_wm_hook(wm, &hook);
+        sw_sampler_set_hook(smp, &hook);
+    }
+    if (sw_label_affixes(&p->label, &prefix, &suffix, err) < 0) goto done;
+    if (req->on_text && prefix.len) req->on_text(req->ud, prefix.data, prefix.len);
 
     uint64_t t0 = sw_now_ns();
     if (sw_ctx_eval(p->ctx, hist, (int)n_prompt, 0, logits, NULL, err) < 0) goto done;
@@ -203,8 +265,12 @@ int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_resul
     if (req->on_text && res->text.len > before)
         req->on_text(req->ud, res->text.data + before, res->text.len - before);
     res->gen_ms = (double)(sw_now_ns() - t1) / 1e6;
-    rc = 0;
+    if (req->on_text && suffix.len) req->on_text(req->ud, suffix.data, suffix.len);
+    rc = finish_labels(p, wm ? &p->wm : NULL, &prefix, &suffix, res, err);
 done:
+    sw_wm_free(wm);
+    sw_buf_free(&prefix);
+    sw_buf_free(&suffix);
     res->joules = sw_energy_end(&energy, &res->energy_method);
     sw_sampler_free(smp);
     free(logits);

@@ -5,7 +5,10 @@
  * Prints TAP lines: ids equal to the oracle's for every text; decode(encode(x)) == x;
  * the streaming decoder equals the whole decode and only ever emits UTF-8; invalid UTF-8
  * round-trips through the byte tokens and streams as U+FFFD per maximal ill-formed part.
+ *   tok_parity pretok gpt2|llama3|qwen2 CORPUS.hex PIECES.txt
+ * compares the hand-written pre-tokenizer with the regex's split (piece end offsets).
  *   tok_parity bench MODEL.gguf CORPUS.hex   prints encode speed in MB/s. */
+#include "engine/pretok.h"
 #include "steward/gguf.h"
 #include "steward/tokenizer.h"
 
@@ -57,6 +60,9 @@ static void unhex(sw_buf *b) {
     b->len = n;
     b->data[n] = 0;
 }
+
+/* a->len == n and the same bytes (empty buffers may have a NULL data pointer). */
+static int same(const sw_buf *a, const char *p, size_t n) { return a->len == n && (n == 0 || memcmp(a->data, p, n) == 0); }
 
 static void fmt_ids(sw_buf *dst, const int32_t *ids, size_t n) {
     sw_buf_append(dst, "", 0);
@@ -115,11 +121,11 @@ static int check(const sw_tokenizer *t, const char *name, lines *corpus, lines *
         }
         sw_buf_free(&got);
         sw_buf d = {0}, s = {0}, plain = {0};
-        if (sw_detokenize(t, ids, n, 1, &d, &e) < 0 || d.len != x->len || memcmp(d.data, x->data, x->len) != 0) {
+        if (sw_detokenize(t, ids, n, 1, &d, &e) < 0 || !same(&d, x->data, x->len)) {
             if (rt++ < 3) fprintf(stderr, "  %s text %zu: decode differs from the input\n", name, i);
         }
         sw_detokenize(t, ids, n, 0, &plain, &e);
-        if (stream(t, ids, n, &s) < 0 || s.len != plain.len || memcmp(s.data, plain.data, s.len) != 0) {
+        if (stream(t, ids, n, &s) < 0 || !same(&s, plain.data, plain.len)) {
             if (st++ < 3) fprintf(stderr, "  %s text %zu: streamed decode differs\n", name, i);
         }
         sw_buf_free(&d); sw_buf_free(&s); sw_buf_free(&plain);
@@ -140,9 +146,9 @@ static int check_invalid(const sw_tokenizer *t, const char *name, lines *bad, li
         sw_err e;
         sw_buf d = {0}, s = {0};
         if (sw_tokenize(t, x->data, x->len, 0, &ids, &n, &e) < 0 || sw_detokenize(t, ids, n, 1, &d, &e) < 0 ||
-            d.len != x->len || memcmp(d.data, x->data, x->len) != 0)
+            !same(&d, x->data, x->len))
             rt++;
-        if (stream(t, ids, n, &s) < 0 || s.len != fffd->v[i].len || memcmp(s.data, fffd->v[i].data, s.len) != 0) {
+        if (stream(t, ids, n, &s) < 0 || !same(&s, fffd->v[i].data, fffd->v[i].len)) {
             if (st++ < 3) fprintf(stderr, "  %s invalid %zu: stream gave %zu bytes, want %zu\n", name, i, s.len, fffd->v[i].len);
         }
         sw_buf_free(&d); sw_buf_free(&s);
@@ -182,8 +188,32 @@ static int bench(const char *model, const char *corpus_path) {
     return 0;
 }
 
+static int pretok(const char *kind, const char *corpus_path, const char *expect_path) {
+    sw_pretok_kind k = !strcmp(kind, "gpt2") ? SW_PRETOK_GPT2 : !strcmp(kind, "qwen2") ? SW_PRETOK_QWEN2 : SW_PRETOK_LLAMA3;
+    lines c, x;
+    if (read_lines(corpus_path, &c) < 0 || read_lines(expect_path, &x) < 0) return 1;
+    size_t bad = 0;
+    for (size_t i = 0; i < c.n && i < x.n; i++) {
+        unhex(&c.v[i]);
+        size_t *ends = NULL, n = 0, cap = 0;
+        sw_buf got = {0};
+        sw_pretok_split(k, c.v[i].data, c.v[i].len, &ends, &n, &cap);
+        sw_buf_append(&got, "", 0);
+        for (size_t j = 0; j < n; j++) sw_buf_printf(&got, "%s%zu", j ? " " : "", ends[j]);
+        if (strcmp(got.data, x.v[i].data) != 0 && bad++ < 5)
+            fprintf(stderr, "  %s text %zu %.60s\n    want %.200s\n    got  %.200s\n", kind, i, c.v[i].data, x.v[i].data, got.data);
+        sw_buf_free(&got);
+        free(ends);
+    }
+    printf("%s - pre-tokenizer %s splits as its regex (%zu texts, %zu differ)\n", bad || c.n != x.n ? "not ok" : "ok", kind, c.n, bad);
+    free_lines(&c);
+    free_lines(&x);
+    return bad != 0;
+}
+
 int main(int argc, char **argv) {
     if (argc == 4 && strcmp(argv[1], "bench") == 0) return bench(argv[2], argv[3]);
+    if (argc == 5 && strcmp(argv[1], "pretok") == 0) return pretok(argv[2], argv[3], argv[4]);
     if (argc != 8) {
         fprintf(stderr, "usage: tok_parity MODEL.gguf NAME CORPUS.hex EXPECT.txt PARSE_SPECIAL INVALID.hex FFFD.hex\n");
         return 2;
