@@ -25,8 +25,10 @@ struct sw_tokenizer {
     float *score;
     int32_t *vslot; /* vocab hash: token ids, -1 empty */
     uint32_t vmask;
-    uint64_t *mkey; /* merge hash: (left << 32 | right), UINT64_MAX empty */
-    int32_t *mrank, *mres;
+    struct merge {
+        uint64_t key; /* left << 32 | right; UINT64_MAX: empty */
+        int32_t rank, res;
+    } *merge; /* merge hash: one probe reads one 16-byte slot */
     uint32_t mmask;
     int32_t byte_tok[256];  /* BPE: the one-character token of each byte; SPM: <0xXX> */
     int16_t cp_byte[324];   /* BPE decode: code point of the byte-level alphabet -> byte */
@@ -72,8 +74,9 @@ static int32_t vocab_find(const sw_tokenizer *t, const char *p, size_t n) {
 static void merge_find(const sw_tokenizer *t, int32_t a, int32_t b, int32_t *rank, int32_t *res) {
     uint64_t key = (uint64_t)(uint32_t)a << 32 | (uint32_t)b;
     for (uint32_t h = hash_u64(key) & t->mmask;; h = (h + 1) & t->mmask) {
-        if (t->mkey[h] == UINT64_MAX) { *rank = -1; return; }
-        if (t->mkey[h] == key) { *rank = t->mrank[h]; *res = t->mres[h]; return; }
+        const struct merge *m = &t->merge[h];
+        if (m->key == UINT64_MAX) { *rank = -1; return; }
+        if (m->key == key) { *rank = m->rank; *res = m->res; return; }
     }
 }
 
@@ -89,7 +92,7 @@ static int mergeable(const sw_tokenizer *t, int32_t id) {
 void sw_tokenizer_free(sw_tokenizer *t) {
     if (!t) return;
     free(t->arena); free(t->off); free(t->len); free(t->type); free(t->eog); free(t->score);
-    free(t->vslot); free(t->mkey); free(t->mrank); free(t->mres); free(t->special);
+    free(t->vslot); free(t->merge); free(t->special);
     free(t);
 }
 
@@ -143,12 +146,10 @@ static int load_vocab(sw_tokenizer *t, const sw_tokenizer_spec *s, sw_err *err) 
 
 static int load_merges(sw_tokenizer *t, const sw_tokenizer_spec *s, sw_err *err) {
     uint32_t size = table_size(s->n_merges);
-    t->mkey = malloc(size * sizeof *t->mkey);
-    t->mrank = malloc(size * sizeof *t->mrank);
-    t->mres = malloc(size * sizeof *t->mres);
-    if (!t->mkey || !t->mrank || !t->mres) return sw_err_set(err, "tokenizer: out of memory");
+    t->merge = malloc(size * sizeof *t->merge);
+    if (!t->merge) return sw_err_set(err, "tokenizer: out of memory");
     t->mmask = size - 1;
-    memset(t->mkey, 0xff, size * sizeof *t->mkey);
+    for (uint32_t i = 0; i < size; i++) t->merge[i].key = UINT64_MAX;
     sw_buf joined = {0};
     for (size_t r = 0; r < s->n_merges && r < INT32_MAX; r++) {
         const char *m = s->merges[r];
@@ -169,11 +170,9 @@ static int load_merges(sw_tokenizer *t, const sw_tokenizer_spec *s, sw_err *err)
         if (a < 0 || b < 0 || c < 0) continue; /* names a token the vocabulary lacks: unusable */
         uint64_t key = (uint64_t)(uint32_t)a << 32 | (uint32_t)b;
         uint32_t h = hash_u64(key) & t->mmask;
-        while (t->mkey[h] != UINT64_MAX && t->mkey[h] != key) h = (h + 1) & t->mmask;
-        if (t->mkey[h] == key) continue; /* a repeated pair keeps its first rank */
-        t->mkey[h] = key;
-        t->mrank[h] = (int32_t)r;
-        t->mres[h] = c;
+        while (t->merge[h].key != UINT64_MAX && t->merge[h].key != key) h = (h + 1) & t->mmask;
+        if (t->merge[h].key == key) continue; /* a repeated pair keeps its first rank */
+        t->merge[h] = (struct merge){key, (int32_t)r, c};
     }
     sw_buf_free(&joined);
     return 0;
