@@ -69,6 +69,7 @@ int sw_model_quantize(const char *in, const char *out, sw_ggml_type type, int *n
 typedef struct sw_model_shape {
     int n_vocab; /* at least the built-in byte-level BPE vocabulary; padded with unused tokens */
     int n_ctx, n_embd, n_layer, n_ff, n_head, n_head_kv;
+    int tied; /* 1: no output.weight (the output projection is token_embd) */
 } sw_model_shape;
 
 /* Size of the built-in byte-level BPE vocabulary (256 bytes, learned merges, specials). */
