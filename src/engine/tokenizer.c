@@ -121,6 +121,7 @@ static int load_vocab(sw_tokenizer *t, const sw_tokenizer_spec *s, sw_err *err) 
         t->len[i] = (uint32_t)l;
         total += l + 1;
         int32_t ty = s->types ? s->types[i] : SW_TOK_NORMAL;
+        if (ty == 0) ty = SW_TOK_NORMAL; /* llama.cpp's "undefined" */
         if (ty < SW_TOK_NORMAL || ty > SW_TOK_BYTE)
             return sw_err_set(err, "tokenizer.ggml.token_type[%zu]: unknown type %d", i, (int)ty);
         t->type[i] = (uint8_t)ty;
