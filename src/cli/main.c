@@ -13,6 +13,7 @@ typedef struct {
 } command;
 
 static const command commands[] = {
+    {"model", sw_cmd_model, "inspect GGUF model files (model info FILE)"},
     {NULL, NULL, NULL},
 };
 

@@ -1,8 +1,16 @@
-/* test_gguf.c - the GGUF reader (on files built byte by byte here) and the writer. */
+/* test_gguf.c - the GGUF reader (on files built byte by byte here) and the writer.
+ *
+ * Run without arguments it is a unit test. tests/engine/test_gguf.py also uses it as a
+ * tool to compare with the independent Python reader/writer (tests/oracle/gguf_io.py):
+ *   test_gguf --dump FILE        prints the parsed file as one JSON object
+ *   test_gguf --copy IN OUT      re-writes IN with the writer (copy_kv + add_tensor)
+ *   test_gguf --write-sample OUT writes a fixed file with every setter */
 #include "steward/gguf.h"
 #include "t.h"
 
+#include <jansson.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* ---- a byte-level builder, independent of the library's writer ---- */
@@ -405,12 +413,265 @@ static void test_open(void) {
     sw_buf_free(&b);
 }
 
-int main(void) {
+
+/* ---- writer ---- */
+
+/* Every setter, a replaced key and three tensors; shared with tests/engine/test_gguf.py. */
+static int write_sample(const char *path, sw_err *err) {
+    sw_gguf_writer *w = sw_gguf_writer_new();
+    if (!w) return sw_err_set(err, "out of memory");
+    const char *toks[] = {"<s>", "h\xc3\xa9", "\xe4\xb8\xad", "a\0b"};
+    size_t lens[] = {3, 3, 3, 3};
+    float sc[] = {0.0f, -1.5f, 3.25f};
+    int32_t ty[] = {3, 1, -1};
+    int rc = sw_gguf_set_str(w, "general.architecture", "llama") | sw_gguf_set_u32(w, "llama.block_count", 7) |
+             sw_gguf_set_i32(w, "s.i32", -12345) | sw_gguf_set_u64(w, "s.u64", 0xfedcba9876543210ull) |
+             sw_gguf_set_f32(w, "s.f32", 1e-5f) | sw_gguf_set_bool(w, "s.bool", 7) |
+             sw_gguf_set_u32(w, "llama.block_count", 2) /* replaces 7, keeps its place */ |
+             sw_gguf_set_arr_str(w, "tokenizer.ggml.tokens", toks, lens, 4) |
+             sw_gguf_set_arr_f32(w, "tokenizer.ggml.scores", sc, 3) |
+             sw_gguf_set_arr_i32(w, "tokenizer.ggml.token_type", ty, 3) |
+             sw_gguf_set_arr_str(w, "s.empty", NULL, NULL, 0);
+    if (rc) {
+        sw_gguf_writer_free(w);
+        return sw_err_set(err, "setter failed");
+    }
+    float f[6] = {1, 2, 3, 4, 5, 6};
+    uint8_t q[34 * 2];
+    for (int i = 0; i < (int)sizeof q; i++) q[i] = (uint8_t)(i * 7);
+    uint8_t one = 0x3c;
+    uint64_t ne_f[2] = {3, 2}, ne_q[1] = {64}, ne_h[1] = {1};
+    uint8_t h[2] = {0x00, one};
+    rc = sw_gguf_add_tensor(w, "token_embd.weight", SW_TYPE_F32, 2, ne_f, f, sizeof f, err);
+    if (rc == 0) rc = sw_gguf_add_tensor(w, "blk.0.attn_q.weight", SW_TYPE_Q8_0, 1, ne_q, q, sizeof q, err);
+    if (rc == 0) rc = sw_gguf_add_tensor(w, "output_norm.weight", SW_TYPE_F16, 1, ne_h, h, 2, err);
+    if (rc == 0) rc = sw_gguf_write(w, path, err);
+    sw_gguf_writer_free(w);
+    return rc;
+}
+
+static void tmp_path(char *out, size_t n, const char *tag) {
+    snprintf(out, n, "/tmp/steward_test_gguf_%ld_%s.gguf", (long)getpid(), tag);
+}
+
+static void test_writer_roundtrip(void) {
+    char path[128], tmp[140];
+    tmp_path(path, sizeof path, "w");
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    sw_err err = {{0}};
+    T_CHECK_MSG(write_sample(path, &err) == 0, "%s", err.msg);
+    struct stat st;
+    T_CHECK(stat(tmp, &st) < 0); /* renamed away */
+    sw_gguf *g = NULL;
+    T_CHECK_MSG(sw_gguf_open(path, &g, &err) == 0, "%s", err.msg);
+    if (!g) return;
+    T_CHECK(g->n_kv == 10 && g->n_tensors == 3);
+    T_CHECK(g->kv[1].key.len == 17 && memcmp(g->kv[1].key.ptr, "llama.block_count", 17) == 0);
+    uint32_t u = 0;
+    int64_t i = 0;
+    float f = 0;
+    int b = 0;
+    sw_gguf_str s;
+    T_CHECK(sw_gguf_get_u32(g, "llama.block_count", &u) == 0 && u == 2);
+    T_CHECK(sw_gguf_get_i64(g, "s.i32", &i) == 0 && i == -12345);
+    T_CHECK(sw_gguf_find(g, "s.u64") && sw_gguf_find(g, "s.u64")->v.u == 0xfedcba9876543210ull);
+    T_CHECK(sw_gguf_get_f32(g, "s.f32", &f) == 0 && f == 1e-5f);
+    T_CHECK(sw_gguf_get_bool(g, "s.bool", &b) == 0 && b == 1);
+    T_CHECK(sw_gguf_get_str(g, "general.architecture", &s) == 0 && s.len == 5 && memcmp(s.ptr, "llama", 5) == 0);
+    const sw_gguf_kv *a = sw_gguf_get_arr(g, "tokenizer.ggml.tokens", SW_GGUF_STRING);
+    T_CHECK(a && a->arr_count == 4);
+    s = sw_gguf_arr_str(a, 3);
+    T_CHECK(s.len == 3 && memcmp(s.ptr, "a\0b", 3) == 0);
+    a = sw_gguf_get_arr(g, "tokenizer.ggml.scores", SW_GGUF_F32);
+    float sc[3];
+    T_CHECK(a && a->arr_count == 3 && (memcpy(sc, a->arr_data, 12), sc[1] == -1.5f));
+    T_CHECK(sw_gguf_get_arr(g, "s.empty", SW_GGUF_STRING) && sw_gguf_get_arr(g, "s.empty", SW_GGUF_STRING)->arr_count == 0);
+    const sw_gguf_tensor *t = sw_gguf_find_tensor(g, "blk.0.attn_q.weight");
+    T_CHECK(t && t->nbytes == 68 && t->offset == 32 && ((const uint8_t *)t->data)[67] == (uint8_t)(67 * 7));
+    t = sw_gguf_find_tensor(g, "output_norm.weight");
+    T_CHECK(t && t->offset == 128 && t->nbytes == 2 && ((const uint8_t *)t->data)[1] == 0x3c);
+    T_CHECK(g->size == g->data_offset + 160); /* the last tensor is padded too */
+
+    /* copy_kv + add_tensor reproduce the file byte for byte */
+    char path2[128];
+    tmp_path(path2, sizeof path2, "c");
+    sw_gguf_writer *w = sw_gguf_writer_new();
+    T_CHECK(sw_gguf_copy_kv(w, g) == 0);
+    for (uint64_t k = 0; k < g->n_tensors; k++) {
+        const sw_gguf_tensor *x = &g->tensors[k];
+        T_CHECK(sw_gguf_add_tensor(w, x->name, x->type, x->n_dims, x->ne, x->data, x->nbytes, &err) == 0);
+    }
+    T_CHECK_MSG(sw_gguf_write(w, path2, &err) == 0, "%s", err.msg);
+    sw_gguf_writer_free(w);
+    sw_buf x = {0}, y = {0};
+    T_CHECK(sw_read_file(path, &x, NULL) == 0 && sw_read_file(path2, &y, NULL) == 0);
+    T_CHECK(x.len == y.len && memcmp(x.data, y.data, x.len) == 0);
+    sw_buf_free(&x);
+    sw_buf_free(&y);
+    sw_gguf_close(g);
+    unlink(path);
+    unlink(path2);
+}
+
+static void test_writer_errors(void) {
+    sw_gguf_writer *w = sw_gguf_writer_new();
+    sw_err err = {{0}};
+    float d[64] = {0};
+    uint64_t ne[2] = {8, 2};
+    T_CHECK(sw_gguf_add_tensor(w, "a", SW_TYPE_F32, 2, ne, d, 60, &err) < 0 && strstr(err.msg, "60 bytes given"));
+    T_CHECK(sw_gguf_add_tensor(w, "a", SW_TYPE_Q4_0, 2, ne, d, 18, &err) < 0 && strstr(err.msg, "block size 32"));
+    T_CHECK(sw_gguf_add_tensor(w, "a", (sw_ggml_type)6, 2, ne, d, 64, &err) < 0 && strstr(err.msg, "type 6"));
+    char longname[80];
+    memset(longname, 'x', 65);
+    longname[65] = 0;
+    T_CHECK(sw_gguf_add_tensor(w, longname, SW_TYPE_F32, 2, ne, d, 64, &err) < 0 && strstr(err.msg, "1..64 bytes"));
+    T_CHECK(sw_gguf_add_tensor(w, "a", SW_TYPE_F32, 2, ne, d, 64, &err) == 0);
+    T_CHECK(sw_gguf_add_tensor(w, "a", SW_TYPE_F32, 2, ne, d, 64, &err) < 0 && strstr(err.msg, "added twice"));
+    T_CHECK(sw_gguf_write(w, "/nonexistent-dir/x.gguf", &err) < 0 && strstr(err.msg, "/nonexistent-dir/x.gguf"));
+    T_CHECK(sw_gguf_set_u32(w, "general.alignment", 12) == 0);
+    char path[128];
+    tmp_path(path, sizeof path, "e");
+    T_CHECK(sw_gguf_write(w, path, &err) < 0 && strstr(err.msg, "general.alignment"));
+    /* a valid larger alignment is used for the data */
+    T_CHECK(sw_gguf_set_u32(w, "general.alignment", 256) == 0);
+    T_CHECK(sw_gguf_write(w, path, &err) == 0);
+    sw_gguf *g = NULL;
+    T_CHECK(sw_gguf_open(path, &g, &err) == 0 && g && g->alignment == 256 && g->data_offset % 256 == 0);
+    sw_gguf_close(g);
+    unlink(path);
+    sw_gguf_writer_free(w);
+}
+
+/* ---- tool modes for tests/engine/test_gguf.py ---- */
+
+static json_t *hexj(const void *p, uint64_t n) {
+    char *h = malloc(2 * n + 1);
+    sw_hex(p, (size_t)n, h);
+    json_t *j = json_string(h);
+    free(h);
+    return j;
+}
+
+/* A JSON number, or a string for what JSON cannot hold ("inf", "-inf", "nan"). */
+static json_t *realj(double v) {
+    if (isfinite(v)) return json_real(v);
+    return json_string(isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+}
+
+/* Element i of a scalar array, as JSON (integers as decimal strings, to keep u64 exact). */
+static json_t *elem(sw_gguf_vtype t, const uint8_t *p) {
+    char s[32];
+    uint64_t u = 0;
+    int n = t == SW_GGUF_U8 || t == SW_GGUF_I8 || t == SW_GGUF_BOOL ? 1 : t == SW_GGUF_U16 || t == SW_GGUF_I16 ? 2
+          : t == SW_GGUF_U64 || t == SW_GGUF_I64 || t == SW_GGUF_F64 ? 8 : 4;
+    memcpy(&u, p, (size_t)n);
+    switch (t) {
+    case SW_GGUF_I8: snprintf(s, sizeof s, "%d", (int8_t)u); break;
+    case SW_GGUF_I16: snprintf(s, sizeof s, "%d", (int16_t)u); break;
+    case SW_GGUF_I32: snprintf(s, sizeof s, "%d", (int32_t)u); break;
+    case SW_GGUF_I64: snprintf(s, sizeof s, "%lld", (long long)(int64_t)u); break;
+    case SW_GGUF_BOOL: return json_boolean(u);
+    case SW_GGUF_F32: { float f; memcpy(&f, p, 4); return realj(f); }
+    case SW_GGUF_F64: { double f; memcpy(&f, p, 8); return realj(f); }
+    default: snprintf(s, sizeof s, "%llu", (unsigned long long)u); break;
+    }
+    return json_string(s);
+}
+
+static json_t *kv_json(const sw_gguf_kv *kv) {
+    uint8_t raw[8];
+    switch (kv->type) {
+    case SW_GGUF_STRING: return hexj(kv->v.s.ptr, kv->v.s.len);
+    case SW_GGUF_F32: case SW_GGUF_F64: return realj(kv->v.f);
+    case SW_GGUF_ARRAY: break;
+    default: memcpy(raw, &kv->v.u, 8); return elem(kv->type, raw);
+    }
+    if (kv->arr_type == SW_GGUF_ARRAY) return json_pack("{s:o}", "raw", hexj(kv->arr_data, kv->arr_bytes));
+    json_t *a = json_array();
+    for (uint64_t i = 0; i < kv->arr_count; i++) {
+        if (kv->arr_type == SW_GGUF_STRING) {
+            sw_gguf_str s = sw_gguf_arr_str(kv, i);
+            json_array_append_new(a, hexj(s.ptr, s.len));
+        } else {
+            json_array_append_new(a, elem(kv->arr_type, kv->arr_data + i * (kv->arr_bytes / (kv->arr_count))));
+        }
+    }
+    return a;
+}
+
+static int tool_dump(const char *path) {
+    sw_gguf *g;
+    sw_err err;
+    if (sw_crypto_init(&err) < 0 || sw_gguf_open(path, &g, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    json_t *kvs = json_array(), *ts = json_array();
+    int bad = 0; /* a value JSON cannot hold makes json_pack return NULL */
+    for (uint64_t i = 0; i < g->n_kv; i++) {
+        const sw_gguf_kv *kv = &g->kv[i];
+        bad |= json_array_append_new(kvs, json_pack("{s:o,s:i,s:i,s:o}", "key", hexj(kv->key.ptr, kv->key.len),
+                                             "type", kv->type, "arr_type", kv->type == SW_GGUF_ARRAY ? (int)kv->arr_type : -1,
+                                             "value", kv_json(kv)));
+    }
+    for (uint64_t i = 0; i < g->n_tensors; i++) {
+        const sw_gguf_tensor *t = &g->tensors[i];
+        uint8_t h[SW_SHA256_BYTES];
+        char hex[2 * SW_SHA256_BYTES + 1];
+        sw_sha256(t->data, (size_t)t->nbytes, h);
+        sw_hex(h, sizeof h, hex);
+        json_t *ne = json_array();
+        for (uint32_t d = 0; d < t->n_dims; d++) json_array_append_new(ne, json_integer((json_int_t)t->ne[d]));
+        bad |= json_array_append_new(ts, json_pack("{s:s,s:i,s:o,s:I,s:I,s:s}", "name", t->name, "type", (int)t->type,
+                                            "ne", ne, "offset", (json_int_t)t->offset,
+                                            "nbytes", (json_int_t)t->nbytes, "sha256", hex));
+    }
+    json_t *o = json_pack("{s:i,s:i,s:I,s:I,s:o,s:o}", "version", (int)g->version, "alignment", (int)g->alignment,
+                          "data_offset", (json_int_t)g->data_offset, "size", (json_int_t)g->size, "kv", kvs,
+                          "tensors", ts);
+    if (bad || !o) fprintf(stderr, "%s: cannot express the file in JSON\n", path);
+    else json_dumpf(o, stdout, JSON_COMPACT), putchar('\n');
+    json_decref(o);
+    sw_gguf_close(g);
+    return bad || !o;
+}
+
+static int tool_copy(const char *in, const char *out) {
+    sw_gguf *g;
+    sw_err err;
+    if (sw_gguf_open(in, &g, &err) < 0) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
+    sw_gguf_writer *w = sw_gguf_writer_new();
+    int rc = sw_gguf_copy_kv(w, g);
+    for (uint64_t i = 0; rc == 0 && i < g->n_tensors; i++) {
+        const sw_gguf_tensor *t = &g->tensors[i];
+        rc = sw_gguf_add_tensor(w, t->name, t->type, t->n_dims, t->ne, t->data, t->nbytes, &err);
+    }
+    if (rc == 0) rc = sw_gguf_write(w, out, &err);
+    if (rc < 0) fprintf(stderr, "%s\n", err.msg);
+    sw_gguf_writer_free(w);
+    sw_gguf_close(g);
+    return rc < 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc == 3 && strcmp(argv[1], "--dump") == 0) return tool_dump(argv[2]);
+    if (argc == 4 && strcmp(argv[1], "--copy") == 0) return tool_copy(argv[2], argv[3]);
+    if (argc == 3 && strcmp(argv[1], "--write-sample") == 0) {
+        sw_err err;
+        if (write_sample(argv[2], &err) == 0) return 0;
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+    }
     T_RUN(test_valid);
     T_RUN(test_header_errors);
     T_RUN(test_kv_errors);
     T_RUN(test_tensor_errors);
     T_RUN(test_truncate_and_flip);
     T_RUN(test_open);
+    T_RUN(test_writer_roundtrip);
+    T_RUN(test_writer_errors);
     return t_done();
 }
