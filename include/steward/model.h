@@ -69,6 +69,7 @@ int sw_model_quantize(const char *in, const char *out, sw_ggml_type type, int *n
 typedef struct sw_model_shape {
     int n_vocab; /* at least the built-in byte-level BPE vocabulary; padded with unused tokens */
     int n_ctx, n_embd, n_layer, n_ff, n_head, n_head_kv;
+    int tied; /* 1: no output.weight (the output projection is token_embd) */
 } sw_model_shape;
 
 /* Size of the built-in byte-level BPE vocabulary (256 bytes, learned merges, specials). */
@@ -80,5 +81,11 @@ int sw_model_demo_vocab_size(void);
  * template. For demos and benchmarks, not for use. -1 on a bad shape or I/O error. */
 int sw_model_write_random(const char *path, const sw_model_shape *shape, sw_ggml_type type,
                           uint64_t seed, sw_err *err);
+
+/* Negative log-likelihood (nats) of tokens[first..n) given the tokens before each, with
+ * the context reset at position 0 (teacher forcing; evaluated in one batch when it fits
+ * the context, else in windows of the context's size). *scored receives n - first.
+ * -1 on an evaluation error. Used by perplexity and watermark evaluation. */
+int sw_ctx_nll(sw_ctx *c, const int32_t *tokens, int n, int first, double *nll, int *scored, sw_err *err);
 
 #endif

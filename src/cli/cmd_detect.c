@@ -10,13 +10,40 @@
 #include <stdlib.h>
 
 static const char *USAGE =
-    "detect [--model FILE] [--scheme S] [--window N] [--json]\n\n"
+    "detect [--model FILE] [--scheme S] [--window N] [--tokens] [--json]\n\n"
     "Reads text on stdin and reports whether it carries steward's watermark: z-score,\n"
     "p-value and the number of scored tokens. Needs only the model's tokenizer and the\n"
     "watermark keys (current and retired), not the weights. A watermarked span inside\n"
     "longer text is found by windowed scoring (windows of N tokens and up, default 50)\n"
     "and reported with its byte offsets. Schemes: kgw-selfhash (default), kgw-lefthash,\n"
-    "synthid.";
+    "synthid. With --tokens, stdin is a JSON array of token ids (as in generate --json)\n"
+    "instead of text.";
+
+/* Reads a JSON array of token ids from text. -1 naming the bad element. */
+static int parse_token_array(const sw_buf *in, int32_t **ids, size_t *n, sw_err *err) {
+    json_error_t je;
+    json_t *a = json_loadb(in->data ? in->data : "", in->len, 0, &je);
+    if (!json_is_array(a)) {
+        json_decref(a);
+        return sw_err_set(err, "stdin: expected a JSON array of token ids (line %d: %s)", je.line, je.text);
+    }
+    *n = json_array_size(a);
+    *ids = malloc((*n ? *n : 1) * sizeof **ids);
+    if (!*ids) {
+        json_decref(a);
+        return sw_err_set(err, "out of memory");
+    }
+    for (size_t i = 0; i < *n; i++) {
+        json_t *v = json_array_get(a, i);
+        if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > INT32_MAX) {
+            json_decref(a);
+            return sw_err_set(err, "stdin: element %zu is not a token id", i);
+        }
+        (*ids)[i] = (int32_t)json_integer_value(v);
+    }
+    json_decref(a);
+    return 0;
+}
 
 /* Byte offset of token index i (the bytes of tokens before it). */
 static size_t byte_offset(const sw_tokenizer *t, const int32_t *ids, int i) {
@@ -32,11 +59,12 @@ static size_t byte_offset(const sw_tokenizer *t, const int32_t *ids, int i) {
 
 int sw_cmd_detect(int argc, char **argv) {
     const char *model = NULL, *scheme_name = "kgw-selfhash";
-    int window = 50, json = 0;
+    int window = 50, json = 0, tokens_in = 0;
     const sw_opt opts[] = {
         {"model", SW_OPT_STR, &model, "FILE", "GGUF file whose tokenizer to use (default: the shipped model)"},
         {"scheme", SW_OPT_STR, &scheme_name, "S", "watermark scheme (default kgw-selfhash)"},
         {"window", SW_OPT_INT, &window, "N", "smallest window for span search (default 50)"},
+        {"tokens", SW_OPT_FLAG, &tokens_in, NULL, "read a JSON array of token ids instead of text"},
         {"json", SW_OPT_FLAG, &json, NULL, "print one JSON object"},
         {NULL, 0, NULL, NULL, NULL},
     };
@@ -67,7 +95,8 @@ int sw_cmd_detect(int argc, char **argv) {
     if (sw_home_resolve(sw_cli_home, home, sizeof home, &err) < 0 ||
         sw_wmkey_all(home, keys, SW_WMKEY_MAX, &n_keys, &err) < 0 || sw_gguf_open(model, &g, &err) < 0 ||
         sw_tokenizer_from_gguf(g, &tok, &err) < 0 || sw_read_file("-", &text, &err) < 0 ||
-        sw_tokenize(tok, text.data ? text.data : "", text.len, 0, &ids, &n, &err) < 0) {
+        (tokens_in ? parse_token_array(&text, &ids, &n, &err)
+                   : sw_tokenize(tok, text.data ? text.data : "", text.len, 0, &ids, &n, &err)) < 0) {
         rc = sw_cli_fail("detect", &err);
         goto out;
     }

@@ -4,7 +4,6 @@
  * is the subcommand's name) and one line in the table `subcommands` below. */
 #include "cli.h"
 #include "steward/gguf.h"
-#include "engine/gguf_priv.h" /* tensor type names, until quant.h's sw_type_name is used */
 
 #include <math.h>
 #include <stdio.h>
@@ -16,19 +15,38 @@
 
 /* ---- values as text (human form) ---- */
 
-/* Appends s quoted, non-printable bytes escaped, cut after max bytes of input. */
+/* Appends s quoted, cut after max bytes of input. Well-formed UTF-8 passes through;
+ * control characters (C0, DEL, C1) and ill-formed bytes are escaped. */
 static void quote(sw_buf *b, const char *s, uint64_t n, uint64_t max) {
     sw_buf_puts(b, "\"");
     uint64_t i = 0;
-    for (; i < n && i < max; i++) {
+    while (i < n && i < max) {
         unsigned char c = (unsigned char)s[i];
+        uint32_t cp;
+        int k = sw_utf8_decode((const unsigned char *)s + i, (size_t)(n - i), &cp);
         if (c == '"' || c == '\\') sw_buf_printf(b, "\\%c", c);
         else if (c == '\n') sw_buf_puts(b, "\\n");
-        else if (c < 0x20 || c == 0x7f) sw_buf_printf(b, "\\x%02x", c);
-        else sw_buf_append(b, &s[i], 1); /* UTF-8 passes through */
+        else if (k == 0 || cp < 0x20 || (cp >= 0x7f && cp < 0xa0)) {
+            for (int j = 0; j < (k ? k : 1); j++) sw_buf_printf(b, "\\x%02x", (unsigned char)s[i + j]);
+        } else {
+            sw_buf_append(b, s + i, (size_t)k);
+        }
+        i += (uint64_t)(k ? k : 1);
     }
     sw_buf_puts(b, "\"");
     if (i < n) sw_buf_printf(b, "... (%llu bytes)", (unsigned long long)n);
+}
+
+/* A key or tensor name: bare when it is plain text, else quoted with escapes (so that
+ * control bytes in a hostile file never reach the terminal). */
+static void name_text(sw_buf *b, const char *s, uint64_t n) {
+    size_t at = b->len;
+    quote(b, s, n, 200);
+    if (b->len - at == n + 2 && memcmp(b->data + at + 1, s, (size_t)n) == 0) {
+        memmove(b->data + at, b->data + at + 1, (size_t)n);
+        b->len = at + (size_t)n;
+        b->data[b->len] = 0;
+    }
 }
 
 static int vt_size(sw_gguf_vtype t) {
@@ -147,10 +165,7 @@ static json_t *kv_json(const sw_gguf_kv *kv) {
 
 /* ---- model info ---- */
 
-static const char *type_label(uint32_t t) {
-    const char *s = sw_gguf_type_label(t);
-    return s ? s : "?";
-}
+static const char *type_label(uint32_t t) { return sw_type_name(t); }
 
 static uint64_t tensor_elems(const sw_gguf_tensor *t) {
     uint64_t n = 1;
@@ -198,14 +213,8 @@ static void info_text(const char *path, const sw_gguf *g, uint64_t params, uint6
     for (uint64_t i = 0; i < g->n_kv; i++) {
         const sw_gguf_kv *kv = &g->kv[i];
         sw_buf_reset(&b);
-        quote(&b, kv->key.ptr, kv->key.len, 200);
-        /* keys print bare unless they need the quotes' escaping */
-        const char *k = b.data;
-        if (b.len == kv->key.len + 2 && memcmp(b.data + 1, kv->key.ptr, (size_t)kv->key.len) == 0) {
-            b.data[b.len - 1] = 0;
-            k = b.data + 1;
-        }
-        printf("  %-40s %-7s ", k, sw_gguf_vtype_name(kv->type));
+        name_text(&b, kv->key.ptr, kv->key.len);
+        printf("  %-40s %-7s ", b.data, sw_gguf_vtype_name(kv->type));
         sw_buf_reset(&b);
         value_text(&b, kv);
         printf("%s\n", b.data ? b.data : "");
@@ -214,9 +223,12 @@ static void info_text(const char *path, const sw_gguf *g, uint64_t params, uint6
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         const sw_gguf_tensor *t = &g->tensors[i];
         sw_buf_reset(&b);
+        name_text(&b, t->name, strlen(t->name));
+        printf("  %-32s ", b.data);
+        sw_buf_reset(&b);
         dims_text(&b, t);
-        printf("  %-32s %-5s %-24s %12llu %12llu\n", t->name, type_label(t->type), b.data,
-               (unsigned long long)t->nbytes, (unsigned long long)t->offset);
+        printf("%-5s %-24s %12llu %12llu\n", type_label(t->type), b.data, (unsigned long long)t->nbytes,
+               (unsigned long long)t->offset);
     }
     sw_buf_free(&b);
     printf("\ntotal: %llu parameters, %llu bytes of tensor data (%.2f MiB)\n", (unsigned long long)params,

@@ -294,7 +294,7 @@ int sw_model_write_random(const char *path, const sw_model_shape *s, sw_ggml_typ
             goto done;
     }
     if (add_random(w, "output_norm.weight", 0, E, type, 1, 0.1f, &rng, err) < 0 ||
-        add_random(w, "output.weight", n_vocab, E, type, 0, ie * 4, &rng, err) < 0)
+        (!s->tied && add_random(w, "output.weight", n_vocab, E, type, 0, ie * 4, &rng, err) < 0))
         goto done;
     rc = sw_gguf_write(w, path, err);
 done:

@@ -16,38 +16,12 @@
 #define MIN_KV_BYTES 14        /* key length (8) + 1 key byte + type (4) + 1 value byte */
 #define MIN_TENSOR_BYTES 25    /* name length (8) + 1 name byte + n_dims + type + offset */
 
-/* ---- tensor types (a private table; see gguf_priv.h) ---- */
-
-static const struct {
-    uint32_t type;
-    const char *name;
-    uint64_t elems, bytes;
-} type_table[] = {
-    {SW_TYPE_F32, "F32", 1, 4},       {SW_TYPE_F16, "F16", 1, 2},
-    {SW_TYPE_Q4_0, "Q4_0", 32, 18},   {SW_TYPE_Q8_0, "Q8_0", 32, 34},
-    {SW_TYPE_Q4_K, "Q4_K", 256, 144}, {SW_TYPE_Q6_K, "Q6_K", 256, 210},
-};
-
-int sw_gguf_type_block(uint32_t type, uint64_t *elems, uint64_t *bytes) {
-    for (size_t i = 0; i < sizeof type_table / sizeof type_table[0]; i++)
-        if (type_table[i].type == type) {
-            *elems = type_table[i].elems;
-            *bytes = type_table[i].bytes;
-            return 1;
-        }
-    return 0;
-}
-
-const char *sw_gguf_type_label(uint32_t type) {
-    for (size_t i = 0; i < sizeof type_table / sizeof type_table[0]; i++)
-        if (type_table[i].type == type) return type_table[i].name;
-    return NULL;
-}
+/* ---- tensor sizes (block sizes from quant.h's type table) ---- */
 
 int sw_gguf_tensor_size(const char *name, uint32_t type, uint32_t n_dims, const uint64_t *ne,
                         uint64_t *n_elems, uint64_t *nbytes, sw_err *err) {
-    uint64_t be, bb;
-    if (!sw_gguf_type_block(type, &be, &bb))
+    uint64_t be = sw_type_block_elems(type), bb = sw_type_block_bytes(type);
+    if (!be || !bb)
         return sw_err_set(err, "tensor '%s': type %u is not supported "
                                "(supported: F32 0, F16 1, Q4_0 2, Q8_0 8, Q4_K 12, Q6_K 14)",
                           name, type);
@@ -66,7 +40,7 @@ int sw_gguf_tensor_size(const char *name, uint32_t type, uint32_t n_dims, const 
     uint64_t ne0 = n_dims ? ne[0] : 1;
     if (ne0 % be)
         return sw_err_set(err, "tensor '%s': ne[0] = %llu is not a multiple of %s's block size %llu",
-                          name, (unsigned long long)ne0, sw_gguf_type_label(type),
+                          name, (unsigned long long)ne0, sw_type_name(type),
                           (unsigned long long)be);
     if (n / be > UINT64_MAX / bb)
         return sw_err_set(err, "tensor '%s': byte size overflows 64 bits", name);
@@ -306,6 +280,17 @@ static int find_dup(const sw_gguf_str *names, uint64_t n, uint64_t *dup) {
     return found;
 }
 
+/* Fails when two of names[n] are equal, naming the second: "kv 3: duplicate key 'x'". */
+static int check_unique(rd *r, const sw_gguf_str *names, uint64_t n, const char *item, const char *what) {
+    uint64_t i = 0;
+    int dup = find_dup(names, n, &i);
+    if (dup < 0) return sw_err_set(r->err, "out of memory");
+    if (dup == 0) return 0;
+    char shown[4 * SW_GGUF_MAX_NAME + 8];
+    show(&names[i], shown, sizeof shown);
+    return sw_err_set(r->err, "%s %llu: duplicate %s '%s'", item, (unsigned long long)i, what, shown);
+}
+
 /* ---- tensors ---- */
 
 static int rd_tensor_info(rd *r, uint64_t i, sw_gguf_tensor *t) {
@@ -397,41 +382,21 @@ static int parse_into(rd *r, sw_gguf *g) {
     g->tensors = calloc(g->n_tensors ? (size_t)g->n_tensors : 1, sizeof *g->tensors);
     if (!g->kv || !g->tensors) return sw_err_set(r->err, "out of memory for the header tables");
 
-    uint64_t dup_i = 0;
     for (uint64_t i = 0; i < g->n_kv; i++)
         if (rd_kv(r, i, &g->kv[i]) < 0) return -1;
     sw_gguf_str *names = malloc((size_t)(g->n_kv > g->n_tensors ? g->n_kv : g->n_tensors) * sizeof *names + 1);
     if (!names) return sw_err_set(r->err, "out of memory");
     for (uint64_t i = 0; i < g->n_kv; i++) names[i] = g->kv[i].key;
-    int dup = find_dup(names, g->n_kv, &dup_i);
-    if (dup == 1) {
-        char shown[72];
-        show(&g->kv[dup_i].key, shown, sizeof shown);
-        free(names);
-        return sw_err_set(r->err, "kv %llu: duplicate key '%s'", (unsigned long long)dup_i, shown);
-    }
-    if (dup < 0 || read_alignment(r, g) < 0) {
-        free(names);
-        return dup < 0 ? sw_err_set(r->err, "out of memory") : -1;
-    }
-    for (uint64_t i = 0; i < g->n_tensors; i++) {
-        if (rd_tensor_info(r, i, &g->tensors[i]) < 0) {
-            free(names);
-            return -1;
-        }
+    int rc = check_unique(r, names, g->n_kv, "kv", "key");
+    if (rc == 0) rc = read_alignment(r, g); /* before the tensors: their offsets use it */
+    for (uint64_t i = 0; rc == 0 && i < g->n_tensors; i++) {
+        rc = rd_tensor_info(r, i, &g->tensors[i]);
         names[i].ptr = g->tensors[i].name;
         names[i].len = strlen(g->tensors[i].name);
     }
-    dup = find_dup(names, g->n_tensors, &dup_i);
-    if (dup == 1) {
-        char shown[4 * SW_GGUF_MAX_NAME + 8];
-        show(&names[dup_i], shown, sizeof shown);
-        free(names);
-        return sw_err_set(r->err, "tensor %llu: duplicate tensor name '%s'", (unsigned long long)dup_i,
-                          shown);
-    }
+    if (rc == 0) rc = check_unique(r, names, g->n_tensors, "tensor", "tensor name");
     free(names);
-    if (dup < 0) return sw_err_set(r->err, "out of memory");
+    if (rc < 0) return -1;
     uint64_t a = g->alignment;
     g->data_offset = (r->pos + a - 1) / a * a;
     if (g->data_offset > r->size) {

@@ -1,16 +1,10 @@
-/* gguf_priv.h - shared between the GGUF reader and writer: tensor type sizes.
- *
- * A private table of the six tensor types steward supports, so that the container code
- * does not depend on the kernels (quant.c). Not part of the public API. */
+/* gguf_priv.h - shared between the GGUF reader and writer: tensor sizes (the type
+ * table itself is quant.c's). Not part of the public API. */
 #ifndef STEWARD_GGUF_PRIV_H
 #define STEWARD_GGUF_PRIV_H
 
 #include "steward/gguf.h"
 
-/* Elements and bytes per block of a supported type; 0 when unsupported. */
-int sw_gguf_type_block(uint32_t type, uint64_t *elems, uint64_t *bytes);
-/* "F32", "Q4_K", ...; NULL for unsupported types. */
-const char *sw_gguf_type_label(uint32_t type);
 /* Elements and bytes of a tensor of this type and shape. Returns -1 with a message
  * (naming the tensor `name`) when the type is unsupported, a dimension is 0 or above
  * INT64_MAX, ne[0] is not a multiple of the block size, or a product overflows. */

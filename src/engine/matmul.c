@@ -3,8 +3,10 @@
  * the run-time choice between them and the AVX2 ones (matmul_avx2.c). */
 #include "engine/kernels.h"
 
-#include <omp.h>
 #include <pthread.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,11 +137,15 @@ const sw_kernel_table sw_kernels_portable = {
 static const sw_kernel_table *g_kernels;
 static pthread_once_t g_kernels_once = PTHREAD_ONCE_INIT;
 
+/* AVX2 and FMA through the compiler's CPU model (which also checks that the OS saves
+ * the YMM registers); F16C from CPUID leaf 1 (ECX bit 29), which not every compiler's
+ * __builtin_cpu_supports knows. */
 static int cpu_has_avx2(void) {
 #if defined(__x86_64__) || defined(__i386__)
+    unsigned a, b, c, d;
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("f16c");
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c >> 29 & 1);
 #else
     return 0;
 #endif
@@ -181,7 +187,7 @@ static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
 static void scratch_free(void *p) { free(p); }
 static void scratch_key_init(void) { pthread_key_create(&g_scratch_key, scratch_free); }
 
-/* NULL when memory runs out (the caller falls back to an unquantised path). */
+/* NULL when memory runs out (the caller then takes the sliced path). */
 static void *scratch_get(size_t n) {
     if (t_scratch.cap >= n) return t_scratch.p;
     pthread_once(&g_scratch_once, scratch_key_init);
@@ -225,9 +231,9 @@ void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t c
                       const float *X, int64_t nb, float *Y) {
     enum { SLICE = 2048 }; /* multiple of every block size */
     plan pl, *p = &pl;
-    if (rows <= 0 || nb <= 0 || make_plan(wtype, cols, p) != 0) return;
-    _Alignas(64) char xbuf[SLICE / 256 * sizeof(sw_block_q8_K) + SLICE / 32 * sizeof(sw_block_q8_0)];
     size_t wrow = sw_type_row_bytes(wtype, (uint64_t)cols);
+    if (rows <= 0 || nb <= 0 || wrow == 0 || make_plan(wtype, cols, p) != 0) return;
+    _Alignas(64) char xbuf[SLICE / 256 * sizeof(sw_block_q8_K) + SLICE / 32 * sizeof(sw_block_q8_0)];
     for (int64_t i = 0; i < rows * nb; i++) Y[i] = 0;
     for (int64_t c0 = 0; c0 < cols; c0 += SLICE) {
         int64_t m = cols - c0 < SLICE ? cols - c0 : SLICE;
@@ -251,12 +257,14 @@ void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t c
 /* Rows per task: a chunk of weight rows small enough to stay in L1/L2 while every tile
  * of X rows passes over it, large enough to amortise the scheduling. */
 #define ROW_CHUNK 16
+/* X rows whose results are gathered per chunk before they are written to Y */
+#define GROUP_NB 64
 
 void sw_matmul(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
                const float *X, int64_t nb, float *Y) {
     plan p;
-    if (rows <= 0 || nb <= 0 || make_plan(wtype, cols, &p) != 0) return;
     size_t wrow = sw_type_row_bytes(wtype, (uint64_t)cols);
+    if (rows <= 0 || nb <= 0 || wrow == 0 || make_plan(wtype, cols, &p) != 0) return;
     const char *xq = (const char *)X;
     if (p.quant != 0) {
         char *buf = scratch_get(p.xrow * (size_t)nb);
@@ -270,17 +278,27 @@ void sw_matmul(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
     int64_t nchunks = (rows + ROW_CHUNK - 1) / ROW_CHUNK;
     /* small products are not worth waking the team for */
     int parallel = (double)rows * (double)cols * (double)nb >= 65536.0;
+    (void)parallel; /* unused when built without OpenMP (the fuzz build) */
 #pragma omp parallel for schedule(static) if (parallel)
     for (int64_t c = 0; c < nchunks; c++) {
         int64_t r0 = c * ROW_CHUNK, r1 = r0 + ROW_CHUNK < rows ? r0 + ROW_CHUNK : rows;
-        for (int64_t b0 = 0; b0 < nb; b0 += SW_DOT_MAX_NX) {
-            int nx = nb - b0 < SW_DOT_MAX_NX ? (int)(nb - b0) : SW_DOT_MAX_NX;
-            const char *xt = xq + (size_t)b0 * p.xrow;
-            for (int64_t r = r0; r < r1; r++) {
-                float s[SW_DOT_MAX_NX];
-                p.dot(cols, (const char *)W + (size_t)r * wrow, xt, p.xrow, nx, s);
-                for (int j = 0; j < nx; j++) Y[(b0 + j) * rows + r] = s[j];
+        /* results of a group of X rows collect here and go out one Y row segment at a
+         * time: Y's rows are `rows` floats apart (often a multiple of 4 KiB), and writing
+         * them a float at a time thrashes the cache sets they share */
+        float out[GROUP_NB][ROW_CHUNK];
+        for (int64_t g0 = 0; g0 < nb; g0 += GROUP_NB) {
+            int64_t g1 = g0 + GROUP_NB < nb ? g0 + GROUP_NB : nb;
+            for (int64_t b0 = g0; b0 < g1; b0 += SW_DOT_MAX_NX) {
+                int nx = g1 - b0 < SW_DOT_MAX_NX ? (int)(g1 - b0) : SW_DOT_MAX_NX;
+                const char *xt = xq + (size_t)b0 * p.xrow;
+                for (int64_t r = r0; r < r1; r++) {
+                    float s[SW_DOT_MAX_NX];
+                    p.dot(cols, (const char *)W + (size_t)r * wrow, xt, p.xrow, nx, s);
+                    for (int j = 0; j < nx; j++) out[b0 - g0 + j][r - r0] = s[j];
+                }
             }
+            for (int64_t b = g0; b < g1; b++)
+                memcpy(Y + b * rows + r0, out[b - g0], (size_t)(r1 - r0) * sizeof(float));
         }
     }
 }

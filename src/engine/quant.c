@@ -160,13 +160,29 @@ void sw_dequantize_row(sw_ggml_type type, const void *src, float *dst, int64_t n
 
 /* ---- reference quantisation (GGML's rounding, so files match llama.cpp's) ---- */
 
+/* v (already in range for finite input) as an int in lo..hi; NaN, which inf or NaN in the
+ * input produce, becomes 0 instead of an undefined conversion. */
+static inline int to_int_clamped(float v, int lo, int hi) {
+    if (!(v >= (float)lo)) return v != v ? 0 : lo;
+    return v > (float)hi ? hi : (int)v;
+}
+
+/* roundf (halves away from zero) for |v| <= 127, inline: v +- 0.5 is exact in double and
+ * truncation then rounds as roundf does. NaN gives 0. This runs on every activation of
+ * every Q8_0/Q4_0 product, where a libm call per element was a quarter of the time. */
+static inline int round_away_q8(float v) {
+    double t = (double)v;
+    if (!(t > -127.5 && t < 127.5)) return t != t ? 0 : t < 0 ? -127 : 127;
+    return (int)(t >= 0 ? t + 0.5 : t - 0.5);
+}
+
 static void quant_q8_0(const float *x, sw_block_q8_0 *y, int64_t nb) {
     for (int64_t i = 0; i < nb; i++, x += SW_QK8_0) {
         float amax = 0;
-        for (int j = 0; j < SW_QK8_0; j++) amax = fmaxf(amax, fabsf(x[j]));
+        for (int j = 0; j < SW_QK8_0; j++) amax = amax > fabsf(x[j]) ? amax : fabsf(x[j]); /* no libm call */
         float d = amax / 127, id = d != 0 ? 1.0f / d : 0.0f;
         y[i].d = sw_fp32_to_fp16(d);
-        for (int j = 0; j < SW_QK8_0; j++) y[i].qs[j] = (int8_t)roundf(x[j] * id);
+        for (int j = 0; j < SW_QK8_0; j++) y[i].qs[j] = (int8_t)round_away_q8(x[j] * id);
     }
 }
 
@@ -179,9 +195,8 @@ static void quant_q4_0(const float *x, sw_block_q4_0 *y, int64_t nb) {
         y[i].d = sw_fp32_to_fp16(d);
         for (int j = 0; j < SW_QK4_0 / 2; j++) {
             /* truncation after +8.5 rounds half up; the -8 end is exact, 16 is clipped */
-            int a = (int8_t)(x[j] * id + 8.5f), b = (int8_t)(x[j + SW_QK4_0 / 2] * id + 8.5f);
-            if (a > 15) a = 15;
-            if (b > 15) b = 15;
+            int a = to_int_clamped(x[j] * id + 8.5f, 0, 15);
+            int b = to_int_clamped(x[j + SW_QK4_0 / 2] * id + 8.5f, 0, 15);
             y[i].qs[j] = (uint8_t)(a | (b << 4));
         }
     }

@@ -104,24 +104,23 @@ static inline uint64_t green_threshold(float gamma) {
     return (uint64_t)((double)gamma * 18446744073709551616.0 * (1 - 1e-12));
 }
 
-/* KGW: is token v green after context ctx[0..n_ctx) (most recent last)? */
-static int kgw_green(const sw_wm_params *p, const uint8_t *key, const int32_t *ctx, int n_ctx, int32_t v) {
-    uint64_t seed;
+/* KGW: the PRF seed that decides whether candidate v is green after context
+ * ctx[0..n_ctx) (most recent last). Two positions with the same (seed, v) draw the same
+ * coin, so detection scores each such pair once. */
+static uint64_t kgw_seed(const sw_wm_params *p, const uint8_t *key, const int32_t *ctx, int n_ctx, int32_t v) {
     if (p->scheme == SW_WM_KGW_LEFTHASH) {
         uint64_t w = (uint64_t)(uint32_t)ctx[n_ctx - 1];
-        seed = prf_seed(key, 1, &w, 1);
-    } else {
-        /* anchored min-hash over the context and the candidate itself, anchored on the
-         * previous token so that the seed still moves with every position */
-        uint64_t m = token_hash(key, v);
-        for (int i = 0; i < n_ctx; i++) {
-            uint64_t h = token_hash(key, ctx[i]);
-            if (h < m) m = h;
-        }
-        uint64_t w[2] = {m, (uint64_t)(uint32_t)ctx[n_ctx - 1]};
-        seed = prf_seed(key, 2, w, 2);
+        return prf_seed(key, 1, &w, 1);
     }
-    return draw(seed, v) < green_threshold(p->gamma);
+    /* anchored min-hash over the context and the candidate itself, anchored on the
+     * previous token so that the seed still moves with every position */
+    uint64_t m = token_hash(key, v);
+    for (int i = 0; i < n_ctx; i++) {
+        uint64_t h = token_hash(key, ctx[i]);
+        if (h < m) m = h;
+    }
+    uint64_t w[2] = {m, (uint64_t)(uint32_t)ctx[n_ctx - 1]};
+    return prf_seed(key, 2, w, 2);
 }
 
 /* SynthID: the m tournament bits g_l(ctx, v), one per bit of a keyed 64-bit draw. */
@@ -225,8 +224,28 @@ static void kgw_adjust(void *ud, float *logits, int n, const int32_t *hist, int 
             if (logits[v] >= floor && draw(seed, v) < thr) logits[v] += w->p.delta;
         return;
     }
-    for (int v = 0; v < n; v++)
-        if (logits[v] >= floor && kgw_green(&w->p, w->key, ctx, h, v)) logits[v] += w->p.delta;
+    /* Self-hash, computed as kgw_seed does but with the context's part hoisted: the
+     * min-hash of the context and its seed are the same for every candidate, and only a
+     * candidate whose own hash is smaller needs a seed of its own. */
+    uint64_t th = prf_seed(w->key + 16, 0x746f6b, NULL, 0);
+    uint64_t m = UINT64_MAX;
+    for (int i = 0; i < h; i++) {
+        uint64_t hv = draw(th, ctx[i]);
+        if (hv < m) m = hv;
+    }
+    uint64_t last = (uint64_t)(uint32_t)ctx[h - 1];
+    uint64_t words[2] = {m, last};
+    uint64_t seed_ctx = prf_seed(w->key, 2, words, 2);
+    uint64_t thr = green_threshold(w->p.gamma);
+    for (int v = 0; v < n; v++) {
+        if (logits[v] < floor) continue;
+        uint64_t hv = draw(th, v), seed = seed_ctx;
+        if (hv < m) {
+            uint64_t wv[2] = {hv, last};
+            seed = prf_seed(w->key, 2, wv, 2);
+        }
+        if (draw(seed, v) < thr) logits[v] += w->p.delta;
+    }
 }
 
 /* SynthID tournament over the filtered candidates: for each layer, the non-distortionary
@@ -287,8 +306,9 @@ static int score_tokens(const sw_wm_params *p, const uint8_t *key, const int32_t
         mask[i] = 0;
         if (i < h) continue;
         const int32_t *ctx = t + i - h;
-        /* mask repeated (context, token) pairs: they add no evidence */
-        uint64_t key2 = mix64(context_hash(ctx, h) ^ (uint64_t)(uint32_t)t[i]) | 1;
+        /* mask repeats of the PRF's input (the seed and the token): they add no evidence */
+        uint64_t unit = p->scheme == SW_WM_SYNTHID ? context_hash(ctx, h) : kgw_seed(p, key, ctx, h, t[i]);
+        uint64_t key2 = mix64(unit ^ (uint64_t)(uint32_t)t[i]) | 1;
         uint32_t j = (uint32_t)key2 & (cap - 1);
         while (set[j] && set[j] != key2) j = (j + 1) & (cap - 1);
         if (set[j]) continue;
@@ -299,7 +319,7 @@ static int score_tokens(const sw_wm_params *p, const uint8_t *key, const int32_t
             if (p->layers < 64) bits &= (1ull << p->layers) - 1;
             hit[i] = __builtin_popcountll(bits);
         } else {
-            hit[i] = kgw_green(p, key, ctx, h, t[i]);
+            hit[i] = draw(unit, t[i]) < green_threshold(p->gamma);
         }
     }
     free(set);

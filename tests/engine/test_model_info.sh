@@ -89,4 +89,26 @@ check "no file: usage error" test $? -eq 2
 check "unknown subcommand: usage error" test $? -eq 2
 "$BIN" model info --help >"$T/help.txt"
 check "--help: exit 0" bash -c "test $? -eq 0 && grep -q 'usage: steward model info FILE' '$T/help.txt'"
+
+# hostile bytes in names and values never reach the terminal raw; JSON stays valid
+"$PY" - "$T/odd.gguf" <<PYEOF || { echo "not ok - write the odd model"; exit 1; }
+import sys
+sys.path.insert(0, "$ROOT/tests/oracle")
+import gguf_io as G
+w = G.Writer()
+w.add("evil\x1b[31m.key", G.STRING, b"bad \x9b\xff utf8 \xc2\x9b \xe4\xb8\xad")
+w.add_tensor("t\x1b]0;x\x07", G.TYPE_F32, [1], bytes(4))
+w.write(sys.argv[1])
+PYEOF
+"$BIN" model info "$T/odd.gguf" >"$T/odd.txt"
+check "odd: exit 0" test $? -eq 0
+check "odd: no raw control bytes" bash -c "! LC_ALL=C grep -q \$'[\x1b\x07\x9b\xff]' '$T/odd.txt'"
+check "odd: escaped forms shown" bash -c "grep -qF '\"evil\\x1b[31m.key\"' '$T/odd.txt' && grep -qF '\"bad \\x9b\\xff utf8 \\xc2\\x9b 中\"' '$T/odd.txt' && grep -qF '\"t\\x1b]0;x\\x07\"' '$T/odd.txt'"
+"$BIN" model info --json "$T/odd.gguf" >"$T/odd.json"
+check "odd: JSON valid, bytes as \\xNN text" "$PY" -c "
+import json, sys
+o = json.load(open('$T/odd.json'))
+assert o['metadata']['evil\x1b[31m.key']['value'] == 'bad \\\\x9b\\\\xff utf8 \\u009b \\u4e2d', o
+assert o['tensors'][0]['name'] == 't\x1b]0;x\x07'
+"
 [ "$bad" -eq 0 ]

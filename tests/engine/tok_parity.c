@@ -7,7 +7,9 @@
  * round-trips through the byte tokens and streams as U+FFFD per maximal ill-formed part.
  *   tok_parity pretok gpt2|llama3|qwen2 CORPUS.hex PIECES.txt
  * compares the hand-written pre-tokenizer with the regex's split (piece end offsets).
- *   tok_parity bench MODEL.gguf CORPUS.hex   prints encode speed in MB/s. */
+ *   tok_parity bench MODEL.gguf CORPUS.hex   prints encode speed in MB/s.
+ *   tok_parity encode MODEL.gguf TEXT         prints the ids of TEXT (parse_special on),
+ *                                             or the loading error (exit 1). */
 #include "engine/pretok.h"
 #include "steward/gguf.h"
 #include "steward/tokenizer.h"
@@ -53,9 +55,8 @@ static void free_lines(lines *l) {
 static void unhex(sw_buf *b) {
     size_t n = b->len / 2;
     for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        sscanf(b->data + 2 * i, "%2x", &v);
-        b->data[i] = (char)v;
+        char h[3] = {b->data[2 * i], b->data[2 * i + 1], 0};
+        b->data[i] = (char)strtoul(h, NULL, 16);
     }
     b->len = n;
     b->data[n] = 0;
@@ -172,6 +173,7 @@ static int bench(const char *model, const char *corpus_path) {
     int32_t *ids = NULL;
     size_t n = 0, total = 0;
     uint64_t t0 = sw_now_ns();
+    double c0 = sw_process_cpu_seconds();
     int reps = 0;
     while (sw_now_ns() - t0 < 2000000000ull) {
         n = 0;
@@ -179,8 +181,9 @@ static int bench(const char *model, const char *corpus_path) {
         total += all.len;
         reps++;
     }
-    double secs = (double)(sw_now_ns() - t0) / 1e9;
-    printf("# %s: encode %.2f MB/s (%zu bytes -> %zu tokens, %d passes in %.2f s)\n", model, total / secs / 1e6, all.len, n, reps, secs);
+    double secs = (double)(sw_now_ns() - t0) / 1e9, cpu = sw_process_cpu_seconds() - c0;
+    printf("# %s: encode %.2f MB/s of CPU time, %.2f MB/s wall (%zu bytes -> %zu tokens, %d passes)\n", model,
+           total / cpu / 1e6, total / secs / 1e6, all.len, n, reps);
     free(ids);
     sw_buf_free(&all);
     free_lines(&c);
@@ -211,7 +214,30 @@ static int pretok(const char *kind, const char *corpus_path, const char *expect_
     return bad != 0;
 }
 
+static int encode(const char *model, const char *text) {
+    sw_gguf *g = NULL;
+    sw_tokenizer *t = NULL;
+    sw_err e;
+    if (sw_gguf_open(model, &g, &e) < 0 || sw_tokenizer_from_gguf(g, &t, &e) < 0) {
+        printf("error: %s\n", e.msg);
+        sw_gguf_close(g);
+        return 1;
+    }
+    sw_gguf_close(g);
+    int32_t *ids = NULL;
+    size_t n = 0;
+    sw_buf out = {0};
+    if (sw_tokenize(t, text, strlen(text), 1, &ids, &n, &e) < 0) return 1;
+    fmt_ids(&out, ids, n);
+    printf("%s\n", out.data);
+    sw_buf_free(&out);
+    free(ids);
+    sw_tokenizer_free(t);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "encode") == 0) return encode(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "bench") == 0) return bench(argv[2], argv[3]);
     if (argc == 5 && strcmp(argv[1], "pretok") == 0) return pretok(argv[2], argv[3], argv[4]);
     if (argc != 8) {

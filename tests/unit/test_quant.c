@@ -360,6 +360,12 @@ static void run_matmul_checks(void) {
 static void test_matmul_default(void) {
     printf("# kernels: %s\n", sw_kernels_name());
     run_matmul_checks();
+    /* more X rows than one result group (64): the group boundary and a ragged tile */
+    const sw_ggml_type big[] = {SW_TYPE_F32, SW_TYPE_Q8_0, SW_TYPE_Q6_K};
+    for (int i = 0; i < 3; i++) {
+        cmp_result r = check_matmul(big[i], 21, big[i] == SW_TYPE_Q6_K ? 256 : 64, 70, 0);
+        T_CHECK_MSG(r.bad == 0, "%s nb 70: %d outputs off", sw_type_name(big[i]), r.bad);
+    }
 }
 
 static void test_matmul_portable(void) {
