@@ -163,9 +163,10 @@ static int write_card(const run *r, sw_trainer *t, double train_loss, double val
     fprintf(f, "\n## Results\n\n| | |\n|---|---|\n| final training loss | %.4f nats/token |\n"
                "| validation loss | %.4f nats/token |\n| validation bits per byte | %.4f |\n\n",
             train_loss, val_loss, val_bpb);
-    fprintf(f, "## Cost\n\n| | |\n|---|---|\n| wall time | %.0f s |\n| CPU time | %.0f s |\n"
+    fprintf(f, "## Cost%s\n\n| | |\n|---|---|\n| wall time | %.0f s |\n| CPU time | %.0f s |\n"
                "| energy | %.0f J (%s) |\n| CO2e | %.2f g (energy x %g g/kWh) |\n\n",
-            L->wall_s, L->cpu_s, L->joules, L->energy_method[0] ? L->energy_method : "none", co2e, r->grid);
+            r->init_from ? " (all phases, from the first step of the first run)" : "", L->wall_s, L->cpu_s, L->joules,
+            L->energy_method[0] ? L->energy_method : "none", co2e, r->grid);
     fprintf(f, "The same records are in the GGUF metadata under `steward.train.*`.\n\n"
                "## Limitations and risks\n\nTrained on about one megabyte of 400-year-old drama, the model "
                "reproduces its vocabulary,\nits archaic forms and its social attitudes (including those of its "
