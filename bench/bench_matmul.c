@@ -4,10 +4,12 @@
  * Baseline, measured in the same run: a plain streaming read of a 256 MB buffer with the
  * same thread count. Generation is memory-bound, so the figure that matters is weight
  * bytes read / time as a fraction of that bandwidth. Weights are cycled through enough
- * copies (>= 256 MB, as the baseline) that each call reads them from memory, not from cache, as a forward
+ * copies (as large as the baseline buffer) that each call reads them from memory, not from cache, as a forward
  * pass over a whole model does.
  *
  *   STEWARD_BENCH_QUICK=1   fewer repetitions (a smoke run)
+ *   STEWARD_BENCH_MB=N      size of the baseline buffer and of the cycled weight copies
+ *                           (default 256; make it exceed the last-level cache)
  *   STEWARD_KERNELS=portable  measure the portable kernels instead of AVX2 */
 #include "steward/core.h"
 #include "steward/quant.h"
@@ -71,7 +73,9 @@ typedef struct { int64_t rows, cols; const char *what; } shape;
 
 int main(void) {
     int quick = getenv("STEWARD_BENCH_QUICK") != NULL;
-    const size_t bw_bytes = (size_t)256 << 20;
+    const char *mb_env = getenv("STEWARD_BENCH_MB");
+    size_t mb = mb_env && atoi(mb_env) >= 16 ? (size_t)atoi(mb_env) : 256;
+    const size_t bw_bytes = mb << 20;
     uint8_t *bw_buf = aligned_alloc(64, bw_bytes);
     if (!bw_buf) { fprintf(stderr, "bench_matmul: out of memory\n"); return 1; }
     for (size_t i = 0; i < bw_bytes; i++) bw_buf[i] = (uint8_t)(i * 131);
@@ -80,7 +84,7 @@ int main(void) {
     double bw[3] = {0};
     for (int ti = 0; ti < 2; ti++) {
         bw[threads[ti]] = measure_bandwidth(bw_buf, bw_bytes, threads[ti], quick ? 2 : 5);
-        printf("baseline: streaming read of 256 MB, %d thread%s: %.2f GB/s\n", threads[ti],
+        printf("baseline: streaming read of %zu MB, %d thread%s: %.2f GB/s\n", mb, threads[ti],
                threads[ti] > 1 ? "s" : "", bw[threads[ti]]);
     }
     free(bw_buf);
@@ -106,7 +110,7 @@ int main(void) {
                 continue;
             }
             size_t wbytes = rb * (size_t)s.rows;
-            int copies = (int)((((size_t)256 << 20) + wbytes - 1) / wbytes);
+            int copies = (int)((bw_bytes + wbytes - 1) / wbytes);
             if (copies < 1) copies = 1;
             uint8_t *W = malloc(wbytes * (size_t)copies);
             float *X = malloc((size_t)(64 * s.cols) * sizeof *X), *Y = malloc((size_t)(64 * s.rows) * sizeof *Y);
