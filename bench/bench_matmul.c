@@ -71,6 +71,14 @@ static double measure_bandwidth(const uint8_t *buf, size_t n, int t, int passes)
 
 typedef struct { int64_t rows, cols; const char *what; } shape;
 
+#define MAX_CALLS 4000
+static double times[MAX_CALLS];
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 int main(void) {
     int quick = getenv("STEWARD_BENCH_QUICK") != NULL;
     const char *mb_env = getenv("STEWARD_BENCH_MB");
@@ -89,8 +97,8 @@ int main(void) {
     }
     free(bw_buf);
     printf("kernels: %s\n", sw_kernels_name());
-    printf("(ms/call, GB/s = weight bytes / mean time; of bw = GB/s / baseline; fastest = GB/s of\n"
-           " the fastest call, less disturbed by other load but flattered by lucky caching)\n");
+    printf("(ms/call: median call; GB/s = weight bytes / that time; of bw = GB/s / baseline;\n"
+           " fastest = GB/s of the fastest call, flattered by lucky caching)\n");
     printf("%-5s %-11s %-10s %3s %2s %10s %9s %7s %9s %9s\n", "type", "shape", "tensor", "nb", "t",
            "ms/call", "GB/s", "of bw", "GFLOP/s", "fastest");
 
@@ -132,19 +140,19 @@ int main(void) {
                     int64_t nb = nbs[ni];
                     omp_set_num_threads(t);
                     /* one warm-up call, then calls cycling through the copies for the
-                     * time budget: throughput = bytes / total time (a mean, not a best) */
+                     * time budget; the median call is the figure (robust to the calls that
+                     * other processes on a shared machine disturb), the fastest beside it */
                     sw_matmul(W, types[ty], s.rows, s.cols, X, nb, Y);
-                    double budget = quick ? 0.03 : 0.25, spent = 0, fastest = 1e30;
+                    double budget = quick ? 0.03 : 0.25, spent = 0;
                     int calls = 0;
-                    while ((spent < budget && calls < 4000) || calls < 3) {
+                    while ((spent < budget && calls < MAX_CALLS) || calls < 3) {
                         double t0 = now_s();
                         sw_matmul(W + (size_t)((calls + 1) % copies) * wbytes, types[ty], s.rows, s.cols, X, nb, Y);
-                        double dt = now_s() - t0;
-                        spent += dt;
-                        if (dt < fastest) fastest = dt;
-                        calls++;
+                        times[calls] = now_s() - t0;
+                        spent += times[calls++];
                     }
-                    double best = spent / calls;
+                    qsort(times, (size_t)calls, sizeof *times, cmp_double);
+                    double best = times[calls / 2], fastest = times[0];
                     double gbs = (double)wbytes / best * 1e-9;
                     double gflops = 2.0 * (double)s.rows * (double)s.cols * (double)nb / best * 1e-9;
                     printf("%-5s %5lldx%-5lld %-10s %3lld %2d %10.3f %9.2f %7.2f %9.2f %9.2f\n",

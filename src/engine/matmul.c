@@ -260,45 +260,61 @@ void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t c
 /* X rows whose results are gathered per chunk before they are written to Y */
 #define GROUP_NB 64
 
+/* Rows r0..r0+ROW_CHUNK of Y for all nb X rows, in tiles of SW_DOT_MAX_NX X rows. */
+static void matmul_chunk(const plan *p, const void *W, size_t wrow, int64_t rows, int64_t cols,
+                         const char *xq, int64_t nb, float *Y, int64_t c) {
+    int64_t r0 = c * ROW_CHUNK, r1 = r0 + ROW_CHUNK < rows ? r0 + ROW_CHUNK : rows;
+    /* results of a group of X rows collect here and go out one Y row segment at a time:
+     * Y's rows are `rows` floats apart (often a multiple of 4 KiB), and writing them a
+     * float at a time thrashes the cache sets they share */
+    float out[GROUP_NB][ROW_CHUNK];
+    for (int64_t g0 = 0; g0 < nb; g0 += GROUP_NB) {
+        int64_t g1 = g0 + GROUP_NB < nb ? g0 + GROUP_NB : nb;
+        for (int64_t b0 = g0; b0 < g1; b0 += SW_DOT_MAX_NX) {
+            int nx = g1 - b0 < SW_DOT_MAX_NX ? (int)(g1 - b0) : SW_DOT_MAX_NX;
+            const char *xt = xq + (size_t)b0 * p->xrow;
+            for (int64_t r = r0; r < r1; r++) {
+                float s[SW_DOT_MAX_NX];
+                p->dot(cols, (const char *)W + (size_t)r * wrow, xt, p->xrow, nx, s);
+                for (int j = 0; j < nx; j++) out[b0 - g0 + j][r - r0] = s[j];
+            }
+        }
+        for (int64_t b = g0; b < g1; b++)
+            memcpy(Y + b * rows + r0, out[b - g0], (size_t)(r1 - r0) * sizeof(float));
+    }
+}
+
 void sw_matmul(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
                const float *X, int64_t nb, float *Y) {
     plan p;
     size_t wrow = sw_type_row_bytes(wtype, (uint64_t)cols);
     if (rows <= 0 || nb <= 0 || wrow == 0 || make_plan(wtype, cols, &p) != 0) return;
     const char *xq = (const char *)X;
+    char *buf = NULL;
     if (p.quant != 0) {
-        char *buf = scratch_get(p.xrow * (size_t)nb);
+        buf = scratch_get(p.xrow * (size_t)nb);
         if (!buf) {
             sw_matmul_sliced(W, wtype, rows, cols, X, nb, Y);
             return;
         }
-        for (int64_t b = 0; b < nb; b++) quantize_x(&p, X + b * cols, buf + b * p.xrow, cols);
         xq = buf;
     }
     int64_t nchunks = (rows + ROW_CHUNK - 1) / ROW_CHUNK;
     /* small products are not worth waking the team for */
     int parallel = (double)rows * (double)cols * (double)nb >= 65536.0;
     (void)parallel; /* unused when built without OpenMP (the fuzz build) */
-#pragma omp parallel for schedule(static) if (parallel)
-    for (int64_t c = 0; c < nchunks; c++) {
-        int64_t r0 = c * ROW_CHUNK, r1 = r0 + ROW_CHUNK < rows ? r0 + ROW_CHUNK : rows;
-        /* results of a group of X rows collect here and go out one Y row segment at a
-         * time: Y's rows are `rows` floats apart (often a multiple of 4 KiB), and writing
-         * them a float at a time thrashes the cache sets they share */
-        float out[GROUP_NB][ROW_CHUNK];
-        for (int64_t g0 = 0; g0 < nb; g0 += GROUP_NB) {
-            int64_t g1 = g0 + GROUP_NB < nb ? g0 + GROUP_NB : nb;
-            for (int64_t b0 = g0; b0 < g1; b0 += SW_DOT_MAX_NX) {
-                int nx = g1 - b0 < SW_DOT_MAX_NX ? (int)(g1 - b0) : SW_DOT_MAX_NX;
-                const char *xt = xq + (size_t)b0 * p.xrow;
-                for (int64_t r = r0; r < r1; r++) {
-                    float s[SW_DOT_MAX_NX];
-                    p.dot(cols, (const char *)W + (size_t)r * wrow, xt, p.xrow, nx, s);
-                    for (int j = 0; j < nx; j++) out[b0 - g0 + j][r - r0] = s[j];
-                }
-            }
-            for (int64_t b = g0; b < g1; b++)
-                memcpy(Y + b * rows + r0, out[b - g0], (size_t)(r1 - r0) * sizeof(float));
+    /* a prompt's X rows are quantised by the team; one or two rows (generation) here,
+     * which saves a barrier */
+    int team_quant = buf && nb >= 4;
+    if (buf && !team_quant)
+        for (int64_t b = 0; b < nb; b++) quantize_x(&p, X + b * cols, buf + b * p.xrow, cols);
+#pragma omp parallel if (parallel)
+    {
+        if (team_quant) {
+#pragma omp for schedule(static)
+            for (int64_t b = 0; b < nb; b++) quantize_x(&p, X + b * cols, buf + b * p.xrow, cols);
         }
+#pragma omp for schedule(static)
+        for (int64_t c = 0; c < nchunks; c++) matmul_chunk(&p, W, wrow, rows, cols, xq, nb, Y, c);
     }
 }
