@@ -128,8 +128,11 @@ static void dot_q6_K(int64_t n, const void *w, const void *x, size_t xs, int nx,
     }
 }
 
+static void to_q8_0(const float *x, void *y, int64_t n) { sw_quantize_row(SW_TYPE_Q8_0, x, y, n); }
+static void to_q8_K(const float *x, void *y, int64_t n) { sw_quantize_row_q8_K(x, y, n); }
+
 const sw_kernel_table sw_kernels_portable = {
-    "portable", dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_q6_K,
+    "portable", dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_q6_K, to_q8_0, to_q8_K,
 };
 
 /* ---- run-time choice ---- */
@@ -205,26 +208,21 @@ static void *scratch_get(size_t n) {
 /* Activation form of each weight type, the kernel, and the bytes of one X row. */
 typedef struct {
     sw_dot_fn dot;
-    int quant; /* 0: X as F32; SW_TYPE_Q8_0: Q8_0 blocks; -1: Q8_K blocks */
+    sw_quant_fn quant; /* NULL: X used as F32 */
     size_t xrow;
 } plan;
 
 static int make_plan(sw_ggml_type t, int64_t cols, plan *p) {
     const sw_kernel_table *k = sw_kernels();
     switch (t) {
-    case SW_TYPE_F32: *p = (plan){k->f32, 0, (size_t)cols * 4}; return 0;
-    case SW_TYPE_F16: *p = (plan){k->f16, 0, (size_t)cols * 4}; return 0;
-    case SW_TYPE_Q4_0: *p = (plan){k->q4_0, SW_TYPE_Q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0)}; return 0;
-    case SW_TYPE_Q8_0: *p = (plan){k->q8_0, SW_TYPE_Q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0)}; return 0;
-    case SW_TYPE_Q4_K: *p = (plan){k->q4_K, -1, (size_t)cols / 256 * sizeof(sw_block_q8_K)}; return 0;
-    case SW_TYPE_Q6_K: *p = (plan){k->q6_K, -1, (size_t)cols / 256 * sizeof(sw_block_q8_K)}; return 0;
+    case SW_TYPE_F32: *p = (plan){k->f32, NULL, (size_t)cols * 4}; return 0;
+    case SW_TYPE_F16: *p = (plan){k->f16, NULL, (size_t)cols * 4}; return 0;
+    case SW_TYPE_Q4_0: *p = (plan){k->q4_0, k->to_q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0)}; return 0;
+    case SW_TYPE_Q8_0: *p = (plan){k->q8_0, k->to_q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0)}; return 0;
+    case SW_TYPE_Q4_K: *p = (plan){k->q4_K, k->to_q8_K, (size_t)cols / 256 * sizeof(sw_block_q8_K)}; return 0;
+    case SW_TYPE_Q6_K: *p = (plan){k->q6_K, k->to_q8_K, (size_t)cols / 256 * sizeof(sw_block_q8_K)}; return 0;
     }
     return -1;
-}
-
-static void quantize_x(const plan *p, const float *x, char *out, int64_t n) {
-    if (p->quant == SW_TYPE_Q8_0) sw_quantize_row(SW_TYPE_Q8_0, x, out, n);
-    else sw_quantize_row_q8_K(x, (sw_block_q8_K *)out, n);
 }
 
 void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
@@ -241,8 +239,8 @@ void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t c
         for (int64_t b = 0; b < nb; b++) {
             const float *xs = X + b * cols + c0;
             const void *xv = xs;
-            if (p->quant != 0) {
-                quantize_x(p, xs, xbuf, m);
+            if (p->quant) {
+                p->quant(xs, xbuf, m);
                 xv = xbuf;
             }
             for (int64_t r = 0; r < rows; r++) {
@@ -291,7 +289,7 @@ void sw_matmul(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
     if (rows <= 0 || nb <= 0 || wrow == 0 || make_plan(wtype, cols, &p) != 0) return;
     const char *xq = (const char *)X;
     char *buf = NULL;
-    if (p.quant != 0) {
+    if (p.quant) {
         buf = scratch_get(p.xrow * (size_t)nb);
         if (!buf) {
             sw_matmul_sliced(W, wtype, rows, cols, X, nb, Y);
@@ -307,12 +305,12 @@ void sw_matmul(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
      * which saves a barrier */
     int team_quant = buf && nb >= 4;
     if (buf && !team_quant)
-        for (int64_t b = 0; b < nb; b++) quantize_x(&p, X + b * cols, buf + b * p.xrow, cols);
+        for (int64_t b = 0; b < nb; b++) p.quant(X + b * cols, buf + b * p.xrow, cols);
 #pragma omp parallel if (parallel)
     {
         if (team_quant) {
 #pragma omp for schedule(static)
-            for (int64_t b = 0; b < nb; b++) quantize_x(&p, X + b * cols, buf + b * p.xrow, cols);
+            for (int64_t b = 0; b < nb; b++) p.quant(X + b * cols, buf + b * p.xrow, cols);
         }
 #pragma omp for schedule(static)
         for (int64_t c = 0; c < nchunks; c++) matmul_chunk(&p, W, wrow, rows, cols, xq, nb, Y, c);
