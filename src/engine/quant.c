@@ -5,6 +5,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- type table ---- */
 
@@ -30,6 +31,15 @@ static const type_info *type_find(uint32_t type) {
 }
 
 int sw_type_supported(uint32_t type) { return type_find(type) != NULL; }
+
+int sw_type_parse(const char *name, sw_ggml_type *out) {
+    for (size_t i = 0; i < sizeof k_types / sizeof k_types[0]; i++)
+        if (strcasecmp(name, k_types[i].name) == 0) {
+            *out = (sw_ggml_type)k_types[i].type;
+            return 0;
+        }
+    return -1;
+}
 
 const char *sw_type_name(uint32_t type) {
     const type_info *t = type_find(type);
