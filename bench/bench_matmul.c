@@ -13,6 +13,7 @@
  *   STEWARD_KERNELS=portable  measure the portable kernels instead of AVX2 */
 #include "steward/core.h"
 #include "steward/quant.h"
+#include "engine/kernels.h" /* sw_kernels_select, to compare the kernel families */
 
 #include <immintrin.h>
 #include <omp.h>
@@ -71,6 +72,27 @@ static double measure_bandwidth(const uint8_t *buf, size_t n, int t, int passes)
 
 typedef struct { int64_t rows, cols; const char *what; } shape;
 
+/* GB/s of one thread on a weight matrix that stays in L2 (256 rows, repeated calls):
+ * the kernel's own ceiling, to compare with the memory bandwidth it must keep up with. */
+static double hot_gbs(sw_ggml_type t, int64_t cols, double budget) {
+    int64_t rows = 256;
+    size_t rb = sw_type_row_bytes(t, (uint64_t)cols);
+    uint8_t *W = malloc(rb * (size_t)rows);
+    float *x = malloc((size_t)cols * sizeof *x), *y = malloc((size_t)rows * sizeof *y);
+    if (!W || !x || !y) return 0;
+    for (int64_t c = 0; c < cols; c++) x[c] = (float)((c * 37) % 100) * 0.01f - 0.5f;
+    for (int64_t r = 0; r < rows; r++) sw_quantize_row(t, x, W + (size_t)r * rb, cols);
+    omp_set_num_threads(1);
+    double t0 = now_s(), dt;
+    long calls = 0;
+    do {
+        sw_matmul(W, t, rows, cols, x, 1, y);
+        calls++;
+    } while ((dt = now_s() - t0) < budget);
+    free(W); free(x); free(y);
+    return (double)rb * (double)rows * (double)calls / dt * 1e-9;
+}
+
 #define MAX_CALLS 4000
 static double times[MAX_CALLS];
 
@@ -97,6 +119,20 @@ int main(void) {
     }
     free(bw_buf);
     printf("kernels: %s\n", sw_kernels_name());
+    if (sw_kernels_select("avx2") == 0) {
+        const sw_ggml_type ht[] = {SW_TYPE_F32, SW_TYPE_F16, SW_TYPE_Q8_0, SW_TYPE_Q4_0, SW_TYPE_Q4_K, SW_TYPE_Q6_K};
+        printf("kernel ceiling, weights hot in L2 (256 rows, nb 1, 1 thread), GB/s of weights:\n");
+        for (int i = 0; i < 6; i++) {
+            int64_t cols = sw_type_block_elems(ht[i]) == 256 ? 512 : 576;
+            sw_kernels_select("avx2");
+            double a = hot_gbs(ht[i], cols, quick ? 0.02 : 0.1);
+            sw_kernels_select("portable");
+            double p = hot_gbs(ht[i], cols, quick ? 0.02 : 0.1);
+            printf("  %-5s avx2 %6.2f  portable %6.2f  (x%.1f)\n", sw_type_name(ht[i]), a, p, a / p);
+        }
+        const char *env = getenv("STEWARD_KERNELS");
+        sw_kernels_select(env && strcmp(env, "portable") == 0 ? "portable" : "avx2");
+    }
     printf("(ms/call: median call; GB/s = weight bytes / that time; of bw = GB/s / baseline;\n"
            " fastest = GB/s of the fastest call, flattered by lucky caching)\n");
     printf("%-5s %-11s %-10s %3s %2s %10s %9s %7s %9s %9s\n", "type", "shape", "tensor", "nb", "t",
