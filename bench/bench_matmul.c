@@ -2,7 +2,8 @@
  * for generation (nb = 1) and prompt processing (nb = 64), on 1 and 2 threads.
  *
  * Baseline, measured in the same run: a plain streaming read of a 256 MB buffer with the
- * same thread count. Generation is memory-bound, so the figure that matters is weight
+ * same thread count, in 1 MiB pieces whose median time is the figure, as the median call
+ * is for sw_matmul (both robust to the disturbances of a shared machine). Generation is memory-bound, so the figure that matters is weight
  * bytes read / time as a fraction of that bandwidth. Weights are cycled through enough
  * copies (as large as the baseline buffer) that each call reads them from memory, not from cache, as a forward
  * pass over a whole model does.
@@ -51,23 +52,41 @@ static uint64_t read_sse2(const uint8_t *b, size_t n) {
     return (uint64_t)_mm_cvtsi128_si64(s0);
 }
 
-/* GB/s of a streaming read of n bytes split over t threads: bytes / mean time of passes. */
+#define MAX_CALLS 4000
+static double times[MAX_CALLS];
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(int n) {
+    qsort(times, (size_t)n, sizeof *times, cmp_double);
+    return times[n / 2];
+}
+
+/* GB/s of a streaming read with t threads, measured the way sw_matmul is: the buffer is
+ * read in 1 MiB pieces (each split over the threads, as a matmul call splits its rows),
+ * every piece timed, and the median piece is the figure. */
 static double measure_bandwidth(const uint8_t *buf, size_t n, int t, int passes) {
     int avx2 = __builtin_cpu_supports("avx2");
+    const size_t piece = (size_t)1 << 20;
     volatile uint64_t sink = 0;
-    double total = 0;
+    int count = 0;
     for (int p = 0; p <= passes; p++) { /* pass 0 warms up */
-        double t0 = now_s();
+        for (size_t off = 0; off + piece <= n && count < MAX_CALLS; off += piece) {
+            double t0 = now_s();
 #pragma omp parallel num_threads(t)
-        {
-            int k = omp_get_thread_num(), nt = omp_get_num_threads();
-            size_t per = n / (size_t)nt / 128 * 128, off = per * (size_t)k;
-            if (k == nt - 1) per = n - off;
-            sink ^= avx2 ? read_avx2(buf + off, per) : read_sse2(buf + off, per);
+            {
+                int k = omp_get_thread_num(), nt = omp_get_num_threads();
+                size_t per = piece / (size_t)nt / 128 * 128, o = off + per * (size_t)k;
+                if (k == nt - 1) per = off + piece - o;
+                sink ^= avx2 ? read_avx2(buf + o, per) : read_sse2(buf + o, per);
+            }
+            if (p) times[count++] = now_s() - t0;
         }
-        if (p) total += now_s() - t0;
     }
-    return (double)n * passes / total * 1e-9;
+    return (double)piece / median(count) * 1e-9;
 }
 
 typedef struct { int64_t rows, cols; const char *what; } shape;
@@ -83,22 +102,17 @@ static double hot_gbs(sw_ggml_type t, int64_t cols, double budget) {
     for (int64_t c = 0; c < cols; c++) x[c] = (float)((c * 37) % 100) * 0.01f - 0.5f;
     for (int64_t r = 0; r < rows; r++) sw_quantize_row(t, x, W + (size_t)r * rb, cols);
     omp_set_num_threads(1);
-    double t0 = now_s(), dt;
-    long calls = 0;
-    do {
+    double spent = 0;
+    int calls = 0;
+    while (spent < budget && calls < MAX_CALLS) {
+        double t0 = now_s();
         sw_matmul(W, t, rows, cols, x, 1, y);
-        calls++;
-    } while ((dt = now_s() - t0) < budget);
+        times[calls] = now_s() - t0;
+        spent += times[calls++];
+    }
+    double med = median(calls);
     free(W); free(x); free(y);
-    return (double)rb * (double)rows * (double)calls / dt * 1e-9;
-}
-
-#define MAX_CALLS 4000
-static double times[MAX_CALLS];
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
+    return (double)rb * (double)rows / med * 1e-9;
 }
 
 int main(void) {
@@ -114,7 +128,7 @@ int main(void) {
     double bw[3] = {0};
     for (int ti = 0; ti < 2; ti++) {
         bw[threads[ti]] = measure_bandwidth(bw_buf, bw_bytes, threads[ti], quick ? 2 : 5);
-        printf("baseline: streaming read of %zu MB, %d thread%s: %.2f GB/s\n", mb, threads[ti],
+        printf("baseline: streaming read of %zu MB in 1 MiB pieces (median), %d thread%s: %.2f GB/s\n", mb, threads[ti],
                threads[ti] > 1 ? "s" : "", bw[threads[ti]]);
     }
     free(bw_buf);
@@ -187,8 +201,7 @@ int main(void) {
                         times[calls] = now_s() - t0;
                         spent += times[calls++];
                     }
-                    qsort(times, (size_t)calls, sizeof *times, cmp_double);
-                    double best = times[calls / 2], fastest = times[0];
+                    double best = median(calls), fastest = times[0];
                     double gbs = (double)wbytes / best * 1e-9;
                     double gflops = 2.0 * (double)s.rows * (double)s.cols * (double)nb / best * 1e-9;
                     printf("%-5s %5lldx%-5lld %-10s %3lld %2d %10.3f %9.2f %7.2f %9.2f %9.2f\n",
