@@ -116,16 +116,18 @@ static int measure(void *p) {
     for (int threads = 1; threads <= 2; threads++) {
         double bw = bandwidth[threads];
         omp_set_num_threads(threads);
-        double t0 = now_s();
+        double c0 = sw_process_cpu_seconds(), t0 = now_s();
         if (sw_ctx_eval(c, toks, PP, 0, logits, NULL, &err) < 0) break;
         double t1 = now_s();
         for (int i = 0; i < TG; i++)
             if (sw_ctx_eval(c, toks + PP + i, 1, PP + i, logits, NULL, &err) < 0) break;
-        double t2 = now_s();
+        double t2 = now_s(), c2 = sw_process_cpu_seconds();
         double pp = PP / (t1 - t0), tg = TG / (t2 - t1), bound = bw / wbytes;
-        printf("%-6s %2d thr  pp%d %8.1f tok/s  tg%d %7.1f tok/s  | read bw %5.1f GB/s, %6.1f MB/token -> "
-               "bound %7.1f tok/s, tg at %3.0f%% of it\n",
-               j->label, threads, PP, pp, TG, tg, bw / 1e9, wbytes / 1e6, bound, 100 * tg / bound);
+        /* CPU seconds / (wall seconds x threads): below ~90% the machine was busy */
+        double share = (c2 - c0) / ((t2 - t0) * threads);
+        printf("%-6s %d thr  pp%d %7.1f tok/s  tg%d %6.1f tok/s  cpu share %3.0f%% | read bw %5.1f GB/s, "
+               "%5.1f MB/token -> bound %6.1f tok/s, tg at %3.0f%% of it\n",
+               j->label, threads, PP, pp, TG, tg, 100 * share, bw / 1e9, wbytes / 1e6, bound, 100 * tg / bound);
         fflush(stdout);
     }
     sw_ctx_free(c);
