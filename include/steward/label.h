@@ -44,6 +44,7 @@ int sw_label_aigc_check(const json_t *label, sw_err *err);
 
 /* ---- provenance manifest ---- */
 typedef struct sw_manifest_input {
+    const char *id;                                 /* content id (ProduceID); NULL: random */
     const char *labelled_text; size_t labelled_len; /* the text as delivered */
     const char *text; size_t text_len;              /* the generated text, unlabelled */
     const char *model_sha256;                       /* hex */

@@ -3,8 +3,8 @@
  * harness) calls sw_pipeline_generate, so no front end can skip a control.
  *
  * Stages that exist so far: generation with timings and energy, the watermark (in the
- * sampler hook), explicit and implicit labels and the signed manifest. Guards and audit
- * plug in here as their modules land. */
+ * sampler hook), explicit and implicit labels, the signed manifest, and the audit record
+ * of every generation. Guards plug in here as their module lands. */
 #ifndef STEWARD_PIPELINE_H
 #define STEWARD_PIPELINE_H
 
@@ -23,6 +23,7 @@ typedef struct sw_pipeline_opts {
     int threads;             /* 0: all cores */
     sw_wm_scheme watermark;  /* SW_WM_NONE (0) selects the default, KGW self-hash */
     const sw_label_opts *label; /* NULL: sw_label_opts_default */
+    const char *principal;   /* who asks (recorded in the audit log); NULL: "cli" */
 } sw_pipeline_opts;
 
 /* Loads the model and opens the state directory. -1 with a message on error. */
@@ -71,6 +72,7 @@ typedef struct sw_gen_result {
     const char *energy_method;
     sw_buf labelled_text;     /* the text as delivered: explicit label around text */
     json_t *manifest;         /* signed provenance manifest (label inside) */
+    long long audit_index;    /* number of the generation's record in the audit log */
 } sw_gen_result;
 
 /* Runs one request through the pipeline. The result is filled even on error (partial

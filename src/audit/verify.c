@@ -132,7 +132,7 @@ int sw_audit_verify(sw_audit *a, sw_audit_verify_report *rep, sw_err *err) {
     uint64_t n = sw_audit_size(a);
     int rc = audit_checkpoints_all(a, &c->cps, &c->ncps, err);
     if (rc == 0) {
-        qsort(c->cps, c->ncps, sizeof *c->cps, cmp_cp);
+        if (c->ncps) qsort(c->cps, c->ncps, sizeof *c->cps, cmp_cp);
         rc = vmap_open(a->idx_fd, n * 8, "audit index", &c->idx, err);
     }
     for (unsigned l = 0; rc == 0 && l < AUDIT_LEVELS && (n >> l); l++) {

@@ -61,6 +61,7 @@ static json_t *result_json(const sw_pipeline *p, const sw_gen_result *r, uint64_
     json_object_set_new(o, "model", json_pack("{s:s,s:s}", "path", sw_pipeline_model_path(p),
                                               "sha256", sw_pipeline_model_sha256(p)));
     json_object_set_new(o, "seed", json_integer((json_int_t)seed));
+    json_object_set_new(o, "audit", json_pack("{s:I}", "index", (json_int_t)r->audit_index));
     json_object_set_new(o, "timings",
                         json_pack("{s:i,s:f,s:i,s:f,s:f}", "prompt_tokens", r->prompt_tokens,
                                   "prompt_ms", r->prompt_ms, "gen_tokens", r->n_tokens, "gen_ms",

@@ -187,7 +187,7 @@ static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
 static void scratch_free(void *p) { free(p); }
 static void scratch_key_init(void) { pthread_key_create(&g_scratch_key, scratch_free); }
 
-/* NULL when memory runs out (the caller falls back to an unquantised path). */
+/* NULL when memory runs out (the caller then takes the sliced path). */
 static void *scratch_get(size_t n) {
     if (t_scratch.cap >= n) return t_scratch.p;
     pthread_once(&g_scratch_once, scratch_key_init);
@@ -231,9 +231,9 @@ void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t c
                       const float *X, int64_t nb, float *Y) {
     enum { SLICE = 2048 }; /* multiple of every block size */
     plan pl, *p = &pl;
-    if (rows <= 0 || nb <= 0 || make_plan(wtype, cols, p) != 0) return;
-    _Alignas(64) char xbuf[SLICE / 256 * sizeof(sw_block_q8_K) + SLICE / 32 * sizeof(sw_block_q8_0)];
     size_t wrow = sw_type_row_bytes(wtype, (uint64_t)cols);
+    if (rows <= 0 || nb <= 0 || wrow == 0 || make_plan(wtype, cols, p) != 0) return;
+    _Alignas(64) char xbuf[SLICE / 256 * sizeof(sw_block_q8_K) + SLICE / 32 * sizeof(sw_block_q8_0)];
     for (int64_t i = 0; i < rows * nb; i++) Y[i] = 0;
     for (int64_t c0 = 0; c0 < cols; c0 += SLICE) {
         int64_t m = cols - c0 < SLICE ? cols - c0 : SLICE;
@@ -263,8 +263,8 @@ void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t c
 void sw_matmul(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
                const float *X, int64_t nb, float *Y) {
     plan p;
-    if (rows <= 0 || nb <= 0 || make_plan(wtype, cols, &p) != 0) return;
     size_t wrow = sw_type_row_bytes(wtype, (uint64_t)cols);
+    if (rows <= 0 || nb <= 0 || wrow == 0 || make_plan(wtype, cols, &p) != 0) return;
     const char *xq = (const char *)X;
     if (p.quant != 0) {
         char *buf = scratch_get(p.xrow * (size_t)nb);

@@ -10,6 +10,9 @@
 #include <immintrin.h>
 
 #define AI static inline __attribute__((always_inline))
+/* Loops over the few activation rows (and unrolled steps) must unroll fully so that
+ * their accumulators live in registers, not on the stack. */
+#define UNROLL _Pragma("GCC unroll 8")
 
 AI float hsum_ps(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -39,26 +42,26 @@ AI float half(uint16_t h) { return _cvtsh_ss(h); }
         const int U = NX == 1 ? 4 : 2;                                                    \
         const float *b[SW_DOT_MAX_NX];                                                    \
         __m256 acc[SW_DOT_MAX_NX][4];                                                     \
-        for (int j = 0; j < NX; j++) {                                                    \
+        UNROLL for (int j = 0; j < NX; j++) {                                                    \
             b[j] = (const float *)((const char *)xv + j * xs);                            \
-            for (int u = 0; u < U; u++) acc[j][u] = _mm256_setzero_ps();                  \
+            UNROLL for (int u = 0; u < U; u++) acc[j][u] = _mm256_setzero_ps();                  \
         }                                                                                 \
         int64_t i = 0;                                                                    \
         for (; i + 8 * U <= n; i += 8 * U)                                                \
-            for (int u = 0; u < U; u++) {                                                 \
+            UNROLL for (int u = 0; u < U; u++) {                                                 \
                 __m256 w = LOADW(a + i + 8 * u);                                          \
-                for (int j = 0; j < NX; j++)                                              \
+                UNROLL for (int j = 0; j < NX; j++)                                              \
                     acc[j][u] = _mm256_fmadd_ps(w, _mm256_loadu_ps(b[j] + i + 8 * u),     \
                                                 acc[j][u]);                               \
             }                                                                             \
         for (; i + 8 <= n; i += 8) {                                                      \
             __m256 w = LOADW(a + i);                                                      \
-            for (int j = 0; j < NX; j++)                                                  \
+            UNROLL for (int j = 0; j < NX; j++)                                                  \
                 acc[j][0] = _mm256_fmadd_ps(w, _mm256_loadu_ps(b[j] + i), acc[j][0]);     \
         }                                                                                 \
-        for (int j = 0; j < NX; j++) {                                                    \
+        UNROLL for (int j = 0; j < NX; j++) {                                                    \
             __m256 t = acc[j][0];                                                         \
-            for (int u = 1; u < U; u++) t = _mm256_add_ps(t, acc[j][u]);                  \
+            UNROLL for (int u = 1; u < U; u++) t = _mm256_add_ps(t, acc[j][u]);                  \
             float r = hsum_ps(t);                                                         \
             for (int64_t k = i; k < n; k++) r += LOADS(a[k]) * b[j][k];                   \
             s[j] = r;                                                                     \
@@ -104,17 +107,17 @@ AI __m256i unpack_q4_0(const sw_block_q4_0 *b) {
         const BT *a = wv;                                                                 \
         const sw_block_q8_0 *b[SW_DOT_MAX_NX];                                            \
         __m256 acc[2][SW_DOT_MAX_NX];                                                     \
-        for (int j = 0; j < NX; j++) {                                                    \
+        UNROLL for (int j = 0; j < NX; j++) {                                                    \
             b[j] = (const sw_block_q8_0 *)((const char *)xv + j * xs);                    \
             acc[0][j] = acc[1][j] = _mm256_setzero_ps();                                  \
         }                                                                                 \
         int64_t nb = n / 32, i = 0;                                                       \
         for (; i + 2 <= nb; i += 2)                                                       \
-            for (int u = 0; u < 2; u++) {                                                 \
+            UNROLL for (int u = 0; u < 2; u++) {                                                 \
                 __m256i w = UNPACK(&a[i + u]);                                            \
                 __m256i aw = _mm256_sign_epi8(w, w);                                      \
                 float dw = half(a[i + u].d);                                              \
-                for (int j = 0; j < NX; j++) {                                            \
+                UNROLL for (int j = 0; j < NX; j++) {                                            \
                     const sw_block_q8_0 *y = &b[j][i + u];                                \
                     __m256 p = dot32_i8(aw, w, _mm256_loadu_si256((const __m256i *)y->qs)); \
                     acc[u][j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * half(y->d)), p, acc[u][j]); \
@@ -124,13 +127,13 @@ AI __m256i unpack_q4_0(const sw_block_q4_0 *b) {
             __m256i w = UNPACK(&a[i]);                                                    \
             __m256i aw = _mm256_sign_epi8(w, w);                                          \
             float dw = half(a[i].d);                                                      \
-            for (int j = 0; j < NX; j++) {                                                \
+            UNROLL for (int j = 0; j < NX; j++) {                                                \
                 const sw_block_q8_0 *y = &b[j][i];                                        \
                 __m256 p = dot32_i8(aw, w, _mm256_loadu_si256((const __m256i *)y->qs));   \
                 acc[0][j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * half(y->d)), p, acc[0][j]); \
             }                                                                             \
         }                                                                                 \
-        for (int j = 0; j < NX; j++) s[j] = hsum_ps(_mm256_add_ps(acc[0][j], acc[1][j])); \
+        UNROLL for (int j = 0; j < NX; j++) s[j] = hsum_ps(_mm256_add_ps(acc[0][j], acc[1][j])); \
     }
 
 #define LOAD_Q8_0(p) _mm256_loadu_si256((const __m256i *)(p)->qs)
@@ -162,23 +165,23 @@ AI void q4_K_n(const int NX, int64_t n, const void *wv, const void *xv, size_t x
     const __m256i m4 = _mm256_set1_epi8(0x0f);
     /* repeats each of the 8 mins twice, to meet the 16 bsums */
     const __m128i dup = _mm_setr_epi8(0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7);
-    for (int j = 0; j < NX; j++) {
+    UNROLL for (int j = 0; j < NX; j++) {
         b[j] = (const sw_block_q8_K *)((const char *)xv + j * xs);
         acc[j] = _mm256_setzero_ps();
         accm[j] = 0;
     }
     for (int64_t i = 0; i < n / SW_QK_K; i++) {
         uint8_t sc[8], mn[8];
-        for (int k = 0; k < 8; k++) sw_q4_K_scale_min(a[i].scales, k, &sc[k], &mn[k]);
+        UNROLL for (int k = 0; k < 8; k++) sw_q4_K_scale_min(a[i].scales, k, &sc[k], &mn[k]);
         float d = half(a[i].d), dmin = half(a[i].dmin);
         __m256i sumi[SW_DOT_MAX_NX];
-        for (int j = 0; j < NX; j++) sumi[j] = _mm256_setzero_si256();
-        for (int c = 0; c < 4; c++) {
+        UNROLL for (int j = 0; j < NX; j++) sumi[j] = _mm256_setzero_si256();
+        UNROLL for (int c = 0; c < 4; c++) {
             __m256i q = _mm256_loadu_si256((const __m256i *)(a[i].qs + 32 * c));
             __m256i lo = _mm256_and_si256(q, m4);
             __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
             __m256i slo = _mm256_set1_epi16(sc[2 * c]), shi = _mm256_set1_epi16(sc[2 * c + 1]);
-            for (int j = 0; j < NX; j++) {
+            UNROLL for (int j = 0; j < NX; j++) {
                 const int8_t *y = b[j][i].qs + 64 * c;
                 __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)y));
                 __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(y + 32)));
@@ -189,7 +192,7 @@ AI void q4_K_n(const int NX, int64_t n, const void *wv, const void *xv, size_t x
         uint64_t mn8;
         memcpy(&mn8, mn, 8);
         __m256i mn16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_cvtsi64_si128((long long)mn8), dup));
-        for (int j = 0; j < NX; j++) {
+        UNROLL for (int j = 0; j < NX; j++) {
             const sw_block_q8_K *y = &b[j][i];
             __m256i bs = _mm256_loadu_si256((const __m256i *)y->bsums);
             int32_t summ = hsum_epi32(_mm256_madd_epi16(bs, mn16));
@@ -197,7 +200,7 @@ AI void q4_K_n(const int NX, int64_t n, const void *wv, const void *xv, size_t x
             accm[j] += dmin * y->d * (float)summ;
         }
     }
-    for (int j = 0; j < NX; j++) s[j] = hsum_ps(acc[j]) - accm[j];
+    UNROLL for (int j = 0; j < NX; j++) s[j] = hsum_ps(acc[j]) - accm[j];
 }
 
 AI void q6_K_n(const int NX, int64_t n, const void *wv, const void *xv, size_t xs, float *s) {
@@ -205,15 +208,15 @@ AI void q6_K_n(const int NX, int64_t n, const void *wv, const void *xv, size_t x
     const sw_block_q8_K *b[SW_DOT_MAX_NX];
     __m256 acc[SW_DOT_MAX_NX];
     const __m256i m4 = _mm256_set1_epi8(0x0f), m3 = _mm256_set1_epi8(3);
-    for (int j = 0; j < NX; j++) {
+    UNROLL for (int j = 0; j < NX; j++) {
         b[j] = (const sw_block_q8_K *)((const char *)xv + j * xs);
         acc[j] = _mm256_setzero_ps();
     }
     for (int64_t i = 0; i < n / SW_QK_K; i++) {
         __m256i sc16 = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)a[i].scales));
         __m256i sumi[SW_DOT_MAX_NX];
-        for (int j = 0; j < NX; j++) sumi[j] = _mm256_setzero_si256();
-        for (int h = 0; h < 2; h++) {
+        UNROLL for (int j = 0; j < NX; j++) sumi[j] = _mm256_setzero_si256();
+        UNROLL for (int h = 0; h < 2; h++) {
             __m256i l0 = _mm256_loadu_si256((const __m256i *)(a[i].ql + 64 * h));
             __m256i l1 = _mm256_loadu_si256((const __m256i *)(a[i].ql + 64 * h + 32));
             __m256i hb = _mm256_loadu_si256((const __m256i *)(a[i].qh + 32 * h));
@@ -226,11 +229,11 @@ AI void q6_K_n(const int NX, int64_t n, const void *wv, const void *xv, size_t x
                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 4), m3), 4));
             q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), m4),
                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hb, 6), m3), 4));
-            for (int k = 0; k < 4; k++) {
+            UNROLL for (int k = 0; k < 4; k++) {
                 int g = 8 * h + 2 * k; /* 16-element groups g (low lane) and g+1 (high lane) */
                 __m256i sv = _mm256_set_m128i(_mm_set1_epi16(a[i].scales[g + 1]),
                                               _mm_set1_epi16(a[i].scales[g]));
-                for (int j = 0; j < NX; j++) {
+                UNROLL for (int j = 0; j < NX; j++) {
                     __m256i y = _mm256_loadu_si256((const __m256i *)(b[j][i].qs + 128 * h + 32 * k));
                     sumi[j] = _mm256_add_epi32(sumi[j],
                                                _mm256_madd_epi16(_mm256_maddubs_epi16(q[k], y), sv));
@@ -238,7 +241,7 @@ AI void q6_K_n(const int NX, int64_t n, const void *wv, const void *xv, size_t x
             }
         }
         float d = half(a[i].d);
-        for (int j = 0; j < NX; j++) {
+        UNROLL for (int j = 0; j < NX; j++) {
             const sw_block_q8_K *y = &b[j][i];
             /* the -32 offset of every value: 32 * sum_g scale_g * bsum_g */
             __m256i off = _mm256_madd_epi16(sc16, _mm256_loadu_si256((const __m256i *)y->bsums));
@@ -246,7 +249,7 @@ AI void q6_K_n(const int NX, int64_t n, const void *wv, const void *xv, size_t x
             acc[j] = _mm256_fmadd_ps(_mm256_set1_ps(d * y->d), _mm256_cvtepi32_ps(t), acc[j]);
         }
     }
-    for (int j = 0; j < NX; j++) s[j] = hsum_ps(acc[j]);
+    UNROLL for (int j = 0; j < NX; j++) s[j] = hsum_ps(acc[j]);
 }
 
 static void dot_q4_K(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {

@@ -167,13 +167,22 @@ static inline int to_int_clamped(float v, int lo, int hi) {
     return v > (float)hi ? hi : (int)v;
 }
 
+/* roundf (halves away from zero) for |v| <= 127, inline: v +- 0.5 is exact in double and
+ * truncation then rounds as roundf does. NaN gives 0. This runs on every activation of
+ * every Q8_0/Q4_0 product, where a libm call per element was a quarter of the time. */
+static inline int round_away_q8(float v) {
+    double t = (double)v;
+    if (!(t > -127.5 && t < 127.5)) return t != t ? 0 : t < 0 ? -127 : 127;
+    return (int)(t >= 0 ? t + 0.5 : t - 0.5);
+}
+
 static void quant_q8_0(const float *x, sw_block_q8_0 *y, int64_t nb) {
     for (int64_t i = 0; i < nb; i++, x += SW_QK8_0) {
         float amax = 0;
-        for (int j = 0; j < SW_QK8_0; j++) amax = fmaxf(amax, fabsf(x[j]));
+        for (int j = 0; j < SW_QK8_0; j++) amax = amax > fabsf(x[j]) ? amax : fabsf(x[j]); /* no libm call */
         float d = amax / 127, id = d != 0 ? 1.0f / d : 0.0f;
         y[i].d = sw_fp32_to_fp16(d);
-        for (int j = 0; j < SW_QK8_0; j++) y[i].qs[j] = (int8_t)to_int_clamped(roundf(x[j] * id), -127, 127);
+        for (int j = 0; j < SW_QK8_0; j++) y[i].qs[j] = (int8_t)round_away_q8(x[j] * id);
     }
 }
 

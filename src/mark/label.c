@@ -101,9 +101,13 @@ json_t *sw_manifest_create(const sw_manifest_input *in, const uint8_t sk[SW_SIGN
     char content[65], generated[65], id[33], kid[17], pkb64[64], ts[32];
     sha256_hex(in->labelled_text, in->labelled_len, content);
     sha256_hex(in->text, in->text_len, generated);
-    uint8_t rnd[16];
-    randombytes_buf(rnd, sizeof rnd);
-    sw_hex(rnd, sizeof rnd, id);
+    if (in->id) {
+        snprintf(id, sizeof id, "%s", in->id);
+    } else {
+        uint8_t rnd[16];
+        randombytes_buf(rnd, sizeof rnd);
+        sw_hex(rnd, sizeof rnd, id);
+    }
     const uint8_t *pk = sk + 32; /* libsodium's Ed25519 secret key = seed || public key */
     sw_sign_key_id(pk, kid);
     b64(pk, SW_SIGN_PUBLIC_BYTES, pkb64, sizeof pkb64);

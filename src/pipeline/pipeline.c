@@ -1,6 +1,7 @@
 /* pipeline.c - the request path: prompt -> tokens -> forward/sample loop -> text,
  * with timings and energy; the place where every control plugs in. */
 #include "steward/pipeline.h"
+#include "steward/audit.h"
 #include "steward/chat.h"
 #include "steward/keys.h"
 #include "steward/wmkey.h"
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 struct sw_pipeline {
@@ -25,6 +27,8 @@ struct sw_pipeline {
     uint8_t wm_key[SW_WM_KEY_BYTES];
     sw_keypair signer;
     sw_label_opts label;
+    sw_audit *audit;
+    char principal[128];
 };
 
 #define SIGNING_KEY_NAME "signing"
@@ -61,6 +65,9 @@ int sw_pipeline_open(const sw_pipeline_opts *opts, sw_pipeline **out, sw_err *er
     sw_wm_params_default(opts->watermark ? opts->watermark : SW_WM_KGW_SELFHASH, &p->wm);
     if (opts->label) p->label = *opts->label;
     else sw_label_opts_default(&p->label);
+    snprintf(p->principal, sizeof p->principal, "%s", opts->principal ? opts->principal : "cli");
+    sw_audit_opts ao = {0};
+    if (sw_audit_open(p->home, &ao, &p->audit, err) < 0) goto fail;
     const char *path = opts->model_path;
     if (!path) path = sw_pipeline_default_model(p->model_path, sizeof p->model_path);
     if (!path) {
@@ -89,6 +96,7 @@ void sw_pipeline_close(sw_pipeline *p) {
     if (!p) return;
     sw_ctx_free(p->ctx);
     sw_model_free(p->model);
+    sw_audit_close(p->audit, NULL); /* its final checkpoint is best effort at close */
     sodium_memzero(p->wm_key, sizeof p->wm_key);
     sw_keys_wipe(&p->signer);
     free(p);
@@ -150,15 +158,69 @@ static int prompt_tokens(const sw_pipeline *p, const sw_gen_request *req, int32_
     return rc;
 }
 
-/* Builds the delivered text and its signed manifest. */
-static int finish_labels(sw_pipeline *p, const sw_wm_params *wm, const sw_buf *prefix,
-                         const sw_buf *suffix, sw_gen_result *res, sw_err *err) {
+static json_t *sha256_json(const void *data, size_t len) {
+    uint8_t h[SW_SHA256_BYTES];
+    char hex[2 * SW_SHA256_BYTES + 1];
+    sw_sha256(data, len, h);
+    sw_hex(h, sizeof h, hex);
+    return json_string(hex);
+}
+
+/* Appends the generation's record to the audit log (durably) and stores its index in
+ * res. Input and output appear only as SHA-256 hashes. */
+static int audit_generation(sw_pipeline *p, const sw_gen_request *req, const char *id,
+                            json_t *wmj, sw_gen_result *res, sw_err *err) {
+    json_t *r = json_object();
+    json_object_set_new(r, "type", json_string("generation"));
+    json_object_set_new(r, "time", json_integer((json_int_t)time(NULL)));
+    json_object_set_new(r, "principal", json_string(p->principal));
+    json_object_set_new(r, "content_id", json_string(id));
+    json_object_set_new(r, "model_sha256", json_string(p->model_sha256));
+    json_object_set_new(r, "prompt_sha256", sha256_json(req->prompt, strlen(req->prompt)));
+    json_object_set_new(r, "output_sha256", sha256_json(res->text.data ? res->text.data : "", res->text.len));
+    json_object_set_new(r, "delivered_sha256",
+                        sha256_json(res->labelled_text.data ? res->labelled_text.data : "", res->labelled_text.len));
+    json_object_set_new(r, "finish_reason", json_string(res->finish_reason));
+    json_object_set_new(r, "watermark", wmj ? json_incref(wmj) : json_null());
+    json_object_set_new(r, "sampling", json_pack("{s:f,s:i,s:f,s:f,s:f,s:I}", "temperature",
+                                                 (double)req->sampling.temperature, "top_k", req->sampling.top_k,
+                                                 "top_p", (double)req->sampling.top_p, "min_p",
+                                                 (double)req->sampling.min_p, "repeat_penalty",
+                                                 (double)req->sampling.repeat_penalty, "seed",
+                                                 (json_int_t)req->sampling.seed));
+    json_object_set_new(r, "timings", json_pack("{s:i,s:f,s:i,s:f}", "prompt_tokens", res->prompt_tokens,
+                                                "prompt_ms", res->prompt_ms, "gen_tokens", res->n_tokens,
+                                                "gen_ms", res->gen_ms));
+    json_object_set_new(r, "energy", json_pack("{s:f,s:s}", "joules", res->joules, "method", res->energy_method));
+    char *s = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(r);
+    if (!s) return sw_err_set(err, "out of memory");
+    uint64_t index;
+    int rc = sw_audit_append(p->audit, s, strlen(s), &index, err);
+    free(s);
+    if (rc == 0) res->audit_index = (long long)index;
+    return rc;
+}
+
+/* Builds the delivered text, records the generation in the audit log and signs the
+ * manifest (which carries the record's index). */
+static int finish_labels(sw_pipeline *p, const sw_gen_request *req, const sw_wm_params *wm,
+                         const sw_buf *prefix, const sw_buf *suffix, sw_gen_result *res, sw_err *err) {
     if (sw_buf_append(&res->labelled_text, prefix->data, prefix->len) ||
         sw_buf_append(&res->labelled_text, res->text.data, res->text.len) ||
         sw_buf_append(&res->labelled_text, suffix->data, suffix->len))
         return sw_err_set(err, "out of memory");
     json_t *wmj = wm ? sw_wm_params_json(wm, p->wm_key) : NULL;
+    uint8_t rnd[16];
+    char id[33];
+    randombytes_buf(rnd, sizeof rnd);
+    sw_hex(rnd, sizeof rnd, id);
+    if (audit_generation(p, req, id, wmj, res, err) < 0) {
+        json_decref(wmj);
+        return -1;
+    }
     sw_manifest_input in = {
+        .id = id,
         .labelled_text = res->labelled_text.data ? res->labelled_text.data : "",
         .labelled_len = res->labelled_text.len,
         .text = res->text.data ? res->text.data : "",
@@ -166,7 +228,7 @@ static int finish_labels(sw_pipeline *p, const sw_wm_params *wm, const sw_buf *p
         .model_sha256 = p->model_sha256,
         .policy_sha256 = NULL,
         .watermark = wmj,
-        .audit_index = -1,
+        .audit_index = res->audit_index,
         .label = &p->label,
     };
     res->manifest = sw_manifest_create(&in, p->signer.sk, err);
@@ -177,6 +239,7 @@ static int finish_labels(sw_pipeline *p, const sw_wm_params *wm, const sw_buf *p
 int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_result *res, sw_err *err) {
     memset(res, 0, sizeof *res);
     res->finish_reason = "length";
+    res->audit_index = -1;
     const sw_tokenizer *tok = sw_model_tokenizer(p->model);
     const sw_hparams *hp = sw_model_hparams(p->model);
     int max_tokens = req->max_tokens > 0 ? req->max_tokens : 256;
@@ -266,7 +329,8 @@ int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_resul
         req->on_text(req->ud, res->text.data + before, res->text.len - before);
     res->gen_ms = (double)(sw_now_ns() - t1) / 1e6;
     if (req->on_text && suffix.len) req->on_text(req->ud, suffix.data, suffix.len);
-    rc = finish_labels(p, wm ? &p->wm : NULL, &prefix, &suffix, res, err);
+    res->joules = sw_energy_end(&energy, &res->energy_method);
+    rc = finish_labels(p, req, wm ? &p->wm : NULL, &prefix, &suffix, res, err);
 done:
     sw_wm_free(wm);
     sw_buf_free(&prefix);

@@ -85,6 +85,13 @@ check "detect: unwatermarked tokens not found" "[ \"\$(jget $T/dnw.json 'd[\"wat
 check "detect: reports z, p, scored_tokens" "[ \"\$(jget $T/dw.json 'd[\"scheme\"]==\"kgw-selfhash\" and d[\"scored_tokens\"]>50 and d[\"p\"]<1e-4')\" = True ]"
 check "manifest names the watermark" "[ \"\$(jget $T/w.json 'd[\"manifest\"][\"watermark\"][\"scheme\"]')\" = kgw-selfhash ] && [ \"\$(jget $T/nw.json '\"watermark\" in d[\"manifest\"]')\" = False ]"
 
+# audit: every generation is recorded; the manifest carries the record's index
+check "generations get successive audit indexes" "[ \"\$(jget $T/b.json 'd[\"audit\"][\"index\"]')\" = \$((\$(jget $T/a.json 'd[\"audit\"][\"index\"]') + 1)) ]"
+check "manifest carries the audit index" "[ \"\$(jget $T/a.json 'd[\"manifest\"][\"audit_index\"]==d[\"audit\"][\"index\"]')\" = True ]"
+$BIN audit verify >/dev/null; check "audit verify passes after generations" "[ $? -eq 0 ]"
+$BIN audit show "$(jget $T/a.json 'd["audit"]["index"]')" >"$T/rec.json"
+check "audit record holds hashes, not text" "[ \"\$(jget $T/rec.json 'd[\"type\"]==\"generation\" and len(d[\"prompt_sha256\"])==64 and \"hello\" not in open(\"$T/rec.json\").read()')\" = True ]"
+
 # usage and errors
 $BIN generate --help >/dev/null; check "generate --help exits 0" "[ $? -eq 0 ]"
 $BIN generate --bogus 2>"$T/err"; check "unknown option exits 2 naming it" "[ $? -eq 2 ] && grep -q bogus $T/err"

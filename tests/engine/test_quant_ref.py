@@ -201,6 +201,189 @@ def quant_q4_0(x):
     return out.tobytes()
 
 
+# ---- GGML's K-quant reference quantisers, ported step by step in float32 scalars (slow;
+# used on a few blocks). Every operation rounds to float32 in the same order as GGML's C.
+
+f32 = np.float32
+
+
+def nearest_int(v):
+    """round to nearest, ties to even, via the 1.5*2^23 trick of GGML (float32 add)."""
+    b = np.array([f32(v) + f32(12582912.0)], np.float32).view(np.int32)[0]
+    return int(b & 0x007FFFFF) - 0x00400000
+
+
+def make_qkx2(x, w, nmax, rmin, rdelta, nstep):
+    n = len(x)
+    mn, mx = x[0], x[0]
+    sum_w = w[0]
+    sum_x = f32(sum_w * x[0])
+    for i in range(1, n):
+        if x[i] < mn:
+            mn = x[i]
+        if x[i] > mx:
+            mx = x[i]
+        sum_w = f32(sum_w + w[i])
+        sum_x = f32(sum_x + f32(w[i] * x[i]))
+    if mn > 0:
+        mn = f32(0)
+    if mx == mn:
+        return f32(0), f32(-mn), [0] * n
+    iscale = f32(f32(nmax) / f32(mx - mn))
+    scale = f32(f32(1) / iscale)
+    L = [0] * n
+    best = f32(0)
+    for i in range(n):
+        L[i] = max(0, min(nmax, nearest_int(f32(iscale * f32(x[i] - mn)))))
+        diff = f32(f32(f32(scale * f32(L[i])) + mn) - x[i])
+        best = f32(best + f32(w[i] * f32(diff * diff)))
+    for st in range(nstep + 1):
+        iscale = f32(f32(f32(f32(rmin) + f32(f32(rdelta) * f32(st))) + f32(nmax)) / f32(mx - mn))
+        sum_l = sum_l2 = sum_xl = f32(0)
+        Laux = [0] * n
+        for i in range(n):
+            l = max(0, min(nmax, nearest_int(f32(iscale * f32(x[i] - mn)))))
+            Laux[i] = l
+            wl = f32(w[i] * f32(l))
+            sum_l = f32(sum_l + wl)
+            sum_l2 = f32(sum_l2 + f32(wl * f32(l)))
+            sum_xl = f32(sum_xl + f32(wl * x[i]))
+        D = f32(f32(sum_w * sum_l2) - f32(sum_l * sum_l))
+        if D > 0:
+            this_scale = f32(f32(f32(sum_w * sum_xl) - f32(sum_x * sum_l)) / D)
+            this_min = f32(f32(f32(sum_l2 * sum_x) - f32(sum_l * sum_xl)) / D)
+            if this_min > 0:
+                this_min = f32(0)
+                this_scale = f32(sum_xl / sum_l2)
+            err = f32(0)
+            for i in range(n):
+                diff = f32(f32(f32(this_scale * f32(Laux[i])) + this_min) - x[i])
+                err = f32(err + f32(w[i] * f32(diff * diff)))
+            if err < best:
+                L, best, scale, mn = Laux, err, this_scale, this_min
+    return scale, f32(-mn), L
+
+
+def ref_quant_q4_k(x):
+    out = bytearray()
+    for blk in x.reshape(-1, 256):
+        L = [0] * 256
+        scales, mins = [], []
+        for j in range(8):
+            xs = [f32(v) for v in blk[32 * j:32 * j + 32]]
+            sum_x2 = f32(0)
+            for v in xs:
+                sum_x2 = f32(sum_x2 + f32(v * v))
+            av_x = f32(np.sqrt(f32(sum_x2 / f32(32))))
+            w = [f32(av_x + f32(abs(v))) for v in xs]
+            sc, m, Lj = make_qkx2(xs, w, 15, -1.0, 0.1, 20)
+            scales.append(sc)
+            mins.append(m)
+            L[32 * j:32 * j + 32] = Lj
+        max_scale = max([f32(0)] + [s for s in scales if s > 0])
+        max_min = max([f32(0)] + [m for m in mins if m > 0])
+        inv_scale = f32(f32(63) / max_scale) if max_scale > 0 else f32(0)
+        inv_min = f32(f32(63) / max_min) if max_min > 0 else f32(0)
+        sb = [0] * 12
+        for j in range(8):
+            ls = min(63, nearest_int(f32(inv_scale * scales[j])) & 0xFF)
+            lm = min(63, nearest_int(f32(inv_min * mins[j])) & 0xFF)
+            if j < 4:
+                sb[j] = ls
+                sb[j + 4] = lm
+            else:
+                sb[j + 4] = (ls & 15) | ((lm & 15) << 4)
+                sb[j - 4] |= (ls >> 4) << 6
+                sb[j] |= (lm >> 4) << 6
+        d = np.float16(f32(max_scale / f32(63)))
+        dmin = np.float16(f32(max_min / f32(63)))
+        sc_u, mn_u = q4_k_scales(np.array([sb], np.uint8))
+        for j in range(8):
+            dd = f32(f32(d) * f32(sc_u[0, j]))
+            if dd == 0:
+                continue
+            dm = f32(f32(dmin) * f32(mn_u[0, j]))
+            for ii in range(32):
+                L[32 * j + ii] = max(0, min(15, nearest_int(f32(f32(blk[32 * j + ii] + dm) / dd))))
+        qs = [L[64 * c + l] | (L[64 * c + 32 + l] << 4) for c in range(4) for l in range(32)]
+        out += np.array([d, dmin], "<f2").tobytes() + bytes(sb) + bytes(qs)
+    return bytes(out)
+
+
+def make_qx(x, nmax):
+    """symmetric fit weighted by x^2 (GGML's make_qx_quants, rmse_type 1)."""
+    n = len(x)
+    mx = amax = f32(0)
+    for v in x:
+        if abs(v) > amax:
+            amax, mx = f32(abs(v)), v
+    if amax < f32(1e-15):
+        return f32(0), [0] * n
+    iscale = f32(f32(-nmax) / mx)
+    sumlx = suml2 = f32(0)
+    L = [0] * n
+    for i in range(n):
+        l = max(-nmax, min(nmax - 1, nearest_int(f32(iscale * x[i]))))
+        L[i] = l + nmax
+        w = f32(x[i] * x[i])
+        sumlx = f32(sumlx + f32(f32(w * x[i]) * f32(l)))
+        suml2 = f32(suml2 + f32(f32(w * f32(l)) * f32(l)))
+    scale = f32(sumlx / suml2) if suml2 != 0 else f32(0)
+    best = f32(scale * sumlx)
+    for st in range(-9, 10):
+        if st == 0:
+            continue
+        iscale = f32(f32(-f32(f32(nmax) + f32(f32(0.1) * f32(st)))) / mx)
+        sumlx = suml2 = f32(0)
+        for i in range(n):
+            l = max(-nmax, min(nmax - 1, nearest_int(f32(iscale * x[i]))))
+            w = f32(x[i] * x[i])
+            sumlx = f32(sumlx + f32(f32(w * x[i]) * f32(l)))
+            suml2 = f32(suml2 + f32(f32(w * f32(l)) * f32(l)))
+        if suml2 > 0 and f32(sumlx * sumlx) > f32(best * suml2):
+            for i in range(n):
+                L[i] = nmax + max(-nmax, min(nmax - 1, nearest_int(f32(iscale * x[i]))))
+            scale = f32(sumlx / suml2)
+            best = f32(scale * sumlx)
+    return scale, L
+
+
+def ref_quant_q6_k(x):
+    out = bytearray()
+    for blk in x.reshape(-1, 256):
+        xs = [f32(v) for v in blk]
+        L = [0] * 256
+        scales = []
+        max_scale = max_abs = f32(0)
+        for g in range(16):
+            sc, Lg = make_qx(xs[16 * g:16 * g + 16], 32)
+            scales.append(sc)
+            L[16 * g:16 * g + 16] = Lg
+            if abs(sc) > max_abs:
+                max_abs, max_scale = f32(abs(sc)), sc
+        if max_abs < f32(1e-15):
+            out += bytes(210)
+            continue
+        iscale = f32(f32(-128) / max_scale)
+        d = np.float16(f32(f32(1) / iscale))
+        sc8 = [min(127, nearest_int(f32(iscale * s))) for s in scales]
+        for g in range(16):
+            dd = f32(f32(d) * f32(sc8[g]))
+            if dd == 0:
+                continue
+            for l in range(16):
+                L[16 * g + l] = max(-32, min(31, nearest_int(f32(xs[16 * g + l] / dd)))) + 32
+        ql, qh = [0] * 128, [0] * 64
+        for h in range(2):
+            Lh = L[128 * h:128 * h + 128]
+            for l in range(32):
+                ql[64 * h + l] = (Lh[l] & 15) | ((Lh[l + 64] & 15) << 4)
+                ql[64 * h + l + 32] = (Lh[l + 32] & 15) | ((Lh[l + 96] & 15) << 4)
+                qh[32 * h + l] = (Lh[l] >> 4) | ((Lh[l + 32] >> 4) << 2) | ((Lh[l + 64] >> 4) << 4) | ((Lh[l + 96] >> 4) << 6)
+        out += bytes(ql) + bytes(qh) + np.array(sc8, np.int8).tobytes() + np.array([d], "<f2").tobytes()
+    return bytes(out)
+
+
 def main():
     rng = np.random.default_rng(20261128)
     with tempfile.TemporaryDirectory() as tmp:
@@ -254,6 +437,21 @@ def main():
             rel = float(np.sqrt(np.mean((y - xk) ** 2) / np.mean(xk ** 2)))
             check("quantise %s then numpy dequantise: rms error %.4f <= %.3f" % (NAME[gtype], rel, limit),
                   len(y) == len(xk) and rel <= limit)
+        # K-quants byte for byte against the float32 port of GGML's reference quantisers
+        xr = (rng.standard_normal(256 * 6) * np.repeat(np.float32([1, 0.01, 30, 1, 1, 1]), 256)).astype(np.float32)
+        xr[256 * 3:256 * 3 + 256] = np.abs(xr[256 * 3:256 * 3 + 256]) + np.float32(0.5)   # all positive
+        xr[256 * 4:256 * 4 + 128] = 0                                                    # half zero
+        xr[256 * 5:256 * 6] = rng.uniform(-1, 1, 256).astype(np.float32)
+        for gtype, ref in ((Q4_K, ref_quant_q4_k), (Q6_K, ref_quant_q6_k)):
+            c_q = run_tool(exe, "q", gtype, xr.tobytes())
+            r_q = ref(xr)
+            detail = ""
+            if c_q != r_q:
+                a, b = np.frombuffer(c_q, np.uint8), np.frombuffer(r_q, np.uint8)
+                bad = np.nonzero(a != b)[0] if len(a) == len(b) else [0]
+                detail = "%d bytes differ, first at byte %d" % (len(bad), bad[0])
+            check("quantise %s matches the float32 port of GGML's reference" % NAME[gtype], c_q == r_q, detail)
+
         # Q4_K stores 6-bit scales/mins: no field may exceed its range after packing
         q = np.frombuffer(run_tool(exe, "q", Q4_K, xk.tobytes()), np.uint8).reshape(-1, 144)
         sc, mn = q4_k_scales(q[:, 4:16])

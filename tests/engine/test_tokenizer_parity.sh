@@ -42,4 +42,31 @@ done
   "$OUT/invalid.hex" "$OUT/invalid_fffd.hex" || rc=1
 "$OUT/tok_parity" "$OUT/llama3.gguf" llama3 "$OUT/corpus.hex" "$OUT/expect_llama3.txt" 1 \
   "$OUT/invalid.hex" "$OUT/invalid_fffd.hex" || rc=1
+
+# sw_tokenizer_from_gguf on a small SentencePiece file (scores, byte fallback, space
+# prefix, special tokens) and on broken files, whose errors must name the key.
+"$PY" "$ORACLE/make_tok_gguf_small.py" "$OUT" || fail "make_tok_gguf_small.py"
+expect_ids() { # text, wanted ids
+  local got
+  got=$("$OUT/tok_parity" encode "$OUT/spm.gguf" "$1")
+  if [ "$got" = "$2" ]; then echo "ok - spm.gguf: \"$1\" -> $2"; else echo "not ok - spm.gguf: \"$1\" -> $got, want $2"; rc=1; fi
+}
+# pieces start at 259: U+2581=259 h=260 e=261 l=262 o=263 he=264 ll=265 hell=266 hello=267
+# U+2581hello=268 a=269 b=270 c=271 ab=272 bc=273; <0xXX> is 3 + XX
+expect_ids "hello" "268"
+expect_ids "abc" "259 269 273"
+expect_ids "hé" "259 260 198 172"
+expect_ids "<s>hello</s>" "1 268 2"
+expect_error() { # file, text the message must hold
+  local got
+  got=$("$OUT/tok_parity" encode "$OUT/$1" x)
+  case "$got" in
+    *"$2"*) echo "ok - $1 is refused: $got" ;;
+    *) echo "not ok - $1: got '$got', want an error naming $2"; rc=1 ;;
+  esac
+}
+expect_error bad_no_model.gguf "tokenizer.ggml.model"
+expect_error bad_types.gguf "tokenizer.ggml.token_type"
+expect_error bad_no_merges.gguf "tokenizer.ggml.merges"
+expect_error bad_pre.gguf "tokenizer.ggml.pre"
 exit $rc

@@ -7,7 +7,9 @@
  * round-trips through the byte tokens and streams as U+FFFD per maximal ill-formed part.
  *   tok_parity pretok gpt2|llama3|qwen2 CORPUS.hex PIECES.txt
  * compares the hand-written pre-tokenizer with the regex's split (piece end offsets).
- *   tok_parity bench MODEL.gguf CORPUS.hex   prints encode speed in MB/s. */
+ *   tok_parity bench MODEL.gguf CORPUS.hex   prints encode speed in MB/s.
+ *   tok_parity encode MODEL.gguf TEXT         prints the ids of TEXT (parse_special on),
+ *                                             or the loading error (exit 1). */
 #include "engine/pretok.h"
 #include "steward/gguf.h"
 #include "steward/tokenizer.h"
@@ -212,7 +214,30 @@ static int pretok(const char *kind, const char *corpus_path, const char *expect_
     return bad != 0;
 }
 
+static int encode(const char *model, const char *text) {
+    sw_gguf *g = NULL;
+    sw_tokenizer *t = NULL;
+    sw_err e;
+    if (sw_gguf_open(model, &g, &e) < 0 || sw_tokenizer_from_gguf(g, &t, &e) < 0) {
+        printf("error: %s\n", e.msg);
+        sw_gguf_close(g);
+        return 1;
+    }
+    sw_gguf_close(g);
+    int32_t *ids = NULL;
+    size_t n = 0;
+    sw_buf out = {0};
+    if (sw_tokenize(t, text, strlen(text), 1, &ids, &n, &e) < 0) return 1;
+    fmt_ids(&out, ids, n);
+    printf("%s\n", out.data);
+    sw_buf_free(&out);
+    free(ids);
+    sw_tokenizer_free(t);
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc == 4 && strcmp(argv[1], "encode") == 0) return encode(argv[2], argv[3]);
     if (argc == 4 && strcmp(argv[1], "bench") == 0) return bench(argv[2], argv[3]);
     if (argc == 5 && strcmp(argv[1], "pretok") == 0) return pretok(argv[2], argv[3], argv[4]);
     if (argc != 8) {

@@ -12,7 +12,7 @@ static json_t *make_manifest(const char *labelled, const char *text, long long a
     sw_label_opts lo;
     sw_label_opts_default(&lo);
     json_t *wm = json_pack("{s:s,s:f}", "scheme", "kgw-selfhash", "gamma", 0.25);
-    sw_manifest_input in = {labelled, strlen(labelled), text, strlen(text), "ab12", NULL, wm, audit, &lo};
+    sw_manifest_input in = {NULL, labelled, strlen(labelled), text, strlen(text), "ab12", NULL, wm, audit, &lo};
     json_t *m = sw_manifest_create(&in, sk, NULL);
     json_decref(wm);
     return m;
