@@ -4,10 +4,12 @@
  * Baseline, measured in the same run: a plain streaming read of a 256 MB buffer with the
  * same thread count. Generation is memory-bound, so the figure that matters is weight
  * bytes read / time as a fraction of that bandwidth. Weights are cycled through enough
- * copies (>= 256 MB, as the baseline) that each call reads them from memory, not from cache, as a forward
+ * copies (as large as the baseline buffer) that each call reads them from memory, not from cache, as a forward
  * pass over a whole model does.
  *
  *   STEWARD_BENCH_QUICK=1   fewer repetitions (a smoke run)
+ *   STEWARD_BENCH_MB=N      size of the baseline buffer and of the cycled weight copies
+ *                           (default 256; make it exceed the last-level cache)
  *   STEWARD_KERNELS=portable  measure the portable kernels instead of AVX2 */
 #include "steward/core.h"
 #include "steward/quant.h"
@@ -69,9 +71,19 @@ static double measure_bandwidth(const uint8_t *buf, size_t n, int t, int passes)
 
 typedef struct { int64_t rows, cols; const char *what; } shape;
 
+#define MAX_CALLS 4000
+static double times[MAX_CALLS];
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 int main(void) {
     int quick = getenv("STEWARD_BENCH_QUICK") != NULL;
-    const size_t bw_bytes = (size_t)256 << 20;
+    const char *mb_env = getenv("STEWARD_BENCH_MB");
+    size_t mb = mb_env && atoi(mb_env) >= 16 ? (size_t)atoi(mb_env) : 256;
+    const size_t bw_bytes = mb << 20;
     uint8_t *bw_buf = aligned_alloc(64, bw_bytes);
     if (!bw_buf) { fprintf(stderr, "bench_matmul: out of memory\n"); return 1; }
     for (size_t i = 0; i < bw_bytes; i++) bw_buf[i] = (uint8_t)(i * 131);
@@ -80,13 +92,13 @@ int main(void) {
     double bw[3] = {0};
     for (int ti = 0; ti < 2; ti++) {
         bw[threads[ti]] = measure_bandwidth(bw_buf, bw_bytes, threads[ti], quick ? 2 : 5);
-        printf("baseline: streaming read of 256 MB, %d thread%s: %.2f GB/s\n", threads[ti],
+        printf("baseline: streaming read of %zu MB, %d thread%s: %.2f GB/s\n", mb, threads[ti],
                threads[ti] > 1 ? "s" : "", bw[threads[ti]]);
     }
     free(bw_buf);
     printf("kernels: %s\n", sw_kernels_name());
-    printf("(ms/call, GB/s = weight bytes / mean time; of bw = GB/s / baseline; fastest = GB/s of\n"
-           " the fastest call, less disturbed by other load but flattered by lucky caching)\n");
+    printf("(ms/call: median call; GB/s = weight bytes / that time; of bw = GB/s / baseline;\n"
+           " fastest = GB/s of the fastest call, flattered by lucky caching)\n");
     printf("%-5s %-11s %-10s %3s %2s %10s %9s %7s %9s %9s\n", "type", "shape", "tensor", "nb", "t",
            "ms/call", "GB/s", "of bw", "GFLOP/s", "fastest");
 
@@ -106,7 +118,7 @@ int main(void) {
                 continue;
             }
             size_t wbytes = rb * (size_t)s.rows;
-            int copies = (int)((((size_t)256 << 20) + wbytes - 1) / wbytes);
+            int copies = (int)((bw_bytes + wbytes - 1) / wbytes);
             if (copies < 1) copies = 1;
             uint8_t *W = malloc(wbytes * (size_t)copies);
             float *X = malloc((size_t)(64 * s.cols) * sizeof *X), *Y = malloc((size_t)(64 * s.rows) * sizeof *Y);
@@ -128,19 +140,19 @@ int main(void) {
                     int64_t nb = nbs[ni];
                     omp_set_num_threads(t);
                     /* one warm-up call, then calls cycling through the copies for the
-                     * time budget: throughput = bytes / total time (a mean, not a best) */
+                     * time budget; the median call is the figure (robust to the calls that
+                     * other processes on a shared machine disturb), the fastest beside it */
                     sw_matmul(W, types[ty], s.rows, s.cols, X, nb, Y);
-                    double budget = quick ? 0.03 : 0.25, spent = 0, fastest = 1e30;
+                    double budget = quick ? 0.03 : 0.25, spent = 0;
                     int calls = 0;
-                    while ((spent < budget && calls < 4000) || calls < 3) {
+                    while ((spent < budget && calls < MAX_CALLS) || calls < 3) {
                         double t0 = now_s();
                         sw_matmul(W + (size_t)((calls + 1) % copies) * wbytes, types[ty], s.rows, s.cols, X, nb, Y);
-                        double dt = now_s() - t0;
-                        spent += dt;
-                        if (dt < fastest) fastest = dt;
-                        calls++;
+                        times[calls] = now_s() - t0;
+                        spent += times[calls++];
                     }
-                    double best = spent / calls;
+                    qsort(times, (size_t)calls, sizeof *times, cmp_double);
+                    double best = times[calls / 2], fastest = times[0];
                     double gbs = (double)wbytes / best * 1e-9;
                     double gflops = 2.0 * (double)s.rows * (double)s.cols * (double)nb / best * 1e-9;
                     printf("%-5s %5lldx%-5lld %-10s %3lld %2d %10.3f %9.2f %7.2f %9.2f %9.2f\n",

@@ -93,9 +93,14 @@ void sw_quantize_row_q8_K(const float *x, sw_block_q8_K *y, int64_t n);
 typedef void (*sw_dot_fn)(int64_t n, const void *w, const void *x, size_t xstride, int nx,
                           float *s);
 
+/* Quantises n activations to Q8_0 / Q8_K blocks; every family's version writes the same
+ * bytes as the reference (sw_quantize_row / sw_quantize_row_q8_K). */
+typedef void (*sw_quant_fn)(const float *x, void *y, int64_t n);
+
 typedef struct sw_kernel_table {
     const char *name;
     sw_dot_fn f32, f16, q4_0, q8_0, q4_K, q6_K;
+    sw_quant_fn to_q8_0, to_q8_K;
 } sw_kernel_table;
 
 extern const sw_kernel_table sw_kernels_portable;
