@@ -82,4 +82,10 @@ int sw_model_demo_vocab_size(void);
 int sw_model_write_random(const char *path, const sw_model_shape *shape, sw_ggml_type type,
                           uint64_t seed, sw_err *err);
 
+/* Negative log-likelihood (nats) of tokens[first..n) given the tokens before each, with
+ * the context reset at position 0 (teacher forcing; evaluated in one batch when it fits
+ * the context, else in windows of the context's size). *scored receives n - first.
+ * -1 on an evaluation error. Used by perplexity and watermark evaluation. */
+int sw_ctx_nll(sw_ctx *c, const int32_t *tokens, int n, int first, double *nll, int *scored, sw_err *err);
+
 #endif

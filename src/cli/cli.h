@@ -59,6 +59,9 @@ int sw_cmd_keygen(int argc, char **argv);
 int sw_cmd_model_quantize(int argc, char **argv);
 int sw_cmd_model_demo(int argc, char **argv);
 int sw_cmd_model(int argc, char **argv);
+int sw_cmd_train(int argc, char **argv);
+int sw_cmd_tokenizer(int argc, char **argv);
+int sw_cmd_eval(int argc, char **argv);
 
 
 #endif
