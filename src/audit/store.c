@@ -127,11 +127,33 @@ static int lvl_fd(sw_audit *a, unsigned l, sw_err *err) {
     return fd;
 }
 
+/* Reads a node through the level's mapping, (re)mapping the file when it has at least
+ * doubled; returns 1 when served, 0 when the caller must pread. fd_mu held: the copy is
+ * made under the lock, so an old mapping can be replaced at once. */
+static int node_mapped(sw_audit *a, unsigned level, uint64_t off, uint8_t out[SW_HASH_BYTES]) {
+    if (off + SW_HASH_BYTES > a->lvl_maplen[level]) {
+        int fd = a->lvl_fd[level];
+        off_t sz = fd >= 0 ? fd_size(fd) : -1;
+        if (sz <= 0 || (uint64_t)sz < off + SW_HASH_BYTES || (size_t)sz < 2 * a->lvl_maplen[level]) return 0;
+        void *p = mmap(NULL, (size_t)sz, PROT_READ, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED) return 0;
+        if (a->lvl_map[level]) munmap((void *)a->lvl_map[level], a->lvl_maplen[level]);
+        a->lvl_map[level] = p;
+        a->lvl_maplen[level] = (size_t)sz;
+    }
+    memcpy(out, a->lvl_map[level] + off, SW_HASH_BYTES);
+    return 1;
+}
+
 int audit_node(void *ud, unsigned level, uint64_t index, uint8_t out[SW_HASH_BYTES], sw_err *err) {
     sw_audit *a = ud;
     if (level >= AUDIT_LEVELS) return sw_err_set(err, "audit: tree level %u out of range", level);
     int fd = lvl_fd(a, level, err);
     if (fd < 0) return -1;
+    pthread_mutex_lock(&a->fd_mu);
+    int done = node_mapped(a, level, index * SW_HASH_BYTES, out);
+    pthread_mutex_unlock(&a->fd_mu);
+    if (done) return 0;
     if (audit_pread(fd, out, SW_HASH_BYTES, index * SW_HASH_BYTES, "audit tree file", err) < 0)
         return sw_err_prefix(err, "level %u node %" PRIu64, level, index);
     return 0;
@@ -601,6 +623,13 @@ static int derived_ok(sw_audit *a, uint64_t n, uint64_t *next_pos) {
 
 /* Cuts the derived files to n records. */
 static int truncate_derived(sw_audit *a, uint64_t n, sw_err *err) {
+    pthread_mutex_lock(&a->fd_mu); /* no mapping may outlive the bytes it maps */
+    for (unsigned l = 0; l < AUDIT_LEVELS; l++) {
+        if (a->lvl_map[l]) munmap((void *)a->lvl_map[l], a->lvl_maplen[l]);
+        a->lvl_map[l] = NULL;
+        a->lvl_maplen[l] = 0;
+    }
+    pthread_mutex_unlock(&a->fd_mu);
     if (ftruncate(a->idx_fd, (off_t)(n * 8)) != 0)
         return sw_err_set(err, "audit index: truncate: %s", strerror(errno));
     for (unsigned l = 0; l < AUDIT_LEVELS; l++) {
@@ -781,6 +810,7 @@ int sw_audit_close(sw_audit *a, sw_err *err) {
     free(a->seg_fds);
     for (unsigned l = 0; l < AUDIT_LEVELS; l++) {
         if (a->lvl_fd[l] >= 0) close(a->lvl_fd[l]);
+        if (a->lvl_map[l]) munmap((void *)a->lvl_map[l], a->lvl_maplen[l]);
         sw_buf_free(&a->pend_lvl[l]);
     }
     for (size_t i = 0; i < a->nchunks; i++) sw_buf_free(&a->chunks[i].data);

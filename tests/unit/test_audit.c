@@ -164,6 +164,26 @@ static void test_merkle_verifiers_reject_mutations(void) {
     T_CHECK(strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") == 0);
 }
 
+/* The leaf and node hashes (SHA-NI where the CPU has it) against libsodium's SHA-256. */
+static void test_hashes_match_libsodium(void) {
+    uint8_t buf[400], pre[401], a[32], b[32];
+    for (size_t i = 0; i < sizeof buf; i++) buf[i] = (uint8_t)(i * 131 + 7);
+    int bad = 0;
+    for (size_t n = 0; n < sizeof buf; n++) {
+        sw_merkle_leaf_hash(buf, n, a);
+        pre[0] = 0;
+        memcpy(pre + 1, buf, n);
+        sw_sha256(pre, n + 1, b);
+        bad += memcmp(a, b, 32) != 0;
+    }
+    sw_merkle_node_hash(buf, buf + 32, a);
+    pre[0] = 1;
+    memcpy(pre + 1, buf, 64);
+    sw_sha256(pre, 65, b);
+    bad += memcmp(a, b, 32) != 0;
+    T_CHECK_MSG(bad == 0, "%d hashes differ", bad);
+}
+
 /* ---------------------------------------------------------------- frames */
 
 static void test_frames(void) {
@@ -629,6 +649,7 @@ static void test_retention_crypto_shredding(void) {
 
 int main(void) {
     T_RUN(test_merkle_verifiers_reject_mutations);
+    T_RUN(test_hashes_match_libsodium);
     T_RUN(test_frames);
     T_RUN(test_append_reopen_read);
     T_RUN(test_concurrent_group_commit);
