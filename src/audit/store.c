@@ -204,8 +204,7 @@ static int pend_add(sw_audit *a, const sw_buf *frame, const uint8_t leaf[SW_HASH
 /* Writes the derived files (index, subtree hashes) of a batch starting at record first. */
 static int write_derived(sw_audit *a, uint64_t first, const sw_buf *idx, sw_buf *lvl,
                          const uint64_t *lvl_first, sw_err *err) {
-    if (idx->len && audit_pwrite(a->idx_fd, idx->data, idx->len, first * 8, "audit index", err) < 0)
-        return -1;
+    /* tree files first: a reader that sees the index grow finds the hashes in place */
     for (unsigned l = 0; l < AUDIT_LEVELS; l++) {
         if (!lvl[l].len) continue;
         int fd = lvl_fd(a, l, err);
@@ -213,6 +212,8 @@ static int write_derived(sw_audit *a, uint64_t first, const sw_buf *idx, sw_buf 
                                    "audit tree file", err) < 0)
             return -1;
     }
+    if (idx->len && audit_pwrite(a->idx_fd, idx->data, idx->len, first * 8, "audit index", err) < 0)
+        return -1;
     return 0;
 }
 
@@ -689,6 +690,12 @@ static int recover(sw_audit *a, uint64_t n, uint64_t pos, sw_err *err) {
         int fd = seg_fd(a, seg, 0, err);
         if (fd < 0) return -1;
         off_t sz = fd_size(fd);
+        /* everything unacknowledged fits in one batch in flight plus the pending bytes */
+        uint64_t max_tail = a->opts.max_pending_bytes + SW_AUDIT_MAX_RECORD + SW_AUDIT_FRAME_HEADER;
+        if (sz > 0 && (uint64_t)sz - off > max_tail)
+            return sw_err_set(err, "%s; %" PRIu64 " bytes follow, more than an unacknowledged batch can "
+                              "hold, so this is damage, not a torn tail: refusing to truncate",
+                              werr.msg, (uint64_t)sz - off);
         if (ftruncate(fd, (off_t)off) != 0 || fsync(fd) != 0)
             return sw_err_set(err, "audit segment %u: truncate: %s", seg, strerror(errno));
         a->rec.truncated_bytes = (uint64_t)sz - off;
