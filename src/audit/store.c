@@ -148,12 +148,12 @@ static int node_mapped(sw_audit *a, unsigned level, uint64_t off, uint8_t out[SW
 int audit_node(void *ud, unsigned level, uint64_t index, uint8_t out[SW_HASH_BYTES], sw_err *err) {
     sw_audit *a = ud;
     if (level >= AUDIT_LEVELS) return sw_err_set(err, "audit: tree level %u out of range", level);
-    int fd = lvl_fd(a, level, err);
-    if (fd < 0) return -1;
     pthread_mutex_lock(&a->fd_mu);
-    int done = node_mapped(a, level, index * SW_HASH_BYTES, out);
+    int done = a->lvl_fd[level] >= 0 && node_mapped(a, level, index * SW_HASH_BYTES, out);
     pthread_mutex_unlock(&a->fd_mu);
     if (done) return 0;
+    int fd = lvl_fd(a, level, err);
+    if (fd < 0) return -1;
     if (audit_pread(fd, out, SW_HASH_BYTES, index * SW_HASH_BYTES, "audit tree file", err) < 0)
         return sw_err_prefix(err, "level %u node %" PRIu64, level, index);
     return 0;

@@ -49,6 +49,11 @@ PYEOF
   "$BIN" --home "$T/tampered" audit verify 2>"$T/err" && return 1
   grep -q 'record 17' "$T/err" || return 1
   "$BIN" --home "$T/tampered" audit verify --json 2>/dev/null | grep -q '"bad_record":17' || return 1
+  # a doctored latest checkpoint fails verification too
+  cp -r "$H" "$T/tampered2"
+  sed -i '2s/.*/29/' "$T/tampered2/audit/checkpoint"
+  "$BIN" --home "$T/tampered2" audit verify 2>"$T/err" && return 1
+  grep -q 'signature does not verify' "$T/err" || return 1
 }
 check cli_verify_names_flipped_record tamper
 
