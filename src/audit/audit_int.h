@@ -72,7 +72,8 @@ int audit_node(void *ud, unsigned level, uint64_t index, uint8_t out[SW_HASH_BYT
 /* store.c: pwrite/pread of exactly n bytes. */
 int audit_pwrite(int fd, const void *p, size_t n, uint64_t off, const char *what, sw_err *err);
 int audit_pread(int fd, void *p, size_t n, uint64_t off, const char *what, sw_err *err);
-/* store.c: calls fn for each frame of records [0, limit) in log order. -1 with err naming
+/* store.c: calls fn for each frame of records [0, limit) in log order, and with rec ==
+ * NULL when the frames passed so far are about to become invalid (end of a segment). -1 with err naming
  * the record (and *stopped its number) at the first bad or missing frame, or when fn fails. */
 int audit_walk_frames(sw_audit *a, uint64_t limit,
                       int (*fn)(void *ud, uint64_t number, uint64_t pos, const uint8_t *rec,

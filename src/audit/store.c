@@ -444,7 +444,7 @@ static int seg_exists(const sw_audit *a, uint32_t seg) {
 }
 
 /* Walks frames from logical offset pos and record number `number` on, calling fn for each
- * valid frame. Stops at the end of the log, after `limit` records, or at the first frame
+ * valid frame, and with fr == NULL before each segment's mapping is released. Stops at the end of the log, after `limit` records, or at the first frame
  * that is not valid; then *stop_pos is where it stopped and *stop_why says why (0 end of
  * the log, 1 limit, 2 invalid frame with err filled). */
 typedef int (*frame_fn)(void *ud, uint64_t number, uint64_t pos, const sw_audit_frame *fr,
@@ -478,6 +478,14 @@ static int walk(sw_audit *a, uint64_t pos, uint64_t number, uint64_t limit, fram
             off += fr.frame_len;
             number++;
         }
+        /* the mapping goes away: let fn finish what it kept (an earlier failure wins) */
+        sw_err frame_err;
+        if (why == 2 && err) frame_err = *err;
+        if (fn(ud, number, (uint64_t)seg * a->seg_bytes + off, NULL, err) < 0) {
+            unmap_seg(&m);
+            return -1;
+        }
+        if (why == 2 && err) *err = frame_err;
         unmap_seg(&m);
         if (why) break;
         if (!seg_exists(a, seg + 1)) break;
@@ -498,6 +506,7 @@ typedef struct scan_ctx {
 static int scan_cb(void *ud, uint64_t number, uint64_t pos, const sw_audit_frame *fr, sw_err *err) {
     scan_ctx *c = ud;
     (void)pos;
+    if (!fr) return 0;
     if (c->fn(c->ud, number, fr->rec, fr->len) != 0) return sw_err_set(err, "scan stopped");
     return 0;
 }
@@ -527,6 +536,7 @@ typedef struct vwalk {
 
 static int vwalk_cb(void *ud, uint64_t number, uint64_t pos, const sw_audit_frame *fr, sw_err *err) {
     vwalk *w = ud;
+    if (!fr) return w->fn(w->ud, number, pos, NULL, 0, err);
     return w->fn(w->ud, number, pos, fr->rec, fr->len, err);
 }
 
@@ -657,6 +667,7 @@ static int flush_rebuilt(sw_audit *a, sw_err *err) {
 static int rebuild_cb(void *ud, uint64_t number, uint64_t pos, const sw_audit_frame *fr, sw_err *err) {
     sw_audit *a = ud;
     (void)number;
+    if (!fr) return 0;
     uint8_t leaf[SW_HASH_BYTES], off[8];
     sw_merkle_leaf_hash(fr->rec, fr->len, leaf);
     put64(off, pos);
