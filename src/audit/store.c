@@ -757,7 +757,7 @@ int sw_audit_open(const char *home, const sw_audit_opts *opts, sw_audit **out, s
     uint64_t n = 0, pos = 0;
     int rc = 0;
     if (a->read_only && access(a->dir, F_OK) != 0) {
-        rc = sw_err_set(err, "%s: no audit log here", a->dir);
+        rc = sw_err_set(err, "no audit log here yet (nothing was recorded)");
     } else if ((!a->read_only && sw_mkdirs(a->dir, 0700, err) < 0) ||
                (!a->read_only && take_lock(a, err) < 0) || read_format(a, err) < 0 ||
                open_files(a, err) < 0 || audit_checkpoint_init(a, err) < 0) {
