@@ -48,6 +48,7 @@ struct sw_audit {
     sw_buf pend_lvl[AUDIT_LEVELS]; /* completed subtree hashes per level */
     uint64_t pend_lvl_first[AUDIT_LEVELS];
     int flushing;
+    sw_audit_stats stats;       /* batches and records under mu; checkpoints under cp_mu */
     int failed;
     char failmsg[SW_ERR_MAX];
 

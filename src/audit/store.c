@@ -264,6 +264,8 @@ static int flush_locked(sw_audit *a, sw_err *err) {
         snprintf(a->failmsg, sizeof a->failmsg, "%s", e.msg);
     } else {
         a->durable = upto;
+        a->stats.batches++;
+        a->stats.records += upto - first;
     }
     a->flushing = 0;
     pthread_cond_broadcast(&a->cv);
@@ -329,6 +331,15 @@ uint64_t sw_audit_size(sw_audit *a) {
 }
 
 const sw_audit_recovery *sw_audit_recovered(const sw_audit *a) { return &a->rec; }
+
+void sw_audit_get_stats(sw_audit *a, sw_audit_stats *st) {
+    pthread_mutex_lock(&a->mu);
+    *st = a->stats;
+    pthread_mutex_unlock(&a->mu);
+    pthread_mutex_lock(&a->cp_mu);
+    st->checkpoints = a->stats.checkpoints;
+    pthread_mutex_unlock(&a->cp_mu);
+}
 
 /* ---------------------------------------------------------------- reads and proofs */
 
