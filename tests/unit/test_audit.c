@@ -370,6 +370,15 @@ static void test_verify_flipped_bytes(void) {
             }
         }
     }
+    /* two damaged records: the first is the one named */
+    orig[starts[9] + 25] ^= 1;
+    orig[starts[3] + 25] ^= 1;
+    spill(p, orig, len);
+    sw_audit_verify_report rep2;
+    sw_err err2;
+    T_CHECK(verify(&rep2, &err2) == -1 && rep2.has_bad_record && rep2.bad_record == 3);
+    orig[starts[9] + 25] ^= 1;
+    orig[starts[3] + 25] ^= 1;
     spill(p, orig, len);
     free(orig);
     T_CHECK_MSG(missed == 0, "%d flipped bytes undetected", missed);
@@ -571,6 +580,28 @@ static void test_checkpoints_and_keys(void) {
     sw_buf_free(&fn);
 }
 
+/* Checkpoints are signed at the configured interval, not only on close. */
+static void test_checkpoint_interval(void) {
+    fresh_home();
+    sw_err err;
+    sw_audit_opts o = {0};
+    o.checkpoint_every = 10;
+    o.checkpoint_ms = 3600000;
+    o.no_checkpoint_on_close = 1;
+    sw_audit *log;
+    T_CHECK(sw_audit_open(home, &o, &log, &err) == 0);
+    if (!log) return;
+    append_n(log, 0, 35); /* blocking appends: one batch each */
+    sw_audit_stats st;
+    sw_audit_get_stats(log, &st);
+    T_CHECK_MSG(st.checkpoints == 3, "%llu checkpoints", (unsigned long long)st.checkpoints);
+    sw_checkpoint cp;
+    T_CHECK(sw_audit_latest_checkpoint(log, &cp, NULL, &err) == 0 && cp.size == 30);
+    T_CHECK(sw_audit_find_checkpoint(log, 10, &cp, NULL, &err) == 0 &&
+            sw_audit_find_checkpoint(log, 20, &cp, NULL, &err) == 0);
+    sw_audit_close(log, NULL);
+}
+
 static void test_lineage(void) {
     fresh_home();
     sw_err err;
@@ -665,6 +696,7 @@ int main(void) {
     T_RUN(test_verify_consistent_forgery);
     T_RUN(test_recovery_torn_tail);
     T_RUN(test_checkpoints_and_keys);
+    T_RUN(test_checkpoint_interval);
     T_RUN(test_lineage);
     T_RUN(test_retention_crypto_shredding);
     if (home[0]) {
