@@ -6,6 +6,9 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -519,6 +522,65 @@ static void test_recovery_torn_tail(void) {
     free(b);
 }
 
+/* A write that fails (the file-size limit stands in for a full disk) is never
+ * acknowledged, leaves the log unusable rather than half-working, and the next open
+ * recovers every acknowledged record. */
+static void test_write_failure_not_acknowledged(void) {
+    fresh_home();
+    int pipefd[2];
+    T_CHECK(pipe(pipefd) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pipefd[0]);
+        signal(SIGXFSZ, SIG_IGN);
+        sw_err err;
+        sw_audit_opts o = {0};
+        o.no_checkpoint_on_close = 1;
+        sw_audit *log;
+        if (sw_audit_open(home, &o, &log, &err) < 0) _exit(2);
+        struct rlimit rl = {20000, 20000}; /* bytes per file */
+        setrlimit(RLIMIT_FSIZE, &rl);
+        uint64_t acked = 0, idx;
+        char rec[200];
+        for (int i = 0; i < 1000; i++) {
+            int len = snprintf(rec, sizeof rec, "{\"i\":%d,\"pad\":\"%080d\"}", i, i);
+            if (sw_audit_append(log, rec, (size_t)len, &idx, &err) < 0) break;
+            acked = idx + 1;
+        }
+        int later = sw_audit_append(log, "{}", 2, &idx, &err); /* must fail too */
+        int unusable = later < 0 && strstr(err.msg, "unusable") != NULL;
+        if (write(pipefd[1], &acked, sizeof acked) != sizeof acked || write(pipefd[1], &unusable, sizeof unusable) < 0)
+            _exit(3);
+        _exit(0); /* no close: as if the process died */
+    }
+    close(pipefd[1]);
+    uint64_t acked = 0;
+    int unusable = 0;
+    T_CHECK(read(pipefd[0], &acked, sizeof acked) == sizeof acked);
+    T_CHECK(read(pipefd[0], &unusable, sizeof unusable) == sizeof unusable);
+    close(pipefd[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    T_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    T_CHECK_MSG(acked > 50 && acked < 1000, "%llu acknowledged", (unsigned long long)acked);
+    T_CHECK(unusable);
+    sw_err err;
+    sw_audit *log = open_log(0, &err);
+    T_CHECK_MSG(log != NULL, "%s", err.msg);
+    if (!log) return;
+    T_CHECK_MSG(sw_audit_size(log) == acked, "%llu records after recovery, %llu acknowledged",
+                (unsigned long long)sw_audit_size(log), (unsigned long long)acked);
+    sw_buf b = {0};
+    char want[64];
+    snprintf(want, sizeof want, "{\"i\":%d,", (int)acked - 1);
+    T_CHECK(sw_audit_read(log, acked - 1, &b, &err) == 0 && strncmp(b.data, want, strlen(want)) == 0);
+    sw_buf_free(&b);
+    append_n(log, (int)acked, 1);
+    sw_audit_close(log, NULL);
+    sw_audit_verify_report rep;
+    T_CHECK_MSG(verify(&rep, &err) == 0 && rep.records == acked + 1, "%s", err.msg);
+}
+
 /* ---------------------------------------------------------------- checkpoints, keys */
 
 static void test_checkpoints_and_keys(void) {
@@ -695,6 +757,7 @@ int main(void) {
     T_RUN(test_verify_deleted_and_reordered);
     T_RUN(test_verify_consistent_forgery);
     T_RUN(test_recovery_torn_tail);
+    T_RUN(test_write_failure_not_acknowledged);
     T_RUN(test_checkpoints_and_keys);
     T_RUN(test_checkpoint_interval);
     T_RUN(test_lineage);
