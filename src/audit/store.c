@@ -291,9 +291,15 @@ int sw_audit_submit(sw_audit *a, const void *rec, size_t len, uint64_t *index, s
     }
     int rc;
     if (a->failed) rc = failed_err(a, err);
+    else if (len + SW_AUDIT_FRAME_HEADER > a->seg_bytes)
+        rc = sw_err_set(err, "audit record of %zu bytes does not fit in a segment of %" PRIu64 " bytes",
+                        len, a->seg_bytes);
     else if ((rc = sw_audit_frame_encode(&frame, a->assigned, rec, len, err)) == 0) {
         *index = a->assigned;
-        rc = pend_add(a, &frame, leaf, err);
+        if ((rc = pend_add(a, &frame, leaf, err)) < 0) { /* the batch is now inconsistent */
+            a->failed = 1;
+            snprintf(a->failmsg, sizeof a->failmsg, "%s", err ? err->msg : "out of memory");
+        }
     }
     pthread_mutex_unlock(&a->mu);
     sw_buf_free(&frame);

@@ -309,6 +309,10 @@ static void test_segments_roll_over(void) {
     sw_audit *log;
     T_CHECK(sw_audit_open(home, &o, &log, &err) == 0);
     append_n(log, 0, 300);
+    static char big[5000];
+    memset(big, 'x', sizeof big);
+    uint64_t idx;
+    T_CHECK(sw_audit_append(log, big, sizeof big, &idx, &err) == -1 && strstr(err.msg, "does not fit"));
     T_CHECK(sw_audit_close(log, &err) == 0);
     char p[400];
     seg_path(p, sizeof p, 3);
