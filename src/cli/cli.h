@@ -45,5 +45,7 @@ extern const char *sw_cli_home;
 /* A command's entry point: argv[0] is the command's name. Returns the exit status. */
 typedef int (*sw_cmd_fn)(int argc, char **argv);
 
+int sw_cmd_scan(int argc, char **argv);
+
 
 #endif

@@ -13,6 +13,7 @@ typedef struct {
 } command;
 
 static const command commands[] = {
+    {"scan", sw_cmd_scan, "run the input or output guard on a text (no generation)"},
     {NULL, NULL, NULL},
 };
 
