@@ -22,8 +22,22 @@ static int context(const char *v, size_t s, const char *words) {
     return 0;
 }
 
-static const char CTX_PHONE[] = "phone\0call\0tel\0mobile\0cell\0fax\0number\0contact\0reach\0"
-                                "dial\0whatsapp\0电话\0手机\0号码\0联系\0";
+static const char CTX_PHONE[] = "phone\0call\0tel\0mobile\0cell\0fax\0contact\0reach\0answering\0"
+                                "dial\0whatsapp\0registered\0text me\0sms\0电话\0手机\0号码\0联系\0";
+static const char CTX_PHONE_AFTER[] = "office\0fax\0mobile\0cell\0home\0work\0phone\0tel\0";
+static const char CTX_NOT_PHONE[] = "license\0licence\0account\0passport\0order\0invoice\0zip\0postal\0"
+                                    "id:\0id \0serial\0";
+
+/* 1 when one of the NUL-separated words occurs in the 16 bytes after e. */
+static int context_after(const char *v, size_t n, size_t e, const char *words) {
+    char win[24];
+    size_t k = n - e < 16 ? n - e : 16;
+    memcpy(win, v + e, k);
+    win[k] = 0;
+    for (const char *w = words; *w; w += strlen(w) + 1)
+        if (strstr(win, w)) return 1;
+    return 0;
+}
 static const char CTX_CARD[] = "card\0visa\0mastercard\0amex\0credit\0debit\0payment\0pay \0"
                                "cc\0信用卡\0银行卡\0卡号\0";
 static const char CTX_SSN[] = "ssn\0social security\0social sec\0";
@@ -124,7 +138,8 @@ static size_t read_number(const char *s, size_t n, size_t i, numrun *r) {
 }
 
 static int looks_like_date(const numrun *r) {
-    if (r->ng != 3 || r->plus || r->paren) return 0;
+    if (r->ng < 3 || r->plus || r->paren) return 0;
+    if (r->ng > 3 && r->seps[3] != ' ') return 0; /* "71-33-52-22" is a phone; a date may be followed by a time */
     char c = r->seps[1];
     if (c != r->seps[2] || (c != '-' && c != '/' && c != '.')) return 0;
     int a = r->groups[0], b = r->groups[1], d = r->groups[2];
@@ -197,14 +212,15 @@ static int classify_number(const sw_guard_norm *nm, const numrun *r, sw_guard_ve
         }
         if (seps_ok && r->ng == 1 && nd >= 13) return 0; /* a long digit string failing Luhn */
     }
-    /* phones */
+    /* phones: not dates ("2006-04-07 09:00"), times or numbers labelled as something else */
     if (looks_like_date(r)) return 0;
+    size_t n = nm->light.len;
+    if (r->e + 1 < n && s[r->e] == ':' && dig((unsigned char)s[r->e + 1])) return 0;
     int off;
-    if (cn_mobile(r, &off)) {
-        double sc = context(s, r->s, CTX_PHONE) ? 0.95 : 0.8;
-        return emit(nm, v, "PHONE_NUMBER", r->s, r->e, sc, "China mobile number 1[3-9]x{9}");
-    }
-    int ctx = context(s, r->s, CTX_PHONE);
+    int ctx = context(s, r->s, CTX_PHONE) || context_after(s, n, r->e, CTX_PHONE_AFTER);
+    if (cn_mobile(r, &off))
+        return emit(nm, v, "PHONE_NUMBER", r->s, r->e, ctx ? 0.95 : 0.8, "China mobile number 1[3-9]x{9}");
+    if (!ctx && context(s, r->s, CTX_NOT_PHONE)) return 0;
     if (nd < 7 || nd > 15) return 0;
     int same = 1;
     for (int i = 1; i < nd; i++) same &= r->d[i] == r->d[0];
@@ -212,7 +228,9 @@ static int classify_number(const sw_guard_norm *nm, const numrun *r, sw_guard_ve
     double sc;
     if (nanp(r) && (r->ng >= 3 || r->paren || r->ng == 1)) sc = r->ng == 1 ? 0.5 : 0.8;
     else if (r->plus) sc = 0.75;
-    else if (r->ng >= 2) sc = (r->ng >= 3 || nd >= 9) ? 0.6 : 0.45;
+    else if (r->ng >= 3) sc = 0.6;
+    else if (r->ng == 2 && r->seps[1] == '-' && nd >= 9) sc = 0.55; /* "0961-7596216" */
+    else if (r->ng == 2) sc = 0.4; /* "17151 2450 Crown St": street numbers look alike */
     else sc = 0.3;
     if (ctx) sc += 0.3;
     if (r->dots_only && r->ng == 2) sc -= 0.2; /* a decimal number */
@@ -244,7 +262,8 @@ static size_t scan_iban(const sw_guard_norm *nm, size_t i, sw_guard_verdict *v, 
             return e;
         }
     }
-    return i + 1;
+    /* an IBAN-shaped run that fails the check is skipped whole: its digits are no phone */
+    return k >= 15 ? ends[k - 1] : i + 1;
 }
 
 /* ---- IPv6 and MAC: hex groups with colons ---- */
