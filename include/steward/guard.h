@@ -44,9 +44,10 @@ typedef struct sw_guard_invis {
  *   light: NFKC, case folding, marks stripped, confusables folded, invisible removed
  *          (used by the PII recognisers);
  *   match: light + leetspeak folded inside words, separator runs collapsed to one space,
- *          spaced-out letters joined (used by the keyword rules). */
+ *          spaced-out letters joined (used by the keyword rules);
+ *   squeeze: match without its spaces (long phrases split inside words: "ign ore"). */
 typedef struct sw_guard_norm {
-    sw_guard_view light, match;
+    sw_guard_view light, match, squeeze;
     uint8_t *joined; /* per byte of match: 1 inside a joined spaced-out run */
     sw_guard_invis *invis;
     size_t n_invis, cap_invis;

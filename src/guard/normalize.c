@@ -46,6 +46,7 @@ void sw_guard_norm_free(sw_guard_norm *n) {
     if (!n) return;
     view_free(&n->light);
     view_free(&n->match);
+    view_free(&n->squeeze);
     free(n->joined);
     free(n->invis);
     memset(n, 0, sizeof *n);
@@ -318,10 +319,21 @@ static int build_match(sw_guard_norm *n) {
     return 0;
 }
 
+static int build_squeeze(sw_guard_norm *n) {
+    const sw_guard_view *m = &n->match;
+    sw_guard_view *q = &n->squeeze;
+    if (view_reserve(q, m->len + 1) < 0) return -1;
+    for (size_t i = 0; i < m->len; i++)
+        if (m->s[i] != ' ') view_put(q, m->s + i, 1, m->ostart[i], m->oend[i]);
+    q->s[q->len] = 0;
+    return 0;
+}
+
 int sw_guard_normalize(const char *text, size_t len, sw_guard_norm *out, sw_err *err) {
     memset(out, 0, sizeof *out);
     if (len > NORM_MAX_LEN) return sw_err_set(err, "guard: text of %zu bytes is over the 1 GiB limit", len);
-    if (build_light((const unsigned char *)text, len, out) < 0 || build_match(out) < 0)
+    if (build_light((const unsigned char *)text, len, out) < 0 || build_match(out) < 0 ||
+        build_squeeze(out) < 0)
         return sw_err_set(err, "guard: out of memory normalising %zu bytes", len);
     return 0;
 }

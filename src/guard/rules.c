@@ -49,9 +49,14 @@ typedef struct {
 
 typedef struct {
     uint32_t line;
-    uint16_t next; /* first slot still to match after the key */
-    uint8_t bl;    /* the key starts with a letter or digit: needs a word boundary */
+    uint16_t next;   /* first slot still to match after the key */
+    uint8_t bl;      /* the key starts with a letter or digit: needs a word boundary */
+    uint8_t squeeze; /* a key without spaces, for the squeezed view */
 } gkey;
+
+/* Squeezed matches shorter than this are not reported: across word edges short
+ * phrases appear by chance ("the rapist"). */
+#define MIN_SQUEEZED 16
 
 struct grules {
     gac *ac;
@@ -263,7 +268,17 @@ static int add_keys(grules *r, uint32_t li, const char *name, int line, sw_err *
             if (more((void **)&r->keys, &r->capkeys, r->nkeys, sizeof *r->keys) < 0 ||
                 gac_add(r->ac, key, kl, (uint32_t)r->nkeys) < 0)
                 return sw_err_set(err, "%s:%d: out of memory", name, line);
-            r->keys[r->nkeys++] = (gkey){li, (uint16_t)(last + 1), (uint8_t)isalnum_ascii((unsigned char)key[0])};
+            r->keys[r->nkeys++] = (gkey){li, (uint16_t)(last + 1), (uint8_t)isalnum_ascii((unsigned char)key[0]), 0};
+            /* the same key without spaces, for text split inside words */
+            size_t sl = 0;
+            for (size_t k = 0; k < kl; k++)
+                if (key[k] != ' ') key[sl++] = key[k];
+            { /* always: a one-word key may begin a phrase split inside its words */
+                if (more((void **)&r->keys, &r->capkeys, r->nkeys, sizeof *r->keys) < 0 ||
+                    gac_add(r->ac, key, sl, (uint32_t)r->nkeys) < 0)
+                    return sw_err_set(err, "%s:%d: out of memory", name, line);
+                r->keys[r->nkeys++] = (gkey){li, (uint16_t)(last + 1), 0, 1};
+            }
         }
         for (int k = last; k >= 0; k--) {
             if (++choice[k] < r->slots[ln->slot0 + k].n) break;
@@ -438,7 +453,29 @@ typedef struct {
     const sw_guard_norm *n;
     sw_guard_verdict *v;
     int rc;
+    int squeeze; /* scanning the squeezed view */
 } scan_ctx;
+
+/* Extends through slots k.. in the squeezed view: alternatives compared without their
+ * spaces, no boundaries. Returns the end or 0. */
+static size_t extend_squeezed(const grules *r, const sw_guard_view *q, const gline *ln, int k, size_t p) {
+    if (k == ln->nslots) return p;
+    const gslot *sl = &r->slots[ln->slot0 + (uint32_t)k];
+    for (uint16_t i = 0; i < sl->n; i++) {
+        const galt *a = &r->alts[sl->first + i];
+        const char *t = r->strings.data + a->off;
+        size_t j = p, ok = 1;
+        for (uint16_t c = 0; c < a->len && ok; c++) {
+            if (t[c] == ' ') continue;
+            ok = j < q->len && q->s[j] == t[c];
+            j++;
+        }
+        if (!ok) continue;
+        size_t e = extend_squeezed(r, q, ln, k + 1, j);
+        if (e) return e;
+    }
+    return 0;
+}
 
 /* The edge between match-view bytes a and a+1 is a word boundary when either side is
  * outside the text, a space or non-ASCII, or both lie in one joined spaced-out run. */
@@ -484,18 +521,27 @@ static size_t extend(const grules *r, const sw_guard_norm *n, const gline *ln, i
 static int on_match(uint32_t id, size_t s, size_t e, void *ud) {
     scan_ctx *c = ud;
     const gkey *key = &c->r->keys[id];
-    if (key->bl && s > 0 && !boundary(c->n, s - 1)) return 0;
     const gline *ln = &c->r->lines[key->line];
-    size_t end = extend(c->r, c->n, ln, key->next, e);
+    const sw_guard_view *view = c->squeeze ? &c->n->squeeze : &c->n->match;
+    size_t end;
+    if (c->squeeze) {
+        if (!key->squeeze) return 0;
+        end = extend_squeezed(c->r, view, ln, key->next, e);
+        if (end - s < MIN_SQUEEZED) return 0;
+    } else {
+        if (key->squeeze) return 0;
+        if (key->bl && s > 0 && !boundary(c->n, s - 1)) return 0;
+        end = extend(c->r, c->n, ln, key->next, e);
+    }
     if (!end) return 0;
     size_t os, oe;
-    gv_span(&c->n->match, s, end, &os, &oe);
+    gv_span(view, s, end, &os, &oe);
     const char *cat = c->r->cats[ln->cat];
     char why[160];
     static const char *encname[] = {"keyword", "keyword_rot13", "keyword_atbash"};
     int shown = (int)(end - s > 100 ? 100 : end - s);
     if (snprintf(why, sizeof why, "%smatched '%.*s' (%s:%.40s)",
-                 ln->enc ? (ln->enc == ENC_ROT13 ? "rot13: " : "atbash: ") : "", shown, c->n->match.s + s,
+                 ln->enc ? (ln->enc == ENC_ROT13 ? "rot13: " : "atbash: ") : "", shown, view->s + s,
                  cat, c->r->strings.data + ln->text) >= (int)sizeof why)
         why[sizeof why - 1] = 0;
     if (gf_add(c->v, cat, encname[ln->enc], os, oe, ln->score, SW_SRC_RULE, why) < 0) {
@@ -508,7 +554,11 @@ static int on_match(uint32_t id, size_t s, size_t e, void *ud) {
 }
 
 int grules_scan(const grules *r, const sw_guard_norm *n, sw_guard_verdict *v) {
-    scan_ctx c = {r, n, v, 0};
+    scan_ctx c = {r, n, v, 0, 0};
     gac_scan(r->ac, n->match.s, n->match.len, on_match, &c);
+    if (c.rc == 0 && n->squeeze.len < n->match.len) {
+        c.squeeze = 1;
+        gac_scan(r->ac, n->squeeze.s, n->squeeze.len, on_match, &c);
+    }
     return c.rc;
 }

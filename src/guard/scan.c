@@ -184,6 +184,7 @@ static int cmp_finding(const void *a, const void *b) {
 /* Sorts findings by position and merges overlapping ones of the same category and type
  * (the phrase libraries often match overlapping variants of one phrase). */
 void gmerge_findings(sw_guard_verdict *v) {
+    if (v->n_findings < 2) return;
     qsort(v->findings, v->n_findings, sizeof *v->findings, cmp_finding);
     size_t out = 0;
     for (size_t i = 0; i < v->n_findings; i++) {

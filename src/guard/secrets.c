@@ -97,6 +97,7 @@ static int scan_passwords(const char *t, size_t n, size_t s, size_t e, sw_guard_
     for (int k = 0; labels[k]; k++) {
         size_t l = strlen(labels[k]);
         if (j < l || strncasecmp(t + j - l, labels[k], l) != 0) continue;
+        while (e < n && t[e] != ' ' && t[e] != '\n' && t[e] != '\t' && t[e] != '"' && t[e] != '\'') e++;
         if (e - s < 6) return 0;
         return gf_add(v, "secret", "PASSWORD", s, e, 0.8, SW_SRC_PII, "value after a password label") < 0 ? -1 : 1;
     }
@@ -145,7 +146,15 @@ int gsecret_scan(const char *t, size_t n, sw_guard_verdict *v) {
             continue;
         }
         size_t s = i;
-        while (i < n && tokch((unsigned char)t[i])) i++;
+        /* '=' inside a token separates a label from its value ("secret=..."); only
+         * trailing '=' (base64 padding) belongs to the token */
+        while (i < n && tokch((unsigned char)t[i]) &&
+               !(t[i] == '=' && i + 1 < n && tokch((unsigned char)t[i + 1]) && t[i + 1] != '='))
+            i++;
+        if (i < n && t[i] == '=' && i == s) {
+            i++;
+            continue;
+        }
         size_t e = i;
         while (e > s && (t[e - 1] == '.' || t[e - 1] == '-')) e--; /* sentence punctuation */
         if (e - s >= 6 && classify_token(t, n, s, e, v) < 0) return -1;
