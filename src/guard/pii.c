@@ -126,7 +126,8 @@ static size_t read_number(const char *s, size_t n, size_t i, numrun *r) {
             if (!sep || s[j] == ' ') sep = s[j];
             j++;
         }
-        if (!sep || j >= n || !(dig((unsigned char)s[j]) || s[j] == '(')) break;
+        if (!sep || j >= n || !(dig((unsigned char)s[j]) || (s[j] == '(' && j + 1 < n && dig((unsigned char)s[j + 1]))))
+            break;
         if (r->ng < 12) r->seps[r->ng] = sep;
         i = j;
     }
@@ -151,7 +152,10 @@ static int cn_mobile(const numrun *r, int *off) {
     int k = 0;
     if (r->nd == 13 && d[0] == '8' && d[1] == '6' && r->plus) k = 2;
     else if (r->nd == 15 && memcmp(d, "0086", 4) == 0) k = 4;
-    else if (r->nd != 11) return 0;
+    else if (r->nd != 11 || r->plus) return 0;
+    /* written whole or as 3-4-4 after the prefix ("+1 415 555 2671" is not one) */
+    int g0 = k ? 1 : 0;
+    if (r->ng > g0 && r->groups[g0] != 3 && r->groups[g0] != 11 && !(k && r->ng == 1)) return 0;
     *off = k;
     return d[k] == '1' && d[k + 1] >= '3' && d[k + 1] <= '9';
 }
