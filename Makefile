@@ -31,7 +31,7 @@ setup:
 # ---- optimised build ----
 $(BUILD)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(OPT) $(if $(findstring _avx2,$*),$(SIMD_FLAGS)) -c $< -o $@
+	@echo "  CC   $<"; $(CC) $(CFLAGS_BASE) $(OPT) $(if $(findstring _avx2,$*),$(SIMD_FLAGS)) -c $< -o $@
 
 $(BUILD)/libsteward.a: $(call objs,$(BUILD),$(LIB_SRC))
 	@rm -f $@; ar rcs $@ $^
@@ -45,7 +45,7 @@ SANFLAGS= -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -f
 
 $(ASAN)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(SANFLAGS) $(if $(findstring _avx2,$*),$(SIMD_FLAGS)) -c $< -o $@
+	@echo "  CC   $<"; $(CC) $(CFLAGS_BASE) $(SANFLAGS) $(if $(findstring _avx2,$*),$(SIMD_FLAGS)) -c $< -o $@
 
 $(ASAN)/libsteward.a: $(call objs,$(ASAN),$(LIB_SRC))
 	@rm -f $@; ar rcs $@ $^
@@ -55,14 +55,14 @@ $(ASAN)/steward: $(call objs,$(ASAN),$(CLI_SRC)) $(ASAN)/libsteward.a
 
 $(ASAN)/tests/%: tests/unit/%.c tests/unit/t.h $(ASAN)/libsteward.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(SANFLAGS) -Itests/unit -o $@ $< $(ASAN)/libsteward.a $(LIBS)
+	@echo "  CC   $<"; $(CC) $(CFLAGS_BASE) $(SANFLAGS) -Itests/unit -o $@ $< $(ASAN)/libsteward.a $(LIBS)
 
 asan: $(ASAN)/steward $(patsubst tests/unit/%.c,$(ASAN)/tests/%,$(UNIT_SRC))
 
 # ---- benchmarks (optimised) ----
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libsteward.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(OPT) -o $@ $< $(BUILD)/libsteward.a $(LIBS)
+	@echo "  CC   $<"; $(CC) $(CFLAGS_BASE) $(OPT) -o $@ $< $(BUILD)/libsteward.a $(LIBS)
 
 # ---- libFuzzer targets (clang; the library rebuilt with the fuzzer's instrumentation) ----
 FUZZB    = $(BUILD)/fuzz
@@ -70,7 +70,7 @@ FUZZFLAGS= $(CSTD) $(INC) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -Wn
 
 $(FUZZB)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(FUZZCC) $(FUZZFLAGS) $(if $(findstring _avx2,$*),$(SIMD_FLAGS)) -c $< -o $@
+	@echo "  FUZZCC $<"; $(FUZZCC) $(FUZZFLAGS) $(if $(findstring _avx2,$*),$(SIMD_FLAGS)) -c $< -o $@
 
 $(FUZZB)/%: fuzz/%.c $(call objs,$(FUZZB),$(LIB_SRC))
 	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $^ -lsodium -ljansson -lutf8proc -lm -pthread

@@ -91,6 +91,15 @@ void sw_energy_begin(sw_energy *e, double watts_per_core);
 /* Joules since begin, and the method used ("rapl" or "cpu-time-estimate"). */
 double sw_energy_end(const sw_energy *e, const char **method);
 
+/* ---- seeded pseudo-random numbers (xoshiro256**; reproducible across platforms) ---- */
+typedef struct sw_rng {
+    uint64_t s[4];
+} sw_rng;
+void sw_rng_seed(sw_rng *r, uint64_t seed); /* any seed, 0 included */
+uint64_t sw_rng_next(sw_rng *r);
+double sw_rng_uniform(sw_rng *r); /* [0, 1) with 53 random bits */
+double sw_rng_normal(sw_rng *r);  /* standard normal (Box-Muller) */
+
 /* ---- state directory ---- */
 /* Resolves the state directory: override, else $STEWARD_HOME, else $HOME/.steward;
  * creates it (mode 0700) when missing. Writes the path to out. -1 on error. */

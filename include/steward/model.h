@@ -51,4 +51,35 @@ int sw_ctx_n_ctx(const sw_ctx *c);
 int sw_ctx_eval(sw_ctx *c, const int32_t *tokens, int n, int pos, float *logits,
                 float *logits_all, sw_err *err);
 
+/* ---- writing models ---- */
+
+/* The type a matrix with rows of row_len elements gets when `want` is asked for:
+ * want itself when row_len is a multiple of its block size, else Q8_0 for the K-quants
+ * (as llama.cpp's quantiser falls back), else F16, else F32. */
+sw_ggml_type sw_quant_type_for_row(sw_ggml_type want, uint64_t row_len);
+
+/* Rewrites the GGUF file `in` as `out` with every matrix (n_dims >= 2) in `type` (or its
+ * fallback, see above; each fallback is logged at SW_LOG_WARN and counted in
+ * *n_fallback when not NULL), vectors (norms, biases) in F32, all metadata copied, and
+ * general.file_type (and general.quantization_version) set. -1 with a message naming
+ * the file or tensor. */
+int sw_model_quantize(const char *in, const char *out, sw_ggml_type type, int *n_fallback, sw_err *err);
+
+/* Shape of a random-weight llama model (see sw_model_write_random). */
+typedef struct sw_model_shape {
+    int n_vocab; /* at least the built-in byte-level BPE vocabulary; padded with unused tokens */
+    int n_ctx, n_embd, n_layer, n_ff, n_head, n_head_kv;
+    int tied; /* 1: no output.weight (the output projection is token_embd) */
+} sw_model_shape;
+
+/* Size of the built-in byte-level BPE vocabulary (256 bytes, learned merges, specials). */
+int sw_model_demo_vocab_size(void);
+
+/* Writes a llama model with random weights (deterministic for a seed) of the given
+ * shape in `type` (matrices; norms F32), with a byte-level BPE tokenizer learned from a
+ * built-in text, <|endoftext|>, ChatML <|im_start|>/<|im_end|> and a ChatML chat
+ * template. For demos and benchmarks, not for use. -1 on a bad shape or I/O error. */
+int sw_model_write_random(const char *path, const sw_model_shape *shape, sw_ggml_type type,
+                          uint64_t seed, sw_err *err);
+
 #endif

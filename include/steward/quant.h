@@ -24,6 +24,8 @@ typedef enum sw_ggml_type {
 
 /* 1 when steward can load and compute with tensors of this type. */
 int sw_type_supported(uint32_t type);
+/* Parses a type name ("F32", "q8_0", ...; case-insensitive); -1 when unknown. */
+int sw_type_parse(const char *name, sw_ggml_type *out);
 /* "F32", "Q4_K", ...; "unknown" for others. */
 const char *sw_type_name(uint32_t type);
 /* Elements per block (1 for F32/F16) and bytes per block; 0 for unsupported types. */

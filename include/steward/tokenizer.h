@@ -18,6 +18,29 @@ enum { SW_TOK_NORMAL = 1, SW_TOK_UNKNOWN = 2, SW_TOK_CONTROL = 3, SW_TOK_USER = 
 int sw_tokenizer_from_gguf(const sw_gguf *g, sw_tokenizer **out, sw_err *err);
 void sw_tokenizer_free(sw_tokenizer *t);
 
+/* The parts of a tokenizer, as tokenizer.ggml.* holds them (sw_tokenizer_from_gguf fills
+ * one; tests and the trainer build tokenizers from memory). Everything is copied. */
+typedef struct sw_tokenizer_spec {
+    const char *model;               /* "gpt2" (byte-level BPE) or "llama" (SentencePiece) */
+    const char *pre;                 /* gpt2 only: "gpt2" (NULL, "default"), "llama-bpe"
+                                      * ("llama3"), "qwen2" */
+    int32_t n_vocab;
+    const char *const *tokens;       /* n_vocab texts */
+    const size_t *token_lens;        /* NULL: the texts are NUL-terminated */
+    const int32_t *types;            /* NULL: all SW_TOK_NORMAL */
+    const float *scores;             /* llama: merge priorities; NULL: all 0 */
+    const char *const *merges;       /* gpt2: "left right" in rank order */
+    const size_t *merge_lens;        /* NULL: NUL-terminated */
+    size_t n_merges;
+    int32_t bos, eos, eot, eom, unk; /* -1 for none */
+    int add_bos, add_space_prefix;   /* -1: the model's default (llama 1/1, gpt2 0/0) */
+} sw_tokenizer_spec;
+
+/* Builds a tokenizer from spec. -1 with a message naming what is wrong (an id out of
+ * range, a missing byte token, an unknown model or pre-tokenizer). Free with
+ * sw_tokenizer_free. */
+int sw_tokenizer_new(const sw_tokenizer_spec *spec, sw_tokenizer **out, sw_err *err);
+
 int32_t sw_tokenizer_n_vocab(const sw_tokenizer *t);
 int32_t sw_tokenizer_bos(const sw_tokenizer *t); /* -1 when none */
 int32_t sw_tokenizer_eos(const sw_tokenizer *t); /* -1 when none */

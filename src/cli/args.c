@@ -79,7 +79,7 @@ int sw_cli_parse(const char *cmd, const char *usage, const sw_opt *opts, int arg
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             print_help(cmd, usage, opts);
-            return SW_EXIT_OK;
+            return SW_CLI_HELP_SHOWN;
         }
         if (strncmp(a, "--", 2) != 0 || a[2] == 0) {
             if (*npos >= max_pos) return sw_cli_usage_error(cmd, "unexpected argument '%s'", a);

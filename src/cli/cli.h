@@ -26,9 +26,11 @@ typedef struct sw_opt {
 
 /* Parses argv[1..argc) against opts; positional arguments are collected into pos
  * (at most max_pos; more is a usage error). Accepts --name VALUE and --name=VALUE.
- * Returns 0 to go on, or an exit status: SW_EXIT_OK after printing --help (to stdout),
+ * Returns 0 to go on; SW_CLI_HELP_SHOWN after printing --help (to stdout); or
  * SW_EXIT_USAGE after printing what was wrong (to stderr). `usage` is the text shown
- * above the option list. */
+ * above the option list. Callers end with `return sw_cli_exit(rc)` when rc != 0. */
+#define SW_CLI_HELP_SHOWN (-1)
+static inline int sw_cli_exit(int parse_rc) { return parse_rc < 0 ? SW_EXIT_OK : parse_rc; }
 int sw_cli_parse(const char *cmd, const char *usage, const sw_opt *opts, int argc, char **argv,
                  const char **pos, int max_pos, int *npos);
 
@@ -44,6 +46,19 @@ extern const char *sw_cli_home;
 
 /* A command's entry point: argv[0] is the command's name. Returns the exit status. */
 typedef int (*sw_cmd_fn)(int argc, char **argv);
+int sw_cmd_audit(int argc, char **argv);
+
+int sw_cmd_generate(int argc, char **argv);
+int sw_cmd_detect(int argc, char **argv);
+int sw_cmd_verify(int argc, char **argv);
+int sw_cmd_keygen(int argc, char **argv);
+
+
+/* `steward model quantize IN OUT TYPE` and `steward model demo OUT` (argv[0] is the
+ * subcommand's name); wired into the `model` command. */
+int sw_cmd_model_quantize(int argc, char **argv);
+int sw_cmd_model_demo(int argc, char **argv);
+int sw_cmd_model(int argc, char **argv);
 
 int sw_cmd_scan(int argc, char **argv);
 

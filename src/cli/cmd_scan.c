@@ -104,7 +104,7 @@ int sw_cmd_scan(int argc, char **argv) {
     int npos;
     int rc = sw_cli_parse("scan", "scan [--direction input|output] [--policy FILE] [--json | --jsonl] < TEXT",
                           opts, argc, argv, pos, 0, &npos);
-    if (rc) return rc;
+    if (rc) return sw_cli_exit(rc);
     if (json && jsonl) return sw_cli_usage_error("scan", "--json and --jsonl exclude each other");
     sw_guard_dir dir;
     if (strcmp(direction, "input") == 0) dir = SW_GUARD_INPUT;

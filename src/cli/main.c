@@ -13,6 +13,12 @@ typedef struct {
 } command;
 
 static const command commands[] = {
+    {"generate", sw_cmd_generate, "generate text through the whole pipeline"},
+    {"detect", sw_cmd_detect, "does a text carry the watermark, and where?"},
+    {"verify", sw_cmd_verify, "check delivered text against its signed manifest"},
+    {"keygen", sw_cmd_keygen, "create or rotate the signing and watermark keys"},
+    {"model", sw_cmd_model, "inspect GGUF model files (model info FILE)"},
+    {"audit", sw_cmd_audit, "the Merkle audit log: verify, show, prove, checkpoint, append"},
     {"scan", sw_cmd_scan, "run the input or output guard on a text (no generation)"},
     {NULL, NULL, NULL},
 };

@@ -1,0 +1,88 @@
+/* pipeline.h - the one path every request takes: input guard, generation (sampler with
+ * its hooks), output guard, labels, audit. Every front end (CLI, HTTP server, red-team
+ * harness) calls sw_pipeline_generate, so no front end can skip a control.
+ *
+ * Stages that exist so far: generation with timings and energy, the watermark (in the
+ * sampler hook), explicit and implicit labels, the signed manifest, and the audit record
+ * of every generation. Guards plug in here as their module lands. */
+#ifndef STEWARD_PIPELINE_H
+#define STEWARD_PIPELINE_H
+
+#include "steward/core.h"
+#include "steward/model.h"
+#include "steward/label.h"
+#include "steward/sampler.h"
+#include "steward/watermark.h"
+
+typedef struct sw_pipeline sw_pipeline;
+
+typedef struct sw_pipeline_opts {
+    const char *home;        /* state directory override (NULL: $STEWARD_HOME / ~/.steward) */
+    const char *model_path;  /* NULL: the default model */
+    int n_ctx;               /* 0: min(model context, 4096) */
+    int threads;             /* 0: all cores */
+    sw_wm_scheme watermark;  /* SW_WM_NONE (0) selects the default, KGW self-hash */
+    const sw_label_opts *label; /* NULL: sw_label_opts_default */
+    const char *principal;   /* who asks (recorded in the audit log); NULL: "cli" */
+} sw_pipeline_opts;
+
+/* Loads the model and opens the state directory. -1 with a message on error. */
+int sw_pipeline_open(const sw_pipeline_opts *opts, sw_pipeline **out, sw_err *err);
+void sw_pipeline_close(sw_pipeline *p);
+const sw_model *sw_pipeline_model(const sw_pipeline *p);
+/* Hex SHA-256 of the model file (computed once, at open). */
+const char *sw_pipeline_model_sha256(const sw_pipeline *p);
+const char *sw_pipeline_model_path(const sw_pipeline *p);
+const char *sw_pipeline_home(const sw_pipeline *p);
+/* The trusted signing public keys (current first, then retired ones); *n receives the
+ * count. -1 when the key files cannot be read. */
+int sw_pipeline_trusted_keys(const sw_pipeline *p, uint8_t (*pubs)[SW_SIGN_PUBLIC_BYTES], size_t max,
+                             size_t *n, sw_err *err);
+
+/* Called with each piece of delivered text as it becomes valid UTF-8: the label's
+ * prefix, the generated text, the label's suffix. Returning non-zero stops the
+ * generation (finish_reason "stop"). */
+typedef int (*sw_text_fn)(void *ud, const char *text, size_t len);
+
+typedef struct sw_gen_request {
+    const char *prompt;
+    int chat;          /* format the prompt as a user message in the model's template */
+    int max_tokens;    /* <= 0: 256 */
+    int ignore_eos;
+    int no_watermark;  /* generate without the statistical watermark (labels stay) */
+    sw_sampler_params sampling;
+    sw_text_fn on_text; /* may be NULL */
+    void *ud;
+} sw_gen_request;
+
+typedef struct sw_gen_step_logprobs {
+    float chosen;
+    sw_logprob top[20];
+} sw_gen_step_logprobs;
+
+typedef struct sw_gen_result {
+    sw_buf text;              /* generated text (no label) */
+    int32_t *tokens;          /* generated ids */
+    int n_tokens;
+    sw_gen_step_logprobs *logprobs; /* n_tokens entries when sampling.n_logprobs > 0 */
+    const char *finish_reason; /* "stop" | "length" */
+    int prompt_tokens;
+    double prompt_ms, gen_ms;
+    double joules;
+    const char *energy_method;
+    sw_buf labelled_text;     /* the text as delivered: explicit label around text */
+    json_t *manifest;         /* signed provenance manifest (label inside) */
+    long long audit_index;    /* number of the generation's record in the audit log */
+} sw_gen_result;
+
+/* Runs one request through the pipeline. The result is filled even on error (partial
+ * text); free it with sw_gen_result_free. -1 with a message on error (the prompt does
+ * not fit the context, a token cannot be decoded, no memory). */
+int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_result *res, sw_err *err);
+void sw_gen_result_free(sw_gen_result *r);
+
+/* Path of the default model: $STEWARD_MODEL, else the shipped models/default.gguf next
+ * to the executable (or in the data directory), else NULL. */
+const char *sw_pipeline_default_model(char *buf, size_t bufsz);
+
+#endif

@@ -1,0 +1,227 @@
+/* retention.c - optional retention of generated content, each item encrypted under its own
+ * key (secretbox); forgetting destroys the key (crypto-shredding) while the audit records
+ * and their hashes stay verifiable.
+ *
+ * vault/keys: 64-byte slots {u64 created (unix s), u64 data offset, u32 data length,
+ *             u32 state (1 live, 2 forgotten), key[32], reserved[8]}
+ * vault/data: per slot, nonce[24] || secretbox ciphertext */
+#include "audit_int.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define SLOT_BYTES 64
+#define STATE_LIVE 1
+#define STATE_FORGOTTEN 2
+
+typedef struct slot {
+    uint64_t created, off;
+    uint32_t len, state;
+    uint8_t key[crypto_secretbox_KEYBYTES];
+} slot;
+
+static void enc_slot(const slot *s, uint8_t b[SLOT_BYTES]) {
+    memset(b, 0, SLOT_BYTES);
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(s->created >> (8 * i));
+    for (int i = 0; i < 8; i++) b[8 + i] = (uint8_t)(s->off >> (8 * i));
+    for (int i = 0; i < 4; i++) b[16 + i] = (uint8_t)(s->len >> (8 * i));
+    for (int i = 0; i < 4; i++) b[20 + i] = (uint8_t)(s->state >> (8 * i));
+    memcpy(b + 24, s->key, 32);
+}
+
+static void dec_slot(const uint8_t b[SLOT_BYTES], slot *s) {
+    s->created = s->off = 0;
+    s->len = s->state = 0;
+    for (int i = 7; i >= 0; i--) s->created = s->created << 8 | b[i];
+    for (int i = 7; i >= 0; i--) s->off = s->off << 8 | b[8 + i];
+    for (int i = 3; i >= 0; i--) s->len = s->len << 8 | b[16 + i];
+    for (int i = 3; i >= 0; i--) s->state = s->state << 8 | b[20 + i];
+    memcpy(s->key, b + 24, 32);
+}
+
+/* Opens the vault files on first use; vault_mu held. */
+static int vault_open(sw_audit *a, sw_err *err) {
+    if (a->vault_keys_fd >= 0) return 0;
+    char dir[4300], path[4400];
+    snprintf(dir, sizeof dir, "%s/vault", a->dir);
+    if (!a->read_only && sw_mkdirs(dir, 0700, err) < 0) return -1;
+    int flags = (a->read_only ? O_RDONLY : O_RDWR | O_CREAT) | O_CLOEXEC;
+    snprintf(path, sizeof path, "%s/keys", dir);
+    a->vault_keys_fd = open(path, flags, 0600);
+    if (a->vault_keys_fd < 0) return sw_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    snprintf(path, sizeof path, "%s/data", dir);
+    a->vault_data_fd = open(path, flags, 0600);
+    if (a->vault_data_fd < 0) {
+        close(a->vault_keys_fd);
+        a->vault_keys_fd = -1;
+        return sw_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    }
+    return 0;
+}
+
+void audit_vault_close(sw_audit *a) {
+    if (a->vault_keys_fd >= 0) close(a->vault_keys_fd);
+    if (a->vault_data_fd >= 0) close(a->vault_data_fd);
+    a->vault_keys_fd = a->vault_data_fd = -1;
+}
+
+static int nslots(sw_audit *a, uint64_t *n, sw_err *err) {
+    struct stat st;
+    if (fstat(a->vault_keys_fd, &st) != 0) return sw_err_set(err, "vault keys: stat: %s", strerror(errno));
+    *n = (uint64_t)st.st_size / SLOT_BYTES;
+    return 0;
+}
+
+static int read_slot(sw_audit *a, uint64_t i, slot *s, sw_err *err) {
+    uint64_t n;
+    if (nslots(a, &n, err) < 0) return -1;
+    if (i >= n) return sw_err_set(err, "retained content slot %" PRIu64 " does not exist (%" PRIu64 " slots)", i, n);
+    uint8_t b[SLOT_BYTES];
+    if (audit_pread(a->vault_keys_fd, b, SLOT_BYTES, i * SLOT_BYTES, "vault keys", err) < 0) return -1;
+    dec_slot(b, s);
+    sodium_memzero(b, sizeof b);
+    return 0;
+}
+
+static int write_slot(sw_audit *a, uint64_t i, const slot *s, sw_err *err) {
+    uint8_t b[SLOT_BYTES];
+    enc_slot(s, b);
+    int rc = audit_pwrite(a->vault_keys_fd, b, SLOT_BYTES, i * SLOT_BYTES, "vault keys", err);
+    sodium_memzero(b, sizeof b);
+    if (rc == 0 && fdatasync(a->vault_keys_fd) != 0) rc = sw_err_set(err, "vault keys: fdatasync: %s", strerror(errno));
+    return rc;
+}
+
+int sw_audit_retain(sw_audit *a, const void *content, size_t len, uint64_t *slot_out, sw_err *err) {
+    if (a->read_only) return sw_err_set(err, "audit log opened read-only");
+    if (len > SW_AUDIT_MAX_RECORD) return sw_err_set(err, "retained content of %zu bytes is too large", len);
+    size_t clen = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + len;
+    uint8_t *box = malloc(clen);
+    if (!box) return sw_err_set(err, "out of memory");
+    slot s = {0};
+    crypto_secretbox_keygen(s.key);
+    randombytes_buf(box, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, content, len, box, s.key);
+    pthread_mutex_lock(&a->vault_mu);
+    int rc = vault_open(a, err);
+    uint64_t n = 0;
+    struct stat st;
+    if (rc == 0) rc = nslots(a, &n, err);
+    if (rc == 0 && fstat(a->vault_data_fd, &st) != 0) rc = sw_err_set(err, "vault data: stat failed");
+    if (rc == 0) {
+        s.created = (uint64_t)time(NULL);
+        s.off = (uint64_t)st.st_size;
+        s.len = (uint32_t)clen;
+        s.state = STATE_LIVE;
+        rc = audit_pwrite(a->vault_data_fd, box, clen, s.off, "vault data", err);
+        if (rc == 0 && fdatasync(a->vault_data_fd) != 0) rc = sw_err_set(err, "vault data: fdatasync failed");
+        if (rc == 0) rc = write_slot(a, n, &s, err);
+    }
+    pthread_mutex_unlock(&a->vault_mu);
+    sodium_memzero(&s, sizeof s);
+    free(box);
+    if (rc == 0) *slot_out = n;
+    return rc;
+}
+
+int sw_audit_recall(sw_audit *a, uint64_t i, sw_buf *out, sw_err *err) {
+    pthread_mutex_lock(&a->vault_mu);
+    slot s;
+    int rc = vault_open(a, err);
+    if (rc == 0) rc = read_slot(a, i, &s, err);
+    uint8_t *box = NULL;
+    if (rc == 0 && s.state != STATE_LIVE)
+        rc = sw_err_set(err, "retained content slot %" PRIu64 " was forgotten (its key is destroyed)", i);
+    if (rc == 0 && (s.len < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES ||
+                    s.len > SW_AUDIT_MAX_RECORD + 64))
+        rc = sw_err_set(err, "retained content slot %" PRIu64 ": bad length %u", i, s.len);
+    if (rc == 0 && !(box = malloc(s.len))) rc = sw_err_set(err, "out of memory");
+    if (rc == 0) rc = audit_pread(a->vault_data_fd, box, s.len, s.off, "vault data", err);
+    pthread_mutex_unlock(&a->vault_mu);
+    if (rc == 0) {
+        size_t plen = s.len - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
+        size_t base = out->len;
+        if (sw_buf_append(out, NULL, 0) < 0) rc = sw_err_set(err, "out of memory");
+        uint8_t *pt = malloc(plen + 1);
+        if (!pt) rc = sw_err_set(err, "out of memory");
+        else if (crypto_secretbox_open_easy(pt, box + crypto_secretbox_NONCEBYTES,
+                                            s.len - crypto_secretbox_NONCEBYTES, box, s.key) != 0)
+            rc = sw_err_set(err, "retained content slot %" PRIu64 ": does not decrypt (altered)", i);
+        else if (sw_buf_append(out, pt, plen) < 0)
+            rc = sw_err_set(err, "out of memory");
+        if (rc < 0) out->len = base;
+        if (pt) sodium_memzero(pt, plen);
+        free(pt);
+    }
+    sodium_memzero(&s, sizeof s);
+    free(box);
+    return rc;
+}
+
+static int forget_locked(sw_audit *a, uint64_t i, int *did, sw_err *err) {
+    slot s;
+    *did = 0;
+    if (read_slot(a, i, &s, err) < 0) return -1;
+    if (s.state == STATE_FORGOTTEN) return 0;
+    sodium_memzero(s.key, sizeof s.key);
+    s.state = STATE_FORGOTTEN;
+    *did = 1;
+    return write_slot(a, i, &s, err);
+}
+
+int sw_audit_forget(sw_audit *a, uint64_t i, sw_err *err) {
+    if (a->read_only) return sw_err_set(err, "audit log opened read-only");
+    pthread_mutex_lock(&a->vault_mu);
+    int did;
+    int rc = vault_open(a, err);
+    if (rc == 0) rc = forget_locked(a, i, &did, err);
+    pthread_mutex_unlock(&a->vault_mu);
+    return rc;
+}
+
+int sw_audit_forget_expired(sw_audit *a, int64_t max_age_s, int64_t now, uint64_t *count, sw_err *err) {
+    *count = 0;
+    if (a->read_only) return sw_err_set(err, "audit log opened read-only");
+    pthread_mutex_lock(&a->vault_mu);
+    uint64_t n = 0;
+    int rc = vault_open(a, err);
+    if (rc == 0) rc = nslots(a, &n, err);
+    for (uint64_t i = 0; rc == 0 && i < n; i++) {
+        slot s;
+        if ((rc = read_slot(a, i, &s, err)) < 0) break;
+        int expired = s.state == STATE_LIVE && (int64_t)s.created + max_age_s <= now;
+        sodium_memzero(&s, sizeof s);
+        int did = 0;
+        if (expired && (rc = forget_locked(a, i, &did, err)) == 0 && did) (*count)++;
+    }
+    pthread_mutex_unlock(&a->vault_mu);
+    return rc;
+}
+
+int sw_audit_record_slot(sw_audit *a, uint64_t index, uint64_t *slot_out, sw_err *err) {
+    sw_buf b = {0};
+    if (sw_audit_read(a, index, &b, err) < 0) {
+        sw_buf_free(&b);
+        return -1;
+    }
+    json_error_t je;
+    json_t *rec = json_loadb(b.data, b.len, 0, &je);
+    sw_buf_free(&b);
+    json_t *s = json_object_get(json_object_get(rec, "retained"), "slot");
+    int rc = 0;
+    if (!json_is_integer(s) || json_integer_value(s) < 0)
+        rc = sw_err_set(err, "record %" PRIu64 " has no retained content (no \"retained\":{\"slot\":N})", index);
+    else
+        *slot_out = (uint64_t)json_integer_value(s);
+    json_decref(rec);
+    return rc;
+}

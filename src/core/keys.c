@@ -1,0 +1,146 @@
+/* keys.c - Ed25519 key files under $STEWARD_HOME/keys: create on first use, rotate, list. */
+#include "steward/keys.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void sw_keys_id(const uint8_t pk[32], char out[17]) {
+    uint8_t h[SW_SHA256_BYTES];
+    sw_sha256(pk, 32, h);
+    sw_hex(h, 8, out);
+}
+
+void sw_keys_wipe(sw_keypair *kp) { sodium_memzero(kp, sizeof *kp); }
+
+static int key_path(char *out, size_t sz, const char *home, const char *name, const char *ext,
+                    sw_err *err) {
+    if (!name[0] || strchr(name, '/') || name[0] == '.')
+        return sw_err_set(err, "key name '%s' is not a plain file name", name);
+    int n = snprintf(out, sz, "%s/keys/%s%s", home, name, ext);
+    if (n < 0 || (size_t)n >= sz) return sw_err_set(err, "key path too long");
+    return 0;
+}
+
+/* Reads exactly n bytes of a file. Returns 1 when read, 0 when the file is missing. */
+static int read_exact(const char *path, uint8_t *out, size_t n, int secret, sw_err *err) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return 0;
+        return sw_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size != (off_t)n) {
+        close(fd);
+        return sw_err_set(err, "%s: expected %zu bytes", path, n);
+    }
+    if (secret && (st.st_mode & 077)) {
+        close(fd);
+        return sw_err_set(err, "%s: secret key is accessible to others (mode %03o; want 0600)",
+                          path, (unsigned)(st.st_mode & 0777));
+    }
+    ssize_t r = read(fd, out, n);
+    close(fd);
+    if (r != (ssize_t)n) return sw_err_set(err, "%s: short read", path);
+    return 1;
+}
+
+/* Writes a file atomically (temporary name, fsync, rename) with the given mode. */
+static int write_atomic(const char *path, const uint8_t *p, size_t n, int mode, sw_err *err) {
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) return sw_err_set(err, "%s: cannot create: %s", tmp, strerror(errno));
+    int ok = write(fd, p, n) == (ssize_t)n && fsync(fd) == 0;
+    close(fd);
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return sw_err_set(err, "%s: cannot write: %s", path, strerror(errno));
+    }
+    return 0;
+}
+
+static int ensure_dir(const char *home, sw_err *err) {
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/keys", home);
+    return sw_mkdirs(dir, 0700, err);
+}
+
+static int generate(const char *home, const char *name, sw_keypair *kp, sw_err *err) {
+    char skp[4096], pkp[4096];
+    if (key_path(skp, sizeof skp, home, name, ".key", err) < 0 ||
+        key_path(pkp, sizeof pkp, home, name, ".pub", err) < 0)
+        return -1;
+    crypto_sign_keypair(kp->pk, kp->sk);
+    /* the public key first: a crash between the two leaves no secret without its public */
+    if (write_atomic(pkp, kp->pk, 32, 0644, err) < 0) return -1;
+    return write_atomic(skp, kp->sk, 64, 0600, err);
+}
+
+int sw_keys_load_or_create(const char *home, const char *name, sw_keypair *kp, sw_err *err) {
+    if (sw_crypto_init(err) < 0 || ensure_dir(home, err) < 0) return -1;
+    char skp[4096], pkp[4096];
+    if (key_path(skp, sizeof skp, home, name, ".key", err) < 0 ||
+        key_path(pkp, sizeof pkp, home, name, ".pub", err) < 0)
+        return -1;
+    int r = read_exact(skp, kp->sk, 64, 1, err);
+    if (r < 0) return -1;
+    if (r == 0) return generate(home, name, kp, err);
+    memcpy(kp->pk, kp->sk + 32, 32); /* libsodium's secret key is seed || public key */
+    uint8_t pub[32];
+    r = read_exact(pkp, pub, 32, 0, err);
+    if (r < 0) return -1;
+    if (r == 0) return write_atomic(pkp, kp->pk, 32, 0644, err);
+    if (sodium_memcmp(pub, kp->pk, 32) != 0)
+        return sw_err_set(err, "%s: public key does not match %s", pkp, skp);
+    return 0;
+}
+
+int sw_keys_rotate(const char *home, const char *name, sw_keypair *kp, uint8_t old[32],
+                   int *had_old, sw_err *err) {
+    if (sw_crypto_init(err) < 0 || ensure_dir(home, err) < 0) return -1;
+    char pkp[4096];
+    if (key_path(pkp, sizeof pkp, home, name, ".pub", err) < 0) return -1;
+    uint8_t prev[32];
+    int r = read_exact(pkp, prev, 32, 0, err);
+    if (r < 0) return -1;
+    if (had_old) *had_old = r;
+    if (r) {
+        char id[17], arch[4200];
+        sw_keys_id(prev, id);
+        snprintf(arch, sizeof arch, "%s.%s", pkp, id);
+        if (write_atomic(arch, prev, 32, 0644, err) < 0) return -1;
+        if (old) memcpy(old, prev, 32);
+    }
+    return generate(home, name, kp, err);
+}
+
+int sw_keys_public_all(const char *home, const char *name, uint8_t (*pubs)[32], size_t max,
+                       size_t *n, sw_err *err) {
+    *n = 0;
+    char pkp[4096];
+    if (key_path(pkp, sizeof pkp, home, name, ".pub", err) < 0) return -1;
+    if (max == 0) return 0;
+    int r = read_exact(pkp, pubs[0], 32, 0, err);
+    if (r < 0) return -1;
+    if (r) (*n)++;
+    char dir[4096], prefix[256];
+    snprintf(dir, sizeof dir, "%s/keys", home);
+    snprintf(prefix, sizeof prefix, "%s.pub.", name);
+    DIR *d = opendir(dir);
+    if (!d) return 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && *n < max) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 || strstr(e->d_name, ".tmp")) continue;
+        char p[4400];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (read_exact(p, pubs[*n], 32, 0, err) == 1) (*n)++;
+    }
+    closedir(d);
+    return 0;
+}

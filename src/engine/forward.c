@@ -1,0 +1,238 @@
+/* forward.c - the transformer forward pass: RMSNorm, RoPE, grouped-query attention
+ * over an F32 KV cache, SwiGLU feed-forward, for a batch of positions at a time. */
+#include "model_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+sw_ctx *sw_ctx_new(const sw_model *m, int n_ctx, sw_err *err) {
+    const sw_hparams *hp = &m->hp;
+    if (n_ctx <= 0) n_ctx = hp->n_ctx_train;
+    if (n_ctx > hp->n_ctx_train) {
+        sw_err_set(err, "context of %d positions exceeds the model's context_length %d", n_ctx,
+                   hp->n_ctx_train);
+        return NULL;
+    }
+    sw_ctx *c = calloc(1, sizeof *c);
+    if (!c) {
+        sw_err_set(err, "out of memory");
+        return NULL;
+    }
+    c->m = m;
+    c->n_ctx = n_ctx;
+    c->n_batch = n_ctx < SW_MAX_BATCH ? n_ctx : SW_MAX_BATCH;
+    size_t E = (size_t)hp->n_embd, F = (size_t)hp->n_ff, B = (size_t)c->n_batch;
+    size_t QD = (size_t)hp->n_head * (size_t)hp->head_dim;
+    size_t KV = (size_t)hp->n_head_kv * (size_t)hp->head_dim;
+    size_t cache = (size_t)hp->n_layer * (size_t)n_ctx * KV;
+    c->k_cache = malloc(cache * sizeof(float));
+    c->v_cache = malloc(cache * sizeof(float));
+    c->x = malloc(B * E * sizeof(float));
+    c->xb = malloc(B * E * sizeof(float));
+    c->proj = malloc(B * E * sizeof(float));
+    c->q = malloc(B * QD * sizeof(float));
+    c->att_out = malloc(B * QD * sizeof(float));
+    c->k = malloc(B * KV * sizeof(float));
+    c->v = malloc(B * KV * sizeof(float));
+    c->gate = malloc(B * F * sizeof(float));
+    c->up = malloc(B * F * sizeof(float));
+    c->att = malloc((size_t)hp->n_head * (size_t)n_ctx * sizeof(float));
+    c->rope_cs = malloc(B * (size_t)hp->n_rot * sizeof(float));
+    c->inv_freq = malloc((size_t)hp->n_rot / 2 * sizeof(double) + sizeof(double));
+    if (!c->k_cache || !c->v_cache || !c->x || !c->xb || !c->proj || !c->q || !c->att_out || !c->k ||
+        !c->v || !c->gate || !c->up || !c->att || !c->rope_cs || !c->inv_freq) {
+        sw_ctx_free(c);
+        sw_err_set(err, "out of memory for a context of %d positions", n_ctx);
+        return NULL;
+    }
+    /* theta_j = base^(-2j / n_rot), the rotation speed of pair j. */
+    for (int j = 0; j < hp->n_rot / 2; j++)
+        c->inv_freq[j] = pow((double)hp->rope_base, -2.0 * j / (double)hp->n_rot);
+    return c;
+}
+
+void sw_ctx_free(sw_ctx *c) {
+    if (!c) return;
+    free(c->k_cache);
+    free(c->v_cache);
+    free(c->x);
+    free(c->xb);
+    free(c->proj);
+    free(c->q);
+    free(c->att_out);
+    free(c->k);
+    free(c->v);
+    free(c->gate);
+    free(c->up);
+    free(c->att);
+    free(c->rope_cs);
+    free(c->inv_freq);
+    free(c);
+}
+
+int sw_ctx_n_ctx(const sw_ctx *c) { return c->n_ctx; }
+
+/* out[b] = x[b] / rms(x[b]) * w for nb rows of n. */
+static void rmsnorm(float *out, const float *x, const float *w, int nb, int n, float eps) {
+    for (int b = 0; b < nb; b++) {
+        const float *xr = x + (size_t)b * n;
+        float *o = out + (size_t)b * n;
+        double ss = 0;
+        for (int i = 0; i < n; i++) ss += (double)xr[i] * xr[i];
+        float s = (float)(1.0 / sqrt(ss / n + eps));
+        for (int i = 0; i < n; i++) o[i] = xr[i] * s * w[i];
+    }
+}
+
+static void add_bias(float *y, const float *bias, int nb, int n) {
+    if (!bias) return;
+    for (int b = 0; b < nb; b++)
+        for (int i = 0; i < n; i++) y[(size_t)b * n + i] += bias[i];
+}
+
+/* Rotates the first n_rot dimensions of each of n_heads heads of one position.
+ * llama files pair (2j, 2j+1) (the converter permuted Q/K rows to make it so);
+ * qwen2 files pair (j, j + n_rot/2) ("NEOX" mode). */
+static void rope(float *v, int n_heads, int hd, int n_rot, int neox, const float *cs) {
+    int half = n_rot / 2;
+    for (int h = 0; h < n_heads; h++) {
+        float *x = v + (size_t)h * hd;
+        for (int j = 0; j < half; j++) {
+            int i0 = neox ? j : 2 * j, i1 = neox ? j + half : 2 * j + 1;
+            float c = cs[2 * j], s = cs[2 * j + 1];
+            float a = x[i0], b = x[i1];
+            x[i0] = a * c - b * s;
+            x[i1] = a * s + b * c;
+        }
+    }
+}
+
+/* Causal attention for nb new positions starting at pos, reading the cache of layer l
+ * (which already holds them). One OpenMP task per head. */
+static void attention(sw_ctx *c, int l, int nb, int pos) {
+    const sw_hparams *hp = &c->m->hp;
+    int hd = hp->head_dim, QD = hp->n_head * hd, KV = hp->n_head_kv * hd;
+    int group = hp->n_head / hp->n_head_kv;
+    const float *kc = c->k_cache + (size_t)l * c->n_ctx * KV;
+    const float *vc = c->v_cache + (size_t)l * c->n_ctx * KV;
+    float scale = 1.0f / sqrtf((float)hd);
+#pragma omp parallel for schedule(static)
+    for (int h = 0; h < hp->n_head; h++) {
+        float *sc = c->att + (size_t)h * c->n_ctx;
+        int g = h / group;
+        for (int b = 0; b < nb; b++) {
+            int p = pos + b;
+            const float *qh = c->q + (size_t)b * QD + (size_t)h * hd;
+            float mx = -INFINITY;
+            for (int j = 0; j <= p; j++) {
+                const float *kj = kc + (size_t)j * KV + (size_t)g * hd;
+                float d = 0;
+                for (int i = 0; i < hd; i++) d += qh[i] * kj[i];
+                sc[j] = d * scale;
+                if (sc[j] > mx) mx = sc[j];
+            }
+            double sum = 0;
+            for (int j = 0; j <= p; j++) {
+                sc[j] = expf(sc[j] - mx);
+                sum += sc[j];
+            }
+            float inv = (float)(1.0 / sum);
+            float *o = c->att_out + (size_t)b * QD + (size_t)h * hd;
+            memset(o, 0, (size_t)hd * sizeof(float));
+            for (int j = 0; j <= p; j++) {
+                const float *vj = vc + (size_t)j * KV + (size_t)g * hd;
+                float w = sc[j] * inv;
+                for (int i = 0; i < hd; i++) o[i] += w * vj[i];
+            }
+        }
+    }
+}
+
+static void matmul(const sw_wt *w, int rows, int cols, const float *x, int nb, float *y) {
+    sw_matmul(w->data, w->type, rows, cols, x, nb, y);
+}
+
+/* One transformer block over nb positions: x += attn(norm(x)); x += ffn(norm(x)). */
+static void block(sw_ctx *c, int l, int nb, int pos) {
+    const sw_model *m = c->m;
+    const sw_hparams *hp = &m->hp;
+    const sw_layer *L = &m->layers[l];
+    int E = hp->n_embd, F = hp->n_ff, hd = hp->head_dim;
+    int QD = hp->n_head * hd, KV = hp->n_head_kv * hd;
+
+    rmsnorm(c->xb, c->x, L->attn_norm, nb, E, hp->rms_eps);
+    matmul(&L->wq, QD, E, c->xb, nb, c->q);
+    matmul(&L->wk, KV, E, c->xb, nb, c->k);
+    matmul(&L->wv, KV, E, c->xb, nb, c->v);
+    add_bias(c->q, L->bq, nb, QD);
+    add_bias(c->k, L->bk, nb, KV);
+    add_bias(c->v, L->bv, nb, KV);
+    for (int b = 0; b < nb; b++) {
+        const float *cs = c->rope_cs + (size_t)b * hp->n_rot;
+        rope(c->q + (size_t)b * QD, hp->n_head, hd, hp->n_rot, m->rope_neox, cs);
+        rope(c->k + (size_t)b * KV, hp->n_head_kv, hd, hp->n_rot, m->rope_neox, cs);
+    }
+    size_t at = ((size_t)l * c->n_ctx + (size_t)pos) * KV;
+    memcpy(c->k_cache + at, c->k, (size_t)nb * KV * sizeof(float));
+    memcpy(c->v_cache + at, c->v, (size_t)nb * KV * sizeof(float));
+    attention(c, l, nb, pos);
+    matmul(&L->wo, E, QD, c->att_out, nb, c->proj);
+    for (size_t i = 0; i < (size_t)nb * E; i++) c->x[i] += c->proj[i];
+
+    rmsnorm(c->xb, c->x, L->ffn_norm, nb, E, hp->rms_eps);
+    matmul(&L->w_gate, F, E, c->xb, nb, c->gate);
+    matmul(&L->w_up, F, E, c->xb, nb, c->up);
+    for (size_t i = 0; i < (size_t)nb * F; i++) {
+        float g = c->gate[i];
+        c->gate[i] = g / (1.0f + expf(-g)) * c->up[i];
+    }
+    matmul(&L->w_down, E, F, c->gate, nb, c->proj);
+    for (size_t i = 0; i < (size_t)nb * E; i++) c->x[i] += c->proj[i];
+}
+
+/* Evaluates nb <= n_batch positions; logits_all (if any) gets nb rows, logits (if any)
+ * the last one. */
+static void eval_chunk(sw_ctx *c, const int32_t *tokens, int nb, int pos, float *logits,
+                       float *logits_all) {
+    const sw_model *m = c->m;
+    const sw_hparams *hp = &m->hp;
+    int E = hp->n_embd, V = hp->n_vocab, half = hp->n_rot / 2;
+    for (int b = 0; b < nb; b++)
+        sw_get_row(m->tok_embd.data, m->tok_embd.type, E, tokens[b], c->x + (size_t)b * E);
+    for (int b = 0; b < nb; b++)
+        for (int j = 0; j < half; j++) {
+            double a = (double)(pos + b) * c->inv_freq[j];
+            c->rope_cs[(size_t)b * hp->n_rot + 2 * j] = (float)cos(a);
+            c->rope_cs[(size_t)b * hp->n_rot + 2 * j + 1] = (float)sin(a);
+        }
+    for (int l = 0; l < hp->n_layer; l++) block(c, l, nb, pos);
+    if (logits_all) {
+        rmsnorm(c->xb, c->x, m->output_norm, nb, E, hp->rms_eps);
+        matmul(&m->output, V, E, c->xb, nb, logits_all);
+        if (logits) memcpy(logits, logits_all + (size_t)(nb - 1) * V, (size_t)V * sizeof(float));
+    } else if (logits) {
+        rmsnorm(c->xb, c->x + (size_t)(nb - 1) * E, m->output_norm, 1, E, hp->rms_eps);
+        matmul(&m->output, V, E, c->xb, 1, logits);
+    }
+}
+
+int sw_ctx_eval(sw_ctx *c, const int32_t *tokens, int n, int pos, float *logits, float *logits_all,
+                sw_err *err) {
+    const sw_hparams *hp = &c->m->hp;
+    if (n <= 0) return sw_err_set(err, "eval: no tokens to evaluate");
+    if (pos < 0 || pos > c->n_ctx - n)
+        return sw_err_set(err, "eval: positions %d..%d are past the context of %d positions", pos,
+                          pos + n - 1, c->n_ctx);
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= hp->n_vocab)
+            return sw_err_set(err, "eval: token %d (at index %d) is out of range 0..%d", (int)tokens[i], i,
+                              hp->n_vocab - 1);
+    for (int done = 0; done < n; done += c->n_batch) {
+        int nb = n - done < c->n_batch ? n - done : c->n_batch;
+        int last = done + nb == n;
+        eval_chunk(c, tokens + done, nb, pos + done, last ? logits : NULL,
+                   logits_all ? logits_all + (size_t)done * hp->n_vocab : NULL);
+    }
+    return 0;
+}

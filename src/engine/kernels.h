@@ -1,0 +1,115 @@
+/* kernels.h - internal: GGML block layouts, the dot-product kernel table and its
+ * run-time selection, shared by quant.c, matmul.c and matmul_avx2.c. */
+#ifndef STEWARD_ENGINE_KERNELS_H
+#define STEWARD_ENGINE_KERNELS_H
+
+#include "steward/quant.h"
+
+#include <stdint.h>
+#include <string.h>
+
+/* ---- block layouts, byte for byte those of GGML (little-endian, no padding) ---- */
+typedef struct {
+    uint16_t d;             /* f16 scale */
+    int8_t qs[SW_QK8_0];    /* value = qs[j] * d */
+} sw_block_q8_0;           /* 34 bytes */
+
+typedef struct {
+    uint16_t d;                 /* f16 scale */
+    uint8_t qs[SW_QK4_0 / 2];   /* element j in the low nibble of qs[j], j+16 in the high */
+} sw_block_q4_0;               /* 18 bytes; value = (nibble - 8) * d */
+
+typedef struct {
+    uint16_t d, dmin;           /* f16 super-block scale for the scales and for the mins */
+    uint8_t scales[12];         /* 8 six-bit scales and 8 six-bit mins, packed */
+    uint8_t qs[SW_QK_K / 2];    /* 4 chunks of 64: low nibbles = elements 0..31, high = 32..63 */
+} sw_block_q4_K;               /* 144 bytes; value = d*sc[s]*q - dmin*m[s], s = element/32 */
+
+typedef struct {
+    uint8_t ql[SW_QK_K / 2];    /* low 4 bits */
+    uint8_t qh[SW_QK_K / 4];    /* high 2 bits */
+    int8_t scales[SW_QK_K / 16];/* one int8 scale per 16 elements */
+    uint16_t d;                 /* f16 super-block scale */
+} sw_block_q6_K;               /* 210 bytes; value = d*scales[e/16]*(q-32) */
+
+/* The 8-bit form activations take for K-quant dot products (never stored in files). */
+typedef struct {
+    float d;
+    int8_t qs[SW_QK_K];
+    int16_t bsums[SW_QK_K / 16]; /* sums of each 16 qs, for the min / offset terms */
+} sw_block_q8_K;               /* 292 bytes */
+
+_Static_assert(sizeof(sw_block_q8_0) == 34, "q8_0 layout");
+_Static_assert(sizeof(sw_block_q4_0) == 18, "q4_0 layout");
+_Static_assert(sizeof(sw_block_q4_K) == 144, "q4_K layout");
+_Static_assert(sizeof(sw_block_q6_K) == 210, "q6_K layout");
+_Static_assert(sizeof(sw_block_q8_K) == 292, "q8_K layout");
+
+/* IEEE half -> single, exact (every half is a single). */
+static inline float sw_half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ff, bits;
+    float f;
+    if (e == 0) { /* zero or subnormal: m * 2^-24, exact in single precision */
+        f = (float)m * 0x1p-24f;
+        memcpy(&bits, &f, 4);
+        bits |= sign;
+    } else if (e == 31) {
+        bits = sign | 0x7f800000u | (m << 13);
+    } else {
+        bits = sign | ((e + 112) << 23) | (m << 13);
+    }
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+/* Scale and min of sub-block j (0..7) of a Q4_K block: j < 4 keep the low 6 bits of
+ * bytes j and j+4; j >= 4 take 4 bits from byte j+4 and the top 2 bits of bytes j-4 / j. */
+static inline void sw_q4_K_scale_min(const uint8_t s[12], int j, uint8_t *sc, uint8_t *mn) {
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *mn = s[j + 4] & 63;
+    } else {
+        *sc = (uint8_t)((s[j + 4] & 0x0f) | ((s[j - 4] >> 6) << 4));
+        *mn = (uint8_t)((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
+    }
+}
+
+/* Round to nearest, ties to even, for |x| < 2^22 (adding 1.5*2^23 leaves the integer in
+ * the low mantissa bits), as GGML's reference quantisers round. */
+static inline int sw_nearest_int(float x) {
+    float v = x + 12582912.f;
+    int32_t i;
+    memcpy(&i, &v, 4);
+    return (i & 0x007fffff) - 0x00400000;
+}
+
+/* Quantises n (multiple of 256) floats to Q8_K blocks (GGML's reference rounding). */
+void sw_quantize_row_q8_K(const float *x, sw_block_q8_K *y, int64_t n);
+
+/* One kernel: s[j] = dot(w, x_j) for j < nx (1..SW_DOT_MAX_NX), x_j = x + j*xstride bytes,
+ * n elements. w is one row of the weight type; x rows are in the weight type's
+ * activation form (F32 for F32/F16 weights, Q8_0 for Q4_0/Q8_0, Q8_K for Q4_K/Q6_K). */
+#define SW_DOT_MAX_NX 4
+typedef void (*sw_dot_fn)(int64_t n, const void *w, const void *x, size_t xstride, int nx,
+                          float *s);
+
+typedef struct sw_kernel_table {
+    const char *name;
+    sw_dot_fn f32, f16, q4_0, q8_0, q4_K, q6_K;
+} sw_kernel_table;
+
+extern const sw_kernel_table sw_kernels_portable;
+extern const sw_kernel_table sw_kernels_avx2;
+
+/* The table in use: chosen once from the CPU and STEWARD_KERNELS. */
+const sw_kernel_table *sw_kernels(void);
+/* Forces a family ("portable" or "avx2") for tests and benchmarks; -1 when the CPU lacks
+ * it or the name is unknown. Not for use while another thread runs sw_matmul. */
+int sw_kernels_select(const char *name);
+
+/* sw_matmul without scratch memory: quantises X in column slices on the stack and adds
+ * up partial dot products, serially. sw_matmul's fallback when its scratch cannot grow. */
+void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
+                      const float *X, int64_t nb, float *Y);
+
+#endif

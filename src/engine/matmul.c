@@ -1,0 +1,304 @@
+/* matmul.c - sw_matmul: quantises the activations to the weight type's 8-bit form, then
+ * runs the dot-product kernels over rows with OpenMP. Also the portable C kernels and
+ * the run-time choice between them and the AVX2 ones (matmul_avx2.c). */
+#include "engine/kernels.h"
+
+#include <pthread.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- portable kernels: exact integer sums per block, float across blocks ---- */
+
+static void dot_f32(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
+    const float *a = w;
+    for (int j = 0; j < nx; j++) {
+        const float *b = (const float *)((const char *)x + j * xs);
+        float acc[8] = {0};
+        int64_t i = 0;
+        for (; i + 8 <= n; i += 8)
+            for (int k = 0; k < 8; k++) acc[k] += a[i + k] * b[i + k];
+        for (; i < n; i++) acc[0] += a[i] * b[i];
+        s[j] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    }
+}
+
+static void dot_f16(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
+    const uint16_t *a = w;
+    float wf[256];
+    float acc[SW_DOT_MAX_NX][8] = {{0}};
+    for (int64_t i0 = 0; i0 < n; i0 += 256) { /* convert a slice once for all nx */
+        int m = n - i0 < 256 ? (int)(n - i0) : 256;
+        for (int i = 0; i < m; i++) wf[i] = sw_half_to_float(a[i0 + i]);
+        for (int j = 0; j < nx; j++) {
+            const float *b = (const float *)((const char *)x + j * xs) + i0;
+            for (int i = 0; i < m; i++) acc[j][i & 7] += wf[i] * b[i];
+        }
+    }
+    for (int j = 0; j < nx; j++) {
+        float *c = acc[j];
+        s[j] = ((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]));
+    }
+}
+
+static void dot_q8_0(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
+    const sw_block_q8_0 *a = w;
+    for (int j = 0; j < nx; j++) {
+        const sw_block_q8_0 *b = (const sw_block_q8_0 *)((const char *)x + j * xs);
+        float acc = 0;
+        for (int64_t i = 0; i < n / SW_QK8_0; i++) {
+            int32_t sum = 0;
+            for (int k = 0; k < SW_QK8_0; k++) sum += a[i].qs[k] * b[i].qs[k];
+            acc += sw_half_to_float(a[i].d) * sw_half_to_float(b[i].d) * (float)sum;
+        }
+        s[j] = acc;
+    }
+}
+
+static void dot_q4_0(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
+    const sw_block_q4_0 *a = w;
+    for (int j = 0; j < nx; j++) {
+        const sw_block_q8_0 *b = (const sw_block_q8_0 *)((const char *)x + j * xs);
+        float acc = 0;
+        for (int64_t i = 0; i < n / SW_QK4_0; i++) {
+            int32_t sum = 0;
+            for (int k = 0; k < SW_QK4_0 / 2; k++)
+                sum += ((a[i].qs[k] & 0x0f) - 8) * b[i].qs[k] +
+                       ((a[i].qs[k] >> 4) - 8) * b[i].qs[k + SW_QK4_0 / 2];
+            acc += sw_half_to_float(a[i].d) * sw_half_to_float(b[i].d) * (float)sum;
+        }
+        s[j] = acc;
+    }
+}
+
+static void dot_q4_K(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
+    const sw_block_q4_K *a = w;
+    for (int j = 0; j < nx; j++) s[j] = 0;
+    for (int64_t i = 0; i < n / SW_QK_K; i++) {
+        uint8_t sc[8], mn[8];
+        for (int k = 0; k < 8; k++) sw_q4_K_scale_min(a[i].scales, k, &sc[k], &mn[k]);
+        float d = sw_half_to_float(a[i].d), dmin = sw_half_to_float(a[i].dmin);
+        for (int j = 0; j < nx; j++) {
+            const sw_block_q8_K *b = (const sw_block_q8_K *)((const char *)x + j * xs) + i;
+            int32_t sumi = 0, summ = 0;
+            for (int c = 0; c < 4; c++) {
+                const uint8_t *q = a[i].qs + 32 * c;
+                const int8_t *y = b->qs + 64 * c;
+                int32_t lo = 0, hi = 0;
+                for (int l = 0; l < 32; l++) {
+                    lo += (q[l] & 0x0f) * y[l];
+                    hi += (q[l] >> 4) * y[l + 32];
+                }
+                sumi += sc[2 * c] * lo + sc[2 * c + 1] * hi;
+            }
+            for (int k = 0; k < 8; k++) summ += mn[k] * (b->bsums[2 * k] + b->bsums[2 * k + 1]);
+            s[j] += d * b->d * (float)sumi - dmin * b->d * (float)summ;
+        }
+    }
+}
+
+static void dot_q6_K(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
+    const sw_block_q6_K *a = w;
+    for (int j = 0; j < nx; j++) s[j] = 0;
+    for (int64_t i = 0; i < n / SW_QK_K; i++) {
+        uint8_t q[SW_QK_K]; /* 6-bit values 0..63, unpacked once for all nx */
+        for (int h = 0; h < 2; h++) {
+            const uint8_t *ql = a[i].ql + 64 * h, *qh = a[i].qh + 32 * h;
+            uint8_t *o = q + 128 * h;
+            for (int l = 0; l < 32; l++) {
+                o[l] = (uint8_t)((ql[l] & 0x0f) | ((qh[l] & 3) << 4));
+                o[l + 32] = (uint8_t)((ql[l + 32] & 0x0f) | (((qh[l] >> 2) & 3) << 4));
+                o[l + 64] = (uint8_t)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
+                o[l + 96] = (uint8_t)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
+            }
+        }
+        float d = sw_half_to_float(a[i].d);
+        for (int j = 0; j < nx; j++) {
+            const sw_block_q8_K *b = (const sw_block_q8_K *)((const char *)x + j * xs) + i;
+            int32_t sumi = 0;
+            for (int g = 0; g < 16; g++) {
+                int32_t t = 0;
+                for (int l = 0; l < 16; l++) t += q[16 * g + l] * b->qs[16 * g + l];
+                sumi += a[i].scales[g] * (t - 32 * b->bsums[g]); /* (q-32)*y via the sums */
+            }
+            s[j] += d * b->d * (float)sumi;
+        }
+    }
+}
+
+const sw_kernel_table sw_kernels_portable = {
+    "portable", dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_q6_K,
+};
+
+/* ---- run-time choice ---- */
+
+static const sw_kernel_table *g_kernels;
+static pthread_once_t g_kernels_once = PTHREAD_ONCE_INIT;
+
+/* AVX2 and FMA through the compiler's CPU model (which also checks that the OS saves
+ * the YMM registers); F16C from CPUID leaf 1 (ECX bit 29), which not every compiler's
+ * __builtin_cpu_supports knows. */
+static int cpu_has_avx2(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned a, b, c, d;
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) return 0;
+    return __get_cpuid(1, &a, &b, &c, &d) && (c >> 29 & 1);
+#else
+    return 0;
+#endif
+}
+
+static void kernels_init(void) {
+    const char *env = getenv("STEWARD_KERNELS");
+    int portable = env && strcmp(env, "portable") == 0;
+    g_kernels = !portable && cpu_has_avx2() ? &sw_kernels_avx2 : &sw_kernels_portable;
+}
+
+const sw_kernel_table *sw_kernels(void) {
+    pthread_once(&g_kernels_once, kernels_init);
+    return g_kernels;
+}
+
+int sw_kernels_select(const char *name) {
+    pthread_once(&g_kernels_once, kernels_init);
+    if (strcmp(name, "portable") == 0) g_kernels = &sw_kernels_portable;
+    else if (strcmp(name, "avx2") == 0 && cpu_has_avx2()) g_kernels = &sw_kernels_avx2;
+    else return -1;
+    return 0;
+}
+
+const char *sw_kernels_name(void) { return sw_kernels()->name; }
+
+/* ---- scratch for the quantised activations: one growable buffer per calling thread,
+ * freed when that thread ends, so the hot path does not allocate ---- */
+
+typedef struct {
+    void *p;
+    size_t cap;
+} scratch_buf;
+
+static _Thread_local scratch_buf t_scratch;
+static pthread_key_t g_scratch_key;
+static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
+
+static void scratch_free(void *p) { free(p); }
+static void scratch_key_init(void) { pthread_key_create(&g_scratch_key, scratch_free); }
+
+/* NULL when memory runs out (the caller then takes the sliced path). */
+static void *scratch_get(size_t n) {
+    if (t_scratch.cap >= n) return t_scratch.p;
+    pthread_once(&g_scratch_once, scratch_key_init);
+    void *p = aligned_alloc(64, (n + 63) & ~(size_t)63);
+    if (!p) return NULL;
+    free(t_scratch.p);
+    t_scratch.p = p;
+    t_scratch.cap = n;
+    pthread_setspecific(g_scratch_key, p); /* frees it at thread exit */
+    return p;
+}
+
+/* ---- sw_matmul ---- */
+
+/* Activation form of each weight type, the kernel, and the bytes of one X row. */
+typedef struct {
+    sw_dot_fn dot;
+    int quant; /* 0: X as F32; SW_TYPE_Q8_0: Q8_0 blocks; -1: Q8_K blocks */
+    size_t xrow;
+} plan;
+
+static int make_plan(sw_ggml_type t, int64_t cols, plan *p) {
+    const sw_kernel_table *k = sw_kernels();
+    switch (t) {
+    case SW_TYPE_F32: *p = (plan){k->f32, 0, (size_t)cols * 4}; return 0;
+    case SW_TYPE_F16: *p = (plan){k->f16, 0, (size_t)cols * 4}; return 0;
+    case SW_TYPE_Q4_0: *p = (plan){k->q4_0, SW_TYPE_Q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0)}; return 0;
+    case SW_TYPE_Q8_0: *p = (plan){k->q8_0, SW_TYPE_Q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0)}; return 0;
+    case SW_TYPE_Q4_K: *p = (plan){k->q4_K, -1, (size_t)cols / 256 * sizeof(sw_block_q8_K)}; return 0;
+    case SW_TYPE_Q6_K: *p = (plan){k->q6_K, -1, (size_t)cols / 256 * sizeof(sw_block_q8_K)}; return 0;
+    }
+    return -1;
+}
+
+static void quantize_x(const plan *p, const float *x, char *out, int64_t n) {
+    if (p->quant == SW_TYPE_Q8_0) sw_quantize_row(SW_TYPE_Q8_0, x, out, n);
+    else sw_quantize_row_q8_K(x, (sw_block_q8_K *)out, n);
+}
+
+void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
+                      const float *X, int64_t nb, float *Y) {
+    enum { SLICE = 2048 }; /* multiple of every block size */
+    plan pl, *p = &pl;
+    size_t wrow = sw_type_row_bytes(wtype, (uint64_t)cols);
+    if (rows <= 0 || nb <= 0 || wrow == 0 || make_plan(wtype, cols, p) != 0) return;
+    _Alignas(64) char xbuf[SLICE / 256 * sizeof(sw_block_q8_K) + SLICE / 32 * sizeof(sw_block_q8_0)];
+    for (int64_t i = 0; i < rows * nb; i++) Y[i] = 0;
+    for (int64_t c0 = 0; c0 < cols; c0 += SLICE) {
+        int64_t m = cols - c0 < SLICE ? cols - c0 : SLICE;
+        size_t woff = sw_type_row_bytes(wtype, (uint64_t)c0);
+        for (int64_t b = 0; b < nb; b++) {
+            const float *xs = X + b * cols + c0;
+            const void *xv = xs;
+            if (p->quant != 0) {
+                quantize_x(p, xs, xbuf, m);
+                xv = xbuf;
+            }
+            for (int64_t r = 0; r < rows; r++) {
+                float s;
+                p->dot(m, (const char *)W + (size_t)r * wrow + woff, xv, 0, 1, &s);
+                Y[b * rows + r] += s;
+            }
+        }
+    }
+}
+
+/* Rows per task: a chunk of weight rows small enough to stay in L1/L2 while every tile
+ * of X rows passes over it, large enough to amortise the scheduling. */
+#define ROW_CHUNK 16
+/* X rows whose results are gathered per chunk before they are written to Y */
+#define GROUP_NB 64
+
+void sw_matmul(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
+               const float *X, int64_t nb, float *Y) {
+    plan p;
+    size_t wrow = sw_type_row_bytes(wtype, (uint64_t)cols);
+    if (rows <= 0 || nb <= 0 || wrow == 0 || make_plan(wtype, cols, &p) != 0) return;
+    const char *xq = (const char *)X;
+    if (p.quant != 0) {
+        char *buf = scratch_get(p.xrow * (size_t)nb);
+        if (!buf) {
+            sw_matmul_sliced(W, wtype, rows, cols, X, nb, Y);
+            return;
+        }
+        for (int64_t b = 0; b < nb; b++) quantize_x(&p, X + b * cols, buf + b * p.xrow, cols);
+        xq = buf;
+    }
+    int64_t nchunks = (rows + ROW_CHUNK - 1) / ROW_CHUNK;
+    /* small products are not worth waking the team for */
+    int parallel = (double)rows * (double)cols * (double)nb >= 65536.0;
+    (void)parallel; /* unused when built without OpenMP (the fuzz build) */
+#pragma omp parallel for schedule(static) if (parallel)
+    for (int64_t c = 0; c < nchunks; c++) {
+        int64_t r0 = c * ROW_CHUNK, r1 = r0 + ROW_CHUNK < rows ? r0 + ROW_CHUNK : rows;
+        /* results of a group of X rows collect here and go out one Y row segment at a
+         * time: Y's rows are `rows` floats apart (often a multiple of 4 KiB), and writing
+         * them a float at a time thrashes the cache sets they share */
+        float out[GROUP_NB][ROW_CHUNK];
+        for (int64_t g0 = 0; g0 < nb; g0 += GROUP_NB) {
+            int64_t g1 = g0 + GROUP_NB < nb ? g0 + GROUP_NB : nb;
+            for (int64_t b0 = g0; b0 < g1; b0 += SW_DOT_MAX_NX) {
+                int nx = g1 - b0 < SW_DOT_MAX_NX ? (int)(g1 - b0) : SW_DOT_MAX_NX;
+                const char *xt = xq + (size_t)b0 * p.xrow;
+                for (int64_t r = r0; r < r1; r++) {
+                    float s[SW_DOT_MAX_NX];
+                    p.dot(cols, (const char *)W + (size_t)r * wrow, xt, p.xrow, nx, s);
+                    for (int j = 0; j < nx; j++) out[b0 - g0 + j][r - r0] = s[j];
+                }
+            }
+            for (int64_t b = g0; b < g1; b++)
+                memcpy(Y + b * rows + r0, out[b - g0], (size_t)(r1 - r0) * sizeof(float));
+        }
+    }
+}

@@ -1,0 +1,343 @@
+/* pipeline.c - the request path: prompt -> tokens -> forward/sample loop -> text,
+ * with timings and energy; the place where every control plugs in. */
+#include "steward/pipeline.h"
+#include "steward/audit.h"
+#include "steward/chat.h"
+#include "steward/keys.h"
+#include "steward/wmkey.h"
+
+#include <sodium.h>
+
+#include <limits.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct sw_pipeline {
+    sw_model *model;
+    sw_ctx *ctx;
+    char home[PATH_MAX];
+    char model_path[PATH_MAX];
+    char model_sha256[2 * SW_SHA256_BYTES + 1];
+    int threads;
+    sw_wm_params wm;
+    uint8_t wm_key[SW_WM_KEY_BYTES];
+    sw_keypair signer;
+    sw_label_opts label;
+    sw_audit *audit;
+    char principal[128];
+};
+
+#define SIGNING_KEY_NAME "signing"
+
+const char *sw_pipeline_default_model(char *buf, size_t bufsz) {
+    const char *env = getenv("STEWARD_MODEL");
+    if (env && *env) {
+        snprintf(buf, bufsz, "%s", env);
+        return buf;
+    }
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = 0;
+        char *slash = strrchr(exe, '/');
+        if (slash) *slash = 0;
+        /* ./steward at the repository root, or an installed bin/ beside share/steward */
+        const char *rel[] = {"/models/default.gguf", "/../share/steward/models/default.gguf"};
+        for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+            snprintf(buf, bufsz, "%s%s", exe, rel[i]);
+            if (access(buf, R_OK) == 0) return buf;
+        }
+    }
+    return NULL;
+}
+
+int sw_pipeline_open(const sw_pipeline_opts *opts, sw_pipeline **out, sw_err *err) {
+    *out = NULL;
+    sw_pipeline *p = calloc(1, sizeof *p);
+    if (!p) return sw_err_set(err, "out of memory");
+    if (sw_home_resolve(opts->home, p->home, sizeof p->home, err) < 0) goto fail;
+    if (sw_wmkey_load_or_create(p->home, p->wm_key, err) < 0) goto fail;
+    if (sw_keys_load_or_create(p->home, SIGNING_KEY_NAME, &p->signer, err) < 0) goto fail;
+    sw_wm_params_default(opts->watermark ? opts->watermark : SW_WM_KGW_SELFHASH, &p->wm);
+    if (opts->label) p->label = *opts->label;
+    else sw_label_opts_default(&p->label);
+    snprintf(p->principal, sizeof p->principal, "%s", opts->principal ? opts->principal : "cli");
+    sw_audit_opts ao = {0};
+    if (sw_audit_open(p->home, &ao, &p->audit, err) < 0) goto fail;
+    const char *path = opts->model_path;
+    if (!path) path = sw_pipeline_default_model(p->model_path, sizeof p->model_path);
+    if (!path) {
+        sw_err_set(err, "no model given (--model FILE) and no default model found "
+                        "(models/default.gguf beside the executable, or $STEWARD_MODEL)");
+        goto fail;
+    }
+    snprintf(p->model_path, sizeof p->model_path, "%s", path);
+    if (sw_sha256_file_hex(p->model_path, p->model_sha256, err) < 0) goto fail;
+    if (sw_model_load(p->model_path, &p->model, err) < 0) goto fail;
+    p->threads = opts->threads > 0 ? opts->threads : omp_get_num_procs();
+    int n_ctx = opts->n_ctx;
+    const sw_hparams *hp = sw_model_hparams(p->model);
+    if (n_ctx <= 0) n_ctx = hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096;
+    if (n_ctx <= 0) n_ctx = 2048;
+    p->ctx = sw_ctx_new(p->model, n_ctx, err);
+    if (!p->ctx) goto fail;
+    *out = p;
+    return 0;
+fail:
+    sw_pipeline_close(p);
+    return -1;
+}
+
+void sw_pipeline_close(sw_pipeline *p) {
+    if (!p) return;
+    sw_ctx_free(p->ctx);
+    sw_model_free(p->model);
+    sw_audit_close(p->audit, NULL); /* its final checkpoint is best effort at close */
+    sodium_memzero(p->wm_key, sizeof p->wm_key);
+    sw_keys_wipe(&p->signer);
+    free(p);
+}
+
+const sw_model *sw_pipeline_model(const sw_pipeline *p) { return p->model; }
+const char *sw_pipeline_model_sha256(const sw_pipeline *p) { return p->model_sha256; }
+const char *sw_pipeline_model_path(const sw_pipeline *p) { return p->model_path; }
+const char *sw_pipeline_home(const sw_pipeline *p) { return p->home; }
+
+int sw_pipeline_trusted_keys(const sw_pipeline *p, uint8_t (*pubs)[SW_SIGN_PUBLIC_BYTES], size_t max,
+                             size_t *n, sw_err *err) {
+    return sw_keys_public_all(p->home, SIGNING_KEY_NAME, pubs, max, n, err);
+}
+
+void sw_gen_result_free(sw_gen_result *r) {
+    sw_buf_free(&r->text);
+    sw_buf_free(&r->labelled_text);
+    json_decref(r->manifest);
+    free(r->tokens);
+    free(r->logprobs);
+    memset(r, 0, sizeof *r);
+}
+
+/* Tokenizes the request's prompt (chat-formatted when asked), adding BOS when the
+ * model asks for it. Caller frees *ids. */
+static int prompt_tokens(const sw_pipeline *p, const sw_gen_request *req, int32_t **ids,
+                         size_t *n, sw_err *err) {
+    const sw_tokenizer *tok = sw_model_tokenizer(p->model);
+    *ids = NULL;
+    *n = 0;
+    if (sw_tokenizer_add_bos(tok) && sw_tokenizer_bos(tok) >= 0) {
+        *ids = malloc(sizeof **ids);
+        if (!*ids) return sw_err_set(err, "out of memory");
+        (*ids)[0] = sw_tokenizer_bos(tok);
+        *n = 1;
+    }
+    if (!req->chat)
+        return sw_tokenize(tok, req->prompt, strlen(req->prompt), 0, ids, n, err);
+    sw_gguf_str tmpl = {0};
+    sw_gguf_get_str(sw_model_gguf(p->model), "tokenizer.chat_template", &tmpl);
+    sw_chat_style style = sw_chat_detect(tmpl.ptr, tmpl.len);
+    sw_chat_msg msg = {"user", req->prompt};
+    sw_buf text = {0};
+    int rc = sw_chat_format(style, &msg, 1, 1, &text, err);
+    /* The user's text must not be able to inject control tokens: parse special tokens
+     * only in the template's own text. Tokenize piecewise around the message. */
+    if (rc == 0) {
+        const char *at = strstr(text.data, req->prompt);
+        size_t pre = at ? (size_t)(at - text.data) : text.len;
+        rc = sw_tokenize(tok, text.data, pre, 1, ids, n, err);
+        if (rc == 0 && at) rc = sw_tokenize(tok, at, strlen(req->prompt), 0, ids, n, err);
+        if (rc == 0 && at) {
+            size_t post = pre + strlen(req->prompt);
+            rc = sw_tokenize(tok, text.data + post, text.len - post, 1, ids, n, err);
+        }
+    }
+    sw_buf_free(&text);
+    return rc;
+}
+
+static json_t *sha256_json(const void *data, size_t len) {
+    uint8_t h[SW_SHA256_BYTES];
+    char hex[2 * SW_SHA256_BYTES + 1];
+    sw_sha256(data, len, h);
+    sw_hex(h, sizeof h, hex);
+    return json_string(hex);
+}
+
+/* Appends the generation's record to the audit log (durably) and stores its index in
+ * res. Input and output appear only as SHA-256 hashes. */
+static int audit_generation(sw_pipeline *p, const sw_gen_request *req, const char *id,
+                            json_t *wmj, sw_gen_result *res, sw_err *err) {
+    json_t *r = json_object();
+    json_object_set_new(r, "type", json_string("generation"));
+    json_object_set_new(r, "time", json_integer((json_int_t)time(NULL)));
+    json_object_set_new(r, "principal", json_string(p->principal));
+    json_object_set_new(r, "content_id", json_string(id));
+    json_object_set_new(r, "model_sha256", json_string(p->model_sha256));
+    json_object_set_new(r, "prompt_sha256", sha256_json(req->prompt, strlen(req->prompt)));
+    json_object_set_new(r, "output_sha256", sha256_json(res->text.data ? res->text.data : "", res->text.len));
+    json_object_set_new(r, "delivered_sha256",
+                        sha256_json(res->labelled_text.data ? res->labelled_text.data : "", res->labelled_text.len));
+    json_object_set_new(r, "finish_reason", json_string(res->finish_reason));
+    json_object_set_new(r, "watermark", wmj ? json_incref(wmj) : json_null());
+    json_object_set_new(r, "sampling", json_pack("{s:f,s:i,s:f,s:f,s:f,s:I}", "temperature",
+                                                 (double)req->sampling.temperature, "top_k", req->sampling.top_k,
+                                                 "top_p", (double)req->sampling.top_p, "min_p",
+                                                 (double)req->sampling.min_p, "repeat_penalty",
+                                                 (double)req->sampling.repeat_penalty, "seed",
+                                                 (json_int_t)req->sampling.seed));
+    json_object_set_new(r, "timings", json_pack("{s:i,s:f,s:i,s:f}", "prompt_tokens", res->prompt_tokens,
+                                                "prompt_ms", res->prompt_ms, "gen_tokens", res->n_tokens,
+                                                "gen_ms", res->gen_ms));
+    json_object_set_new(r, "energy", json_pack("{s:f,s:s}", "joules", res->joules, "method", res->energy_method));
+    char *s = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(r);
+    if (!s) return sw_err_set(err, "out of memory");
+    uint64_t index;
+    int rc = sw_audit_append(p->audit, s, strlen(s), &index, err);
+    free(s);
+    if (rc == 0) res->audit_index = (long long)index;
+    return rc;
+}
+
+/* Builds the delivered text, records the generation in the audit log and signs the
+ * manifest (which carries the record's index). */
+static int finish_labels(sw_pipeline *p, const sw_gen_request *req, const sw_wm_params *wm,
+                         const sw_buf *prefix, const sw_buf *suffix, sw_gen_result *res, sw_err *err) {
+    if (sw_buf_append(&res->labelled_text, prefix->data, prefix->len) ||
+        sw_buf_append(&res->labelled_text, res->text.data, res->text.len) ||
+        sw_buf_append(&res->labelled_text, suffix->data, suffix->len))
+        return sw_err_set(err, "out of memory");
+    json_t *wmj = wm ? sw_wm_params_json(wm, p->wm_key) : NULL;
+    uint8_t rnd[16];
+    char id[33];
+    randombytes_buf(rnd, sizeof rnd);
+    sw_hex(rnd, sizeof rnd, id);
+    if (audit_generation(p, req, id, wmj, res, err) < 0) {
+        json_decref(wmj);
+        return -1;
+    }
+    sw_manifest_input in = {
+        .id = id,
+        .labelled_text = res->labelled_text.data ? res->labelled_text.data : "",
+        .labelled_len = res->labelled_text.len,
+        .text = res->text.data ? res->text.data : "",
+        .text_len = res->text.len,
+        .model_sha256 = p->model_sha256,
+        .policy_sha256 = NULL,
+        .watermark = wmj,
+        .audit_index = res->audit_index,
+        .label = &p->label,
+    };
+    res->manifest = sw_manifest_create(&in, p->signer.sk, err);
+    json_decref(wmj);
+    return res->manifest ? 0 : -1;
+}
+
+int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_result *res, sw_err *err) {
+    memset(res, 0, sizeof *res);
+    res->finish_reason = "length";
+    res->audit_index = -1;
+    const sw_tokenizer *tok = sw_model_tokenizer(p->model);
+    const sw_hparams *hp = sw_model_hparams(p->model);
+    int max_tokens = req->max_tokens > 0 ? req->max_tokens : 256;
+    int n_ctx = sw_ctx_n_ctx(p->ctx);
+    omp_set_num_threads(p->threads);
+
+    sw_energy energy;
+    sw_energy_begin(&energy, 0);
+    int32_t *hist = NULL;
+    size_t n_prompt = 0;
+    float *logits = NULL;
+    sw_sampler *smp = NULL;
+    sw_watermark *wm = NULL;
+    sw_buf prefix = {0}, suffix = {0};
+    int rc = -1;
+    if (prompt_tokens(p, req, &hist, &n_prompt, err) < 0) goto done;
+    if (n_prompt == 0) {
+        sw_err_set(err, "the prompt is empty and the model adds no BOS token");
+        goto done;
+    }
+    if ((int)n_prompt >= n_ctx) {
+        sw_err_set(err, "the prompt has %zu tokens; the context holds %d", n_prompt, n_ctx);
+        goto done;
+    }
+    if ((int)n_prompt + max_tokens > n_ctx) max_tokens = n_ctx - (int)n_prompt;
+    int32_t *grown = realloc(hist, (n_prompt + (size_t)max_tokens) * sizeof *hist);
+    logits = malloc((size_t)hp->n_vocab * sizeof *logits);
+    res->tokens = malloc((size_t)max_tokens * sizeof *res->tokens + 1);
+    if (req->sampling.n_logprobs > 0)
+        res->logprobs = calloc((size_t)max_tokens + 1, sizeof *res->logprobs);
+    smp = sw_sampler_new(&req->sampling, hp->n_vocab);
+    if (grown) hist = grown;
+    if (!grown || !logits || !res->tokens || !smp || (req->sampling.n_logprobs > 0 && !res->logprobs)) {
+        sw_err_set(err, "out of memory");
+        goto done;
+    }
+    res->prompt_tokens = (int)n_prompt;
+    if (!req->no_watermark) {
+        wm = sw_wm_new(&p->wm, p->wm_key, hp->n_vocab);
+        if (!wm) {
+            sw_err_set(err, "out of memory");
+            goto done;
+        }
+        sw_sampler_hook hook;
+        sw_wm_hook(wm, &hook);
+        sw_sampler_set_hook(smp, &hook);
+    }
+    if (sw_label_affixes(&p->label, &prefix, &suffix, err) < 0) goto done;
+    if (req->on_text && prefix.len) req->on_text(req->ud, prefix.data, prefix.len);
+
+    uint64_t t0 = sw_now_ns();
+    if (sw_ctx_eval(p->ctx, hist, (int)n_prompt, 0, logits, NULL, err) < 0) goto done;
+    uint64_t t1 = sw_now_ns();
+    res->prompt_ms = (double)(t1 - t0) / 1e6;
+
+    sw_detok_stream ds;
+    sw_detok_stream_init(&ds);
+    int n_hist = (int)n_prompt;
+    int stop = 0;
+    for (int i = 0; i < max_tokens && !stop; i++) {
+        sw_gen_step_logprobs *lp = res->logprobs ? &res->logprobs[i] : NULL;
+        int32_t t = sw_sampler_sample(smp, logits, hist, n_hist, lp ? lp->top : NULL,
+                                      lp ? &lp->chosen : NULL);
+        if (!req->ignore_eos && sw_tokenizer_is_eog(tok, t)) {
+            res->finish_reason = "stop";
+            break;
+        }
+        hist[n_hist++] = t;
+        res->tokens[res->n_tokens++] = t;
+        size_t before = res->text.len;
+        if (sw_detok_stream_push(tok, &ds, t, &res->text) < 0) {
+            sw_err_set(err, "cannot decode token %d", t);
+            goto done;
+        }
+        if (req->on_text && res->text.len > before &&
+            req->on_text(req->ud, res->text.data + before, res->text.len - before)) {
+            res->finish_reason = "stop";
+            stop = 1;
+        }
+        if (i + 1 < max_tokens && !stop &&
+            sw_ctx_eval(p->ctx, &t, 1, n_hist - 1, logits, NULL, err) < 0)
+            goto done;
+    }
+    size_t before = res->text.len;
+    sw_detok_stream_finish(&ds, &res->text);
+    if (req->on_text && res->text.len > before)
+        req->on_text(req->ud, res->text.data + before, res->text.len - before);
+    res->gen_ms = (double)(sw_now_ns() - t1) / 1e6;
+    if (req->on_text && suffix.len) req->on_text(req->ud, suffix.data, suffix.len);
+    res->joules = sw_energy_end(&energy, &res->energy_method);
+    rc = finish_labels(p, req, wm ? &p->wm : NULL, &prefix, &suffix, res, err);
+done:
+    sw_wm_free(wm);
+    sw_buf_free(&prefix);
+    sw_buf_free(&suffix);
+    res->joules = sw_energy_end(&energy, &res->energy_method);
+    sw_sampler_free(smp);
+    free(logits);
+    free(hist);
+    return rc;
+}

@@ -1,0 +1,509 @@
+/* test_quant.c - element types: half conversion, quantisation error bounds, and
+ * sw_matmul against a double-precision reference for every type, shape and kernel family. */
+#include "t.h"
+#include "steward/quant.h"
+#include "engine/kernels.h"
+
+#include <omp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+static uint64_t rnd(void) { /* splitmix64 */
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+static float rndf(void) { return (float)((double)(rnd() >> 11) / 9007199254740992.0) * 2.0f - 1.0f; }
+static float rnd_gauss(void) { /* sum of uniforms: roughly normal, heavy enough tails */
+    float s = 0;
+    for (int i = 0; i < 4; i++) s += rndf();
+    return s * 0.8660254f;
+}
+
+static uint32_t f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
+static float u2f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
+
+static const sw_ggml_type k_all[] = {SW_TYPE_F32, SW_TYPE_F16, SW_TYPE_Q4_0,
+                                     SW_TYPE_Q8_0, SW_TYPE_Q4_K, SW_TYPE_Q6_K};
+#define N_TYPES (int)(sizeof k_all / sizeof k_all[0])
+
+/* ---- type table ---- */
+
+static void test_type_table(void) {
+    T_CHECK(sw_type_row_bytes(SW_TYPE_F32, 10) == 40);
+    T_CHECK(sw_type_row_bytes(SW_TYPE_F16, 10) == 20);
+    T_CHECK(sw_type_row_bytes(SW_TYPE_Q4_0, 64) == 36);
+    T_CHECK(sw_type_row_bytes(SW_TYPE_Q8_0, 64) == 68);
+    T_CHECK(sw_type_row_bytes(SW_TYPE_Q4_K, 512) == 288);
+    T_CHECK(sw_type_row_bytes(SW_TYPE_Q6_K, 256) == 210);
+    T_CHECK(sw_type_row_bytes(SW_TYPE_Q8_0, 33) == 0);  /* not a multiple of the block */
+    T_CHECK(sw_type_row_bytes(SW_TYPE_Q4_K, 32) == 0);
+    T_CHECK(sw_type_row_bytes(3, 32) == 0);             /* Q4_1: not supported */
+    T_CHECK(sw_type_row_bytes(SW_TYPE_Q8_0, UINT64_MAX / 32 * 32) == 0 ||
+            sizeof(size_t) > 8); /* overflow is an error, not a wrap */
+    T_CHECK(!sw_type_supported(3) && !sw_type_supported(10) && !sw_type_supported(99));
+    for (int i = 0; i < N_TYPES; i++) T_CHECK(sw_type_supported(k_all[i]));
+    T_CHECK(strcmp(sw_type_name(SW_TYPE_Q4_K), "Q4_K") == 0);
+    T_CHECK(strcmp(sw_type_name(SW_TYPE_Q6_K), "Q6_K") == 0);
+    T_CHECK(strcmp(sw_type_name(7), "unknown") == 0);
+    T_CHECK(sw_type_block_elems(SW_TYPE_Q6_K) == 256 && sw_type_block_bytes(SW_TYPE_Q6_K) == 210);
+    T_CHECK(sw_type_block_elems(SW_TYPE_F16) == 1 && sw_type_block_bytes(SW_TYPE_F16) == 2);
+    T_CHECK(sw_type_block_elems(42) == 0 && sw_type_block_bytes(42) == 0);
+}
+
+/* ---- IEEE half ---- */
+
+static void test_fp16_cases(void) {
+    T_CHECK(sw_fp32_to_fp16(1.0f) == 0x3c00);
+    T_CHECK(sw_fp32_to_fp16(-2.0f) == 0xc000);
+    T_CHECK(sw_fp32_to_fp16(0.0f) == 0x0000);
+    T_CHECK(sw_fp32_to_fp16(-0.0f) == 0x8000);
+    T_CHECK(sw_fp32_to_fp16(65504.0f) == 0x7bff);          /* largest half */
+    T_CHECK(sw_fp32_to_fp16(65519.99f) == 0x7bff);         /* just under the tie */
+    T_CHECK(sw_fp32_to_fp16(65520.0f) == 0x7c00);          /* tie rounds to even: inf */
+    T_CHECK(sw_fp32_to_fp16(1e10f) == 0x7c00);
+    T_CHECK(sw_fp32_to_fp16(-INFINITY) == 0xfc00);
+    uint16_t nan = sw_fp32_to_fp16(NAN);
+    T_CHECK((nan & 0x7c00) == 0x7c00 && (nan & 0x3ff) != 0);
+    T_CHECK(isnan(sw_fp16_to_fp32(0x7e00)) && isnan(sw_fp16_to_fp32(0xfc01)));
+    T_CHECK(sw_fp16_to_fp32(0x7c00) == INFINITY && sw_fp16_to_fp32(0xfc00) == -INFINITY);
+    /* halfway between two normals: ties to even */
+    T_CHECK(sw_fp32_to_fp16(1.0f + 0x1p-11f) == 0x3c00);
+    T_CHECK(sw_fp32_to_fp16(1.0f + 3 * 0x1p-11f) == 0x3c02);
+    T_CHECK(sw_fp32_to_fp16(1.0f + 0x1p-11f + 0x1p-20f) == 0x3c01);
+    /* subnormals: units of 2^-24 */
+    T_CHECK(sw_fp32_to_fp16(0x1p-24f) == 0x0001);
+    T_CHECK(sw_fp32_to_fp16(0x1p-25f) == 0x0000);           /* tie to even: 0 */
+    T_CHECK(sw_fp32_to_fp16(-0x1p-25f) == 0x8000);
+    T_CHECK(sw_fp32_to_fp16(0x1.000002p-25f) == 0x0001);    /* just past the tie */
+    T_CHECK(sw_fp32_to_fp16(3 * 0x1p-25f) == 0x0002);       /* 1.5 units: to even 2 */
+    T_CHECK(sw_fp32_to_fp16(5 * 0x1p-25f) == 0x0002);       /* 2.5 units: to even 2 */
+    T_CHECK(sw_fp32_to_fp16(1e-30f) == 0x0000);
+    T_CHECK(sw_fp32_to_fp16(0x1p-14f) == 0x0400);           /* smallest normal */
+    T_CHECK(sw_fp32_to_fp16(0x1p-14f - 0x1p-26f) == 0x0400);/* rounds up into the normals */
+    T_CHECK(sw_fp32_to_fp16(1023 * 0x1p-24f) == 0x03ff);    /* largest subnormal */
+    T_CHECK(sw_fp16_to_fp32(0x0001) == 0x1p-24f);
+    T_CHECK(sw_fp16_to_fp32(0x03ff) == 1023 * 0x1p-24f);
+    T_CHECK(sw_fp16_to_fp32(0x8001) == -0x1p-24f);
+    T_CHECK(sw_fp16_to_fp32(0x3555) == 0x1.554p-2f);
+}
+
+static void test_fp16_roundtrip_all(void) {
+    int bad = 0;
+    for (uint32_t h = 0; h < 65536; h++) {
+        float f = sw_fp16_to_fp32((uint16_t)h);
+        int is_nan = (h & 0x7c00) == 0x7c00 && (h & 0x3ff);
+        if (is_nan) {
+            if (!isnan(f) || (sw_fp32_to_fp16(f) & 0x7fff) != (h & 0x7fff) ||
+                (sw_fp32_to_fp16(f) & 0x8000) != (h & 0x8000)) {
+                /* a NaN comes back quiet with its payload's top bits */
+                uint16_t back = sw_fp32_to_fp16(f);
+                if (!((back & 0x7e00) == 0x7e00 && (back & 0x1ff) == (h & 0x1ff))) bad++;
+            }
+        } else if (sw_fp32_to_fp16(f) != h) {
+            bad++;
+        }
+    }
+    T_CHECK_MSG(bad == 0, "%d halves do not round-trip", bad);
+}
+
+#if defined(__x86_64__)
+__attribute__((target("f16c"))) static uint16_t hw_to_half(float f) { return _cvtss_sh(f, 0); }
+__attribute__((target("f16c"))) static float hw_from_half(uint16_t h) { return _cvtsh_ss(h); }
+#endif
+
+/* Compares with the CPU's own conversion (F16C) on random and edge bit patterns. */
+static void test_fp16_vs_hardware(void) {
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports("f16c")) {
+        printf("# skip: no F16C on this CPU\n");
+        return;
+    }
+    int bad = 0;
+    for (int i = 0; i < 2000000; i++) {
+        uint32_t u = (uint32_t)rnd();
+        if (i & 1) u = (u & 0x80000000u) | (0x30000000u + (u & 0x1fffffffu)); /* near half range */
+        float f = u2f(u);
+        uint16_t a = sw_fp32_to_fp16(f), b = hw_to_half(f);
+        if (isnan(f) ? !((a & 0x7c00) == 0x7c00 && (a & 0x3ff)) : a != b) {
+            if (bad++ < 5) fprintf(stderr, "  %08x: %04x vs hw %04x\n", u, a, b);
+        }
+    }
+    for (uint32_t h = 0; h < 65536; h++) {
+        float a = sw_fp16_to_fp32((uint16_t)h), b = hw_from_half((uint16_t)h);
+        if (f2u(a) != f2u(b) && !(isnan(a) && isnan(b))) bad++;
+    }
+    T_CHECK_MSG(bad == 0, "%d conversions differ from F16C", bad);
+#endif
+}
+
+/* ---- quantise -> dequantise ---- */
+
+static void fill_gauss(float *x, int64_t n, float scale) {
+    for (int64_t i = 0; i < n; i++) x[i] = rnd_gauss() * scale;
+}
+
+static double rel_rms_error(sw_ggml_type t, const float *x, int64_t n, float *y) {
+    void *q = malloc(sw_type_row_bytes(t, (uint64_t)n));
+    sw_quantize_row(t, x, q, n);
+    sw_dequantize_row(t, q, y, n);
+    free(q);
+    double e = 0, s = 0;
+    for (int64_t i = 0; i < n; i++) {
+        e += ((double)x[i] - y[i]) * ((double)x[i] - y[i]);
+        s += (double)x[i] * x[i];
+    }
+    return sqrt(e / s);
+}
+
+static void test_quant_error_bounds(void) {
+    enum { N = 4096 };
+    static float x[N], y[N];
+    /* relative RMS error limits for near-normal data (GGML types measure ~ these / 1.5) */
+    const double limit[] = {0, 0.0005, 0.12, 0.006, 0.08, 0.02};
+    const float scales[] = {1.0f, 0.02f, 300.0f};
+    for (int s = 0; s < 3; s++) {
+        fill_gauss(x, N, scales[s]);
+        for (int t = 0; t < N_TYPES; t++) {
+            double e = rel_rms_error(k_all[t], x, N, y);
+            T_CHECK_MSG(e <= limit[t], "%s scale %g: rms error %g > %g", sw_type_name(k_all[t]),
+                        (double)scales[s], e, limit[t]);
+            if (s == 0) printf("# %s relative rms error %.5f\n", sw_type_name(k_all[t]), e);
+        }
+    }
+    /* per-element bounds where the format gives one */
+    fill_gauss(x, N, 1.0f);
+    for (int t = 0; t < N_TYPES; t++) {
+        sw_ggml_type ty = k_all[t];
+        if (ty == SW_TYPE_Q4_K || ty == SW_TYPE_Q6_K) continue;
+        rel_rms_error(ty, x, N, y);
+        int64_t blk = (int64_t)sw_type_block_elems(ty) < 32 ? 32 : (int64_t)sw_type_block_elems(ty);
+        for (int64_t b = 0; b < N; b += blk) {
+            float amax = 0;
+            for (int64_t i = b; i < b + blk; i++) amax = fmaxf(amax, fabsf(x[i]));
+            for (int64_t i = b; i < b + blk; i++) {
+                double err = fabs((double)x[i] - y[i]), bound;
+                if (ty == SW_TYPE_F32) bound = 0;
+                else if (ty == SW_TYPE_F16) bound = fabs(x[i]) * 0x1p-11 + 0x1p-25;
+                else if (ty == SW_TYPE_Q8_0) bound = amax / 127.0 * 0.5 + amax * 0x1p-10;
+                else bound = amax / 8.0 * (1 + 0x1p-9); /* Q4_0: the +max end clips to 7 */
+                if (err > bound) {
+                    T_CHECK_MSG(err <= bound, "%s element %lld: error %g > %g", sw_type_name(ty),
+                                (long long)i, err, bound);
+                    b = N;
+                    break;
+                }
+            }
+        }
+    }
+    /* all-zero and constant blocks */
+    memset(x, 0, sizeof x);
+    for (int t = 0; t < N_TYPES; t++) {
+        rel_rms_error(k_all[t], x, 512, y);
+        int zero = 1;
+        for (int i = 0; i < 512; i++) zero &= y[i] == 0;
+        T_CHECK_MSG(zero, "%s: zeros do not stay zero", sw_type_name(k_all[t]));
+    }
+    for (int i = 0; i < 512; i++) x[i] = 0.75f;
+    for (int t = 0; t < N_TYPES; t++) {
+        rel_rms_error(k_all[t], x, 512, y);
+        double worst = 0;
+        for (int i = 0; i < 512; i++) worst = fmax(worst, fabs(y[i] - 0.75));
+        T_CHECK_MSG(worst <= 0.75 * 0.01, "%s: constant 0.75 comes back off by %g", sw_type_name(k_all[t]), worst);
+    }
+}
+
+/* Known encodings: GGML's reference rounding rules on hand-made blocks. */
+static void test_quant_known_blocks(void) {
+    float x[32];
+    for (int i = 0; i < 32; i++) x[i] = (float)(i - 16) / 16.0f; /* -1 .. 0.9375 */
+    sw_block_q8_0 q8;
+    sw_quantize_row(SW_TYPE_Q8_0, x, &q8, 32);
+    T_CHECK(q8.d == sw_fp32_to_fp16(1.0f / 127));
+    T_CHECK(q8.qs[0] == -127 && q8.qs[16] == 0);
+    T_CHECK(q8.qs[24] == 64);  /* 0.5*127 = 63.5 rounds away from zero */
+    T_CHECK(q8.qs[8] == -64);
+    sw_block_q4_0 q4;
+    sw_quantize_row(SW_TYPE_Q4_0, x, &q4, 32);
+    T_CHECK(q4.d == sw_fp32_to_fp16(1.0f / 8)); /* max is -1: d = -1/-8 */
+    /* x[0] = -1 -> -8 -> nibble 0; x[16] = 0 -> 8; x[31] = 0.9375 -> 7.5+8.5 = 16 -> 15 */
+    T_CHECK((q4.qs[0] & 0x0f) == 0 && (q4.qs[0] >> 4) == 8 && (q4.qs[15] >> 4) == 15);
+    /* Q8_K: extreme maps to -127 exactly and sums are per 16 */
+    float xk[256];
+    for (int i = 0; i < 256; i++) xk[i] = (float)((i * 37) % 101 - 50) / 50.0f;
+    sw_block_q8_K k;
+    sw_quantize_row_q8_K(xk, &k, 256);
+    int minq = 0, maxq = 0;
+    for (int i = 0; i < 256; i++) { minq = k.qs[i] < minq ? k.qs[i] : minq; maxq = k.qs[i] > maxq ? k.qs[i] : maxq; }
+    T_CHECK(minq >= -127 && maxq <= 127 && (minq == -127 || maxq == 127));
+    for (int g = 0; g < 16; g++) {
+        int s = 0;
+        for (int l = 0; l < 16; l++) s += k.qs[16 * g + l];
+        T_CHECK(k.bsums[g] == s);
+    }
+    for (int i = 0; i < 256; i++) T_NEAR(k.d * k.qs[i], xk[i], fabsf(k.d) * 0.5f + 1e-6f);
+}
+
+/* ---- sw_matmul ---- */
+
+/* Random weights in `t`: quantised from Gaussian data, or (raw) random bytes with sane
+ * f16 scales, so that every bit pattern of the quants and scales is exercised. */
+static void *make_weights(sw_ggml_type t, int64_t rows, int64_t cols, int raw) {
+    size_t rb = sw_type_row_bytes(t, (uint64_t)cols);
+    uint8_t *w = malloc(rb * (size_t)rows);
+    if (!raw || t == SW_TYPE_F32 || t == SW_TYPE_F16) {
+        float *row = malloc((size_t)cols * sizeof *row);
+        for (int64_t r = 0; r < rows; r++) {
+            fill_gauss(row, cols, 0.1f);
+            sw_quantize_row(t, row, w + (size_t)r * rb, cols);
+        }
+        free(row);
+        return w;
+    }
+    for (size_t i = 0; i < rb * (size_t)rows; i++) w[i] = (uint8_t)rnd();
+    size_t bb = sw_type_block_bytes(t), nblk = rb * (size_t)rows / bb;
+    for (size_t i = 0; i < nblk; i++) {
+        uint8_t *b = w + i * bb;
+        uint16_t d = sw_fp32_to_fp16((rndf() + 1.5f) * 0.001f), dm = sw_fp32_to_fp16((rndf() + 1.5f) * 0.002f);
+        if (t == SW_TYPE_Q6_K) memcpy(b + 208, &d, 2);
+        else memcpy(b, &d, 2);
+        if (t == SW_TYPE_Q4_K) memcpy(b + 2, &dm, 2);
+    }
+    return w;
+}
+
+/* X as the kernels see it: the 8-bit form for quantised weights, dequantised again. */
+static void x_as_seen(sw_ggml_type t, const float *x, int64_t cols, float *out) {
+    if (t == SW_TYPE_F32 || t == SW_TYPE_F16) {
+        memcpy(out, x, (size_t)cols * sizeof *x);
+    } else if (t == SW_TYPE_Q4_0 || t == SW_TYPE_Q8_0) {
+        void *q = malloc(sw_type_row_bytes(SW_TYPE_Q8_0, (uint64_t)cols));
+        sw_quantize_row(SW_TYPE_Q8_0, x, q, cols);
+        sw_dequantize_row(SW_TYPE_Q8_0, q, out, cols);
+        free(q);
+    } else {
+        sw_block_q8_K *q = malloc((size_t)cols / 256 * sizeof *q);
+        sw_quantize_row_q8_K(x, q, cols);
+        for (int64_t i = 0; i < cols; i++) out[i] = q[i / 256].d * q[i / 256].qs[i % 256];
+        free(q);
+    }
+}
+
+typedef struct { double max_rel_seen, max_rel_raw; int bad; } cmp_result;
+
+/* Runs sw_matmul and checks every output against double-precision sums: tightly against
+ * X as quantised (only float rounding differs), loosely against the raw X (the 8-bit
+ * quantisation of X is the only approximation). */
+static cmp_result check_matmul(sw_ggml_type t, int64_t rows, int64_t cols, int64_t nb, int raw) {
+    cmp_result res = {0, 0, 0};
+    void *W = make_weights(t, rows, cols, raw);
+    float *X = malloc((size_t)(nb * cols) * sizeof *X), *Y = malloc((size_t)(nb * rows) * sizeof *Y);
+    float *xs = malloc((size_t)cols * sizeof *xs), *wr = malloc((size_t)cols * sizeof *wr);
+    fill_gauss(X, nb * cols, 1.0f);
+    for (int64_t i = 0; i < nb * rows; i++) Y[i] = NAN;
+    sw_matmul(W, t, rows, cols, X, nb, Y);
+    for (int64_t b = 0; b < nb; b++) {
+        x_as_seen(t, X + b * cols, cols, xs);
+        for (int64_t r = 0; r < rows; r++) {
+            sw_get_row(W, t, cols, r, wr);
+            double seen = 0, rawsum = 0, mag = 0, qerr = 0;
+            for (int64_t c = 0; c < cols; c++) {
+                seen += (double)wr[c] * xs[c];
+                rawsum += (double)wr[c] * X[b * cols + c];
+                mag += fabs((double)wr[c] * X[b * cols + c]);
+                qerr += fabs((double)wr[c]) * fabs((double)xs[c] - X[b * cols + c]);
+            }
+            double y = Y[b * rows + r];
+            double e1 = fabs(y - seen) / (mag + 1e-30), e2 = fabs(y - rawsum) / (qerr + mag * 1e-5 + 1e-30);
+            if (e1 > res.max_rel_seen) res.max_rel_seen = e1;
+            if (e2 > res.max_rel_raw) res.max_rel_raw = e2;
+            if (!(e1 <= 2e-6 * sqrt((double)cols)) || !(e2 <= 1.0 + 1e-3)) {
+                if (res.bad++ < 3)
+                    fprintf(stderr, "  %s %lldx%lld nb %lld raw %d: Y[%lld][%lld] = %.9g, want %.9g (raw X %.9g)\n",
+                            sw_type_name(t), (long long)rows, (long long)cols, (long long)nb, raw,
+                            (long long)b, (long long)r, y, seen, rawsum);
+            }
+        }
+    }
+    free(W); free(X); free(Y); free(xs); free(wr);
+    return res;
+}
+
+static void run_matmul_checks(void) {
+    const int64_t rows_list[] = {1, 5, 37, 70};
+    const int64_t nb_list[] = {1, 3, 17};
+    for (int ti = 0; ti < N_TYPES; ti++) {
+        sw_ggml_type t = k_all[ti];
+        int64_t bs = (int64_t)sw_type_block_elems(t);
+        int64_t cols_list[2] = {bs >= 256 ? 256 : 96, bs >= 256 ? 768 : (bs == 1 ? 203 : 544)};
+        for (int raw = 0; raw < 2; raw++)
+            for (int ri = 0; ri < 4; ri++)
+                for (int ci = 0; ci < 2; ci++)
+                    for (int ni = 0; ni < 3; ni++) {
+                        if (raw && (ri == 0 || ni == 1)) continue; /* keep the run short */
+                        cmp_result r = check_matmul(t, rows_list[ri], cols_list[ci], nb_list[ni], raw);
+                        T_CHECK_MSG(r.bad == 0, "%s %lldx%lld nb %lld raw %d: %d outputs off (rel %g / %g)",
+                                    sw_type_name(t), (long long)rows_list[ri], (long long)cols_list[ci],
+                                    (long long)nb_list[ni], raw, r.bad, r.max_rel_seen, r.max_rel_raw);
+                    }
+    }
+}
+
+static void test_matmul_default(void) {
+    printf("# kernels: %s\n", sw_kernels_name());
+    run_matmul_checks();
+    /* more X rows than one result group (64): the group boundary and a ragged tile */
+    const sw_ggml_type big[] = {SW_TYPE_F32, SW_TYPE_Q8_0, SW_TYPE_Q6_K};
+    for (int i = 0; i < 3; i++) {
+        cmp_result r = check_matmul(big[i], 21, big[i] == SW_TYPE_Q6_K ? 256 : 64, 70, 0);
+        T_CHECK_MSG(r.bad == 0, "%s nb 70: %d outputs off", sw_type_name(big[i]), r.bad);
+    }
+}
+
+static void test_matmul_portable(void) {
+    T_CHECK(sw_kernels_select("portable") == 0);
+    T_CHECK(strcmp(sw_kernels_name(), "portable") == 0);
+    run_matmul_checks();
+    T_CHECK(sw_kernels_select("bogus") == -1);
+}
+
+/* Same inputs through both kernel families: equal up to float summation order. */
+static void test_avx2_vs_portable(void) {
+    if (sw_kernels_select("avx2") != 0) {
+        printf("# skip: no AVX2/FMA/F16C on this CPU\n");
+        return;
+    }
+    for (int ti = 0; ti < N_TYPES; ti++) {
+        sw_ggml_type t = k_all[ti];
+        for (int raw = 0; raw < 2; raw++) {
+            int64_t rows = 45, cols = (int64_t)sw_type_block_elems(t) >= 256 ? 1024 : 1003, nb = 6;
+            if (sw_type_block_elems(t) == 32) cols = 1024;
+            void *W = make_weights(t, rows, cols, raw);
+            float *X = malloc((size_t)(nb * cols) * sizeof *X);
+            float *Ya = malloc((size_t)(nb * rows) * sizeof *Ya), *Yp = malloc((size_t)(nb * rows) * sizeof *Yp);
+            fill_gauss(X, nb * cols, 1.0f);
+            sw_kernels_select("avx2");
+            sw_matmul(W, t, rows, cols, X, nb, Ya);
+            sw_kernels_select("portable");
+            sw_matmul(W, t, rows, cols, X, nb, Yp);
+            float *wr = malloc((size_t)cols * sizeof *wr);
+            int bad = 0;
+            for (int64_t b = 0; b < nb; b++)
+                for (int64_t r = 0; r < rows; r++) {
+                    sw_get_row(W, t, cols, r, wr);
+                    double mag = 0;
+                    for (int64_t c = 0; c < cols; c++) mag += fabs((double)wr[c] * X[b * cols + c]);
+                    if (fabs((double)Ya[b * rows + r] - Yp[b * rows + r]) > 1e-5 * mag) bad++;
+                }
+            T_CHECK_MSG(bad == 0, "%s raw %d: %d outputs differ between avx2 and portable", sw_type_name(t), raw, bad);
+            free(W); free(X); free(Ya); free(Yp); free(wr);
+        }
+    }
+    sw_kernels_select("avx2");
+}
+
+/* The result of a row does not depend on the thread count (static row chunks). */
+static void test_threads_deterministic(void) {
+    int64_t rows = 203, cols = 512, nb = 5;
+    for (int ti = 0; ti < N_TYPES; ti++) {
+        sw_ggml_type t = k_all[ti];
+        void *W = make_weights(t, rows, cols, 0);
+        float *X = malloc((size_t)(nb * cols) * sizeof *X);
+        float *Y1 = malloc((size_t)(nb * rows) * sizeof *Y1), *Y3 = malloc((size_t)(nb * rows) * sizeof *Y3);
+        fill_gauss(X, nb * cols, 1.0f);
+        omp_set_num_threads(1);
+        sw_matmul(W, t, rows, cols, X, nb, Y1);
+        omp_set_num_threads(3);
+        sw_matmul(W, t, rows, cols, X, nb, Y3);
+        T_CHECK_MSG(memcmp(Y1, Y3, (size_t)(nb * rows) * sizeof *Y1) == 0, "%s differs by thread count",
+                    sw_type_name(t));
+        /* nb rows one at a time give the same rows as the tiled call */
+        float *Yr = malloc((size_t)rows * sizeof *Yr);
+        int same = 1;
+        for (int64_t b = 0; b < nb; b++) {
+            sw_matmul(W, t, rows, cols, X + b * cols, 1, Yr);
+            for (int64_t r = 0; r < rows; r++) same &= fabsf(Yr[r] - Y1[b * rows + r]) <= 1e-5f * (1 + fabsf(Yr[r]));
+        }
+        T_CHECK_MSG(same, "%s: tiled rows differ from single rows", sw_type_name(t));
+        free(W); free(X); free(Y1); free(Y3); free(Yr);
+    }
+    omp_set_num_threads(2);
+}
+
+/* sw_matmul called from several threads at once (each with its own scratch). */
+static void test_concurrent_callers(void) {
+    int64_t rows = 64, cols = 512, nb = 3;
+    void *W = make_weights(SW_TYPE_Q4_K, rows, cols, 0);
+    float *X = malloc((size_t)(nb * cols) * sizeof *X), *Yref = malloc((size_t)(nb * rows) * sizeof *Yref);
+    fill_gauss(X, nb * cols, 1.0f);
+    sw_matmul(W, SW_TYPE_Q4_K, rows, cols, X, nb, Yref);
+    int bad = 0;
+#pragma omp parallel num_threads(4) reduction(+ : bad)
+    {
+        float Y[3 * 64];
+        for (int it = 0; it < 20; it++) {
+            sw_matmul(W, SW_TYPE_Q4_K, rows, cols, X, nb, Y);
+            bad += memcmp(Y, Yref, sizeof Y) != 0;
+        }
+    }
+    T_CHECK_MSG(bad == 0, "%d concurrent results differ", bad);
+    free(W); free(X); free(Yref);
+}
+
+/* The path taken when the scratch cannot grow gives the same sums. */
+static void test_low_memory_path(void) {
+    for (int ti = 0; ti < N_TYPES; ti++) {
+        sw_ggml_type t = k_all[ti];
+        int64_t rows = 9, cols = 4608, nb = 2; /* 4608 = 2048 * 2 + 512: three slices */
+        void *W = make_weights(t, rows, cols, 1);
+        float *X = malloc((size_t)(nb * cols) * sizeof *X);
+        float *Y = malloc((size_t)(nb * rows) * sizeof *Y), *Yl = malloc((size_t)(nb * rows) * sizeof *Yl);
+        fill_gauss(X, nb * cols, 1.0f);
+        sw_matmul(W, t, rows, cols, X, nb, Y);
+        sw_matmul_sliced(W, t, rows, cols, X, nb, Yl);
+        int ok = 1;
+        for (int64_t i = 0; i < nb * rows; i++) ok &= fabsf(Y[i] - Yl[i]) <= 1e-4f * (1 + fabsf(Y[i]));
+        T_CHECK_MSG(ok, "%s: sliced path differs", sw_type_name(t));
+        free(W); free(X); free(Y); free(Yl);
+    }
+}
+
+static void test_get_row(void) {
+    int64_t rows = 4, cols = 512;
+    for (int ti = 0; ti < N_TYPES; ti++) {
+        sw_ggml_type t = k_all[ti];
+        uint8_t *W = make_weights(t, rows, cols, 1);
+        float a[512], b[512];
+        size_t rb = sw_type_row_bytes(t, (uint64_t)cols);
+        sw_get_row(W, t, cols, 3, a);
+        sw_dequantize_row(t, W + 3 * rb, b, cols);
+        T_CHECK(memcmp(a, b, sizeof a) == 0);
+        free(W);
+    }
+}
+
+int main(void) {
+    omp_set_num_threads(2);
+    T_RUN(test_type_table);
+    T_RUN(test_fp16_cases);
+    T_RUN(test_fp16_roundtrip_all);
+    T_RUN(test_fp16_vs_hardware);
+    T_RUN(test_quant_error_bounds);
+    T_RUN(test_quant_known_blocks);
+    T_RUN(test_get_row);
+    T_RUN(test_matmul_default);
+    T_RUN(test_matmul_portable);
+    T_RUN(test_avx2_vs_portable);
+    T_RUN(test_threads_deterministic);
+    T_RUN(test_concurrent_callers);
+    T_RUN(test_low_memory_path);
+    return t_done();
+}
