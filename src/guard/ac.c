@@ -7,6 +7,7 @@
 #include <string.h>
 
 #define NONE UINT32_MAX
+#define HIT 0x80000000u
 
 struct gac {
     /* trie (build phase) */
@@ -150,6 +151,13 @@ int gac_build(gac *a) {
     for (size_t u = 0; u < nn; u++) a->hit[u] = a->out[u] != NONE || a->dict[u] != NONE;
     free(fail);
     free(queue);
+    /* the scan's table: each entry is the target's row offset (target x ncls), with the
+     * top bit set when the target has outputs, so one load per byte drives the loop */
+    if (nn * nc >= HIT) return -1;
+    for (size_t i = 0; i < nn * nc; i++) {
+        uint32_t t = a->delta[i];
+        a->delta[i] = (uint32_t)(t * nc) | (a->hit[t] ? HIT : 0);
+    }
     a->built = 1;
     return 0;
 }
@@ -158,13 +166,14 @@ int gac_scan(const gac *a, const char *s, size_t n, gac_match_fn fn, void *ud) {
     if (!a->built) return 0;
     const uint8_t *p = (const uint8_t *)s;
     const uint32_t *delta = a->delta;
-    const uint8_t *cls = a->cls, *hit = a->hit;
-    size_t nc = a->ncls;
-    uint32_t u = 0;
+    const uint8_t *cls = a->cls;
+    uint32_t nc = a->ncls;
+    uint32_t row = 0;
     for (size_t i = 0; i < n; i++) {
-        u = delta[(size_t)u * nc + cls[p[i]]];
-        if (!hit[u]) continue;
-        for (uint32_t x = u; x != NONE; x = a->dict[x])
+        uint32_t t = delta[row + cls[p[i]]];
+        row = t & ~HIT;
+        if (!(t & HIT)) continue;
+        for (uint32_t x = row / nc; x != NONE; x = a->dict[x])
             for (uint32_t o = a->out[x]; o != NONE; o = a->o_next[o])
                 if (fn(a->o_id[o], i + 1 - a->o_len[o], i + 1, ud)) return 1;
     }

@@ -111,7 +111,17 @@ static int hexv(unsigned char c) {
 
 /* Hex in three spellings: "48656c6c6f", "\x48\x65" and "48 65 6c" (pairs + spaces). */
 static size_t hex_run(const char *t, size_t n, size_t i, char **out, size_t *olen) {
-    char *o = malloc((n - i) / 2 + 2);
+    /* measure first: most runs are words like "bad" or "face", too short to decode */
+    size_t j0 = i, hexes = 0;
+    while (j0 < n && (hexv((unsigned char)t[j0]) >= 0 || t[j0] == '\\' || t[j0] == 'x' || t[j0] == ' ')) {
+        hexes += hexv((unsigned char)t[j0]) >= 0;
+        if (t[j0] == ' ' && !(j0 + 1 < n && hexv((unsigned char)t[j0 + 1]) >= 0)) break;
+        j0++;
+    }
+    *out = NULL;
+    *olen = 0;
+    if (hexes < MIN_RUN) return i;
+    char *o = malloc((j0 - i) / 2 + 2);
     if (!o) return 0;
     size_t k = 0, j = i, end = i;
     int style = (j + 1 < n && t[j] == '\\' && t[j + 1] == 'x') ? 1 : 0;
@@ -182,19 +192,38 @@ static int morse_run(const char *t, size_t n, size_t i, size_t *end, char **out,
     return 1;
 }
 
-static int b64ch(unsigned char c) { return b64v(c) >= 0; }
+/* 1 for the base64 and base64url alphabets (a table: this runs on every byte) */
+static const uint8_t B64CH[256] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1,
+    ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1,
+    ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+    ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1,
+    ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1,
+    ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1,
+    ['/'] = 1, ['-'] = 1, ['_'] = 1,
+};
+static inline int b64ch(unsigned char c) { return B64CH[c]; }
 
 static int find_text_encodings(const char *t, size_t n, dlist *l) {
     size_t i = 0;
     while (i < n) {
         unsigned char c = (unsigned char)t[i];
+        if (b64ch(c) && (i == 0 || !b64ch((unsigned char)t[i - 1]))) {
+            size_t j = i;
+            while (j < n && b64ch((unsigned char)t[j])) j++;
+            if (j - i < MIN_RUN && !(j < n && (t[j] == ' ' || t[j] == '\\') && hexv(c) >= 0 && j - i == 2)) {
+                i = j; /* a word: too short for any encoding ("48 65 6c" hex pairs excepted) */
+                continue;
+            }
+        }
         if (i == 0 || !b64ch((unsigned char)t[i - 1])) {
             /* hex first: a hex run is also a base64 run */
             if ((c == '\\' && i + 1 < n && t[i + 1] == 'x') || hexv(c) >= 0) {
                 char *o = NULL;
                 size_t ol = 0, e = hex_run(t, n, i, &o, &ol);
-                if (!o) return -1;
-                if (ol * 2 >= MIN_RUN && (e >= n || !b64ch((unsigned char)t[e])) && is_text((unsigned char *)o, ol)) {
+                if (!o && e != i) return -1;
+                if (o && ol * 2 >= MIN_RUN && (e >= n || !b64ch((unsigned char)t[e])) && is_text((unsigned char *)o, ol)) {
                     if (push(l, i, e, "hex", o, ol) < 0) return -1;
                     i = e;
                     continue;

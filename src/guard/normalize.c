@@ -10,7 +10,7 @@
 static int view_reserve(sw_guard_view *v, size_t extra) {
     size_t need = v->len + extra + 1;
     if (need <= v->cap) return 0;
-    size_t cap = v->cap ? v->cap : 256;
+    size_t cap = v->cap ? v->cap : need; /* the first reserve is exact: most views never grow */
     while (cap < need) cap *= 2;
     char *s = realloc(v->s, cap);
     if (!s) return -1;
@@ -162,12 +162,18 @@ static int build_light(const unsigned char *t, size_t len, sw_guard_norm *n) {
     size_t i = 0;
     while (i < len) {
         unsigned c = t[i];
-        if (c < 0x80) { /* ASCII fast path */
-            if (v->len + 1 >= v->cap && view_reserve(v, 64) < 0) return -1;
-            char ch = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
-            view_put(v, &ch, 1, (uint32_t)i, (uint32_t)i + 1);
-            prev = c;
-            i++;
+        if (c < 0x80) { /* ASCII fast path: a run at a time, one capacity check */
+            if (v->cap < v->len + (len - i) + 1 && view_reserve(v, len - i) < 0) return -1;
+            size_t o = v->len;
+            do {
+                v->s[o] = (char)(c - 'A' < 26u ? c + 32 : c);
+                v->ostart[o] = (uint32_t)i;
+                v->oend[o] = (uint32_t)i + 1;
+                o++;
+                prev = c;
+                i++;
+            } while (i < len && (c = t[i]) < 0x80);
+            v->len = o;
             continue;
         }
         uint32_t cp;

@@ -59,7 +59,8 @@ typedef struct {
 #define MIN_SQUEEZED 16
 
 struct grules {
-    gac *ac;
+    gac *ac;    /* keys of ASCII bytes only: a small alphabet, rows stay in L1 */
+    gac *ac_u8; /* keys with non-ASCII bytes (CJK): run only on text that has some */
     gline *lines;
     size_t nlines, caplines;
     gslot *slots;
@@ -94,7 +95,10 @@ grules *grules_new(void) {
     grules *r = calloc(1, sizeof *r);
     if (!r) return NULL;
     r->ac = gac_new();
-    if (!r->ac) {
+    r->ac_u8 = gac_new();
+    if (!r->ac || !r->ac_u8) {
+        gac_free(r->ac);
+        gac_free(r->ac_u8);
         free(r);
         return NULL;
     }
@@ -104,6 +108,7 @@ grules *grules_new(void) {
 void grules_free(grules *r) {
     if (!r) return;
     gac_free(r->ac);
+    gac_free(r->ac_u8);
     free(r->lines);
     free(r->slots);
     free(r->alts);
@@ -116,7 +121,7 @@ void grules_free(grules *r) {
 
 size_t grules_count(const grules *r) { return r->nlines; }
 size_t grules_keys(const grules *r) { return r->nkeys; }
-size_t grules_states(const grules *r) { return gac_states(r->ac); }
+size_t grules_states(const grules *r) { return gac_states(r->ac) + gac_states(r->ac_u8); }
 
 /* Grows *p (of *cap elements of size sz) to hold one more. */
 static int more(void **p, size_t *cap, size_t n, size_t sz) {
@@ -249,6 +254,16 @@ static int add_keys(grules *r, uint32_t li, const char *name, int line, sw_err *
     while (last < ln->nslots - 1 && slot_has_empty(r, &r->slots[ln->slot0 + last])) last++;
     long combos = 1;
     for (int k = 0; k <= last; k++) combos *= r->slots[ln->slot0 + k].n;
+    /* squeezed keys only for lines whose longest phrase can reach MIN_SQUEEZED bytes */
+    size_t longest = 0;
+    for (int k = 0; k < ln->nslots; k++) {
+        const gslot *sl = &r->slots[ln->slot0 + k];
+        size_t mx = 0;
+        for (uint16_t i = 0; i < sl->n; i++)
+            if (r->alts[sl->first + i].len > mx) mx = r->alts[sl->first + i].len;
+        longest += mx;
+    }
+    int squeezable = longest >= MIN_SQUEEZED;
     if (combos > MAX_EXPANSIONS)
         return sw_err_set(err, "%s:%d: leading slots expand to more than %d keys", name, line, MAX_EXPANSIONS);
     int choice[MAX_SLOTS] = {0};
@@ -265,17 +280,20 @@ static int add_keys(grules *r, uint32_t li, const char *name, int line, sw_err *
             kl += a->len;
         }
         if (kl) {
+            int ascii = 1;
+            for (size_t k = 0; k < kl; k++) ascii &= (unsigned char)key[k] < 0x80;
+            gac *ac = ascii ? r->ac : r->ac_u8;
             if (more((void **)&r->keys, &r->capkeys, r->nkeys, sizeof *r->keys) < 0 ||
-                gac_add(r->ac, key, kl, (uint32_t)r->nkeys) < 0)
+                gac_add(ac, key, kl, (uint32_t)r->nkeys) < 0)
                 return sw_err_set(err, "%s:%d: out of memory", name, line);
             r->keys[r->nkeys++] = (gkey){li, (uint16_t)(last + 1), (uint8_t)isalnum_ascii((unsigned char)key[0]), 0};
             /* the same key without spaces, for text split inside words */
             size_t sl = 0;
             for (size_t k = 0; k < kl; k++)
                 if (key[k] != ' ') key[sl++] = key[k];
-            { /* always: a one-word key may begin a phrase split inside its words */
+            if (squeezable) { /* a one-word key may begin a phrase split inside its words */
                 if (more((void **)&r->keys, &r->capkeys, r->nkeys, sizeof *r->keys) < 0 ||
-                    gac_add(r->ac, key, sl, (uint32_t)r->nkeys) < 0)
+                    gac_add(ac, key, sl, (uint32_t)r->nkeys) < 0)
                     return sw_err_set(err, "%s:%d: out of memory", name, line);
                 r->keys[r->nkeys++] = (gkey){li, (uint16_t)(last + 1), 0, 1};
             }
@@ -398,7 +416,7 @@ int grules_add_text(grules *r, const char *text, size_t len, const char *name, s
 }
 
 int grules_build(grules *r, sw_err *err) {
-    if (gac_build(r->ac) < 0) return sw_err_set(err, "guard rules: out of memory building the automaton");
+    if (gac_build(r->ac) < 0 || gac_build(r->ac_u8) < 0) return sw_err_set(err, "guard rules: out of memory building the automaton");
     return 0;
 }
 
@@ -555,10 +573,19 @@ static int on_match(uint32_t id, size_t s, size_t e, void *ud) {
 
 int grules_scan(const grules *r, const sw_guard_norm *n, sw_guard_verdict *v) {
     scan_ctx c = {r, n, v, 0, 0};
+    int u8 = 0; /* any non-ASCII byte? (word at a time) */
+    for (size_t i = 0; i + 8 <= n->match.len && !u8; i += 8) {
+        uint64_t w;
+        memcpy(&w, n->match.s + i, 8);
+        u8 = (w & 0x8080808080808080ull) != 0;
+    }
+    for (size_t i = n->match.len & ~(size_t)7; i < n->match.len; i++) u8 |= (unsigned char)n->match.s[i] >= 0x80;
     gac_scan(r->ac, n->match.s, n->match.len, on_match, &c);
+    if (u8 && c.rc == 0) gac_scan(r->ac_u8, n->match.s, n->match.len, on_match, &c);
     if (c.rc == 0 && n->squeeze.len < n->match.len) {
         c.squeeze = 1;
         gac_scan(r->ac, n->squeeze.s, n->squeeze.len, on_match, &c);
+        if (u8 && c.rc == 0) gac_scan(r->ac_u8, n->squeeze.s, n->squeeze.len, on_match, &c);
     }
     return c.rc;
 }

@@ -107,6 +107,13 @@ static int scan_passwords(const char *t, size_t n, size_t s, size_t e, sw_guard_
 static int classify_token(const char *t, size_t n, size_t s, size_t e, sw_guard_verdict *v) {
     const char *p = t + s;
     size_t len = e - s;
+    /* a plain word (letters, an optional capital first) is only ever a password value */
+    int plain = 1;
+    for (size_t i = 1; i < len && plain; i++) plain = p[i] >= 'a' && p[i] <= 'z';
+    if (plain) {
+        int pw = scan_passwords(t, n, s, e, v);
+        return pw < 0 ? -1 : 0;
+    }
     for (size_t k = 0; k < sizeof KEYS / sizeof KEYS[0]; k++) {
         size_t pl = strlen(KEYS[k].prefix);
         if (len >= KEYS[k].min_len && memcmp(p, KEYS[k].prefix, pl) == 0) {
@@ -129,9 +136,11 @@ static int classify_token(const char *t, size_t n, size_t s, size_t e, sw_guard_
     }
     if (slash > 1) return 0; /* paths and URLs */
     int classes = up + lo + di;
+    if (len < 16 || classes < 2) return 0;
     int ctx = ctx_before(t, s, CTX_SECRET);
+    if (!(ctx || (len >= 24 && classes == 3))) return 0;
     double h = sw_entropy(p, len);
-    if ((len >= 24 && classes == 3 && h >= 4.3) || (ctx && len >= 16 && classes >= 2 && h >= 3.5))
+    if ((len >= 24 && classes == 3 && h >= 4.3) || (ctx && h >= 3.5))
         return gf_add(v, "secret", "HIGH_ENTROPY_TOKEN", s, e, ctx ? 0.85 : 0.6, SW_SRC_HEURISTIC,
                       ctx ? "high-entropy token after a secret context word" : "high-entropy token");
     return 0;
