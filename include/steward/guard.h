@@ -49,6 +49,7 @@ typedef struct sw_guard_invis {
 typedef struct sw_guard_norm {
     sw_guard_view light, match, squeeze;
     uint8_t *joined; /* per byte of match: 1 inside a joined spaced-out run */
+    uint32_t *sq2m;  /* per byte of squeeze: its position in match */
     sw_guard_invis *invis;
     size_t n_invis, cap_invis;
 } sw_guard_norm;
@@ -120,6 +121,8 @@ typedef struct sw_guard_opts {
     const char *policy_path; /* NULL: <data_dir>/policy/default.policy */
     const uint8_t *key;      /* 32 bytes for pseudonyms and encryption; NULL: none, and
                                 the hash/encrypt operators then fall back to <TYPE> */
+    const char *model_path;  /* classifier; NULL: <data_dir>/../models/guard-classifier.bin
+                                when that file exists (else no classifier); "" for none */
 } sw_guard_opts;
 
 /* Finds the shipped data directory: $STEWARD_DATA, else a "data" folder holding
@@ -132,6 +135,8 @@ int sw_guard_data_dir(char *out, size_t outsz, sw_err *err);
 sw_guard *sw_guard_open(const sw_guard_opts *opts, sw_err *err);
 void sw_guard_free(sw_guard *g);
 const char *sw_guard_policy_hash(const sw_guard *g);
+/* 1 when a classifier model is loaded. */
+int sw_guard_has_classifier(const sw_guard *g);
 
 /* Scans text[0..len) flowing in direction dir. Fills *v (which the caller frees with
  * sw_guard_verdict_free, also after a failure). Returns 0, or -1 (out of memory, text
@@ -149,6 +154,57 @@ const char *sw_guard_action_name(sw_guard_action a);
 const char *sw_guard_source_name(sw_guard_source s);
 /* Parses an action name; -1 when unknown. */
 int sw_guard_action_parse(const char *s);
+
+/* ---- classifiers: linear models over hashed n-grams of the match view ---- */
+/* One binary logistic head per category (prompt_injection, jailbreak, harmful), over
+ * hashed character 3-5-grams and word 1-2-grams of the normalised text, in windows of
+ * 2 KB (the text's score is its highest window's). Scores are calibrated so that 0.85 is
+ * each head's operating threshold (1% false positives on the validation split). */
+typedef struct sw_guard_clf sw_guard_clf;
+#define SW_CLF_MAX_HEADS 4
+
+/* Loads a model file written by sw_guard_clf_train. NULL with err naming the file and
+ * the field on error. sw_guard_clf_parse does the same from memory (for the fuzzer). */
+sw_guard_clf *sw_guard_clf_load(const char *path, sw_err *err);
+sw_guard_clf *sw_guard_clf_parse(const void *data, size_t len, const char *name, sw_err *err);
+void sw_guard_clf_free(sw_guard_clf *c);
+int sw_guard_clf_heads(const sw_guard_clf *c);
+const char *sw_guard_clf_head_name(const sw_guard_clf *c, int h);
+
+/* Scores a text: scores[h] in 0..1 for each head. explain (may be NULL) receives, per
+ * head, the n-grams that contributed most (up to explain_size bytes each). -1 on OOM. */
+int sw_guard_clf_score(const sw_guard_clf *c, const char *text, size_t len, double *scores,
+                       char (*explain)[160], sw_err *err);
+
+typedef struct sw_guard_train_opts {
+    const char *train_path; /* JSONL: {"text": ..., "label": benign|prompt_injection|jailbreak|harmful} */
+    const char *valid_path; /* same format; calibrates each head's threshold */
+    const char *out_path;   /* model file to write */
+    int epochs;             /* <= 0: 8 */
+    int dim_bits;           /* hashed feature space 2^dim_bits; <= 0: 17 */
+    uint64_t seed;
+} sw_guard_train_opts;
+
+typedef struct sw_guard_train_report {
+    int heads;
+    char name[SW_CLF_MAX_HEADS][32];
+    int n_pos[SW_CLF_MAX_HEADS], n_neg[SW_CLF_MAX_HEADS];          /* training examples */
+    double valid_precision[SW_CLF_MAX_HEADS], valid_recall[SW_CLF_MAX_HEADS],
+        valid_fpr[SW_CLF_MAX_HEADS];                                 /* at the threshold */
+    double seconds;
+} sw_guard_train_report;
+
+/* Trains the heads with AdaGrad logistic regression, calibrates them on valid_path and
+ * writes the model. Fills *rep. -1 with err (file, line) on error. */
+int sw_guard_clf_train(const sw_guard_train_opts *o, sw_guard_train_report *rep, sw_err *err);
+
+/* Evaluates the guard (input direction, its policy) on labelled JSONL lines {"text",
+ * "label": benign|prompt_injection|jailbreak|harmful, "source"?}. A category counts as
+ * predicted when a finding of it (harm codes S1..S14 count as harmful) is sent to review
+ * or blocked; fpr is the share of benign examples predicted as the category. Returns
+ * {examples, categories: {cat: {support, tp, fp, fn, tn, precision, recall, f1, fpr}},
+ * confusion, benign_fpr_by_source}, or NULL with err (file:line). */
+struct json_t *sw_guard_eval(const sw_guard *g, const char *path, sw_err *err);
 
 /* ---- policy (exposed for the fuzzer and for tools) ---- */
 typedef struct sw_guard_policy sw_guard_policy;

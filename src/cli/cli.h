@@ -61,6 +61,8 @@ int sw_cmd_model_demo(int argc, char **argv);
 int sw_cmd_model(int argc, char **argv);
 
 int sw_cmd_scan(int argc, char **argv);
+int sw_cmd_guard(int argc, char **argv);
+int sw_cmd_eval(int argc, char **argv);
 
 
 #endif

@@ -90,12 +90,13 @@ static int scan_lines(const sw_guard *g, sw_guard_dir dir, const sw_buf *in) {
 }
 
 int sw_cmd_scan(int argc, char **argv) {
-    const char *direction = "input", *policy = NULL, *data = NULL;
+    const char *direction = "input", *policy = NULL, *data = NULL, *model = NULL;
     int json = 0, jsonl = 0;
     sw_opt opts[] = {
         {"direction", SW_OPT_STR, &direction, "input|output", "which guard to run (default input)"},
         {"policy", SW_OPT_STR, &policy, "FILE", "guard policy (default data/policy/default.policy)"},
         {"data", SW_OPT_STR, &data, "DIR", "data directory with guard/rules (default: shipped)"},
+        {"model", SW_OPT_STR, &model, "FILE", "guard classifier (default models/guard-classifier.bin; \"\" for none)"},
         {"json", SW_OPT_FLAG, &json, NULL, "read all of stdin as one text; print one JSON verdict"},
         {"jsonl", SW_OPT_FLAG, &jsonl, NULL, "read {\"text\": ...} lines; print one verdict per line"},
         {NULL, 0, NULL, NULL, NULL},
@@ -113,7 +114,7 @@ int sw_cmd_scan(int argc, char **argv) {
     sw_err err;
     uint8_t key[32];
     if (load_key(key, &err) < 0) return sw_cli_fail("scan", &err);
-    sw_guard_opts go = {data, policy, key};
+    sw_guard_opts go = {.data_dir = data, .policy_path = policy, .key = key, .model_path = model};
     sw_guard *g = sw_guard_open(&go, &err);
     sodium_memzero(key, sizeof key);
     if (!g) return sw_cli_fail("scan", &err);

@@ -20,6 +20,8 @@ static const command commands[] = {
     {"model", sw_cmd_model, "inspect GGUF model files (model info FILE)"},
     {"audit", sw_cmd_audit, "the Merkle audit log: verify, show, prove, checkpoint, append"},
     {"scan", sw_cmd_scan, "run the input or output guard on a text (no generation)"},
+    {"guard", sw_cmd_guard, "guard tools: train the classifiers"},
+    {"eval", sw_cmd_eval, "evaluations: eval guard --data FILE.jsonl"},
     {NULL, NULL, NULL},
 };
 

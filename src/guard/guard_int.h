@@ -4,6 +4,10 @@
 
 #include "steward/guard.h"
 
+#ifndef GCLF_NORM_POW
+#define GCLF_NORM_POW 0.5
+#endif
+
 /* Appends a finding to v. Returns 0 or -1 when memory runs out. explain may be NULL. */
 int gf_add(sw_guard_verdict *v, const char *category, const char *type, size_t start,
            size_t end, double score, sw_guard_source src, const char *explain);
@@ -69,6 +73,17 @@ int gdecode_find(const char *text, size_t len, const sw_guard_norm *n, gdecoded 
                  size_t *nout);
 /* Appends invisible_text findings for the norm's invisible runs. */
 int ginvis_findings(const sw_guard_norm *n, sw_guard_verdict *v);
+
+/* ---- classifiers (classifier.c) ---- */
+#include <math.h>
+/* How a text's summed feature weights are scaled by its number of features nf. */
+static inline float gclf_norm(size_t nf) { return nf ? (float)(1.0 / pow((double)nf, GCLF_NORM_POW)) : 0.0f; }
+/* Calls fn for every hashed feature of s[0..n); returns how many. */
+size_t gclf_features(const char *s, size_t n, void (*fn)(uint32_t h, size_t st, size_t len, void *ud), void *ud);
+/* Scores a match view (windows of 2 KB, the best window per head). */
+int gclf_score_view(const sw_guard_clf *c, const char *s, size_t n, double *scores, char (*explain)[160]);
+int gclf_write(const char *path, uint32_t bits, int heads, char (*names)[32], const float *bias, const float *shift,
+               float *const *w, sw_err *err);
 
 /* ---- redaction (redact.c) ---- */
 enum { GOP_REPLACE = 0, GOP_MASK, GOP_HASH, GOP_ENCRYPT, GOP_REMOVE };

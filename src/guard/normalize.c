@@ -48,6 +48,7 @@ void sw_guard_norm_free(sw_guard_norm *n) {
     view_free(&n->match);
     view_free(&n->squeeze);
     free(n->joined);
+    free(n->sq2m);
     free(n->invis);
     memset(n, 0, sizeof *n);
 }
@@ -329,8 +330,13 @@ static int build_squeeze(sw_guard_norm *n) {
     const sw_guard_view *m = &n->match;
     sw_guard_view *q = &n->squeeze;
     if (view_reserve(q, m->len + 1) < 0) return -1;
+    n->sq2m = malloc((m->len + 1) * sizeof *n->sq2m);
+    if (!n->sq2m) return -1;
     for (size_t i = 0; i < m->len; i++)
-        if (m->s[i] != ' ') view_put(q, m->s + i, 1, m->ostart[i], m->oend[i]);
+        if (m->s[i] != ' ') {
+            n->sq2m[q->len] = (uint32_t)i;
+            view_put(q, m->s + i, 1, m->ostart[i], m->oend[i]);
+        }
     q->s[q->len] = 0;
     return 0;
 }

@@ -545,7 +545,11 @@ static int on_match(uint32_t id, size_t s, size_t e, void *ud) {
     if (c->squeeze) {
         if (!key->squeeze) return 0;
         end = extend_squeezed(c->r, view, ln, key->next, e);
-        if (end - s < MIN_SQUEEZED) return 0;
+        if (!end || end - s < MIN_SQUEEZED) return 0;
+        /* the phrase must begin and end on word edges of the match view: "c4" folded
+         * to "ca" must not match the start of "catchy" */
+        size_t ms = c->n->sq2m[s], me = c->n->sq2m[end - 1];
+        if ((ms > 0 && !boundary(c->n, ms - 1)) || !boundary(c->n, me)) return 0;
     } else {
         if (key->squeeze) return 0;
         if (key->bl && s > 0 && !boundary(c->n, s - 1)) return 0;

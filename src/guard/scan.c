@@ -13,6 +13,7 @@
 
 struct sw_guard {
     grules *rules;
+    sw_guard_clf *clf; /* NULL: rules and recognisers only */
     sw_guard_policy *policy;
     uint8_t key[32];
     int has_key;
@@ -119,6 +120,13 @@ sw_guard *sw_guard_open(const sw_guard_opts *opts, sw_err *err) {
         memcpy(g->key, o.key, 32);
         g->has_key = 1;
     }
+    if (o.model_path && *o.model_path) { /* named: must load */
+        if (!(g->clf = sw_guard_clf_load(o.model_path, err))) goto fail;
+    } else if (!o.model_path) { /* the shipped model, when installed */
+        struct stat st;
+        snprintf(path, sizeof path, "%s/../models/guard-classifier.bin", o.data_dir);
+        if (stat(path, &st) == 0 && !(g->clf = sw_guard_clf_load(path, err))) goto fail;
+    }
     return g;
 fail:
     sw_guard_free(g);
@@ -128,11 +136,28 @@ fail:
 void sw_guard_free(sw_guard *g) {
     if (!g) return;
     grules_free(g->rules);
+    sw_guard_clf_free(g->clf);
     sw_guard_policy_free(g->policy);
     free(g);
 }
 
 const char *sw_guard_policy_hash(const sw_guard *g) { return gpolicy_hash(g->policy); }
+
+/* The classifier heads judge the whole text: a finding spans all of it. */
+#define CLF_MIN_BYTES 24
+static int classify(const sw_guard_clf *c, const sw_guard_norm *nm, size_t len, sw_guard_verdict *v) {
+    double sc[SW_CLF_MAX_HEADS];
+    char why[SW_CLF_MAX_HEADS][160];
+    /* a few words are too little evidence for n-gram statistics: rules judge those */
+    if (nm->match.len < CLF_MIN_BYTES || gclf_score_view(c, nm->match.s, nm->match.len, sc, why) < 0) return 0;
+    for (int h = 0; h < sw_guard_clf_heads(c); h++)
+        if (sc[h] >= 0.5 && gf_add(v, sw_guard_clf_head_name(c, h), "linear_ngram", 0, len, sc[h], SW_SRC_CLASSIFIER,
+                                   why[h]) < 0)
+            return -1;
+    return 0;
+}
+
+int sw_guard_has_classifier(const sw_guard *g) { return g->clf != NULL; }
 
 /* Runs every recogniser over text; findings of decoded payloads are re-homed to the
  * span of the encoded segment. */
@@ -143,6 +168,7 @@ static int scan_into(const sw_guard *g, const char *text, size_t len, int depth,
     if (rc == 0) rc = gpii_scan(&nm, v);
     if (rc == 0) rc = gsecret_scan(text, len, v);
     if (rc == 0) rc = grules_scan(g->rules, &nm, v);
+    if (rc == 0 && g->clf) rc = classify(g->clf, &nm, len, v);
     gdecoded *d = NULL;
     size_t nd = 0;
     if (rc == 0) rc = gdecode_find(text, len, &nm, &d, &nd);

@@ -143,7 +143,7 @@ int main(void) {
     char data[4096];
     const char *root = getenv("STEWARD_ROOT");
     snprintf(data, sizeof data, "%s/data", root ? root : ".");
-    sw_guard_opts o = {data, NULL, NULL};
+    sw_guard_opts o = {.data_dir = data};
     g = sw_guard_open(&o, &err);
     if (!g) {
         printf("not ok - open guard: %s\n", err.msg);

@@ -314,7 +314,7 @@ int main(void) {
     const char *root = getenv("STEWARD_ROOT");
     snprintf(data, sizeof data, "%s/data", root ? root : ".");
     if (sw_crypto_init(&err) < 0) return 1;
-    sw_guard_opts o = {data, NULL, NULL};
+    sw_guard_opts o = {.data_dir = data};
     g = sw_guard_open(&o, &err);
     if (!g) {
         printf("not ok - open guard: %s\n", err.msg);
