@@ -192,7 +192,7 @@ void sw_guard_policy_apply(const sw_guard_policy *p, sw_guard_dir dir, sw_guard_
             if (r->dir >= 0 && r->dir != (int)dir) continue;
             if (strcmp(r->cat, "*") != 0 && strcmp(r->cat, f->category) != 0) continue;
             if (strcmp(r->type, "*") != 0 && strcmp(r->type, f->type) != 0) continue;
-            if (f->score + 1e-9 < r->min) continue;
+            if (f->score + 1e-6 < r->min) continue; /* scores pass through float */
             f->action = (sw_guard_action)r->action;
             f->op = r->op;
             f->op_arg = r->op_arg;

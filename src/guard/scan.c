@@ -145,13 +145,14 @@ const char *sw_guard_policy_hash(const sw_guard *g) { return gpolicy_hash(g->pol
 
 /* The classifier heads judge the whole text: a finding spans all of it. */
 #define CLF_MIN_BYTES 24
+#define CLF_MIN_SCORE 0.7 /* the operating threshold is 0.85: report near misses only */
 static int classify(const sw_guard_clf *c, const sw_guard_norm *nm, size_t len, sw_guard_verdict *v) {
     double sc[SW_CLF_MAX_HEADS];
     char why[SW_CLF_MAX_HEADS][160];
     /* a few words are too little evidence for n-gram statistics: rules judge those */
     if (nm->match.len < CLF_MIN_BYTES || gclf_score_view(c, nm->match.s, nm->match.len, sc, why) < 0) return 0;
     for (int h = 0; h < sw_guard_clf_heads(c); h++)
-        if (sc[h] >= 0.5 && gf_add(v, sw_guard_clf_head_name(c, h), "linear_ngram", 0, len, sc[h], SW_SRC_CLASSIFIER,
+        if (sc[h] >= CLF_MIN_SCORE && gf_add(v, sw_guard_clf_head_name(c, h), "linear_ngram", 0, len, sc[h], SW_SRC_CLASSIFIER,
                                    why[h]) < 0)
             return -1;
     return 0;

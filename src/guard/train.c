@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define TRAIN_WINDOW 2048
-#define L2 1e-6
+#define L2 1e-4
 #define LR 0.2
 #define TARGET_FPR 0.002
 #define OPERATING_SCORE 0.85 /* a head's threshold maps to this score */

@@ -23,7 +23,7 @@ static sw_guard *guard_with(const char *policy, const uint8_t *key) {
     }
     close(fd);
     sw_err err;
-    sw_guard_opts o = {.data_dir = data_dir, .policy_path = path, .key = key};
+    sw_guard_opts o = {.data_dir = data_dir, .policy_path = path, .key = key, .model_path = ""}; /* rules only */
     sw_guard *g = sw_guard_open(&o, &err);
     if (!g) fprintf(stderr, "  open: %s\n", err.msg);
     unlink(path);
