@@ -73,7 +73,7 @@ $(FUZZB)/obj/%.o: src/%.c $(HDRS)
 	@echo "  FUZZCC $<"; $(FUZZCC) $(FUZZFLAGS) $(if $(findstring _avx2,$*),$(SIMD_FLAGS)) -c $< -o $@
 
 $(FUZZB)/%: fuzz/%.c $(call objs,$(FUZZB),$(LIB_SRC))
-	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $^ -lsodium -ljansson -lutf8proc -lm -pthread
+	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $^ -lsodium -ljansson -lutf8proc -lm -fopenmp -pthread
 
 FUZZ_BINS = $(patsubst fuzz/%.c,$(FUZZB)/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60

@@ -13,7 +13,7 @@ static void open_guard(void) {
     static const uint8_t key[32] = {7};
     sw_err err;
     if (sw_crypto_init(&err) < 0) abort();
-    sw_guard_opts o = {getenv("STEWARD_DATA") ? NULL : "data", NULL, key};
+    sw_guard_opts o = {.data_dir = getenv("STEWARD_DATA") ? NULL : "data", .key = key};
     g = sw_guard_open(&o, &err);
     if (!g) {
         fprintf(stderr, "fuzz_scan: %s (run from the repository root or set STEWARD_DATA)\n", err.msg);

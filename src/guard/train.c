@@ -251,6 +251,9 @@ int sw_guard_clf_train(const sw_guard_train_opts *o, sw_guard_train_report *rep,
         /* the threshold lets at most TARGET_FPR of the validation negatives through */
         size_t allowed = (size_t)floor(TARGET_FPR * (double)nn);
         double t = nn ? (allowed < nn ? neg[allowed] + 1e-6 : neg[nn - 1]) : 0;
+        /* never below the model's own decision boundary: when validation separates the
+         * classes perfectly the quantile says little about texts unlike any seen */
+        if (t < 0) t = 0;
         shift[h] = (float)(log(OPERATING_SCORE / (1 - OPERATING_SCORE)) - t);
         size_t tp = 0, fp = 0;
         for (size_t i = 0; i < va.n; i++) {
