@@ -7,7 +7,7 @@ BIN=${STEWARD_BIN:-./steward}
 ROOT=${STEWARD_ROOT:-.}
 PY=/usr/bin/python3
 T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+[ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$T"' EXIT
 export STEWARD_HOME="$T/home"
 fails=0
 ok() { echo "ok - $1"; }
@@ -79,7 +79,7 @@ $BIN detect --model "$DM" --tokens --json <"$T/w.txt" >"$T/dw.json"
 $BIN detect --model "$DM" --tokens --json <"$T/nw.txt" >"$T/dnw.json"
 jget "$T/nw.json" 'd["text"]' >"$T/nwt.txt"
 $BIN detect --model "$DM" --json <"$T/nwt.txt" >"$T/dnwt.json"
-check "detect: unwatermarked text not found" "[ \"\$(jget $T/dnwt.json 'd[\"watermarked\"]')\" = False ]"
+check "detect: unwatermarked text not found" "[ \"\$(jget $T/dnwt.json 'd[\"watermarked\"]')\" = False ] || { cat $T/dnwt.json >&2; false; }"
 check "detect: watermarked tokens found" "[ \"\$(jget $T/dw.json 'd[\"watermarked\"]')\" = True ]"
 check "detect: unwatermarked tokens not found" "[ \"\$(jget $T/dnw.json 'd[\"watermarked\"]')\" = False ]"
 check "detect: reports z, p, scored_tokens" "[ \"\$(jget $T/dw.json 'd[\"scheme\"]==\"kgw-selfhash\" and d[\"scored_tokens\"]>50 and d[\"p\"]<1e-4')\" = True ]"
