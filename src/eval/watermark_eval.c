@@ -213,8 +213,6 @@ json_t *sw_eval_watermark(sw_pipeline *p, const sw_wm_params *wp_in, const sw_wm
     }
 
     report = json_object();
-    char kid[17];
-    sw_wm_key_id(key, kid);
     json_object_set_new(report, "watermark", sw_wm_params_json(&wp, key));
     json_object_set_new(report, "samples", json_integer(o->samples));
     json_object_set_new(report, "tokens", json_integer(o->tokens));

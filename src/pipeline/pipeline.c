@@ -4,7 +4,6 @@
 #include "steward/audit.h"
 #include "steward/chat.h"
 #include "steward/keys.h"
-#include "steward/wmkey.h"
 
 #include <sodium.h>
 
@@ -60,7 +59,7 @@ int sw_pipeline_open(const sw_pipeline_opts *opts, sw_pipeline **out, sw_err *er
     sw_pipeline *p = calloc(1, sizeof *p);
     if (!p) return sw_err_set(err, "out of memory");
     if (sw_home_resolve(opts->home, p->home, sizeof p->home, err) < 0) goto fail;
-    if (sw_wmkey_load_or_create(p->home, p->wm_key, err) < 0) goto fail;
+    if (sw_keys_secret_load_or_create(p->home, SW_WM_KEY_NAME, p->wm_key, SW_WM_KEY_BYTES, err) < 0) goto fail;
     if (sw_keys_load_or_create(p->home, SIGNING_KEY_NAME, &p->signer, err) < 0) goto fail;
     sw_wm_params_default(opts->watermark ? opts->watermark : SW_WM_KGW_SELFHASH, &p->wm);
     if (opts->label) p->label = *opts->label;
