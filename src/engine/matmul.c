@@ -12,34 +12,29 @@
 
 /* ---- portable kernels: exact integer sums per block, float across blocks ---- */
 
+/* sum a[i]*b[i] in 8 interleaved partial sums (vectorisable, and independent chains) */
+static float dot_plain(const float *a, const float *b, int64_t n) {
+    float acc[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) acc[k] += a[i + k] * b[i + k];
+    for (; i < n; i++) acc[0] += a[i] * b[i];
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 static void dot_f32(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
-    const float *a = w;
-    for (int j = 0; j < nx; j++) {
-        const float *b = (const float *)((const char *)x + j * xs);
-        float acc[8] = {0};
-        int64_t i = 0;
-        for (; i + 8 <= n; i += 8)
-            for (int k = 0; k < 8; k++) acc[k] += a[i + k] * b[i + k];
-        for (; i < n; i++) acc[0] += a[i] * b[i];
-        s[j] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    }
+    for (int j = 0; j < nx; j++) s[j] = dot_plain(w, (const float *)((const char *)x + j * xs), n);
 }
 
 static void dot_f16(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
     const uint16_t *a = w;
     float wf[256];
-    float acc[SW_DOT_MAX_NX][8] = {{0}};
-    for (int64_t i0 = 0; i0 < n; i0 += 256) { /* convert a slice once for all nx */
+    for (int j = 0; j < nx; j++) s[j] = 0;
+    for (int64_t i0 = 0; i0 < n; i0 += 256) { /* convert a slice once for all nx rows */
         int m = n - i0 < 256 ? (int)(n - i0) : 256;
+#pragma omp simd
         for (int i = 0; i < m; i++) wf[i] = sw_half_to_float(a[i0 + i]);
-        for (int j = 0; j < nx; j++) {
-            const float *b = (const float *)((const char *)x + j * xs) + i0;
-            for (int i = 0; i < m; i++) acc[j][i & 7] += wf[i] * b[i];
-        }
-    }
-    for (int j = 0; j < nx; j++) {
-        float *c = acc[j];
-        s[j] = ((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]));
+        for (int j = 0; j < nx; j++) s[j] += dot_plain(wf, (const float *)((const char *)x + j * xs) + i0, m);
     }
 }
 

@@ -14,8 +14,8 @@ ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; }
 check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
 
-head -c 60000 "$ROOT/data/corpus/tinyshakespeare/train.txt" > "$T/train.txt"
-head -c 8000 "$ROOT/data/corpus/tinyshakespeare/val.txt" > "$T/val.txt"
+head -c 30000 "$ROOT/data/corpus/tinyshakespeare/train.txt" > "$T/train.txt"
+head -c 4000 "$ROOT/data/corpus/tinyshakespeare/val.txt" > "$T/val.txt"
 echo '{"test": true}' > "$T/manifest.json"
 
 check "tokenizer train" '"$BIN" tokenizer train --input "$T/train.txt" --vocab-size 300 --out "$T/tok.gguf" --json > "$T/tok.json" 2>/dev/null'
