@@ -30,6 +30,9 @@ typedef struct sw_model sw_model;
  * and builds its tokenizer. The weights stay in the file mapping. -1 with a message
  * naming the file and the tensor or key at fault. */
 int sw_model_load(const char *path, sw_model **out, sw_err *err);
+/* The same checks on a GGUF file already open (e.g. parsed from memory); takes ownership
+ * of g, also on failure (it is closed then). `name` names the file in messages. */
+int sw_model_from_gguf(sw_gguf *g, const char *name, sw_model **out, sw_err *err);
 void sw_model_free(sw_model *m);
 const sw_hparams *sw_model_hparams(const sw_model *m);
 const sw_tokenizer *sw_model_tokenizer(const sw_model *m);
@@ -81,5 +84,11 @@ int sw_model_demo_vocab_size(void);
  * template. For demos and benchmarks, not for use. -1 on a bad shape or I/O error. */
 int sw_model_write_random(const char *path, const sw_model_shape *shape, sw_ggml_type type,
                           uint64_t seed, sw_err *err);
+
+/* Negative log-likelihood (nats) of tokens[first..n) given the tokens before each, with
+ * the context reset at position 0 (teacher forcing; evaluated in one batch when it fits
+ * the context, else in windows of the context's size). *scored receives n - first.
+ * -1 on an evaluation error. Used by perplexity and watermark evaluation. */
+int sw_ctx_nll(sw_ctx *c, const int32_t *tokens, int n, int first, double *nll, int *scored, sw_err *err);
 
 #endif

@@ -34,6 +34,8 @@ const sw_model *sw_pipeline_model(const sw_pipeline *p);
 const char *sw_pipeline_model_sha256(const sw_pipeline *p);
 const char *sw_pipeline_model_path(const sw_pipeline *p);
 const char *sw_pipeline_home(const sw_pipeline *p);
+/* The watermark parameters and key in use (for evaluation and detection). */
+void sw_pipeline_watermark(const sw_pipeline *p, sw_wm_params *params, uint8_t key[SW_WM_KEY_BYTES]);
 /* The trusted signing public keys (current first, then retired ones); *n receives the
  * count. -1 when the key files cannot be read. */
 int sw_pipeline_trusted_keys(const sw_pipeline *p, uint8_t (*pubs)[SW_SIGN_PUBLIC_BYTES], size_t max,

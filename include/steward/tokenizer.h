@@ -53,7 +53,8 @@ int32_t sw_tokenizer_find(const sw_tokenizer *t, const char *text);
 /* Encodes len bytes of text (any bytes: invalid UTF-8 is encoded through the byte
  * tokens). With parse_special, control/user-defined token texts in the input become
  * their ids; without, they are encoded as plain text. No BOS is added here.
- * Appends to *ids (realloc'd; caller frees), updating *n. -1 only when out of memory. */
+ * Appends to *ids (realloc'd; caller frees), updating *n. -1 only when out of memory
+ * (texts over 256 MiB count as that). */
 int sw_tokenize(const sw_tokenizer *t, const char *text, size_t len, int parse_special,
                 int32_t **ids, size_t *n, sw_err *err);
 

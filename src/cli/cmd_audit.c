@@ -15,14 +15,18 @@
 #define CMD "audit"
 #define USAGE "audit verify | show N | prove N [--size S] | consistency OLD NEW | checkpoint |\n" \
               "       append [--retain] | export [--from N] | forget [--record N | --older-than-days D] |\n" \
-              "       recall N   [--json]\n\n" \
+              "       recall N | lineage EVENT [in:ROLE=FILE]... [out:ROLE=FILE]... | rotate-key   [--json]\n\n" \
+              "lineage records a data, train, policy or key event linking the SHA-256 of its input and\n" \
+              "output files (e.g. 'lineage train in:dataset=d.jsonl out:model=m.gguf').\n" \
               "OLD and NEW are tree sizes or checkpoint files. --batch (prove, consistency) reads\n" \
               "'N SIZE' or 'OLD NEW' pairs from stdin, one per line, and answers one JSON line each."
 
 typedef struct args {
     int json, batch, retain, record, older_days;
-    const char *size_s, *from_s, *record_s;
+    const char *size_s, *from_s, *record_s, *principal, *details;
 } args;
+
+#define MAX_POS 66
 
 static void hexs(const uint8_t h[SW_HASH_BYTES], char out[65]) { sw_hex(h, SW_HASH_BYTES, out); }
 
@@ -478,6 +482,70 @@ static int do_recall(const args *a, const char *n_s) {
     return finish(log, SW_EXIT_OK);
 }
 
+/* ---- lineage, rotate-key ---- */
+
+/* "in:ROLE=FILE" / "out:ROLE=FILE": hashes FILE into art (strings owned by the caller's
+ * storage: role and name point into spec, sha256 into hex). */
+static int parse_artifact(char *spec, sw_audit_artifact *art, char hex[65], int *is_out, sw_err *err) {
+    if (strncmp(spec, "in:", 3) == 0) *is_out = 0;
+    else if (strncmp(spec, "out:", 4) == 0) *is_out = 1;
+    else return sw_err_set(err, "lineage: '%s' must start with in: or out:", spec);
+    char *role = spec + (*is_out ? 4 : 3), *eq = strchr(role, '=');
+    if (!eq || eq == role || !eq[1]) return sw_err_set(err, "lineage: '%s' must be in:ROLE=FILE or out:ROLE=FILE", spec);
+    *eq = 0;
+    if (sw_sha256_file_hex(eq + 1, hex, err) < 0) return -1;
+    art->role = role;
+    art->name = eq + 1;
+    art->sha256 = hex;
+    return 0;
+}
+
+static int do_lineage(const args *a, const char **pos, int npos) {
+    enum { MAXA = MAX_POS };
+    sw_audit_artifact in[MAXA], out[MAXA];
+    static char hexes[MAXA][65];
+    char *specs[MAXA];
+    size_t nin = 0, nout = 0;
+    sw_err err;
+    int rc = 0;
+    for (int i = 2; i < npos; i++) specs[i] = strdup(pos[i]);
+    for (int i = 2; i < npos && rc == 0; i++) {
+        sw_audit_artifact art;
+        int is_out = 0;
+        if (!specs[i]) rc = sw_err_set(&err, "out of memory");
+        else if ((rc = parse_artifact(specs[i], &art, hexes[i], &is_out, &err)) == 0) {
+            if (is_out) out[nout++] = art;
+            else in[nin++] = art;
+        }
+    }
+    sw_audit *log = NULL;
+    uint64_t idx = 0;
+    if (rc == 0 && open_log(1, &log, &err) < 0) rc = -1;
+    if (rc == 0) rc = sw_audit_lineage(log, pos[1], a->principal, in, nin, out, nout, a->details, &idx, &err);
+    for (int i = 2; i < npos; i++) free(specs[i]);
+    if (rc < 0) {
+        sw_audit_close(log, NULL);
+        return sw_cli_fail(CMD, &err);
+    }
+    if (a->json) sw_cli_print_json(json_pack("{s:I}", "index", (json_int_t)idx));
+    else printf("%" PRIu64 "\n", idx);
+    return finish(log, SW_EXIT_OK);
+}
+
+static int do_rotate_key(const args *a) {
+    sw_err err;
+    sw_audit *log;
+    uint64_t idx;
+    if (open_log(1, &log, &err) < 0) return sw_cli_fail(CMD, &err);
+    if (sw_audit_rotate_key(log, a->principal, &idx, &err) < 0) {
+        sw_audit_close(log, NULL);
+        return sw_cli_fail(CMD, &err);
+    }
+    if (a->json) sw_cli_print_json(json_pack("{s:I}", "index", (json_int_t)idx));
+    else printf("new audit signing key; key change recorded as record %" PRIu64 "\n", idx);
+    return finish(log, SW_EXIT_OK);
+}
+
 int sw_cmd_audit(int argc, char **argv) {
     args a = {0};
     a.older_days = -1;
@@ -489,17 +557,23 @@ int sw_cmd_audit(int argc, char **argv) {
         {"from", SW_OPT_STR, &a.from_s, "N", "export: first record"},
         {"record", SW_OPT_STR, &a.record_s, "N", "forget: this record's content"},
         {"older-than-days", SW_OPT_INT, &a.older_days, "D", "forget: content older than D days (default 183)"},
+        {"principal", SW_OPT_STR, &a.principal, "WHO", "lineage, rotate-key: who made the change"},
+        {"details", SW_OPT_STR, &a.details, "JSON", "lineage: a JSON object of further details"},
         {NULL, 0, NULL, NULL, NULL},
     };
-    const char *pos[4];
+    const char *pos[MAX_POS];
     int npos;
-    int rc = sw_cli_parse(CMD, USAGE, opts, argc, argv, pos, 4, &npos);
+    int rc = sw_cli_parse(CMD, USAGE, opts, argc, argv, pos, MAX_POS, &npos);
     if (rc || (npos > 0 && strcmp(pos[0], "--help") == 0)) return rc;
     if (npos == 0) return sw_cli_usage_error(CMD, "missing subcommand");
     const char *sub = pos[0], *p1 = npos > 1 ? pos[1] : NULL, *p2 = npos > 2 ? pos[2] : NULL;
     int want = !strcmp(sub, "consistency") ? 3 : (!strcmp(sub, "show") || !strcmp(sub, "prove") ||
                                                    !strcmp(sub, "recall")) ? 2 : 1;
     if (!strcmp(sub, "prove") && a.batch) want = 1;
+    if (!strcmp(sub, "lineage")) {
+        if (npos < 2) return sw_cli_usage_error(CMD, "lineage needs an EVENT");
+        return do_lineage(&a, pos, npos);
+    }
     if (!strcmp(sub, "consistency") && a.batch) want = 1;
     if (npos != want) return sw_cli_usage_error(CMD, "%s takes %d argument(s)", sub, want - 1);
     if (!strcmp(sub, "verify")) return do_verify(&a);
@@ -511,5 +585,6 @@ int sw_cmd_audit(int argc, char **argv) {
     if (!strcmp(sub, "export")) return do_export(&a);
     if (!strcmp(sub, "forget")) return do_forget(&a);
     if (!strcmp(sub, "recall")) return do_recall(&a, p1);
+    if (!strcmp(sub, "rotate-key")) return do_rotate_key(&a);
     return sw_cli_usage_error(CMD, "unknown subcommand '%s'", sub);
 }

@@ -1,71 +1,179 @@
-/* cmd_eval.c - `steward eval guard`: the guard measured on labelled examples. */
+/* cmd_eval.c - `steward eval SUBCOMMAND`: measurements. `perplexity`: perplexity and bits
+ * per byte of a model on a text; `watermark`: how well the watermark is detected, and
+ * what it costs. */
 #include "cli.h"
-#include "steward/guard.h"
+#include "steward/eval.h"
+#include "steward/model.h"
+#include "steward/tokenizer.h"
 
+#include <math.h>
+#include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-static void print_table(json_t *r) {
-    json_t *cats = json_object_get(r, "categories"), *x;
-    const char *k;
-    printf("%lld examples\n%-18s %7s %9s %7s %7s %7s\n", (long long)json_integer_value(json_object_get(r, "examples")),
-           "category", "support", "precision", "recall", "F1", "FPR");
-    json_object_foreach(cats, k, x) {
-        printf("%-18s %7lld %9.3f %7.3f %7.3f %7.3f\n", k, (long long)json_integer_value(json_object_get(x, "support")),
-               json_real_value(json_object_get(x, "precision")), json_real_value(json_object_get(x, "recall")),
-               json_real_value(json_object_get(x, "f1")), json_real_value(json_object_get(x, "fpr")));
+/* Bytes of the text that the scored tokens (all but the first) decode to. */
+static double scored_bytes(const sw_tokenizer *tk, const int32_t *ids, size_t n) {
+    sw_buf b = {0};
+    double bytes = 0;
+    for (size_t i = 1; i < n; i++) {
+        sw_buf_reset(&b);
+        if (sw_token_to_bytes(tk, ids[i], 1, &b) == 0) bytes += (double)b.len;
     }
-    printf("\nconfusion (rows: true label; columns: predicted)\n%-18s", "");
-    static const char *cols[] = {"none", "prompt_injection", "jailbreak", "harmful"};
-    for (int c = 0; c < 4; c++) printf(" %16s", cols[c]);
-    printf("\n");
-    json_object_foreach(json_object_get(r, "confusion"), k, x) {
-        printf("%-18s", k);
-        for (int c = 0; c < 4; c++) printf(" %16lld", (long long)json_integer_value(json_object_get(x, cols[c])));
-        printf("\n");
-    }
-    printf("\nbenign false-positive rate by source\n");
-    json_object_foreach(json_object_get(r, "benign_fpr_by_source"), k, x)
-        printf("  %-22s %5lld examples  FPR %.3f\n", k, (long long)json_integer_value(json_object_get(x, "n")),
-               json_real_value(json_object_get(x, "fpr")));
+    sw_buf_free(&b);
+    return bytes;
 }
 
-static int cmd_eval_guard(int argc, char **argv) {
-    const char *data = NULL, *policy = NULL, *model = NULL, *dir = NULL;
-    int json = 0;
-    sw_opt opts[] = {
-        {"data", SW_OPT_STR, &data, "FILE.jsonl", "labelled examples {\"text\", \"label\"[, \"source\"]} (required)"},
-        {"policy", SW_OPT_STR, &policy, "FILE", "guard policy (default: shipped)"},
-        {"model", SW_OPT_STR, &model, "FILE", "guard classifier (default: shipped; \"\" for none)"},
-        {"data-dir", SW_OPT_STR, &dir, "DIR", "data directory with guard/rules (default: shipped)"},
-        {"json", SW_OPT_FLAG, &json, NULL, "print the figures as one JSON object"},
+static int eval_perplexity(int argc, char **argv) {
+    const char *cmd = "eval perplexity", *model = NULL, *file = NULL;
+    int json = 0, ctx = 0, threads = 0;
+    const sw_opt opts[] = {
+        {"model", SW_OPT_STR, &model, "FILE", "GGUF model (default: the shipped model)"},
+        {"file", SW_OPT_STR, &file, "FILE", "text to score (required; - for stdin)"},
+        {"ctx", SW_OPT_INT, &ctx, "N", "window in tokens (default: the model's context)"},
+        {"threads", SW_OPT_INT, &threads, "N", "threads (default: all cores)"},
+        {"json", SW_OPT_FLAG, &json, NULL, "print the result as JSON"},
+        {NULL, 0, NULL, NULL, NULL},
+    };
+    const char *pos_unused[1];
+    int npos_unused = 0;
+    int rc = sw_cli_parse(cmd, "eval perplexity [--model FILE] --file TEXT [--ctx N] [--json]\n\n"
+                               "Perplexity (per token) and bits per byte of the model on a text, in windows\n"
+                               "of the model's context.",
+                          opts, argc, argv, pos_unused, 0, &npos_unused);
+    if (rc) return sw_cli_exit(rc);
+    if (!file) return sw_cli_usage_error(cmd, "--file is required");
+    char mbuf[4096];
+    if (!model) model = sw_pipeline_default_model(mbuf, sizeof mbuf);
+    if (!model) return sw_cli_usage_error(cmd, "no --model given and no default model found");
+    if (threads > 0) omp_set_num_threads(threads);
+    sw_err err = {{0}};
+    sw_model *m = NULL;
+    sw_buf text = {0};
+    int32_t *ids = NULL;
+    size_t n = 0;
+    int scored = 0;
+    double nll = 0, bytes = 0;
+    sw_ctx *c = NULL;
+    int status = SW_EXIT_FAIL;
+    if (sw_model_load(model, &m, &err) || sw_read_file(file, &text, &err)) goto done;
+    if (sw_tokenize(sw_model_tokenizer(m), text.data, text.len, 0, &ids, &n, &err)) goto done;
+    if (n < 2) {
+        sw_err_set(&err, "%s: fewer than two tokens to score", file);
+        goto done;
+    }
+    if (ctx <= 0 || ctx > sw_model_hparams(m)->n_ctx_train) ctx = sw_model_hparams(m)->n_ctx_train;
+    uint64_t t0 = sw_now_ns();
+    if (n > INT32_MAX) {
+        sw_err_set(&err, "%s: too many tokens", file);
+        goto done;
+    }
+    if (!(c = sw_ctx_new(m, ctx, &err)) || sw_ctx_nll(c, ids, (int)n, 1, &nll, &scored, &err)) goto done;
+    bytes = scored_bytes(sw_model_tokenizer(m), ids, n);
+    double secs = (double)(sw_now_ns() - t0) / 1e9;
+    double ppl = exp(nll / (double)scored), bpb = nll / bytes / log(2.0);
+    if (json)
+        sw_cli_print_json(json_pack("{s:s,s:s,s:I,s:f,s:f,s:f,s:f,s:i,s:f}", "model", model, "file", file, "tokens",
+                                    (json_int_t)scored, "nll_per_token", nll / (double)scored, "perplexity", ppl,
+                                    "bits_per_byte", bpb, "bytes", bytes, "ctx", ctx, "seconds", secs));
+    else
+        printf("perplexity %.4f (%.4f nats/token over %d tokens), %.4f bits per byte, window %d\n", ppl,
+               nll / (double)scored, scored, bpb, ctx);
+    status = SW_EXIT_OK;
+done:
+    if (status != SW_EXIT_OK) sw_cli_fail(cmd, &err);
+    free(ids);
+    sw_buf_free(&text);
+    sw_ctx_free(c);
+    sw_model_free(m);
+    return status;
+}
+
+/* Progress on a terminal only. */
+static void wm_progress(void *ud, int done, int total) {
+    (void)ud;
+    if (isatty(2)) fprintf(stderr, "\rsteward eval watermark: %d/%d samples", done, total);
+    if (isatty(2) && done == total) fputc('\n', stderr);
+}
+
+static int eval_watermark(int argc, char **argv) {
+    const char *cmd = "eval watermark", *model = NULL, *human = NULL, *svg = NULL, *scheme_name = NULL;
+    int json = 0, samples = 50, tokens = 200, threads = 0;
+    double temperature = 1.0;
+    const sw_opt opts[] = {
+        {"model", SW_OPT_STR, &model, "FILE", "GGUF model (default: the shipped model)"},
+        {"samples", SW_OPT_INT, &samples, "N", "generations with and without the watermark (default 50)"},
+        {"tokens", SW_OPT_INT, &tokens, "T", "tokens per generation (default 200)"},
+        {"temperature", SW_OPT_DOUBLE, &temperature, "T", "sampling temperature (default 1)"},
+        {"scheme", SW_OPT_STR, &scheme_name, "S", "kgw-selfhash (default), kgw-lefthash or synthid"},
+        {"human", SW_OPT_STR, &human, "FILE", "human-written text: negatives, prompts, embedding"},
+        {"svg", SW_OPT_STR, &svg, "FILE", "write a plot of detection against length"},
+        {"threads", SW_OPT_INT, &threads, "N", "threads (default: all cores)"},
+        {"json", SW_OPT_FLAG, &json, NULL, "print the report as one JSON object"},
         {NULL, 0, NULL, NULL, NULL},
     };
     const char *pos[1];
-    int npos;
-    int rc = sw_cli_parse("eval guard", "eval guard --data FILE.jsonl [--json]", opts, argc, argv, pos, 0, &npos);
+    int npos = 0;
+    int rc = sw_cli_parse(cmd, "eval watermark [--model FILE] [--samples N] [--tokens T] [--scheme S]\n"
+                               "               [--human FILE] [--svg FILE] [--json]\n\n"
+                               "Generates N samples with and without the watermark and reports the true-positive\n"
+                               "rate at false-positive rates 1e-2, 1e-3 and 1e-5 against length, after token\n"
+                               "substitution, deletion and insertion (10/20/30%) and inside human text; false\n"
+                               "positives on human text; the perplexity cost under the model; the speed cost.",
+                          opts, argc, argv, pos, 0, &npos);
     if (rc) return sw_cli_exit(rc);
-    if (!data) return sw_cli_usage_error("eval guard", "--data is required");
+    if (samples < 1 || tokens < 10) return sw_cli_usage_error(cmd, "--samples must be >= 1 and --tokens >= 10");
+    sw_wm_scheme scheme = SW_WM_KGW_SELFHASH;
+    if (scheme_name && (sw_wm_scheme_parse(scheme_name, &scheme) < 0 || scheme == SW_WM_NONE))
+        return sw_cli_usage_error(cmd, "unknown --scheme '%s'", scheme_name);
     sw_err err;
-    sw_guard_opts o = {.data_dir = dir, .policy_path = policy, .model_path = model};
-    sw_guard *g = sw_guard_open(&o, &err);
-    if (!g) return sw_cli_fail("eval guard", &err);
-    json_t *r = sw_guard_eval(g, data, &err);
-    sw_guard_free(g);
-    if (!r) return sw_cli_fail("eval guard", &err);
-    if (json) return sw_cli_print_json(r) < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
-    print_table(r);
-    json_decref(r);
+    sw_pipeline_opts po = {.home = sw_cli_home, .model_path = model, .threads = threads, .watermark = scheme,
+                           .principal = "eval"};
+    sw_pipeline *p;
+    if (sw_pipeline_open(&po, &p, &err) < 0) return sw_cli_fail(cmd, &err);
+    sw_wm_eval_opts o;
+    sw_wm_eval_opts_default(&o);
+    o.samples = samples;
+    o.tokens = tokens;
+    o.temperature = (float)temperature;
+    o.human = human;
+    o.progress = wm_progress;
+    json_t *report = sw_eval_watermark(p, NULL, &o, &err);
+    sw_pipeline_close(p);
+    if (!report) return sw_cli_fail(cmd, &err);
+    if (svg && sw_eval_watermark_svg(report, svg, &err) < 0) {
+        json_decref(report);
+        return sw_cli_fail(cmd, &err);
+    }
+    if (json) {
+        sw_cli_print_json(report);
+        return SW_EXIT_OK;
+    }
+    const json_t *rows = json_object_get(report, "by_length");
+    printf("%-8s %-10s %-10s %-10s %s\n", "tokens", "TPR@1e-2", "TPR@1e-3", "TPR@1e-5", "mean z");
+    for (size_t i = 0; i < json_array_size(rows); i++) {
+        const json_t *r = json_array_get(rows, i), *t = json_object_get(r, "tpr");
+        printf("%-8lld %-10.3f %-10.3f %-10.3f %.2f\n", (long long)json_integer_value(json_object_get(r, "length")),
+               json_real_value(json_object_get(t, "1e-2")), json_real_value(json_object_get(t, "1e-3")),
+               json_real_value(json_object_get(t, "1e-5")), json_real_value(json_object_get(r, "mean_z")));
+    }
+    const json_t *px = json_object_get(report, "perplexity"), *sp = json_object_get(report, "speed");
+    printf("perplexity %.3f watermarked vs %.3f plain (%+.1f%%); speed overhead %+.1f%%\n",
+           json_real_value(json_object_get(px, "watermarked")), json_real_value(json_object_get(px, "unwatermarked")),
+           100 * json_real_value(json_object_get(px, "increase")), 100 * json_real_value(json_object_get(sp, "overhead")));
+    json_decref(report);
     return SW_EXIT_OK;
 }
 
 int sw_cmd_eval(int argc, char **argv) {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-        FILE *f = argc < 2 ? stderr : stdout;
-        fprintf(f, "usage: steward eval guard --data FILE.jsonl [--json]\n"
-                   "  guard   precision, recall, F1 and false-positive rate of the guard per category\n");
-        return argc < 2 ? SW_EXIT_USAGE : SW_EXIT_OK;
+    if (argc >= 2 && strcmp(argv[1], "perplexity") == 0) return eval_perplexity(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "watermark") == 0) return eval_watermark(argc - 1, argv + 1);
+    if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        printf("usage: steward eval SUBCOMMAND [OPTIONS]\n\nsubcommands:\n"
+               "  perplexity  perplexity and bits per byte of a model on a text\n"
+               "  watermark   watermark detection rates, robustness, false positives and cost\n");
+        return SW_EXIT_OK;
     }
-    if (strcmp(argv[1], "guard") == 0) return cmd_eval_guard(argc - 1, argv + 1);
-    return sw_cli_usage_error("eval", "unknown subcommand '%s'", argv[1]);
+    return sw_cli_usage_error("eval", "expected a subcommand: perplexity or watermark");
 }

@@ -1,4 +1,4 @@
-/* cmd_guard.c - `steward guard train`: trains the guard's classifiers. */
+/* cmd_guard.c - `steward guard train | eval`: trains the guard's classifiers, measures the guard. */
 #include "cli.h"
 #include "steward/guard.h"
 
@@ -51,9 +51,12 @@ int sw_cmd_guard(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         FILE *f = argc < 2 ? stderr : stdout;
         fprintf(f, "usage: steward guard train --data TRAIN.jsonl --valid VALID.jsonl [--out FILE]\n"
-                   "  train   train the prompt-injection, jailbreak and harmful-request classifiers\n");
+                   "       steward guard eval --data FILE.jsonl [--json]\n"
+                   "  train   train the prompt-injection, jailbreak and harmful-request classifiers\n"
+                   "  eval    precision, recall, F1 and false-positive rate of the guard per category\n");
         return argc < 2 ? SW_EXIT_USAGE : SW_EXIT_OK;
     }
     if (strcmp(argv[1], "train") == 0) return cmd_train(argc - 1, argv + 1);
+    if (strcmp(argv[1], "eval") == 0) return sw_cmd_eval_guard(argc - 1, argv + 1);
     return sw_cli_usage_error("guard", "unknown subcommand '%s'", argv[1]);
 }

@@ -121,6 +121,7 @@ static int load_vocab(sw_tokenizer *t, const sw_tokenizer_spec *s, sw_err *err) 
         t->len[i] = (uint32_t)l;
         total += l + 1;
         int32_t ty = s->types ? s->types[i] : SW_TOK_NORMAL;
+        if (ty == 0) ty = SW_TOK_NORMAL; /* llama.cpp's "undefined" */
         if (ty < SW_TOK_NORMAL || ty > SW_TOK_BYTE)
             return sw_err_set(err, "tokenizer.ggml.token_type[%zu]: unknown type %d", i, (int)ty);
         t->type[i] = (uint8_t)ty;
@@ -206,12 +207,13 @@ static int byte_tokens(sw_tokenizer *t, sw_err *err) {
     return 0;
 }
 
-static const sw_tokenizer *sort_ctx;
-static int by_len_desc(const void *a, const void *b) {
+/* Orders special ids by first byte, then longest text first (qsort_r context: t). */
+static int by_len_desc(const void *a, const void *b, void *ctx) {
+    const sw_tokenizer *t = ctx;
     int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    int fx = (unsigned char)tok_text(sort_ctx, x)[0], fy = (unsigned char)tok_text(sort_ctx, y)[0];
+    int fx = (unsigned char)tok_text(t, x)[0], fy = (unsigned char)tok_text(t, y)[0];
     if (fx != fy) return fx - fy;
-    if (sort_ctx->len[x] != sort_ctx->len[y]) return sort_ctx->len[x] > sort_ctx->len[y] ? -1 : 1;
+    if (t->len[x] != t->len[y]) return t->len[x] > t->len[y] ? -1 : 1;
     return x - y;
 }
 
@@ -227,8 +229,7 @@ static int index_specials(sw_tokenizer *t, sw_err *err) {
     for (int32_t i = 0; i < t->n_vocab; i++)
         if ((t->type[i] == SW_TOK_CONTROL || t->type[i] == SW_TOK_USER) && t->len[i] > 0)
             t->special[t->n_special++] = i;
-    sort_ctx = t; /* construction is not re-entrant only for this qsort */
-    qsort(t->special, n, sizeof *t->special, by_len_desc);
+    qsort_r(t->special, n, sizeof *t->special, by_len_desc, t);
     size_t k = 0;
     for (int b = 0; b < 256; b++) {
         t->first_special[b] = (uint16_t)k;
@@ -321,6 +322,15 @@ typedef struct cand {
     int32_t left, right, res, a, b;
 } cand;
 
+/* A remembered piece of a long text: words repeat, merging them again is wasted. */
+#define CACHE_MAX_SLOTS 65536  /* direct-mapped; about one slot per 16 bytes of text */
+#define CACHE_MAX_PIECE 32     /* bytes */
+#define CACHE_MIN_TEXT 4096    /* shorter texts are encoded without a cache */
+typedef struct cslot {
+    const char *p; /* into the caller's text (NULL: empty) */
+    uint32_t len, off, nids;
+} cslot;
+
 /* Scratch memory reused across the pieces of one sw_tokenize call. */
 typedef struct work {
     sym *syms;
@@ -329,6 +339,10 @@ typedef struct work {
     sw_buf esc; /* escaped text (byte-level alphabet or U+2581 spaces) */
     int32_t **ids;
     size_t *n, idcap;
+    cslot *cache;  /* NULL for short texts */
+    size_t cmask;  /* slots - 1 */
+    int32_t *cids; /* the cached pieces' ids */
+    size_t ncids, capcids;
 } work;
 
 static int work_reserve(work *w, size_t n) {
@@ -429,12 +443,52 @@ static int bpe_piece(const sw_tokenizer *t, work *w, const unsigned char *p, siz
     return 0;
 }
 
+/* Remembers the ids that piece p[0..len) gave (emitted from index first on). */
+static void cache_put(work *w, cslot *c, const char *p, size_t len, size_t first) {
+    size_t k = *w->n - first;
+    if (w->ncids + k > w->capcids) {
+        if (w->capcids >= (1u << 20)) { /* full: start over rather than grow without bound */
+            memset(w->cache, 0, (w->cmask + 1) * sizeof *w->cache);
+            w->ncids = 0;
+        }
+        size_t cap = w->capcids ? w->capcids : 4096;
+        while (cap < w->ncids + k) cap *= 2;
+        if (cap != w->capcids) {
+            int32_t *q = realloc(w->cids, cap * sizeof *q);
+            if (!q) return; /* the cache is an optimisation: do without */
+            w->cids = q;
+            w->capcids = cap;
+        }
+    }
+    memcpy(w->cids + w->ncids, *w->ids + first, k * sizeof *w->cids);
+    *c = (cslot){p, (uint32_t)len, (uint32_t)w->ncids, (uint32_t)k};
+    w->ncids += k;
+}
+
 static int bpe_text(const sw_tokenizer *t, work *w, const char *text, size_t len) {
     size_t *ends = NULL, n = 0, cap = 0;
     if (sw_pretok_split(t->pre, text, len, &ends, &n, &cap) < 0) return -1;
+    if (!w->cache && len >= CACHE_MIN_TEXT) {
+        size_t slots = 256;
+        while (slots < len / 16 && slots < CACHE_MAX_SLOTS) slots *= 2;
+        w->cache = calloc(slots, sizeof *w->cache);
+        w->cmask = slots - 1;
+    }
     int rc = 0;
-    for (size_t i = 0, start = 0; i < n && rc == 0; start = ends[i++])
-        rc = bpe_piece(t, w, (const unsigned char *)text + start, ends[i] - start);
+    for (size_t i = 0, start = 0; i < n && rc == 0; start = ends[i++]) {
+        const char *p = text + start;
+        size_t pl = ends[i] - start, first = *w->n;
+        cslot *c = NULL;
+        if (w->cache && pl <= CACHE_MAX_PIECE) {
+            c = &w->cache[hash_bytes(p, pl) & w->cmask];
+            if (c->p && c->len == pl && memcmp(c->p, p, pl) == 0) {
+                for (uint32_t k = 0; k < c->nids && rc == 0; k++) rc = emit(w, w->cids[c->off + k]);
+                continue;
+            }
+        }
+        rc = bpe_piece(t, w, (const unsigned char *)p, pl);
+        if (rc == 0 && c) cache_put(w, c, p, pl, first);
+    }
     free(ends);
     return rc;
 }
@@ -510,6 +564,8 @@ static int encode_fragment(const sw_tokenizer *t, work *w, const char *text, siz
 
 int sw_tokenize(const sw_tokenizer *t, const char *text, size_t len, int parse_special, int32_t **ids,
                 size_t *n, sw_err *err) {
+    if (len > (size_t)INT32_MAX / 8) /* symbol indices are int32 */
+        return sw_err_set(err, "tokenize: text of %zu bytes is too long (at most %d)", len, INT32_MAX / 8);
     work w = {0};
     w.ids = ids;
     w.n = n;
@@ -528,6 +584,8 @@ int sw_tokenize(const sw_tokenizer *t, const char *text, size_t len, int parse_s
     if (rc == 0 && start < len) rc = encode_fragment(t, &w, text + start, len - start, prev_special);
     free(w.syms);
     free(w.heap);
+    free(w.cache);
+    free(w.cids);
     sw_buf_free(&w.esc);
     if (rc < 0) return sw_err_set(err, "tokenize: out of memory for %zu bytes", len);
     return 0;

@@ -123,10 +123,6 @@ static uint64_t kgw_seed(const sw_wm_params *p, const uint8_t *key, const int32_
     return prf_seed(key, 2, w, 2);
 }
 
-static int kgw_green(const sw_wm_params *p, const uint8_t *key, const int32_t *ctx, int n_ctx, int32_t v) {
-    return draw(kgw_seed(p, key, ctx, n_ctx, v), v) < green_threshold(p->gamma);
-}
-
 /* SynthID: the m tournament bits g_l(ctx, v), one per bit of a keyed 64-bit draw. */
 static uint64_t synthid_bits(const uint8_t *key, const int32_t *ctx, int n_ctx, int32_t v) {
     uint64_t w[4];
@@ -228,8 +224,28 @@ static void kgw_adjust(void *ud, float *logits, int n, const int32_t *hist, int 
             if (logits[v] >= floor && draw(seed, v) < thr) logits[v] += w->p.delta;
         return;
     }
-    for (int v = 0; v < n; v++)
-        if (logits[v] >= floor && kgw_green(&w->p, w->key, ctx, h, v)) logits[v] += w->p.delta;
+    /* Self-hash, computed as kgw_seed does but with the context's part hoisted: the
+     * min-hash of the context and its seed are the same for every candidate, and only a
+     * candidate whose own hash is smaller needs a seed of its own. */
+    uint64_t th = prf_seed(w->key + 16, 0x746f6b, NULL, 0);
+    uint64_t m = UINT64_MAX;
+    for (int i = 0; i < h; i++) {
+        uint64_t hv = draw(th, ctx[i]);
+        if (hv < m) m = hv;
+    }
+    uint64_t last = (uint64_t)(uint32_t)ctx[h - 1];
+    uint64_t words[2] = {m, last};
+    uint64_t seed_ctx = prf_seed(w->key, 2, words, 2);
+    uint64_t thr = green_threshold(w->p.gamma);
+    for (int v = 0; v < n; v++) {
+        if (logits[v] < floor) continue;
+        uint64_t hv = draw(th, v), seed = seed_ctx;
+        if (hv < m) {
+            uint64_t wv[2] = {hv, last};
+            seed = prf_seed(w->key, 2, wv, 2);
+        }
+        if (draw(seed, v) < thr) logits[v] += w->p.delta;
+    }
 }
 
 /* SynthID tournament over the filtered candidates: for each layer, the non-distortionary

@@ -107,6 +107,11 @@ const char *sw_pipeline_model_sha256(const sw_pipeline *p) { return p->model_sha
 const char *sw_pipeline_model_path(const sw_pipeline *p) { return p->model_path; }
 const char *sw_pipeline_home(const sw_pipeline *p) { return p->home; }
 
+void sw_pipeline_watermark(const sw_pipeline *p, sw_wm_params *params, uint8_t key[SW_WM_KEY_BYTES]) {
+    *params = p->wm;
+    memcpy(key, p->wm_key, SW_WM_KEY_BYTES);
+}
+
 int sw_pipeline_trusted_keys(const sw_pipeline *p, uint8_t (*pubs)[SW_SIGN_PUBLIC_BYTES], size_t max,
                              size_t *n, sw_err *err) {
     return sw_keys_public_all(p->home, SIGNING_KEY_NAME, pubs, max, n, err);

@@ -5,7 +5,8 @@
       OUT_DIR/corpus.hex   N (default 2400) valid UTF-8 strings, one hex-encoded per line:
                            English, Chinese, emoji, code, white-space runs (\\r\\n, tabs,
                            no-break and ideographic spaces), numbers, contractions, mixed
-                           scripts, random code points, and a few texts with special tokens
+                           scripts, random code points, a few texts with special tokens, and
+                           one long text joining 1,200 of them (the encoder caches pieces then)
       OUT_DIR/invalid.hex  byte strings that are not UTF-8 (JavaScript strings cannot hold
                            them, so they are only checked for steward's byte round trip)
       OUT_DIR/invalid_fffd.hex  the same decoded by Python with errors="replace" (what the
@@ -141,8 +142,10 @@ def main():
     texts += ["<|begin_of_text|>Hi<|eot_id|>", "a<|start_header_id|>user<|end_header_id|>\n\nb",
               "<|endoftext|> and <|end_of_text|>", "<|eot_id|><|eot_id|>", "<|not_a_token|>"]
     texts += ["word " * 400, "中文" * 300, "1" * 1000, " " * 300 + "x", "\t\n" * 100]  # long ones
-    while len(texts) < n:
+    while len(texts) < n - 1:
         texts.append(text(r, r.randrange(9)))
+    # one long text (> 4 KiB) so that the encoder's cache of repeated pieces is exercised
+    texts.append("\n\n".join(texts[:1200]))
     with open(os.path.join(out, "corpus.hex"), "w") as f:
         for t in texts:
             f.write(t.encode("utf-8").hex() + "\n")

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# test_eval_watermark.sh - `steward eval watermark` on the demo model: report fields,
+# detection at full length, no false positives on human text, plot written.
+set -u
+BIN=${STEWARD_BIN:-./steward}
+ROOT=${STEWARD_ROOT:-.}
+PY=/usr/bin/python3
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+export STEWARD_HOME="$T/home"
+fails=0
+check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fails=$((fails + 1)); fi; }
+jq_() { $PY -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
+HUMAN="$ROOT/../shared/data/tinyshakespeare/input.txt"
+[ -f "$HUMAN" ] || { echo "not ok - human text $HUMAN missing"; exit 1; }
+$BIN model demo "$T/demo.gguf" 2>/dev/null
+$BIN eval watermark --model "$T/demo.gguf" --samples 6 --tokens 100 --threads 1 --human "$HUMAN" \
+    --svg "$T/plot.svg" --json >"$T/r.json"
+check "eval watermark exits 0" "[ $? -eq 0 ]"
+check "report has every section" "[ \"\$(jq_ $T/r.json 'all(k in d for k in [\"by_length\",\"attacks\",\"human\",\"embedded\",\"perplexity\",\"speed\",\"z_thresholds\"])')\" = True ]"
+check "TPR at 1e-5 is 1 at 100 tokens" "[ \"\$(jq_ $T/r.json '[r for r in d[\"by_length\"] if r[\"length\"]==100][0][\"tpr\"][\"1e-5\"]')\" = 1.0 ]"
+check "nine attacks reported" "[ \"\$(jq_ $T/r.json 'len(d[\"attacks\"])')\" = 9 ]"
+check "no human window at z >= 4" "[ \"\$(jq_ $T/r.json 'd[\"human\"][\"windows_z_ge_4\"]')\" = 0 ]"
+check "human text: ~1 MB scanned" "[ \"\$(jq_ $T/r.json 'd[\"human\"][\"bytes\"] >= 1000000')\" = True ]"
+check "SVG plot written" "grep -q '<polyline' $T/plot.svg"
+$BIN eval watermark --samples 0 2>/dev/null; check "bad --samples is a usage error" "[ $? -eq 2 ]"
+exit $((fails > 0))
