@@ -206,6 +206,37 @@ int sw_guard_clf_train(const sw_guard_train_opts *o, sw_guard_train_report *rep,
  * confusion, benign_fpr_by_source}, or NULL with err (file:line). */
 struct json_t *sw_guard_eval(const sw_guard *g, const char *path, sw_err *err);
 
+/* ---- language-model signals (NeMo Guardrails' perplexity heuristics) ---- */
+/* With a language model loaded, two more signals: length per perplexity (chars / PPL;
+ * long, fluent jailbreaks score high) and the perplexity of the first and last 20 words
+ * (adversarial suffixes score high). Thresholds come from benign text scored by the same
+ * model (sw_guard_ppl_calibrate); above one, a `jailbreak` finding of type
+ * perplexity_length or perplexity_edge (source heuristic) spans the whole text. */
+struct sw_ctx;
+struct sw_tokenizer;
+typedef struct sw_guard_ppl_signals {
+    int valid;          /* 0 when the text has fewer than two tokens */
+    double ppl, len_per_ppl, prefix_ppl, suffix_ppl;
+} sw_guard_ppl_signals;
+typedef struct sw_guard_ppl {
+    double len_per_ppl_max, edge_ppl_max; /* flag above these */
+    double fpr;                           /* share of the benign texts above them */
+    int calibrated_on;                    /* benign texts scored */
+} sw_guard_ppl;
+
+/* Scores text with the model behind c (tk its tokenizer). -1 with err on an evaluation error. */
+int sw_guard_ppl_score(struct sw_ctx *c, const struct sw_tokenizer *tk, const char *text, size_t len,
+                         sw_guard_ppl_signals *s, sw_err *err);
+/* Thresholds that `fpr` of the benign texts (JSONL {"text"}) exceed. -1 with err. */
+int sw_guard_ppl_calibrate(struct sw_ctx *c, const struct sw_tokenizer *tk, const char *benign_jsonl, double fpr,
+                           sw_guard_ppl *out, sw_err *err);
+/* Appends the findings that signals s raise under thresholds th. -1 on OOM. */
+int sw_guard_ppl_findings(const sw_guard_ppl *th, const sw_guard_ppl_signals *s, size_t len, sw_guard_verdict *v);
+/* sw_guard_scan plus the language-model signals (c is the caller's: a context is not
+ * shared between threads). Same contract as sw_guard_scan. */
+int sw_guard_scan_lm(const sw_guard *g, sw_guard_dir dir, const char *text, size_t len, struct sw_ctx *c,
+                     const struct sw_tokenizer *tk, const sw_guard_ppl *th, sw_guard_verdict *v, sw_err *err);
+
 /* ---- policy (exposed for the fuzzer and for tools) ---- */
 typedef struct sw_guard_policy sw_guard_policy;
 /* Parses a policy from memory; name is used in error messages. NULL with err set

@@ -24,11 +24,13 @@ struct sw_guard_clf {
     int nheads;
     chead h[SW_CLF_MAX_HEADS];
     int8_t *weights; /* one allocation for all heads */
+    int8_t *wi;      /* the same, interleaved: wi[bucket * 4 + head], one load per feature */
 };
 
 void sw_guard_clf_free(sw_guard_clf *c) {
     if (!c) return;
     free(c->weights);
+    free(c->wi);
     free(c);
 }
 
@@ -41,7 +43,11 @@ static inline uint32_t fnv(uint32_t h, unsigned char c) { return (h ^ c) * 16777
 
 /* Calls fn(hash, start, len) for every feature of s[0..n): character 3-, 4- and 5-grams
  * (over the text with a space at each end) and word uni- and bigrams. Returns the count. */
-size_t gclf_features(const char *s, size_t n, void (*fn)(uint32_t h, size_t st, size_t len, void *ud), void *ud) {
+typedef void (*feat_fn)(uint32_t h, size_t st, size_t len, void *ud);
+
+/* always inlined into its callers, so that each caller's fn is inlined in turn (the
+ * scoring loop runs three times per byte) */
+static inline __attribute__((always_inline)) size_t features(const char *s, size_t n, feat_fn fn, void *ud) {
     size_t count = 0;
     /* character n-grams; position -1 and n are virtual spaces */
     for (long i = -1; i < (long)n; i++) {
@@ -86,23 +92,30 @@ size_t gclf_features(const char *s, size_t n, void (*fn)(uint32_t h, size_t st, 
     return count;
 }
 
+size_t gclf_features(const char *s, size_t n, void (*fn)(uint32_t h, size_t st, size_t len, void *ud), void *ud) {
+    return features(s, n, fn, ud);
+}
+
 /* ---- scoring ---- */
 
 #define WINDOW 2048
-#define STRIDE 1024
+#define STRIDE 1792 /* windows overlap by 256 bytes: a phrase that long is always whole in one */
 
 typedef struct {
     const sw_guard_clf *c;
     uint32_t mask;
-    float sum[SW_CLF_MAX_HEADS];
+    int32_t sum[SW_CLF_MAX_HEADS]; /* int8 weights summed exactly; scaled once at the end */
 } acc_ctx;
 
-static void acc(uint32_t h, size_t st, size_t len, void *ud) {
+static inline void acc(uint32_t h, size_t st, size_t len, void *ud) {
     acc_ctx *a = ud;
     (void)st;
     (void)len;
-    uint32_t b = h & a->mask;
-    for (int k = 0; k < a->c->nheads; k++) a->sum[k] += a->c->h[k].w[b];
+    const int8_t *w = a->c->wi + (size_t)(h & a->mask) * 4;
+    a->sum[0] += w[0];
+    a->sum[1] += w[1];
+    a->sum[2] += w[2];
+    a->sum[3] += w[3];
 }
 
 typedef struct {
@@ -145,7 +158,7 @@ static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 /* Logits of one window; fills raw[h]. */
 static size_t window_logits(const sw_guard_clf *c, const char *s, size_t n, double *raw) {
     acc_ctx a = {c, (1u << c->dim_bits) - 1, {0}};
-    size_t nf = gclf_features(s, n, acc, &a);
+    size_t nf = features(s, n, acc, &a);
     double norm = gclf_norm(nf);
     for (int k = 0; k < c->nheads; k++) raw[k] = c->h[k].bias + a.sum[k] * c->h[k].scale * norm;
     return nf;
@@ -247,7 +260,8 @@ sw_guard_clf *sw_guard_clf_parse(const void *data, size_t len, const char *name,
     }
     sw_guard_clf *c = calloc(1, sizeof *c);
     if (c) c->weights = malloc(dim * heads);
-    if (!c || !c->weights) {
+    if (c) c->wi = calloc(dim, 4);
+    if (!c || !c->weights || !c->wi) {
         sw_guard_clf_free(c);
         sw_err_set(err, "%s: out of memory", name);
         return NULL;
@@ -277,6 +291,7 @@ sw_guard_clf *sw_guard_clf_parse(const void *data, size_t len, const char *name,
         }
         h->w = c->weights + k * dim;
         memcpy(h->w, q + 44, dim);
+        for (size_t i = 0; i < dim; i++) c->wi[i * 4 + k] = h->w[i];
     }
     return c;
 }
