@@ -116,16 +116,18 @@ static int measure(void *p) {
     for (int threads = 1; threads <= 2; threads++) {
         double bw = bandwidth[threads];
         omp_set_num_threads(threads);
-        double t0 = now_s();
+        double c0 = sw_process_cpu_seconds(), t0 = now_s();
         if (sw_ctx_eval(c, toks, PP, 0, logits, NULL, &err) < 0) break;
         double t1 = now_s();
         for (int i = 0; i < TG; i++)
             if (sw_ctx_eval(c, toks + PP + i, 1, PP + i, logits, NULL, &err) < 0) break;
-        double t2 = now_s();
+        double t2 = now_s(), c2 = sw_process_cpu_seconds();
         double pp = PP / (t1 - t0), tg = TG / (t2 - t1), bound = bw / wbytes;
-        printf("%-6s %2d thr  pp%d %8.1f tok/s  tg%d %7.1f tok/s  | read bw %5.1f GB/s, %6.1f MB/token -> "
-               "bound %7.1f tok/s, tg at %3.0f%% of it\n",
-               j->label, threads, PP, pp, TG, tg, bw / 1e9, wbytes / 1e6, bound, 100 * tg / bound);
+        /* CPU seconds / (wall seconds x threads): below ~90% the machine was busy */
+        double share = (c2 - c0) / ((t2 - t0) * threads);
+        printf("%-6s %d thr  pp%d %7.1f tok/s  tg%d %6.1f tok/s  cpu share %3.0f%% | read bw %5.1f GB/s, "
+               "%5.1f MB/token -> bound %6.1f tok/s, tg at %3.0f%% of it\n",
+               j->label, threads, PP, pp, TG, tg, 100 * share, bw / 1e9, wbytes / 1e6, bound, 100 * tg / bound);
         fflush(stdout);
     }
     sw_ctx_free(c);
@@ -150,7 +152,7 @@ int main(int argc, char **argv) {
         sw_ggml_type type;
     } types[] = {{"F32", SW_TYPE_F32}, {"Q8_0", SW_TYPE_Q8_0}, {"Q4_K", SW_TYPE_Q4_K}};
     bandwidth = mmap(NULL, 4 * sizeof(double), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (bandwidth == MAP_FAILED || in_child(measure_bandwidth, NULL) != 0) return 1;
+    if (bandwidth == MAP_FAILED) return 1;
     char dir[] = "/tmp/steward-bench-XXXXXX";
     if (!mkdtemp(dir)) return 1;
     int rc = 0;
@@ -159,6 +161,8 @@ int main(int argc, char **argv) {
         snprintf(path, sizeof path, "%s/model.gguf", dir);
         job j = {path, types[i].label, types[i].type, shape};
         rc = in_child(write_model, &j);
+        /* bandwidth just before each model, so that both see the same machine load */
+        if (rc == 0) rc = in_child(measure_bandwidth, NULL);
         if (rc == 0) rc = in_child(measure, &j);
         if (rc == 0) printf("%-6s peak RSS %.0f MB (mmapped weights included)\n", j.label,
                             child_max_rss_kb / 1024.0);

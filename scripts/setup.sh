@@ -6,6 +6,8 @@ set -euo pipefail
 
 # Build: compiler, libraries (see docs/DEPENDENCIES.md for why each is used).
 PKGS=(make gcc pkg-config libsodium-dev libjansson-dev)
+# Guard: Unicode NFKC, case folding and properties for text normalisation.
+PKGS+=(libutf8proc-dev)
 # Tests: sanitizers and libFuzzer (clang), the numpy reference, the npm oracles.
 PKGS+=(clang libclang-rt-14-dev python3 python3-numpy)
 

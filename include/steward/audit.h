@@ -150,6 +150,13 @@ int sw_audit_append(sw_audit *log, const void *rec, size_t len, uint64_t *index,
 int sw_audit_submit(sw_audit *log, const void *rec, size_t len, uint64_t *index, sw_err *err);
 int sw_audit_sync(sw_audit *log, uint64_t index, sw_err *err);
 
+/* Group-commit counters since open (for metrics): batches written and fdatasync'd, the
+ * records they held, and checkpoints signed. */
+typedef struct sw_audit_stats {
+    uint64_t batches, records, checkpoints;
+} sw_audit_stats;
+void sw_audit_get_stats(sw_audit *log, sw_audit_stats *st);
+
 /* Number of durable records (the tree size that proofs and checkpoints can use). */
 uint64_t sw_audit_size(sw_audit *log);
 /* Record bytes of number `index` into out (appended), checked against its frame. */

@@ -30,6 +30,9 @@ typedef struct sw_model sw_model;
  * and builds its tokenizer. The weights stay in the file mapping. -1 with a message
  * naming the file and the tensor or key at fault. */
 int sw_model_load(const char *path, sw_model **out, sw_err *err);
+/* The same checks on a GGUF file already open (e.g. parsed from memory); takes ownership
+ * of g, also on failure (it is closed then). `name` names the file in messages. */
+int sw_model_from_gguf(sw_gguf *g, const char *name, sw_model **out, sw_err *err);
 void sw_model_free(sw_model *m);
 const sw_hparams *sw_model_hparams(const sw_model *m);
 const sw_tokenizer *sw_model_tokenizer(const sw_model *m);

@@ -31,6 +31,8 @@ struct sw_audit {
     uint32_t nseg;
     int idx_fd;
     int lvl_fd[AUDIT_LEVELS];
+    const uint8_t *lvl_map[AUDIT_LEVELS]; /* read-only mappings of the tree files: proofs */
+    size_t lvl_maplen[AUDIT_LEVELS];      /* read them without a system call per node */
 
     pthread_mutex_t mu;         /* guards everything below */
     pthread_cond_t cv;
@@ -46,6 +48,7 @@ struct sw_audit {
     sw_buf pend_lvl[AUDIT_LEVELS]; /* completed subtree hashes per level */
     uint64_t pend_lvl_first[AUDIT_LEVELS];
     int flushing;
+    sw_audit_stats stats;       /* batches and records under mu; checkpoints under cp_mu */
     int failed;
     char failmsg[SW_ERR_MAX];
 
@@ -70,7 +73,8 @@ int audit_node(void *ud, unsigned level, uint64_t index, uint8_t out[SW_HASH_BYT
 /* store.c: pwrite/pread of exactly n bytes. */
 int audit_pwrite(int fd, const void *p, size_t n, uint64_t off, const char *what, sw_err *err);
 int audit_pread(int fd, void *p, size_t n, uint64_t off, const char *what, sw_err *err);
-/* store.c: calls fn for each frame of records [0, limit) in log order. -1 with err naming
+/* store.c: calls fn for each frame of records [0, limit) in log order, and with rec ==
+ * NULL when the frames passed so far are about to become invalid (end of a segment). -1 with err naming
  * the record (and *stopped its number) at the first bad or missing frame, or when fn fails. */
 int audit_walk_frames(sw_audit *a, uint64_t limit,
                       int (*fn)(void *ud, uint64_t number, uint64_t pos, const uint8_t *rec,
@@ -85,6 +89,9 @@ int audit_checkpoint_due(sw_audit *a, uint64_t durable);
 int audit_checkpoint_at(sw_audit *a, uint64_t size, sw_checkpoint *cp, sw_buf *note, sw_err *err);
 /* checkpoint.c: all stored checkpoints, verified, in file order; caller frees *cps. */
 int audit_checkpoints_all(sw_audit *a, sw_checkpoint **cps, size_t *n, sw_err *err);
+/* sha256_ni.c: SHA-256(a || b) with the x86 SHA extensions, when available. */
+int audit_sha256_ni_available(void);
+void audit_sha256_ni(const void *a, size_t alen, const void *b, size_t blen, uint8_t out[32]);
 /* retention.c */
 void audit_vault_close(sw_audit *a);
 

@@ -235,6 +235,7 @@ int audit_checkpoint_at(sw_audit *a, uint64_t size, sw_checkpoint *out, sw_buf *
     if (rc == 0) {
         if (size > a->cp_size) a->cp_size = size;
         a->cp_ns = sw_now_ns();
+        a->stats.checkpoints++;
         if (out) *out = cp;
         if (note && sw_buf_append(note, text.data, text.len) < 0) rc = sw_err_set(err, "out of memory");
     }

@@ -1,13 +1,17 @@
 /* merkle.c - RFC 6962/9162 Merkle tree hashing, inclusion and consistency proofs and their
  * verifiers, over any store of complete-subtree hashes. */
-#include "steward/audit.h"
+#include "audit_int.h"
 
 #include <sodium.h>
 #include <string.h>
 
 void sw_merkle_leaf_hash(const void *entry, size_t len, uint8_t out[SW_HASH_BYTES]) {
-    crypto_hash_sha256_state st;
     static const uint8_t prefix = 0x00;
+    if (audit_sha256_ni_available()) {
+        audit_sha256_ni(&prefix, 1, entry, len, out);
+        return;
+    }
+    crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
     crypto_hash_sha256_update(&st, &prefix, 1);
     crypto_hash_sha256_update(&st, (const unsigned char *)entry, len);
@@ -20,7 +24,8 @@ void sw_merkle_node_hash(const uint8_t left[SW_HASH_BYTES], const uint8_t right[
     buf[0] = 0x01;
     memcpy(buf + 1, left, SW_HASH_BYTES);
     memcpy(buf + 1 + SW_HASH_BYTES, right, SW_HASH_BYTES);
-    sw_sha256(buf, sizeof buf, out);
+    if (audit_sha256_ni_available()) audit_sha256_ni(buf, sizeof buf, NULL, 0, out);
+    else sw_sha256(buf, sizeof buf, out);
 }
 
 void sw_merkle_empty_root(uint8_t out[SW_HASH_BYTES]) { sw_sha256("", 0, out); }
@@ -43,12 +48,14 @@ int sw_merkle_range_hash(sw_merkle_node_fn fn, void *ud, uint64_t begin, uint64_
         sw_merkle_empty_root(out);
         return 0;
     }
+    if (is_pow2(n) && (begin & (n - 1)) == 0) /* a complete subtree: stored as is */
+        return fn(ud, (unsigned)__builtin_ctzll(n), begin >> __builtin_ctzll(n), out, err);
     /* The range splits into complete subtrees, one per set bit of n, largest first;
      * fold them from the right. */
     uint8_t parts[64][SW_HASH_BYTES];
     int np = 0;
     uint64_t at = begin;
-    for (int l = 63; l >= 0; l--) {
+    for (int l = 63 - __builtin_clzll(n); l >= 0; l--) {
         if (!(n >> l & 1)) continue;
         if (at & ((1ull << l) - 1))
             return sw_err_set(err, "merkle: range [%llu, %llu) is not a subtree",
@@ -62,12 +69,55 @@ int sw_merkle_range_hash(sw_merkle_node_fn fn, void *ud, uint64_t begin, uint64_
     return 0;
 }
 
+/* The hashes of the right-edge ranges of a tree of `size` leaves: edge[j] = MTH of the
+ * last (size mod 2^j) leaves, for each j just above a set bit of size. Every incomplete
+ * subtree in a proof is one of them, so a proof needs popcount(size) - 1 node hashes in
+ * all instead of hashing each incomplete sibling from scratch. */
+typedef struct edges {
+    sw_merkle_node_fn fn;
+    void *ud;
+    uint64_t size;
+    uint8_t h[65][SW_HASH_BYTES];
+} edges;
+
+static int edges_init(edges *e, sw_merkle_node_fn fn, void *ud, uint64_t size, sw_err *err) {
+    e->fn = fn;
+    e->ud = ud;
+    e->size = size;
+    int have = 0;
+    uint8_t acc[SW_HASH_BYTES], part[SW_HASH_BYTES];
+    for (unsigned l = 0; l < 64; l++) {
+        if (!(size >> l & 1)) continue;
+        if (fn(ud, l, (size >> l) - 1, part, err) < 0) return -1;
+        if (have) sw_merkle_node_hash(part, acc, acc);
+        else memcpy(acc, part, SW_HASH_BYTES);
+        have = 1;
+        memcpy(e->h[l + 1], acc, SW_HASH_BYTES);
+    }
+    return 0;
+}
+
+/* MTH(D[begin:end]) of a proof's subtree: an edge from the table, else from the store. */
+static int edge_range(edges *e, uint64_t begin, uint64_t end, uint8_t out[SW_HASH_BYTES], sw_err *err) {
+    uint64_t r = end - begin;
+    if (end == e->size && r && !is_pow2(r)) {
+        unsigned j = 64 - (unsigned)__builtin_clzll(r);
+        if (j < 64 && r == (e->size & ((1ull << j) - 1))) {
+            memcpy(out, e->h[j], SW_HASH_BYTES);
+            return 0;
+        }
+    }
+    return sw_merkle_range_hash(e->fn, e->ud, begin, end, out, err);
+}
+
 int sw_merkle_inclusion_proof(sw_merkle_node_fn fn, void *ud, uint64_t index, uint64_t size,
                               uint8_t proof[][SW_HASH_BYTES], size_t *n, sw_err *err) {
     *n = 0;
     if (index >= size)
         return sw_err_set(err, "merkle: record %llu is not in a tree of %llu records",
                           (unsigned long long)index, (unsigned long long)size);
+    edges es, *e = &es;
+    if (edges_init(e, fn, ud, size, err) < 0) return -1;
     /* Walk down from the root, collecting siblings top-down, then reverse. */
     uint64_t begin = 0, end = size, m = index;
     size_t k = 0;
@@ -75,10 +125,10 @@ int sw_merkle_inclusion_proof(sw_merkle_node_fn fn, void *ud, uint64_t index, ui
         uint64_t split = split_point(end - begin);
         int rc;
         if (m < split) {
-            rc = sw_merkle_range_hash(fn, ud, begin + split, end, proof[k], err);
+            rc = edge_range(e, begin + split, end, proof[k], err);
             end = begin + split;
         } else {
-            rc = sw_merkle_range_hash(fn, ud, begin, begin + split, proof[k], err);
+            rc = edge_range(e, begin, begin + split, proof[k], err);
             begin += split;
             m -= split;
         }
@@ -104,26 +154,30 @@ int sw_merkle_consistency_proof(sw_merkle_node_fn fn, void *ud, uint64_t old, ui
     if (old == 0 || old == size) return 0;
     /* SUBPROOF(m, D[begin:end], b) unrolled: nodes are collected top-down, so the
      * inner proof (deeper nodes) must come first: collect then reverse. */
+    edges es, *e = &es;
+    if (edges_init(e, fn, ud, size, err) < 0) return -1;
     uint64_t begin = 0, end = size, m = old;
-    int whole = 1;
+    int whole = 1, rc = 0;
     size_t k = 0;
     for (;;) {
         uint64_t len = end - begin;
         if (m == len) {
-            if (!whole && sw_merkle_range_hash(fn, ud, begin, end, proof[k++], err) < 0) return -1;
+            if (!whole) rc = edge_range(e, begin, end, proof[k++], err);
             break;
         }
         uint64_t split = split_point(len);
         if (m <= split) {
-            if (sw_merkle_range_hash(fn, ud, begin + split, end, proof[k++], err) < 0) return -1;
+            rc = edge_range(e, begin + split, end, proof[k++], err);
             end = begin + split;
         } else {
-            if (sw_merkle_range_hash(fn, ud, begin, begin + split, proof[k++], err) < 0) return -1;
+            rc = edge_range(e, begin, begin + split, proof[k++], err);
             begin += split;
             m -= split;
             whole = 0;
         }
+        if (rc < 0) break;
     }
+    if (rc < 0) return -1;
     for (size_t i = 0; i < k / 2; i++) {
         uint8_t t[SW_HASH_BYTES];
         memcpy(t, proof[i], SW_HASH_BYTES);

@@ -127,9 +127,31 @@ static int lvl_fd(sw_audit *a, unsigned l, sw_err *err) {
     return fd;
 }
 
+/* Reads a node through the level's mapping, (re)mapping the file when it has at least
+ * doubled; returns 1 when served, 0 when the caller must pread. fd_mu held: the copy is
+ * made under the lock, so an old mapping can be replaced at once. */
+static int node_mapped(sw_audit *a, unsigned level, uint64_t off, uint8_t out[SW_HASH_BYTES]) {
+    if (off + SW_HASH_BYTES > a->lvl_maplen[level]) {
+        int fd = a->lvl_fd[level];
+        off_t sz = fd >= 0 ? fd_size(fd) : -1;
+        if (sz <= 0 || (uint64_t)sz < off + SW_HASH_BYTES || (size_t)sz < 2 * a->lvl_maplen[level]) return 0;
+        void *p = mmap(NULL, (size_t)sz, PROT_READ, MAP_SHARED, fd, 0);
+        if (p == MAP_FAILED) return 0;
+        if (a->lvl_map[level]) munmap((void *)a->lvl_map[level], a->lvl_maplen[level]);
+        a->lvl_map[level] = p;
+        a->lvl_maplen[level] = (size_t)sz;
+    }
+    memcpy(out, a->lvl_map[level] + off, SW_HASH_BYTES);
+    return 1;
+}
+
 int audit_node(void *ud, unsigned level, uint64_t index, uint8_t out[SW_HASH_BYTES], sw_err *err) {
     sw_audit *a = ud;
     if (level >= AUDIT_LEVELS) return sw_err_set(err, "audit: tree level %u out of range", level);
+    pthread_mutex_lock(&a->fd_mu);
+    int done = a->lvl_fd[level] >= 0 && node_mapped(a, level, index * SW_HASH_BYTES, out);
+    pthread_mutex_unlock(&a->fd_mu);
+    if (done) return 0;
     int fd = lvl_fd(a, level, err);
     if (fd < 0) return -1;
     if (audit_pread(fd, out, SW_HASH_BYTES, index * SW_HASH_BYTES, "audit tree file", err) < 0)
@@ -182,8 +204,7 @@ static int pend_add(sw_audit *a, const sw_buf *frame, const uint8_t leaf[SW_HASH
 /* Writes the derived files (index, subtree hashes) of a batch starting at record first. */
 static int write_derived(sw_audit *a, uint64_t first, const sw_buf *idx, sw_buf *lvl,
                          const uint64_t *lvl_first, sw_err *err) {
-    if (idx->len && audit_pwrite(a->idx_fd, idx->data, idx->len, first * 8, "audit index", err) < 0)
-        return -1;
+    /* tree files first: a reader that sees the index grow finds the hashes in place */
     for (unsigned l = 0; l < AUDIT_LEVELS; l++) {
         if (!lvl[l].len) continue;
         int fd = lvl_fd(a, l, err);
@@ -191,6 +212,8 @@ static int write_derived(sw_audit *a, uint64_t first, const sw_buf *idx, sw_buf 
                                    "audit tree file", err) < 0)
             return -1;
     }
+    if (idx->len && audit_pwrite(a->idx_fd, idx->data, idx->len, first * 8, "audit index", err) < 0)
+        return -1;
     return 0;
 }
 
@@ -241,6 +264,8 @@ static int flush_locked(sw_audit *a, sw_err *err) {
         snprintf(a->failmsg, sizeof a->failmsg, "%s", e.msg);
     } else {
         a->durable = upto;
+        a->stats.batches++;
+        a->stats.records += upto - first;
     }
     a->flushing = 0;
     pthread_cond_broadcast(&a->cv);
@@ -266,9 +291,15 @@ int sw_audit_submit(sw_audit *a, const void *rec, size_t len, uint64_t *index, s
     }
     int rc;
     if (a->failed) rc = failed_err(a, err);
+    else if (len + SW_AUDIT_FRAME_HEADER > a->seg_bytes)
+        rc = sw_err_set(err, "audit record of %zu bytes does not fit in a segment of %" PRIu64 " bytes",
+                        len, a->seg_bytes);
     else if ((rc = sw_audit_frame_encode(&frame, a->assigned, rec, len, err)) == 0) {
         *index = a->assigned;
-        rc = pend_add(a, &frame, leaf, err);
+        if ((rc = pend_add(a, &frame, leaf, err)) < 0) { /* the batch is now inconsistent */
+            a->failed = 1;
+            snprintf(a->failmsg, sizeof a->failmsg, "%s", err ? err->msg : "out of memory");
+        }
     }
     pthread_mutex_unlock(&a->mu);
     sw_buf_free(&frame);
@@ -306,6 +337,15 @@ uint64_t sw_audit_size(sw_audit *a) {
 }
 
 const sw_audit_recovery *sw_audit_recovered(const sw_audit *a) { return &a->rec; }
+
+void sw_audit_get_stats(sw_audit *a, sw_audit_stats *st) {
+    pthread_mutex_lock(&a->mu);
+    *st = a->stats;
+    pthread_mutex_unlock(&a->mu);
+    pthread_mutex_lock(&a->cp_mu);
+    st->checkpoints = a->stats.checkpoints;
+    pthread_mutex_unlock(&a->cp_mu);
+}
 
 /* ---------------------------------------------------------------- reads and proofs */
 
@@ -421,7 +461,7 @@ static int seg_exists(const sw_audit *a, uint32_t seg) {
 }
 
 /* Walks frames from logical offset pos and record number `number` on, calling fn for each
- * valid frame. Stops at the end of the log, after `limit` records, or at the first frame
+ * valid frame, and with fr == NULL before each segment's mapping is released. Stops at the end of the log, after `limit` records, or at the first frame
  * that is not valid; then *stop_pos is where it stopped and *stop_why says why (0 end of
  * the log, 1 limit, 2 invalid frame with err filled). */
 typedef int (*frame_fn)(void *ud, uint64_t number, uint64_t pos, const sw_audit_frame *fr,
@@ -455,6 +495,14 @@ static int walk(sw_audit *a, uint64_t pos, uint64_t number, uint64_t limit, fram
             off += fr.frame_len;
             number++;
         }
+        /* the mapping goes away: let fn finish what it kept (an earlier failure wins) */
+        sw_err frame_err;
+        if (why == 2 && err) frame_err = *err;
+        if (fn(ud, number, (uint64_t)seg * a->seg_bytes + off, NULL, err) < 0) {
+            unmap_seg(&m);
+            return -1;
+        }
+        if (why == 2 && err) *err = frame_err;
         unmap_seg(&m);
         if (why) break;
         if (!seg_exists(a, seg + 1)) break;
@@ -475,6 +523,7 @@ typedef struct scan_ctx {
 static int scan_cb(void *ud, uint64_t number, uint64_t pos, const sw_audit_frame *fr, sw_err *err) {
     scan_ctx *c = ud;
     (void)pos;
+    if (!fr) return 0;
     if (c->fn(c->ud, number, fr->rec, fr->len) != 0) return sw_err_set(err, "scan stopped");
     return 0;
 }
@@ -504,6 +553,7 @@ typedef struct vwalk {
 
 static int vwalk_cb(void *ud, uint64_t number, uint64_t pos, const sw_audit_frame *fr, sw_err *err) {
     vwalk *w = ud;
+    if (!fr) return w->fn(w->ud, number, pos, NULL, 0, err);
     return w->fn(w->ud, number, pos, fr->rec, fr->len, err);
 }
 
@@ -601,6 +651,13 @@ static int derived_ok(sw_audit *a, uint64_t n, uint64_t *next_pos) {
 
 /* Cuts the derived files to n records. */
 static int truncate_derived(sw_audit *a, uint64_t n, sw_err *err) {
+    pthread_mutex_lock(&a->fd_mu); /* no mapping may outlive the bytes it maps */
+    for (unsigned l = 0; l < AUDIT_LEVELS; l++) {
+        if (a->lvl_map[l]) munmap((void *)a->lvl_map[l], a->lvl_maplen[l]);
+        a->lvl_map[l] = NULL;
+        a->lvl_maplen[l] = 0;
+    }
+    pthread_mutex_unlock(&a->fd_mu);
     if (ftruncate(a->idx_fd, (off_t)(n * 8)) != 0)
         return sw_err_set(err, "audit index: truncate: %s", strerror(errno));
     for (unsigned l = 0; l < AUDIT_LEVELS; l++) {
@@ -627,6 +684,7 @@ static int flush_rebuilt(sw_audit *a, sw_err *err) {
 static int rebuild_cb(void *ud, uint64_t number, uint64_t pos, const sw_audit_frame *fr, sw_err *err) {
     sw_audit *a = ud;
     (void)number;
+    if (!fr) return 0;
     uint8_t leaf[SW_HASH_BYTES], off[8];
     sw_merkle_leaf_hash(fr->rec, fr->len, leaf);
     put64(off, pos);
@@ -660,6 +718,12 @@ static int recover(sw_audit *a, uint64_t n, uint64_t pos, sw_err *err) {
         int fd = seg_fd(a, seg, 0, err);
         if (fd < 0) return -1;
         off_t sz = fd_size(fd);
+        /* everything unacknowledged fits in one batch in flight plus the pending bytes */
+        uint64_t max_tail = a->opts.max_pending_bytes + SW_AUDIT_MAX_RECORD + SW_AUDIT_FRAME_HEADER;
+        if (sz > 0 && (uint64_t)sz - off > max_tail)
+            return sw_err_set(err, "%s; %" PRIu64 " bytes follow, more than an unacknowledged batch can "
+                              "hold, so this is damage, not a torn tail: refusing to truncate",
+                              werr.msg, (uint64_t)sz - off);
         if (ftruncate(fd, (off_t)off) != 0 || fsync(fd) != 0)
             return sw_err_set(err, "audit segment %u: truncate: %s", seg, strerror(errno));
         a->rec.truncated_bytes = (uint64_t)sz - off;
@@ -710,7 +774,7 @@ int sw_audit_open(const char *home, const sw_audit_opts *opts, sw_audit **out, s
     uint64_t n = 0, pos = 0;
     int rc = 0;
     if (a->read_only && access(a->dir, F_OK) != 0) {
-        rc = sw_err_set(err, "%s: no audit log here", a->dir);
+        rc = sw_err_set(err, "no audit log here yet (nothing was recorded)");
     } else if ((!a->read_only && sw_mkdirs(a->dir, 0700, err) < 0) ||
                (!a->read_only && take_lock(a, err) < 0) || read_format(a, err) < 0 ||
                open_files(a, err) < 0 || audit_checkpoint_init(a, err) < 0) {
@@ -781,6 +845,7 @@ int sw_audit_close(sw_audit *a, sw_err *err) {
     free(a->seg_fds);
     for (unsigned l = 0; l < AUDIT_LEVELS; l++) {
         if (a->lvl_fd[l] >= 0) close(a->lvl_fd[l]);
+        if (a->lvl_map[l]) munmap((void *)a->lvl_map[l], a->lvl_maplen[l]);
         sw_buf_free(&a->pend_lvl[l]);
     }
     for (size_t i = 0; i < a->nchunks; i++) sw_buf_free(&a->chunks[i].data);

@@ -3,6 +3,7 @@
 #include "audit_int.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,15 @@ static void vmap_close(vmap *m) {
     if (m->p) munmap((void *)m->p, m->len);
 }
 
+typedef struct vbatch {
+    uint64_t first;
+    size_t n;
+    const uint8_t *rec[8192];
+    size_t len[8192];
+    uint64_t pos[8192];
+    uint8_t leaf[8192][SW_HASH_BYTES];
+} vbatch;
+
 typedef struct vctx {
     sw_audit *a;
     vmap idx, lvl[AUDIT_LEVELS];
@@ -46,6 +56,8 @@ typedef struct vctx {
     int bad_node;
     unsigned bad_level;
     uint64_t bad_index;
+    int nthreads;
+    vbatch batch;
 } vctx;
 
 static uint64_t get64(const uint8_t *p) {
@@ -90,14 +102,12 @@ static int check_checkpoints(vctx *c, uint64_t size, sw_err *err) {
     return 0;
 }
 
-static int verify_cb(vctx *c, uint64_t i, uint64_t pos, const uint8_t *rec, size_t len, sw_err *err) {
+static int verify_one(vctx *c, uint64_t i, uint64_t pos, const uint8_t leaf[SW_HASH_BYTES], sw_err *err) {
     if (get64(c->idx.p + i * 8) != pos) {
         sw_err_set(err, "record %" PRIu64 ": the index says offset %" PRIu64 ", the record is at %" PRIu64,
                    i, get64(c->idx.p + i * 8), pos);
         return bad(c, i, err);
     }
-    uint8_t leaf[SW_HASH_BYTES];
-    sw_merkle_leaf_hash(rec, len, leaf);
     if (memcmp(leaf, c->lvl[0].p + i * SW_HASH_BYTES, SW_HASH_BYTES) != 0) {
         sw_err_set(err, "record %" PRIu64 ": its hash differs from the stored leaf hash (record altered)", i);
         return bad(c, i, err);
@@ -119,8 +129,76 @@ static int cmp_cp(const void *x, const void *y) {
     return a->size < b->size ? -1 : a->size > b->size;
 }
 
+/* Frames are collected per batch; their leaf hashes (most of the work) are computed in
+ * parallel, then checked in order so that the first bad record is the one named. */
+#define BATCH 8192
+
+typedef struct slice {
+    vbatch *b;
+    size_t from, to;
+} slice;
+
+static void *hash_slice(void *p) {
+    slice *s = p;
+    for (size_t i = s->from; i < s->to; i++) sw_merkle_leaf_hash(s->b->rec[i], s->b->len[i], s->b->leaf[i]);
+    return NULL;
+}
+
+/* Plain threads per batch rather than OpenMP: no spinning workers between batches, which
+ * matters on a machine shared with other work. */
+static void hash_batch(vbatch *b, int nthreads) {
+    enum { MAXT = 8 };
+    slice sl[MAXT];
+    pthread_t th[MAXT];
+    int started[MAXT] = {0};
+    if (nthreads > MAXT) nthreads = MAXT;
+    if (b->n < 1024 || nthreads < 2) nthreads = 1;
+    for (int t = 0; t < nthreads; t++) {
+        sl[t] = (slice){b, b->n * (size_t)t / (size_t)nthreads, b->n * (size_t)(t + 1) / (size_t)nthreads};
+        if (t > 0) started[t] = pthread_create(&th[t], NULL, hash_slice, &sl[t]) == 0;
+    }
+    hash_slice(&sl[0]);
+    for (int t = 1; t < nthreads; t++) {
+        if (started[t]) pthread_join(th[t], NULL);
+        else hash_slice(&sl[t]);
+    }
+}
+
+static int run_batch(vctx *c, sw_err *err) {
+    vbatch *b = &c->batch;
+    size_t n = b->n;
+    hash_batch(b, c->nthreads);
+    b->n = 0;
+    for (size_t i = 0; i < n; i++)
+        if (verify_one(c, b->first + (uint64_t)i, b->pos[i], b->leaf[i], err) < 0) return -1;
+    return 0;
+}
+
 static int walk_cb(void *ud, uint64_t number, uint64_t pos, const uint8_t *rec, size_t len, sw_err *err) {
-    return verify_cb(ud, number, pos, rec, len, err);
+    vctx *c = ud;
+    vbatch *b = &c->batch;
+    if (!rec) return b->n ? run_batch(c, err) : 0; /* the segment's mapping is going away */
+    if (b->n == 0) b->first = number;
+    b->rec[b->n] = rec;
+    b->len[b->n] = len;
+    b->pos[b->n] = pos;
+    if (++b->n == BATCH) return run_batch(c, err);
+    return 0;
+}
+
+/* The latest checkpoint (the file that witnesses fetch) must verify too, and is matched
+ * against the records like the stored history. */
+static int add_latest(sw_audit *a, vctx *c, sw_err *err) {
+    char path[4300];
+    snprintf(path, sizeof path, "%s/checkpoint", a->dir);
+    if (access(path, F_OK) != 0) return 0;
+    sw_checkpoint cp;
+    if (sw_audit_latest_checkpoint(a, &cp, NULL, err) < 0) return -1;
+    sw_checkpoint *p = realloc(c->cps, (c->ncps + 1) * sizeof *p);
+    if (!p) return sw_err_set(err, "audit: out of memory");
+    c->cps = p;
+    c->cps[c->ncps++] = cp;
+    return 0;
 }
 
 int sw_audit_verify(sw_audit *a, sw_audit_verify_report *rep, sw_err *err) {
@@ -129,8 +207,12 @@ int sw_audit_verify(sw_audit *a, sw_audit_verify_report *rep, sw_err *err) {
     if (!c) return sw_err_set(err, "audit: out of memory");
     c->a = a;
     c->rep = rep;
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    const char *t = getenv("STEWARD_VERIFY_THREADS");
+    c->nthreads = t && atoi(t) > 0 ? atoi(t) : cpus > 0 ? (int)cpus : 1;
     uint64_t n = sw_audit_size(a);
     int rc = audit_checkpoints_all(a, &c->cps, &c->ncps, err);
+    if (rc == 0) rc = add_latest(a, c, err);
     if (rc == 0) {
         if (c->ncps) qsort(c->cps, c->ncps, sizeof *c->cps, cmp_cp);
         rc = vmap_open(a->idx_fd, n * 8, "audit index", &c->idx, err);

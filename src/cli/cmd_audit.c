@@ -13,16 +13,21 @@
 #include <unistd.h>
 
 #define CMD "audit"
-#define USAGE "audit verify | show N | prove N [--size S] | consistency OLD NEW | checkpoint |\n" \
-              "       append [--retain] | export [--from N] | forget [--record N | --older-than-days D] |\n" \
-              "       recall N   [--json]\n\n" \
+#define USAGE "audit verify | show N | prove N [--size S | --checkpoint FILE] | consistency OLD NEW |\n" \
+              "       checkpoint |" \
+              " append [--retain] | export [--from N] | forget [--record N | --older-than-days D] |\n" \
+              "       recall N | lineage EVENT [in:ROLE=FILE]... [out:ROLE=FILE]... | rotate-key   [--json]\n\n" \
+              "lineage records a data, train, policy or key event linking the SHA-256 of its input and\n" \
+              "output files (e.g. 'lineage train in:dataset=d.jsonl out:model=m.gguf').\n" \
               "OLD and NEW are tree sizes or checkpoint files. --batch (prove, consistency) reads\n" \
               "'N SIZE' or 'OLD NEW' pairs from stdin, one per line, and answers one JSON line each."
 
 typedef struct args {
     int json, batch, retain, record, older_days;
-    const char *size_s, *from_s, *record_s;
+    const char *size_s, *from_s, *record_s, *principal, *details, *checkpoint_s;
 } args;
+
+#define MAX_POS 66
 
 static void hexs(const uint8_t h[SW_HASH_BYTES], char out[65]) { sw_hex(h, SW_HASH_BYTES, out); }
 
@@ -168,16 +173,20 @@ static json_t *proof_json(uint8_t proof[][SW_HASH_BYTES], size_t n) {
     return arr;
 }
 
-static int prove_one(sw_audit *log, uint64_t index, uint64_t size, int json, sw_err *err) {
+/* Proves record index in the tree of size; given_root (a checkpoint the caller holds) is
+ * used instead of the stored or recomputed root when not NULL. */
+static int prove_one(sw_audit *log, uint64_t index, uint64_t size, const uint8_t *given_root, int json,
+                     sw_err *err) {
     uint8_t proof[SW_MERKLE_MAX_PROOF][SW_HASH_BYTES], root[SW_HASH_BYTES], leaf[SW_HASH_BYTES];
     size_t n;
-    int signed_cp;
+    int signed_cp = given_root != NULL;
     sw_buf rec = {0};
     /* the leaf is recomputed from the record itself, not taken from the tree files */
     int rc = sw_audit_read(log, index, &rec, err);
     if (rc == 0) sw_merkle_leaf_hash(rec.data, rec.len, leaf);
     sw_buf_free(&rec);
-    if (rc < 0 || root_for(log, size, root, &signed_cp, err) < 0 ||
+    if (given_root) memcpy(root, given_root, SW_HASH_BYTES);
+    if (rc < 0 || (!given_root && root_for(log, size, root, &signed_cp, err) < 0) ||
         sw_audit_prove(log, index, size, proof, &n, err) < 0 ||
         sw_merkle_verify_inclusion(leaf, index, size, (const uint8_t(*)[SW_HASH_BYTES])proof, n, root, err) < 0)
         return sw_err_prefix(err, "record %" PRIu64 " in tree of size %" PRIu64, index, size);
@@ -201,6 +210,9 @@ static int prove_one(sw_audit *log, uint64_t index, uint64_t size, int json, sw_
     return 0;
 }
 
+static int size_or_note(sw_audit *log, const char *s, uint64_t *size, uint8_t root[SW_HASH_BYTES],
+                        int *have_root, sw_err *err);
+
 static int do_prove(const args *a, const char *n_s) {
     sw_err err;
     sw_audit *log;
@@ -218,15 +230,20 @@ static int do_prove(const args *a, const char *n_s) {
                 rc = sw_err_set(&err, "--batch: expected 'N SIZE', got '%.40s'", line);
                 break;
             }
-            rc = prove_one(log, i, s, 1, &err);
+            rc = prove_one(log, i, s, NULL, 1, &err);
         }
     } else {
-        if (!a->size_s) { /* the latest checkpoint */
+        uint8_t root[SW_HASH_BYTES];
+        int have_root = 0;
+        if (a->checkpoint_s) { /* a checkpoint the caller holds */
+            rc = size_or_note(log, a->checkpoint_s, &size, root, &have_root, &err);
+            if (rc == 0 && !have_root) rc = sw_err_set(&err, "--checkpoint expects a checkpoint file");
+        } else if (!a->size_s) { /* the latest checkpoint */
             sw_checkpoint cp;
             if (sw_audit_latest_checkpoint(log, &cp, NULL, &err) < 0) rc = -1;
             size = cp.size;
         }
-        if (rc == 0) rc = prove_one(log, index, size, a->json, &err);
+        if (rc == 0) rc = prove_one(log, index, size, have_root ? root : NULL, a->json, &err);
     }
     if (rc < 0) {
         sw_audit_close(log, NULL);
@@ -478,28 +495,101 @@ static int do_recall(const args *a, const char *n_s) {
     return finish(log, SW_EXIT_OK);
 }
 
+/* ---- lineage, rotate-key ---- */
+
+/* "in:ROLE=FILE" / "out:ROLE=FILE": hashes FILE into art (strings owned by the caller's
+ * storage: role and name point into spec, sha256 into hex). */
+static int parse_artifact(char *spec, sw_audit_artifact *art, char hex[65], int *is_out, sw_err *err) {
+    if (strncmp(spec, "in:", 3) == 0) *is_out = 0;
+    else if (strncmp(spec, "out:", 4) == 0) *is_out = 1;
+    else return sw_err_set(err, "lineage: '%s' must start with in: or out:", spec);
+    char *role = spec + (*is_out ? 4 : 3), *eq = strchr(role, '=');
+    if (!eq || eq == role || !eq[1]) return sw_err_set(err, "lineage: '%s' must be in:ROLE=FILE or out:ROLE=FILE", spec);
+    *eq = 0;
+    if (sw_sha256_file_hex(eq + 1, hex, err) < 0) return -1;
+    art->role = role;
+    art->name = eq + 1;
+    art->sha256 = hex;
+    return 0;
+}
+
+static int do_lineage(const args *a, const char **pos, int npos) {
+    enum { MAXA = MAX_POS };
+    sw_audit_artifact in[MAXA], out[MAXA];
+    static char hexes[MAXA][65];
+    char *specs[MAXA];
+    size_t nin = 0, nout = 0;
+    sw_err err;
+    int rc = 0;
+    for (int i = 2; i < npos; i++) specs[i] = strdup(pos[i]);
+    for (int i = 2; i < npos && rc == 0; i++) {
+        sw_audit_artifact art;
+        int is_out = 0;
+        if (!specs[i]) rc = sw_err_set(&err, "out of memory");
+        else if ((rc = parse_artifact(specs[i], &art, hexes[i], &is_out, &err)) == 0) {
+            if (is_out) out[nout++] = art;
+            else in[nin++] = art;
+        }
+    }
+    sw_audit *log = NULL;
+    uint64_t idx = 0;
+    if (rc == 0 && open_log(1, &log, &err) < 0) rc = -1;
+    if (rc == 0) rc = sw_audit_lineage(log, pos[1], a->principal, in, nin, out, nout, a->details, &idx, &err);
+    for (int i = 2; i < npos; i++) free(specs[i]);
+    if (rc < 0) {
+        sw_audit_close(log, NULL);
+        return sw_cli_fail(CMD, &err);
+    }
+    if (a->json) sw_cli_print_json(json_pack("{s:I}", "index", (json_int_t)idx));
+    else printf("%" PRIu64 "\n", idx);
+    return finish(log, SW_EXIT_OK);
+}
+
+static int do_rotate_key(const args *a) {
+    sw_err err;
+    sw_audit *log;
+    uint64_t idx;
+    if (open_log(1, &log, &err) < 0) return sw_cli_fail(CMD, &err);
+    if (sw_audit_rotate_key(log, a->principal, &idx, &err) < 0) {
+        sw_audit_close(log, NULL);
+        return sw_cli_fail(CMD, &err);
+    }
+    if (a->json) sw_cli_print_json(json_pack("{s:I}", "index", (json_int_t)idx));
+    else printf("new audit signing key; key change recorded as record %" PRIu64 "\n", idx);
+    return finish(log, SW_EXIT_OK);
+}
+
 int sw_cmd_audit(int argc, char **argv) {
     args a = {0};
     a.older_days = -1;
     const sw_opt opts[] = {
         {"json", SW_OPT_FLAG, &a.json, NULL, "JSON output (one object per line)"},
         {"size", SW_OPT_STR, &a.size_s, "S", "prove: tree size (default: the latest checkpoint)"},
+        {"checkpoint", SW_OPT_STR, &a.checkpoint_s, "FILE", "prove: against this checkpoint note"},
         {"batch", SW_OPT_FLAG, &a.batch, NULL, "prove, consistency: read queries from stdin"},
         {"retain", SW_OPT_FLAG, &a.retain, NULL, "append: keep a \"content\" string encrypted in the vault"},
         {"from", SW_OPT_STR, &a.from_s, "N", "export: first record"},
         {"record", SW_OPT_STR, &a.record_s, "N", "forget: this record's content"},
         {"older-than-days", SW_OPT_INT, &a.older_days, "D", "forget: content older than D days (default 183)"},
+        {"principal", SW_OPT_STR, &a.principal, "WHO", "lineage, rotate-key: who made the change"},
+        {"details", SW_OPT_STR, &a.details, "JSON", "lineage: a JSON object of further details"},
         {NULL, 0, NULL, NULL, NULL},
     };
-    const char *pos[4];
+    const char *pos[MAX_POS];
     int npos;
-    int rc = sw_cli_parse(CMD, USAGE, opts, argc, argv, pos, 4, &npos);
-    if (rc || (npos > 0 && strcmp(pos[0], "--help") == 0)) return rc;
+    int help = 0; /* sw_cli_parse returns 0 both after --help and to go on */
+    for (int i = 1; i < argc; i++) help |= !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h");
+    int rc = sw_cli_parse(CMD, USAGE, opts, argc, argv, pos, MAX_POS, &npos);
+    if (rc || help) return rc;
     if (npos == 0) return sw_cli_usage_error(CMD, "missing subcommand");
     const char *sub = pos[0], *p1 = npos > 1 ? pos[1] : NULL, *p2 = npos > 2 ? pos[2] : NULL;
     int want = !strcmp(sub, "consistency") ? 3 : (!strcmp(sub, "show") || !strcmp(sub, "prove") ||
                                                    !strcmp(sub, "recall")) ? 2 : 1;
     if (!strcmp(sub, "prove") && a.batch) want = 1;
+    if (!strcmp(sub, "lineage")) {
+        if (npos < 2) return sw_cli_usage_error(CMD, "lineage needs an EVENT");
+        return do_lineage(&a, pos, npos);
+    }
     if (!strcmp(sub, "consistency") && a.batch) want = 1;
     if (npos != want) return sw_cli_usage_error(CMD, "%s takes %d argument(s)", sub, want - 1);
     if (!strcmp(sub, "verify")) return do_verify(&a);
@@ -511,5 +601,6 @@ int sw_cmd_audit(int argc, char **argv) {
     if (!strcmp(sub, "export")) return do_export(&a);
     if (!strcmp(sub, "forget")) return do_forget(&a);
     if (!strcmp(sub, "recall")) return do_recall(&a, p1);
+    if (!strcmp(sub, "rotate-key")) return do_rotate_key(&a);
     return sw_cli_usage_error(CMD, "unknown subcommand '%s'", sub);
 }

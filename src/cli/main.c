@@ -17,11 +17,13 @@ static const command commands[] = {
     {"detect", sw_cmd_detect, "does a text carry the watermark, and where?"},
     {"verify", sw_cmd_verify, "check delivered text against its signed manifest"},
     {"keygen", sw_cmd_keygen, "create or rotate the signing and watermark keys"},
-    {"model", sw_cmd_model, "inspect GGUF model files (model info FILE)"},
+    {"model", sw_cmd_model, "GGUF model files: info, quantize, demo"},
     {"train", sw_cmd_train, "train a model on a text corpus (checkpoints, records, DP-SGD)"},
     {"tokenizer", sw_cmd_tokenizer, "train a byte-level BPE vocabulary (tokenizer train)"},
-    {"eval", sw_cmd_eval, "measure a model (eval perplexity)"},
+    {"eval", sw_cmd_eval, "evaluations: perplexity, watermark, guard"},
     {"audit", sw_cmd_audit, "the Merkle audit log: verify, show, prove, checkpoint, append"},
+    {"scan", sw_cmd_scan, "run the input or output guard on a text (no generation)"},
+    {"guard", sw_cmd_guard, "guard tools: train the classifiers"},
     {NULL, NULL, NULL},
 };
 

@@ -128,6 +128,7 @@ static void attention(sw_ctx *c, int l, int nb, int pos) {
             for (int j = 0; j <= p; j++) {
                 const float *kj = kc + (size_t)j * KV + (size_t)g * hd;
                 float d = 0;
+#pragma omp simd reduction(+ : d)
                 for (int i = 0; i < hd; i++) d += qh[i] * kj[i];
                 sc[j] = d * scale;
                 if (sc[j] > mx) mx = sc[j];
@@ -143,6 +144,7 @@ static void attention(sw_ctx *c, int l, int nb, int pos) {
             for (int j = 0; j <= p; j++) {
                 const float *vj = vc + (size_t)j * KV + (size_t)g * hd;
                 float w = sc[j] * inv;
+#pragma omp simd
                 for (int i = 0; i < hd; i++) o[i] += w * vj[i];
             }
         }

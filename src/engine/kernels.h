@@ -32,6 +32,14 @@ typedef struct {
     uint16_t d;                 /* f16 super-block scale */
 } sw_block_q6_K;               /* 210 bytes; value = d*scales[e/16]*(q-32) */
 
+/* The form activations take for Q8_0 / Q4_0 dot products: Q8_0 (GGML's rounding, f16
+ * scale) with the scale already converted to float, which saves a conversion per block
+ * and weight row in the kernels. Never stored in files. */
+typedef struct {
+    float d;
+    int8_t qs[SW_QK8_0];
+} sw_block_q8_0x;          /* 36 bytes */
+
 /* The 8-bit form activations take for K-quant dot products (never stored in files). */
 typedef struct {
     float d;
@@ -44,22 +52,20 @@ _Static_assert(sizeof(sw_block_q4_0) == 18, "q4_0 layout");
 _Static_assert(sizeof(sw_block_q4_K) == 144, "q4_K layout");
 _Static_assert(sizeof(sw_block_q6_K) == 210, "q6_K layout");
 _Static_assert(sizeof(sw_block_q8_K) == 292, "q8_K layout");
+_Static_assert(sizeof(sw_block_q8_0x) == 36, "q8_0x layout");
 
-/* IEEE half -> single, exact (every half is a single). */
+/* IEEE half -> single, exact (every half is a single). Three candidate results merged
+ * with masks, without branches, so that loops over it vectorise. */
 static inline float sw_half_to_float(uint16_t h) {
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ff, bits;
-    float f;
-    if (e == 0) { /* zero or subnormal: m * 2^-24, exact in single precision */
-        f = (float)m * 0x1p-24f;
-        memcpy(&bits, &f, 4);
-        bits |= sign;
-    } else if (e == 31) {
-        bits = sign | 0x7f800000u | (m << 13);
-    } else {
-        bits = sign | ((e + 112) << 23) | (m << 13);
-    }
-    memcpy(&f, &bits, 4);
-    return f;
+    union { float f; uint32_t u; } sub, out;
+    uint32_t em = h & 0x7fffu, e = em >> 10;
+    uint32_t normal = (em << 13) + (112u << 23);       /* rebias the exponent: 15 -> 127 */
+    uint32_t special = (em << 13) | 0x7f800000u;       /* inf and NaN keep their payload */
+    sub.f = (float)(int32_t)em * 0x1p-24f;             /* zero and subnormals: m * 2^-24 */
+    uint32_t is_sub = 0u - (uint32_t)(e == 0), is_special = 0u - (uint32_t)(e == 31);
+    out.u = (sub.u & is_sub) | (special & is_special) | (normal & ~(is_sub | is_special));
+    out.u |= (uint32_t)(h & 0x8000u) << 16;
+    return out.f;
 }
 
 /* Scale and min of sub-block j (0..7) of a Q4_K block: j < 4 keep the low 6 bits of
@@ -88,14 +94,19 @@ void sw_quantize_row_q8_K(const float *x, sw_block_q8_K *y, int64_t n);
 
 /* One kernel: s[j] = dot(w, x_j) for j < nx (1..SW_DOT_MAX_NX), x_j = x + j*xstride bytes,
  * n elements. w is one row of the weight type; x rows are in the weight type's
- * activation form (F32 for F32/F16 weights, Q8_0 for Q4_0/Q8_0, Q8_K for Q4_K/Q6_K). */
+ * activation form (F32 for F32/F16 weights, Q8_0x for Q4_0/Q8_0, Q8_K for Q4_K/Q6_K). */
 #define SW_DOT_MAX_NX 4
 typedef void (*sw_dot_fn)(int64_t n, const void *w, const void *x, size_t xstride, int nx,
                           float *s);
 
+/* Quantises n activations to Q8_0x / Q8_K blocks; every family's version writes the same
+ * bytes (the values of the reference sw_quantize_row / sw_quantize_row_q8_K). */
+typedef void (*sw_quant_fn)(const float *x, void *y, int64_t n);
+
 typedef struct sw_kernel_table {
     const char *name;
     sw_dot_fn f32, f16, q4_0, q8_0, q4_K, q6_K;
+    sw_quant_fn to_q8_0, to_q8_K;
 } sw_kernel_table;
 
 extern const sw_kernel_table sw_kernels_portable;

@@ -12,46 +12,41 @@
 
 /* ---- portable kernels: exact integer sums per block, float across blocks ---- */
 
+/* sum a[i]*b[i] in 8 interleaved partial sums (vectorisable, and independent chains) */
+static float dot_plain(const float *a, const float *b, int64_t n) {
+    float acc[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) acc[k] += a[i + k] * b[i + k];
+    for (; i < n; i++) acc[0] += a[i] * b[i];
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
 static void dot_f32(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
-    const float *a = w;
-    for (int j = 0; j < nx; j++) {
-        const float *b = (const float *)((const char *)x + j * xs);
-        float acc[8] = {0};
-        int64_t i = 0;
-        for (; i + 8 <= n; i += 8)
-            for (int k = 0; k < 8; k++) acc[k] += a[i + k] * b[i + k];
-        for (; i < n; i++) acc[0] += a[i] * b[i];
-        s[j] = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    }
+    for (int j = 0; j < nx; j++) s[j] = dot_plain(w, (const float *)((const char *)x + j * xs), n);
 }
 
 static void dot_f16(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
     const uint16_t *a = w;
     float wf[256];
-    float acc[SW_DOT_MAX_NX][8] = {{0}};
-    for (int64_t i0 = 0; i0 < n; i0 += 256) { /* convert a slice once for all nx */
+    for (int j = 0; j < nx; j++) s[j] = 0;
+    for (int64_t i0 = 0; i0 < n; i0 += 256) { /* convert a slice once for all nx rows */
         int m = n - i0 < 256 ? (int)(n - i0) : 256;
+#pragma omp simd
         for (int i = 0; i < m; i++) wf[i] = sw_half_to_float(a[i0 + i]);
-        for (int j = 0; j < nx; j++) {
-            const float *b = (const float *)((const char *)x + j * xs) + i0;
-            for (int i = 0; i < m; i++) acc[j][i & 7] += wf[i] * b[i];
-        }
-    }
-    for (int j = 0; j < nx; j++) {
-        float *c = acc[j];
-        s[j] = ((c[0] + c[1]) + (c[2] + c[3])) + ((c[4] + c[5]) + (c[6] + c[7]));
+        for (int j = 0; j < nx; j++) s[j] += dot_plain(wf, (const float *)((const char *)x + j * xs) + i0, m);
     }
 }
 
 static void dot_q8_0(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
     const sw_block_q8_0 *a = w;
     for (int j = 0; j < nx; j++) {
-        const sw_block_q8_0 *b = (const sw_block_q8_0 *)((const char *)x + j * xs);
+        const sw_block_q8_0x *b = (const sw_block_q8_0x *)((const char *)x + j * xs);
         float acc = 0;
         for (int64_t i = 0; i < n / SW_QK8_0; i++) {
             int32_t sum = 0;
             for (int k = 0; k < SW_QK8_0; k++) sum += a[i].qs[k] * b[i].qs[k];
-            acc += sw_half_to_float(a[i].d) * sw_half_to_float(b[i].d) * (float)sum;
+            acc += sw_half_to_float(a[i].d) * b[i].d * (float)sum;
         }
         s[j] = acc;
     }
@@ -60,14 +55,14 @@ static void dot_q8_0(int64_t n, const void *w, const void *x, size_t xs, int nx,
 static void dot_q4_0(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
     const sw_block_q4_0 *a = w;
     for (int j = 0; j < nx; j++) {
-        const sw_block_q8_0 *b = (const sw_block_q8_0 *)((const char *)x + j * xs);
+        const sw_block_q8_0x *b = (const sw_block_q8_0x *)((const char *)x + j * xs);
         float acc = 0;
         for (int64_t i = 0; i < n / SW_QK4_0; i++) {
             int32_t sum = 0;
             for (int k = 0; k < SW_QK4_0 / 2; k++)
                 sum += ((a[i].qs[k] & 0x0f) - 8) * b[i].qs[k] +
                        ((a[i].qs[k] >> 4) - 8) * b[i].qs[k + SW_QK4_0 / 2];
-            acc += sw_half_to_float(a[i].d) * sw_half_to_float(b[i].d) * (float)sum;
+            acc += sw_half_to_float(a[i].d) * b[i].d * (float)sum;
         }
         s[j] = acc;
     }
@@ -128,8 +123,19 @@ static void dot_q6_K(int64_t n, const void *w, const void *x, size_t xs, int nx,
     }
 }
 
+static void to_q8_0(const float *x, void *yv, int64_t n) {
+    sw_block_q8_0x *y = yv;
+    for (int64_t i = 0; i < n / SW_QK8_0; i++) {
+        sw_block_q8_0 q;
+        sw_quantize_row(SW_TYPE_Q8_0, x + i * SW_QK8_0, &q, SW_QK8_0);
+        y[i].d = sw_half_to_float(q.d);
+        memcpy(y[i].qs, q.qs, sizeof q.qs);
+    }
+}
+static void to_q8_K(const float *x, void *y, int64_t n) { sw_quantize_row_q8_K(x, y, n); }
+
 const sw_kernel_table sw_kernels_portable = {
-    "portable", dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_q6_K,
+    "portable", dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_q6_K, to_q8_0, to_q8_K,
 };
 
 /* ---- run-time choice ---- */
@@ -205,26 +211,21 @@ static void *scratch_get(size_t n) {
 /* Activation form of each weight type, the kernel, and the bytes of one X row. */
 typedef struct {
     sw_dot_fn dot;
-    int quant; /* 0: X as F32; SW_TYPE_Q8_0: Q8_0 blocks; -1: Q8_K blocks */
+    sw_quant_fn quant; /* NULL: X used as F32 */
     size_t xrow;
 } plan;
 
 static int make_plan(sw_ggml_type t, int64_t cols, plan *p) {
     const sw_kernel_table *k = sw_kernels();
     switch (t) {
-    case SW_TYPE_F32: *p = (plan){k->f32, 0, (size_t)cols * 4}; return 0;
-    case SW_TYPE_F16: *p = (plan){k->f16, 0, (size_t)cols * 4}; return 0;
-    case SW_TYPE_Q4_0: *p = (plan){k->q4_0, SW_TYPE_Q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0)}; return 0;
-    case SW_TYPE_Q8_0: *p = (plan){k->q8_0, SW_TYPE_Q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0)}; return 0;
-    case SW_TYPE_Q4_K: *p = (plan){k->q4_K, -1, (size_t)cols / 256 * sizeof(sw_block_q8_K)}; return 0;
-    case SW_TYPE_Q6_K: *p = (plan){k->q6_K, -1, (size_t)cols / 256 * sizeof(sw_block_q8_K)}; return 0;
+    case SW_TYPE_F32: *p = (plan){k->f32, NULL, (size_t)cols * 4}; return 0;
+    case SW_TYPE_F16: *p = (plan){k->f16, NULL, (size_t)cols * 4}; return 0;
+    case SW_TYPE_Q4_0: *p = (plan){k->q4_0, k->to_q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0x)}; return 0;
+    case SW_TYPE_Q8_0: *p = (plan){k->q8_0, k->to_q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0x)}; return 0;
+    case SW_TYPE_Q4_K: *p = (plan){k->q4_K, k->to_q8_K, (size_t)cols / 256 * sizeof(sw_block_q8_K)}; return 0;
+    case SW_TYPE_Q6_K: *p = (plan){k->q6_K, k->to_q8_K, (size_t)cols / 256 * sizeof(sw_block_q8_K)}; return 0;
     }
     return -1;
-}
-
-static void quantize_x(const plan *p, const float *x, char *out, int64_t n) {
-    if (p->quant == SW_TYPE_Q8_0) sw_quantize_row(SW_TYPE_Q8_0, x, out, n);
-    else sw_quantize_row_q8_K(x, (sw_block_q8_K *)out, n);
 }
 
 void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
@@ -233,7 +234,7 @@ void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t c
     plan pl, *p = &pl;
     size_t wrow = sw_type_row_bytes(wtype, (uint64_t)cols);
     if (rows <= 0 || nb <= 0 || wrow == 0 || make_plan(wtype, cols, p) != 0) return;
-    _Alignas(64) char xbuf[SLICE / 256 * sizeof(sw_block_q8_K) + SLICE / 32 * sizeof(sw_block_q8_0)];
+    _Alignas(64) char xbuf[SLICE / 256 * sizeof(sw_block_q8_K) + SLICE / 32 * sizeof(sw_block_q8_0x)];
     for (int64_t i = 0; i < rows * nb; i++) Y[i] = 0;
     for (int64_t c0 = 0; c0 < cols; c0 += SLICE) {
         int64_t m = cols - c0 < SLICE ? cols - c0 : SLICE;
@@ -241,8 +242,8 @@ void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t c
         for (int64_t b = 0; b < nb; b++) {
             const float *xs = X + b * cols + c0;
             const void *xv = xs;
-            if (p->quant != 0) {
-                quantize_x(p, xs, xbuf, m);
+            if (p->quant) {
+                p->quant(xs, xbuf, m);
                 xv = xbuf;
             }
             for (int64_t r = 0; r < rows; r++) {
@@ -260,45 +261,61 @@ void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t c
 /* X rows whose results are gathered per chunk before they are written to Y */
 #define GROUP_NB 64
 
+/* Rows r0..r0+ROW_CHUNK of Y for all nb X rows, in tiles of SW_DOT_MAX_NX X rows. */
+static void matmul_chunk(const plan *p, const void *W, size_t wrow, int64_t rows, int64_t cols,
+                         const char *xq, int64_t nb, float *Y, int64_t c) {
+    int64_t r0 = c * ROW_CHUNK, r1 = r0 + ROW_CHUNK < rows ? r0 + ROW_CHUNK : rows;
+    /* results of a group of X rows collect here and go out one Y row segment at a time:
+     * Y's rows are `rows` floats apart (often a multiple of 4 KiB), and writing them a
+     * float at a time thrashes the cache sets they share */
+    float out[GROUP_NB][ROW_CHUNK];
+    for (int64_t g0 = 0; g0 < nb; g0 += GROUP_NB) {
+        int64_t g1 = g0 + GROUP_NB < nb ? g0 + GROUP_NB : nb;
+        for (int64_t b0 = g0; b0 < g1; b0 += SW_DOT_MAX_NX) {
+            int nx = g1 - b0 < SW_DOT_MAX_NX ? (int)(g1 - b0) : SW_DOT_MAX_NX;
+            const char *xt = xq + (size_t)b0 * p->xrow;
+            for (int64_t r = r0; r < r1; r++) {
+                float s[SW_DOT_MAX_NX];
+                p->dot(cols, (const char *)W + (size_t)r * wrow, xt, p->xrow, nx, s);
+                for (int j = 0; j < nx; j++) out[b0 - g0 + j][r - r0] = s[j];
+            }
+        }
+        for (int64_t b = g0; b < g1; b++)
+            memcpy(Y + b * rows + r0, out[b - g0], (size_t)(r1 - r0) * sizeof(float));
+    }
+}
+
 void sw_matmul(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
                const float *X, int64_t nb, float *Y) {
     plan p;
     size_t wrow = sw_type_row_bytes(wtype, (uint64_t)cols);
     if (rows <= 0 || nb <= 0 || wrow == 0 || make_plan(wtype, cols, &p) != 0) return;
     const char *xq = (const char *)X;
-    if (p.quant != 0) {
-        char *buf = scratch_get(p.xrow * (size_t)nb);
+    char *buf = NULL;
+    if (p.quant) {
+        buf = scratch_get(p.xrow * (size_t)nb);
         if (!buf) {
             sw_matmul_sliced(W, wtype, rows, cols, X, nb, Y);
             return;
         }
-        for (int64_t b = 0; b < nb; b++) quantize_x(&p, X + b * cols, buf + b * p.xrow, cols);
         xq = buf;
     }
     int64_t nchunks = (rows + ROW_CHUNK - 1) / ROW_CHUNK;
     /* small products are not worth waking the team for */
     int parallel = (double)rows * (double)cols * (double)nb >= 65536.0;
     (void)parallel; /* unused when built without OpenMP (the fuzz build) */
-#pragma omp parallel for schedule(static) if (parallel)
-    for (int64_t c = 0; c < nchunks; c++) {
-        int64_t r0 = c * ROW_CHUNK, r1 = r0 + ROW_CHUNK < rows ? r0 + ROW_CHUNK : rows;
-        /* results of a group of X rows collect here and go out one Y row segment at a
-         * time: Y's rows are `rows` floats apart (often a multiple of 4 KiB), and writing
-         * them a float at a time thrashes the cache sets they share */
-        float out[GROUP_NB][ROW_CHUNK];
-        for (int64_t g0 = 0; g0 < nb; g0 += GROUP_NB) {
-            int64_t g1 = g0 + GROUP_NB < nb ? g0 + GROUP_NB : nb;
-            for (int64_t b0 = g0; b0 < g1; b0 += SW_DOT_MAX_NX) {
-                int nx = g1 - b0 < SW_DOT_MAX_NX ? (int)(g1 - b0) : SW_DOT_MAX_NX;
-                const char *xt = xq + (size_t)b0 * p.xrow;
-                for (int64_t r = r0; r < r1; r++) {
-                    float s[SW_DOT_MAX_NX];
-                    p.dot(cols, (const char *)W + (size_t)r * wrow, xt, p.xrow, nx, s);
-                    for (int j = 0; j < nx; j++) out[b0 - g0 + j][r - r0] = s[j];
-                }
-            }
-            for (int64_t b = g0; b < g1; b++)
-                memcpy(Y + b * rows + r0, out[b - g0], (size_t)(r1 - r0) * sizeof(float));
+    /* a prompt's X rows are quantised by the team; one or two rows (generation) here,
+     * which saves a barrier */
+    int team_quant = buf && nb >= 4;
+    if (buf && !team_quant)
+        for (int64_t b = 0; b < nb; b++) p.quant(X + b * cols, buf + b * p.xrow, cols);
+#pragma omp parallel if (parallel)
+    {
+        if (team_quant) {
+#pragma omp for schedule(static)
+            for (int64_t b = 0; b < nb; b++) p.quant(X + b * cols, buf + b * p.xrow, cols);
         }
+#pragma omp for schedule(static)
+        for (int64_t c = 0; c < nchunks; c++) matmul_chunk(&p, W, wrow, rows, cols, xq, nb, Y, c);
     }
 }

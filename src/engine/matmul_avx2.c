@@ -8,6 +8,7 @@
 #include "engine/kernels.h"
 
 #include <immintrin.h>
+#include <math.h>
 
 #define AI static inline __attribute__((always_inline))
 /* Loops over the few activation rows (and unrolled steps) must unroll fully so that
@@ -105,10 +106,10 @@ AI __m256i unpack_q4_0(const sw_block_q4_0 *b) {
     AI void NAME(const int NX, int64_t n, const void *wv, const void *xv, size_t xs,      \
                  float *s) {                                                              \
         const BT *a = wv;                                                                 \
-        const sw_block_q8_0 *b[SW_DOT_MAX_NX];                                            \
+        const sw_block_q8_0x *b[SW_DOT_MAX_NX];                                           \
         __m256 acc[2][SW_DOT_MAX_NX];                                                     \
         UNROLL for (int j = 0; j < NX; j++) {                                                    \
-            b[j] = (const sw_block_q8_0 *)((const char *)xv + j * xs);                    \
+            b[j] = (const sw_block_q8_0x *)((const char *)xv + j * xs);                   \
             acc[0][j] = acc[1][j] = _mm256_setzero_ps();                                  \
         }                                                                                 \
         int64_t nb = n / 32, i = 0;                                                       \
@@ -118,9 +119,9 @@ AI __m256i unpack_q4_0(const sw_block_q4_0 *b) {
                 __m256i aw = _mm256_sign_epi8(w, w);                                      \
                 float dw = half(a[i + u].d);                                              \
                 UNROLL for (int j = 0; j < NX; j++) {                                            \
-                    const sw_block_q8_0 *y = &b[j][i + u];                                \
+                    const sw_block_q8_0x *y = &b[j][i + u];                                \
                     __m256 p = dot32_i8(aw, w, _mm256_loadu_si256((const __m256i *)y->qs)); \
-                    acc[u][j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * half(y->d)), p, acc[u][j]); \
+                    acc[u][j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y->d), p, acc[u][j]); \
                 }                                                                         \
             }                                                                             \
         for (; i < nb; i++) {                                                             \
@@ -128,9 +129,9 @@ AI __m256i unpack_q4_0(const sw_block_q4_0 *b) {
             __m256i aw = _mm256_sign_epi8(w, w);                                          \
             float dw = half(a[i].d);                                                      \
             UNROLL for (int j = 0; j < NX; j++) {                                                \
-                const sw_block_q8_0 *y = &b[j][i];                                        \
+                const sw_block_q8_0x *y = &b[j][i];                                        \
                 __m256 p = dot32_i8(aw, w, _mm256_loadu_si256((const __m256i *)y->qs));   \
-                acc[0][j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * half(y->d)), p, acc[0][j]); \
+                acc[0][j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y->d), p, acc[0][j]); \
             }                                                                             \
         }                                                                                 \
         UNROLL for (int j = 0; j < NX; j++) s[j] = hsum_ps(_mm256_add_ps(acc[0][j], acc[1][j])); \
@@ -260,6 +261,84 @@ static void dot_q6_K(int64_t n, const void *w, const void *x, size_t xs, int nx,
     DISPATCH_NX(q6_K_n, n, w, x, xs, nx, s)
 }
 
+/* ---- activation quantisers: the same bytes as the reference ones in quant.c ---- */
+
+AI float hmax_ps(__m256 v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+}
+
+/* 32 integral floats (|v| <= 127) to 32 bytes in element order. */
+AI __m256i pack_i8(__m256 a, __m256 b, __m256 c, __m256 d) {
+    __m256i ab = _mm256_packs_epi32(_mm256_cvtps_epi32(a), _mm256_cvtps_epi32(b));
+    __m256i cd = _mm256_packs_epi32(_mm256_cvtps_epi32(c), _mm256_cvtps_epi32(d));
+    __m256i q = _mm256_packs_epi16(ab, cd); /* lanes interleave: undo with a permute */
+    return _mm256_permutevar8x32_epi32(q, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+/* roundf: truncate, then step away from zero when the dropped part is >= 0.5 (exact:
+ * v - trunc(v) is representable). */
+AI __m256 round_away(__m256 v) {
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    __m256 t = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __m256 frac = _mm256_andnot_ps(sign, _mm256_sub_ps(v, t));
+    __m256 step = _mm256_or_ps(_mm256_and_ps(v, sign), _mm256_set1_ps(1.0f));
+    return _mm256_add_ps(t, _mm256_and_ps(step, _mm256_cmp_ps(frac, _mm256_set1_ps(0.5f), _CMP_GE_OQ)));
+}
+
+static void to_q8_0(const float *x, void *yv, int64_t n) {
+    sw_block_q8_0x *y = yv;
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int64_t i = 0; i < n / 32; i++, x += 32) {
+        __m256 v[4], m = _mm256_setzero_ps();
+        UNROLL for (int k = 0; k < 4; k++) {
+            v[k] = _mm256_loadu_ps(x + 8 * k);
+            m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v[k]));
+        }
+        float amax = hmax_ps(m), d = amax / 127, id = d != 0 ? 1.0f / d : 0.0f;
+        y[i].d = half(sw_fp32_to_fp16(d)); /* the f16 scale's value, as a float */
+        __m256 s = _mm256_set1_ps(id);
+        UNROLL for (int k = 0; k < 4; k++) v[k] = round_away(_mm256_mul_ps(v[k], s));
+        _mm256_storeu_si256((__m256i *)y[i].qs, pack_i8(v[0], v[1], v[2], v[3]));
+    }
+}
+
+static void to_q8_K(const float *x, void *yv, int64_t n) {
+    sw_block_q8_K *y = yv;
+    const __m256 sign = _mm256_set1_ps(-0.0f);
+    for (int64_t i = 0; i < n / SW_QK_K; i++, x += SW_QK_K) {
+        __m256 m = _mm256_setzero_ps();
+        for (int k = 0; k < 32; k++) m = _mm256_max_ps(m, _mm256_andnot_ps(sign, _mm256_loadu_ps(x + 8 * k)));
+        float amax = hmax_ps(m);
+        if (!(amax > 0)) { /* zeros (or NaN): let the reference decide */
+            sw_quantize_row_q8_K(x, &y[i], SW_QK_K);
+            continue;
+        }
+        int j = 0; /* the first element of largest magnitude, with its sign */
+        while (fabsf(x[j]) != amax) j++;
+        float iscale = -127.f / x[j];
+        __m256 s = _mm256_set1_ps(iscale), top = _mm256_set1_ps(127.f);
+        for (int k = 0; k < 8; k++) {
+            __m256 v[4];
+            UNROLL for (int u = 0; u < 4; u++) /* ties to even, as the reference */
+                v[u] = _mm256_min_ps(top, _mm256_round_ps(_mm256_mul_ps(_mm256_loadu_ps(x + 32 * k + 8 * u), s),
+                                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+            __m256i q = pack_i8(v[0], v[1], v[2], v[3]);
+            _mm256_storeu_si256((__m256i *)(y[i].qs + 32 * k), q);
+            /* two sums of 16: bytes -> int16 pairs -> int32 -> the two halves */
+            __m256i s16 = _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), q), _mm256_set1_epi16(1));
+            __m128i lo = _mm256_castsi256_si128(s16), hi = _mm256_extracti128_si256(s16, 1);
+            lo = _mm_hadd_epi32(lo, lo);
+            hi = _mm_hadd_epi32(hi, hi);
+            y[i].bsums[2 * k] = (int16_t)(_mm_cvtsi128_si32(lo) + _mm_extract_epi32(lo, 1));
+            y[i].bsums[2 * k + 1] = (int16_t)(_mm_cvtsi128_si32(hi) + _mm_extract_epi32(hi, 1));
+        }
+        y[i].d = 1 / iscale;
+    }
+}
+
 const sw_kernel_table sw_kernels_avx2 = {
-    "avx2", dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_q6_K,
+    "avx2", dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_q6_K, to_q8_0, to_q8_K,
 };

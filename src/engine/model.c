@@ -197,13 +197,15 @@ static int take_weights(sw_model *m, const char *path, sw_err *err) {
     return 0;
 }
 
-int sw_model_load(const char *path, sw_model **out, sw_err *err) {
+int sw_model_from_gguf(sw_gguf *g, const char *path, sw_model **out, sw_err *err) {
     *out = NULL;
     sw_model *m = calloc(1, sizeof *m);
-    if (!m) return sw_err_set(err, "%s: out of memory", path);
-    if (sw_gguf_open(path, &m->g, err) < 0 || read_hparams(m, path, err) < 0 ||
-        take_weights(m, path, err) < 0)
-        goto fail;
+    if (!m) {
+        sw_gguf_close(g);
+        return sw_err_set(err, "%s: out of memory", path);
+    }
+    m->g = g;
+    if (read_hparams(m, path, err) < 0 || take_weights(m, path, err) < 0) goto fail;
     if (sw_tokenizer_from_gguf(m->g, &m->tok, err) < 0) {
         sw_err_prefix(err, "%s", path);
         goto fail;
@@ -219,6 +221,13 @@ int sw_model_load(const char *path, sw_model **out, sw_err *err) {
 fail:
     sw_model_free(m);
     return -1;
+}
+
+int sw_model_load(const char *path, sw_model **out, sw_err *err) {
+    *out = NULL;
+    sw_gguf *g;
+    if (sw_gguf_open(path, &g, err) < 0) return -1;
+    return sw_model_from_gguf(g, path, out, err);
 }
 
 void sw_model_free(sw_model *m) {

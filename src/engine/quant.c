@@ -148,6 +148,7 @@ void sw_dequantize_row(sw_ggml_type type, const void *src, float *dst, int64_t n
     case SW_TYPE_F32: memcpy(dst, src, (size_t)n * sizeof(float)); break;
     case SW_TYPE_F16: {
         const uint16_t *h = src;
+#pragma omp simd
         for (int64_t i = 0; i < n; i++) dst[i] = sw_half_to_float(h[i]);
         break;
     }

@@ -63,8 +63,12 @@ def build_helper(tmp):
     return exe
 
 
+# Passive OpenMP waiting: spinning threads make tests crawl on a busy machine.
+ENV = dict(os.environ, OMP_WAIT_POLICY="passive")
+
+
 def run(exe, *args):
-    return subprocess.run([exe] + [str(a) for a in args], capture_output=True, text=True, timeout=300)
+    return subprocess.run([exe] + [str(a) for a in args], capture_output=True, text=True, timeout=300, env=ENV)
 
 
 def c_logits(exe, tmp, model, nprompt, threads, tokens=TOKENS):
@@ -86,7 +90,9 @@ def per_position_err(a, ref):
 def check_parity(exe, tmp, name, path, tol, quantized=False):
     ref = ref_model.Model(path).logits(TOKENS)
     refq = ref_model.Model(path, act_quant=True).logits(TOKENS) if quantized else None
-    for nprompt, threads in ((12, 2), (0, 1), (len(TOKENS), 2)):
+    # every batching and thread mode for F32; quantised models take the mixed one only
+    modes = ((12, 2), (0, 1), (len(TOKENS), 2)) if not quantized and tol == F32_TOL else ((12, 2),)
+    for nprompt, threads in modes:
         what = "(batch %d then 1 by 1, %d threads)" % (nprompt, threads)
         try:
             got = c_logits(exe, tmp, path, nprompt, threads)

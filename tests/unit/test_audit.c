@@ -6,6 +6,9 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -164,6 +167,26 @@ static void test_merkle_verifiers_reject_mutations(void) {
     T_CHECK(strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") == 0);
 }
 
+/* The leaf and node hashes (SHA-NI where the CPU has it) against libsodium's SHA-256. */
+static void test_hashes_match_libsodium(void) {
+    uint8_t buf[400], pre[401], a[32], b[32];
+    for (size_t i = 0; i < sizeof buf; i++) buf[i] = (uint8_t)(i * 131 + 7);
+    int bad = 0;
+    for (size_t n = 0; n < sizeof buf; n++) {
+        sw_merkle_leaf_hash(buf, n, a);
+        pre[0] = 0;
+        memcpy(pre + 1, buf, n);
+        sw_sha256(pre, n + 1, b);
+        bad += memcmp(a, b, 32) != 0;
+    }
+    sw_merkle_node_hash(buf, buf + 32, a);
+    pre[0] = 1;
+    memcpy(pre + 1, buf, 64);
+    sw_sha256(pre, 65, b);
+    bad += memcmp(a, b, 32) != 0;
+    T_CHECK_MSG(bad == 0, "%d hashes differ", bad);
+}
+
 /* ---------------------------------------------------------------- frames */
 
 static void test_frames(void) {
@@ -267,6 +290,12 @@ static void test_concurrent_group_commit(void) {
         total += (uint64_t)w[i].n;
     }
     T_CHECK(dup == 0 && sw_audit_size(log) == total);
+    /* group commit: many records per fdatasync (the async appenders alone queue 400
+     * records before each wait) */
+    sw_audit_stats st;
+    sw_audit_get_stats(log, &st);
+    T_CHECK_MSG(st.records == total && st.batches > 0 && st.batches < total / 2,
+                "%llu batches for %llu records", (unsigned long long)st.batches, (unsigned long long)st.records);
     sw_audit_verify_report rep;
     T_CHECK_MSG(sw_audit_verify(log, &rep, &err) == 0 && rep.records == total, "%s", err.msg);
     T_CHECK(sw_audit_close(log, &err) == 0);
@@ -280,6 +309,10 @@ static void test_segments_roll_over(void) {
     sw_audit *log;
     T_CHECK(sw_audit_open(home, &o, &log, &err) == 0);
     append_n(log, 0, 300);
+    static char big[5000];
+    memset(big, 'x', sizeof big);
+    uint64_t idx;
+    T_CHECK(sw_audit_append(log, big, sizeof big, &idx, &err) == -1 && strstr(err.msg, "does not fit"));
     T_CHECK(sw_audit_close(log, &err) == 0);
     char p[400];
     seg_path(p, sizeof p, 3);
@@ -344,6 +377,15 @@ static void test_verify_flipped_bytes(void) {
             }
         }
     }
+    /* two damaged records: the first is the one named */
+    orig[starts[9] + 25] ^= 1;
+    orig[starts[3] + 25] ^= 1;
+    spill(p, orig, len);
+    sw_audit_verify_report rep2;
+    sw_err err2;
+    T_CHECK(verify(&rep2, &err2) == -1 && rep2.has_bad_record && rep2.bad_record == 3);
+    orig[starts[9] + 25] ^= 1;
+    orig[starts[3] + 25] ^= 1;
     spill(p, orig, len);
     free(orig);
     T_CHECK_MSG(missed == 0, "%d flipped bytes undetected", missed);
@@ -484,6 +526,65 @@ static void test_recovery_torn_tail(void) {
     free(b);
 }
 
+/* A write that fails (the file-size limit stands in for a full disk) is never
+ * acknowledged, leaves the log unusable rather than half-working, and the next open
+ * recovers every acknowledged record. */
+static void test_write_failure_not_acknowledged(void) {
+    fresh_home();
+    int pipefd[2];
+    T_CHECK(pipe(pipefd) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(pipefd[0]);
+        signal(SIGXFSZ, SIG_IGN);
+        sw_err err;
+        sw_audit_opts o = {0};
+        o.no_checkpoint_on_close = 1;
+        sw_audit *log;
+        if (sw_audit_open(home, &o, &log, &err) < 0) _exit(2);
+        struct rlimit rl = {20000, 20000}; /* bytes per file */
+        setrlimit(RLIMIT_FSIZE, &rl);
+        uint64_t acked = 0, idx;
+        char rec[200];
+        for (int i = 0; i < 1000; i++) {
+            int len = snprintf(rec, sizeof rec, "{\"i\":%d,\"pad\":\"%080d\"}", i, i);
+            if (sw_audit_append(log, rec, (size_t)len, &idx, &err) < 0) break;
+            acked = idx + 1;
+        }
+        int later = sw_audit_append(log, "{}", 2, &idx, &err); /* must fail too */
+        int unusable = later < 0 && strstr(err.msg, "unusable") != NULL;
+        if (write(pipefd[1], &acked, sizeof acked) != sizeof acked || write(pipefd[1], &unusable, sizeof unusable) < 0)
+            _exit(3);
+        _exit(0); /* no close: as if the process died */
+    }
+    close(pipefd[1]);
+    uint64_t acked = 0;
+    int unusable = 0;
+    T_CHECK(read(pipefd[0], &acked, sizeof acked) == sizeof acked);
+    T_CHECK(read(pipefd[0], &unusable, sizeof unusable) == sizeof unusable);
+    close(pipefd[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    T_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    T_CHECK_MSG(acked > 50 && acked < 1000, "%llu acknowledged", (unsigned long long)acked);
+    T_CHECK(unusable);
+    sw_err err;
+    sw_audit *log = open_log(0, &err);
+    T_CHECK_MSG(log != NULL, "%s", err.msg);
+    if (!log) return;
+    T_CHECK_MSG(sw_audit_size(log) == acked, "%llu records after recovery, %llu acknowledged",
+                (unsigned long long)sw_audit_size(log), (unsigned long long)acked);
+    sw_buf b = {0};
+    char want[64];
+    snprintf(want, sizeof want, "{\"i\":%d,", (int)acked - 1);
+    T_CHECK(sw_audit_read(log, acked - 1, &b, &err) == 0 && strncmp(b.data, want, strlen(want)) == 0);
+    sw_buf_free(&b);
+    append_n(log, (int)acked, 1);
+    sw_audit_close(log, NULL);
+    sw_audit_verify_report rep;
+    T_CHECK_MSG(verify(&rep, &err) == 0 && rep.records == acked + 1, "%s", err.msg);
+}
+
 /* ---------------------------------------------------------------- checkpoints, keys */
 
 static void test_checkpoints_and_keys(void) {
@@ -543,6 +644,28 @@ static void test_checkpoints_and_keys(void) {
     sw_buf_free(&n1);
     sw_buf_free(&n2);
     sw_buf_free(&fn);
+}
+
+/* Checkpoints are signed at the configured interval, not only on close. */
+static void test_checkpoint_interval(void) {
+    fresh_home();
+    sw_err err;
+    sw_audit_opts o = {0};
+    o.checkpoint_every = 10;
+    o.checkpoint_ms = 3600000;
+    o.no_checkpoint_on_close = 1;
+    sw_audit *log;
+    T_CHECK(sw_audit_open(home, &o, &log, &err) == 0);
+    if (!log) return;
+    append_n(log, 0, 35); /* blocking appends: one batch each */
+    sw_audit_stats st;
+    sw_audit_get_stats(log, &st);
+    T_CHECK_MSG(st.checkpoints == 3, "%llu checkpoints", (unsigned long long)st.checkpoints);
+    sw_checkpoint cp;
+    T_CHECK(sw_audit_latest_checkpoint(log, &cp, NULL, &err) == 0 && cp.size == 30);
+    T_CHECK(sw_audit_find_checkpoint(log, 10, &cp, NULL, &err) == 0 &&
+            sw_audit_find_checkpoint(log, 20, &cp, NULL, &err) == 0);
+    sw_audit_close(log, NULL);
 }
 
 static void test_lineage(void) {
@@ -629,6 +752,7 @@ static void test_retention_crypto_shredding(void) {
 
 int main(void) {
     T_RUN(test_merkle_verifiers_reject_mutations);
+    T_RUN(test_hashes_match_libsodium);
     T_RUN(test_frames);
     T_RUN(test_append_reopen_read);
     T_RUN(test_concurrent_group_commit);
@@ -637,7 +761,9 @@ int main(void) {
     T_RUN(test_verify_deleted_and_reordered);
     T_RUN(test_verify_consistent_forgery);
     T_RUN(test_recovery_torn_tail);
+    T_RUN(test_write_failure_not_acknowledged);
     T_RUN(test_checkpoints_and_keys);
+    T_RUN(test_checkpoint_interval);
     T_RUN(test_lineage);
     T_RUN(test_retention_crypto_shredding);
     if (home[0]) {

@@ -134,6 +134,46 @@ static void test_errors(void) {
     sw_model_free(m);
 }
 
+/* A prompt longer than one chunk (SW_MAX_BATCH = 256 positions) is split; the result
+ * must equal evaluating it one position at a time. */
+static void test_long_batch(void) {
+    sw_err err;
+    char p[140];
+    snprintf(p, sizeof p, "%s/long.gguf", dir);
+    sw_model_shape s = shape;
+    s.n_ctx = 512;
+    s.n_embd = 32;
+    s.n_head = 2;
+    s.n_head_kv = 1;
+    s.n_ff = 32;
+    s.n_layer = 1;
+    s.tied = 1;
+    sw_model *m = NULL;
+    if (sw_model_write_random(p, &s, SW_TYPE_F32, 5, &err) < 0 || sw_model_load(p, &m, &err) < 0) {
+        T_CHECK_MSG(0, "%s", err.msg);
+        unlink(p);
+        return;
+    }
+    int V = sw_model_hparams(m)->n_vocab, T = 300;
+    int32_t *tok = malloc(sizeof(int32_t) * (size_t)T);
+    float *all = malloc(sizeof(float) * (size_t)T * (size_t)V), *one = malloc(sizeof(float) * (size_t)V);
+    for (int i = 0; i < T; i++) tok[i] = (i * 37 + 11) % V;
+    sw_ctx *c = sw_ctx_new(m, T, &err);
+    T_CHECK(c && sw_ctx_eval(c, tok, T, 0, NULL, all, &err) == 0);
+    double d = 0;
+    for (int i = 0; c && i < T; i++) {
+        T_CHECK(sw_ctx_eval(c, tok + i, 1, i, one, NULL, &err) == 0);
+        d = fmax(d, max_abs_diff(one, all + (size_t)i * V, (size_t)V));
+    }
+    T_CHECK_MSG(d <= 1e-4, "300 positions in one call vs one by one: %g", d);
+    sw_ctx_free(c);
+    free(tok);
+    free(all);
+    free(one);
+    sw_model_free(m);
+    unlink(p);
+}
+
 static void test_deterministic(void) {
     sw_err err;
     char p2[140];
@@ -156,6 +196,7 @@ int main(void) {
     T_RUN(test_batching_f32);
     T_RUN(test_quantize);
     T_RUN(test_errors);
+    T_RUN(test_long_batch);
     T_RUN(test_deterministic);
     unlink(path_f32);
     unlink(path_q);

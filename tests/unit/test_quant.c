@@ -410,6 +410,38 @@ static void test_avx2_vs_portable(void) {
     sw_kernels_select("avx2");
 }
 
+/* Every family's activation quantisers write the reference's bytes, ties included. */
+static void test_activation_quantisers_agree(void) {
+    enum { N = 256 * 24 };
+    static float x[N];
+    fill_gauss(x, N, 1.0f);
+    for (int i = 256; i < 512; i++) x[i] = (float)((i % 40) - 20) + 0.5f; /* halves: ties */
+    x[256] = 127.0f;                                /* Q8_0 block: d = 1, id = 1 */
+    for (int b = 1; b < 8; b++) x[256 + 32 * b] = 127.0f;
+    x[300] = -127.0f;                               /* Q8_K: a later extreme of the other sign */
+    for (int i = 512; i < 768; i++) x[i] = 0;       /* a zero block */
+    for (int i = 768; i < 1024; i++) x[i] = 1e-3f * (float)(i % 7) - 3e-3f;
+    x[5000] = 40.0f;
+    x[5001] = -40.0f;                               /* equal magnitudes: the first decides */
+    const sw_kernel_table *fam[2] = {&sw_kernels_portable, &sw_kernels_avx2};
+    if (sw_kernels_select("avx2") != 0) {
+        printf("# skip: no AVX2 on this CPU\n");
+        return;
+    }
+    static sw_block_q8_0x a0[N / 32], b0[N / 32];
+    static sw_block_q8_K aK[N / 256], bK[N / 256];
+    fam[0]->to_q8_0(x, a0, N);
+    fam[1]->to_q8_0(x, b0, N);
+    fam[0]->to_q8_K(x, aK, N);
+    fam[1]->to_q8_K(x, bK, N);
+    T_CHECK_MSG(memcmp(a0, b0, sizeof a0) == 0, "Q8_0 activations differ");
+    T_CHECK_MSG(memcmp(aK, bK, sizeof aK) == 0, "Q8_K activations differ");
+    /* x[257] = -2.5 with d = 1: Q8_0 rounds halves away (-3); Q8_K (scale -1 from the
+     * first extreme, x[256] = 127) rounds 2.5 to even (2) */
+    T_CHECK(a0[8].qs[1] == -3);
+    T_CHECK(aK[1].qs[1] == 2 && aK[1].d == -1.0f);
+}
+
 /* The result of a row does not depend on the thread count (static row chunks). */
 static void test_threads_deterministic(void) {
     int64_t rows = 203, cols = 512, nb = 5;
@@ -502,6 +534,7 @@ int main(void) {
     T_RUN(test_matmul_default);
     T_RUN(test_matmul_portable);
     T_RUN(test_avx2_vs_portable);
+    T_RUN(test_activation_quantisers_agree);
     T_RUN(test_threads_deterministic);
     T_RUN(test_concurrent_callers);
     T_RUN(test_low_memory_path);

@@ -1,0 +1,336 @@
+/* classifier.c - linear classifiers over hashed n-grams: features, scoring with the
+ * n-grams that contributed most, and the model file.
+ *
+ * Model file (little-endian):
+ *   "SWGC" u32 version(1) u32 dim_bits u32 heads
+ *   per head: char name[32], f32 bias, f32 scale, f32 shift, then i8 weight[2^dim_bits]
+ * A weight is scale * i8; a head's logit is bias + sum(weights of the text's features) /
+ * sqrt(number of features), and its score sigmoid(logit + shift). */
+#include "guard_int.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char name[32];
+    float bias, scale, shift;
+    int8_t *w;
+} chead;
+
+struct sw_guard_clf {
+    uint32_t dim_bits;
+    int nheads;
+    chead h[SW_CLF_MAX_HEADS];
+    int8_t *weights; /* one allocation for all heads */
+    int8_t *wi;      /* the same, interleaved: wi[bucket * 4 + head], one load per feature */
+};
+
+void sw_guard_clf_free(sw_guard_clf *c) {
+    if (!c) return;
+    free(c->weights);
+    free(c->wi);
+    free(c);
+}
+
+int sw_guard_clf_heads(const sw_guard_clf *c) { return c->nheads; }
+const char *sw_guard_clf_head_name(const sw_guard_clf *c, int h) { return c->h[h].name; }
+
+/* ---- features ---- */
+
+static inline uint32_t fnv(uint32_t h, unsigned char c) { return (h ^ c) * 16777619u; }
+
+/* Calls fn(hash, start, len) for every feature of s[0..n): character 3-, 4- and 5-grams
+ * (over the text with a space at each end) and word uni- and bigrams. Returns the count. */
+typedef void (*feat_fn)(uint32_t h, size_t st, size_t len, void *ud);
+
+/* always inlined into its callers, so that each caller's fn is inlined in turn (the
+ * scoring loop runs three times per byte) */
+static inline __attribute__((always_inline)) size_t features(const char *s, size_t n, feat_fn fn, void *ud) {
+    size_t count = 0;
+    /* character n-grams; position -1 and n are virtual spaces */
+    for (long i = -1; i < (long)n; i++) {
+        uint32_t h = 2166136261u;
+        for (int k = 0; k < 5; k++) {
+            long j = i + k;
+            if (j > (long)n) break;
+            unsigned char c = (j < 0 || j == (long)n) ? ' ' : (unsigned char)s[j];
+            h = fnv(h, c);
+            if (k >= 2) {
+                size_t st = i < 0 ? 0 : (size_t)i, en = j == (long)n ? n : (size_t)j + 1;
+                fn(h ^ (uint32_t)k * 0x9E3779B9u, st, en - st, ud);
+                count++;
+            }
+        }
+    }
+    /* words and word pairs */
+    size_t ps = 0, pe = 0;
+    int have_prev = 0;
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && s[i] == ' ') i++;
+        if (i >= n) break;
+        size_t ws = i;
+        while (i < n && s[i] != ' ') i++;
+        uint32_t h = 0x811C9DC5u ^ 0x5bd1e995u;
+        for (size_t k = ws; k < i; k++) h = fnv(h, (unsigned char)s[k]);
+        fn(h, ws, i - ws, ud);
+        count++;
+        if (have_prev) {
+            uint32_t b = 0x1234567u;
+            for (size_t k = ps; k < pe; k++) b = fnv(b, (unsigned char)s[k]);
+            b = fnv(b, ' ');
+            for (size_t k = ws; k < i; k++) b = fnv(b, (unsigned char)s[k]);
+            fn(b, ps, i - ps, ud);
+            count++;
+        }
+        ps = ws;
+        pe = i;
+        have_prev = 1;
+    }
+    return count;
+}
+
+size_t gclf_features(const char *s, size_t n, void (*fn)(uint32_t h, size_t st, size_t len, void *ud), void *ud) {
+    return features(s, n, fn, ud);
+}
+
+/* ---- scoring ---- */
+
+#define WINDOW 2048
+#define STRIDE 1792 /* windows overlap by 256 bytes: a phrase that long is always whole in one */
+
+typedef struct {
+    const sw_guard_clf *c;
+    uint32_t mask;
+    int32_t sum[SW_CLF_MAX_HEADS]; /* int8 weights summed exactly; scaled once at the end */
+} acc_ctx;
+
+static inline void acc(uint32_t h, size_t st, size_t len, void *ud) {
+    acc_ctx *a = ud;
+    (void)st;
+    (void)len;
+    const int8_t *w = a->c->wi + (size_t)(h & a->mask) * 4;
+    a->sum[0] += w[0];
+    a->sum[1] += w[1];
+    a->sum[2] += w[2];
+    a->sum[3] += w[3];
+}
+
+typedef struct {
+    const sw_guard_clf *c;
+    uint32_t mask;
+    int head;
+    float norm;
+    struct { float v; size_t st, len; } top[3];
+    const char *s;
+    size_t wl;
+} top_ctx;
+
+static void top(uint32_t h, size_t st, size_t len, void *ud) {
+    top_ctx *t = ud;
+    /* shown n-grams are whole UTF-8 characters: trim partial ones at both ends */
+    size_t en = st + len;
+    while (st < en && ((unsigned char)t->s[st] & 0xC0) == 0x80) st++;
+    while (en > st && en < t->wl && ((unsigned char)t->s[en] & 0xC0) == 0x80) en--;
+    if (en <= st || (en - st == 1 && t->s[st] == ' ')) return;
+    len = en - st;
+    float v = t->c->h[t->head].w[h & t->mask] * t->c->h[t->head].scale * t->norm;
+    if (v <= t->top[2].v) return;
+    for (int k = 0; k < 3; k++) /* the same n-gram text once */
+        if (t->top[k].len == len && memcmp(t->s + t->top[k].st, t->s + st, len) == 0) {
+            if (v > t->top[k].v) t->top[k].v = v;
+            return;
+        }
+    int k = 2;
+    while (k > 0 && v > t->top[k - 1].v) {
+        t->top[k] = t->top[k - 1];
+        k--;
+    }
+    t->top[k].v = v;
+    t->top[k].st = st;
+    t->top[k].len = len;
+}
+
+static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
+
+/* Logits of one window; fills raw[h]. */
+static size_t window_logits(const sw_guard_clf *c, const char *s, size_t n, double *raw) {
+    acc_ctx a = {c, (1u << c->dim_bits) - 1, {0}};
+    size_t nf = features(s, n, acc, &a);
+    double norm = gclf_norm(nf);
+    for (int k = 0; k < c->nheads; k++) raw[k] = c->h[k].bias + a.sum[k] * c->h[k].scale * norm;
+    return nf;
+}
+
+int sw_guard_clf_score(const sw_guard_clf *c, const char *text, size_t len, double *scores, char (*explain)[160],
+                       sw_err *err) {
+    sw_guard_norm nm;
+    if (sw_guard_normalize(text, len, &nm, err) < 0) {
+        sw_guard_norm_free(&nm);
+        return -1;
+    }
+    int rc = gclf_score_view(c, nm.match.s, nm.match.len, scores, explain);
+    sw_guard_norm_free(&nm);
+    return rc;
+}
+
+int gclf_score_view(const sw_guard_clf *c, const char *s, size_t n, double *scores, char (*explain)[160]) {
+    double best[SW_CLF_MAX_HEADS];
+    size_t best_at[SW_CLF_MAX_HEADS] = {0};
+    for (int k = 0; k < c->nheads; k++) best[k] = -1e30;
+    size_t at = 0;
+    for (;;) {
+        size_t wl = n - at > WINDOW ? WINDOW : n - at;
+        while (wl < n - at && wl > 0 && ((unsigned char)s[at + wl] & 0xC0) == 0x80) wl--;
+        double raw[SW_CLF_MAX_HEADS];
+        window_logits(c, s + at, wl, raw);
+        for (int k = 0; k < c->nheads; k++)
+            if (raw[k] > best[k]) {
+                best[k] = raw[k];
+                best_at[k] = at;
+            }
+        if (at + wl >= n) break;
+        at += STRIDE;
+        while (at < n && ((unsigned char)s[at] & 0xC0) == 0x80) at++;
+    }
+    for (int k = 0; k < c->nheads; k++) {
+        scores[k] = sigmoid(best[k] + c->h[k].shift);
+        if (!explain) continue;
+        explain[k][0] = 0;
+        if (scores[k] < 0.5) continue;
+        /* the window's n-grams that pushed the score up most */
+        size_t at2 = best_at[k], wl = n - at2 > WINDOW ? WINDOW : n - at2;
+        while (wl < n - at2 && wl > 0 && ((unsigned char)s[at2 + wl] & 0xC0) == 0x80) wl--;
+        top_ctx t = {c, (1u << c->dim_bits) - 1, k, 0, {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}}, s + at2, wl};
+        acc_ctx a = {c, t.mask, {0}};
+        size_t nf = gclf_features(s + at2, wl, acc, &a);
+        t.norm = gclf_norm(nf);
+        gclf_features(s + at2, wl, top, &t);
+        size_t o = (size_t)snprintf(explain[k], 160, "top n-grams:");
+        for (int j = 0; j < 3 && t.top[j].v > 0 && o < 150; j++) {
+            int l = (int)(t.top[j].len > 24 ? 24 : t.top[j].len);
+            while (l > 0 && t.top[j].st + (size_t)l < wl && ((unsigned char)t.s[t.top[j].st + (size_t)l] & 0xC0) == 0x80)
+                l--; /* whole UTF-8 characters only */
+            int w = snprintf(explain[k] + o, 160 - o, " '%.*s' %+.2f", l, t.s + t.top[j].st, t.top[j].v);
+            if (w < 0 || (size_t)w >= 160 - o) {
+                explain[k][o] = 0;
+                break;
+            }
+            o += (size_t)w;
+        }
+    }
+    return 0;
+}
+
+/* ---- model file ---- */
+
+static uint32_t rd32(const unsigned char *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
+static float rdf(const unsigned char *p) {
+    uint32_t u = rd32(p);
+    float f;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+sw_guard_clf *sw_guard_clf_parse(const void *data, size_t len, const char *name, sw_err *err) {
+    const unsigned char *p = data;
+    if (len < 16 || memcmp(p, "SWGC", 4) != 0) {
+        sw_err_set(err, "%s: not a guard classifier (magic SWGC)", name);
+        return NULL;
+    }
+    uint32_t ver = rd32(p + 4), bits = rd32(p + 8), heads = rd32(p + 12);
+    if (ver != 1) {
+        sw_err_set(err, "%s: offset 4: version %u, expected 1", name, ver);
+        return NULL;
+    }
+    if (bits < 8 || bits > 24) {
+        sw_err_set(err, "%s: offset 8: dim_bits %u out of 8..24", name, bits);
+        return NULL;
+    }
+    if (heads < 1 || heads > SW_CLF_MAX_HEADS) {
+        sw_err_set(err, "%s: offset 12: %u heads, expected 1..%d", name, heads, SW_CLF_MAX_HEADS);
+        return NULL;
+    }
+    size_t dim = (size_t)1 << bits, per = 32 + 12 + dim;
+    if ((len - 16) / heads < per || len - 16 != per * heads) {
+        sw_err_set(err, "%s: %zu bytes, expected %zu for %u heads of 2^%u weights", name, len, 16 + per * heads, heads, bits);
+        return NULL;
+    }
+    sw_guard_clf *c = calloc(1, sizeof *c);
+    if (c) c->weights = malloc(dim * heads);
+    if (c) c->wi = calloc(dim, 4);
+    if (!c || !c->weights || !c->wi) {
+        sw_guard_clf_free(c);
+        sw_err_set(err, "%s: out of memory", name);
+        return NULL;
+    }
+    c->dim_bits = bits;
+    c->nheads = (int)heads;
+    const unsigned char *q = p + 16;
+    for (uint32_t k = 0; k < heads; k++, q += per) {
+        chead *h = &c->h[k];
+        memcpy(h->name, q, 32);
+        h->name[31] = 0;
+        for (int i = 0; h->name[i]; i++) {
+            char ch = h->name[i];
+            if (!((ch >= 'a' && ch <= 'z') || ch == '_')) {
+                sw_err_set(err, "%s: head %u: bad name", name, k);
+                sw_guard_clf_free(c);
+                return NULL;
+            }
+        }
+        h->bias = rdf(q + 32);
+        h->scale = rdf(q + 36);
+        h->shift = rdf(q + 40);
+        if (!isfinite(h->bias) || !isfinite(h->scale) || !isfinite(h->shift) || !h->name[0]) {
+            sw_err_set(err, "%s: head %u: bad name or non-finite parameters", name, k);
+            sw_guard_clf_free(c);
+            return NULL;
+        }
+        h->w = c->weights + k * dim;
+        memcpy(h->w, q + 44, dim);
+        for (size_t i = 0; i < dim; i++) c->wi[i * 4 + k] = h->w[i];
+    }
+    return c;
+}
+
+sw_guard_clf *sw_guard_clf_load(const char *path, sw_err *err) {
+    sw_buf b = {0};
+    if (sw_read_file(path, &b, err) < 0) {
+        sw_buf_free(&b);
+        return NULL;
+    }
+    sw_guard_clf *c = sw_guard_clf_parse(b.data ? b.data : "", b.len, path, err);
+    sw_buf_free(&b);
+    return c;
+}
+
+/* Writes a model; weights are float per head, quantised here to int8. */
+int gclf_write(const char *path, uint32_t bits, int heads, char (*names)[32], const float *bias,
+               const float *shift, float *const *w, sw_err *err) {
+    FILE *f = fopen(path, "wb");
+    if (!f) return sw_err_set(err, "%s: cannot create", path);
+    size_t dim = (size_t)1 << bits;
+    unsigned char hdr[16] = {'S', 'W', 'G', 'C', 1, 0, 0, 0};
+    memcpy(hdr + 8, &bits, 4);
+    uint32_t h32 = (uint32_t)heads;
+    memcpy(hdr + 12, &h32, 4);
+    int ok = fwrite(hdr, 1, 16, f) == 16;
+    int8_t *q = malloc(dim);
+    if (!q) ok = 0;
+    for (int k = 0; k < heads && ok; k++) {
+        float mx = 0;
+        for (size_t i = 0; i < dim; i++) mx = fabsf(w[k][i]) > mx ? fabsf(w[k][i]) : mx;
+        float scale = mx > 0 ? mx / 127.0f : 1.0f;
+        for (size_t i = 0; i < dim; i++) q[i] = (int8_t)lrintf(w[k][i] / scale);
+        char nm[32] = {0};
+        snprintf(nm, sizeof nm, "%s", names[k]);
+        ok = fwrite(nm, 1, 32, f) == 32 && fwrite(&bias[k], 4, 1, f) == 1 && fwrite(&scale, 4, 1, f) == 1 &&
+             fwrite(&shift[k], 4, 1, f) == 1 && fwrite(q, 1, dim, f) == dim;
+    }
+    free(q);
+    if (fclose(f) != 0) ok = 0;
+    return ok ? 0 : sw_err_set(err, "%s: write failed", path);
+}

@@ -1,0 +1,343 @@
+/* decode.c - encoded payloads (base64, base32, hex, Morse) and smuggled invisible text
+ * (Unicode tag characters, variation-selector bytes): found, decoded, handed back so
+ * that the scanner can scan the decoded text again. */
+#include "guard_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MIN_RUN 16 /* shorter runs are words, numbers and identifiers */
+
+typedef struct {
+    gdecoded *d;
+    size_t n, cap;
+} dlist;
+
+static int push(dlist *l, size_t s, size_t e, const char *type, char *text, size_t len) {
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        gdecoded *p = realloc(l->d, cap * sizeof *p);
+        if (!p) {
+            free(text);
+            return -1;
+        }
+        l->d = p;
+        l->cap = cap;
+    }
+    gdecoded *g = &l->d[l->n++];
+    g->start = s;
+    g->end = e;
+    strncpy(g->type, type, sizeof g->type - 1);
+    g->type[sizeof g->type - 1] = 0;
+    g->text = text;
+    g->len = len;
+    return 0;
+}
+
+/* Decoded bytes count as text when they are valid UTF-8 with at most 10% control or
+ * replacement characters and at least 4 letters. */
+static int is_text(const unsigned char *p, size_t n) {
+    if (n < 4 || !sw_utf8_valid(p, n)) return 0;
+    size_t bad = 0, letters = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = p[i];
+        if (c < 0x20 && c != '\n' && c != '\r' && c != '\t') bad++;
+        else if (c == 0x7f) bad++;
+        else if ((c | 32) >= 'a' && (c | 32) <= 'z') letters++;
+        else if (c >= 0x80) letters++;
+    }
+    return bad * 10 <= n && letters >= 4 && letters * 2 >= n / 2;
+}
+
+static int b64v(unsigned char c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+' || c == '-') return 62;
+    if (c == '/' || c == '_') return 63;
+    return -1;
+}
+
+static char *b64_decode(const char *s, size_t n, size_t *out) {
+    char *o = malloc(n * 3 / 4 + 4);
+    if (!o) return NULL;
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = b64v((unsigned char)s[i]);
+        if (v < 0) break;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            o[k++] = (char)((acc >> bits) & 0xFF);
+        }
+    }
+    o[k] = 0;
+    *out = k;
+    return o;
+}
+
+static char *b32_decode(const char *s, size_t n, size_t *out) {
+    char *o = malloc(n * 5 / 8 + 4);
+    if (!o) return NULL;
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        int v = c >= 'A' && c <= 'Z' ? c - 'A' : c >= '2' && c <= '7' ? c - '2' + 26 : -1;
+        if (v < 0) break;
+        acc = (acc << 5) | (uint32_t)v;
+        bits += 5;
+        if (bits >= 8) {
+            bits -= 8;
+            o[k++] = (char)((acc >> bits) & 0xFF);
+        }
+    }
+    o[k] = 0;
+    *out = k;
+    return o;
+}
+
+static int hexv(unsigned char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    c |= 32;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+/* Hex in three spellings: "48656c6c6f", "\x48\x65" and "48 65 6c" (pairs + spaces). */
+static size_t hex_run(const char *t, size_t n, size_t i, char **out, size_t *olen) {
+    /* measure first: most runs are words like "bad" or "face", too short to decode */
+    size_t j0 = i, hexes = 0;
+    while (j0 < n && (hexv((unsigned char)t[j0]) >= 0 || t[j0] == '\\' || t[j0] == 'x' || t[j0] == ' ')) {
+        hexes += hexv((unsigned char)t[j0]) >= 0;
+        if (t[j0] == ' ' && !(j0 + 1 < n && hexv((unsigned char)t[j0 + 1]) >= 0)) break;
+        j0++;
+    }
+    *out = NULL;
+    *olen = 0;
+    if (hexes < MIN_RUN) return i;
+    char *o = malloc((j0 - i) / 2 + 2);
+    if (!o) return 0;
+    size_t k = 0, j = i, end = i;
+    int style = (j + 1 < n && t[j] == '\\' && t[j + 1] == 'x') ? 1 : 0;
+    while (j < n) {
+        if (style == 1) {
+            if (!(j + 1 < n && t[j] == '\\' && t[j + 1] == 'x')) break;
+            j += 2;
+        }
+        if (j + 1 >= n || hexv((unsigned char)t[j]) < 0 || hexv((unsigned char)t[j + 1]) < 0) break;
+        o[k++] = (char)(hexv((unsigned char)t[j]) * 16 + hexv((unsigned char)t[j + 1]));
+        j += 2;
+        end = j;
+        if (style == 0 && j + 2 < n && t[j] == ' ' && hexv((unsigned char)t[j + 1]) >= 0 &&
+            hexv((unsigned char)t[j + 2]) >= 0 && (j + 3 >= n || hexv((unsigned char)t[j + 3]) < 0))
+            j++; /* "48 65 6c": a single space between pairs */
+    }
+    o[k] = 0;
+    *out = o;
+    *olen = k;
+    return end;
+}
+
+/* International Morse: letters and digits. */
+static char morse_char(const char *s, size_t n) {
+    static const char *codes[] = {".-", "-...", "-.-.", "-..", ".", "..-.", "--.", "....", "..", ".---",
+                                  "-.-", ".-..", "--", "-.", "---", ".--.", "--.-", ".-.", "...", "-",
+                                  "..-", "...-", ".--", "-..-", "-.--", "--..", "-----", ".----", "..---",
+                                  "...--", "....-", ".....", "-....", "--...", "---..", "----."};
+    for (int i = 0; i < 36; i++)
+        if (strlen(codes[i]) == n && memcmp(codes[i], s, n) == 0) return (char)(i < 26 ? 'a' + i : '0' + i - 26);
+    return 0;
+}
+
+static int morse_run(const char *t, size_t n, size_t i, size_t *end, char **out, size_t *olen) {
+    size_t j = i;
+    while (j < n && (t[j] == '.' || t[j] == '-' || t[j] == ' ' || t[j] == '/')) j++;
+    while (j > i && t[j - 1] == ' ') j--;
+    *end = j;
+    if (j - i < MIN_RUN) return 0;
+    char *o = malloc(j - i + 1);
+    if (!o) return -1;
+    size_t k = 0, letters = 0, a = i;
+    while (a < j) {
+        if (t[a] == ' ' || t[a] == '/') {
+            size_t sp = 0;
+            while (a < j && (t[a] == ' ' || t[a] == '/')) { sp += t[a] == '/' ? 2 : 1; a++; }
+            if (sp >= 2 && k && o[k - 1] != ' ') o[k++] = ' ';
+            continue;
+        }
+        size_t b = a;
+        while (b < j && (t[b] == '.' || t[b] == '-')) b++;
+        char c = morse_char(t + a, b - a);
+        if (!c) {
+            free(o);
+            return 0;
+        }
+        o[k++] = c;
+        letters++;
+        a = b;
+    }
+    o[k] = 0;
+    if (letters < 4) {
+        free(o);
+        return 0;
+    }
+    *out = o;
+    *olen = k;
+    return 1;
+}
+
+/* 1 for the base64 and base64url alphabets (a table: this runs on every byte) */
+static const uint8_t B64CH[256] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1,
+    ['J'] = 1, ['K'] = 1, ['L'] = 1, ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1,
+    ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1, ['Y'] = 1, ['Z'] = 1, ['a'] = 1,
+    ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+    ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1,
+    ['t'] = 1, ['u'] = 1, ['v'] = 1, ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['0'] = 1, ['1'] = 1,
+    ['2'] = 1, ['3'] = 1, ['4'] = 1, ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['+'] = 1,
+    ['/'] = 1, ['-'] = 1, ['_'] = 1,
+};
+static inline int b64ch(unsigned char c) { return B64CH[c]; }
+
+static int find_text_encodings(const char *t, size_t n, dlist *l) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = (unsigned char)t[i];
+        if (b64ch(c) && (i == 0 || !b64ch((unsigned char)t[i - 1]))) {
+            size_t j = i;
+            while (j < n && b64ch((unsigned char)t[j])) j++;
+            if (j - i < MIN_RUN && !(j < n && (t[j] == ' ' || t[j] == '\\') && hexv(c) >= 0 && j - i == 2)) {
+                i = j; /* a word: too short for any encoding ("48 65 6c" hex pairs excepted) */
+                continue;
+            }
+        }
+        if (i == 0 || !b64ch((unsigned char)t[i - 1])) {
+            /* hex first: a hex run is also a base64 run */
+            if ((c == '\\' && i + 1 < n && t[i + 1] == 'x') || hexv(c) >= 0) {
+                char *o = NULL;
+                size_t ol = 0, e = hex_run(t, n, i, &o, &ol);
+                if (!o && e != i) return -1;
+                if (o && ol * 2 >= MIN_RUN && (e >= n || !b64ch((unsigned char)t[e])) && is_text((unsigned char *)o, ol)) {
+                    if (push(l, i, e, "hex", o, ol) < 0) return -1;
+                    i = e;
+                    continue;
+                }
+                free(o);
+            }
+            if (b64ch(c)) {
+                size_t j = i, upper_b32 = 1;
+                while (j < n && b64ch((unsigned char)t[j])) {
+                    unsigned char d = (unsigned char)t[j];
+                    upper_b32 &= (d >= 'A' && d <= 'Z') || (d >= '2' && d <= '7');
+                    j++;
+                }
+                size_t e = j;
+                while (e < n && t[e] == '=' && e - j < 6) e++;
+                if (j - i >= MIN_RUN) {
+                    size_t ol;
+                    char *o = NULL;
+                    const char *type = "base64";
+                    if (upper_b32) {
+                        o = b32_decode(t + i, j - i, &ol);
+                        type = "base32";
+                        if (o && !is_text((unsigned char *)o, ol)) { free(o); o = NULL; }
+                    }
+                    if (!o) {
+                        o = b64_decode(t + i, j - i, &ol);
+                        type = "base64";
+                        if (!o) return -1;
+                        if (!is_text((unsigned char *)o, ol)) { free(o); o = NULL; }
+                    }
+                    if (o) {
+                        if (push(l, i, e, type, o, ol) < 0) return -1;
+                    }
+                }
+                i = e > i ? e : i + 1;
+                continue;
+            }
+        }
+        if ((c == '.' || c == '-') && (i == 0 || t[i - 1] == ' ' || t[i - 1] == '\n' || t[i - 1] == ':')) {
+            size_t e;
+            char *o = NULL;
+            size_t ol;
+            int r = morse_run(t, n, i, &e, &o, &ol);
+            if (r < 0) return -1;
+            if (r == 1) {
+                if (push(l, i, e, "morse", o, ol) < 0) return -1;
+                i = e;
+                continue;
+            }
+            i = e > i ? e : i + 1;
+            continue;
+        }
+        i++;
+    }
+    return 0;
+}
+
+/* Tag characters U+E0020..E007E spell ASCII; variation selectors carry one byte each
+ * (U+FE00..FE0F = 0..15, U+E0100..E01EF = 16..255). */
+static int find_invisible_payloads(const char *t, const sw_guard_norm *nm, dlist *l) {
+    for (size_t k = 0; k < nm->n_invis; k++) {
+        const sw_guard_invis *iv = &nm->invis[k];
+        if (iv->kind != SW_INVIS_TAG && iv->kind != SW_INVIS_VARIATION_SELECTOR) continue;
+        if (iv->count < 4) continue;
+        char *o = malloc(iv->count + 1);
+        if (!o) return -1;
+        size_t ol = 0;
+        for (size_t i = iv->start; i < iv->end;) {
+            uint32_t cp;
+            int len = sw_utf8_decode((const unsigned char *)t + i, iv->end - i, &cp);
+            if (len <= 0) break;
+            i += (size_t)len;
+            if (iv->kind == SW_INVIS_TAG) {
+                if (cp >= 0xE0020 && cp <= 0xE007E) o[ol++] = (char)(cp - 0xE0000);
+            } else if (cp >= 0xFE00 && cp <= 0xFE0F) o[ol++] = (char)(cp - 0xFE00);
+            else if (cp >= 0xE0100 && cp <= 0xE01EF) o[ol++] = (char)(cp - 0xE0100 + 16);
+        }
+        o[ol] = 0;
+        if (ol < 4 || (iv->kind == SW_INVIS_VARIATION_SELECTOR && !is_text((unsigned char *)o, ol))) {
+            free(o);
+            continue;
+        }
+        if (push(l, iv->start, iv->end, iv->kind == SW_INVIS_TAG ? "unicode_tags" : "variation_selectors", o, ol) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int gdecode_find(const char *text, size_t len, const sw_guard_norm *n, gdecoded **out, size_t *nout) {
+    dlist l = {0};
+    int rc = find_text_encodings(text, len, &l);
+    if (rc == 0 && n) rc = find_invisible_payloads(text, n, &l);
+    if (rc < 0) {
+        for (size_t i = 0; i < l.n; i++) free(l.d[i].text);
+        free(l.d);
+        *out = NULL;
+        *nout = 0;
+        return -1;
+    }
+    *out = l.d;
+    *nout = l.n;
+    return 0;
+}
+
+int ginvis_findings(const sw_guard_norm *n, sw_guard_verdict *v) {
+    static const char *types[] = {"ZERO_WIDTH", "BIDI_CONTROL", "UNICODE_TAG", "VARIATION_SELECTOR"};
+    static const double scores[] = {0.6, 0.8, 1.0, 0.7};
+    for (size_t i = 0; i < n->n_invis; i++) {
+        const sw_guard_invis *iv = &n->invis[i];
+        char why[96];
+        snprintf(why, sizeof why, "%u invisible character%s removed", iv->count, iv->count == 1 ? "" : "s");
+        if (gf_add(v, "invisible_text", types[iv->kind], iv->start, iv->end, scores[iv->kind],
+                   SW_SRC_HEURISTIC, why) < 0)
+            return -1;
+    }
+    return 0;
+}

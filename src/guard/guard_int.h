@@ -1,0 +1,95 @@
+/* guard_int.h - what the guard's source files share and the public header does not show. */
+#ifndef STEWARD_GUARD_INT_H
+#define STEWARD_GUARD_INT_H
+
+#include "steward/guard.h"
+
+#ifndef GCLF_NORM_POW
+#define GCLF_NORM_POW 0.5
+#endif
+
+/* Appends a finding to v. Returns 0 or -1 when memory runs out. explain may be NULL. */
+int gf_add(sw_guard_verdict *v, const char *category, const char *type, size_t start,
+           size_t end, double score, sw_guard_source src, const char *explain);
+
+const char *gpolicy_hash(const sw_guard_policy *p);
+/* Scans text with every recogniser (no policy, no merge) into v. -1 on OOM. */
+int gscan_raw(const sw_guard *g, const char *text, size_t len, sw_guard_verdict *v);
+/* Sorts and merges overlapping findings of one category and type. */
+void gmerge_findings(sw_guard_verdict *v);
+const sw_guard_policy *gguard_policy(const sw_guard *g);
+const uint8_t *gguard_key(const sw_guard *g);
+
+/* Maps a span of a view back to the original text. */
+static inline void gv_span(const sw_guard_view *v, size_t s, size_t e, size_t *os, size_t *oe) {
+    *os = v->ostart[s];
+    *oe = v->oend[e - 1];
+}
+
+/* Recognisers: each appends findings to v (spans into the original text). -1 on OOM. */
+int gpii_scan(const sw_guard_norm *n, sw_guard_verdict *v);
+int gsecret_scan(const char *text, size_t len, sw_guard_verdict *v);
+
+/* ---- Aho-Corasick automaton over bytes (ac.c) ---- */
+typedef struct gac gac;
+gac *gac_new(void);
+void gac_free(gac *a);
+/* Adds a pattern with a caller's id. Returns 0 or -1 (OOM, or after gac_build). */
+int gac_add(gac *a, const char *p, size_t n, uint32_t id);
+/* Builds the DFA. -1 on OOM. */
+int gac_build(gac *a);
+size_t gac_states(const gac *a);
+/* Calls fn for every match (end is exclusive); stops early when fn returns non-zero. */
+typedef int (*gac_match_fn)(uint32_t id, size_t start, size_t end, void *ud);
+int gac_scan(const gac *a, const char *s, size_t n, gac_match_fn fn, void *ud);
+
+/* ---- keyword rules (rules.c) ---- */
+typedef struct grules grules;
+/* Loads every *.rules file under dir. NULL with err naming file:line on error. */
+grules *grules_load(const char *dir, sw_err *err);
+/* Parses one rules file's text into r (used by the loader and by tests). */
+int grules_add_text(grules *r, const char *text, size_t len, const char *name, sw_err *err);
+grules *grules_new(void);
+int grules_build(grules *r, sw_err *err);
+void grules_free(grules *r);
+size_t grules_count(const grules *r); /* pattern lines (one per encoding) */
+size_t grules_keys(const grules *r);  /* automaton keys */
+size_t grules_states(const grules *r);
+int grules_scan(const grules *r, const sw_guard_norm *n, sw_guard_verdict *v);
+/* TC260-003 code of a harm category, or "" */
+const char *grules_tc260(const char *category);
+
+/* ---- encoded payloads and invisible text (decode.c) ---- */
+/* A decoded segment: the original span it came from and the decoded bytes. */
+typedef struct gdecoded {
+    size_t start, end;
+    char type[16];
+    char *text;
+    size_t len;
+} gdecoded;
+/* Finds base64/base32/hex/Morse/tag/variation-selector payloads in text; the caller
+ * frees each .text and the array. -1 on OOM. */
+int gdecode_find(const char *text, size_t len, const sw_guard_norm *n, gdecoded **out,
+                 size_t *nout);
+/* Appends invisible_text findings for the norm's invisible runs. */
+int ginvis_findings(const sw_guard_norm *n, sw_guard_verdict *v);
+
+/* ---- classifiers (classifier.c) ---- */
+#include <math.h>
+/* How a text's summed feature weights are scaled by its number of features nf. */
+static inline float gclf_norm(size_t nf) { return nf ? (float)(1.0 / pow((double)nf, GCLF_NORM_POW)) : 0.0f; }
+/* Calls fn for every hashed feature of s[0..n); returns how many. */
+size_t gclf_features(const char *s, size_t n, void (*fn)(uint32_t h, size_t st, size_t len, void *ud), void *ud);
+/* Scores a match view (windows of 2 KB, the best window per head). */
+int gclf_score_view(const sw_guard_clf *c, const char *s, size_t n, double *scores, char (*explain)[160]);
+int gclf_write(const char *path, uint32_t bits, int heads, char (*names)[32], const float *bias, const float *shift,
+               float *const *w, sw_err *err);
+
+/* ---- redaction (redact.c) ---- */
+enum { GOP_REPLACE = 0, GOP_MASK, GOP_HASH, GOP_ENCRYPT, GOP_REMOVE };
+/* Builds v->redacted from text and the findings whose action is SW_ACT_REDACT. key may
+ * be NULL (hash and encrypt then fall back to replace). -1 on OOM. */
+int gredact(const char *text, size_t len, const uint8_t *key, sw_guard_verdict *v);
+int gredact_restore(const uint8_t *key, const char *text, size_t len, sw_buf *out);
+
+#endif

@@ -1,0 +1,173 @@
+/* perplexity.c - language-model signals for the guard (NeMo Guardrails' heuristics):
+ * length per perplexity (long, fluent jailbreak prompts) and the perplexity of the first
+ * and last 20 words (adversarial suffixes such as GCG's), with thresholds calibrated on
+ * benign text for the loaded model. */
+#include "guard_int.h"
+#include "steward/model.h"
+#include "steward/tokenizer.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EDGE_WORDS 20
+
+/* Perplexity of text[0..len) under the model: exp(mean NLL of tokens 1..n). -1 when the
+ * text has fewer than two tokens (*ppl untouched), -2 on error. */
+static int ppl_of(sw_ctx *c, const sw_tokenizer *tk, const char *text, size_t len, double *ppl, sw_err *err) {
+    int32_t *ids = NULL;
+    size_t n = 0;
+    if (sw_tokenize(tk, text, len, 0, &ids, &n, err) < 0) return -2;
+    int rc = -1;
+    if (n >= 2 && n <= 1u << 20) {
+        double nll = 0;
+        int scored = 0;
+        if (sw_ctx_nll(c, ids, (int)n, 1, &nll, &scored, err) < 0) rc = -2;
+        else if (scored > 0) {
+            *ppl = exp(nll / scored);
+            rc = 0;
+        }
+    }
+    free(ids);
+    return rc;
+}
+
+/* Byte offset where the first `words` whitespace-separated words end (prefix) or where
+ * the last `words` begin (suffix). */
+static size_t words_prefix(const char *t, size_t n, int words) {
+    size_t i = 0;
+    for (int w = 0; w < words && i < n; w++) {
+        while (i < n && (t[i] == ' ' || t[i] == '\n' || t[i] == '\t')) i++;
+        while (i < n && !(t[i] == ' ' || t[i] == '\n' || t[i] == '\t')) i++;
+    }
+    return i;
+}
+static size_t words_suffix(const char *t, size_t n, int words) {
+    size_t i = n;
+    for (int w = 0; w < words && i > 0; w++) {
+        while (i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\n' || t[i - 1] == '\t')) i--;
+        while (i > 0 && !(t[i - 1] == ' ' || t[i - 1] == '\n' || t[i - 1] == '\t')) i--;
+    }
+    return i;
+}
+
+int sw_guard_ppl_score(sw_ctx *c, const sw_tokenizer *tk, const char *text, size_t len, sw_guard_ppl_signals *s,
+                         sw_err *err) {
+    memset(s, 0, sizeof *s);
+    double ppl = 0;
+    int rc = ppl_of(c, tk, text, len, &ppl, err);
+    if (rc == -2) return -1;
+    if (rc == 0) {
+        s->ppl = ppl;
+        s->len_per_ppl = (double)len / ppl;
+        s->valid = 1;
+    }
+    size_t pe = words_prefix(text, len, EDGE_WORDS), ss = words_suffix(text, len, EDGE_WORDS);
+    double pp = 0, sp = 0;
+    int a = ppl_of(c, tk, text, pe, &pp, err), b = a == -2 ? -2 : ppl_of(c, tk, text + ss, len - ss, &sp, err);
+    if (a == -2 || b == -2) return -1;
+    s->prefix_ppl = a == 0 ? pp : 0;
+    s->suffix_ppl = b == 0 ? sp : 0;
+    return 0;
+}
+
+static int cmp_d(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The value that at most `fpr` of xs[0..n) exceed. */
+static double upper_quantile(double *xs, size_t n, double fpr) {
+    qsort(xs, n, sizeof *xs, cmp_d);
+    size_t allowed = (size_t)floor(fpr * (double)n);
+    return allowed >= n ? xs[0] : xs[n - 1 - allowed];
+}
+
+int sw_guard_ppl_calibrate(sw_ctx *c, const sw_tokenizer *tk, const char *benign_jsonl, double fpr,
+                           sw_guard_ppl *out, sw_err *err) {
+    sw_buf b = {0};
+    if (sw_read_file(benign_jsonl, &b, err) < 0) {
+        sw_buf_free(&b);
+        return -1;
+    }
+    size_t cap = 256, n = 0;
+    double *lp = malloc(cap * sizeof *lp), *ep = malloc(cap * sizeof *ep);
+    int rc = lp && ep ? 0 : sw_err_set(err, "out of memory"), line = 0;
+    size_t i = 0;
+    while (i < b.len && rc == 0) {
+        const char *l = b.data + i;
+        const char *nl = memchr(l, '\n', b.len - i);
+        size_t ll = nl ? (size_t)(nl - l) : b.len - i;
+        i += ll + 1;
+        line++;
+        if (ll == 0) continue;
+        json_error_t je;
+        json_t *o = json_loadb(l, ll, 0, &je);
+        json_t *t = json_object_get(o, "text");
+        if (!json_is_string(t)) {
+            json_decref(o);
+            rc = sw_err_set(err, "%s:%d: expected {\"text\": ...}", benign_jsonl, line);
+            break;
+        }
+        sw_guard_ppl_signals s;
+        if (sw_guard_ppl_score(c, tk, json_string_value(t), json_string_length(t), &s, err) < 0) rc = -1;
+        json_decref(o);
+        if (rc < 0 || !s.valid) continue;
+        if (n == cap) {
+            cap *= 2;
+            double *a = realloc(lp, cap * sizeof *a), *e = a ? realloc(ep, cap * sizeof *e) : NULL;
+            if (a) lp = a;
+            if (e) ep = e;
+            if (!a || !e) {
+                rc = sw_err_set(err, "out of memory");
+                break;
+            }
+        }
+        lp[n] = s.len_per_ppl;
+        ep[n] = fmax(s.prefix_ppl, s.suffix_ppl);
+        n++;
+    }
+    sw_buf_free(&b);
+    if (rc == 0 && n == 0) rc = sw_err_set(err, "%s: no text long enough to score", benign_jsonl);
+    if (rc == 0) {
+        out->len_per_ppl_max = upper_quantile(lp, n, fpr);
+        out->edge_ppl_max = upper_quantile(ep, n, fpr);
+        out->calibrated_on = (int)n;
+        out->fpr = fpr;
+    }
+    free(lp);
+    free(ep);
+    return rc;
+}
+
+int sw_guard_ppl_findings(const sw_guard_ppl *th, const sw_guard_ppl_signals *s, size_t len, sw_guard_verdict *v) {
+    if (!s->valid) return 0;
+    char why[160];
+    if (s->len_per_ppl > th->len_per_ppl_max) {
+        snprintf(why, sizeof why, "length/perplexity %.3g above %.3g (benign %.1f%% quantile)", s->len_per_ppl,
+                 th->len_per_ppl_max, 100 * (1 - th->fpr));
+        if (gf_add(v, "jailbreak", "perplexity_length", 0, len, 0.7, SW_SRC_HEURISTIC, why) < 0) return -1;
+    }
+    double edge = fmax(s->prefix_ppl, s->suffix_ppl);
+    if (edge > th->edge_ppl_max) {
+        snprintf(why, sizeof why, "%s perplexity %.3g above %.3g", s->suffix_ppl >= s->prefix_ppl ? "suffix" : "prefix",
+                 edge, th->edge_ppl_max);
+        if (gf_add(v, "jailbreak", "perplexity_edge", 0, len, 0.8, SW_SRC_HEURISTIC, why) < 0) return -1;
+    }
+    return 0;
+}
+
+int sw_guard_scan_lm(const sw_guard *g, sw_guard_dir dir, const char *text, size_t len, sw_ctx *c,
+                     const sw_tokenizer *tk, const sw_guard_ppl *th, sw_guard_verdict *v, sw_err *err) {
+    memset(v, 0, sizeof *v);
+    if (len > (1u << 30)) return sw_err_set(err, "guard: text of %zu bytes is over the 1 GiB limit", len);
+    if (gscan_raw(g, text, len, v) < 0) return sw_err_set(err, "guard: out of memory scanning %zu bytes", len);
+    sw_guard_ppl_signals s;
+    if (sw_guard_ppl_score(c, tk, text, len, &s, err) < 0) return -1;
+    if (sw_guard_ppl_findings(th, &s, len, v) < 0) return sw_err_set(err, "guard: out of memory");
+    gmerge_findings(v);
+    sw_guard_policy_apply(gguard_policy(g), dir, v);
+    if (gredact(text, len, gguard_key(g), v) < 0) return sw_err_set(err, "guard: out of memory redacting");
+    return 0;
+}

@@ -1,0 +1,203 @@
+/* policy.c - the human-editable guard policy: which action each finding gets.
+ *
+ * One rule per line, first match wins; a finding no rule matches is allowed:
+ *   # comment
+ *   CATEGORY[:TYPE]  [input|output]  [score>=X]  ACTION  [OPERATOR]
+ * CATEGORY and TYPE may be '*'. ACTION is allow, flag, redact, review or block.
+ * OPERATOR (for redact) is replace (default: <TYPE>), mask[:N] (keep the last N
+ * characters), hash (keyed pseudonym), encrypt (reversible) or remove.
+ * The policy's SHA-256 travels with every verdict. */
+#include "guard_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    char cat[32], type[40];
+    int dir; /* -1 both */
+    double min;
+    int action, op, op_arg, line;
+} prule;
+
+struct sw_guard_policy {
+    prule *r;
+    size_t n;
+    char hash[65];
+};
+
+static const char *ACTIONS[] = {"allow", "flag", "redact", "review", "block"};
+
+const char *sw_guard_action_name(sw_guard_action a) {
+    return (unsigned)a < 5 ? ACTIONS[a] : "allow";
+}
+
+int sw_guard_action_parse(const char *s) {
+    for (int i = 0; i < 5; i++)
+        if (strcmp(s, ACTIONS[i]) == 0) return i;
+    return -1;
+}
+
+const char *sw_guard_source_name(sw_guard_source s) {
+    static const char *names[] = {"rule", "pii", "classifier", "heuristic"};
+    return (unsigned)s < 4 ? names[s] : "rule";
+}
+
+void sw_guard_policy_free(sw_guard_policy *p) {
+    if (!p) return;
+    free(p->r);
+    free(p);
+}
+
+static int name_ok(const char *s) {
+    if (!*s) return 0;
+    if (strcmp(s, "*") == 0) return 1;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '_'))
+            return 0;
+    return 1;
+}
+
+/* Parses one rule from the words of a line. 0, or -1 with err naming the line. */
+static int parse_rule(char **w, int nw, prule *r, const char *name, int line, sw_err *err) {
+    memset(r, 0, sizeof *r);
+    r->dir = -1;
+    r->line = line;
+    char *colon = strchr(w[0], ':');
+    if (colon) *colon = 0;
+    if (strlen(w[0]) >= sizeof r->cat || !name_ok(w[0]))
+        return sw_err_set(err, "%s:%d: bad category '%.40s'", name, line, w[0]);
+    strcpy(r->cat, w[0]);
+    strcpy(r->type, "*");
+    if (colon) {
+        if (strlen(colon + 1) >= sizeof r->type || !name_ok(colon + 1))
+            return sw_err_set(err, "%s:%d: bad type '%.40s'", name, line, colon + 1);
+        strcpy(r->type, colon + 1);
+    }
+    int i = 1;
+    if (i < nw && (strcmp(w[i], "input") == 0 || strcmp(w[i], "output") == 0 || strcmp(w[i], "both") == 0)) {
+        r->dir = strcmp(w[i], "input") == 0 ? SW_GUARD_INPUT : strcmp(w[i], "output") == 0 ? SW_GUARD_OUTPUT : -1;
+        i++;
+    }
+    if (i < nw && strncmp(w[i], "score>=", 7) == 0) {
+        char *end;
+        double d = strtod(w[i] + 7, &end);
+        if (end == w[i] + 7 || *end || !(d >= 0 && d <= 1))
+            return sw_err_set(err, "%s:%d: bad threshold '%.40s' (want score>=0..1)", name, line, w[i]);
+        r->min = d;
+        i++;
+    }
+    if (i >= nw) return sw_err_set(err, "%s:%d: missing action (allow|flag|redact|review|block)", name, line);
+    r->action = sw_guard_action_parse(w[i]);
+    if (r->action < 0) return sw_err_set(err, "%s:%d: unknown action '%.40s'", name, line, w[i]);
+    i++;
+    r->op = GOP_REPLACE;
+    r->op_arg = 4;
+    if (i < nw) {
+        if (r->action != SW_ACT_REDACT)
+            return sw_err_set(err, "%s:%d: an operator is only allowed with redact", name, line);
+        char *op = w[i];
+        char *arg = strchr(op, ':');
+        if (arg) *arg++ = 0;
+        if (strcmp(op, "replace") == 0) r->op = GOP_REPLACE;
+        else if (strcmp(op, "mask") == 0) r->op = GOP_MASK;
+        else if (strcmp(op, "hash") == 0) r->op = GOP_HASH;
+        else if (strcmp(op, "encrypt") == 0) r->op = GOP_ENCRYPT;
+        else if (strcmp(op, "remove") == 0) r->op = GOP_REMOVE;
+        else return sw_err_set(err, "%s:%d: unknown operator '%.40s'", name, line, op);
+        if (arg) {
+            char *end;
+            long k = strtol(arg, &end, 10);
+            if (r->op != GOP_MASK || end == arg || *end || k < 0 || k > 64)
+                return sw_err_set(err, "%s:%d: bad operator argument '%.40s'", name, line, arg);
+            r->op_arg = (int)k;
+        }
+        i++;
+    }
+    if (i < nw) return sw_err_set(err, "%s:%d: unexpected '%.40s'", name, line, w[i]);
+    return 0;
+}
+
+sw_guard_policy *sw_guard_policy_parse(const char *text, size_t len, const char *name, sw_err *err) {
+    sw_guard_policy *p = calloc(1, sizeof *p);
+    if (!p) {
+        sw_err_set(err, "%s: out of memory", name);
+        return NULL;
+    }
+    uint8_t h[SW_SHA256_BYTES];
+    sw_sha256(text, len, h);
+    sw_hex(h, sizeof h, p->hash);
+    size_t cap = 0, i = 0;
+    int line = 0;
+    while (i < len) {
+        const char *l = text + i;
+        const char *nl = memchr(l, '\n', len - i);
+        size_t ll = nl ? (size_t)(nl - l) : len - i;
+        i += ll + 1;
+        line++;
+        char buf[512];
+        if (ll >= sizeof buf) {
+            sw_err_set(err, "%s:%d: line longer than %zu bytes", name, line, sizeof buf - 1);
+            goto fail;
+        }
+        memcpy(buf, l, ll);
+        buf[ll] = 0;
+        if (memchr(buf, 0, ll)) {
+            sw_err_set(err, "%s:%d: NUL byte", name, line);
+            goto fail;
+        }
+        char *hash = strchr(buf, '#');
+        if (hash) *hash = 0;
+        char *w[8];
+        int nw = 0;
+        for (char *tok = strtok(buf, " \t\r"); tok; tok = strtok(NULL, " \t\r")) {
+            if (nw == 8) {
+                sw_err_set(err, "%s:%d: too many fields", name, line);
+                goto fail;
+            }
+            w[nw++] = tok;
+        }
+        if (nw == 0) continue;
+        if (p->n == cap) {
+            cap = cap ? cap * 2 : 16;
+            prule *r = realloc(p->r, cap * sizeof *r);
+            if (!r) {
+                sw_err_set(err, "%s: out of memory", name);
+                goto fail;
+            }
+            p->r = r;
+        }
+        if (parse_rule(w, nw, &p->r[p->n], name, line, err) < 0) goto fail;
+        p->n++;
+    }
+    return p;
+fail:
+    sw_guard_policy_free(p);
+    return NULL;
+}
+
+const char *gpolicy_hash(const sw_guard_policy *p) { return p->hash; }
+
+void sw_guard_policy_apply(const sw_guard_policy *p, sw_guard_dir dir, sw_guard_verdict *v) {
+    v->action = SW_ACT_ALLOW;
+    v->dir = dir;
+    snprintf(v->policy_hash, sizeof v->policy_hash, "%s", p->hash);
+    for (size_t k = 0; k < v->n_findings; k++) {
+        sw_guard_finding *f = &v->findings[k];
+        f->action = SW_ACT_ALLOW;
+        f->op = GOP_REPLACE;
+        f->op_arg = 4;
+        for (size_t i = 0; i < p->n; i++) {
+            const prule *r = &p->r[i];
+            if (r->dir >= 0 && r->dir != (int)dir) continue;
+            if (strcmp(r->cat, "*") != 0 && strcmp(r->cat, f->category) != 0) continue;
+            if (strcmp(r->type, "*") != 0 && strcmp(r->type, f->type) != 0) continue;
+            if (f->score + 1e-6 < r->min) continue; /* scores pass through float */
+            f->action = (sw_guard_action)r->action;
+            f->op = r->op;
+            f->op_arg = r->op_arg;
+            break;
+        }
+        if (f->action > v->action) v->action = f->action;
+    }
+}

@@ -1,0 +1,595 @@
+/* rules.c - keyword and phrase libraries by category (data/guard/rules/NAME.rules),
+ * normalised like the text and matched together in one Aho-Corasick pass over the match
+ * view.
+ *
+ * A pattern line is a sequence of slots ({a|b|} alternations and literal words). Fully
+ * expanding every line would give hundreds of thousands of phrases, so only the leading
+ * slots up to the first mandatory one are expanded into automaton keys; each key hit is
+ * then extended slot by slot against the text (a short walk over a few alternatives).
+ *
+ * File format (line based, UTF-8):
+ *   # comment
+ *   category: prompt_injection      sets the category of the lines that follow
+ *   score: 0.9                      sets their score
+ *   encodings: rot13 atbash         also match these encodings of the following lines
+ *   ignore {all |}{previous|prior} instructions      a pattern; {a|b|} is an alternation
+ *   =0.6 some phrase                a pattern with its own score
+ */
+#include "guard_int.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_EXPANSIONS 4096 /* automaton keys from one line's leading slots */
+#define MAX_SLOTS 32
+#define ENC_NONE 0
+#define ENC_ROT13 1
+#define ENC_ATBASH 2
+
+typedef struct {
+    uint32_t off; /* normalised alternative in r->strings */
+    uint16_t len;
+} galt;
+
+typedef struct {
+    uint32_t first; /* first alternative in r->alts */
+    uint16_t n;
+} gslot;
+
+typedef struct {
+    uint16_t cat;
+    uint8_t enc;
+    float score;
+    uint32_t text;  /* the line as written, in r->strings */
+    uint32_t slot0; /* first slot in r->slots */
+    uint16_t nslots;
+} gline;
+
+typedef struct {
+    uint32_t line;
+    uint16_t next;   /* first slot still to match after the key */
+    uint8_t bl;      /* the key starts with a letter or digit: needs a word boundary */
+    uint8_t squeeze; /* a key without spaces, for the squeezed view */
+} gkey;
+
+/* Squeezed matches shorter than this are not reported: across word edges short
+ * phrases appear by chance ("the rapist"). */
+#define MIN_SQUEEZED 16
+
+struct grules {
+    gac *ac;    /* keys of ASCII bytes only: a small alphabet, rows stay in L1 */
+    gac *ac_u8; /* keys with non-ASCII bytes (CJK): run only on text that has some */
+    gline *lines;
+    size_t nlines, caplines;
+    gslot *slots;
+    size_t nslots, capslots;
+    galt *alts;
+    size_t nalts, capalts;
+    gkey *keys;
+    size_t nkeys, capkeys;
+    char **cats;
+    size_t ncats;
+    sw_buf strings;
+};
+
+static const struct { const char *cat, *code, *name; } TAXONOMY[] = {
+    {"S1", "A.1", "violent crimes"},       {"S2", "A.1", "non-violent crimes"},
+    {"S3", "A.1", "sex-related crimes"},   {"S4", "A.1", "child sexual exploitation"},
+    {"S5", "A.4", "defamation"},           {"S6", "A.5", "specialised advice"},
+    {"S7", "A.4", "privacy"},              {"S8", "A.3", "intellectual property"},
+    {"S9", "A.1", "indiscriminate weapons"}, {"S10", "A.2", "hate"},
+    {"S11", "A.4", "suicide and self-harm"}, {"S12", "A.1", "sexual content"},
+    {"S13", "A.1", "elections"},           {"S14", "A.1", "code interpreter abuse"},
+    {"profanity", "A.1", "obscene language"},
+};
+
+const char *grules_tc260(const char *category) {
+    for (size_t i = 0; i < sizeof TAXONOMY / sizeof TAXONOMY[0]; i++)
+        if (strcmp(TAXONOMY[i].cat, category) == 0) return TAXONOMY[i].code;
+    return "";
+}
+
+grules *grules_new(void) {
+    grules *r = calloc(1, sizeof *r);
+    if (!r) return NULL;
+    r->ac = gac_new();
+    r->ac_u8 = gac_new();
+    if (!r->ac || !r->ac_u8) {
+        gac_free(r->ac);
+        gac_free(r->ac_u8);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+void grules_free(grules *r) {
+    if (!r) return;
+    gac_free(r->ac);
+    gac_free(r->ac_u8);
+    free(r->lines);
+    free(r->slots);
+    free(r->alts);
+    free(r->keys);
+    for (size_t i = 0; i < r->ncats; i++) free(r->cats[i]);
+    free(r->cats);
+    sw_buf_free(&r->strings);
+    free(r);
+}
+
+size_t grules_count(const grules *r) { return r->nlines; }
+size_t grules_keys(const grules *r) { return r->nkeys; }
+size_t grules_states(const grules *r) { return gac_states(r->ac) + gac_states(r->ac_u8); }
+
+/* Grows *p (of *cap elements of size sz) to hold one more. */
+static int more(void **p, size_t *cap, size_t n, size_t sz) {
+    if (n < *cap) return 0;
+    size_t c = *cap ? *cap * 2 : 256;
+    void *q = realloc(*p, c * sz);
+    if (!q) return -1;
+    *p = q;
+    *cap = c;
+    return 0;
+}
+
+static int cat_index(grules *r, const char *name) {
+    for (size_t i = 0; i < r->ncats; i++)
+        if (strcmp(r->cats[i], name) == 0) return (int)i;
+    if (r->ncats >= 65535) return -1;
+    char **c = realloc(r->cats, (r->ncats + 1) * sizeof *c);
+    if (!c) return -1;
+    r->cats = c;
+    c[r->ncats] = strdup(name);
+    if (!c[r->ncats]) return -1;
+    return (int)r->ncats++;
+}
+
+static void encode(char *s, size_t n, int enc) {
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c < 'a' || c > 'z') continue;
+        if (enc == ENC_ROT13) s[i] = (char)('a' + (c - 'a' + 13) % 26);
+        else if (enc == ENC_ATBASH) s[i] = (char)('z' - (c - 'a'));
+    }
+}
+
+static int isalnum_ascii(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* Two pieces are written with a space between them when both sides are letters or
+ * digits; CJK pieces join directly. */
+static int needs_space(unsigned char left, unsigned char right) {
+    return isalnum_ascii(left) && isalnum_ascii(right);
+}
+
+/* Normalises raw[0..n) as the match view would, encodes it, appends it to strings. */
+static int add_alt(grules *r, const char *raw, size_t n, int enc) {
+    sw_guard_norm nm;
+    if (sw_guard_normalize(raw, n, &nm, NULL) < 0) {
+        sw_guard_norm_free(&nm);
+        return -1;
+    }
+    int rc = more((void **)&r->alts, &r->capalts, r->nalts, sizeof *r->alts);
+    if (rc == 0 && nm.match.len > 0xFFFF) rc = -2;
+    if (rc == 0) {
+        galt *a = &r->alts[r->nalts++];
+        a->off = (uint32_t)r->strings.len;
+        a->len = (uint16_t)nm.match.len;
+        rc = sw_buf_append(&r->strings, nm.match.s ? nm.match.s : "", nm.match.len);
+        if (rc == 0) rc = sw_buf_append(&r->strings, "", 1);
+        if (rc == 0) encode(r->strings.data + a->off, a->len, enc);
+    }
+    sw_guard_norm_free(&nm);
+    return rc;
+}
+
+/* Splits a pattern line into slots of normalised alternatives (one line per encoding). */
+static int compile_slots(grules *r, const char *p, size_t n, int enc, gline *ln, const char *name, int line,
+                         sw_err *err) {
+    ln->slot0 = (uint32_t)r->nslots;
+    ln->nslots = 0;
+    size_t i = 0;
+    while (i < n) {
+        size_t a = i, b;
+        int group = p[i] == '{';
+        if (group) {
+            b = a + 1;
+            while (b < n && p[b] != '}') {
+                if (p[b] == '{') return sw_err_set(err, "%s:%d: nested '{' is not supported", name, line);
+                b++;
+            }
+            if (b >= n) return sw_err_set(err, "%s:%d: '{' without '}'", name, line);
+        } else {
+            b = a;
+            while (b < n && p[b] != '{') {
+                if (p[b] == '}') return sw_err_set(err, "%s:%d: '}' without '{'", name, line);
+                b++;
+            }
+        }
+        /* the slot's alternatives */
+        if (more((void **)&r->slots, &r->capslots, r->nslots, sizeof *r->slots) < 0) goto oom;
+        gslot *sl = &r->slots[r->nslots];
+        sl->first = (uint32_t)r->nalts;
+        sl->n = 0;
+        size_t from = group ? a + 1 : a, to = b;
+        int nonempty = 0;
+        for (size_t k = from;; k++) {
+            if (k == to || (group && p[k] == '|')) {
+                int rc = add_alt(r, p + from, k - from, enc);
+                if (rc == -2) return sw_err_set(err, "%s:%d: alternative too long", name, line);
+                if (rc < 0) goto oom;
+                nonempty |= r->alts[r->nalts - 1].len > 0;
+                sl->n++;
+                from = k + 1;
+                if (k == to) break;
+            }
+        }
+        if (!group && !nonempty) r->nalts -= sl->n; /* spaces between groups: no slot */
+        else {
+            if (ln->nslots == MAX_SLOTS) return sw_err_set(err, "%s:%d: more than %d slots", name, line, MAX_SLOTS);
+            r->nslots++;
+            ln->nslots++;
+        }
+        i = group ? b + 1 : b;
+    }
+    if (ln->nslots == 0) return sw_err_set(err, "%s:%d: empty pattern", name, line);
+    return 0;
+oom:
+    return sw_err_set(err, "%s:%d: out of memory", name, line);
+}
+
+static int slot_has_empty(const grules *r, const gslot *s) {
+    for (uint16_t k = 0; k < s->n; k++)
+        if (r->alts[s->first + k].len == 0) return 1;
+    return 0;
+}
+
+/* Adds automaton keys: every combination of the slots up to the first mandatory one. */
+static int add_keys(grules *r, uint32_t li, const char *name, int line, sw_err *err) {
+    const gline *ln = &r->lines[li];
+    int last = 0;
+    while (last < ln->nslots - 1 && slot_has_empty(r, &r->slots[ln->slot0 + last])) last++;
+    long combos = 1;
+    for (int k = 0; k <= last; k++) combos *= r->slots[ln->slot0 + k].n;
+    /* squeezed keys only for lines whose longest phrase can reach MIN_SQUEEZED bytes */
+    size_t longest = 0;
+    for (int k = 0; k < ln->nslots; k++) {
+        const gslot *sl = &r->slots[ln->slot0 + k];
+        size_t mx = 0;
+        for (uint16_t i = 0; i < sl->n; i++)
+            if (r->alts[sl->first + i].len > mx) mx = r->alts[sl->first + i].len;
+        longest += mx;
+    }
+    int squeezable = longest >= MIN_SQUEEZED;
+    if (combos > MAX_EXPANSIONS)
+        return sw_err_set(err, "%s:%d: leading slots expand to more than %d keys", name, line, MAX_EXPANSIONS);
+    int choice[MAX_SLOTS] = {0};
+    for (long c = 0; c < combos; c++) {
+        char key[1024];
+        size_t kl = 0;
+        for (int k = 0; k <= last; k++) {
+            const galt *a = &r->alts[r->slots[ln->slot0 + k].first + (uint32_t)choice[k]];
+            if (a->len == 0) continue;
+            const char *t = r->strings.data + a->off;
+            if (kl + a->len + 2 > sizeof key) return sw_err_set(err, "%s:%d: phrase too long", name, line);
+            if (kl && needs_space((unsigned char)key[kl - 1], (unsigned char)t[0])) key[kl++] = ' ';
+            memcpy(key + kl, t, a->len);
+            kl += a->len;
+        }
+        if (kl) {
+            int ascii = 1;
+            for (size_t k = 0; k < kl; k++) ascii &= (unsigned char)key[k] < 0x80;
+            gac *ac = ascii ? r->ac : r->ac_u8;
+            if (more((void **)&r->keys, &r->capkeys, r->nkeys, sizeof *r->keys) < 0 ||
+                gac_add(ac, key, kl, (uint32_t)r->nkeys) < 0)
+                return sw_err_set(err, "%s:%d: out of memory", name, line);
+            r->keys[r->nkeys++] = (gkey){li, (uint16_t)(last + 1), (uint8_t)isalnum_ascii((unsigned char)key[0]), 0};
+            /* the same key without spaces, for text split inside words */
+            size_t sl = 0;
+            for (size_t k = 0; k < kl; k++)
+                if (key[k] != ' ') key[sl++] = key[k];
+            if (squeezable) { /* a one-word key may begin a phrase split inside its words */
+                if (more((void **)&r->keys, &r->capkeys, r->nkeys, sizeof *r->keys) < 0 ||
+                    gac_add(ac, key, sl, (uint32_t)r->nkeys) < 0)
+                    return sw_err_set(err, "%s:%d: out of memory", name, line);
+                r->keys[r->nkeys++] = (gkey){li, (uint16_t)(last + 1), 0, 1};
+            }
+        }
+        for (int k = last; k >= 0; k--) {
+            if (++choice[k] < r->slots[ln->slot0 + k].n) break;
+            choice[k] = 0;
+        }
+    }
+    return 0;
+}
+
+static int add_line(grules *r, const char *p, size_t n, int cat, float score, int encs, uint32_t toff,
+                    const char *name, int line, sw_err *err) {
+    for (int enc = 0; enc <= ENC_ATBASH; enc++) {
+        if (enc && !(encs & (1 << enc))) continue;
+        if (more((void **)&r->lines, &r->caplines, r->nlines, sizeof *r->lines) < 0)
+            return sw_err_set(err, "%s:%d: out of memory", name, line);
+        gline *ln = &r->lines[r->nlines];
+        ln->cat = (uint16_t)cat;
+        ln->enc = (uint8_t)enc;
+        ln->score = score;
+        ln->text = toff;
+        if (compile_slots(r, p, n, enc, ln, name, line, err) < 0) return -1;
+        r->nlines++;
+        if (add_keys(r, (uint32_t)(r->nlines - 1), name, line, err) < 0) return -1;
+    }
+    return 0;
+}
+
+static int valid_cat_name(const char *s, size_t n) {
+    if (n == 0 || n >= 32) return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+            return 0;
+    }
+    return 1;
+}
+
+static size_t trim(const char **p, size_t n) {
+    while (n && (**p == ' ' || **p == '\t')) { (*p)++; n--; }
+    while (n && ((*p)[n - 1] == ' ' || (*p)[n - 1] == '\t' || (*p)[n - 1] == '\r')) n--;
+    return n;
+}
+
+int grules_add_text(grules *r, const char *text, size_t len, const char *name, sw_err *err) {
+    int cat = -1, line = 0, encs = 0;
+    float score = 0.8f;
+    size_t i = 0;
+    while (i < len) {
+        const char *l = text + i;
+        const char *nl = memchr(l, '\n', len - i);
+        size_t ll = nl ? (size_t)(nl - l) : len - i;
+        i += ll + 1;
+        line++;
+        ll = trim(&l, ll);
+        if (ll == 0 || l[0] == '#') continue;
+        if (ll > 9 && memcmp(l, "category:", 9) == 0) {
+            const char *v = l + 9;
+            size_t vl = trim(&v, ll - 9);
+            if (!valid_cat_name(v, vl)) return sw_err_set(err, "%s:%d: bad category name", name, line);
+            char c[32];
+            memcpy(c, v, vl);
+            c[vl] = 0;
+            if ((cat = cat_index(r, c)) < 0) return sw_err_set(err, "%s:%d: out of memory", name, line);
+            encs = 0;
+            continue;
+        }
+        if (ll > 6 && memcmp(l, "score:", 6) == 0) {
+            char tmp[32];
+            const char *v = l + 6;
+            size_t vl = trim(&v, ll - 6);
+            if (vl == 0 || vl >= sizeof tmp) return sw_err_set(err, "%s:%d: bad score", name, line);
+            memcpy(tmp, v, vl);
+            tmp[vl] = 0;
+            char *end;
+            double d = strtod(tmp, &end);
+            if (*end || !(d >= 0 && d <= 1)) return sw_err_set(err, "%s:%d: score must be 0..1", name, line);
+            score = (float)d;
+            continue;
+        }
+        if (ll >= 10 && memcmp(l, "encodings:", 10) == 0) {
+            encs = 0;
+            const char *v = l + 10;
+            size_t vl = ll - 10;
+            for (size_t k = 0; k < vl;) {
+                while (k < vl && v[k] == ' ') k++;
+                size_t st = k;
+                while (k < vl && v[k] != ' ') k++;
+                if (k - st == 5 && memcmp(v + st, "rot13", 5) == 0) encs |= 1 << ENC_ROT13;
+                else if (k - st == 6 && memcmp(v + st, "atbash", 6) == 0) encs |= 1 << ENC_ATBASH;
+                else if (k > st) return sw_err_set(err, "%s:%d: unknown encoding '%.*s'", name, line, (int)(k - st), v + st);
+            }
+            continue;
+        }
+        if (cat < 0) return sw_err_set(err, "%s:%d: pattern before any 'category:' line", name, line);
+        float sc = score;
+        if (l[0] == '=') {
+            char tmp[16];
+            size_t k = 1;
+            while (k < ll && l[k] != ' ' && k < sizeof tmp) k++;
+            if (k >= sizeof tmp || k == 1) return sw_err_set(err, "%s:%d: bad '=score'", name, line);
+            memcpy(tmp, l + 1, k - 1);
+            tmp[k - 1] = 0;
+            char *end;
+            double d = strtod(tmp, &end);
+            if (*end || !(d >= 0 && d <= 1)) return sw_err_set(err, "%s:%d: score must be 0..1", name, line);
+            sc = (float)d;
+            l += k;
+            ll = trim(&l, ll - k);
+            if (ll == 0) return sw_err_set(err, "%s:%d: score without a pattern", name, line);
+        }
+        uint32_t toff = (uint32_t)r->strings.len;
+        if (sw_buf_append(&r->strings, l, ll) < 0 || sw_buf_append(&r->strings, "", 1) < 0)
+            return sw_err_set(err, "%s:%d: out of memory", name, line);
+        if (add_line(r, l, ll, cat, sc, encs, toff, name, line, err) < 0) return -1;
+    }
+    return 0;
+}
+
+int grules_build(grules *r, sw_err *err) {
+    if (gac_build(r->ac) < 0 || gac_build(r->ac_u8) < 0) return sw_err_set(err, "guard rules: out of memory building the automaton");
+    return 0;
+}
+
+static int cmp_names(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+grules *grules_load(const char *dir, sw_err *err) {
+    grules *r = grules_new();
+    if (!r) {
+        sw_err_set(err, "guard rules: out of memory");
+        return NULL;
+    }
+    DIR *d = opendir(dir);
+    if (!d) {
+        sw_err_set(err, "%s: cannot open the rules directory", dir);
+        grules_free(r);
+        return NULL;
+    }
+    char *names[256];
+    int nn = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) && nn < 256) {
+        size_t l = strlen(de->d_name);
+        if (l > 6 && strcmp(de->d_name + l - 6, ".rules") == 0) names[nn++] = strdup(de->d_name);
+    }
+    closedir(d);
+    qsort(names, (size_t)nn, sizeof names[0], cmp_names);
+    int bad = 0;
+    for (int i = 0; i < nn && !bad; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i] ? names[i] : "");
+        sw_buf b = {0};
+        if (!names[i] || sw_read_file(path, &b, err) < 0 || grules_add_text(r, b.data ? b.data : "", b.len, path, err) < 0)
+            bad = 1;
+        sw_buf_free(&b);
+    }
+    for (int i = 0; i < nn; i++) free(names[i]);
+    if (!bad && nn == 0) {
+        sw_err_set(err, "%s: no *.rules files", dir);
+        bad = 1;
+    }
+    if (bad || grules_build(r, err) < 0) {
+        grules_free(r);
+        return NULL;
+    }
+    return r;
+}
+
+typedef struct {
+    const grules *r;
+    const sw_guard_norm *n;
+    sw_guard_verdict *v;
+    int rc;
+    int squeeze; /* scanning the squeezed view */
+} scan_ctx;
+
+/* Extends through slots k.. in the squeezed view: alternatives compared without their
+ * spaces, no boundaries. Returns the end or 0. */
+static size_t extend_squeezed(const grules *r, const sw_guard_view *q, const gline *ln, int k, size_t p) {
+    if (k == ln->nslots) return p;
+    const gslot *sl = &r->slots[ln->slot0 + (uint32_t)k];
+    for (uint16_t i = 0; i < sl->n; i++) {
+        const galt *a = &r->alts[sl->first + i];
+        const char *t = r->strings.data + a->off;
+        size_t j = p, ok = 1;
+        for (uint16_t c = 0; c < a->len && ok; c++) {
+            if (t[c] == ' ') continue;
+            ok = j < q->len && q->s[j] == t[c];
+            j++;
+        }
+        if (!ok) continue;
+        size_t e = extend_squeezed(r, q, ln, k + 1, j);
+        if (e) return e;
+    }
+    return 0;
+}
+
+/* The edge between match-view bytes a and a+1 is a word boundary when either side is
+ * outside the text, a space or non-ASCII, or both lie in one joined spaced-out run. */
+static int boundary(const sw_guard_norm *n, size_t a) {
+    const unsigned char *m = (const unsigned char *)n->match.s;
+    size_t b = a + 1;
+    if (b >= n->match.len) return 1;
+    if (m[a] == ' ' || m[b] == ' ' || m[a] >= 0x80 || m[b] >= 0x80) return 1;
+    return n->joined[a] && n->joined[b];
+}
+
+/* Extends a key hit ending at p through slots k.. of line ln; returns the end of the
+ * whole match or 0 when the rest does not follow. Alternatives are tried in order. */
+static size_t extend(const grules *r, const sw_guard_norm *n, const gline *ln, int k, size_t p) {
+    const char *m = n->match.s;
+    size_t len = n->match.len;
+    if (k == ln->nslots) {
+        if (p < len && isalnum_ascii((unsigned char)m[p - 1]) && !boundary(n, p - 1)) return 0;
+        return p;
+    }
+    const gslot *sl = &r->slots[ln->slot0 + (uint32_t)k];
+    for (uint16_t i = 0; i < sl->n; i++) {
+        const galt *a = &r->alts[sl->first + i];
+        if (a->len == 0) {
+            size_t e = extend(r, n, ln, k + 1, p);
+            if (e) return e;
+            continue;
+        }
+        const char *t = r->strings.data + a->off;
+        size_t q = p;
+        if (needs_space((unsigned char)m[p - 1], (unsigned char)t[0])) {
+            if (q < len && m[q] == ' ') q++;
+            else if (!(q < len && n->joined[q - 1] && n->joined[q])) continue;
+        } else if (q < len && m[q] == ' ')
+            q++; /* CJK next to a word: the space is optional */
+        if (q + a->len > len || memcmp(m + q, t, a->len) != 0) continue;
+        size_t e = extend(r, n, ln, k + 1, q + a->len);
+        if (e) return e;
+    }
+    return 0;
+}
+
+static int on_match(uint32_t id, size_t s, size_t e, void *ud) {
+    scan_ctx *c = ud;
+    const gkey *key = &c->r->keys[id];
+    const gline *ln = &c->r->lines[key->line];
+    const sw_guard_view *view = c->squeeze ? &c->n->squeeze : &c->n->match;
+    size_t end;
+    if (c->squeeze) {
+        if (!key->squeeze) return 0;
+        end = extend_squeezed(c->r, view, ln, key->next, e);
+        if (!end || end - s < MIN_SQUEEZED) return 0;
+        /* the phrase must begin and end on word edges of the match view: "c4" folded
+         * to "ca" must not match the start of "catchy" */
+        size_t ms = c->n->sq2m[s], me = c->n->sq2m[end - 1];
+        if ((ms > 0 && !boundary(c->n, ms - 1)) || !boundary(c->n, me)) return 0;
+    } else {
+        if (key->squeeze) return 0;
+        if (key->bl && s > 0 && !boundary(c->n, s - 1)) return 0;
+        end = extend(c->r, c->n, ln, key->next, e);
+    }
+    if (!end) return 0;
+    size_t os, oe;
+    gv_span(view, s, end, &os, &oe);
+    const char *cat = c->r->cats[ln->cat];
+    char why[160];
+    static const char *encname[] = {"keyword", "keyword_rot13", "keyword_atbash"};
+    int shown = (int)(end - s > 100 ? 100 : end - s);
+    if (snprintf(why, sizeof why, "%smatched '%.*s' (%s:%.40s)",
+                 ln->enc ? (ln->enc == ENC_ROT13 ? "rot13: " : "atbash: ") : "", shown, view->s + s,
+                 cat, c->r->strings.data + ln->text) >= (int)sizeof why)
+        why[sizeof why - 1] = 0;
+    if (gf_add(c->v, cat, encname[ln->enc], os, oe, ln->score, SW_SRC_RULE, why) < 0) {
+        c->rc = -1;
+        return 1;
+    }
+    sw_guard_finding *f = &c->v->findings[c->v->n_findings - 1];
+    snprintf(f->tc260, sizeof f->tc260, "%s", grules_tc260(cat));
+    return 0;
+}
+
+int grules_scan(const grules *r, const sw_guard_norm *n, sw_guard_verdict *v) {
+    scan_ctx c = {r, n, v, 0, 0};
+    int u8 = 0; /* any non-ASCII byte? (word at a time) */
+    for (size_t i = 0; i + 8 <= n->match.len && !u8; i += 8) {
+        uint64_t w;
+        memcpy(&w, n->match.s + i, 8);
+        u8 = (w & 0x8080808080808080ull) != 0;
+    }
+    for (size_t i = n->match.len & ~(size_t)7; i < n->match.len; i++) u8 |= (unsigned char)n->match.s[i] >= 0x80;
+    gac_scan(r->ac, n->match.s, n->match.len, on_match, &c);
+    if (u8 && c.rc == 0) gac_scan(r->ac_u8, n->match.s, n->match.len, on_match, &c);
+    if (c.rc == 0 && n->squeeze.len < n->match.len) {
+        c.squeeze = 1;
+        gac_scan(r->ac, n->squeeze.s, n->squeeze.len, on_match, &c);
+        if (u8 && c.rc == 0) gac_scan(r->ac_u8, n->squeeze.s, n->squeeze.len, on_match, &c);
+    }
+    return c.rc;
+}

@@ -1,0 +1,327 @@
+/* scan.c - the guard: loads rules and policy, runs every recogniser over a text, scans
+ * decoded payloads again, merges findings, applies the policy and redacts. */
+#include "guard_int.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_DEPTH 2 /* base64 inside base64 is decoded once more, no further */
+
+struct sw_guard {
+    grules *rules;
+    sw_guard_clf *clf; /* NULL: rules and recognisers only */
+    sw_guard_policy *policy;
+    uint8_t key[32];
+    int has_key;
+};
+
+/* Cuts a string truncated by snprintf back to its last whole UTF-8 sequence. */
+static void utf8_trim(char *s) {
+    size_t n = strlen(s);
+    while (n && !sw_utf8_valid((const unsigned char *)s, n)) n--;
+    s[n] = 0;
+}
+
+int gf_add(sw_guard_verdict *v, const char *category, const char *type, size_t start, size_t end,
+           double score, sw_guard_source src, const char *explain) {
+    if (v->n_findings == v->cap_findings) {
+        size_t cap = v->cap_findings ? v->cap_findings * 2 : 8;
+        sw_guard_finding *f = realloc(v->findings, cap * sizeof *f);
+        if (!f) return -1;
+        v->findings = f;
+        v->cap_findings = cap;
+    }
+    sw_guard_finding *f = &v->findings[v->n_findings++];
+    memset(f, 0, sizeof *f);
+    snprintf(f->category, sizeof f->category, "%s", category);
+    snprintf(f->type, sizeof f->type, "%s", type);
+    f->start = start;
+    f->end = end;
+    f->score = score < 0 ? 0 : score > 1 ? 1 : score;
+    f->source = src;
+    if (explain) {
+        snprintf(f->explain, sizeof f->explain, "%s", explain);
+        utf8_trim(f->explain);
+    }
+    return 0;
+}
+
+void sw_guard_verdict_free(sw_guard_verdict *v) {
+    if (!v) return;
+    free(v->findings);
+    free(v->redacted);
+    memset(v, 0, sizeof *v);
+}
+
+static int dir_has(const char *dir, const char *sub) {
+    char p[4096];
+    struct stat st;
+    if (snprintf(p, sizeof p, "%s/%s", dir, sub) >= (int)sizeof p) return 0;
+    return stat(p, &st) == 0;
+}
+
+int sw_guard_data_dir(char *out, size_t outsz, sw_err *err) {
+    const char *env = getenv("STEWARD_DATA");
+    if (env && *env) {
+        if ((size_t)snprintf(out, outsz, "%s", env) >= outsz) return sw_err_set(err, "$STEWARD_DATA too long");
+        return 0;
+    }
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return sw_err_set(err, "guard: cannot find the data directory (set $STEWARD_DATA)");
+    exe[n] = 0;
+    for (int up = 0; up < 4; up++) {
+        char *slash = strrchr(exe, '/');
+        if (!slash) break;
+        *slash = 0;
+        char cand[4200];
+        snprintf(cand, sizeof cand, "%s/data", exe);
+        if (dir_has(cand, "guard/rules")) {
+            if ((size_t)snprintf(out, outsz, "%s", cand) >= outsz) return sw_err_set(err, "data path too long");
+            return 0;
+        }
+    }
+    return sw_err_set(err, "guard: no data/guard/rules beside %.200s or above it (set $STEWARD_DATA)", exe);
+}
+
+sw_guard *sw_guard_open(const sw_guard_opts *opts, sw_err *err) {
+    sw_guard_opts o = {0};
+    if (opts) o = *opts;
+    char data[4096], path[4400];
+    if (!o.data_dir) {
+        if (sw_guard_data_dir(data, sizeof data, err) < 0) return NULL;
+        o.data_dir = data;
+    }
+    sw_guard *g = calloc(1, sizeof *g);
+    if (!g) {
+        sw_err_set(err, "guard: out of memory");
+        return NULL;
+    }
+    snprintf(path, sizeof path, "%s/guard/rules", o.data_dir);
+    g->rules = grules_load(path, err);
+    if (!g->rules) goto fail;
+    if (!o.policy_path) {
+        snprintf(path, sizeof path, "%s/policy/default.policy", o.data_dir);
+        o.policy_path = path;
+    }
+    sw_buf b = {0};
+    if (sw_read_file(o.policy_path, &b, err) < 0) {
+        sw_buf_free(&b);
+        goto fail;
+    }
+    g->policy = sw_guard_policy_parse(b.data ? b.data : "", b.len, o.policy_path, err);
+    sw_buf_free(&b);
+    if (!g->policy) goto fail;
+    if (o.key) {
+        memcpy(g->key, o.key, 32);
+        g->has_key = 1;
+    }
+    if (o.model_path && *o.model_path) { /* named: must load */
+        if (!(g->clf = sw_guard_clf_load(o.model_path, err))) goto fail;
+    } else if (!o.model_path) { /* the shipped model, when installed */
+        struct stat st;
+        snprintf(path, sizeof path, "%s/../models/guard-classifier.bin", o.data_dir);
+        if (stat(path, &st) == 0 && !(g->clf = sw_guard_clf_load(path, err))) goto fail;
+    }
+    return g;
+fail:
+    sw_guard_free(g);
+    return NULL;
+}
+
+void sw_guard_free(sw_guard *g) {
+    if (!g) return;
+    grules_free(g->rules);
+    sw_guard_clf_free(g->clf);
+    sw_guard_policy_free(g->policy);
+    free(g);
+}
+
+const char *sw_guard_policy_hash(const sw_guard *g) { return gpolicy_hash(g->policy); }
+
+/* The classifier heads judge the whole text: a finding spans all of it. */
+#define CLF_MIN_BYTES 24
+#define CLF_MIN_SCORE 0.7 /* the operating threshold is 0.85: report near misses only */
+static int classify(const sw_guard_clf *c, const sw_guard_norm *nm, size_t len, sw_guard_verdict *v) {
+    double sc[SW_CLF_MAX_HEADS];
+    char why[SW_CLF_MAX_HEADS][160];
+    /* a few words are too little evidence for n-gram statistics: rules judge those */
+    if (nm->match.len < CLF_MIN_BYTES || gclf_score_view(c, nm->match.s, nm->match.len, sc, why) < 0) return 0;
+    for (int h = 0; h < sw_guard_clf_heads(c); h++)
+        if (sc[h] >= CLF_MIN_SCORE && gf_add(v, sw_guard_clf_head_name(c, h), "linear_ngram", 0, len, sc[h], SW_SRC_CLASSIFIER,
+                                   why[h]) < 0)
+            return -1;
+    return 0;
+}
+
+int sw_guard_has_classifier(const sw_guard *g) { return g->clf != NULL; }
+
+/* Runs every recogniser over text; findings of decoded payloads are re-homed to the
+ * span of the encoded segment. */
+static int scan_into(const sw_guard *g, const char *text, size_t len, int depth, sw_guard_verdict *v) {
+    sw_guard_norm nm;
+    int rc = sw_guard_normalize(text, len, &nm, NULL);
+    if (rc == 0) rc = ginvis_findings(&nm, v);
+    if (rc == 0) rc = gpii_scan(&nm, v);
+    if (rc == 0) rc = gsecret_scan(text, len, v);
+    if (rc == 0) rc = grules_scan(g->rules, &nm, v);
+    if (rc == 0 && g->clf) rc = classify(g->clf, &nm, len, v);
+    gdecoded *d = NULL;
+    size_t nd = 0;
+    if (rc == 0) rc = gdecode_find(text, len, &nm, &d, &nd);
+    sw_guard_norm_free(&nm);
+    for (size_t i = 0; i < nd && rc == 0; i++) {
+        char why[160];
+        snprintf(why, sizeof why, "%s segment decodes to %zu bytes of text", d[i].type, d[i].len);
+        rc = gf_add(v, "encoded_payload", d[i].type, d[i].start, d[i].end, 0.5, SW_SRC_HEURISTIC, why);
+        if (rc < 0 || depth >= MAX_DEPTH) continue;
+        sw_guard_verdict inner = {0};
+        rc = scan_into(g, d[i].text, d[i].len, depth + 1, &inner);
+        for (size_t k = 0; k < inner.n_findings && rc == 0; k++) {
+            const sw_guard_finding *f = &inner.findings[k];
+            char type[40];
+            if (snprintf(type, sizeof type, "%s:%s", d[i].type, f->type) >= (int)sizeof type)
+                type[sizeof type - 1] = 0; /* a long inner type is cut */
+            if (snprintf(why, sizeof why, "in decoded %s: %s", d[i].type, f->explain) >= (int)sizeof why)
+                why[sizeof why - 1] = 0;
+            rc = gf_add(v, f->category, type, d[i].start, d[i].end, f->score, f->source, why);
+            if (rc == 0) memcpy(v->findings[v->n_findings - 1].tc260, f->tc260, sizeof f->tc260);
+        }
+        sw_guard_verdict_free(&inner);
+    }
+    for (size_t i = 0; i < nd; i++) free(d[i].text);
+    free(d);
+    return rc;
+}
+
+static int cmp_finding(const void *a, const void *b) {
+    const sw_guard_finding *x = a, *y = b;
+    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    int c = strcmp(x->category, y->category);
+    if (c) return c;
+    c = strcmp(x->type, y->type);
+    if (c) return c;
+    return x->end < y->end ? -1 : x->end > y->end;
+}
+
+/* Sorts findings by position and merges overlapping ones of the same category and type
+ * (the phrase libraries often match overlapping variants of one phrase). */
+void gmerge_findings(sw_guard_verdict *v) {
+    if (v->n_findings < 2) return;
+    qsort(v->findings, v->n_findings, sizeof *v->findings, cmp_finding);
+    size_t out = 0;
+    for (size_t i = 0; i < v->n_findings; i++) {
+        sw_guard_finding *f = &v->findings[i];
+        int merged = 0;
+        for (size_t j = out; j-- > 0;) {
+            sw_guard_finding *p = &v->findings[j];
+            if (p->end <= f->start && j + 8 < out) break;
+            if (strcmp(p->category, f->category) || strcmp(p->type, f->type) || p->end <= f->start) continue;
+            if (f->end > p->end) p->end = f->end;
+            if (f->score > p->score) {
+                p->score = f->score;
+                memcpy(p->explain, f->explain, sizeof p->explain);
+            }
+            merged = 1;
+            break;
+        }
+        if (!merged) v->findings[out++] = *f;
+    }
+    v->n_findings = out;
+}
+
+/* Long texts are scanned in overlapping segments: the views of a segment stay in cache
+ * and its buffers are reused by malloc, instead of faulting in ~30 bytes of fresh
+ * memory per input byte. Each finding is taken from the one segment whose middle part
+ * holds its start, so any finding shorter than SEG_OV/2 is seen whole exactly once. */
+#define SEG (64u << 10)
+#define SEG_OV (4u << 10)
+
+static size_t utf8_back(const char *t, size_t i) {
+    while (i > 0 && ((unsigned char)t[i] & 0xC0) == 0x80) i--;
+    return i;
+}
+
+int gscan_raw(const sw_guard *g, const char *text, size_t len, sw_guard_verdict *v) {
+    if (len <= SEG) return scan_into(g, text, len, 0, v);
+    size_t a = 0;
+    for (;;) {
+        size_t b = len - a <= SEG ? len : utf8_back(text, a + SEG);
+        sw_guard_verdict seg = {0};
+        int rc = scan_into(g, text + a, b - a, 0, &seg);
+        size_t lo = a == 0 ? 0 : a + SEG_OV / 2, hi = b == len ? len : b - SEG_OV / 2;
+        for (size_t i = 0; i < seg.n_findings && rc == 0; i++) {
+            const sw_guard_finding *f = &seg.findings[i];
+            size_t st = f->start + a;
+            if (st < lo || st >= hi) continue;
+            rc = gf_add(v, f->category, f->type, st, f->end + a, f->score, f->source, f->explain);
+            if (rc == 0) memcpy(v->findings[v->n_findings - 1].tc260, f->tc260, sizeof f->tc260);
+        }
+        sw_guard_verdict_free(&seg);
+        if (rc < 0) return -1;
+        if (b == len) return 0;
+        a = utf8_back(text, b - SEG_OV);
+    }
+}
+const sw_guard_policy *gguard_policy(const sw_guard *g) { return g->policy; }
+const uint8_t *gguard_key(const sw_guard *g) { return g->has_key ? g->key : NULL; }
+
+int sw_guard_scan(const sw_guard *g, sw_guard_dir dir, const char *text, size_t len, sw_guard_verdict *v,
+                  sw_err *err) {
+    memset(v, 0, sizeof *v);
+    if (len > (1u << 30)) return sw_err_set(err, "guard: text of %zu bytes is over the 1 GiB limit", len);
+    if (gscan_raw(g, text, len, v) < 0) return sw_err_set(err, "guard: out of memory scanning %zu bytes", len);
+    gmerge_findings(v);
+    sw_guard_policy_apply(g->policy, dir, v);
+    if (gredact(text, len, g->has_key ? g->key : NULL, v) < 0)
+        return sw_err_set(err, "guard: out of memory redacting %zu bytes", len);
+    return 0;
+}
+
+int sw_guard_restore(const sw_guard *g, const char *text, size_t len, sw_buf *out, sw_err *err) {
+    if (gredact_restore(g->has_key ? g->key : NULL, text, len, out) < 0)
+        return sw_err_set(err, "guard: out of memory restoring %zu bytes", len);
+    return 0;
+}
+
+json_t *sw_guard_verdict_json(const sw_guard_verdict *v) {
+    json_t *o = json_object(), *fs = json_array();
+    if (!o || !fs) {
+        json_decref(o);
+        json_decref(fs);
+        return NULL;
+    }
+    json_object_set_new(o, "action", json_string(sw_guard_action_name(v->action)));
+    json_object_set_new(o, "direction", json_string(v->dir == SW_GUARD_OUTPUT ? "output" : "input"));
+    for (size_t i = 0; i < v->n_findings; i++) {
+        const sw_guard_finding *f = &v->findings[i];
+        json_t *j = json_object();
+        json_object_set_new(j, "category", json_string(f->category));
+        json_object_set_new(j, "type", json_string(f->type));
+        json_object_set_new(j, "start", json_integer((json_int_t)f->start));
+        json_object_set_new(j, "end", json_integer((json_int_t)f->end));
+        json_object_set_new(j, "score", json_real((double)(int)(f->score * 1000 + 0.5) / 1000));
+        json_object_set_new(j, "source", json_string(sw_guard_source_name(f->source)));
+        json_object_set_new(j, "explain", json_string(f->explain));
+        json_object_set_new(j, "action", json_string(sw_guard_action_name(f->action)));
+        if (f->tc260[0]) json_object_set_new(j, "tc260", json_string(f->tc260));
+        json_array_append_new(fs, j);
+    }
+    json_object_set_new(o, "findings", fs);
+    sw_buf r = {0};
+    const unsigned char *t = (const unsigned char *)(v->redacted ? v->redacted : "");
+    for (size_t i = 0; i < v->redacted_len;) { /* ill-formed bytes become U+FFFD */
+        int l = sw_utf8_seq_len(t + i, v->redacted_len - i);
+        if (l) sw_buf_append(&r, t + i, (size_t)l);
+        else sw_buf_append(&r, "\xEF\xBF\xBD", 3);
+        i += l ? (size_t)l : 1;
+    }
+    json_object_set_new(o, "redacted", json_stringn(r.data ? r.data : "", r.len));
+    sw_buf_free(&r);
+    json_object_set_new(o, "policy_hash", json_string(v->policy_hash));
+    return o;
+}

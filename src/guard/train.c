@@ -1,0 +1,287 @@
+/* train.c - `steward guard train`: AdaGrad logistic regression for each classifier head
+ * over hashed n-grams, then calibration of each head on a validation split. */
+#include "guard_int.h"
+
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TRAIN_WINDOW 2048
+#define L2 1e-4
+#define LR 0.2
+#define TARGET_FPR 0.002
+#define OPERATING_SCORE 0.85 /* a head's threshold maps to this score */
+
+/* Heads and which labels are positive; labels listed in `skip` are left out of the
+ * head's training (a jailbreak is neither a positive nor a negative for injection). */
+static const struct { const char *name, *pos, *skip1, *skip2; } HEADS[] = {
+    {"prompt_injection", "prompt_injection", "jailbreak", NULL},
+    {"jailbreak", "jailbreak", "prompt_injection", NULL},
+    {"harmful", "harmful", "jailbreak", "prompt_injection"},
+};
+#define NHEADS 3
+
+typedef struct {
+    uint32_t *f; /* feature buckets (with repeats) */
+    size_t nf;
+    int label;   /* index into LABELS */
+} example;
+
+static const char *LABELS[] = {"benign", "prompt_injection", "jailbreak", "harmful"};
+
+static int label_index(const char *s) {
+    for (int i = 0; i < 4; i++)
+        if (strcmp(s, LABELS[i]) == 0) return i;
+    return -1;
+}
+
+/* -1 skip, 0 negative, 1 positive */
+static int head_y(int h, int label) {
+    const char *l = LABELS[label];
+    if (strcmp(l, HEADS[h].pos) == 0) return 1;
+    if ((HEADS[h].skip1 && strcmp(l, HEADS[h].skip1) == 0) || (HEADS[h].skip2 && strcmp(l, HEADS[h].skip2) == 0))
+        return -1;
+    return 0;
+}
+
+typedef struct {
+    uint32_t *f;
+    size_t n, cap;
+    uint32_t mask;
+    int oom;
+} fcollect;
+
+static void collect(uint32_t h, size_t st, size_t len, void *ud) {
+    fcollect *c = ud;
+    (void)st;
+    (void)len;
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 1024;
+        uint32_t *p = realloc(c->f, cap * sizeof *p);
+        if (!p) {
+            c->oom = 1;
+            return;
+        }
+        c->f = p;
+        c->cap = cap;
+    }
+    c->f[c->n++] = h & c->mask;
+}
+
+typedef struct {
+    example *e;
+    size_t n, cap;
+    char **texts; /* kept for calibration (valid set only) */
+} dataset;
+
+static void dataset_free(dataset *d) {
+    for (size_t i = 0; i < d->n; i++) free(d->e[i].f);
+    if (d->texts)
+        for (size_t i = 0; i < d->n; i++) free(d->texts[i]);
+    free(d->e);
+    free(d->texts);
+    memset(d, 0, sizeof *d);
+}
+
+static int load(const char *path, uint32_t mask, int keep_text, dataset *d, sw_err *err) {
+    sw_buf b = {0};
+    if (sw_read_file(path, &b, err) < 0) {
+        sw_buf_free(&b);
+        return -1;
+    }
+    int rc = 0, line = 0;
+    size_t i = 0;
+    while (i < b.len && rc == 0) {
+        const char *l = b.data + i;
+        const char *nl = memchr(l, '\n', b.len - i);
+        size_t ll = nl ? (size_t)(nl - l) : b.len - i;
+        i += ll + 1;
+        line++;
+        if (ll == 0) continue;
+        json_error_t je;
+        json_t *o = json_loadb(l, ll, 0, &je);
+        const char *text = json_string_value(json_object_get(o, "text"));
+        const char *lab = json_string_value(json_object_get(o, "label"));
+        int li = lab ? label_index(lab) : -1;
+        if (!text || li < 0) {
+            json_decref(o);
+            rc = sw_err_set(err, "%s:%d: expected {\"text\": ..., \"label\": benign|prompt_injection|jailbreak|harmful}",
+                            path, line);
+            break;
+        }
+        sw_guard_norm nm;
+        size_t tl = strlen(text);
+        if (sw_guard_normalize(text, tl, &nm, err) < 0) {
+            sw_guard_norm_free(&nm);
+            json_decref(o);
+            rc = -1;
+            break;
+        }
+        size_t n = nm.match.len > TRAIN_WINDOW ? TRAIN_WINDOW : nm.match.len;
+        while (n < nm.match.len && n > 0 && ((unsigned char)nm.match.s[n] & 0xC0) == 0x80) n--;
+        fcollect fc = {NULL, 0, 0, mask, 0};
+        gclf_features(nm.match.s, n, collect, &fc);
+        sw_guard_norm_free(&nm);
+        if (d->n == d->cap) {
+            size_t cap = d->cap ? d->cap * 2 : 1024;
+            example *e = realloc(d->e, cap * sizeof *e);
+            char **t = keep_text ? realloc(d->texts, cap * sizeof *t) : d->texts;
+            if (e) d->e = e;
+            if (t) d->texts = t;
+            if (!e || (keep_text && !t)) fc.oom = 1;
+            else d->cap = cap;
+        }
+        if (fc.oom) {
+            free(fc.f);
+            json_decref(o);
+            rc = sw_err_set(err, "%s:%d: out of memory", path, line);
+            break;
+        }
+        d->e[d->n] = (example){fc.f, fc.n, li};
+        if (keep_text) d->texts[d->n] = strdup(text);
+        d->n++;
+        json_decref(o);
+    }
+    sw_buf_free(&b);
+    if (rc == 0 && d->n == 0) rc = sw_err_set(err, "%s: no examples", path);
+    return rc;
+}
+
+static uint64_t rng_next(uint64_t *s) { /* splitmix64 */
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static int cmp_desc(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+int sw_guard_clf_train(const sw_guard_train_opts *o, sw_guard_train_report *rep, sw_err *err) {
+    uint64_t t0 = sw_now_ns();
+    memset(rep, 0, sizeof *rep);
+    int epochs = o->epochs > 0 ? o->epochs : 8;
+    uint32_t bits = o->dim_bits > 0 ? (uint32_t)o->dim_bits : 17;
+    if (bits < 8 || bits > 24) return sw_err_set(err, "dim_bits must be 8..24");
+    size_t dim = (size_t)1 << bits;
+    dataset tr = {0}, va = {0};
+    if (load(o->train_path, (uint32_t)dim - 1, 0, &tr, err) < 0 || load(o->valid_path, (uint32_t)dim - 1, 1, &va, err) < 0) {
+        dataset_free(&tr);
+        dataset_free(&va);
+        return -1;
+    }
+    float *w[NHEADS], *g2[NHEADS], bias[NHEADS] = {0}, gb[NHEADS] = {0}, shift[NHEADS] = {0};
+    int rc = 0;
+    for (int h = 0; h < NHEADS; h++) {
+        w[h] = calloc(dim, sizeof(float));
+        g2[h] = calloc(dim, sizeof(float));
+        if (!w[h] || !g2[h]) rc = sw_err_set(err, "out of memory for %zu weights", dim);
+    }
+    size_t *order = malloc(tr.n * sizeof *order);
+    if (!order) rc = sw_err_set(err, "out of memory");
+    /* class weights balance positives and negatives in each head */
+    double cw[NHEADS][2];
+    for (int h = 0; h < NHEADS && rc == 0; h++) {
+        int np = 0, nn = 0;
+        for (size_t i = 0; i < tr.n; i++) {
+            int y = head_y(h, tr.e[i].label);
+            np += y == 1;
+            nn += y == 0;
+        }
+        if (np == 0 || nn == 0) rc = sw_err_set(err, "%s: head %s has no %s examples", o->train_path, HEADS[h].name, np ? "negative" : "positive");
+        rep->n_pos[h] = np;
+        rep->n_neg[h] = nn;
+        cw[h][1] = np ? (double)(np + nn) / (2.0 * np) : 0;
+        cw[h][0] = nn ? (double)(np + nn) / (2.0 * nn) : 0;
+    }
+    uint64_t seed = o->seed ? o->seed : 42;
+    for (size_t i = 0; i < tr.n && order; i++) order[i] = i;
+    for (int ep = 0; ep < epochs && rc == 0; ep++) {
+        for (size_t i = tr.n; i > 1; i--) { /* Fisher-Yates */
+            size_t j = (size_t)(rng_next(&seed) % i), t = order[i - 1];
+            order[i - 1] = order[j];
+            order[j] = t;
+        }
+        for (size_t k = 0; k < tr.n; k++) {
+            const example *e = &tr.e[order[k]];
+            if (!e->nf) continue;
+            float norm = gclf_norm(e->nf);
+            for (int h = 0; h < NHEADS; h++) {
+                int y = head_y(h, e->label);
+                if (y < 0) continue;
+                double z = bias[h];
+                for (size_t f = 0; f < e->nf; f++) z += w[h][e->f[f]] * norm;
+                double p = 1.0 / (1.0 + exp(-z));
+                float g = (float)((p - y) * cw[h][y]);
+                gb[h] += g * g;
+                bias[h] -= (float)(LR * g / sqrt(gb[h] + 1e-8));
+                float gf = g * norm;
+                for (size_t f = 0; f < e->nf; f++) {
+                    uint32_t b = e->f[f];
+                    float gg = gf + (float)L2 * w[h][b];
+                    g2[h][b] += gg * gg;
+                    w[h][b] -= (float)(LR * gg / sqrt(g2[h][b] + 1e-8));
+                }
+            }
+        }
+    }
+    char names[NHEADS][32];
+    for (int h = 0; h < NHEADS; h++) snprintf(names[h], 32, "%s", HEADS[h].name);
+    /* calibrate the quantised model: write it with no shift, read it back, score valid */
+    if (rc == 0) rc = gclf_write(o->out_path, bits, NHEADS, names, bias, shift, w, err);
+    sw_guard_clf *c = rc == 0 ? sw_guard_clf_load(o->out_path, err) : NULL;
+    if (rc == 0 && !c) rc = -1;
+    double *raw = rc == 0 ? malloc(va.n * NHEADS * sizeof *raw) : NULL;
+    if (rc == 0 && !raw) rc = sw_err_set(err, "out of memory");
+    for (size_t i = 0; i < va.n && rc == 0; i++) {
+        double sc[SW_CLF_MAX_HEADS];
+        if (sw_guard_clf_score(c, va.texts[i], strlen(va.texts[i]), sc, NULL, err) < 0) rc = -1;
+        for (int h = 0; h < NHEADS; h++) raw[i * NHEADS + (size_t)h] = log(sc[h] / (1 - sc[h] + 1e-300) + 1e-300);
+    }
+    double *neg = rc == 0 ? malloc((va.n + 1) * sizeof *neg) : NULL;
+    for (int h = 0; h < NHEADS && rc == 0 && neg; h++) {
+        size_t nn = 0, np = 0;
+        for (size_t i = 0; i < va.n; i++)
+            if (head_y(h, va.e[i].label) == 0) neg[nn++] = raw[i * NHEADS + (size_t)h];
+        qsort(neg, nn, sizeof *neg, cmp_desc);
+        /* the threshold lets at most TARGET_FPR of the validation negatives through */
+        size_t allowed = (size_t)floor(TARGET_FPR * (double)nn);
+        double t = nn ? (allowed < nn ? neg[allowed] + 1e-6 : neg[nn - 1]) : 0;
+        /* never below the model's own decision boundary: when validation separates the
+         * classes perfectly the quantile says little about texts unlike any seen */
+        if (t < 0) t = 0;
+        shift[h] = (float)(log(OPERATING_SCORE / (1 - OPERATING_SCORE)) - t);
+        size_t tp = 0, fp = 0;
+        for (size_t i = 0; i < va.n; i++) {
+            int y = head_y(h, va.e[i].label);
+            if (y < 0) continue;
+            int pred = raw[i * NHEADS + (size_t)h] >= t;
+            np += y == 1;
+            tp += pred && y == 1;
+            fp += pred && y == 0;
+        }
+        rep->valid_recall[h] = np ? (double)tp / np : 0;
+        rep->valid_precision[h] = tp + fp ? (double)tp / (tp + fp) : 0;
+        rep->valid_fpr[h] = nn ? (double)fp / nn : 0;
+    }
+    if (rc == 0 && !neg) rc = sw_err_set(err, "out of memory");
+    if (rc == 0) rc = gclf_write(o->out_path, bits, NHEADS, names, bias, shift, w, err);
+    rep->heads = NHEADS;
+    for (int h = 0; h < NHEADS; h++) snprintf(rep->name[h], 32, "%s", HEADS[h].name);
+    rep->seconds = (sw_now_ns() - t0) / 1e9;
+    sw_guard_clf_free(c);
+    free(raw);
+    free(neg);
+    free(order);
+    for (int h = 0; h < NHEADS; h++) {
+        free(w[h]);
+        free(g2[h]);
+    }
+    dataset_free(&tr);
+    dataset_free(&va);
+    return rc;
+}
