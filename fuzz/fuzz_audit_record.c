@@ -5,6 +5,7 @@
 #include "steward/keys.h"
 
 #include <fcntl.h>
+#include <ftw.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,11 +14,19 @@
 
 static char home[64];
 
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
+    (void)st, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void cleanup(void) { nftw(home, rm_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
 static void setup(void) {
     if (home[0]) return;
     /* tmpfs when there is one: fsync is free there */
     snprintf(home, sizeof home, "%s/sw_fuzz_audit_XXXXXX", access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
     if (!mkdtemp(home)) abort();
+    atexit(cleanup);
     sw_crypto_init(NULL);
 }
 

@@ -1,4 +1,5 @@
-/* keys.h - the instance's Ed25519 signing keys under $STEWARD_HOME/keys.
+/* keys.h - the instance's keys under $STEWARD_HOME/keys: Ed25519 signing keys and
+ * symmetric secret keys (watermark, guard pseudonyms).
  *
  * A key named NAME lives in keys/NAME.key (64-byte libsodium secret key, mode 0600) and
  * keys/NAME.pub (32-byte public key). Rotating keeps the old public key as
@@ -30,5 +31,19 @@ int sw_keys_public_all(const char *home, const char *name, uint8_t (*pubs)[32], 
 void sw_keys_id(const uint8_t pk[32], char out[17]);
 /* Wipes a key pair from memory. */
 void sw_keys_wipe(sw_keypair *kp);
+/* Short identifier of any key bytes: hex of the first 8 bytes of SHA-256(key). */
+void sw_keys_id_bytes(const uint8_t *key, size_t n, char out[17]);
+
+/* ---- symmetric secret keys: keys/NAME.key (n random bytes, mode 0600) ---- */
+#define SW_KEYS_SECRET_MAX 64
+/* Loads secret key NAME, creating it when missing (two processes starting at once get
+ * the same key). -1 when unreadable, of another size, or readable by others. */
+int sw_keys_secret_load_or_create(const char *home, const char *name, uint8_t *key, size_t n,
+                                  sw_err *err);
+/* Retires the current key as keys/NAME.key.<keyid> (kept, 0600) and creates a new one. */
+int sw_keys_secret_rotate(const char *home, const char *name, uint8_t *key, size_t n, sw_err *err);
+/* The current key, then retired ones, into keys[max][n]; *count receives how many. */
+int sw_keys_secret_all(const char *home, const char *name, uint8_t *keys, size_t n, size_t max,
+                       size_t *count, sw_err *err);
 
 #endif

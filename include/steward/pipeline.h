@@ -4,7 +4,7 @@
  *
  * Stages that exist so far: generation with timings and energy, the watermark (in the
  * sampler hook), explicit and implicit labels, the signed manifest, and the audit record
- * of every generation. Guards plug in here as their module lands. */
+ * of every generation. */
 #ifndef STEWARD_PIPELINE_H
 #define STEWARD_PIPELINE_H
 
@@ -24,6 +24,7 @@ typedef struct sw_pipeline_opts {
     sw_wm_scheme watermark;  /* SW_WM_NONE (0) selects the default, KGW self-hash */
     const sw_label_opts *label; /* NULL: sw_label_opts_default */
     const char *principal;   /* who asks (recorded in the audit log); NULL: "cli" */
+    const char *policy_path; /* guard policy; NULL: the shipped default policy */
 } sw_pipeline_opts;
 
 /* Loads the model and opens the state directory. -1 with a message on error. */
@@ -63,7 +64,8 @@ typedef struct sw_gen_step_logprobs {
 } sw_gen_step_logprobs;
 
 typedef struct sw_gen_result {
-    sw_buf text;              /* generated text (no label) */
+    sw_buf text;              /* the text delivered (no label): generated, then redacted or
+                                 cut short as the output guard's policy says */
     int32_t *tokens;          /* generated ids */
     int n_tokens;
     sw_gen_step_logprobs *logprobs; /* n_tokens entries when sampling.n_logprobs > 0 */
@@ -75,6 +77,9 @@ typedef struct sw_gen_result {
     sw_buf labelled_text;     /* the text as delivered: explicit label around text */
     json_t *manifest;         /* signed provenance manifest (label inside) */
     long long audit_index;    /* number of the generation's record in the audit log */
+    json_t *verdict_in;       /* input guard verdict (scan --json form) */
+    json_t *verdict_out;      /* output guard verdict; NULL when the input was refused */
+    char raw_sha256[2 * SW_SHA256_BYTES + 1]; /* of the generated text before the guard */
 } sw_gen_result;
 
 /* Runs one request through the pipeline. The result is filled even on error (partial
@@ -82,6 +87,9 @@ typedef struct sw_gen_result {
  * not fit the context, a token cannot be decoded, no memory). */
 int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_result *res, sw_err *err);
 void sw_gen_result_free(sw_gen_result *r);
+
+/* Hex SHA-256 of the guard policy in force. */
+const char *sw_pipeline_policy_sha256(const sw_pipeline *p);
 
 /* Path of the default model: $STEWARD_MODEL, else the shipped models/default.gguf next
  * to the executable (or in the data directory), else NULL. */

@@ -108,6 +108,10 @@ int sw_trainer_save(const sw_trainer *t, const char *path, sw_err *err);
 /* Restores a checkpoint into a trainer built with the same configuration (checked).
  * -1 with a message on a mismatch or a damaged file. */
 int sw_trainer_load(sw_trainer *t, const char *path, sw_err *err);
+/* Starts a new run (new schedule, fresh AdamW moments, step 0, the trainer's own seed)
+ * from the weights of another run's checkpoint with the same model configuration; the
+ * other run's ledger (time, energy, tokens) carries over. -1 with a message. */
+int sw_trainer_load_weights(sw_trainer *t, const char *path, sw_err *err);
 /* Reads only the configuration and options stored in a checkpoint. */
 int sw_checkpoint_peek(const char *path, sw_tconfig *cfg, sw_topts *opts, int *step, sw_err *err);
 /* What a run has cost so far, summed over all its sessions (kept in checkpoints). */

@@ -16,6 +16,8 @@
 #define SW_WM_KEY_BYTES 32
 #define SW_WM_PRF_VERSION 1
 #define SW_WM_MAX_LAYERS 64
+#define SW_WM_KEY_NAME "watermark" /* keys/watermark.key under $STEWARD_HOME */
+#define SW_WM_MAX_KEYS 64          /* current and retired keys tried by detection */
 
 typedef enum sw_wm_scheme {
     SW_WM_NONE = 0,

@@ -62,11 +62,10 @@ int sw_cmd_model(int argc, char **argv);
 int sw_cmd_train(int argc, char **argv);
 int sw_cmd_tokenizer(int argc, char **argv);
 int sw_cmd_eval(int argc, char **argv);
+int sw_cmd_eval_guard(int argc, char **argv);
 
 int sw_cmd_scan(int argc, char **argv);
 int sw_cmd_guard(int argc, char **argv);
-/* `eval guard` (argv[0] is "guard"); reached as `steward guard eval` and meant for `steward eval guard` */
-int sw_cmd_eval_guard(int argc, char **argv);
 
 
 #endif

@@ -13,8 +13,9 @@
 #include <unistd.h>
 
 #define CMD "audit"
-#define USAGE "audit verify | show N | prove N [--size S] | consistency OLD NEW | checkpoint |\n" \
-              "       append [--retain] | export [--from N] | forget [--record N | --older-than-days D] |\n" \
+#define USAGE "audit verify | show N | prove N [--size S | --checkpoint FILE] | consistency OLD NEW |\n" \
+              "       checkpoint |" \
+              " append [--retain] | export [--from N] | forget [--record N | --older-than-days D] |\n" \
               "       recall N | lineage EVENT [in:ROLE=FILE]... [out:ROLE=FILE]... | rotate-key   [--json]\n\n" \
               "lineage records a data, train, policy or key event linking the SHA-256 of its input and\n" \
               "output files (e.g. 'lineage train in:dataset=d.jsonl out:model=m.gguf').\n" \
@@ -23,7 +24,7 @@
 
 typedef struct args {
     int json, batch, retain, record, older_days;
-    const char *size_s, *from_s, *record_s, *principal, *details;
+    const char *size_s, *from_s, *record_s, *principal, *details, *checkpoint_s;
 } args;
 
 #define MAX_POS 66
@@ -172,16 +173,20 @@ static json_t *proof_json(uint8_t proof[][SW_HASH_BYTES], size_t n) {
     return arr;
 }
 
-static int prove_one(sw_audit *log, uint64_t index, uint64_t size, int json, sw_err *err) {
+/* Proves record index in the tree of size; given_root (a checkpoint the caller holds) is
+ * used instead of the stored or recomputed root when not NULL. */
+static int prove_one(sw_audit *log, uint64_t index, uint64_t size, const uint8_t *given_root, int json,
+                     sw_err *err) {
     uint8_t proof[SW_MERKLE_MAX_PROOF][SW_HASH_BYTES], root[SW_HASH_BYTES], leaf[SW_HASH_BYTES];
     size_t n;
-    int signed_cp;
+    int signed_cp = given_root != NULL;
     sw_buf rec = {0};
     /* the leaf is recomputed from the record itself, not taken from the tree files */
     int rc = sw_audit_read(log, index, &rec, err);
     if (rc == 0) sw_merkle_leaf_hash(rec.data, rec.len, leaf);
     sw_buf_free(&rec);
-    if (rc < 0 || root_for(log, size, root, &signed_cp, err) < 0 ||
+    if (given_root) memcpy(root, given_root, SW_HASH_BYTES);
+    if (rc < 0 || (!given_root && root_for(log, size, root, &signed_cp, err) < 0) ||
         sw_audit_prove(log, index, size, proof, &n, err) < 0 ||
         sw_merkle_verify_inclusion(leaf, index, size, (const uint8_t(*)[SW_HASH_BYTES])proof, n, root, err) < 0)
         return sw_err_prefix(err, "record %" PRIu64 " in tree of size %" PRIu64, index, size);
@@ -205,6 +210,9 @@ static int prove_one(sw_audit *log, uint64_t index, uint64_t size, int json, sw_
     return 0;
 }
 
+static int size_or_note(sw_audit *log, const char *s, uint64_t *size, uint8_t root[SW_HASH_BYTES],
+                        int *have_root, sw_err *err);
+
 static int do_prove(const args *a, const char *n_s) {
     sw_err err;
     sw_audit *log;
@@ -222,15 +230,20 @@ static int do_prove(const args *a, const char *n_s) {
                 rc = sw_err_set(&err, "--batch: expected 'N SIZE', got '%.40s'", line);
                 break;
             }
-            rc = prove_one(log, i, s, 1, &err);
+            rc = prove_one(log, i, s, NULL, 1, &err);
         }
     } else {
-        if (!a->size_s) { /* the latest checkpoint */
+        uint8_t root[SW_HASH_BYTES];
+        int have_root = 0;
+        if (a->checkpoint_s) { /* a checkpoint the caller holds */
+            rc = size_or_note(log, a->checkpoint_s, &size, root, &have_root, &err);
+            if (rc == 0 && !have_root) rc = sw_err_set(&err, "--checkpoint expects a checkpoint file");
+        } else if (!a->size_s) { /* the latest checkpoint */
             sw_checkpoint cp;
             if (sw_audit_latest_checkpoint(log, &cp, NULL, &err) < 0) rc = -1;
             size = cp.size;
         }
-        if (rc == 0) rc = prove_one(log, index, size, a->json, &err);
+        if (rc == 0) rc = prove_one(log, index, size, have_root ? root : NULL, a->json, &err);
     }
     if (rc < 0) {
         sw_audit_close(log, NULL);
@@ -552,6 +565,7 @@ int sw_cmd_audit(int argc, char **argv) {
     const sw_opt opts[] = {
         {"json", SW_OPT_FLAG, &a.json, NULL, "JSON output (one object per line)"},
         {"size", SW_OPT_STR, &a.size_s, "S", "prove: tree size (default: the latest checkpoint)"},
+        {"checkpoint", SW_OPT_STR, &a.checkpoint_s, "FILE", "prove: against this checkpoint note"},
         {"batch", SW_OPT_FLAG, &a.batch, NULL, "prove, consistency: read queries from stdin"},
         {"retain", SW_OPT_FLAG, &a.retain, NULL, "append: keep a \"content\" string encrypted in the vault"},
         {"from", SW_OPT_STR, &a.from_s, "N", "export: first record"},
@@ -563,8 +577,10 @@ int sw_cmd_audit(int argc, char **argv) {
     };
     const char *pos[MAX_POS];
     int npos;
+    int help = 0; /* sw_cli_parse returns 0 both after --help and to go on */
+    for (int i = 1; i < argc; i++) help |= !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h");
     int rc = sw_cli_parse(CMD, USAGE, opts, argc, argv, pos, MAX_POS, &npos);
-    if (rc || (npos > 0 && strcmp(pos[0], "--help") == 0)) return rc;
+    if (rc || help) return rc;
     if (npos == 0) return sw_cli_usage_error(CMD, "missing subcommand");
     const char *sub = pos[0], *p1 = npos > 1 ? pos[1] : NULL, *p2 = npos > 2 ? pos[2] : NULL;
     int want = !strcmp(sub, "consistency") ? 3 : (!strcmp(sub, "show") || !strcmp(sub, "prove") ||

@@ -2,7 +2,7 @@
 #include "cli.h"
 #include "steward/pipeline.h"
 #include "steward/tokenizer.h"
-#include "steward/wmkey.h"
+#include "steward/keys.h"
 
 #include <limits.h>
 #include <sodium.h>
@@ -84,7 +84,7 @@ int sw_cmd_detect(int argc, char **argv) {
         sw_err_set(&err, "no model given (--model FILE) and no default model found");
         return sw_cli_fail("detect", &err);
     }
-    uint8_t keys[SW_WMKEY_MAX][SW_WM_KEY_BYTES];
+    uint8_t keys[SW_WM_MAX_KEYS][SW_WM_KEY_BYTES];
     size_t n_keys = 0;
     sw_gguf *g = NULL;
     sw_tokenizer *tok = NULL;
@@ -93,7 +93,7 @@ int sw_cmd_detect(int argc, char **argv) {
     size_t n = 0;
     rc = SW_EXIT_FAIL;
     if (sw_home_resolve(sw_cli_home, home, sizeof home, &err) < 0 ||
-        sw_wmkey_all(home, keys, SW_WMKEY_MAX, &n_keys, &err) < 0 || sw_gguf_open(model, &g, &err) < 0 ||
+        sw_keys_secret_all(home, SW_WM_KEY_NAME, &keys[0][0], SW_WM_KEY_BYTES, SW_WM_MAX_KEYS, &n_keys, &err) < 0 || sw_gguf_open(model, &g, &err) < 0 ||
         sw_tokenizer_from_gguf(g, &tok, &err) < 0 || sw_read_file("-", &text, &err) < 0 ||
         (tokens_in ? parse_token_array(&text, &ids, &n, &err)
                    : sw_tokenize(tok, text.data ? text.data : "", text.len, 0, &ids, &n, &err)) < 0) {

@@ -1,5 +1,4 @@
-/* cmd_eval_guard.c - `steward eval guard` (also `steward guard eval`): the guard measured on
- * labelled examples. */
+/* cmd_eval_guard.c - `steward eval guard`: the guard measured on labelled examples. */
 #include "cli.h"
 #include "steward/guard.h"
 
@@ -31,7 +30,8 @@ static void print_table(json_t *r) {
                json_real_value(json_object_get(x, "fpr")));
 }
 
-static int cmd_eval_guard(int argc, char **argv) {
+/* argv[0] is "guard" (the subcommand of `eval`). */
+int sw_cmd_eval_guard(int argc, char **argv) {
     const char *data = NULL, *policy = NULL, *model = NULL, *dir = NULL;
     int json = 0;
     sw_opt opts[] = {
@@ -59,5 +59,3 @@ static int cmd_eval_guard(int argc, char **argv) {
     json_decref(r);
     return SW_EXIT_OK;
 }
-
-int sw_cmd_eval_guard(int argc, char **argv) { return cmd_eval_guard(argc, argv); }

@@ -11,10 +11,13 @@
 static const char *USAGE =
     "generate [--model FILE] [--prompt TEXT] [--chat] [--max-tokens N] [--temperature T]\n"
     "         [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S]\n"
-    "         [--threads N] [--ignore-eos] [--no-watermark] [--logprobs N] [--json]\n\n"
+    "         [--threads N] [--ignore-eos] [--no-watermark] [--logprobs N] [--policy FILE]\n"
+    "         [--json]\n\n"
     "Generates text. The prompt comes from --prompt or stdin; without --chat the model\n"
     "continues it exactly as given, with --chat it is a user message in the model's chat\n"
-    "template. Every generation is watermarked, labelled (an explicit notice and a signed\n"
+    "template. The input and output guards scan the prompt and the generated text under\n"
+    "the policy (blocked or sent to review: finish_reason says so, exit 0). Every\n"
+    "generation is watermarked, labelled (an explicit notice and a signed\n"
     "manifest carrying the GB 45438 AIGC label) and measured. Plain output streams the\n"
     "labelled text; --json prints one object (text, labelled_text, label, manifest, ...).";
 
@@ -62,6 +65,8 @@ static json_t *result_json(const sw_pipeline *p, const sw_gen_result *r, uint64_
                                               "sha256", sw_pipeline_model_sha256(p)));
     json_object_set_new(o, "seed", json_integer((json_int_t)seed));
     json_object_set_new(o, "audit", json_pack("{s:I}", "index", (json_int_t)r->audit_index));
+    json_object_set_new(o, "verdicts", json_pack("{s:O*,s:O*}", "input", r->verdict_in, "output", r->verdict_out));
+    json_object_set_new(o, "policy_sha256", json_string(sw_pipeline_policy_sha256(p)));
     json_object_set_new(o, "timings",
                         json_pack("{s:i,s:f,s:i,s:f,s:f}", "prompt_tokens", r->prompt_tokens,
                                   "prompt_ms", r->prompt_ms, "gen_tokens", r->n_tokens, "gen_ms",
@@ -73,7 +78,7 @@ static json_t *result_json(const sw_pipeline *p, const sw_gen_result *r, uint64_
 }
 
 int sw_cmd_generate(int argc, char **argv) {
-    const char *model = NULL, *prompt = NULL;
+    const char *model = NULL, *prompt = NULL, *policy = NULL;
     int chat = 0, max_tokens = 256, top_k = -1, threads = 0, ignore_eos = 0, json = 0;
     int logprobs = 0, no_watermark = 0;
     const char *seed_s = NULL;
@@ -93,6 +98,7 @@ int sw_cmd_generate(int argc, char **argv) {
         {"ignore-eos", SW_OPT_FLAG, &ignore_eos, NULL, "keep generating past end-of-sequence"},
         {"no-watermark", SW_OPT_FLAG, &no_watermark, NULL, "do not watermark (labels stay)"},
         {"logprobs", SW_OPT_INT, &logprobs, "N", "report the N best alternatives per token (0-20)"},
+        {"policy", SW_OPT_STR, &policy, "FILE", "guard policy (default: the shipped policy)"},
         {"json", SW_OPT_FLAG, &json, NULL, "print one JSON object"},
         {NULL, 0, NULL, NULL, NULL},
     };
@@ -135,7 +141,7 @@ int sw_cmd_generate(int argc, char **argv) {
         prompt = input.data ? input.data : "";
     }
     req.prompt = prompt;
-    sw_pipeline_opts po = {.home = sw_cli_home, .model_path = model, .threads = threads};
+    sw_pipeline_opts po = {.home = sw_cli_home, .model_path = model, .threads = threads, .policy_path = policy};
     sw_pipeline *p;
     if (sw_pipeline_open(&po, &p, &err) < 0) {
         sw_buf_free(&input);

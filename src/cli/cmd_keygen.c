@@ -1,7 +1,7 @@
 /* cmd_keygen.c - `steward keygen`: creates or rotates the signing and watermark keys. */
 #include "cli.h"
 #include "steward/keys.h"
-#include "steward/wmkey.h"
+#include "steward/watermark.h"
 
 #include <limits.h>
 #include <sodium.h>
@@ -51,7 +51,8 @@ int sw_cmd_keygen(int argc, char **argv) {
     }
     if (watermark) {
         uint8_t key[SW_WM_KEY_BYTES];
-        rc = rotate ? sw_wmkey_rotate(home, key, &err) : sw_wmkey_load_or_create(home, key, &err);
+        rc = rotate ? sw_keys_secret_rotate(home, SW_WM_KEY_NAME, key, sizeof key, &err)
+                    : sw_keys_secret_load_or_create(home, SW_WM_KEY_NAME, key, sizeof key, &err);
         if (rc < 0) {
             json_decref(out);
             return sw_cli_fail("keygen", &err);

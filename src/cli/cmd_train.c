@@ -17,7 +17,9 @@
 #define CMD "train"
 
 typedef struct run {
-    const char *corpus, *val, *tokenizer, *out, *ckpt, *manifest, *name, *card;
+    const char *corpus, *val, *tokenizer, *out, *ckpt, *manifest, *name, *card, *init_from;
+    char init_record[1536]; /* where the initial weights came from (--init-from) */
+    int parent_steps;
     int resume, threads, eval_every, eval_seqs, ckpt_every, max_seconds, json, untied, export_only, stop_after;
     double grid;
     sw_tconfig cfg;
@@ -69,13 +71,8 @@ static void fmt_secs(char *out, size_t n, double s) {
     else snprintf(out, n, "%ldm%02lds", t / 60, t % 60);
 }
 
-static int set_records(sw_gguf_writer *w, const run *r, sw_trainer *t, double train_loss, double val_loss,
-                       double val_bpb, double co2e, double eps) {
-    const sw_tconfig *c = &r->cfg;
-    const sw_topts *o = sw_trainer_opts(t);
-    sw_tledger *L = sw_trainer_ledger(t);
-    char cfgjson[1024];
-    snprintf(cfgjson, sizeof cfgjson,
+static void config_json(char *cfgjson, size_t size, const sw_tconfig *c, const sw_topts *o) {
+    snprintf(cfgjson, size,
              "{\"n_vocab\":%d,\"n_ctx\":%d,\"n_embd\":%d,\"n_layer\":%d,\"n_head\":%d,\"n_head_kv\":%d,\"n_ff\":%d,"
              "\"tied\":%s,\"rms_eps\":%g,\"rope_base\":%g,\"batch\":%d,\"seq\":%d,\"accum\":%d,\"steps\":%d,"
              "\"warmup\":%d,\"lr\":%g,\"lr_min\":%g,\"beta1\":%g,\"beta2\":%g,\"weight_decay\":%g,\"clip\":%g,"
@@ -84,6 +81,14 @@ static int set_records(sw_gguf_writer *w, const run *r, sw_trainer *t, double tr
              (double)c->rms_eps, (double)c->rope_base, o->batch, o->seq, o->accum, o->steps, o->warmup, (double)o->lr,
              (double)o->lr_min, (double)o->beta1, (double)o->beta2, (double)o->weight_decay, (double)o->clip,
              (double)o->dp_clip, (double)o->dp_noise);
+}
+
+static int set_records(sw_gguf_writer *w, const run *r, sw_trainer *t, double train_loss, double val_loss,
+                       double val_bpb, double co2e, double eps) {
+    const sw_topts *o = sw_trainer_opts(t);
+    sw_tledger *L = sw_trainer_ledger(t);
+    char cfgjson[1024];
+    config_json(cfgjson, sizeof cfgjson, &r->cfg, o);
     const char *git = getenv("STEWARD_GIT_COMMIT");
     char code[256];
     snprintf(code, sizeof code, "steward %s%s%s; executable sha256 %s", SW_VERSION, git ? " commit " : "",
@@ -109,6 +114,9 @@ static int set_records(sw_gguf_writer *w, const run *r, sw_trainer *t, double tr
              sw_gguf_set_f32(w, "steward.train.grid_gco2e_per_kwh", (float)r->grid) ||
              sw_gguf_set_f32(w, "steward.train.co2e_grams", (float)co2e) ||
              sw_gguf_set_str(w, "steward.train.co2e_method", "energy_joules / 3.6e6 x grid_gco2e_per_kwh");
+    if (!rc && r->init_from)
+        rc = sw_gguf_set_str(w, "steward.train.init_from", r->init_record) ||
+             sw_gguf_set_u32(w, "steward.train.total_steps", (uint32_t)(r->parent_steps + sw_trainer_step_count(t)));
     if (!rc && o->dp_clip > 0)
         rc = sw_gguf_set_f32(w, "steward.train.dp_epsilon", (float)eps) ||
              sw_gguf_set_f32(w, "steward.train.dp_delta", (float)o->dp_delta);
@@ -146,6 +154,9 @@ static int write_card(const run *r, sw_trainer *t, double train_loss, double val
             (double)o->weight_decay, (double)o->lr, o->warmup, (double)o->lr_min, (double)o->clip,
             (unsigned long long)o->seed, SW_VERSION, getenv("STEWARD_GIT_COMMIT") ? ", commit " : "",
             getenv("STEWARD_GIT_COMMIT") ? getenv("STEWARD_GIT_COMMIT") : "");
+    if (r->init_from)
+        fprintf(f, "| initial weights | %s (%d steps before this run; %d in all) |\n", r->init_record, r->parent_steps,
+                r->parent_steps + sw_trainer_step_count(t));
     if (o->dp_clip > 0)
         fprintf(f, "| differential privacy | per-example clip %g, noise %g: epsilon %.3f at delta %g (RDP) |\n",
                 (double)o->dp_clip, (double)o->dp_noise, eps, o->dp_delta);
@@ -291,6 +302,7 @@ int sw_cmd_train(int argc, char **argv) {
         {"checkpoint-every", SW_OPT_INT, &r.ckpt_every, "SECONDS", "checkpoint interval (default 300)"},
         {"max-seconds", SW_OPT_INT, &r.max_seconds, "S", "checkpoint and stop after S seconds (exit 3)"},
         {"stop-after", SW_OPT_INT, &r.stop_after, "N", "checkpoint and stop after N steps of this session (exit 3)"},
+        {"init-from", SW_OPT_STR, &r.init_from, "CKPT", "start from another run's checkpoint's weights (new schedule)"},
         {"export-only", SW_OPT_FLAG, &r.export_only, NULL, "with --resume: write the GGUF of the checkpoint's weights now"},
         {"layers", SW_OPT_INT, &r.cfg.n_layer, "N", "transformer blocks (default 4)"},
         {"embd", SW_OPT_INT, &r.cfg.n_embd, "N", "width (default 128)"},
@@ -357,11 +369,24 @@ int sw_cmd_train(int argc, char **argv) {
         if (sw_checkpoint_peek(r.ckpt, &r.cfg, o, &step, &err)) goto out;
         fprintf(stderr, "train: resuming %s at step %d of %d\n", r.ckpt, step, o->steps);
     }
+    if (r.init_from) {
+        /* the model's shape is the parent's; the schedule and seed are this run's */
+        sw_topts po;
+        char hex[65], pj[1024];
+        if (sw_checkpoint_peek(r.init_from, &r.cfg, &po, &r.parent_steps, &err) ||
+            sw_sha256_file_hex(r.init_from, hex, &err))
+            goto out;
+        if (!r.resume) o->seq = r.cfg.n_ctx;
+        config_json(pj, sizeof pj, &r.cfg, &po);
+        snprintf(r.init_record, sizeof r.init_record, "checkpoint sha256 %s at step %d, seed %llu, config %s", hex,
+                 r.parent_steps, (unsigned long long)po.seed, pj);
+    }
     r.cfg.n_vocab = sw_tokenizer_n_vocab(tk);
     t = sw_trainer_new(&r.cfg, o, r.train_ids, r.n_train, &err);
     if (!t) goto out;
     r.cfg = *sw_tmodel_config(sw_trainer_model(t));
     if (r.resume && sw_trainer_load(t, r.ckpt, &err)) goto out;
+    if (!r.resume && r.init_from && sw_trainer_load_weights(t, r.init_from, &err)) goto out;
     if (!r.resume)
         fprintf(stderr, "train: %zu parameters, %zu training tokens (%.2f bytes/token), %zu validation tokens\n",
                 sw_tconfig_n_params(&r.cfg), r.n_train, (double)train_bytes / (double)(r.n_train ? r.n_train : 1), r.n_val);

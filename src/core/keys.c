@@ -1,4 +1,5 @@
-/* keys.c - Ed25519 key files under $STEWARD_HOME/keys: create on first use, rotate, list. */
+/* keys.c - key files under $STEWARD_HOME/keys: Ed25519 signing keys and symmetric secret
+ * keys; created on first use, rotated with the old ones kept, listed. */
 #include "steward/keys.h"
 
 #include <dirent.h>
@@ -10,11 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void sw_keys_id(const uint8_t pk[32], char out[17]) {
+void sw_keys_id_bytes(const uint8_t *key, size_t n, char out[17]) {
     uint8_t h[SW_SHA256_BYTES];
-    sw_sha256(pk, 32, h);
+    sw_sha256(key, n, h);
     sw_hex(h, 8, out);
 }
+
+void sw_keys_id(const uint8_t pk[32], char out[17]) { sw_keys_id_bytes(pk, 32, out); }
 
 void sw_keys_wipe(sw_keypair *kp) { sodium_memzero(kp, sizeof *kp); }
 
@@ -143,4 +146,84 @@ int sw_keys_public_all(const char *home, const char *name, uint8_t (*pubs)[32], 
     }
     closedir(d);
     return 0;
+}
+
+/* ---- symmetric secret keys ---- */
+
+/* Creates path with n random bytes unless it exists: written to a unique temporary file,
+ * then hard-linked into place, so two processes starting at once agree on one key.
+ * Returns 0 (created or already there) or -1. */
+static int create_secret_once(const char *path, size_t n, sw_err *err) {
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    uint8_t key[SW_KEYS_SECRET_MAX];
+    randombytes_buf(key, n);
+    int rc = write_atomic(tmp, key, n, 0600, err);
+    sodium_memzero(key, sizeof key);
+    if (rc < 0) return -1;
+    if (link(tmp, path) != 0 && errno != EEXIST) {
+        unlink(tmp);
+        return sw_err_set(err, "%s: cannot create: %s", path, strerror(errno));
+    }
+    unlink(tmp);
+    return 0;
+}
+
+int sw_keys_secret_load_or_create(const char *home, const char *name, uint8_t *key, size_t n,
+                                  sw_err *err) {
+    if (n == 0 || n > SW_KEYS_SECRET_MAX) return sw_err_set(err, "secret key size %zu unsupported", n);
+    if (sw_crypto_init(err) < 0 || ensure_dir(home, err) < 0) return -1;
+    char path[4096];
+    if (key_path(path, sizeof path, home, name, ".key", err) < 0) return -1;
+    int r = read_exact(path, key, n, 1, err);
+    if (r != 0) return r < 0 ? -1 : 0;
+    if (create_secret_once(path, n, err) < 0) return -1;
+    return read_exact(path, key, n, 1, err) == 1 ? 0 : -1;
+}
+
+int sw_keys_secret_rotate(const char *home, const char *name, uint8_t *key, size_t n, sw_err *err) {
+    if (n == 0 || n > SW_KEYS_SECRET_MAX) return sw_err_set(err, "secret key size %zu unsupported", n);
+    if (sw_crypto_init(err) < 0 || ensure_dir(home, err) < 0) return -1;
+    char path[4096];
+    if (key_path(path, sizeof path, home, name, ".key", err) < 0) return -1;
+    uint8_t cur[SW_KEYS_SECRET_MAX];
+    int r = read_exact(path, cur, n, 1, err);
+    if (r < 0) return -1;
+    if (r == 1) {
+        char id[17], arch[4200];
+        sw_keys_id_bytes(cur, n, id);
+        snprintf(arch, sizeof arch, "%s.%s", path, id);
+        int rc = write_atomic(arch, cur, n, 0600, err);
+        sodium_memzero(cur, sizeof cur);
+        if (rc < 0 || unlink(path) != 0) return rc < 0 ? -1 : sw_err_set(err, "%s: cannot retire: %s", path, strerror(errno));
+    }
+    if (create_secret_once(path, n, err) < 0) return -1;
+    return read_exact(path, key, n, 1, err) == 1 ? 0 : -1;
+}
+
+int sw_keys_secret_all(const char *home, const char *name, uint8_t *keys, size_t n, size_t max,
+                       size_t *count, sw_err *err) {
+    *count = 0;
+    if (max == 0) return 0;
+    if (sw_keys_secret_load_or_create(home, name, keys, n, err) < 0) return -1;
+    *count = 1;
+    char dir[4096], prefix[256];
+    snprintf(dir, sizeof dir, "%s/keys", home);
+    snprintf(prefix, sizeof prefix, "%s.key.", name);
+    DIR *d = opendir(dir);
+    if (!d) return sw_err_set(err, "%s: cannot list: %s", dir, strerror(errno));
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir(d)) && *count < max) {
+        if (strncmp(e->d_name, prefix, strlen(prefix)) != 0 || strstr(e->d_name, ".tmp")) continue;
+        char p[4400];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        if (read_exact(p, keys + *count * n, n, 1, err) != 1) {
+            rc = -1;
+            break;
+        }
+        (*count)++;
+    }
+    closedir(d);
+    return rc;
 }

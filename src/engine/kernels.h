@@ -32,6 +32,14 @@ typedef struct {
     uint16_t d;                 /* f16 super-block scale */
 } sw_block_q6_K;               /* 210 bytes; value = d*scales[e/16]*(q-32) */
 
+/* The form activations take for Q8_0 / Q4_0 dot products: Q8_0 (GGML's rounding, f16
+ * scale) with the scale already converted to float, which saves a conversion per block
+ * and weight row in the kernels. Never stored in files. */
+typedef struct {
+    float d;
+    int8_t qs[SW_QK8_0];
+} sw_block_q8_0x;          /* 36 bytes */
+
 /* The 8-bit form activations take for K-quant dot products (never stored in files). */
 typedef struct {
     float d;
@@ -44,6 +52,7 @@ _Static_assert(sizeof(sw_block_q4_0) == 18, "q4_0 layout");
 _Static_assert(sizeof(sw_block_q4_K) == 144, "q4_K layout");
 _Static_assert(sizeof(sw_block_q6_K) == 210, "q6_K layout");
 _Static_assert(sizeof(sw_block_q8_K) == 292, "q8_K layout");
+_Static_assert(sizeof(sw_block_q8_0x) == 36, "q8_0x layout");
 
 /* IEEE half -> single, exact (every half is a single). Three candidate results merged
  * with masks, without branches, so that loops over it vectorise. */
@@ -85,13 +94,13 @@ void sw_quantize_row_q8_K(const float *x, sw_block_q8_K *y, int64_t n);
 
 /* One kernel: s[j] = dot(w, x_j) for j < nx (1..SW_DOT_MAX_NX), x_j = x + j*xstride bytes,
  * n elements. w is one row of the weight type; x rows are in the weight type's
- * activation form (F32 for F32/F16 weights, Q8_0 for Q4_0/Q8_0, Q8_K for Q4_K/Q6_K). */
+ * activation form (F32 for F32/F16 weights, Q8_0x for Q4_0/Q8_0, Q8_K for Q4_K/Q6_K). */
 #define SW_DOT_MAX_NX 4
 typedef void (*sw_dot_fn)(int64_t n, const void *w, const void *x, size_t xstride, int nx,
                           float *s);
 
-/* Quantises n activations to Q8_0 / Q8_K blocks; every family's version writes the same
- * bytes as the reference (sw_quantize_row / sw_quantize_row_q8_K). */
+/* Quantises n activations to Q8_0x / Q8_K blocks; every family's version writes the same
+ * bytes (the values of the reference sw_quantize_row / sw_quantize_row_q8_K). */
 typedef void (*sw_quant_fn)(const float *x, void *y, int64_t n);
 
 typedef struct sw_kernel_table {

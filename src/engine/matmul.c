@@ -41,12 +41,12 @@ static void dot_f16(int64_t n, const void *w, const void *x, size_t xs, int nx, 
 static void dot_q8_0(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
     const sw_block_q8_0 *a = w;
     for (int j = 0; j < nx; j++) {
-        const sw_block_q8_0 *b = (const sw_block_q8_0 *)((const char *)x + j * xs);
+        const sw_block_q8_0x *b = (const sw_block_q8_0x *)((const char *)x + j * xs);
         float acc = 0;
         for (int64_t i = 0; i < n / SW_QK8_0; i++) {
             int32_t sum = 0;
             for (int k = 0; k < SW_QK8_0; k++) sum += a[i].qs[k] * b[i].qs[k];
-            acc += sw_half_to_float(a[i].d) * sw_half_to_float(b[i].d) * (float)sum;
+            acc += sw_half_to_float(a[i].d) * b[i].d * (float)sum;
         }
         s[j] = acc;
     }
@@ -55,14 +55,14 @@ static void dot_q8_0(int64_t n, const void *w, const void *x, size_t xs, int nx,
 static void dot_q4_0(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
     const sw_block_q4_0 *a = w;
     for (int j = 0; j < nx; j++) {
-        const sw_block_q8_0 *b = (const sw_block_q8_0 *)((const char *)x + j * xs);
+        const sw_block_q8_0x *b = (const sw_block_q8_0x *)((const char *)x + j * xs);
         float acc = 0;
         for (int64_t i = 0; i < n / SW_QK4_0; i++) {
             int32_t sum = 0;
             for (int k = 0; k < SW_QK4_0 / 2; k++)
                 sum += ((a[i].qs[k] & 0x0f) - 8) * b[i].qs[k] +
                        ((a[i].qs[k] >> 4) - 8) * b[i].qs[k + SW_QK4_0 / 2];
-            acc += sw_half_to_float(a[i].d) * sw_half_to_float(b[i].d) * (float)sum;
+            acc += sw_half_to_float(a[i].d) * b[i].d * (float)sum;
         }
         s[j] = acc;
     }
@@ -123,7 +123,15 @@ static void dot_q6_K(int64_t n, const void *w, const void *x, size_t xs, int nx,
     }
 }
 
-static void to_q8_0(const float *x, void *y, int64_t n) { sw_quantize_row(SW_TYPE_Q8_0, x, y, n); }
+static void to_q8_0(const float *x, void *yv, int64_t n) {
+    sw_block_q8_0x *y = yv;
+    for (int64_t i = 0; i < n / SW_QK8_0; i++) {
+        sw_block_q8_0 q;
+        sw_quantize_row(SW_TYPE_Q8_0, x + i * SW_QK8_0, &q, SW_QK8_0);
+        y[i].d = sw_half_to_float(q.d);
+        memcpy(y[i].qs, q.qs, sizeof q.qs);
+    }
+}
 static void to_q8_K(const float *x, void *y, int64_t n) { sw_quantize_row_q8_K(x, y, n); }
 
 const sw_kernel_table sw_kernels_portable = {
@@ -212,8 +220,8 @@ static int make_plan(sw_ggml_type t, int64_t cols, plan *p) {
     switch (t) {
     case SW_TYPE_F32: *p = (plan){k->f32, NULL, (size_t)cols * 4}; return 0;
     case SW_TYPE_F16: *p = (plan){k->f16, NULL, (size_t)cols * 4}; return 0;
-    case SW_TYPE_Q4_0: *p = (plan){k->q4_0, k->to_q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0)}; return 0;
-    case SW_TYPE_Q8_0: *p = (plan){k->q8_0, k->to_q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0)}; return 0;
+    case SW_TYPE_Q4_0: *p = (plan){k->q4_0, k->to_q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0x)}; return 0;
+    case SW_TYPE_Q8_0: *p = (plan){k->q8_0, k->to_q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0x)}; return 0;
     case SW_TYPE_Q4_K: *p = (plan){k->q4_K, k->to_q8_K, (size_t)cols / 256 * sizeof(sw_block_q8_K)}; return 0;
     case SW_TYPE_Q6_K: *p = (plan){k->q6_K, k->to_q8_K, (size_t)cols / 256 * sizeof(sw_block_q8_K)}; return 0;
     }
@@ -226,7 +234,7 @@ void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t c
     plan pl, *p = &pl;
     size_t wrow = sw_type_row_bytes(wtype, (uint64_t)cols);
     if (rows <= 0 || nb <= 0 || wrow == 0 || make_plan(wtype, cols, p) != 0) return;
-    _Alignas(64) char xbuf[SLICE / 256 * sizeof(sw_block_q8_K) + SLICE / 32 * sizeof(sw_block_q8_0)];
+    _Alignas(64) char xbuf[SLICE / 256 * sizeof(sw_block_q8_K) + SLICE / 32 * sizeof(sw_block_q8_0x)];
     for (int64_t i = 0; i < rows * nb; i++) Y[i] = 0;
     for (int64_t c0 = 0; c0 < cols; c0 += SLICE) {
         int64_t m = cols - c0 < SLICE ? cols - c0 : SLICE;

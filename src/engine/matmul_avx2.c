@@ -106,10 +106,10 @@ AI __m256i unpack_q4_0(const sw_block_q4_0 *b) {
     AI void NAME(const int NX, int64_t n, const void *wv, const void *xv, size_t xs,      \
                  float *s) {                                                              \
         const BT *a = wv;                                                                 \
-        const sw_block_q8_0 *b[SW_DOT_MAX_NX];                                            \
+        const sw_block_q8_0x *b[SW_DOT_MAX_NX];                                           \
         __m256 acc[2][SW_DOT_MAX_NX];                                                     \
         UNROLL for (int j = 0; j < NX; j++) {                                                    \
-            b[j] = (const sw_block_q8_0 *)((const char *)xv + j * xs);                    \
+            b[j] = (const sw_block_q8_0x *)((const char *)xv + j * xs);                   \
             acc[0][j] = acc[1][j] = _mm256_setzero_ps();                                  \
         }                                                                                 \
         int64_t nb = n / 32, i = 0;                                                       \
@@ -119,9 +119,9 @@ AI __m256i unpack_q4_0(const sw_block_q4_0 *b) {
                 __m256i aw = _mm256_sign_epi8(w, w);                                      \
                 float dw = half(a[i + u].d);                                              \
                 UNROLL for (int j = 0; j < NX; j++) {                                            \
-                    const sw_block_q8_0 *y = &b[j][i + u];                                \
+                    const sw_block_q8_0x *y = &b[j][i + u];                                \
                     __m256 p = dot32_i8(aw, w, _mm256_loadu_si256((const __m256i *)y->qs)); \
-                    acc[u][j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * half(y->d)), p, acc[u][j]); \
+                    acc[u][j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y->d), p, acc[u][j]); \
                 }                                                                         \
             }                                                                             \
         for (; i < nb; i++) {                                                             \
@@ -129,9 +129,9 @@ AI __m256i unpack_q4_0(const sw_block_q4_0 *b) {
             __m256i aw = _mm256_sign_epi8(w, w);                                          \
             float dw = half(a[i].d);                                                      \
             UNROLL for (int j = 0; j < NX; j++) {                                                \
-                const sw_block_q8_0 *y = &b[j][i];                                        \
+                const sw_block_q8_0x *y = &b[j][i];                                        \
                 __m256 p = dot32_i8(aw, w, _mm256_loadu_si256((const __m256i *)y->qs));   \
-                acc[0][j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * half(y->d)), p, acc[0][j]); \
+                acc[0][j] = _mm256_fmadd_ps(_mm256_set1_ps(dw * y->d), p, acc[0][j]); \
             }                                                                             \
         }                                                                                 \
         UNROLL for (int j = 0; j < NX; j++) s[j] = hsum_ps(_mm256_add_ps(acc[0][j], acc[1][j])); \
@@ -289,7 +289,7 @@ AI __m256 round_away(__m256 v) {
 }
 
 static void to_q8_0(const float *x, void *yv, int64_t n) {
-    sw_block_q8_0 *y = yv;
+    sw_block_q8_0x *y = yv;
     const __m256 sign = _mm256_set1_ps(-0.0f);
     for (int64_t i = 0; i < n / 32; i++, x += 32) {
         __m256 v[4], m = _mm256_setzero_ps();
@@ -298,7 +298,7 @@ static void to_q8_0(const float *x, void *yv, int64_t n) {
             m = _mm256_max_ps(m, _mm256_andnot_ps(sign, v[k]));
         }
         float amax = hmax_ps(m), d = amax / 127, id = d != 0 ? 1.0f / d : 0.0f;
-        y[i].d = sw_fp32_to_fp16(d);
+        y[i].d = half(sw_fp32_to_fp16(d)); /* the f16 scale's value, as a float */
         __m256 s = _mm256_set1_ps(id);
         UNROLL for (int k = 0; k < 4; k++) v[k] = round_away(_mm256_mul_ps(v[k], s));
         _mm256_storeu_si256((__m256i *)y[i].qs, pack_i8(v[0], v[1], v[2], v[3]));

@@ -84,12 +84,18 @@ int sw_model_quantize(const char *in, const char *out, sw_ggml_type type, int *n
         sw_err_set(err, "quantize: out of memory");
         goto done;
     }
+    int warned = 0;
     for (uint64_t i = 0; i < g->n_tensors; i++) {
         const sw_gguf_tensor *t = &g->tensors[i];
         if (!sw_type_supported(t->type)) {
             sw_err_set(err, "%s: tensor %s has unsupported type %s (%u)", in, t->name, sw_type_name(t->type),
                        (unsigned)t->type);
             goto done;
+        }
+        if (!warned && t->type != SW_TYPE_F32 && t->type != SW_TYPE_F16 && t->type != type) {
+            sw_log(SW_LOG_WARN, "%s: re-quantising from %s (%s) loses precision; quantise from F32 or F16", in,
+                   sw_type_name(t->type), t->name);
+            warned = 1;
         }
         sw_ggml_type to = SW_TYPE_F32;
         if (t->n_dims >= 2) {

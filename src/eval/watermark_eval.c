@@ -174,10 +174,14 @@ json_t *sw_eval_watermark(sw_pipeline *p, const sw_wm_params *wp_in, const sw_wm
     sc = sw_ctx_new(m, sw_model_hparams(m)->n_ctx_train < 2048 ? sw_model_hparams(m)->n_ctx_train : 2048, err);
     if (!sc) goto out;
 
-    /* 1. generations, with and without the watermark, from the same prompts and seeds */
-    for (int i = 0; i < o->samples; i++) {
+    /* 1. generations, with and without the watermark, from the same prompts and seeds.
+     * A prompt that the guards refuse (no tokens either way) is replaced by another. */
+    int refused = 0;
+    for (int attempt = 0; pos.count < o->samples && attempt < 4 * o->samples; attempt++) {
         char prompt[256];
         pick_prompt(human.data, human.len, &rng, prompt, sizeof prompt);
+        sw_gen_result res[2];
+        int ok = 1;
         for (int w = 1; w >= 0; w--) {
             sw_gen_request req = {0};
             sw_sampler_params_default(&req.sampling);
@@ -185,38 +189,47 @@ json_t *sw_eval_watermark(sw_pipeline *p, const sw_wm_params *wp_in, const sw_wm
             req.sampling.top_k = 0;
             req.sampling.top_p = 1.0f;
             req.sampling.min_p = 0;
-            req.sampling.seed = o->seed * 1000003u + (uint64_t)i;
+            req.sampling.seed = o->seed * 1000003u + (uint64_t)attempt;
             req.prompt = prompt;
             req.max_tokens = o->tokens;
             req.ignore_eos = 1;
             req.no_watermark = !w;
-            sw_gen_result res;
-            if (sw_pipeline_generate(p, &req, &res, err) < 0) {
-                sw_gen_result_free(&res);
+            if (sw_pipeline_generate(p, &req, &res[w], err) < 0) {
+                sw_gen_result_free(&res[w]);
+                if (w == 0) sw_gen_result_free(&res[1]);
                 goto out;
             }
-            seqs *s = w ? &pos : &neg;
-            s->t[s->count] = res.tokens;
-            s->n[s->count++] = res.n_tokens;
-            res.tokens = NULL;
+            ok = ok && res[w].n_tokens > 0;
+        }
+        for (int w = 1; w >= 0 && ok; w--) {
             double nll;
             int scored;
-            if (generation_nll(sc, tok, prompt, s->t[s->count - 1], s->n[s->count - 1], &nll, &scored, err) < 0) {
-                sw_gen_result_free(&res);
+            if (generation_nll(sc, tok, prompt, res[w].tokens, res[w].n_tokens, &nll, &scored, err) < 0) {
+                sw_gen_result_free(&res[0]);
+                sw_gen_result_free(&res[1]);
                 goto out;
             }
-            if (w) nll_w += nll, sc_w += scored, ms_w += res.gen_ms, tok_w += res.n_tokens;
-            else nll_p += nll, sc_p += scored, ms_p += res.gen_ms, tok_p += res.n_tokens;
-            sw_gen_result_free(&res);
+            if (w) nll_w += nll, sc_w += scored, ms_w += res[w].gen_ms, tok_w += res[w].n_tokens;
+            else nll_p += nll, sc_p += scored, ms_p += res[w].gen_ms, tok_p += res[w].n_tokens;
+            seqs *s = w ? &pos : &neg;
+            s->t[s->count] = res[w].tokens;
+            s->n[s->count++] = res[w].n_tokens;
+            res[w].tokens = NULL;
         }
-        if (o->progress) o->progress(o->ud, i + 1, o->samples);
+        refused += !ok;
+        sw_gen_result_free(&res[0]);
+        sw_gen_result_free(&res[1]);
+        if (ok && o->progress) o->progress(o->ud, pos.count, o->samples);
+    }
+    if (pos.count == 0) {
+        sw_err_set(err, "every prompt was refused by the guards; no sample to evaluate");
+        goto out;
     }
 
     report = json_object();
-    char kid[17];
-    sw_wm_key_id(key, kid);
     json_object_set_new(report, "watermark", sw_wm_params_json(&wp, key));
-    json_object_set_new(report, "samples", json_integer(o->samples));
+    json_object_set_new(report, "samples", json_integer(pos.count));
+    json_object_set_new(report, "prompts_refused", json_integer(refused));
     json_object_set_new(report, "tokens", json_integer(o->tokens));
     json_object_set_new(report, "temperature", json_real(o->temperature));
     json_t *thr = json_object();

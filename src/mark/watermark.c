@@ -1,6 +1,7 @@
 /* watermark.c - KGW and SynthID-style watermarks: the keyed PRF, the sampler hook that
  * embeds them, and their detection. */
 #include "steward/watermark.h"
+#include "steward/keys.h"
 
 #include <math.h>
 #include <sodium.h>
@@ -49,11 +50,7 @@ int sw_wm_scheme_parse(const char *name, sw_wm_scheme *out) {
     return -1;
 }
 
-void sw_wm_key_id(const uint8_t key[SW_WM_KEY_BYTES], char out[17]) {
-    uint8_t h[SW_SHA256_BYTES];
-    sw_sha256(key, SW_WM_KEY_BYTES, h);
-    sw_hex(h, 8, out);
-}
+void sw_wm_key_id(const uint8_t key[SW_WM_KEY_BYTES], char out[17]) { sw_keys_id_bytes(key, SW_WM_KEY_BYTES, out); }
 
 json_t *sw_wm_params_json(const sw_wm_params *p, const uint8_t key[SW_WM_KEY_BYTES]) {
     char id[17];

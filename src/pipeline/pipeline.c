@@ -3,8 +3,9 @@
 #include "steward/pipeline.h"
 #include "steward/audit.h"
 #include "steward/chat.h"
+#include "steward/guard.h"
 #include "steward/keys.h"
-#include "steward/wmkey.h"
+#include "outguard.h"
 
 #include <sodium.h>
 
@@ -29,7 +30,11 @@ struct sw_pipeline {
     sw_label_opts label;
     sw_audit *audit;
     char principal[128];
+    sw_guard *guard;
+    uint8_t guard_key[32];
 };
+
+#define GUARD_KEY_NAME "guard"
 
 #define SIGNING_KEY_NAME "signing"
 
@@ -60,12 +65,16 @@ int sw_pipeline_open(const sw_pipeline_opts *opts, sw_pipeline **out, sw_err *er
     sw_pipeline *p = calloc(1, sizeof *p);
     if (!p) return sw_err_set(err, "out of memory");
     if (sw_home_resolve(opts->home, p->home, sizeof p->home, err) < 0) goto fail;
-    if (sw_wmkey_load_or_create(p->home, p->wm_key, err) < 0) goto fail;
+    if (sw_keys_secret_load_or_create(p->home, SW_WM_KEY_NAME, p->wm_key, SW_WM_KEY_BYTES, err) < 0) goto fail;
     if (sw_keys_load_or_create(p->home, SIGNING_KEY_NAME, &p->signer, err) < 0) goto fail;
     sw_wm_params_default(opts->watermark ? opts->watermark : SW_WM_KGW_SELFHASH, &p->wm);
     if (opts->label) p->label = *opts->label;
     else sw_label_opts_default(&p->label);
     snprintf(p->principal, sizeof p->principal, "%s", opts->principal ? opts->principal : "cli");
+    if (sw_keys_secret_load_or_create(p->home, GUARD_KEY_NAME, p->guard_key, sizeof p->guard_key, err) < 0)
+        goto fail;
+    sw_guard_opts go = {.policy_path = opts->policy_path, .key = p->guard_key};
+    if (!(p->guard = sw_guard_open(&go, err))) goto fail;
     sw_audit_opts ao = {0};
     if (sw_audit_open(p->home, &ao, &p->audit, err) < 0) goto fail;
     const char *path = opts->model_path;
@@ -97,6 +106,8 @@ void sw_pipeline_close(sw_pipeline *p) {
     sw_ctx_free(p->ctx);
     sw_model_free(p->model);
     sw_audit_close(p->audit, NULL); /* its final checkpoint is best effort at close */
+    sw_guard_free(p->guard);
+    sodium_memzero(p->guard_key, sizeof p->guard_key);
     sodium_memzero(p->wm_key, sizeof p->wm_key);
     sw_keys_wipe(&p->signer);
     free(p);
@@ -106,6 +117,7 @@ const sw_model *sw_pipeline_model(const sw_pipeline *p) { return p->model; }
 const char *sw_pipeline_model_sha256(const sw_pipeline *p) { return p->model_sha256; }
 const char *sw_pipeline_model_path(const sw_pipeline *p) { return p->model_path; }
 const char *sw_pipeline_home(const sw_pipeline *p) { return p->home; }
+const char *sw_pipeline_policy_sha256(const sw_pipeline *p) { return sw_guard_policy_hash(p->guard); }
 
 void sw_pipeline_watermark(const sw_pipeline *p, sw_wm_params *params, uint8_t key[SW_WM_KEY_BYTES]) {
     *params = p->wm;
@@ -121,6 +133,8 @@ void sw_gen_result_free(sw_gen_result *r) {
     sw_buf_free(&r->text);
     sw_buf_free(&r->labelled_text);
     json_decref(r->manifest);
+    json_decref(r->verdict_in);
+    json_decref(r->verdict_out);
     free(r->tokens);
     free(r->logprobs);
     memset(r, 0, sizeof *r);
@@ -171,6 +185,19 @@ static json_t *sha256_json(const void *data, size_t len) {
     return json_string(hex);
 }
 
+/* A verdict as the audit log keeps it: decisions, categories, spans and scores, but no
+ * text (the redacted text and the explanations quote the content). New reference. */
+static json_t *verdict_for_audit(const json_t *v) {
+    if (!v) return NULL;
+    json_t *c = json_deep_copy(v);
+    if (!c) return NULL;
+    json_object_del(c, "redacted");
+    size_t i;
+    json_t *f;
+    json_array_foreach(json_object_get(c, "findings"), i, f) json_object_del(f, "explain");
+    return c;
+}
+
 /* Appends the generation's record to the audit log (durably) and stores its index in
  * res. Input and output appear only as SHA-256 hashes. */
 static int audit_generation(sw_pipeline *p, const sw_gen_request *req, const char *id,
@@ -182,7 +209,11 @@ static int audit_generation(sw_pipeline *p, const sw_gen_request *req, const cha
     json_object_set_new(r, "content_id", json_string(id));
     json_object_set_new(r, "model_sha256", json_string(p->model_sha256));
     json_object_set_new(r, "prompt_sha256", sha256_json(req->prompt, strlen(req->prompt)));
-    json_object_set_new(r, "output_sha256", sha256_json(res->text.data ? res->text.data : "", res->text.len));
+    json_object_set_new(r, "output_sha256", json_string(res->raw_sha256));
+    json_object_set_new(r, "delivered_text_sha256", sha256_json(res->text.data ? res->text.data : "", res->text.len));
+    json_object_set_new(r, "policy_sha256", json_string(sw_guard_policy_hash(p->guard)));
+    json_object_set_new(r, "verdicts", json_pack("{s:o*,s:o*}", "input", verdict_for_audit(res->verdict_in), "output",
+                                                 verdict_for_audit(res->verdict_out)));
     json_object_set_new(r, "delivered_sha256",
                         sha256_json(res->labelled_text.data ? res->labelled_text.data : "", res->labelled_text.len));
     json_object_set_new(r, "finish_reason", json_string(res->finish_reason));
@@ -205,6 +236,18 @@ static int audit_generation(sw_pipeline *p, const sw_gen_request *req, const cha
     free(s);
     if (rc == 0) res->audit_index = (long long)index;
     return rc;
+}
+
+/* A request the input guard refused: recorded in the audit log; nothing is generated,
+ * labelled or signed. */
+static int record_refusal(sw_pipeline *p, const sw_gen_request *req, sw_gen_result *res, sw_err *err) {
+    uint8_t rnd[16], h[SW_SHA256_BYTES];
+    char id[33];
+    randombytes_buf(rnd, sizeof rnd);
+    sw_hex(rnd, sizeof rnd, id);
+    sw_sha256("", 0, h);
+    sw_hex(h, sizeof h, res->raw_sha256);
+    return audit_generation(p, req, id, NULL, res, err);
 }
 
 /* Builds the delivered text, records the generation in the audit log and signs the
@@ -231,7 +274,7 @@ static int finish_labels(sw_pipeline *p, const sw_gen_request *req, const sw_wm_
         .text = res->text.data ? res->text.data : "",
         .text_len = res->text.len,
         .model_sha256 = p->model_sha256,
-        .policy_sha256 = NULL,
+        .policy_sha256 = sw_guard_policy_hash(p->guard),
         .watermark = wmj,
         .audit_index = res->audit_index,
         .label = &p->label,
@@ -241,26 +284,119 @@ static int finish_labels(sw_pipeline *p, const sw_gen_request *req, const sw_wm_
     return res->manifest ? 0 : -1;
 }
 
+/* Input stage: scans the prompt. Fills res->verdict_in; *prompt is the text the model
+ * sees (the redacted prompt when the policy redacts). Returns 0, or -1 on error. */
+static int input_stage(sw_pipeline *p, const sw_gen_request *req, sw_guard_verdict *v, const char **prompt,
+                       sw_err *err) {
+    *prompt = req->prompt;
+    if (!p->guard) return 0;
+    if (sw_guard_scan(p->guard, SW_GUARD_INPUT, req->prompt, strlen(req->prompt), v, err) < 0) return -1;
+    if (v->action == SW_ACT_REDACT && v->redacted) *prompt = v->redacted;
+    return 0;
+}
+
+/* The request's state through the stages, so that each stage's result is recorded. */
+typedef struct gen_state {
+    sw_guard_verdict vin;
+    sw_outguard out;
+    int32_t *hist;
+    float *logits;
+    sw_sampler *smp;
+    sw_watermark *wm;
+    sw_buf prefix, suffix;
+    sw_detok_stream ds;
+    sw_buf piece;
+} gen_state;
+
+static void gen_state_free(gen_state *g) {
+    sw_guard_verdict_free(&g->vin);
+    sw_outguard_free(&g->out);
+    free(g->hist);
+    free(g->logits);
+    sw_sampler_free(g->smp);
+    sw_wm_free(g->wm);
+    sw_buf_free(&g->prefix);
+    sw_buf_free(&g->suffix);
+    sw_buf_free(&g->piece);
+}
+
+/* Sets up the sampler (with the watermark unless the request opts out) and buffers. */
+static int prepare(sw_pipeline *p, const sw_gen_request *req, gen_state *g, int max_tokens, sw_gen_result *res,
+                   size_t n_prompt, sw_err *err) {
+    const sw_hparams *hp = sw_model_hparams(p->model);
+    int32_t *grown = realloc(g->hist, (n_prompt + (size_t)max_tokens) * sizeof *g->hist);
+    if (grown) g->hist = grown;
+    g->logits = malloc((size_t)hp->n_vocab * sizeof *g->logits);
+    res->tokens = malloc((size_t)max_tokens * sizeof *res->tokens + 1);
+    if (req->sampling.n_logprobs > 0) res->logprobs = calloc((size_t)max_tokens + 1, sizeof *res->logprobs);
+    g->smp = sw_sampler_new(&req->sampling, hp->n_vocab);
+    if (!grown || !g->logits || !res->tokens || !g->smp || (req->sampling.n_logprobs > 0 && !res->logprobs))
+        return sw_err_set(err, "out of memory");
+    if (!req->no_watermark) {
+        if (!(g->wm = sw_wm_new(&p->wm, p->wm_key, hp->n_vocab))) return sw_err_set(err, "out of memory");
+        sw_sampler_hook hook;
+        sw_wm_hook(g->wm, &hook);
+        sw_sampler_set_hook(g->smp, &hook);
+    }
+    return 0;
+}
+
+/* The forward/sample loop: every piece of text goes to the output guard stage. */
+static int decode_loop(sw_pipeline *p, const sw_gen_request *req, gen_state *g, int n_prompt, int max_tokens,
+                       sw_gen_result *res, sw_err *err) {
+    const sw_tokenizer *tok = sw_model_tokenizer(p->model);
+    int n_hist = n_prompt, stop = 0;
+    sw_detok_stream_init(&g->ds);
+    for (int i = 0; i < max_tokens && !stop; i++) {
+        sw_gen_step_logprobs *lp = res->logprobs ? &res->logprobs[i] : NULL;
+        int32_t t = sw_sampler_sample(g->smp, g->logits, g->hist, n_hist, lp ? lp->top : NULL, lp ? &lp->chosen : NULL);
+        if (!req->ignore_eos && sw_tokenizer_is_eog(tok, t)) {
+            res->finish_reason = "stop";
+            break;
+        }
+        g->hist[n_hist++] = t;
+        res->tokens[res->n_tokens++] = t;
+        sw_buf_reset(&g->piece);
+        if (sw_detok_stream_push(tok, &g->ds, t, &g->piece) < 0) return sw_err_set(err, "cannot decode token %d", t);
+        if (g->piece.len && sw_outguard_push(&g->out, g->piece.data, g->piece.len, &stop, err) < 0) return -1;
+        if (stop) res->finish_reason = g->out.stopped ? "blocked" : "stop";
+        if (i + 1 < max_tokens && !stop && sw_ctx_eval(p->ctx, &t, 1, n_hist - 1, g->logits, NULL, err) < 0)
+            return -1;
+    }
+    sw_buf_reset(&g->piece);
+    sw_detok_stream_finish(&g->ds, &g->piece);
+    if (g->piece.len && !g->out.stopped && sw_outguard_push(&g->out, g->piece.data, g->piece.len, &stop, err) < 0)
+        return -1;
+    return 0;
+}
+
 int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_result *res, sw_err *err) {
     memset(res, 0, sizeof *res);
     res->finish_reason = "length";
     res->audit_index = -1;
-    const sw_tokenizer *tok = sw_model_tokenizer(p->model);
-    const sw_hparams *hp = sw_model_hparams(p->model);
     int max_tokens = req->max_tokens > 0 ? req->max_tokens : 256;
     int n_ctx = sw_ctx_n_ctx(p->ctx);
     omp_set_num_threads(p->threads);
-
     sw_energy energy;
     sw_energy_begin(&energy, 0);
-    int32_t *hist = NULL;
+    gen_state g = {0};
     size_t n_prompt = 0;
-    float *logits = NULL;
-    sw_sampler *smp = NULL;
-    sw_watermark *wm = NULL;
-    sw_buf prefix = {0}, suffix = {0};
+    const char *prompt;
     int rc = -1;
-    if (prompt_tokens(p, req, &hist, &n_prompt, err) < 0) goto done;
+
+    /* 1. input guard */
+    if (input_stage(p, req, &g.vin, &prompt, err) < 0) goto done;
+    if (p->guard && g.vin.action >= SW_ACT_REVIEW) {
+        res->finish_reason = g.vin.action == SW_ACT_BLOCK ? "blocked" : "review";
+        res->verdict_in = sw_guard_verdict_json(&g.vin);
+        res->joules = sw_energy_end(&energy, &res->energy_method);
+        rc = record_refusal(p, req, res, err);
+        goto done;
+    }
+    /* 2. generation, watermarked in the sampler, through the output guard */
+    sw_gen_request model_req = *req;
+    model_req.prompt = prompt;
+    if (prompt_tokens(p, &model_req, &g.hist, &n_prompt, err) < 0) goto done;
     if (n_prompt == 0) {
         sw_err_set(err, "the prompt is empty and the model adds no BOS token");
         goto done;
@@ -270,79 +406,37 @@ int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_resul
         goto done;
     }
     if ((int)n_prompt + max_tokens > n_ctx) max_tokens = n_ctx - (int)n_prompt;
-    int32_t *grown = realloc(hist, (n_prompt + (size_t)max_tokens) * sizeof *hist);
-    logits = malloc((size_t)hp->n_vocab * sizeof *logits);
-    res->tokens = malloc((size_t)max_tokens * sizeof *res->tokens + 1);
-    if (req->sampling.n_logprobs > 0)
-        res->logprobs = calloc((size_t)max_tokens + 1, sizeof *res->logprobs);
-    smp = sw_sampler_new(&req->sampling, hp->n_vocab);
-    if (grown) hist = grown;
-    if (!grown || !logits || !res->tokens || !smp || (req->sampling.n_logprobs > 0 && !res->logprobs)) {
-        sw_err_set(err, "out of memory");
-        goto done;
-    }
+    if (prepare(p, req, &g, max_tokens, res, n_prompt, err) < 0) goto done;
     res->prompt_tokens = (int)n_prompt;
-    if (!req->no_watermark) {
-        wm = sw_wm_new(&p->wm, p->wm_key, hp->n_vocab);
-        if (!wm) {
-            sw_err_set(err, "out of memory");
-            goto done;
-        }
-        sw_sampler_hook hook;
-        sw_wm_hook(wm, &hook);
-        sw_sampler_set_hook(smp, &hook);
-    }
-    if (sw_label_affixes(&p->label, &prefix, &suffix, err) < 0) goto done;
-    if (req->on_text && prefix.len) req->on_text(req->ud, prefix.data, prefix.len);
+    if (sw_label_affixes(&p->label, &g.prefix, &g.suffix, err) < 0) goto done;
+    if (sw_outguard_begin(&g.out, p->guard, p->guard && g.vin.action == SW_ACT_REDACT, req->on_text, req->ud, err) < 0)
+        goto done;
+    if (req->on_text && g.prefix.len) req->on_text(req->ud, g.prefix.data, g.prefix.len);
 
     uint64_t t0 = sw_now_ns();
-    if (sw_ctx_eval(p->ctx, hist, (int)n_prompt, 0, logits, NULL, err) < 0) goto done;
+    if (sw_ctx_eval(p->ctx, g.hist, (int)n_prompt, 0, g.logits, NULL, err) < 0) goto done;
     uint64_t t1 = sw_now_ns();
     res->prompt_ms = (double)(t1 - t0) / 1e6;
-
-    sw_detok_stream ds;
-    sw_detok_stream_init(&ds);
-    int n_hist = (int)n_prompt;
-    int stop = 0;
-    for (int i = 0; i < max_tokens && !stop; i++) {
-        sw_gen_step_logprobs *lp = res->logprobs ? &res->logprobs[i] : NULL;
-        int32_t t = sw_sampler_sample(smp, logits, hist, n_hist, lp ? lp->top : NULL,
-                                      lp ? &lp->chosen : NULL);
-        if (!req->ignore_eos && sw_tokenizer_is_eog(tok, t)) {
-            res->finish_reason = "stop";
-            break;
-        }
-        hist[n_hist++] = t;
-        res->tokens[res->n_tokens++] = t;
-        size_t before = res->text.len;
-        if (sw_detok_stream_push(tok, &ds, t, &res->text) < 0) {
-            sw_err_set(err, "cannot decode token %d", t);
-            goto done;
-        }
-        if (req->on_text && res->text.len > before &&
-            req->on_text(req->ud, res->text.data + before, res->text.len - before)) {
-            res->finish_reason = "stop";
-            stop = 1;
-        }
-        if (i + 1 < max_tokens && !stop &&
-            sw_ctx_eval(p->ctx, &t, 1, n_hist - 1, logits, NULL, err) < 0)
-            goto done;
-    }
-    size_t before = res->text.len;
-    sw_detok_stream_finish(&ds, &res->text);
-    if (req->on_text && res->text.len > before)
-        req->on_text(req->ud, res->text.data + before, res->text.len - before);
+    if (decode_loop(p, req, &g, (int)n_prompt, max_tokens, res, err) < 0) goto done;
     res->gen_ms = (double)(sw_now_ns() - t1) / 1e6;
-    if (req->on_text && suffix.len) req->on_text(req->ud, suffix.data, suffix.len);
+
+    /* 3. output guard verdict; the delivered text */
+    sw_guard_action out_action;
+    if (sw_outguard_finish(&g.out, &res->text, &out_action, err) < 0) goto done;
+    if (out_action >= SW_ACT_REVIEW) res->finish_reason = out_action == SW_ACT_BLOCK ? "blocked" : "review";
+    if (p->guard) {
+        res->verdict_in = sw_guard_verdict_json(&g.vin);
+        res->verdict_out = sw_guard_verdict_json(sw_outguard_verdict(&g.out));
+    }
+    uint8_t h[SW_SHA256_BYTES];
+    sw_sha256(g.out.raw.data ? g.out.raw.data : "", g.out.raw.len, h);
+    sw_hex(h, sizeof h, res->raw_sha256);
+    if (req->on_text && g.suffix.len) req->on_text(req->ud, g.suffix.data, g.suffix.len);
     res->joules = sw_energy_end(&energy, &res->energy_method);
-    rc = finish_labels(p, req, wm ? &p->wm : NULL, &prefix, &suffix, res, err);
+    /* 4. labels, audit record, signed manifest */
+    rc = finish_labels(p, req, g.wm ? &p->wm : NULL, &g.prefix, &g.suffix, res, err);
 done:
-    sw_wm_free(wm);
-    sw_buf_free(&prefix);
-    sw_buf_free(&suffix);
-    res->joules = sw_energy_end(&energy, &res->energy_method);
-    sw_sampler_free(smp);
-    free(logits);
-    free(hist);
+    if (rc < 0) res->joules = sw_energy_end(&energy, &res->energy_method);
+    gen_state_free(&g);
     return rc;
 }

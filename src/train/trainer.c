@@ -329,7 +329,7 @@ int sw_checkpoint_peek(const char *path, sw_tconfig *cfg, sw_topts *opts, int *s
     return 0;
 }
 
-int sw_trainer_load(sw_trainer *t, const char *path, sw_err *err) {
+static int load(sw_trainer *t, const char *path, int weights_only, sw_err *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return sw_err_set(err, "checkpoint %s: %s", path, strerror(errno));
     ckpt_head h;
@@ -339,8 +339,9 @@ int sw_trainer_load(sw_trainer *t, const char *path, sw_err *err) {
     }
     size_t np;
     float *p = sw_tmodel_params(t->m, &np);
-    if (memcmp(&h.cfg, &t->cfg, sizeof h.cfg) || h.n_params != np || h.opts.seq != t->o.seq ||
-        h.opts.batch != t->o.batch || (h.opts.dp_clip > 0) != (t->o.dp_clip > 0)) {
+    if (memcmp(&h.cfg, &t->cfg, sizeof h.cfg) || h.n_params != np ||
+        (!weights_only && (h.opts.seq != t->o.seq || h.opts.batch != t->o.batch ||
+                           (h.opts.dp_clip > 0) != (t->o.dp_clip > 0)))) {
         fclose(f);
         return sw_err_set(err, "checkpoint %s: its model configuration or batch shape differs from this run's", path);
     }
@@ -359,11 +360,16 @@ int sw_trainer_load(sw_trainer *t, const char *path, sw_err *err) {
         return sw_err_set(err, "checkpoint %s: truncated or damaged (weights hash mismatch or short read)", path);
     }
     memcpy(p, np_buf, np * sizeof(float));
-    memcpy(t->mom, mom, 2 * np * sizeof(float));
     free(np_buf);
+    t->ledger = h.ledger; /* the cost of the weights so far goes on into this run's */
+    if (!weights_only) {
+        memcpy(t->mom, mom, 2 * np * sizeof(float));
+        t->step = h.step;
+        t->rng = h.rng;
+    }
     free(mom);
-    t->step = h.step;
-    t->rng = h.rng;
-    t->ledger = h.ledger;
     return 0;
 }
+
+int sw_trainer_load(sw_trainer *t, const char *path, sw_err *err) { return load(t, path, 0, err); }
+int sw_trainer_load_weights(sw_trainer *t, const char *path, sw_err *err) { return load(t, path, 1, err); }

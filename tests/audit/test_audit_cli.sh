@@ -30,7 +30,8 @@ basics() {
   echo 'not json' | S append 2>"$T/err" && return 1
   grep -q 'line 1: not a JSON object' "$T/err" || return 1
   S bogus 2>/dev/null; [ $? = 2 ] || return 1
-  S --help | grep -q 'usage: steward audit' || return 1
+  S --help >"$T/help" || return 1
+  grep -q 'usage: steward audit' "$T/help" || return 1
 }
 check cli_basics basics
 
@@ -64,6 +65,9 @@ consist() {
   S checkpoint >"$T/cp2.note" || return 1
   S consistency "$T/cp1.note" "$T/cp2.note" | grep -q 'verified' || return 1
   S consistency 30 41 --json | grep -q '"verified":true' || return 1
+  # a proof against a checkpoint that the caller holds
+  S prove 5 --checkpoint "$T/cp1.note" --json | grep -q '"size":30,' || return 1
+  S prove 35 --checkpoint "$T/cp1.note" 2>/dev/null && return 1
   # a forged checkpoint (root changed) is rejected
   sed '3s/^./A/' "$T/cp2.note" >"$T/bad.note"
   cmp -s "$T/cp2.note" "$T/bad.note" && sed '3s/^./B/' "$T/cp2.note" >"$T/bad.note"

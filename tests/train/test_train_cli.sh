@@ -54,6 +54,16 @@ check "resumed weights equal the uninterrupted run's" '$PY "$T/cmp.py" "$ROOT" "
 check "training records in the GGUF metadata" '$PY "$T/cmp.py" "$ROOT" "$T/a.gguf" "$T/a.gguf" records >/dev/null'
 check "model card written with the records" 'grep -q "validation bits per byte" "$T/a.md" && grep -q "manifest" "$T/a.md"'
 
+# a second phase from the first run's checkpoint: its records name the parent and add up
+check "init-from another run's checkpoint" '"$BIN" train "${COMMON[@]}" --init-from "$T/ck.bin" --steps 3 --seed 8 --out "$T/c.gguf" --json > "$T/c.json" 2>/dev/null'
+check "init-from records" '$PY -c "
+import sys; sys.path.insert(0, \"$ROOT/tests/oracle\"); import gguf_io as G
+kv = G.read(\"$T/c.gguf\")[\"kv\"]
+assert kv[\"steward.train.total_steps\"] == 9 and kv[\"steward.train.steps\"] == 3, kv[\"steward.train.steps\"]
+assert \"at step 6\" in kv[\"steward.train.init_from\"]
+assert kv[\"steward.train.tokens\"] == 9 * 2 * 16
+"'
+
 # the engine's perplexity on the validation text equals the trainer's validation loss
 "$BIN" eval perplexity --model "$T/a.gguf" --file "$T/val.txt" --json > "$T/ppl.json" 2>/dev/null
 check "eval perplexity agrees with the trainer" '$PY -c "

@@ -428,7 +428,7 @@ static void test_activation_quantisers_agree(void) {
         printf("# skip: no AVX2 on this CPU\n");
         return;
     }
-    static sw_block_q8_0 a0[N / 32], b0[N / 32];
+    static sw_block_q8_0x a0[N / 32], b0[N / 32];
     static sw_block_q8_K aK[N / 256], bK[N / 256];
     fam[0]->to_q8_0(x, a0, N);
     fam[1]->to_q8_0(x, b0, N);

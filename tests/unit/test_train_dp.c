@@ -8,8 +8,8 @@
 /* A_alpha = E_{z ~ N(0, s^2)} [((1-q) + q exp((2z - 1) / (2 s^2)))^alpha], by the
  * trapezoid rule: the RDP of the sampled Gaussian is log(A) / (alpha - 1). */
 static double rdp_numeric(double q, double s, int alpha) {
-    double sum = 0, h = s / 2000;
-    for (double z = -40 * s; z <= 40 * s; z += h) {
+    double sum = 0, h = s / 200;
+    for (double z = -30 * s; z <= 30 * s; z += h) {
         double lp0 = -z * z / (2 * s * s) - log(s * sqrt(2 * M_PI));
         double x = log(q) + (2 * z - 1) / (2 * s * s), y = log1p(-q); /* log of the ratio's two terms */
         double lratio = fmax(x, y) + log1p(exp(-fabs(x - y)));

@@ -1,0 +1,127 @@
+/* test_outguard.c - the pipeline's output stage: text is delivered only once the guard
+ * has cleared it; a blocked stream stops and withholds the rest; redacted values never
+ * leave unredacted; without a guard text passes straight through. */
+#include "pipeline/outguard.h"
+#include "t.h"
+
+#include <stdlib.h>
+
+typedef struct {
+    sw_buf got;
+    int calls;
+} sink;
+
+static int collect(void *ud, const char *text, size_t len) {
+    sink *s = ud;
+    s->calls++;
+    return sw_buf_append(&s->got, text, len);
+}
+
+static sw_guard *guard;
+
+/* Pushes text in chunks of `chunk` bytes; returns 1 if the stage asked to stop. */
+static int push_all(sw_outguard *o, const char *text, size_t chunk) {
+    size_t n = strlen(text);
+    for (size_t at = 0; at < n; at += chunk) {
+        int stop = 0;
+        size_t len = n - at < chunk ? n - at : chunk;
+        if (sw_outguard_push(o, text + at, len, &stop, NULL) < 0) return -1;
+        if (stop) return 1;
+    }
+    return 0;
+}
+
+static void test_clean_text_streams(void) {
+    sink s = {0};
+    sw_outguard o;
+    T_CHECK(sw_outguard_begin(&o, guard, 0, collect, &s, NULL) == 0);
+    char text[2000];
+    for (int i = 0; i < 1999; i++) text[i] = "the quick brown fox "[i % 20];
+    text[1999] = 0;
+    T_CHECK(push_all(&o, text, 7) == 0);
+    /* streamed while generating: all but the hold-back window already delivered */
+    T_CHECK(s.got.len >= 1999 - SW_OUTGUARD_HOLD - 4 && s.got.len < 1999);
+    sw_buf out = {0};
+    sw_guard_action a;
+    T_CHECK(sw_outguard_finish(&o, &out, &a, NULL) == 0);
+    T_CHECK(a <= SW_ACT_FLAG);
+    T_CHECK(out.len == 1999 && memcmp(out.data, text, 1999) == 0);
+    T_CHECK(s.got.len == 1999 && memcmp(s.got.data, text, 1999) == 0);
+    sw_buf_free(&out);
+    sw_buf_free(&s.got);
+    sw_outguard_free(&o);
+}
+
+static void test_block_stops_and_withholds(void) {
+    sink s = {0};
+    sw_outguard o;
+    T_CHECK(sw_outguard_begin(&o, guard, 0, collect, &s, NULL) == 0);
+    const char *text = "Sure. Here is the plan. First you should know how to murder someone quietly, "
+                       "and then the rest of a long answer follows here.";
+    T_CHECK(push_all(&o, text, 3) == 1);
+    T_CHECK(o.stopped);
+    sw_buf out = {0};
+    sw_guard_action a;
+    T_CHECK(sw_outguard_finish(&o, &out, &a, NULL) == 0);
+    T_CHECK(a == SW_ACT_BLOCK);
+    T_CHECK(!s.got.data || !strstr(s.got.data, "murder"));
+    T_CHECK(!out.data || !strstr(out.data, "murder"));
+    sw_buf_free(&out);
+    sw_buf_free(&s.got);
+    sw_outguard_free(&o);
+}
+
+static void test_redaction_never_leaks(void) {
+    sink s = {0};
+    sw_outguard o;
+    T_CHECK(sw_outguard_begin(&o, guard, 0, collect, &s, NULL) == 0);
+    char text[1200];
+    snprintf(text, sizeof text, "%s Write to jane.roe@example.org today. %s",
+             "Some long preamble that is perfectly harmless and goes on for a while, long enough to be "
+             "streamed out before the address appears in the text at all, which it will shortly.",
+             "And some text after it, which is also harmless and should arrive at the end.");
+    T_CHECK(push_all(&o, text, 5) == 0);
+    sw_buf out = {0};
+    sw_guard_action a;
+    T_CHECK(sw_outguard_finish(&o, &out, &a, NULL) == 0);
+    T_CHECK(a == SW_ACT_REDACT);
+    T_CHECK(!strstr(s.got.data, "jane.roe@example.org"));
+    T_CHECK(!strstr(out.data, "jane.roe@example.org"));
+    T_CHECK(strstr(out.data, "EMAIL_ADDRESS") != NULL);
+    T_CHECK(out.len == s.got.len && memcmp(out.data, s.got.data, out.len) == 0); /* client got exactly out */
+    T_CHECK(strncmp(out.data, "Some long preamble", 18) == 0);
+    sw_buf_free(&out);
+    sw_buf_free(&s.got);
+    sw_outguard_free(&o);
+}
+
+static void test_no_guard_passes_through(void) {
+    sink s = {0};
+    sw_outguard o;
+    T_CHECK(sw_outguard_begin(&o, NULL, 0, collect, &s, NULL) == 0);
+    T_CHECK(push_all(&o, "abc def", 2) == 0);
+    T_CHECK(s.got.len == 7 && s.calls == 4); /* every piece at once */
+    sw_buf out = {0};
+    sw_guard_action a;
+    T_CHECK(sw_outguard_finish(&o, &out, &a, NULL) == 0 && a == SW_ACT_ALLOW && out.len == 7);
+    sw_buf_free(&out);
+    sw_buf_free(&s.got);
+    sw_outguard_free(&o);
+}
+
+int main(void) {
+    sw_err e;
+    static const uint8_t key[32] = {7};
+    sw_guard_opts go = {.key = key};
+    guard = sw_guard_open(&go, &e);
+    if (!guard) {
+        printf("not ok - guard: %s\n", e.msg);
+        return 1;
+    }
+    T_RUN(test_clean_text_streams);
+    T_RUN(test_block_stops_and_withholds);
+    T_RUN(test_redaction_never_leaks);
+    T_RUN(test_no_guard_passes_through);
+    sw_guard_free(guard);
+    return t_done();
+}
