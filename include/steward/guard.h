@@ -112,7 +112,10 @@ typedef struct sw_guard_verdict {
     size_t redacted_len;
     char policy_hash[65]; /* hex SHA-256 of the policy file's bytes */
     sw_guard_dir dir;
+    int truncated; /* more than SW_GUARD_MAX_FINDINGS findings: the rest were dropped, and
+                      the action is at least review (later spans were not redacted) */
 } sw_guard_verdict;
+#define SW_GUARD_MAX_FINDINGS 65536
 
 typedef struct sw_guard sw_guard;
 

@@ -22,12 +22,16 @@ typedef struct sw_label_opts {
     const char *notice;      /* overrides the language's notice when not NULL */
     const char *producer;    /* ContentProducer: provider name or filing code */
     const char *propagator;  /* ContentPropagator (may be empty) */
+    const char *disclosure;  /* first-interaction notice for chat; NULL: the language's */
 } sw_label_opts;
 
 void sw_label_opts_default(sw_label_opts *o);
 /* The notice for a language ("AI-generated content." / "本内容由人工智能生成。"). NULL
  * for an unknown language. */
 const char *sw_label_notice(const char *lang);
+/* The notice shown at the first interaction of a chat (EU AI Act Art. 50(1)): "You are
+ * talking to an AI system." and its Chinese form. NULL for an unknown language. */
+const char *sw_label_disclosure(const char *lang);
 /* The text that goes before and after the content (either may be empty), appended to
  * prefix and suffix; streaming front ends emit them around the generated text. -1 on an
  * unknown language or no memory. */

@@ -53,6 +53,7 @@ typedef struct sw_gen_request {
     int max_tokens;    /* <= 0: 256 */
     int ignore_eos;
     int no_watermark;  /* generate without the statistical watermark (labels stay) */
+    int first_turn;    /* with chat: the first interaction, which opens with the disclosure */
     sw_sampler_params sampling;
     sw_text_fn on_text; /* may be NULL */
     void *ud;

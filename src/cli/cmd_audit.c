@@ -577,10 +577,8 @@ int sw_cmd_audit(int argc, char **argv) {
     };
     const char *pos[MAX_POS];
     int npos;
-    int help = 0; /* sw_cli_parse returns 0 both after --help and to go on */
-    for (int i = 1; i < argc; i++) help |= !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h");
     int rc = sw_cli_parse(CMD, USAGE, opts, argc, argv, pos, MAX_POS, &npos);
-    if (rc || help) return rc;
+    if (rc) return sw_cli_exit(rc);
     if (npos == 0) return sw_cli_usage_error(CMD, "missing subcommand");
     const char *sub = pos[0], *p1 = npos > 1 ? pos[1] : NULL, *p2 = npos > 2 ? pos[2] : NULL;
     int want = !strcmp(sub, "consistency") ? 3 : (!strcmp(sub, "show") || !strcmp(sub, "prove") ||

@@ -130,6 +130,7 @@ int sw_cmd_generate(int argc, char **argv) {
     req.sampling.seed = seed;
     req.sampling.n_logprobs = logprobs;
     req.chat = chat;
+    req.first_turn = 1; /* each CLI invocation is a conversation of its own */
     req.max_tokens = max_tokens;
     req.ignore_eos = ignore_eos;
     req.no_watermark = no_watermark;

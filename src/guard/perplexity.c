@@ -168,6 +168,7 @@ int sw_guard_scan_lm(const sw_guard *g, sw_guard_dir dir, const char *text, size
     if (sw_guard_ppl_findings(th, &s, len, v) < 0) return sw_err_set(err, "guard: out of memory");
     gmerge_findings(v);
     sw_guard_policy_apply(gguard_policy(g), dir, v);
+    if (v->truncated && v->action < SW_ACT_REVIEW) v->action = SW_ACT_REVIEW;
     if (gredact(text, len, gguard_key(g), v) < 0) return sw_err_set(err, "guard: out of memory redacting");
     return 0;
 }

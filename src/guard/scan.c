@@ -28,6 +28,10 @@ static void utf8_trim(char *s) {
 
 int gf_add(sw_guard_verdict *v, const char *category, const char *type, size_t start, size_t end,
            double score, sw_guard_source src, const char *explain) {
+    if (v->n_findings >= SW_GUARD_MAX_FINDINGS) { /* a text built to exhaust memory */
+        v->truncated = 1;
+        return 0;
+    }
     if (v->n_findings == v->cap_findings) {
         size_t cap = v->cap_findings ? v->cap_findings * 2 : 8;
         sw_guard_finding *f = realloc(v->findings, cap * sizeof *f);
@@ -277,6 +281,7 @@ int sw_guard_scan(const sw_guard *g, sw_guard_dir dir, const char *text, size_t 
     if (gscan_raw(g, text, len, v) < 0) return sw_err_set(err, "guard: out of memory scanning %zu bytes", len);
     gmerge_findings(v);
     sw_guard_policy_apply(g->policy, dir, v);
+    if (v->truncated && v->action < SW_ACT_REVIEW) v->action = SW_ACT_REVIEW;
     if (gredact(text, len, g->has_key ? g->key : NULL, v) < 0)
         return sw_err_set(err, "guard: out of memory redacting %zu bytes", len);
     return 0;
@@ -323,5 +328,6 @@ json_t *sw_guard_verdict_json(const sw_guard_verdict *v) {
     json_object_set_new(o, "redacted", json_stringn(r.data ? r.data : "", r.len));
     sw_buf_free(&r);
     json_object_set_new(o, "policy_hash", json_string(v->policy_hash));
+    if (v->truncated) json_object_set_new(o, "findings_truncated", json_true());
     return o;
 }

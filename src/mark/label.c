@@ -12,12 +12,22 @@ void sw_label_opts_default(sw_label_opts *o) {
     o->notice = NULL;
     o->producer = "steward";
     o->propagator = "";
+    o->disclosure = NULL;
 }
 
 const char *sw_label_notice(const char *lang) {
     if (strcmp(lang, "en") == 0) return "[AI-generated content]";
     if (strcmp(lang, "zh") == 0) return "【本内容由人工智能生成】";
     if (strcmp(lang, "en+zh") == 0) return "[AI-generated content | 本内容由人工智能生成]";
+    return NULL;
+}
+
+const char *sw_label_disclosure(const char *lang) {
+    if (strcmp(lang, "en") == 0) return "You are talking to an AI system; its answers are generated automatically.";
+    if (strcmp(lang, "zh") == 0) return "您正在与人工智能系统对话，回答由人工智能自动生成。";
+    if (strcmp(lang, "en+zh") == 0)
+        return "You are talking to an AI system; its answers are generated automatically. "
+               "您正在与人工智能系统对话，回答由人工智能自动生成。";
     return NULL;
 }
 

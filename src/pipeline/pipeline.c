@@ -408,6 +408,13 @@ int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_resul
     if ((int)n_prompt + max_tokens > n_ctx) max_tokens = n_ctx - (int)n_prompt;
     if (prepare(p, req, &g, max_tokens, res, n_prompt, err) < 0) goto done;
     res->prompt_tokens = (int)n_prompt;
+    if (req->chat && req->first_turn) {
+        const char *d = p->label.disclosure ? p->label.disclosure : sw_label_disclosure(p->label.lang);
+        if (d && sw_buf_printf(&g.prefix, "%s\n", d) < 0) {
+            sw_err_set(err, "out of memory");
+            goto done;
+        }
+    }
     if (sw_label_affixes(&p->label, &g.prefix, &g.suffix, err) < 0) goto done;
     if (sw_outguard_begin(&g.out, p->guard, p->guard && g.vin.action == SW_ACT_REDACT, req->on_text, req->ud, err) < 0)
         goto done;

@@ -20,7 +20,10 @@ check "eval watermark exits 0" "[ $? -eq 0 ]"
 check "report has every section" "[ \"\$(jq_ $T/r.json 'all(k in d for k in [\"by_length\",\"attacks\",\"human\",\"embedded\",\"perplexity\",\"speed\",\"z_thresholds\"])')\" = True ]"
 check "TPR at 1e-5 is 1 at 100 tokens" "[ \"\$(jq_ $T/r.json '[r for r in d[\"by_length\"] if r[\"length\"]==100][0][\"tpr\"][\"1e-5\"]')\" = 1.0 ]"
 check "nine attacks reported" "[ \"\$(jq_ $T/r.json 'len(d[\"attacks\"])')\" = 9 ]"
-check "no human window at z >= 4" "[ \"\$(jq_ $T/r.json 'd[\"human\"][\"windows_z_ge_4\"]')\" = 0 ]"
+# Under the null, z >= 4 has probability 3.2e-5 per window: over thousands of windows a
+# few may reach it. The scan over all window sizes (Bonferroni-corrected) must not flag.
+check "human text: the corrected scan flags nothing" "[ \"\$(jq_ $T/r.json 'd[\"human\"][\"scan_flagged\"]')\" = False ]"
+check "human text: windows at z >= 4 are rare (<= 1e-3)" "[ \"\$(jq_ $T/r.json 'd[\"human\"][\"windows_z_ge_4\"] <= max(1, d[\"human\"][\"windows\"] // 1000)')\" = True ]"
 check "human text: ~1 MB scanned" "[ \"\$(jq_ $T/r.json 'd[\"human\"][\"bytes\"] >= 1000000')\" = True ]"
 check "SVG plot written" "grep -q '<polyline' $T/plot.svg"
 $BIN eval watermark --samples 0 2>/dev/null; check "bad --samples is a usage error" "[ $? -eq 2 ]"

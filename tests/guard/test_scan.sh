@@ -75,6 +75,7 @@ assert c[\"prompt_injection\"][\"tp\"]==1 and c[\"prompt_injection\"][\"recall\"
 assert c[\"harmful\"][\"fn\"]==1 and c[\"harmful\"][\"recall\"]==0.0
 assert o[\"confusion\"][\"benign\"][\"none\"]==1 and o[\"benign_fpr_by_source\"][\"geo\"][\"fpr\"]==0.0'"
 check "eval table" "\"$BIN\" --home '$TMP/home' guard eval --data '$TMP/eval.jsonl' | grep -q '^prompt_injection'"
+check "steward eval guard" "\"$BIN\" --home '$TMP/home' eval guard --data '$TMP/eval.jsonl' --json | grep -q '\"examples\":3'"
 "$BIN" guard eval >/dev/null 2>&1; check "eval needs --data" "[ $? -eq 2 ]"
 printf '{"text": "x", "label": "spam"}\n' > "$TMP/bad.jsonl"
 "$BIN" guard eval --data "$TMP/bad.jsonl" >/dev/null 2>&1; check "eval bad label exit 1" "[ $? -eq 1 ]"

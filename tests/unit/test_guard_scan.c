@@ -345,6 +345,20 @@ static void test_long_text_segments(void) {
     free(t);
 }
 
+/* A text made of more findings than a verdict holds is cut at SW_GUARD_MAX_FINDINGS and
+ * sent to review (its later spans were not looked at for redaction). */
+static void test_findings_cap(void) {
+    size_t reps = SW_GUARD_MAX_FINDINGS + 100, n = reps * 5;
+    char *t = malloc(n + 1);
+    for (size_t i = 0; i < reps; i++) memcpy(t + 5 * i, "shit ", 5);
+    t[n] = 0;
+    sw_guard_verdict v;
+    T_CHECK(scan(t, n, &v) == 0);
+    T_CHECK(v.truncated && v.n_findings == SW_GUARD_MAX_FINDINGS && v.action >= SW_ACT_REVIEW);
+    sw_guard_verdict_free(&v);
+    free(t);
+}
+
 /* The shipped classifier: an injection that no rule knows is caught, with the n-grams
  * that drove the score as its explanation. */
 static void test_classifier(void) {
@@ -385,6 +399,7 @@ int main(void) {
     T_RUN(test_harm_categories);
     T_RUN(test_encoded_findings);
     T_RUN(test_long_text_segments);
+    T_RUN(test_findings_cap);
     T_RUN(test_classifier);
     sw_guard_free(g);
     sw_guard_free(g_clf);
