@@ -15,7 +15,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 PY=/usr/bin/python3
 TIMEOUT=${TEST_TIMEOUT:-600}
-passed=0; failed=0; failed_names=()
+passed=0; failed=0; skipped=0; failed_names=()
 LOGDIR="$BUILD/test-logs"; mkdir -p "$LOGDIR"
 
 run_one() { # name, command...
@@ -25,9 +25,12 @@ run_one() { # name, command...
   timeout "$TIMEOUT" "$@" >"$log" 2>&1
   local rc=$?
   local ok nok
-  ok=$(grep -c '^ok ' "$log"); nok=$(grep -c '^not ok ' "$log")
+  # "ok N - # SKIP reason" (TAP) is a skip, not a pass
+  local skip
+  skip=$(grep -c '^ok .*# SKIP' "$log"); ok=$(( $(grep -c '^ok ' "$log") - skip )); nok=$(grep -c '^not ok ' "$log")
+  skipped=$((skipped + skip))
   if [ "$rc" -ne 0 ] && [ "$nok" -eq 0 ]; then nok=1; fi
-  if [ "$rc" -eq 0 ] && [ "$ok" -eq 0 ] && [ "$nok" -eq 0 ]; then ok=1; fi
+  if [ "$rc" -eq 0 ] && [ "$ok" -eq 0 ] && [ "$nok" -eq 0 ] && [ "$skip" -eq 0 ]; then ok=1; fi
   passed=$((passed + ok)); failed=$((failed + nok))
   local secs=$(( $(date +%s) - start ))
   if [ "$nok" -gt 0 ]; then
@@ -35,7 +38,7 @@ run_one() { # name, command...
     echo "FAIL $name ($ok ok, $nok failed, rc $rc, ${secs}s)"
     grep -v '^ok ' "$log" | tail -n 40 | sed 's/^/    /'
   else
-    echo "PASS $name ($ok ok, ${secs}s)"
+    echo "PASS $name ($ok ok${skip:+, $skip skipped}, ${secs}s)"
   fi
 }
 
@@ -60,5 +63,5 @@ for f in "$BUILD"/fuzz/fuzz_*; do
 done
 
 if [ ${#failed_names[@]} -gt 0 ]; then echo "failed: ${failed_names[*]}"; fi
-echo "$passed passed, $failed failed"
+echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

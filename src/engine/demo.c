@@ -221,7 +221,7 @@ static int put_tokenizer(sw_gguf_writer *w, const vocab *v, int n_vocab) {
     if (!mlen) goto done;
     for (int i = 0; i < v->n_merges; i++) mlen[i] = strlen(v->merges[i]);
     int32_t eot = v->n - 3, im_end = v->n - 1;
-    rc = sw_gguf_set_str(w, "tokenizer.ggml.model", "gpt2") | sw_gguf_set_str(w, "tokenizer.ggml.pre", "gpt2") |
+    rc = sw_gguf_set_str(w, "tokenizer.ggml.model", "gpt2") | sw_gguf_set_str(w, "tokenizer.ggml.pre", "gpt-2") |
          sw_gguf_set_arr_str(w, "tokenizer.ggml.tokens", tok, len, (uint64_t)n_vocab) |
          sw_gguf_set_arr_i32(w, "tokenizer.ggml.token_type", type, (uint64_t)n_vocab) |
          sw_gguf_set_arr_str(w, "tokenizer.ggml.merges", (const char *const *)v->merges, mlen,

@@ -84,7 +84,7 @@ int sw_pipeline_open(const sw_pipeline_opts *opts, sw_pipeline **out, sw_err *er
                         "(models/default.gguf beside the executable, or $STEWARD_MODEL)");
         goto fail;
     }
-    snprintf(p->model_path, sizeof p->model_path, "%s", path);
+    if (path != p->model_path) snprintf(p->model_path, sizeof p->model_path, "%s", path);
     if (sw_sha256_file_hex(p->model_path, p->model_sha256, err) < 0) goto fail;
     if (sw_model_load(p->model_path, &p->model, err) < 0) goto fail;
     p->threads = opts->threads > 0 ? opts->threads : omp_get_num_procs();

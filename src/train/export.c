@@ -13,7 +13,7 @@ int sw_bpe_put_gguf(sw_gguf_writer *w, const sw_bpe *b, sw_err *err) {
     size_t *mlens = lens + b->n_vocab;
     for (int i = 0; i < b->n_merges; i++) mlens[i] = strlen(b->merges[i]);
     int rc = sw_gguf_set_str(w, "tokenizer.ggml.model", "gpt2") ||
-             sw_gguf_set_str(w, "tokenizer.ggml.pre", "gpt2") ||
+             sw_gguf_set_str(w, "tokenizer.ggml.pre", "gpt-2") /* llama.cpp's name */ ||
              sw_gguf_set_arr_str(w, "tokenizer.ggml.tokens", (const char *const *)b->tokens, lens, (uint64_t)b->n_vocab) ||
              sw_gguf_set_arr_i32(w, "tokenizer.ggml.token_type", b->token_type, (uint64_t)b->n_vocab) ||
              sw_gguf_set_arr_str(w, "tokenizer.ggml.merges", (const char *const *)b->merges, mlens, (uint64_t)b->n_merges) ||
