@@ -11,6 +11,10 @@ cd "$(dirname "$0")/.."
 BUILD=${STEWARD_BUILD:-build}
 export STEWARD_BIN="$PWD/$BUILD/asan/steward"
 export STEWARD_ROOT="$PWD"
+# No test touches the user's ~/.steward: tests that need a state directory of their own
+# set one; the rest share this one.
+export STEWARD_HOME=$(mktemp -d)
+trap 'rm -rf "$STEWARD_HOME"' EXIT
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 PY=/usr/bin/python3

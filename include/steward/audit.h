@@ -219,6 +219,13 @@ int sw_audit_lineage(sw_audit *log, const char *event, const char *principal,
                      const sw_audit_artifact *inputs, size_t nin,
                      const sw_audit_artifact *outputs, size_t nout, const char *details_json,
                      uint64_t *index, sw_err *err);
+/* The same for a caller that does not hold the log open: opens the log under home,
+ * appends the record durably, closes it (writing a checkpoint). -1 with a message when the
+ * log cannot be opened (another process holds it) or written. */
+int sw_audit_lineage_home(const char *home, const char *event, const char *principal,
+                          const sw_audit_artifact *inputs, size_t nin,
+                          const sw_audit_artifact *outputs, size_t nout, const char *details_json,
+                          uint64_t *index, sw_err *err);
 /* Replaces the checkpoint signing key (the old public key is kept, so old checkpoints
  * still verify) and appends a "key" lineage record from the old key to the new one. */
 int sw_audit_rotate_key(sw_audit *log, const char *principal, uint64_t *index, sw_err *err);

@@ -1,11 +1,13 @@
 /* cmd_keygen.c - `steward keygen`: creates or rotates the signing and watermark keys. */
 #include "cli.h"
+#include "steward/audit.h"
 #include "steward/keys.h"
 #include "steward/watermark.h"
 
 #include <limits.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <string.h>
 
 static const char *USAGE =
     "keygen [--rotate] [--signing | --watermark] [--json]\n\n"
@@ -13,6 +15,22 @@ static const char *USAGE =
     "prints their ids. --rotate replaces them; old public signing keys and old watermark\n"
     "keys are kept so that earlier manifests still verify and earlier text is still\n"
     "detected. Without --signing or --watermark, both keys are handled.";
+
+/* Records a key change in the audit log: the old key's hash in, the new key's out (for
+ * the watermark key, SHA-256 of the key, from which it cannot be recovered). */
+static int record_key_change(const char *home, const char *name, const uint8_t *old, int had_old,
+                             const uint8_t *fresh, size_t n, sw_err *err) {
+    char old_hex[65], new_hex[65], details[128];
+    uint8_t h[SW_SHA256_BYTES];
+    sw_sha256(old, n, h);
+    sw_hex(h, sizeof h, old_hex);
+    sw_sha256(fresh, n, h);
+    sw_hex(h, sizeof h, new_hex);
+    sw_audit_artifact in = {"key", name, old_hex}, out = {"key", name, new_hex};
+    snprintf(details, sizeof details, "{\"key\":\"%s\",\"action\":\"rotate\"}", name);
+    uint64_t idx;
+    return sw_audit_lineage_home(home, "key", "cli", &in, had_old ? 1 : 0, &out, 1, details, &idx, err);
+}
 
 int sw_cmd_keygen(int argc, char **argv) {
     int rotate = 0, signing = 0, watermark = 0, json = 0;
@@ -35,8 +53,11 @@ int sw_cmd_keygen(int argc, char **argv) {
     json_t *out = json_object();
     if (signing) {
         sw_keypair kp;
-        rc = rotate ? sw_keys_rotate(home, "signing", &kp, NULL, NULL, &err)
+        uint8_t old_pk[32];
+        int had_old = 0;
+        rc = rotate ? sw_keys_rotate(home, "signing", &kp, old_pk, &had_old, &err)
                     : sw_keys_load_or_create(home, "signing", &kp, &err);
+        if (rc == 0 && rotate) rc = record_key_change(home, "signing", old_pk, had_old, kp.pk, 32, &err);
         if (rc < 0) {
             json_decref(out);
             return sw_cli_fail("keygen", &err);
@@ -50,9 +71,12 @@ int sw_cmd_keygen(int argc, char **argv) {
         if (!json) printf("signing key   ed25519 %s  public %s\n", id, pk);
     }
     if (watermark) {
-        uint8_t key[SW_WM_KEY_BYTES];
-        rc = rotate ? sw_keys_secret_rotate(home, SW_WM_KEY_NAME, key, sizeof key, &err)
-                    : sw_keys_secret_load_or_create(home, SW_WM_KEY_NAME, key, sizeof key, &err);
+        uint8_t key[SW_WM_KEY_BYTES], old[SW_WM_KEY_BYTES];
+        rc = sw_keys_secret_load_or_create(home, SW_WM_KEY_NAME, old, sizeof old, &err);
+        if (rc == 0 && rotate) rc = sw_keys_secret_rotate(home, SW_WM_KEY_NAME, key, sizeof key, &err);
+        else memcpy(key, old, sizeof key);
+        if (rc == 0 && rotate) rc = record_key_change(home, SW_WM_KEY_NAME, old, 1, key, sizeof key, &err);
+        sodium_memzero(old, sizeof old);
         if (rc < 0) {
             json_decref(out);
             return sw_cli_fail("keygen", &err);

@@ -2,6 +2,7 @@
  * with checkpoints and exact resume, progress on a terminal, and a GGUF whose metadata
  * records how it was made (configuration, corpus, code, seed, losses, time, energy). */
 #include "cli.h"
+#include "steward/audit.h"
 #include "steward/model.h"
 #include "steward/tokenizer.h"
 #include "steward/train.h"
@@ -177,6 +178,32 @@ static int write_card(const run *r, sw_trainer *t, double train_loss, double val
 }
 
 /* Evaluates and writes the GGUF (and the card) for the trainer's current weights. */
+/* Appends a "train" lineage record to the audit log: the corpus, validation text,
+ * tokenizer, manifest and initial weights in, the model out. */
+static int record_lineage(const run *r, int steps, double val_bpb, sw_err *err) {
+    char home[4096], tok_sha[65], model_sha[65], val_sha[65] = "", init_sha[65] = "";
+    if (sw_home_resolve(sw_cli_home, home, sizeof home, err) < 0 ||
+        sw_sha256_file_hex(r->tokenizer, tok_sha, err) < 0 || sw_sha256_file_hex(r->out, model_sha, err) < 0)
+        return -1;
+    if (r->val && sw_sha256_file_hex(r->val, val_sha, err) < 0) return -1;
+    if (r->init_from && sw_sha256_file_hex(r->init_from, init_sha, err) < 0) return -1;
+    sw_audit_artifact in[5];
+    size_t nin = 0;
+    in[nin++] = (sw_audit_artifact){"corpus", r->corpus, r->corpus_sha};
+    if (r->val) in[nin++] = (sw_audit_artifact){"validation", r->val, val_sha};
+    in[nin++] = (sw_audit_artifact){"tokenizer", r->tokenizer, tok_sha};
+    if (r->manifest) in[nin++] = (sw_audit_artifact){"manifest", r->manifest, r->manifest_sha};
+    if (r->init_from) in[nin++] = (sw_audit_artifact){"initial_weights", r->init_from, init_sha};
+    sw_audit_artifact out = {"model", r->out, model_sha};
+    char details[512];
+    snprintf(details, sizeof details, "{\"name\":\"%s\",\"steps\":%d,\"val_bits_per_byte\":%.6g,\"code\":\"%s\"}",
+             r->name, steps, isfinite(val_bpb) ? val_bpb : -1.0, r->exe_sha);
+    uint64_t idx;
+    if (sw_audit_lineage_home(home, "train", "cli", in, nin, &out, 1, details, &idx, err) < 0) return -1;
+    fprintf(stderr, "train: lineage recorded in the audit log as record %llu\n", (unsigned long long)idx);
+    return 0;
+}
+
 static int finish(run *r, sw_trainer *t, const sw_tokenizer *tk, const sw_gguf *tokg, double train_loss, sw_err *err) {
     const sw_topts *o = sw_trainer_opts(t);
     double val_loss = NAN, val_bpb = NAN;
@@ -207,7 +234,7 @@ static int finish(run *r, sw_trainer *t, const sw_tokenizer *tk, const sw_gguf *
         sw_cli_print_json(j);
     }
     fprintf(stderr, "train: wrote %s (val loss %.4f, %.4f bits/byte)\n", r->out, val_loss, val_bpb);
-    return 0;
+    return record_lineage(r, sw_trainer_step_count(t), val_bpb, err);
 }
 
 static void merge_method(sw_tledger *L, const char *m) {

@@ -60,6 +60,31 @@ const char *sw_pipeline_default_model(char *buf, size_t bufsz) {
     return NULL;
 }
 
+/* The first generation under a policy that differs from the last one used appends a
+ * "policy" lineage record (previous policy hash in, the new one out). The hash in force
+ * is kept in $STEWARD_HOME/policy.sha256. */
+static int record_policy_change(sw_pipeline *p, const char *policy_path, sw_err *err) {
+    char path[PATH_MAX + 32], last[65] = "";
+    snprintf(path, sizeof path, "%s/policy.sha256", p->home);
+    const char *now = sw_guard_policy_hash(p->guard);
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (!fgets(last, sizeof last, f)) last[0] = 0;
+        fclose(f);
+    }
+    if (strcmp(last, now) == 0) return 0;
+    sw_audit_artifact in = {"policy", "previous", last}, out = {"policy", policy_path ? policy_path : "default", now};
+    uint64_t idx;
+    if (sw_audit_lineage(p->audit, "policy", p->principal, &in, last[0] ? 1 : 0, &out, 1, NULL, &idx, err) < 0)
+        return -1;
+    char tmp[PATH_MAX + 40];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%s", now) < 0 || fclose(f) != 0 || rename(tmp, path) != 0)
+        return sw_err_set(err, "%s: cannot write", path);
+    return 0;
+}
+
 int sw_pipeline_open(const sw_pipeline_opts *opts, sw_pipeline **out, sw_err *err) {
     *out = NULL;
     sw_pipeline *p = calloc(1, sizeof *p);
@@ -77,6 +102,7 @@ int sw_pipeline_open(const sw_pipeline_opts *opts, sw_pipeline **out, sw_err *er
     if (!(p->guard = sw_guard_open(&go, err))) goto fail;
     sw_audit_opts ao = {0};
     if (sw_audit_open(p->home, &ao, &p->audit, err) < 0) goto fail;
+    if (record_policy_change(p, opts->policy_path, err) < 0) goto fail;
     const char *path = opts->model_path;
     if (!path) path = sw_pipeline_default_model(p->model_path, sizeof p->model_path);
     if (!path) {

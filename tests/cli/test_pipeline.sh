@@ -113,6 +113,11 @@ check "chat: first interaction discloses the AI" "[ \"\$(jget $T/chat.json 'd[\"
 $PY -c "import json; d=json.load(open('$T/chat.json')); open('$T/ct','w',newline='').write(d['labelled_text']); json.dump(d['manifest'],open('$T/cm.json','w'))"
 $BIN verify --manifest "$T/cm.json" "$T/ct"; check "chat: the delivered text with its disclosure verifies" "[ $? -eq 0 ]"
 
+# lineage: a policy change and a key rotation are recorded
+n_policy=$($BIN audit export | grep -c '"event":"policy"')
+check "lineage: policy changes were recorded (default, lenient, default again)" "[ $n_policy -eq 3 ]"
+check "lineage: key rotations were recorded" "[ \$($BIN audit export | grep -c '\"event\":\"key\"') -eq 2 ]"
+
 # usage and errors
 $BIN generate --help >/dev/null; check "generate --help exits 0" "[ $? -eq 0 ]"
 $BIN generate --bogus 2>"$T/err"; check "unknown option exits 2 naming it" "[ $? -eq 2 ] && grep -q bogus $T/err"

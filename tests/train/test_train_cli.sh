@@ -9,6 +9,7 @@ ROOT=${STEWARD_ROOT:-.}
 PY=/usr/bin/python3
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
+export STEWARD_HOME="$T/home"
 n=0
 ok() { n=$((n + 1)); echo "ok $n - $1"; }
 nok() { n=$((n + 1)); echo "not ok $n - $1"; }
@@ -26,6 +27,7 @@ COMMON=(--corpus "$T/train.txt" --val "$T/val.txt" --tokenizer "$T/tok.gguf" --m
 check "train uninterrupted" '"$BIN" train "${COMMON[@]}" --out "$T/a.gguf" --card "$T/a.md" --json > "$T/a.json" 2>/dev/null'
 "$BIN" train "${COMMON[@]}" --out "$T/b.gguf" --checkpoint "$T/ck.bin" --stop-after 3 >/dev/null 2>&1
 check "stop-after exits 3 with a checkpoint" '[ $? -eq 3 ] && [ -f "$T/ck.bin" ] && [ ! -f "$T/b.gguf" ]'
+check "training is recorded as lineage (corpus, tokenizer in; model out)" '"$BIN" audit export | grep "\"event\":\"train\"" | grep -q "$(sha256sum "$T/a.gguf" | cut -c1-64)"'
 check "resume" '"$BIN" train "${COMMON[@]}" --out "$T/b.gguf" --checkpoint "$T/ck.bin" --resume --json > "$T/b.json" 2>/dev/null'
 
 cat > "$T/cmp.py" <<'PY'
