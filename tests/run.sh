@@ -42,7 +42,9 @@ run_one() { # name, command...
     echo "FAIL $name ($ok ok, $nok failed, rc $rc, ${secs}s)"
     grep -v '^ok ' "$log" | tail -n 40 | sed 's/^/    /'
   else
-    echo "PASS $name ($ok ok${skip:+, $skip skipped}, ${secs}s)"
+    local skipnote=""
+    [ "$skip" -gt 0 ] && skipnote=", $skip skipped"
+    echo "PASS $name ($ok ok$skipnote, ${secs}s)"
   fi
 }
 
