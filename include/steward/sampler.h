@@ -30,8 +30,9 @@ typedef struct sw_candidate {
  *  - adjust: may change logits[n_vocab] in place before any filtering; history holds
  *    the tokens so far (prompt and generated).
  *  - choose: when set and sampling (temperature > 0), picks the token from the filtered
- *    candidates (probabilities normalised, sorted by p descending) using its own keyed
- *    randomness; rng_u is a uniform draw from the sampler's seeded stream.
+ *    candidates (probabilities normalised; sorted by p descending when top-k or top-p
+ *    filtered them, else in id order) using its own keyed randomness; rng_u is a uniform
+ *    draw from the sampler's seeded stream.
  *    Returns an index into cands.
  *  - observe: sees every chosen token. */
 typedef struct sw_sampler_hook {

@@ -1,8 +1,8 @@
 /* watermark.h - statistical watermarks in the token choices (KGW self-hash and
  * previous-token variants; SynthID-style tournament sampling) and their detection.
  *
- * Everything is keyed by a secret watermark key through a versioned PRF (v1: SipHash-2-4
- * for context seeds, a 64-bit mixer for per-token draws); see docs/watermark.md. The
+ * Everything is keyed by a secret watermark key through a versioned PRF (v2: SipHash-2-4
+ * for per-position secrets, a 64-bit mixer for per-token draws); see docs/watermark.md. The
  * generation side plugs into the sampler's hook; detection needs only the tokens and the
  * key, not the model. */
 #ifndef STEWARD_WATERMARK_H
@@ -14,7 +14,7 @@
 #include <jansson.h>
 
 #define SW_WM_KEY_BYTES 32
-#define SW_WM_PRF_VERSION 1
+#define SW_WM_PRF_VERSION 2
 #define SW_WM_MAX_LAYERS 64
 #define SW_WM_KEY_NAME "watermark" /* keys/watermark.key under $STEWARD_HOME */
 #define SW_WM_MAX_KEYS 64          /* current and retired keys tried by detection */

@@ -127,34 +127,33 @@ static int keep_top_k(sw_candidate *c, int n, int k) {
     return k;
 }
 
-/* Softmax over sorted candidates at temperature t, then min-p and top-p cuts;
- * probabilities renormalised. Returns the kept count (>= 1). */
-static int filter_candidates(const sw_sampler_params *p, sw_candidate *c, int n) {
-    double sum = 0;
-    float m = c[0].logit;
-    for (int i = 0; i < n; i++) {
-        c[i].p = (float)exp((double)(c[i].logit - m) / p->temperature);
-        sum += c[i].p;
+/* The candidates that survive the filters, with probabilities at the temperature,
+ * renormalised. Tokens under min_p x the best are dropped first (no sort needed); top-k
+ * and top-p sort only what is left (top-p alone prefilters at 1e-12 x the best, which
+ * changes no cumulative sum that matters). Without top-k and top-p the candidates stay in
+ * id order. Returns the count (>= 1). */
+static int filter_candidates(const sw_sampler_params *p, const float *logits, int n_vocab, sw_candidate *c) {
+    float m = logits[0];
+    for (int i = 1; i < n_vocab; i++) if (logits[i] > m) m = logits[i];
+    double cut = p->min_p > 0 ? p->min_p : p->top_p < 1.0f ? 1e-12 : 0;
+    int n = 0;
+    for (int i = 0; i < n_vocab; i++) {
+        double pi = exp((double)(logits[i] - m) / p->temperature);
+        if (pi >= cut) c[n++] = (sw_candidate){i, logits[i], (float)pi};
     }
-    for (int i = 0; i < n; i++) c[i].p = (float)(c[i].p / sum);
-    if (p->min_p > 0) {
-        float cut = p->min_p * c[0].p;
-        int k = 1;
-        while (k < n && c[k].p >= cut) k++;
-        n = k;
-    }
+    if (p->top_k > 0 && p->top_k < n) n = keep_top_k(c, n, p->top_k);
+    else if (p->top_p < 1.0f) qsort(c, (size_t)n, sizeof *c, cmp_cand_desc);
     if (p->top_p < 1.0f) {
-        double cum = 0, total = 0;
+        double total = 0, cum = 0;
         for (int i = 0; i < n; i++) total += c[i].p;
         int k = 0;
         while (k < n) {
-            cum += c[k].p;
-            k++;
+            cum += c[k++].p;
             if (cum >= p->top_p * total) break;
         }
         n = k;
     }
-    sum = 0;
+    double sum = 0;
     for (int i = 0; i < n; i++) sum += c[i].p;
     for (int i = 0; i < n; i++) c[i].p = (float)(c[i].p / sum);
     return n;
@@ -182,9 +181,7 @@ int32_t sw_sampler_sample(sw_sampler *s, float *logits, const int32_t *history, 
     if (p->temperature <= 0) {
         tok = argmax(logits, n);
     } else {
-        for (int i = 0; i < n; i++) s->cands[i] = (sw_candidate){i, logits[i], 0};
-        int k = keep_top_k(s->cands, n, p->top_k);
-        k = filter_candidates(p, s->cands, k);
+        int k = filter_candidates(p, logits, n, s->cands);
         double u = sw_rng_uniform(&s->rng);
         int idx = -1;
         if (s->has_hook && s->hook.choose)

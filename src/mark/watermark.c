@@ -20,7 +20,9 @@ struct sw_watermark {
     uint64_t ring[SEEN_WINDOW];
     int ring_len, ring_pos;
     uint64_t *seen; /* SEEN_SLOTS entries; 0 is empty */
-    double *probs;  /* scratch for the tournament */
+    double *probs;  /* scratch for the tournament: n_vocab each */
+    uint64_t *bits;
+    int *idx;
 };
 
 void sw_wm_params_default(sw_wm_scheme scheme, sw_wm_params *p) {
@@ -92,10 +94,6 @@ static inline uint64_t draw(uint64_t seed, int32_t v) {
     return mix64(seed ^ ((uint64_t)(uint32_t)v + 1) * 0x9E3779B97F4A7C15ull);
 }
 
-static inline uint64_t token_hash(const uint8_t *key, int32_t t) {
-    return draw(prf_seed(key + 16, 0x746f6b, NULL, 0), t); /* H(t) keyed by key[16..32) */
-}
-
 /* Threshold so that draw < threshold with probability gamma. */
 static inline uint64_t green_threshold(float gamma) {
     return (uint64_t)((double)gamma * 18446744073709551616.0 * (1 - 1e-12));
@@ -104,6 +102,10 @@ static inline uint64_t green_threshold(float gamma) {
 /* KGW: the PRF seed that decides whether candidate v is green after context
  * ctx[0..n_ctx) (most recent last). Two positions with the same (seed, v) draw the same
  * coin, so detection scores each such pair once. */
+/* Self-hash seed (PRF v2): the previous token keys a per-position secret k, and the
+ * min-hash m selects the seed within it. One SipHash per position, not per candidate. */
+static inline uint64_t selfhash_seed(uint64_t k, uint64_t m) { return mix64(k ^ mix64(m ^ 0x5851F42D4C957F2Dull)); }
+
 static uint64_t kgw_seed(const sw_wm_params *p, const uint8_t *key, const int32_t *ctx, int n_ctx, int32_t v) {
     if (p->scheme == SW_WM_KGW_LEFTHASH) {
         uint64_t w = (uint64_t)(uint32_t)ctx[n_ctx - 1];
@@ -111,20 +113,22 @@ static uint64_t kgw_seed(const sw_wm_params *p, const uint8_t *key, const int32_
     }
     /* anchored min-hash over the context and the candidate itself, anchored on the
      * previous token so that the seed still moves with every position */
-    uint64_t m = token_hash(key, v);
+    uint64_t th = prf_seed(key + 16, 0x746f6b, NULL, 0);
+    uint64_t m = draw(th, v);
     for (int i = 0; i < n_ctx; i++) {
-        uint64_t h = token_hash(key, ctx[i]);
+        uint64_t h = draw(th, ctx[i]);
         if (h < m) m = h;
     }
-    uint64_t w[2] = {m, (uint64_t)(uint32_t)ctx[n_ctx - 1]};
-    return prf_seed(key, 2, w, 2);
+    uint64_t last = (uint64_t)(uint32_t)ctx[n_ctx - 1];
+    return selfhash_seed(prf_seed(key, 2, &last, 1), m);
 }
 
-/* SynthID: the m tournament bits g_l(ctx, v), one per bit of a keyed 64-bit draw. */
-static uint64_t synthid_bits(const uint8_t *key, const int32_t *ctx, int n_ctx, int32_t v) {
+/* SynthID: the seed of a context; the m tournament bits g_l(ctx, v) are the bits of
+ * draw(seed, v). */
+static uint64_t synthid_seed(const uint8_t *key, const int32_t *ctx, int n_ctx) {
     uint64_t w[4];
     for (int i = 0; i < n_ctx && i < 4; i++) w[i] = (uint64_t)(uint32_t)ctx[i];
-    return draw(prf_seed(key, 3, w, n_ctx < 4 ? n_ctx : 4), v);
+    return prf_seed(key, 3, w, n_ctx < 4 ? n_ctx : 4);
 }
 
 static uint64_t context_hash(const int32_t *ctx, int n) {
@@ -144,7 +148,9 @@ sw_watermark *sw_wm_new(const sw_wm_params *p, const uint8_t key[SW_WM_KEY_BYTES
     w->n_vocab = n_vocab;
     w->seen = calloc(SEEN_SLOTS, sizeof *w->seen);
     w->probs = malloc((size_t)n_vocab * sizeof *w->probs);
-    if (!w->seen || !w->probs) {
+    w->bits = malloc((size_t)n_vocab * sizeof *w->bits);
+    w->idx = malloc((size_t)n_vocab * sizeof *w->idx);
+    if (!w->seen || !w->probs || !w->bits || !w->idx) {
         sw_wm_free(w);
         return NULL;
     }
@@ -156,6 +162,8 @@ void sw_wm_free(sw_watermark *w) {
     sodium_memzero(w->key, sizeof w->key);
     free(w->seen);
     free(w->probs);
+    free(w->bits);
+    free(w->idx);
     free(w);
 }
 
@@ -203,8 +211,10 @@ static void seen_add(sw_watermark *w, uint64_t h) {
 /* ---- generation: the sampler hook ---- */
 
 /* KGW adds delta to green logits. Only tokens that could still be chosen after the bias
- * are tested (logit >= best - delta - 30): far below that a token's probability is
- * under e^-30 either way, and skipping them keeps the cost per step small. */
+ * are tested (logit >= best - delta - SW_WM_LOGIT_WINDOW): below that a token's
+ * probability is under e^-16 relative to the best either way, and skipping them keeps
+ * the cost per step small with large vocabularies. */
+#define SW_WM_LOGIT_WINDOW 16.0f
 static void kgw_adjust(void *ud, float *logits, int n, const int32_t *hist, int n_hist) {
     sw_watermark *w = ud;
     int h = w->p.context;
@@ -212,7 +222,7 @@ static void kgw_adjust(void *ud, float *logits, int n, const int32_t *hist, int 
     const int32_t *ctx = hist + n_hist - h;
     float best = logits[0];
     for (int i = 1; i < n; i++) if (logits[i] > best) best = logits[i];
-    float floor = best - w->p.delta - 30.0f;
+    float floor = best - w->p.delta - SW_WM_LOGIT_WINDOW;
     if (w->p.scheme == SW_WM_KGW_LEFTHASH) {
         uint64_t word = (uint64_t)(uint32_t)ctx[h - 1];
         uint64_t seed = prf_seed(w->key, 1, &word, 1);
@@ -231,17 +241,13 @@ static void kgw_adjust(void *ud, float *logits, int n, const int32_t *hist, int 
         if (hv < m) m = hv;
     }
     uint64_t last = (uint64_t)(uint32_t)ctx[h - 1];
-    uint64_t words[2] = {m, last};
-    uint64_t seed_ctx = prf_seed(w->key, 2, words, 2);
+    uint64_t k = prf_seed(w->key, 2, &last, 1);
+    uint64_t seed_ctx = selfhash_seed(k, m);
     uint64_t thr = green_threshold(w->p.gamma);
     for (int v = 0; v < n; v++) {
         if (logits[v] < floor) continue;
-        uint64_t hv = draw(th, v), seed = seed_ctx;
-        if (hv < m) {
-            uint64_t wv[2] = {hv, last};
-            seed = prf_seed(w->key, 2, wv, 2);
-        }
-        if (draw(seed, v) < thr) logits[v] += w->p.delta;
+        uint64_t hv = draw(th, v);
+        if (draw(hv < m ? selfhash_seed(k, hv) : seed_ctx, v) < thr) logits[v] += w->p.delta;
     }
 }
 
@@ -257,26 +263,33 @@ static int synthid_choose(void *ud, const sw_candidate *c, int n, const int32_t 
     uint64_t ch = context_hash(ctx, h);
     if (seen_find(w, ch) >= 0) return -1;
     seen_add(w, ch);
+    /* The tournament runs over the candidates that carry probability: below 1e-9 of the
+     * best a candidate can neither win nor shift E_p[g_l] measurably. */
+    double pmax = 0;
+    for (int i = 0; i < n; i++) pmax = c[i].p > pmax ? c[i].p : pmax;
     double *p = w->probs;
-    uint64_t *bits = (uint64_t *)malloc((size_t)n * sizeof *bits);
-    if (!bits) return -1;
+    int *idx = w->idx;
+    uint64_t *bits = w->bits;
+    uint64_t seed = synthid_seed(w->key, ctx, h);
+    int k = 0;
     for (int i = 0; i < n; i++) {
-        p[i] = c[i].p;
-        bits[i] = synthid_bits(w->key, ctx, h, c[i].id);
+        if (c[i].p < 1e-9 * pmax) continue;
+        p[k] = c[i].p;
+        idx[k] = i;
+        bits[k++] = draw(seed, c[i].id);
     }
     for (int l = 0; l < w->p.layers; l++) {
         double e = 0;
-        for (int i = 0; i < n; i++) e += p[i] * (double)((bits[i] >> l) & 1);
-        for (int i = 0; i < n; i++) p[i] *= 1.0 + (double)((bits[i] >> l) & 1) - e;
+        for (int i = 0; i < k; i++) e += p[i] * (double)((bits[i] >> l) & 1);
+        for (int i = 0; i < k; i++) p[i] *= 1.0 + (double)((bits[i] >> l) & 1) - e;
     }
-    free(bits);
     double cum = 0, total = 0;
-    for (int i = 0; i < n; i++) total += p[i];
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < k; i++) total += p[i];
+    for (int i = 0; i < k; i++) {
         cum += p[i] / total;
-        if (rng_u < cum) return i;
+        if (rng_u < cum) return idx[i];
     }
-    return n - 1;
+    return idx[k - 1];
 }
 
 void sw_wm_hook(sw_watermark *w, sw_sampler_hook *hook) {
@@ -312,7 +325,7 @@ static int score_tokens(const sw_wm_params *p, const uint8_t *key, const int32_t
         set[j] = key2;
         mask[i] = 1;
         if (p->scheme == SW_WM_SYNTHID) {
-            uint64_t bits = synthid_bits(key, ctx, h, t[i]);
+            uint64_t bits = draw(synthid_seed(key, ctx, h), t[i]);
             if (p->layers < 64) bits &= (1ull << p->layers) - 1;
             hit[i] = __builtin_popcountll(bits);
         } else {
