@@ -8,11 +8,11 @@
 #include <string.h>
 
 static const sw_ggml_type k_types[] = {SW_TYPE_F32, SW_TYPE_F16, SW_TYPE_Q4_0,
-                                       SW_TYPE_Q8_0, SW_TYPE_Q4_K, SW_TYPE_Q6_K};
+                                       SW_TYPE_Q8_0, SW_TYPE_Q4_K, SW_TYPE_Q6_K, SW_TYPE_Q5_0};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 3) return 0;
-    sw_ggml_type t = k_types[data[0] % 6];
+    sw_ggml_type t = k_types[data[0] % (sizeof k_types / sizeof k_types[0])];
     int64_t rows = 1 + data[1] % 8, nb = 1 + data[2] % 5;
     data += 3;
     size -= 3;

@@ -57,8 +57,8 @@ int sw_ctx_eval(sw_ctx *c, const int32_t *tokens, int n, int pos, float *logits,
 /* ---- writing models ---- */
 
 /* The type a matrix with rows of row_len elements gets when `want` is asked for:
- * want itself when row_len is a multiple of its block size, else Q8_0 for the K-quants
- * (as llama.cpp's quantiser falls back), else F16, else F32. */
+ * want itself when row_len is a multiple of its block size, else Q5_0 for Q4_K and Q8_0
+ * for Q6_K (as llama.cpp's quantiser falls back), else F16, else F32. */
 sw_ggml_type sw_quant_type_for_row(sw_ggml_type want, uint64_t row_len);
 
 /* Rewrites the GGUF file `in` as `out` with every matrix (n_dims >= 2) in `type` (or its

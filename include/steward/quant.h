@@ -1,4 +1,4 @@
-/* quant.h - tensor element types (F32, F16, Q8_0, Q4_0, Q4_K, Q6_K), their
+/* quant.h - tensor element types (F32, F16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K), their
  * (de)quantisation, and the matrix kernels of the forward pass.
  *
  * Block layouts are those of GGML so that files load in both steward and llama.cpp.
@@ -13,6 +13,7 @@ typedef enum sw_ggml_type {
     SW_TYPE_F32 = 0,
     SW_TYPE_F16 = 1,
     SW_TYPE_Q4_0 = 2,
+    SW_TYPE_Q5_0 = 6,
     SW_TYPE_Q8_0 = 8,
     SW_TYPE_Q4_K = 12,
     SW_TYPE_Q6_K = 14,
@@ -20,6 +21,7 @@ typedef enum sw_ggml_type {
 
 #define SW_QK8_0 32
 #define SW_QK4_0 32
+#define SW_QK5_0 32
 #define SW_QK_K 256
 
 /* 1 when steward can load and compute with tensors of this type. */

@@ -20,6 +20,12 @@ typedef struct {
 } sw_block_q4_0;               /* 18 bytes; value = (nibble - 8) * d */
 
 typedef struct {
+    uint16_t d;                 /* f16 scale */
+    uint8_t qh[4];              /* bit j of this little-endian u32 = 5th bit of element j */
+    uint8_t qs[SW_QK5_0 / 2];   /* low 4 bits: element j low nibble of qs[j], j+16 high */
+} sw_block_q5_0;               /* 22 bytes; value = (q5 - 16) * d */
+
+typedef struct {
     uint16_t d, dmin;           /* f16 super-block scale for the scales and for the mins */
     uint8_t scales[12];         /* 8 six-bit scales and 8 six-bit mins, packed */
     uint8_t qs[SW_QK_K / 2];    /* 4 chunks of 64: low nibbles = elements 0..31, high = 32..63 */
@@ -32,7 +38,7 @@ typedef struct {
     uint16_t d;                 /* f16 super-block scale */
 } sw_block_q6_K;               /* 210 bytes; value = d*scales[e/16]*(q-32) */
 
-/* The form activations take for Q8_0 / Q4_0 dot products: Q8_0 (GGML's rounding, f16
+/* The form activations take for Q8_0 / Q4_0 / Q5_0 dot products: Q8_0 (GGML's rounding, f16
  * scale) with the scale already converted to float, which saves a conversion per block
  * and weight row in the kernels. Never stored in files. */
 typedef struct {
@@ -49,6 +55,7 @@ typedef struct {
 
 _Static_assert(sizeof(sw_block_q8_0) == 34, "q8_0 layout");
 _Static_assert(sizeof(sw_block_q4_0) == 18, "q4_0 layout");
+_Static_assert(sizeof(sw_block_q5_0) == 22, "q5_0 layout");
 _Static_assert(sizeof(sw_block_q4_K) == 144, "q4_K layout");
 _Static_assert(sizeof(sw_block_q6_K) == 210, "q6_K layout");
 _Static_assert(sizeof(sw_block_q8_K) == 292, "q8_K layout");
@@ -80,6 +87,14 @@ static inline void sw_q4_K_scale_min(const uint8_t s[12], int j, uint8_t *sc, ui
     }
 }
 
+/* The 5-bit value (0..31) of element e (0..31) of a Q5_0 block. */
+static inline int sw_q5_0_value(const sw_block_q5_0 *b, int e) {
+    uint32_t qh = (uint32_t)b->qh[0] | (uint32_t)b->qh[1] << 8 | (uint32_t)b->qh[2] << 16 |
+                  (uint32_t)b->qh[3] << 24;
+    int lo = e < SW_QK5_0 / 2 ? b->qs[e] & 0x0f : b->qs[e - SW_QK5_0 / 2] >> 4;
+    return lo | (int)((qh >> e) & 1) << 4;
+}
+
 /* Round to nearest, ties to even, for |x| < 2^22 (adding 1.5*2^23 leaves the integer in
  * the low mantissa bits), as GGML's reference quantisers round. */
 static inline int sw_nearest_int(float x) {
@@ -94,7 +109,7 @@ void sw_quantize_row_q8_K(const float *x, sw_block_q8_K *y, int64_t n);
 
 /* One kernel: s[j] = dot(w, x_j) for j < nx (1..SW_DOT_MAX_NX), x_j = x + j*xstride bytes,
  * n elements. w is one row of the weight type; x rows are in the weight type's
- * activation form (F32 for F32/F16 weights, Q8_0x for Q4_0/Q8_0, Q8_K for Q4_K/Q6_K). */
+ * activation form (F32 for F32/F16 weights, Q8_0x for Q4_0/Q5_0/Q8_0, Q8_K for Q4_K/Q6_K). */
 #define SW_DOT_MAX_NX 4
 typedef void (*sw_dot_fn)(int64_t n, const void *w, const void *x, size_t xstride, int nx,
                           float *s);
@@ -105,7 +120,7 @@ typedef void (*sw_quant_fn)(const float *x, void *y, int64_t n);
 
 typedef struct sw_kernel_table {
     const char *name;
-    sw_dot_fn f32, f16, q4_0, q8_0, q4_K, q6_K;
+    sw_dot_fn f32, f16, q4_0, q8_0, q4_K, q6_K, q5_0;
     sw_quant_fn to_q8_0, to_q8_K;
 } sw_kernel_table;
 

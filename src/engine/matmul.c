@@ -68,6 +68,22 @@ static void dot_q4_0(int64_t n, const void *w, const void *x, size_t xs, int nx,
     }
 }
 
+static void dot_q5_0(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
+    const sw_block_q5_0 *a = w;
+    for (int j = 0; j < nx; j++) s[j] = 0;
+    for (int64_t i = 0; i < n / SW_QK5_0; i++) {
+        int8_t q[SW_QK5_0]; /* unpacked once for all nx */
+        for (int e = 0; e < SW_QK5_0; e++) q[e] = (int8_t)(sw_q5_0_value(&a[i], e) - 16);
+        float d = sw_half_to_float(a[i].d);
+        for (int j = 0; j < nx; j++) {
+            const sw_block_q8_0x *b = (const sw_block_q8_0x *)((const char *)x + j * xs) + i;
+            int32_t sum = 0;
+            for (int e = 0; e < SW_QK5_0; e++) sum += q[e] * b->qs[e];
+            s[j] += d * b->d * (float)sum;
+        }
+    }
+}
+
 static void dot_q4_K(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
     const sw_block_q4_K *a = w;
     for (int j = 0; j < nx; j++) s[j] = 0;
@@ -135,7 +151,8 @@ static void to_q8_0(const float *x, void *yv, int64_t n) {
 static void to_q8_K(const float *x, void *y, int64_t n) { sw_quantize_row_q8_K(x, y, n); }
 
 const sw_kernel_table sw_kernels_portable = {
-    "portable", dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_q6_K, to_q8_0, to_q8_K,
+    "portable", dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_q6_K, dot_q5_0, to_q8_0,
+    to_q8_K,
 };
 
 /* ---- run-time choice ---- */
@@ -221,6 +238,7 @@ static int make_plan(sw_ggml_type t, int64_t cols, plan *p) {
     case SW_TYPE_F32: *p = (plan){k->f32, NULL, (size_t)cols * 4}; return 0;
     case SW_TYPE_F16: *p = (plan){k->f16, NULL, (size_t)cols * 4}; return 0;
     case SW_TYPE_Q4_0: *p = (plan){k->q4_0, k->to_q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0x)}; return 0;
+    case SW_TYPE_Q5_0: *p = (plan){k->q5_0, k->to_q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0x)}; return 0;
     case SW_TYPE_Q8_0: *p = (plan){k->q8_0, k->to_q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0x)}; return 0;
     case SW_TYPE_Q4_K: *p = (plan){k->q4_K, k->to_q8_K, (size_t)cols / 256 * sizeof(sw_block_q8_K)}; return 0;
     case SW_TYPE_Q6_K: *p = (plan){k->q6_K, k->to_q8_K, (size_t)cols / 256 * sizeof(sw_block_q8_K)}; return 0;

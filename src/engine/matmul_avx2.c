@@ -85,7 +85,7 @@ static void dot_f16(int64_t n, const void *w, const void *x, size_t xs, int nx, 
     DISPATCH_NX(f16_n, n, w, x, xs, nx, s)
 }
 
-/* ---- Q8_0 and Q4_0 weights, Q8_0 activations ---- */
+/* ---- Q8_0, Q4_0 and Q5_0 weights, Q8_0 activations ---- */
 
 /* Sum of products of 32 signed bytes, in 8 float lanes. |w| as unsigned times y with w's
  * sign: exact for w in -128..127 and y in -127..127 (y never is -128). */
@@ -99,6 +99,22 @@ AI __m256i unpack_q4_0(const sw_block_q4_0 *b) {
     __m128i q = _mm_loadu_si128((const __m128i *)b->qs);
     __m256i v = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m4), _mm_and_si128(q, m4));
     return _mm256_sub_epi8(v, _mm256_set1_epi8(8));
+}
+
+/* Q5_0: the nibbles as for Q4_0, plus 16 in each byte whose qh bit is set, minus 16.
+ * Byte e gets qh's byte e/8 (shuffle), then keeps only bit e%8 (mask, compare). */
+AI __m256i unpack_q5_0(const sw_block_q5_0 *b) {
+    const __m128i m4 = _mm_set1_epi8(0x0f);
+    __m128i q = _mm_loadu_si128((const __m128i *)b->qs);
+    __m256i v = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m4), _mm_and_si128(q, m4));
+    int32_t qh;
+    memcpy(&qh, b->qh, 4);
+    const __m256i spread = _mm256_set_epi64x(0x0303030303030303, 0x0202020202020202,
+                                             0x0101010101010101, 0x0000000000000000);
+    const __m256i bit = _mm256_set1_epi64x((int64_t)0x8040201008040201);
+    __m256i h = _mm256_and_si256(_mm256_shuffle_epi8(_mm256_set1_epi32(qh), spread), bit);
+    h = _mm256_and_si256(_mm256_cmpeq_epi8(h, bit), _mm256_set1_epi8(16));
+    return _mm256_sub_epi8(_mm256_or_si256(v, h), _mm256_set1_epi8(16));
 }
 
 /* Two blocks per step into two accumulator sets, so a single row has two FMA chains. */
@@ -140,6 +156,7 @@ AI __m256i unpack_q4_0(const sw_block_q4_0 *b) {
 #define LOAD_Q8_0(p) _mm256_loadu_si256((const __m256i *)(p)->qs)
 Q8_DOT(q8_0_n, sw_block_q8_0, LOAD_Q8_0)
 Q8_DOT(q4_0_n, sw_block_q4_0, unpack_q4_0)
+Q8_DOT(q5_0_n, sw_block_q5_0, unpack_q5_0)
 
 static void dot_q8_0(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
     DISPATCH_NX(q8_0_n, n, w, x, xs, nx, s)
@@ -147,6 +164,10 @@ static void dot_q8_0(int64_t n, const void *w, const void *x, size_t xs, int nx,
 
 static void dot_q4_0(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
     DISPATCH_NX(q4_0_n, n, w, x, xs, nx, s)
+}
+
+static void dot_q5_0(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
+    DISPATCH_NX(q5_0_n, n, w, x, xs, nx, s)
 }
 
 /* ---- K-quants, Q8_K activations ---- */
@@ -340,5 +361,5 @@ static void to_q8_K(const float *x, void *yv, int64_t n) {
 }
 
 const sw_kernel_table sw_kernels_avx2 = {
-    "avx2", dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_q6_K, to_q8_0, to_q8_K,
+    "avx2", dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_q6_K, dot_q5_0, to_q8_0, to_q8_K,
 };

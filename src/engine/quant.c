@@ -1,5 +1,5 @@
 /* quant.c - tensor element types: the type table, IEEE half conversion, and
- * dequantisation / reference quantisation of F32, F16, Q4_0, Q8_0, Q4_K and Q6_K in
+ * dequantisation / reference quantisation of F32, F16, Q4_0, Q5_0, Q8_0, Q4_K and Q6_K in
  * GGML's block layouts (see kernels.h and docs/kernels.md). */
 #include "engine/kernels.h"
 
@@ -19,6 +19,7 @@ static const type_info k_types[] = {
     {SW_TYPE_F32, "F32", 1, 4},
     {SW_TYPE_F16, "F16", 1, 2},
     {SW_TYPE_Q4_0, "Q4_0", SW_QK4_0, sizeof(sw_block_q4_0)},
+    {SW_TYPE_Q5_0, "Q5_0", SW_QK5_0, sizeof(sw_block_q5_0)},
     {SW_TYPE_Q8_0, "Q8_0", SW_QK8_0, sizeof(sw_block_q8_0)},
     {SW_TYPE_Q4_K, "Q4_K", SW_QK_K, sizeof(sw_block_q4_K)},
     {SW_TYPE_Q6_K, "Q6_K", SW_QK_K, sizeof(sw_block_q6_K)},
@@ -101,6 +102,13 @@ static void dequant_q4_0(const sw_block_q4_0 *b, float *y, int64_t nb) {
     }
 }
 
+static void dequant_q5_0(const sw_block_q5_0 *b, float *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, y += SW_QK5_0) {
+        float d = sw_half_to_float(b[i].d);
+        for (int e = 0; e < SW_QK5_0; e++) y[e] = (float)(sw_q5_0_value(&b[i], e) - 16) * d;
+    }
+}
+
 static void dequant_q8_0(const sw_block_q8_0 *b, float *y, int64_t nb) {
     for (int64_t i = 0; i < nb; i++, y += SW_QK8_0) {
         float d = sw_half_to_float(b[i].d);
@@ -153,6 +161,7 @@ void sw_dequantize_row(sw_ggml_type type, const void *src, float *dst, int64_t n
         break;
     }
     case SW_TYPE_Q4_0: dequant_q4_0(src, dst, n / SW_QK4_0); break;
+    case SW_TYPE_Q5_0: dequant_q5_0(src, dst, n / SW_QK5_0); break;
     case SW_TYPE_Q8_0: dequant_q8_0(src, dst, n / SW_QK8_0); break;
     case SW_TYPE_Q4_K: dequant_q4_K(src, dst, n / SW_QK_K); break;
     case SW_TYPE_Q6_K: dequant_q6_K(src, dst, n / SW_QK_K); break;
@@ -200,6 +209,26 @@ static void quant_q4_0(const float *x, sw_block_q4_0 *y, int64_t nb) {
             int b = to_int_clamped(x[j + SW_QK4_0 / 2] * id + 8.5f, 0, 15);
             y[i].qs[j] = (uint8_t)(a | (b << 4));
         }
+    }
+}
+
+/* As Q4_0 with 5 bits: the extreme maps to -16, +16 is clipped to 15; bit 4 of each
+ * value goes to qh (bit e for element e). */
+static void quant_q5_0(const float *x, sw_block_q5_0 *y, int64_t nb) {
+    for (int64_t i = 0; i < nb; i++, x += SW_QK5_0) {
+        float amax = 0, max = 0;
+        for (int j = 0; j < SW_QK5_0; j++)
+            if (fabsf(x[j]) > amax) { amax = fabsf(x[j]); max = x[j]; }
+        float d = max / -16, id = d != 0 ? 1.0f / d : 0.0f;
+        y[i].d = sw_fp32_to_fp16(d);
+        uint32_t qh = 0;
+        for (int j = 0; j < SW_QK5_0 / 2; j++) {
+            int a = to_int_clamped(x[j] * id + 16.5f, 0, 31);
+            int b = to_int_clamped(x[j + SW_QK5_0 / 2] * id + 16.5f, 0, 31);
+            y[i].qs[j] = (uint8_t)((a & 0x0f) | (b & 0x0f) << 4);
+            qh |= (uint32_t)(a >> 4) << j | (uint32_t)(b >> 4) << (j + SW_QK5_0 / 2);
+        }
+        for (int k = 0; k < 4; k++) y[i].qh[k] = (uint8_t)(qh >> (8 * k));
     }
 }
 
@@ -422,6 +451,7 @@ void sw_quantize_row(sw_ggml_type type, const float *src, void *dst, int64_t n) 
         break;
     }
     case SW_TYPE_Q4_0: quant_q4_0(src, dst, n / SW_QK4_0); break;
+    case SW_TYPE_Q5_0: quant_q5_0(src, dst, n / SW_QK5_0); break;
     case SW_TYPE_Q8_0: quant_q8_0(src, dst, n / SW_QK8_0); break;
     case SW_TYPE_Q4_K: quant_q4_K(src, dst, n / SW_QK_K); break;
     case SW_TYPE_Q6_K: quant_q6_K(src, dst, n / SW_QK_K); break;

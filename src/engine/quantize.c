@@ -1,5 +1,5 @@
 /* quantize.c - rewrites a model's matrices in another element type (F32, F16, Q8_0,
- * Q4_0, Q4_K, Q6_K), keeping norms and biases F32 and every metadata key. */
+ * Q4_0, Q5_0, Q4_K, Q6_K), keeping norms and biases F32 and every metadata key. */
 #include "model_internal.h"
 
 #include <stdlib.h>
@@ -7,8 +7,10 @@
 
 sw_ggml_type sw_quant_type_for_row(sw_ggml_type want, uint64_t row_len) {
     if (sw_type_row_bytes(want, row_len)) return want;
-    if ((want == SW_TYPE_Q4_K || want == SW_TYPE_Q6_K) && sw_type_row_bytes(SW_TYPE_Q8_0, row_len))
-        return SW_TYPE_Q8_0;
+    /* llama.cpp's choices: Q5_0 for Q4_K (same 32-element blocks, close in size), Q8_0
+     * for Q6_K */
+    if (want == SW_TYPE_Q4_K && sw_type_row_bytes(SW_TYPE_Q5_0, row_len)) return SW_TYPE_Q5_0;
+    if (want == SW_TYPE_Q6_K && sw_type_row_bytes(SW_TYPE_Q8_0, row_len)) return SW_TYPE_Q8_0;
     return want == SW_TYPE_F32 ? SW_TYPE_F32 : SW_TYPE_F16;
 }
 
@@ -27,11 +29,13 @@ void sw_row_from_f32(sw_ggml_type type, const float *src, void *dst, int64_t n) 
 }
 
 uint32_t sw_file_type_of(sw_ggml_type type) {
-    /* llama.cpp's llama_ftype: ALL_F32 0, MOSTLY_F16 1, Q4_0 2, Q8_0 7, Q4_K_S 14, Q6_K 18 */
+    /* llama.cpp's llama_ftype: ALL_F32 0, MOSTLY_F16 1, Q4_0 2, Q8_0 7, Q5_0 8, Q4_K_S 14,
+     * Q6_K 18 */
     switch (type) {
     case SW_TYPE_F16: return 1;
     case SW_TYPE_Q4_0: return 2;
     case SW_TYPE_Q8_0: return 7;
+    case SW_TYPE_Q5_0: return 8;
     case SW_TYPE_Q4_K: return 14;
     case SW_TYPE_Q6_K: return 18;
     default: return 0;

@@ -1,9 +1,9 @@
 """test_quant_ref.py - an independent numpy reference of GGML's block layouts.
 
-Dequantisation of F16, Q4_0, Q8_0, Q4_K and Q6_K is written here from the layout
+Dequantisation of F16, Q4_0, Q5_0, Q8_0, Q4_K and Q6_K is written here from the layout
 description (docs/kernels.md, GGML's block structs), not from steward's C code, and must
 agree with libsteward BIT FOR BIT on random blocks: random quants, random scale bytes,
-random finite f16 scales (negative and subnormal included). Q8_0 / Q4_0 / F16
+random finite f16 scales (negative and subnormal included). Q8_0 / Q4_0 / Q5_0 / F16
 quantisation is also compared exactly with GGML's reference rounding rules; K-quant
 quantisation is checked for consistency (C quantises, numpy dequantises, error bounds).
 
@@ -17,8 +17,8 @@ import tempfile
 
 import numpy as np
 
-F32, F16, Q4_0, Q8_0, Q4_K, Q6_K = 0, 1, 2, 8, 12, 14
-BLOCK = {F16: (1, 2), Q4_0: (32, 18), Q8_0: (32, 34), Q4_K: (256, 144), Q6_K: (256, 210)}
+F32, F16, Q4_0, Q5_0, Q8_0, Q4_K, Q6_K = 0, 1, 2, 6, 8, 12, 14
+BLOCK = {F16: (1, 2), Q4_0: (32, 18), Q5_0: (32, 22), Q8_0: (32, 34), Q4_K: (256, 144), Q6_K: (256, 210)}
 
 ROOT = os.environ.get("STEWARD_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("STEWARD_BUILD", "build")
@@ -126,8 +126,20 @@ def deq_q6_k(b):
     return (ds * q.astype(np.float32)).reshape(-1)
 
 
-DEQ = {F16: deq_f16, Q8_0: deq_q8_0, Q4_0: deq_q4_0, Q4_K: deq_q4_k, Q6_K: deq_q6_k}
-NAME = {F16: "F16", Q8_0: "Q8_0", Q4_0: "Q4_0", Q4_K: "Q4_K", Q6_K: "Q6_K"}
+def deq_q5_0(b):
+    # block: f16 d, u32 qh (little-endian), u8 qs[16]; element j < 16: low nibble of qs[j],
+    # j >= 16: high nibble of qs[j-16]; bit j of qh is the 5th bit; value (q-16)*d
+    blk = np.frombuffer(b, dtype=np.uint8).reshape(-1, 22)
+    d = f16(blk[:, 0:2].copy().view("<u2"))
+    qh = blk[:, 2:6].copy().view("<u4").astype(np.int64)            # (nb, 1)
+    hi = (qh >> np.arange(32)) & 1                                  # (nb, 32)
+    qs = blk[:, 6:].astype(np.int64)
+    q = np.concatenate([qs & 15, qs >> 4], axis=1) + 16 * hi - 16
+    return (q.astype(np.float32) * d).reshape(-1)
+
+
+DEQ = {F16: deq_f16, Q8_0: deq_q8_0, Q4_0: deq_q4_0, Q5_0: deq_q5_0, Q4_K: deq_q4_k, Q6_K: deq_q6_k}
+NAME = {F16: "F16", Q8_0: "Q8_0", Q4_0: "Q4_0", Q5_0: "Q5_0", Q4_K: "Q4_K", Q6_K: "Q6_K"}
 
 
 # ---- random blocks ----
@@ -147,7 +159,7 @@ def random_blocks(rng, gtype, nblocks):
     if gtype == F16:
         return random_halves(rng, nblocks * per, 31).tobytes()   # every finite half
     raw = rng.integers(0, 256, (nblocks, size), dtype=np.uint8)
-    if gtype in (Q8_0, Q4_0):
+    if gtype in (Q8_0, Q4_0, Q5_0):
         raw[:, 0:2] = random_halves(rng, nblocks).view(np.uint8).reshape(-1, 2)
     elif gtype == Q4_K:
         raw[:, 0:2] = random_halves(rng, nblocks).view(np.uint8).reshape(-1, 2)
@@ -198,6 +210,24 @@ def quant_q4_0(x):
     out = np.empty((x.shape[0], 18), np.uint8)
     out[:, 0:2] = d.astype("<f2").view(np.uint8).reshape(-1, 2)
     out[:, 2:] = q[:, :16] | (q[:, 16:] << 4)
+    return out.tobytes()
+
+
+def quant_q5_0(x):
+    # as Q4_0 with 5 bits: d = signed extreme / -16, q = min(31, trunc(x/d + 16.5))
+    x = x.reshape(-1, 32).astype(np.float32)
+    idx = np.argmax(np.abs(x), axis=1)
+    mx = x[np.arange(x.shape[0]), idx]
+    d = (mx / np.float32(-16)).astype(np.float32)
+    with np.errstate(divide="ignore"):
+        idv = np.where(d != 0, np.float32(1) / d, np.float32(0)).astype(np.float32)
+    v = ((x * idv[:, None]).astype(np.float32) + np.float32(16.5)).astype(np.float32)
+    q = np.minimum(31, np.trunc(v)).astype(np.uint32)
+    qh = ((q >> 4) << np.arange(32, dtype=np.uint32)).sum(axis=1, dtype=np.uint32)
+    out = np.empty((x.shape[0], 22), np.uint8)
+    out[:, 0:2] = d.astype("<f2").view(np.uint8).reshape(-1, 2)
+    out[:, 2:6] = qh.astype("<u4").view(np.uint8).reshape(-1, 4)
+    out[:, 6:] = ((q[:, :16] & 15) | ((q[:, 16:] & 15) << 4)).astype(np.uint8)
     return out.tobytes()
 
 
@@ -393,7 +423,7 @@ def main():
             check("build quant_tool against libsteward.a", False, str(e))
             return 1
 
-        for gtype in (F16, Q4_0, Q8_0, Q4_K, Q6_K):
+        for gtype in (F16, Q4_0, Q5_0, Q8_0, Q4_K, Q6_K):
             nblocks = 20000 if BLOCK[gtype][0] == 1 else (3000 if BLOCK[gtype][0] == 32 else 400)
             raw = random_blocks(rng, gtype, nblocks)
             c_out = np.frombuffer(run_tool(exe, "d", gtype, raw), dtype="<f4")
@@ -412,7 +442,7 @@ def main():
         x[:32] = 0                                          # an all-zero block
         x[32:64] = np.float32(0.5)                          # ties for roundf
         x[64:96] = (np.arange(32, dtype=np.float32) - 16) / np.float32(16)
-        for gtype, ref in ((Q8_0, quant_q8_0), (Q4_0, quant_q4_0)):
+        for gtype, ref in ((Q8_0, quant_q8_0), (Q4_0, quant_q4_0), (Q5_0, quant_q5_0)):
             c_q = run_tool(exe, "q", gtype, x.tobytes())
             r_q = ref(x)
             same = c_q == r_q
@@ -431,7 +461,7 @@ def main():
 
         # K-quants: C quantises, numpy dequantises; error as the formats allow
         xk = rng.standard_normal(256 * 64).astype(np.float32)
-        for gtype, limit in ((Q4_K, 0.09), (Q6_K, 0.025), (Q8_0, 0.007), (Q4_0, 0.11)):
+        for gtype, limit in ((Q4_K, 0.09), (Q6_K, 0.025), (Q8_0, 0.007), (Q4_0, 0.11), (Q5_0, 0.055)):
             q = run_tool(exe, "q", gtype, xk.tobytes())
             y = DEQ[gtype](q)
             rel = float(np.sqrt(np.mean((y - xk) ** 2) / np.mean(xk ** 2)))

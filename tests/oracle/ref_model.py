@@ -48,6 +48,13 @@ def dequantize(ggml_type, data, n):
         qs = blk[:, 2:]
         q = np.concatenate([qs & 15, qs >> 4], axis=1).astype(np.float64) - 8
         return (d * q).reshape(-1)[:n]
+    if ggml_type == G.TYPE_Q5_0:  # f16 d, u32 qh (bit j = 5th bit of element j), u8 qs[16]
+        blk = raw.reshape(-1, 22)
+        d = _f16(blk[:, :2].tobytes())[:, None]
+        qh = blk[:, 2:6].copy().view("<u4").astype(np.int64)
+        qs = blk[:, 6:].astype(np.int64)
+        q = np.concatenate([qs & 15, qs >> 4], axis=1) + 16 * ((qh >> np.arange(32)) & 1) - 16
+        return (d * q.astype(np.float64)).reshape(-1)[:n]
     if ggml_type == G.TYPE_Q4_K:  # f16 d, f16 dmin, u8 scales[12], u8 qs[128]
         blk = raw.reshape(-1, 144)
         d = _f16(blk[:, 0:2].tobytes())[:, None]
@@ -91,7 +98,7 @@ def _round_away(v):
 
 def act_quantize(x, wtype):
     """x [..., n] as the 8-bit activation blocks GGML pairs with weights of wtype."""
-    if wtype in (G.TYPE_Q8_0, G.TYPE_Q4_0):
+    if wtype in (G.TYPE_Q8_0, G.TYPE_Q4_0, G.TYPE_Q5_0):
         b = x.astype(np.float32).reshape(-1, 32)
         amax = np.abs(b).max(axis=1, keepdims=True)
         d = amax / np.float32(127)

@@ -520,7 +520,7 @@ static void test_writer_errors(void) {
     uint64_t ne[2] = {8, 2};
     T_CHECK(sw_gguf_add_tensor(w, "a", SW_TYPE_F32, 2, ne, d, 60, &err) < 0 && strstr(err.msg, "60 bytes given"));
     T_CHECK(sw_gguf_add_tensor(w, "a", SW_TYPE_Q4_0, 2, ne, d, 18, &err) < 0 && strstr(err.msg, "block size 32"));
-    T_CHECK(sw_gguf_add_tensor(w, "a", (sw_ggml_type)6, 2, ne, d, 64, &err) < 0 && strstr(err.msg, "type 6"));
+    T_CHECK(sw_gguf_add_tensor(w, "a", (sw_ggml_type)3, 2, ne, d, 64, &err) < 0 && strstr(err.msg, "type 3"));
     char longname[80];
     memset(longname, 'x', 65);
     longname[65] = 0;

@@ -31,7 +31,7 @@ static uint32_t f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 static float u2f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 
 static const sw_ggml_type k_all[] = {SW_TYPE_F32, SW_TYPE_F16, SW_TYPE_Q4_0,
-                                     SW_TYPE_Q8_0, SW_TYPE_Q4_K, SW_TYPE_Q6_K};
+                                     SW_TYPE_Q8_0, SW_TYPE_Q4_K, SW_TYPE_Q6_K, SW_TYPE_Q5_0};
 #define N_TYPES (int)(sizeof k_all / sizeof k_all[0])
 
 /* ---- type table ---- */
@@ -43,6 +43,11 @@ static void test_type_table(void) {
     T_CHECK(sw_type_row_bytes(SW_TYPE_Q8_0, 64) == 68);
     T_CHECK(sw_type_row_bytes(SW_TYPE_Q4_K, 512) == 288);
     T_CHECK(sw_type_row_bytes(SW_TYPE_Q6_K, 256) == 210);
+    T_CHECK(sw_type_row_bytes(SW_TYPE_Q5_0, 576) == 18 * 22);
+    T_CHECK(sw_type_row_bytes(SW_TYPE_Q5_0, 48) == 0);
+    sw_ggml_type pt;
+    T_CHECK(sw_type_parse("q5_0", &pt) == 0 && pt == SW_TYPE_Q5_0 && SW_TYPE_Q5_0 == 6);
+    T_CHECK(strcmp(sw_type_name(6), "Q5_0") == 0);
     T_CHECK(sw_type_row_bytes(SW_TYPE_Q8_0, 33) == 0);  /* not a multiple of the block */
     T_CHECK(sw_type_row_bytes(SW_TYPE_Q4_K, 32) == 0);
     T_CHECK(sw_type_row_bytes(3, 32) == 0);             /* Q4_1: not supported */
@@ -168,7 +173,7 @@ static void test_quant_error_bounds(void) {
     enum { N = 4096 };
     static float x[N], y[N];
     /* relative RMS error limits for near-normal data (GGML types measure ~ these / 1.5) */
-    const double limit[] = {0, 0.0005, 0.12, 0.006, 0.08, 0.02};
+    const double limit[] = {0, 0.0005, 0.12, 0.006, 0.08, 0.02, 0.06};
     const float scales[] = {1.0f, 0.02f, 300.0f};
     for (int s = 0; s < 3; s++) {
         fill_gauss(x, N, scales[s]);
@@ -194,6 +199,7 @@ static void test_quant_error_bounds(void) {
                 if (ty == SW_TYPE_F32) bound = 0;
                 else if (ty == SW_TYPE_F16) bound = fabs(x[i]) * 0x1p-11 + 0x1p-25;
                 else if (ty == SW_TYPE_Q8_0) bound = amax / 127.0 * 0.5 + amax * 0x1p-10;
+                else if (ty == SW_TYPE_Q5_0) bound = amax / 16.0 * (1 + 0x1p-9); /* clips to 15 */
                 else bound = amax / 8.0 * (1 + 0x1p-9); /* Q4_0: the +max end clips to 7 */
                 if (err > bound) {
                     T_CHECK_MSG(err <= bound, "%s element %lld: error %g > %g", sw_type_name(ty),
@@ -236,6 +242,29 @@ static void test_quant_known_blocks(void) {
     T_CHECK(q4.d == sw_fp32_to_fp16(1.0f / 8)); /* max is -1: d = -1/-8 */
     /* x[0] = -1 -> -8 -> nibble 0; x[16] = 0 -> 8; x[31] = 0.9375 -> 7.5+8.5 = 16 -> 15 */
     T_CHECK((q4.qs[0] & 0x0f) == 0 && (q4.qs[0] >> 4) == 8 && (q4.qs[15] >> 4) == 15);
+    /* Q5_0: d = -1/-16; x[i] = (i-16)/16 -> q5 = i exactly (i - 16 + 16.5 truncates);
+     * element i's low nibble in qs[i%16] (low half for i < 16), bit 4 in qh bit i */
+    unsigned char q5[22];
+    sw_quantize_row(SW_TYPE_Q5_0, x, q5, 32);
+    uint16_t d5 = (uint16_t)(q5[0] | q5[1] << 8);
+    T_CHECK(d5 == sw_fp32_to_fp16(1.0f / 16));
+    T_CHECK(q5[2] == 0x00 && q5[3] == 0x00 && q5[4] == 0xff && q5[5] == 0xff); /* i >= 16 */
+    int q5ok = 1;
+    for (int j = 0; j < 16; j++) q5ok &= q5[6 + j] == (uint8_t)(j | j << 4);
+    T_CHECK(q5ok);
+    /* a positive extreme: d = 2/-16 = -0.125, x = 2 -> 0, x = -2 -> 32 clipped to 31 */
+    float xp[32] = {2.0f, -2.0f, 1.0f};
+    sw_quantize_row(SW_TYPE_Q5_0, xp, q5, 32);
+    float yp[32];
+    sw_dequantize_row(SW_TYPE_Q5_0, q5, yp, 32);
+    T_CHECK(yp[0] == 2.0f && yp[1] == -1.875f && yp[2] == 1.0f && yp[3] == 0.0f);
+    /* dequantisation of a hand-made block: d = 0.5, qh = 0x80000001 (elements 0 and 31) */
+    unsigned char hb[22] = {0x00, 0x38, 0x01, 0x00, 0x00, 0x80};
+    hb[6] = 0x3f;  /* element 0: 15 | 16 = 31 -> 7.5; element 16: 3 -> -6.5 */
+    hb[21] = 0xf0; /* element 15: 0 -> -8; element 31: 15 | 16 = 31 -> 7.5 */
+    float hy[32];
+    sw_dequantize_row(SW_TYPE_Q5_0, hb, hy, 32);
+    T_CHECK(hy[0] == 7.5f && hy[16] == -6.5f && hy[15] == -8.0f && hy[31] == 7.5f && hy[1] == -8.0f);
     /* Q8_K: extreme maps to -127 exactly and sums are per 16 */
     float xk[256];
     for (int i = 0; i < 256; i++) xk[i] = (float)((i * 37) % 101 - 50) / 50.0f;
@@ -284,7 +313,7 @@ static void *make_weights(sw_ggml_type t, int64_t rows, int64_t cols, int raw) {
 static void x_as_seen(sw_ggml_type t, const float *x, int64_t cols, float *out) {
     if (t == SW_TYPE_F32 || t == SW_TYPE_F16) {
         memcpy(out, x, (size_t)cols * sizeof *x);
-    } else if (t == SW_TYPE_Q4_0 || t == SW_TYPE_Q8_0) {
+    } else if (t == SW_TYPE_Q4_0 || t == SW_TYPE_Q5_0 || t == SW_TYPE_Q8_0) {
         void *q = malloc(sw_type_row_bytes(SW_TYPE_Q8_0, (uint64_t)cols));
         sw_quantize_row(SW_TYPE_Q8_0, x, q, cols);
         sw_dequantize_row(SW_TYPE_Q8_0, q, out, cols);
