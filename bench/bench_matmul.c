@@ -134,9 +134,10 @@ int main(void) {
     free(bw_buf);
     printf("kernels: %s\n", sw_kernels_name());
     if (sw_kernels_select("avx2") == 0) {
-        const sw_ggml_type ht[] = {SW_TYPE_F32, SW_TYPE_F16, SW_TYPE_Q8_0, SW_TYPE_Q4_0, SW_TYPE_Q4_K, SW_TYPE_Q6_K};
+        const sw_ggml_type ht[] = {SW_TYPE_F32, SW_TYPE_F16, SW_TYPE_Q8_0, SW_TYPE_Q4_0, SW_TYPE_Q5_0,
+                                   SW_TYPE_Q4_K, SW_TYPE_Q6_K};
         printf("kernel ceiling, weights hot in L2 (256 rows, nb 1, 1 thread), GB/s of weights:\n");
-        for (int i = 0; i < 6; i++) {
+        for (int i = 0; i < (int)(sizeof ht / sizeof ht[0]); i++) {
             int64_t cols = sw_type_block_elems(ht[i]) == 256 ? 512 : 576;
             sw_kernels_select("avx2");
             double a = hot_gbs(ht[i], cols, quick ? 0.02 : 0.1);
@@ -155,7 +156,7 @@ int main(void) {
     const shape shapes[] = {{576, 576, "attn_q/o"}, {1536, 576, "ffn_up"},
                             {576, 1536, "ffn_down"}, {49152, 576, "output"}};
     const sw_ggml_type types[] = {SW_TYPE_F32, SW_TYPE_F16, SW_TYPE_Q8_0, SW_TYPE_Q4_0,
-                                  SW_TYPE_Q4_K, SW_TYPE_Q6_K};
+                                  SW_TYPE_Q5_0, SW_TYPE_Q4_K, SW_TYPE_Q6_K};
     const int64_t nbs[] = {1, 64};
     for (size_t ty = 0; ty < sizeof types / sizeof types[0]; ty++) {
         for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {

@@ -87,12 +87,19 @@ static inline void sw_q4_K_scale_min(const uint8_t s[12], int j, uint8_t *sc, ui
     }
 }
 
-/* The 5-bit value (0..31) of element e (0..31) of a Q5_0 block. */
-static inline int sw_q5_0_value(const sw_block_q5_0 *b, int e) {
+/* The 32 values of a Q5_0 block, q5 - 16 (-16..15), in element order. */
+static inline void sw_q5_0_unpack(const sw_block_q5_0 *b, int8_t q[SW_QK5_0]) {
     uint32_t qh = (uint32_t)b->qh[0] | (uint32_t)b->qh[1] << 8 | (uint32_t)b->qh[2] << 16 |
                   (uint32_t)b->qh[3] << 24;
-    int lo = e < SW_QK5_0 / 2 ? b->qs[e] & 0x0f : b->qs[e - SW_QK5_0 / 2] >> 4;
-    return lo | (int)((qh >> e) & 1) << 4;
+    /* bit tests against constants rather than shifts by j: these loops vectorise */
+    static const uint32_t bit[SW_QK5_0] = {
+        1u << 0,  1u << 1,  1u << 2,  1u << 3,  1u << 4,  1u << 5,  1u << 6,  1u << 7,
+        1u << 8,  1u << 9,  1u << 10, 1u << 11, 1u << 12, 1u << 13, 1u << 14, 1u << 15,
+        1u << 16, 1u << 17, 1u << 18, 1u << 19, 1u << 20, 1u << 21, 1u << 22, 1u << 23,
+        1u << 24, 1u << 25, 1u << 26, 1u << 27, 1u << 28, 1u << 29, 1u << 30, 1u << 31};
+    for (int j = 0; j < SW_QK5_0 / 2; j++) q[j] = (int8_t)(b->qs[j] & 0x0f);
+    for (int j = 0; j < SW_QK5_0 / 2; j++) q[j + 16] = (int8_t)(b->qs[j] >> 4);
+    for (int j = 0; j < SW_QK5_0; j++) q[j] = (int8_t)(q[j] + ((qh & bit[j]) ? 0 : -16));
 }
 
 /* Round to nearest, ties to even, for |x| < 2^22 (adding 1.5*2^23 leaves the integer in

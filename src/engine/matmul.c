@@ -73,7 +73,7 @@ static void dot_q5_0(int64_t n, const void *w, const void *x, size_t xs, int nx,
     for (int j = 0; j < nx; j++) s[j] = 0;
     for (int64_t i = 0; i < n / SW_QK5_0; i++) {
         int8_t q[SW_QK5_0]; /* unpacked once for all nx */
-        for (int e = 0; e < SW_QK5_0; e++) q[e] = (int8_t)(sw_q5_0_value(&a[i], e) - 16);
+        sw_q5_0_unpack(&a[i], q);
         float d = sw_half_to_float(a[i].d);
         for (int j = 0; j < nx; j++) {
             const sw_block_q8_0x *b = (const sw_block_q8_0x *)((const char *)x + j * xs) + i;

@@ -105,7 +105,9 @@ static void dequant_q4_0(const sw_block_q4_0 *b, float *y, int64_t nb) {
 static void dequant_q5_0(const sw_block_q5_0 *b, float *y, int64_t nb) {
     for (int64_t i = 0; i < nb; i++, y += SW_QK5_0) {
         float d = sw_half_to_float(b[i].d);
-        for (int e = 0; e < SW_QK5_0; e++) y[e] = (float)(sw_q5_0_value(&b[i], e) - 16) * d;
+        int8_t q[SW_QK5_0];
+        sw_q5_0_unpack(&b[i], q);
+        for (int e = 0; e < SW_QK5_0; e++) y[e] = (float)q[e] * d;
     }
 }
 
