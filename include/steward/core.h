@@ -47,6 +47,10 @@ int sw_buf_printf(sw_buf *b, const char *fmt, ...) __attribute__((format(printf,
 void sw_buf_reset(sw_buf *b); /* len = 0, keeps memory */
 void sw_buf_free(sw_buf *b);  /* frees memory; b may be reused */
 
+/* Iterates over the lines of data[0..len): on each call stores the next line (without its
+ * '\n') in *line / *line_len, advances *pos and counts *line_no; returns 1, or 0 at the
+ * end. Start with *pos = 0 and *line_no = 0. Never fails. */
+int sw_next_line(const char *data, size_t len, size_t *pos, int *line_no, const char **line, size_t *line_len);
 /* Reads a whole file (or stdin when path is "-") into out (appended). -1 on error. */
 int sw_read_file(const char *path, sw_buf *out, sw_err *err);
 

@@ -102,12 +102,9 @@ static int scan_one(const sw_guard *g, sw_guard_dir dir, const char *text, size_
 static int scan_lines(const sw_guard *g, sw_guard_dir dir, const sw_buf *in) {
     size_t i = 0;
     int line = 0;
-    while (i < in->len) {
-        const char *l = in->data + i;
-        const char *nl = memchr(l, '\n', in->len - i);
-        size_t ll = nl ? (size_t)(nl - l) : in->len - i;
-        i += ll + 1;
-        line++;
+    const char *l;
+    size_t ll;
+    while (sw_next_line(in->data, in->len, &i, &line, &l, &ll)) {
         if (ll == 0 || (ll == 1 && l[0] == '\r')) continue;
         json_error_t je;
         json_t *o = json_loadb(l, ll, 0, &je);

@@ -53,6 +53,18 @@ void sw_buf_free(sw_buf *b) {
     b->len = b->cap = 0;
 }
 
+int sw_next_line(const char *data, size_t len, size_t *pos, int *line_no, const char **line, size_t *line_len) {
+    if (*pos >= len) return 0;
+    const char *l = data + *pos;
+    const char *nl = memchr(l, '\n', len - *pos);
+    size_t n = nl ? (size_t)(nl - l) : len - *pos;
+    *pos += n + 1;
+    (*line_no)++;
+    *line = l;
+    *line_len = n;
+    return 1;
+}
+
 int sw_read_file(const char *path, sw_buf *out, sw_err *err) {
     int is_stdin = strcmp(path, "-") == 0;
     FILE *f = is_stdin ? stdin : fopen(path, "rb");

@@ -4,6 +4,8 @@
  * llama3: (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}
  *         | ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
  * qwen2:  as llama3 with \p{N} (one digit per piece) instead of \p{N}{1,3}.
+ * smollm: \p{N} first (each digit a piece), then gpt2 on each stretch between digits, as
+ *         llama.cpp applies its two regexes one after the other.
  * Each alternative is tried in order at the current position, as the regex engine would;
  * the backtracking of \s+(?!\S) and \s*[\r\n]+ is resolved by looking at the whole run. */
 #include "engine/pretok.h"
@@ -121,9 +123,19 @@ int sw_pretok_split(sw_pretok_kind kind, const char *text, size_t len, size_t **
     if (decode(text, len, &c) < 0) return -1;
     int rc = 0;
     for (size_t i = 0; i < c.n;) {
-        size_t j = kind == SW_PRETOK_GPT2    ? next_gpt2(&c, i)
-                   : kind == SW_PRETOK_QWEN2 ? next_llama3(&c, i, 1)
-                                             : next_llama3(&c, i, 3);
+        size_t j;
+        if (kind == SW_PRETOK_SMOLLM) {
+            /* a digit alone, else gpt2 within the stretch that ends at the next digit */
+            size_t stop = i;
+            while (stop < c.n && c.cls[stop] != SW_UNI_NUMBER) stop++;
+            chars seg = c;
+            seg.n = stop;
+            j = stop == i ? i + 1 : next_gpt2(&seg, i);
+        } else {
+            j = kind == SW_PRETOK_GPT2    ? next_gpt2(&c, i)
+                : kind == SW_PRETOK_QWEN2 ? next_llama3(&c, i, 1)
+                                          : next_llama3(&c, i, 3);
+        }
         if (*n == *cap) {
             size_t nc = *cap ? *cap * 2 : 64;
             size_t *p = realloc(*ends, nc * sizeof *p);

@@ -8,6 +8,7 @@ typedef enum sw_pretok_kind {
     SW_PRETOK_GPT2 = 0, /* GPT-2: 's|'t|... ?\p{L}+| ?\p{N}+|... */
     SW_PRETOK_LLAMA3,   /* Llama 3: case-insensitive contractions, \p{N}{1,3} */
     SW_PRETOK_QWEN2,    /* Qwen 2: like Llama 3 but single digits \p{N} */
+    SW_PRETOK_SMOLLM,   /* SmolLM: every digit its own piece, then GPT-2 between them */
 } sw_pretok_kind;
 
 /* Splits text[0..len) into consecutive pieces that cover it, and appends the byte offset

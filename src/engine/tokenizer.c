@@ -278,6 +278,7 @@ int sw_tokenizer_new(const sw_tokenizer_spec *s, sw_tokenizer **out, sw_err *err
         if (!strcmp(pre, "gpt-2") || !strcmp(pre, "gpt2") || !strcmp(pre, "default")) t->pre = SW_PRETOK_GPT2;
         else if (!strcmp(pre, "llama-bpe") || !strcmp(pre, "llama3")) t->pre = SW_PRETOK_LLAMA3, t->ignore_merges = 1;
         else if (!strcmp(pre, "qwen2")) t->pre = SW_PRETOK_QWEN2;
+        else if (!strcmp(pre, "smollm")) t->pre = SW_PRETOK_SMOLLM;
         else { free(t); return sw_err_set(err, "tokenizer.ggml.pre: unsupported pre-tokenizer \"%s\"", pre); }
     } else if (strcmp(s->model, "llama") == 0) {
         t->model = MODEL_SPM;

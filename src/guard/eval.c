@@ -36,12 +36,9 @@ json_t *sw_guard_eval(const sw_guard *g, const char *path, sw_err *err) {
     source_stat src[64];
     int nsrc = 0, line = 0, n = 0, rc = 0;
     size_t i = 0;
-    while (i < b.len && rc == 0) {
-        const char *l = b.data + i;
-        const char *nl = memchr(l, '\n', b.len - i);
-        size_t ll = nl ? (size_t)(nl - l) : b.len - i;
-        i += ll + 1;
-        line++;
+    const char *l;
+    size_t ll;
+    while (rc == 0 && sw_next_line(b.data, b.len, &i, &line, &l, &ll)) {
         if (ll == 0) continue;
         json_error_t je;
         json_t *o = json_loadb(l, ll, 0, &je);

@@ -95,12 +95,9 @@ int sw_guard_ppl_calibrate(sw_ctx *c, const sw_tokenizer *tk, const char *benign
     double *lp = malloc(cap * sizeof *lp), *ep = malloc(cap * sizeof *ep);
     int rc = lp && ep ? 0 : sw_err_set(err, "out of memory"), line = 0;
     size_t i = 0;
-    while (i < b.len && rc == 0) {
-        const char *l = b.data + i;
-        const char *nl = memchr(l, '\n', b.len - i);
-        size_t ll = nl ? (size_t)(nl - l) : b.len - i;
-        i += ll + 1;
-        line++;
+    const char *l;
+    size_t ll;
+    while (rc == 0 && sw_next_line(b.data, b.len, &i, &line, &l, &ll)) {
         if (ll == 0) continue;
         json_error_t je;
         json_t *o = json_loadb(l, ll, 0, &je);

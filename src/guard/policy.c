@@ -129,12 +129,9 @@ sw_guard_policy *sw_guard_policy_parse(const char *text, size_t len, const char 
     sw_hex(h, sizeof h, p->hash);
     size_t cap = 0, i = 0;
     int line = 0;
-    while (i < len) {
-        const char *l = text + i;
-        const char *nl = memchr(l, '\n', len - i);
-        size_t ll = nl ? (size_t)(nl - l) : len - i;
-        i += ll + 1;
-        line++;
+    const char *l;
+    size_t ll;
+    while (sw_next_line(text, len, &i, &line, &l, &ll)) {
         char buf[512];
         if (ll >= sizeof buf) {
             sw_err_set(err, "%s:%d: line longer than %zu bytes", name, line, sizeof buf - 1);

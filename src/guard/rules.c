@@ -344,12 +344,9 @@ int grules_add_text(grules *r, const char *text, size_t len, const char *name, s
     int cat = -1, line = 0, encs = 0;
     float score = 0.8f;
     size_t i = 0;
-    while (i < len) {
-        const char *l = text + i;
-        const char *nl = memchr(l, '\n', len - i);
-        size_t ll = nl ? (size_t)(nl - l) : len - i;
-        i += ll + 1;
-        line++;
+    const char *l;
+    size_t ll;
+    while (sw_next_line(text, len, &i, &line, &l, &ll)) {
         ll = trim(&l, ll);
         if (ll == 0 || l[0] == '#') continue;
         if (ll > 9 && memcmp(l, "category:", 9) == 0) {

@@ -93,12 +93,9 @@ static int load(const char *path, uint32_t mask, int keep_text, dataset *d, sw_e
     }
     int rc = 0, line = 0;
     size_t i = 0;
-    while (i < b.len && rc == 0) {
-        const char *l = b.data + i;
-        const char *nl = memchr(l, '\n', b.len - i);
-        size_t ll = nl ? (size_t)(nl - l) : b.len - i;
-        i += ll + 1;
-        line++;
+    const char *l;
+    size_t ll;
+    while (rc == 0 && sw_next_line(b.data, b.len, &i, &line, &l, &ll)) {
         if (ll == 0) continue;
         json_error_t je;
         json_t *o = json_loadb(l, ll, 0, &je);

@@ -34,7 +34,7 @@ ${CC:-cc} -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -O1 -g -fsanitize=address,undef
   tests/engine/tok_parity.c "$LIB" -lsodium -ljansson -lm -fopenmp -pthread || fail "building tok_parity"
 
 rc=0
-for kind in gpt2 llama3 qwen2; do
+for kind in gpt2 llama3 qwen2 smollm; do
   "$OUT/tok_parity" pretok "$kind" "$OUT/corpus.hex" "$OUT/pretok_$kind.txt" || rc=1
 done
 # gpt-3-encoder treats <|endoftext|> as text; the Llama 3 oracle always parses its specials.

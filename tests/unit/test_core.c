@@ -84,7 +84,24 @@ static void test_energy(void) {
     T_CHECK(method && (strcmp(method, "rapl") == 0 || strcmp(method, "cpu-time-estimate") == 0));
 }
 
+static void test_next_line(void) {
+    const char *d = "a\n\nbc\r\nlast";
+    size_t pos = 0, n;
+    int line = 0;
+    const char *l;
+    const char *want[] = {"a", "", "bc\r", "last"};
+    for (int k = 0; k < 4; k++) {
+        T_CHECK(sw_next_line(d, strlen(d), &pos, &line, &l, &n) == 1);
+        T_CHECK(n == strlen(want[k]) && memcmp(l, want[k], n) == 0 && line == k + 1);
+    }
+    T_CHECK(sw_next_line(d, strlen(d), &pos, &line, &l, &n) == 0);
+    pos = 0;
+    T_CHECK(sw_next_line("x\n", 2, &pos, &line, &l, &n) == 1 && n == 1);
+    T_CHECK(sw_next_line("x\n", 2, &pos, &line, &l, &n) == 0); /* no empty line after the last \n */
+}
+
 int main(void) {
+    T_RUN(test_next_line);
     T_RUN(test_utf8_decode);
     T_RUN(test_utf8_roundtrip);
     T_RUN(test_buf);
