@@ -69,6 +69,8 @@ int sw_utf8_valid(const unsigned char *s, size_t n);
 /* ---- hashing (libsodium) ---- */
 #define SW_SHA256_BYTES 32
 void sw_sha256(const void *p, size_t n, uint8_t out[SW_SHA256_BYTES]);
+/* SHA-256 of p[0..n) as lower-case hex into out (NUL-terminated). Never fails. */
+void sw_sha256_hex(const void *p, size_t n, char out[2 * SW_SHA256_BYTES + 1]);
 /* Lower-case hex of n bytes into out[2n+1]. */
 void sw_hex(const uint8_t *p, size_t n, char *out);
 /* SHA-256 of a file's contents as hex[65]. -1 on I/O error. */

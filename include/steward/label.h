@@ -76,7 +76,5 @@ int sw_manifest_embed(const json_t *manifest, const char *text, size_t len, sw_b
 int sw_manifest_extract(const char *doc, size_t len, json_t **manifest, const char **text,
                         size_t *text_len, sw_err *err);
 
-/* The 8-byte key id of a public key, as 16 hex characters. */
-void sw_sign_key_id(const uint8_t pk[SW_SIGN_PUBLIC_BYTES], char out[17]);
 
 #endif

@@ -392,11 +392,8 @@ int sw_audit_rotate_key(sw_audit *a, const char *principal, uint64_t *index, sw_
     sw_keys_wipe(&kp);
     if (rc < 0) return -1;
     char oh[65], nh[65], oid[17] = "", nid[17];
-    uint8_t h[32];
-    sw_sha256(old, 32, h);
-    sw_hex(h, 32, oh);
-    sw_sha256(a->key.pk, 32, h);
-    sw_hex(h, 32, nh);
+    sw_sha256_hex(old, 32, oh);
+    sw_sha256_hex(a->key.pk, 32, nh);
     if (had_old) sw_keys_id(old, oid);
     sw_keys_id(a->key.pk, nid);
     sw_audit_artifact in = {"public_key", oid, oh}, out = {"public_key", nid, nh};

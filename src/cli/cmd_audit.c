@@ -372,11 +372,9 @@ static char *prepare_record(sw_audit *log, const char *line, size_t len, int ret
     if (json_is_string(content)) {
         const char *c = json_string_value(content);
         size_t clen = json_string_length(content);
-        uint8_t h[SW_SHA256_BYTES];
         char hx[65];
         uint64_t slot;
-        sw_sha256(c, clen, h);
-        sw_hex(h, sizeof h, hx);
+        sw_sha256_hex(c, clen, hx);
         if (sw_audit_retain(log, c, clen, &slot, err) < 0) {
             json_decref(rec);
             return NULL;

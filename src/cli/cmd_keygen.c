@@ -21,11 +21,8 @@ static const char *USAGE =
 static int record_key_change(const char *home, const char *name, const uint8_t *old, int had_old,
                              const uint8_t *fresh, size_t n, sw_err *err) {
     char old_hex[65], new_hex[65], details[128];
-    uint8_t h[SW_SHA256_BYTES];
-    sw_sha256(old, n, h);
-    sw_hex(h, sizeof h, old_hex);
-    sw_sha256(fresh, n, h);
-    sw_hex(h, sizeof h, new_hex);
+    sw_sha256_hex(old, n, old_hex);
+    sw_sha256_hex(fresh, n, new_hex);
     sw_audit_artifact in = {"key", name, old_hex}, out = {"key", name, new_hex};
     snprintf(details, sizeof details, "{\"key\":\"%s\",\"action\":\"rotate\"}", name);
     uint64_t idx;

@@ -37,10 +37,8 @@ static int tokenizer_train(int argc, char **argv) {
     if (sw_read_file(input, &text, &err) || sw_bpe_train(text.data, text.len, vocab, &b, &err)) goto done;
     double secs = (double)(sw_now_ns() - t0) / 1e9;
     if (sw_bpe_encode(&b, text.data, text.len, &ids, &n, &err)) goto done;
-    uint8_t h[SW_SHA256_BYTES];
     char hex[65];
-    sw_sha256(text.data, text.len, h);
-    sw_hex(h, sizeof h, hex);
+    sw_sha256_hex(text.data, text.len, hex);
     w = sw_gguf_writer_new();
     if (!w || sw_bpe_put_gguf(w, &b, &err) || sw_gguf_set_str(w, "steward.tokenizer.corpus_sha256", hex) ||
         sw_gguf_set_str(w, "general.name", "steward byte-level BPE") || sw_gguf_write(w, out, &err)) {

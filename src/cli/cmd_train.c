@@ -39,9 +39,7 @@ static int encode_file(const sw_tokenizer *tk, const char *path, int32_t **ids, 
     sw_buf b = {0};
     if (sw_read_file(path, &b, err)) return -1;
     if (sha) {
-        uint8_t h[SW_SHA256_BYTES];
-        sw_sha256(b.data, b.len, h);
-        sw_hex(h, sizeof h, sha);
+        sw_sha256_hex(b.data, b.len, sha);
     }
     *bytes = b.len;
     *n = 0;

@@ -24,6 +24,12 @@ void sw_hex(const uint8_t *p, size_t n, char *out) {
     out[2 * n] = 0;
 }
 
+void sw_sha256_hex(const void *p, size_t n, char out[2 * SW_SHA256_BYTES + 1]) {
+    uint8_t h[SW_SHA256_BYTES];
+    sw_sha256(p, n, h);
+    sw_hex(h, sizeof h, out);
+}
+
 int sw_sha256_file_hex(const char *path, char hex[2 * SW_SHA256_BYTES + 1], sw_err *err) {
     FILE *f = fopen(path, "rb");
     if (!f) return sw_err_set(err, "%s: cannot open: %s", path, strerror(errno));

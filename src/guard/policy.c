@@ -124,9 +124,7 @@ sw_guard_policy *sw_guard_policy_parse(const char *text, size_t len, const char 
         sw_err_set(err, "%s: out of memory", name);
         return NULL;
     }
-    uint8_t h[SW_SHA256_BYTES];
-    sw_sha256(text, len, h);
-    sw_hex(h, sizeof h, p->hash);
+    sw_sha256_hex(text, len, p->hash);
     size_t cap = 0, i = 0;
     int line = 0;
     const char *l;

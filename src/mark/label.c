@@ -1,5 +1,6 @@
 /* label.c - explicit labels, the GB 45438 AIGC object, and signed provenance manifests. */
 #include "steward/label.h"
+#include "steward/keys.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -80,18 +81,6 @@ int sw_label_aigc_check(const json_t *label, sw_err *err) {
     return 0;
 }
 
-void sw_sign_key_id(const uint8_t pk[SW_SIGN_PUBLIC_BYTES], char out[17]) {
-    uint8_t h[SW_SHA256_BYTES];
-    sw_sha256(pk, SW_SIGN_PUBLIC_BYTES, h);
-    sw_hex(h, 8, out);
-}
-
-static void sha256_hex(const void *p, size_t n, char out[65]) {
-    uint8_t h[SW_SHA256_BYTES];
-    sw_sha256(p, n, h);
-    sw_hex(h, sizeof h, out);
-}
-
 static void b64(const uint8_t *p, size_t n, char *out, size_t outsz) {
     sodium_bin2base64(out, outsz, p, n, sodium_base64_VARIANT_ORIGINAL);
 }
@@ -109,8 +98,8 @@ static char *canonical(const json_t *m) {
 json_t *sw_manifest_create(const sw_manifest_input *in, const uint8_t sk[SW_SIGN_SECRET_BYTES],
                            sw_err *err) {
     char content[65], generated[65], id[33], kid[17], pkb64[64], ts[32];
-    sha256_hex(in->labelled_text, in->labelled_len, content);
-    sha256_hex(in->text, in->text_len, generated);
+    sw_sha256_hex(in->labelled_text, in->labelled_len, content);
+    sw_sha256_hex(in->text, in->text_len, generated);
     if (in->id) {
         snprintf(id, sizeof id, "%s", in->id);
     } else {
@@ -119,7 +108,7 @@ json_t *sw_manifest_create(const sw_manifest_input *in, const uint8_t sk[SW_SIGN
         sw_hex(rnd, sizeof rnd, id);
     }
     const uint8_t *pk = sk + 32; /* libsodium's Ed25519 secret key = seed || public key */
-    sw_sign_key_id(pk, kid);
+    sw_keys_id(pk, kid);
     b64(pk, SW_SIGN_PUBLIC_BYTES, pkb64, sizeof pkb64);
     time_t now = time(NULL);
     struct tm tm;
@@ -190,7 +179,7 @@ int sw_manifest_verify(const json_t *m, const char *text, size_t len,
     if (bad) return sw_err_set(err, "signature: does not match the manifest (the manifest or the signature was changed)");
     /* 2. content */
     char content[65];
-    sha256_hex(text, len, content);
+    sw_sha256_hex(text, len, content);
     const char *want = str_field(m, "content_sha256");
     if (!want || strcmp(want, content))
         return sw_err_set(err, "content: the text's SHA-256 differs from the manifest's content_sha256 (the text was changed)");

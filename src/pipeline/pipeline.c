@@ -204,10 +204,8 @@ static int prompt_tokens(const sw_pipeline *p, const sw_gen_request *req, int32_
 }
 
 static json_t *sha256_json(const void *data, size_t len) {
-    uint8_t h[SW_SHA256_BYTES];
     char hex[2 * SW_SHA256_BYTES + 1];
-    sw_sha256(data, len, h);
-    sw_hex(h, sizeof h, hex);
+    sw_sha256_hex(data, len, hex);
     return json_string(hex);
 }
 
@@ -267,12 +265,11 @@ static int audit_generation(sw_pipeline *p, const sw_gen_request *req, const cha
 /* A request the input guard refused: recorded in the audit log; nothing is generated,
  * labelled or signed. */
 static int record_refusal(sw_pipeline *p, const sw_gen_request *req, sw_gen_result *res, sw_err *err) {
-    uint8_t rnd[16], h[SW_SHA256_BYTES];
+    uint8_t rnd[16];
     char id[33];
     randombytes_buf(rnd, sizeof rnd);
     sw_hex(rnd, sizeof rnd, id);
-    sw_sha256("", 0, h);
-    sw_hex(h, sizeof h, res->raw_sha256);
+    sw_sha256_hex("", 0, res->raw_sha256);
     return audit_generation(p, req, id, NULL, res, err);
 }
 
@@ -461,9 +458,7 @@ int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_resul
         res->verdict_in = sw_guard_verdict_json(&g.vin);
         res->verdict_out = sw_guard_verdict_json(sw_outguard_verdict(&g.out));
     }
-    uint8_t h[SW_SHA256_BYTES];
-    sw_sha256(g.out.raw.data ? g.out.raw.data : "", g.out.raw.len, h);
-    sw_hex(h, sizeof h, res->raw_sha256);
+    sw_sha256_hex(g.out.raw.data ? g.out.raw.data : "", g.out.raw.len, res->raw_sha256);
     if (req->on_text && g.suffix.len) req->on_text(req->ud, g.suffix.data, g.suffix.len);
     res->joules = sw_energy_end(&energy, &res->energy_method);
     /* 4. labels, audit record, signed manifest */
