@@ -106,6 +106,12 @@ uint64_t sw_rng_next(sw_rng *r);
 double sw_rng_uniform(sw_rng *r); /* [0, 1) with 53 random bits */
 double sw_rng_normal(sw_rng *r);  /* standard normal (Box-Muller) */
 
+/* ---- shipped files ---- */
+/* Finds rel (e.g. "models/default.gguf") in the executable's directory or up to three
+ * directories above it (./steward at the repository root, test programs under build/,
+ * an installed bin/ beside share/). Writes the path to out; -1 when not found. */
+int sw_find_near_exe(const char *rel, char *out, size_t outsz);
+
 /* ---- state directory ---- */
 /* Resolves the state directory: override, else $STEWARD_HOME, else $HOME/.steward;
  * creates it (mode 0700) when missing. Writes the path to out. -1 on error. */

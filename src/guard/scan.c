@@ -61,35 +61,16 @@ void sw_guard_verdict_free(sw_guard_verdict *v) {
     memset(v, 0, sizeof *v);
 }
 
-static int dir_has(const char *dir, const char *sub) {
-    char p[4096];
-    struct stat st;
-    if (snprintf(p, sizeof p, "%s/%s", dir, sub) >= (int)sizeof p) return 0;
-    return stat(p, &st) == 0;
-}
-
 int sw_guard_data_dir(char *out, size_t outsz, sw_err *err) {
     const char *env = getenv("STEWARD_DATA");
     if (env && *env) {
         if ((size_t)snprintf(out, outsz, "%s", env) >= outsz) return sw_err_set(err, "$STEWARD_DATA too long");
         return 0;
     }
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) return sw_err_set(err, "guard: cannot find the data directory (set $STEWARD_DATA)");
-    exe[n] = 0;
-    for (int up = 0; up < 4; up++) {
-        char *slash = strrchr(exe, '/');
-        if (!slash) break;
-        *slash = 0;
-        char cand[4200];
-        snprintf(cand, sizeof cand, "%s/data", exe);
-        if (dir_has(cand, "guard/rules")) {
-            if ((size_t)snprintf(out, outsz, "%s", cand) >= outsz) return sw_err_set(err, "data path too long");
-            return 0;
-        }
-    }
-    return sw_err_set(err, "guard: no data/guard/rules beside %.200s or above it (set $STEWARD_DATA)", exe);
+    if (sw_find_near_exe("data/guard/rules", out, outsz) < 0)
+        return sw_err_set(err, "guard: no data/guard/rules beside the executable or above it (set $STEWARD_DATA)");
+    out[strlen(out) - strlen("/guard/rules")] = 0; /* the data directory itself */
+    return 0;
 }
 
 sw_guard *sw_guard_open(const sw_guard_opts *opts, sw_err *err) {

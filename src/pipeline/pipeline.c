@@ -44,19 +44,9 @@ const char *sw_pipeline_default_model(char *buf, size_t bufsz) {
         snprintf(buf, bufsz, "%s", env);
         return buf;
     }
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) *slash = 0;
-        /* ./steward at the repository root, or an installed bin/ beside share/steward */
-        const char *rel[] = {"/models/default.gguf", "/../share/steward/models/default.gguf"};
-        for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-            snprintf(buf, bufsz, "%s%s", exe, rel[i]);
-            if (access(buf, R_OK) == 0) return buf;
-        }
-    }
+    /* ./steward at the repository root, or an installed bin/ beside share/steward */
+    if (sw_find_near_exe("models/default.gguf", buf, bufsz) == 0) return buf;
+    if (sw_find_near_exe("share/steward/models/default.gguf", buf, bufsz) == 0) return buf;
     return NULL;
 }
 
