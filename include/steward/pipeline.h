@@ -69,6 +69,8 @@ typedef struct sw_gen_result {
                                  cut short as the output guard's policy says */
     int32_t *tokens;          /* generated ids */
     int n_tokens;
+    int32_t *context;         /* what the model saw: prompt_tokens ids (BOS, template, the
+                                 prompt as the input guard passed it) then the generated ids */
     sw_gen_step_logprobs *logprobs; /* n_tokens entries when sampling.n_logprobs > 0 */
     const char *finish_reason; /* "stop" | "length" */
     int prompt_tokens;

@@ -99,31 +99,6 @@ static int human_tokens(const sw_tokenizer *tok, const char *path, size_t max_by
     return rc;
 }
 
-/* NLL of generated tokens given their prompt, under the model. */
-static int generation_nll(sw_ctx *c, const sw_tokenizer *tok, const char *prompt, const int32_t *gen, int n_gen,
-                          double *nll, int *scored, sw_err *err) {
-    int32_t *ids = NULL;
-    size_t n = 0;
-    if (sw_tokenizer_add_bos(tok) && sw_tokenizer_bos(tok) >= 0) {
-        ids = malloc(sizeof *ids);
-        if (!ids) return sw_err_set(err, "out of memory");
-        ids[n++] = sw_tokenizer_bos(tok);
-    }
-    if (sw_tokenize(tok, prompt, strlen(prompt), 0, &ids, &n, err) < 0) {
-        free(ids);
-        return -1;
-    }
-    int32_t *all = realloc(ids, (n + (size_t)n_gen) * sizeof *all);
-    if (!all) {
-        free(ids);
-        return sw_err_set(err, "out of memory");
-    }
-    memcpy(all + n, gen, (size_t)n_gen * sizeof *gen);
-    int rc = sw_ctx_nll(c, all, (int)n + n_gen, (int)n, nll, scored, err);
-    free(all);
-    return rc;
-}
-
 /* A prompt: the start of a line of the human text (a few words), or a built-in one. */
 static void pick_prompt(const char *human, size_t hlen, sw_rng *r, char *out, size_t outsz) {
     if (!human || hlen < 200) {
@@ -204,7 +179,9 @@ json_t *sw_eval_watermark(sw_pipeline *p, const sw_wm_params *wp_in, const sw_wm
         for (int w = 1; w >= 0 && ok; w--) {
             double nll;
             int scored;
-            if (generation_nll(sc, tok, prompt, res[w].tokens, res[w].n_tokens, &nll, &scored, err) < 0) {
+            /* the generated tokens' NLL given exactly the context the model saw */
+            if (sw_ctx_nll(sc, res[w].context, res[w].prompt_tokens + res[w].n_tokens, res[w].prompt_tokens, &nll,
+                           &scored, err) < 0) {
                 sw_gen_result_free(&res[0]);
                 sw_gen_result_free(&res[1]);
                 goto out;

@@ -152,6 +152,7 @@ void sw_gen_result_free(sw_gen_result *r) {
     json_decref(r->verdict_in);
     json_decref(r->verdict_out);
     free(r->tokens);
+    free(r->context);
     free(r->logprobs);
     memset(r, 0, sizeof *r);
 }
@@ -453,6 +454,8 @@ int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_resul
     res->joules = sw_energy_end(&energy, &res->energy_method);
     /* 4. labels, audit record, signed manifest */
     rc = finish_labels(p, req, g.wm ? &p->wm : NULL, &g.prefix, &g.suffix, res, err);
+    res->context = g.hist; /* prompt then generated ids, n_prompt + n_tokens of them */
+    g.hist = NULL;
 done:
     if (rc < 0) res->joules = sw_energy_end(&energy, &res->energy_method);
     gen_state_free(&g);
