@@ -8,7 +8,8 @@
 #include <string.h>
 
 static const sw_ggml_type k_types[] = {SW_TYPE_F32, SW_TYPE_F16, SW_TYPE_Q4_0,
-                                       SW_TYPE_Q8_0, SW_TYPE_Q4_K, SW_TYPE_Q6_K, SW_TYPE_Q5_0};
+                                       SW_TYPE_Q8_0, SW_TYPE_Q4_K, SW_TYPE_Q6_K, SW_TYPE_Q5_0,
+                                       SW_TYPE_BF16};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 3) return 0;

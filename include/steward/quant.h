@@ -1,4 +1,4 @@
-/* quant.h - tensor element types (F32, F16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K), their
+/* quant.h - tensor element types (F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K), their
  * (de)quantisation, and the matrix kernels of the forward pass.
  *
  * Block layouts are those of GGML so that files load in both steward and llama.cpp.
@@ -17,6 +17,7 @@ typedef enum sw_ggml_type {
     SW_TYPE_Q8_0 = 8,
     SW_TYPE_Q4_K = 12,
     SW_TYPE_Q6_K = 14,
+    SW_TYPE_BF16 = 30,
 } sw_ggml_type;
 
 #define SW_QK8_0 32
@@ -30,7 +31,7 @@ int sw_type_supported(uint32_t type);
 int sw_type_parse(const char *name, sw_ggml_type *out);
 /* "F32", "Q4_K", ...; "unknown" for others. */
 const char *sw_type_name(uint32_t type);
-/* Elements per block (1 for F32/F16) and bytes per block; 0 for unsupported types. */
+/* Elements per block (1 for F32/F16/BF16) and bytes per block; 0 for unsupported types. */
 size_t sw_type_block_elems(uint32_t type);
 size_t sw_type_block_bytes(uint32_t type);
 /* Bytes for n elements; 0 when n is not a multiple of the block size or the type is
@@ -40,6 +41,10 @@ size_t sw_type_row_bytes(uint32_t type, uint64_t n);
 /* IEEE half <-> single, round to nearest even. */
 float sw_fp16_to_fp32(uint16_t h);
 uint16_t sw_fp32_to_fp16(float f);
+/* bfloat16 (the top half of a single) <-> single; to bf16 rounds to nearest even as
+ * GGML and llama.cpp's converter do, NaN stays a quiet NaN. */
+float sw_bf16_to_fp32(uint16_t h);
+uint16_t sw_fp32_to_bf16(float f);
 
 /* Dequantises n elements (a multiple of the block size) of the given type. */
 void sw_dequantize_row(sw_ggml_type type, const void *src, float *dst, int64_t n);

@@ -23,7 +23,7 @@ int sw_gguf_tensor_size(const char *name, uint32_t type, uint32_t n_dims, const 
     uint64_t be = sw_type_block_elems(type), bb = sw_type_block_bytes(type);
     if (!be || !bb)
         return sw_err_set(err, "tensor '%s': type %u is not supported "
-                               "(supported: F32 0, F16 1, Q4_0 2, Q5_0 6, Q8_0 8, Q4_K 12, Q6_K 14)",
+                               "(supported: F32 0, F16 1, Q4_0 2, Q5_0 6, Q8_0 8, Q4_K 12, Q6_K 14, BF16 30)",
                           name, type);
     if (n_dims > SW_GGUF_MAX_DIMS)
         return sw_err_set(err, "tensor '%s': %u dimensions (at most %d)", name, n_dims,

@@ -75,6 +75,13 @@ static inline float sw_half_to_float(uint16_t h) {
     return out.f;
 }
 
+/* bfloat16 to float: its 16 bits are the top half of the single. */
+static inline float sw_bf16_to_float(uint16_t h) {
+    union { float f; uint32_t u; } out;
+    out.u = (uint32_t)h << 16;
+    return out.f;
+}
+
 /* Scale and min of sub-block j (0..7) of a Q4_K block: j < 4 keep the low 6 bits of
  * bytes j and j+4; j >= 4 take 4 bits from byte j+4 and the top 2 bits of bytes j-4 / j. */
 static inline void sw_q4_K_scale_min(const uint8_t s[12], int j, uint8_t *sc, uint8_t *mn) {
@@ -116,7 +123,7 @@ void sw_quantize_row_q8_K(const float *x, sw_block_q8_K *y, int64_t n);
 
 /* One kernel: s[j] = dot(w, x_j) for j < nx (1..SW_DOT_MAX_NX), x_j = x + j*xstride bytes,
  * n elements. w is one row of the weight type; x rows are in the weight type's
- * activation form (F32 for F32/F16 weights, Q8_0x for Q4_0/Q5_0/Q8_0, Q8_K for Q4_K/Q6_K). */
+ * activation form (F32 for F32/F16/BF16 weights, Q8_0x for Q4_0/Q5_0/Q8_0, Q8_K for Q4_K/Q6_K). */
 #define SW_DOT_MAX_NX 4
 typedef void (*sw_dot_fn)(int64_t n, const void *w, const void *x, size_t xstride, int nx,
                           float *s);
@@ -129,6 +136,7 @@ typedef struct sw_kernel_table {
     const char *name;
     sw_dot_fn f32, f16, q4_0, q8_0, q4_K, q6_K, q5_0;
     sw_quant_fn to_q8_0, to_q8_K;
+    sw_dot_fn bf16;
 } sw_kernel_table;
 
 extern const sw_kernel_table sw_kernels_portable;

@@ -38,6 +38,18 @@ static void dot_f16(int64_t n, const void *w, const void *x, size_t xs, int nx, 
     }
 }
 
+static void dot_bf16(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
+    const uint16_t *a = w;
+    float wf[256];
+    for (int j = 0; j < nx; j++) s[j] = 0;
+    for (int64_t i0 = 0; i0 < n; i0 += 256) {
+        int m = n - i0 < 256 ? (int)(n - i0) : 256;
+#pragma omp simd
+        for (int i = 0; i < m; i++) wf[i] = sw_bf16_to_float(a[i0 + i]);
+        for (int j = 0; j < nx; j++) s[j] += dot_plain(wf, (const float *)((const char *)x + j * xs) + i0, m);
+    }
+}
+
 static void dot_q8_0(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
     const sw_block_q8_0 *a = w;
     for (int j = 0; j < nx; j++) {
@@ -152,7 +164,7 @@ static void to_q8_K(const float *x, void *y, int64_t n) { sw_quantize_row_q8_K(x
 
 const sw_kernel_table sw_kernels_portable = {
     "portable", dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_q6_K, dot_q5_0, to_q8_0,
-    to_q8_K,
+    to_q8_K, dot_bf16,
 };
 
 /* ---- run-time choice ---- */
@@ -237,6 +249,7 @@ static int make_plan(sw_ggml_type t, int64_t cols, plan *p) {
     switch (t) {
     case SW_TYPE_F32: *p = (plan){k->f32, NULL, (size_t)cols * 4}; return 0;
     case SW_TYPE_F16: *p = (plan){k->f16, NULL, (size_t)cols * 4}; return 0;
+    case SW_TYPE_BF16: *p = (plan){k->bf16, NULL, (size_t)cols * 4}; return 0;
     case SW_TYPE_Q4_0: *p = (plan){k->q4_0, k->to_q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0x)}; return 0;
     case SW_TYPE_Q5_0: *p = (plan){k->q5_0, k->to_q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0x)}; return 0;
     case SW_TYPE_Q8_0: *p = (plan){k->q8_0, k->to_q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0x)}; return 0;

@@ -33,7 +33,7 @@ AI float half(uint16_t h) { return _cvtsh_ss(h); }
     default: fn(4, n, w, x, xs, s); break;     \
     }
 
-/* ---- F32 and F16 weights, F32 activations ---- */
+/* ---- F32, F16 and BF16 weights, F32 activations ---- */
 
 /* U vectors of 8 weights per step: 4 for a single row (independent FMA chains), 2 else. */
 #define FLOAT_DOT(NAME, WT, LOADW)                                                        \
@@ -76,6 +76,12 @@ FLOAT_DOT(f32_n, float, _mm256_loadu_ps)
 #define LOADS(v) half(v)
 FLOAT_DOT(f16_n, uint16_t, LOAD_F16x8)
 #undef LOADS
+/* bf16 -> f32: widen each 16-bit value to 32 bits and shift it into the top half */
+#define LOAD_BF16x8(p) \
+    _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p))), 16))
+#define LOADS(v) sw_bf16_to_float(v)
+FLOAT_DOT(bf16_n, uint16_t, LOAD_BF16x8)
+#undef LOADS
 
 static void dot_f32(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
     DISPATCH_NX(f32_n, n, w, x, xs, nx, s)
@@ -83,6 +89,10 @@ static void dot_f32(int64_t n, const void *w, const void *x, size_t xs, int nx, 
 
 static void dot_f16(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
     DISPATCH_NX(f16_n, n, w, x, xs, nx, s)
+}
+
+static void dot_bf16(int64_t n, const void *w, const void *x, size_t xs, int nx, float *s) {
+    DISPATCH_NX(bf16_n, n, w, x, xs, nx, s)
 }
 
 /* ---- Q8_0, Q4_0 and Q5_0 weights, Q8_0 activations ---- */
@@ -362,4 +372,5 @@ static void to_q8_K(const float *x, void *yv, int64_t n) {
 
 const sw_kernel_table sw_kernels_avx2 = {
     "avx2", dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_q6_K, dot_q5_0, to_q8_0, to_q8_K,
+    dot_bf16,
 };

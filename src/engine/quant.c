@@ -1,5 +1,5 @@
 /* quant.c - tensor element types: the type table, IEEE half conversion, and
- * dequantisation / reference quantisation of F32, F16, Q4_0, Q5_0, Q8_0, Q4_K and Q6_K in
+ * dequantisation / reference quantisation of F32, F16, BF16, Q4_0, Q5_0, Q8_0, Q4_K and Q6_K in
  * GGML's block layouts (see kernels.h and docs/kernels.md). */
 #include "engine/kernels.h"
 
@@ -18,6 +18,7 @@ typedef struct {
 static const type_info k_types[] = {
     {SW_TYPE_F32, "F32", 1, 4},
     {SW_TYPE_F16, "F16", 1, 2},
+    {SW_TYPE_BF16, "BF16", 1, 2},
     {SW_TYPE_Q4_0, "Q4_0", SW_QK4_0, sizeof(sw_block_q4_0)},
     {SW_TYPE_Q5_0, "Q5_0", SW_QK5_0, sizeof(sw_block_q5_0)},
     {SW_TYPE_Q8_0, "Q8_0", SW_QK8_0, sizeof(sw_block_q8_0)},
@@ -90,6 +91,17 @@ uint16_t sw_fp32_to_fp16(float f) {
     return sign | (uint16_t)h;
 }
 
+/* ---- bfloat16 ---- */
+
+float sw_bf16_to_fp32(uint16_t h) { return sw_bf16_to_float(h); }
+
+uint16_t sw_fp32_to_bf16(float f) {
+    uint32_t x;
+    memcpy(&x, &f, 4);
+    if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 64); /* NaN: keep it quiet */
+    return (uint16_t)((x + 0x7fffu + ((x >> 16) & 1)) >> 16); /* nearest even; may carry to inf */
+}
+
 /* ---- dequantisation ---- */
 
 static void dequant_q4_0(const sw_block_q4_0 *b, float *y, int64_t nb) {
@@ -160,6 +172,12 @@ void sw_dequantize_row(sw_ggml_type type, const void *src, float *dst, int64_t n
         const uint16_t *h = src;
 #pragma omp simd
         for (int64_t i = 0; i < n; i++) dst[i] = sw_half_to_float(h[i]);
+        break;
+    }
+    case SW_TYPE_BF16: {
+        const uint16_t *h = src;
+#pragma omp simd
+        for (int64_t i = 0; i < n; i++) dst[i] = sw_bf16_to_float(h[i]);
         break;
     }
     case SW_TYPE_Q4_0: dequant_q4_0(src, dst, n / SW_QK4_0); break;
@@ -450,6 +468,11 @@ void sw_quantize_row(sw_ggml_type type, const float *src, void *dst, int64_t n) 
     case SW_TYPE_F16: {
         uint16_t *h = dst;
         for (int64_t i = 0; i < n; i++) h[i] = sw_fp32_to_fp16(src[i]);
+        break;
+    }
+    case SW_TYPE_BF16: {
+        uint16_t *h = dst;
+        for (int64_t i = 0; i < n; i++) h[i] = sw_fp32_to_bf16(src[i]);
         break;
     }
     case SW_TYPE_Q4_0: quant_q4_0(src, dst, n / SW_QK4_0); break;

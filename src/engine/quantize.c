@@ -1,4 +1,4 @@
-/* quantize.c - rewrites a model's matrices in another element type (F32, F16, Q8_0,
+/* quantize.c - rewrites a model's matrices in another element type (F32, F16, BF16, Q8_0,
  * Q4_0, Q5_0, Q4_K, Q6_K), keeping norms and biases F32 and every metadata key. */
 #include "model_internal.h"
 
@@ -30,7 +30,7 @@ void sw_row_from_f32(sw_ggml_type type, const float *src, void *dst, int64_t n) 
 
 uint32_t sw_file_type_of(sw_ggml_type type) {
     /* llama.cpp's llama_ftype: ALL_F32 0, MOSTLY_F16 1, Q4_0 2, Q8_0 7, Q5_0 8, Q4_K_S 14,
-     * Q6_K 18 */
+     * Q6_K 18, MOSTLY_BF16 32 */
     switch (type) {
     case SW_TYPE_F16: return 1;
     case SW_TYPE_Q4_0: return 2;
@@ -38,6 +38,7 @@ uint32_t sw_file_type_of(sw_ggml_type type) {
     case SW_TYPE_Q5_0: return 8;
     case SW_TYPE_Q4_K: return 14;
     case SW_TYPE_Q6_K: return 18;
+    case SW_TYPE_BF16: return 32;
     default: return 0;
     }
 }
@@ -83,7 +84,7 @@ int sw_model_quantize(const char *in, const char *out, sw_ggml_type type, int *n
     sw_gguf_writer *w = sw_gguf_writer_new();
     int rc = -1;
     if (!w || sw_gguf_copy_kv(w, g) < 0 || sw_gguf_set_u32(w, "general.file_type", sw_file_type_of(type)) < 0 ||
-        (type != SW_TYPE_F32 && type != SW_TYPE_F16 &&
+        (type != SW_TYPE_F32 && type != SW_TYPE_F16 && type != SW_TYPE_BF16 &&
          sw_gguf_set_u32(w, "general.quantization_version", 2) < 0)) {
         sw_err_set(err, "quantize: out of memory");
         goto done;
@@ -96,7 +97,8 @@ int sw_model_quantize(const char *in, const char *out, sw_ggml_type type, int *n
                        (unsigned)t->type);
             goto done;
         }
-        if (!warned && t->type != SW_TYPE_F32 && t->type != SW_TYPE_F16 && t->type != type) {
+        if (!warned && t->type != SW_TYPE_F32 && t->type != SW_TYPE_F16 && t->type != SW_TYPE_BF16 &&
+            t->type != type) {
             sw_log(SW_LOG_WARN, "%s: re-quantising from %s (%s) loses precision; quantise from F32 or F16", in,
                    sw_type_name(t->type), t->name);
             warned = 1;

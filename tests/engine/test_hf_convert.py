@@ -3,13 +3,15 @@ and give the logits of the Hugging Face checkpoint they came from.
 
 Tiny HF checkpoints with random weights (tests/oracle/make_hf_llama.py: LlamaForCausalLM
 and Qwen2ForCausalLM, GQA 4/2 heads, untied lm_head, a SentencePiece BPE tokenizer.model)
-are converted by llama.cpp's own converter to F32, F16 and Q8_0 GGUF files. Then:
+are converted by llama.cpp's own converter to F32, F16, BF16 and Q8_0 GGUF files. Then:
   - steward loads each file, with the checkpoint's hyper-parameters;
   - its logits (tests/engine/fwd_helper.c, ASan build) match a numpy forward pass of the
     HF state dict in HF's conventions (tests/oracle/hf_llama_ref.py: rotate_half RoPE on
     HF's q/k rows, which the converter permutes for GGUF), with the weights rounded to the
-    file's type (F16, or Q8_0 blocks by this file's own quantiser); greedy continuations equal;
-  - the converter's Q8_0 bytes equal steward's quantiser's on the converter's F32 file;
+    file's type (F16, BF16, or Q8_0 blocks by this file's own quantiser); greedy
+    continuations equal;
+  - the converter's F16, BF16 and Q8_0 bytes equal steward's quantiser's on the
+    converter's F32 file;
   - steward's SentencePiece tokenizer, reading the converted vocabulary, gives the ids of
     the sentencepiece module for several hundred texts (tests/engine/tok_parity.c).
 Needs torch and sentencepiece in /usr/bin/python3 (Debian: python3-torch,
@@ -35,7 +37,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "oracle"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "engine"))
 
 F32_ABS_TOL = 1e-4   # max |steward - reference| over all logits (|logits| up to ~20)
-F16_REL_TOL = 2e-3   # as test_forward_parity.py: room for activations rounded to F16
+F16_REL_TOL = 2e-3   # F16 and BF16, as test_forward_parity.py: room for activations rounded to F16
 Q8_REL_TOL = 5e-2    # steward rounds activations to Q8_0 blocks for Q8_0 weights
 PROMPT = "The quick brown fox said 42 things to the old man. 你好，世界。"
 
@@ -95,6 +97,13 @@ def q8_0_round(w):
     return (q * d.astype(np.float16).astype(np.float64)).reshape(w.shape)
 
 
+def bf16_round(w):
+    """w rounded to bfloat16 as llama.cpp's converter does (nearest even on the float32 bits)."""
+    u = w.astype(np.float32).view(np.uint32).astype(np.uint64)
+    u = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16) << 16
+    return u.astype(np.uint32).view(np.float32).astype(np.float64)
+
+
 def rounded(sd, gg):
     """The HF state dict with each tensor rounded to the type the GGUF file stores it in."""
     import gguf_io as G
@@ -103,6 +112,8 @@ def rounded(sd, gg):
         t = gg["tensors"][gguf_name(k)]["type"]
         if t == G.TYPE_F16:
             v = v.astype(np.float16).astype(np.float64)
+        elif t == G.TYPE_BF16:
+            v = bf16_round(v)
         elif t == G.TYPE_Q8_0:
             v = q8_0_round(v)
         out[k] = v
@@ -149,7 +160,7 @@ def check_file(exe, tmp, arch, qtype, path, cfg, sd, tokens):
             report(abs_err <= F32_ABS_TOL, "%s logits equal the HF reference's (%s)" % (name, mode),
                    "max abs diff %.2e (tol %.0e), |logit| max %.1f" % (abs_err, F32_ABS_TOL, np.abs(ref).max()))
         else:
-            tol = F16_REL_TOL if qtype == "F16" else Q8_REL_TOL
+            tol = Q8_REL_TOL if qtype == "Q8_0" else F16_REL_TOL
             report(rel <= tol, "%s logits match the HF reference with %s-rounded weights (%s)" % (name, qtype, mode),
                    "max abs diff %.2e, rel %.2e (tol %.0e)" % (abs_err, rel, tol))
             if qtype == "Q8_0":
@@ -177,19 +188,22 @@ def check_q8_activations(name, mode, path, tokens, got):
            "%.0f%% of positions within %.0e, max rel %.2e" % (100 * share, F.EXACT_TOL, pe.max()))
 
 
-def check_q8_bytes(exe, tmp, arch, f32, q8):
+def check_bytes(exe, tmp, arch, qtype, f32, conv):
+    """The converter's matrices in qtype are the bytes steward's `model quantize` writes
+    from the converter's F32 file (the same rounding on both sides)."""
     import gguf_io as G
-    mine = os.path.join(tmp, "%s-steward-q8_0.gguf" % arch)
-    r = subprocess.run([exe, "quantize", f32, mine, "Q8_0"], capture_output=True, text=True, timeout=300)
+    want_type = {"F16": G.TYPE_F16, "BF16": G.TYPE_BF16, "Q8_0": G.TYPE_Q8_0}[qtype]
+    mine = os.path.join(tmp, "%s-steward-%s.gguf" % (arch, qtype))
+    r = subprocess.run([exe, "quantize", f32, mine, qtype], capture_output=True, text=True, timeout=300)
     if r.returncode != 0:
-        report(False, "%s: steward quantizes the converted F32 file to Q8_0" % arch, r.stderr.strip())
+        report(False, "%s: steward quantizes the converted F32 file to %s" % (arch, qtype), r.stderr.strip())
         return
-    a, b = G.read(q8)["tensors"], G.read(mine)["tensors"]
-    both = [n for n in a if a[n]["type"] == G.TYPE_Q8_0 and b.get(n, {}).get("type") == G.TYPE_Q8_0]
+    a, b = G.read(conv)["tensors"], G.read(mine)["tensors"]
+    both = [n for n in a if a[n]["type"] == want_type and b.get(n, {}).get("type") == want_type]
     differ = [n for n in both if bytes(a[n]["data"]) != bytes(b[n]["data"])]
-    n_q8 = sum(t["type"] == G.TYPE_Q8_0 for t in a.values())
-    report(both and len(both) == n_q8 and not differ,
-           "%s: the converter's Q8_0 bytes equal steward's quantiser's (%d tensors)" % (arch, len(both)),
+    n_conv = sum(t["type"] == want_type for t in a.values())
+    report(both and len(both) == n_conv and not differ,
+           "%s: the converter's %s bytes equal steward's quantiser's (%d tensors)" % (arch, qtype, len(both)),
            ("differ: %s" % differ[:3]) if differ else "")
 
 
@@ -275,7 +289,7 @@ def run_arch(exe, tmp, arch, seed):
     H.make(hf, arch, seed)
     cfg, sd = H.load(hf)
     files = {}
-    for qtype, outtype in (("F32", "f32"), ("F16", "f16"), ("Q8_0", "q8_0")):
+    for qtype, outtype in (("F32", "f32"), ("F16", "f16"), ("BF16", "bf16"), ("Q8_0", "q8_0")):
         files[qtype] = os.path.join(tmp, "%s-%s.gguf" % (arch, outtype))
         try:
             convert(hf, outtype, files[qtype])
@@ -287,7 +301,8 @@ def run_arch(exe, tmp, arch, seed):
     print("# %s prompt: %d tokens %s" % (arch, len(tokens), tokens))
     for qtype, path in files.items():
         check_file(exe, tmp, arch, qtype, path, cfg, sd, tokens)
-    check_q8_bytes(exe, tmp, arch, files["F32"], files["Q8_0"])
+    for qtype in ("F16", "BF16", "Q8_0"):
+        check_bytes(exe, tmp, arch, qtype, files["F32"], files[qtype])
     check_tokenizer(tmp, arch, hf, files["F32"])
 
 

@@ -4,7 +4,8 @@ Dequantisation of F16, Q4_0, Q5_0, Q8_0, Q4_K and Q6_K is written here from the 
 description (docs/kernels.md, GGML's block structs), not from steward's C code, and must
 agree with libsteward BIT FOR BIT on random blocks: random quants, random scale bytes,
 random finite f16 scales (negative and subnormal included). Q8_0 / Q4_0 / Q5_0 / F16
-quantisation is also compared exactly with GGML's reference rounding rules; K-quant
+quantisation is also compared exactly with GGML's reference rounding rules, and BF16 (the
+top half of a single, rounded to nearest even) both ways on every value; K-quant
 quantisation is checked for consistency (C quantises, numpy dequantises, error bounds).
 
 The C side is tests/engine/quant_tool.c, compiled here against
@@ -17,7 +18,7 @@ import tempfile
 
 import numpy as np
 
-F32, F16, Q4_0, Q5_0, Q8_0, Q4_K, Q6_K = 0, 1, 2, 6, 8, 12, 14
+F32, F16, Q4_0, Q5_0, Q8_0, Q4_K, Q6_K, BF16 = 0, 1, 2, 6, 8, 12, 14, 30
 BLOCK = {F16: (1, 2), Q4_0: (32, 18), Q5_0: (32, 22), Q8_0: (32, 34), Q4_K: (256, 144), Q6_K: (256, 210)}
 
 ROOT = os.environ.get("STEWARD_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -458,6 +459,23 @@ def main():
         with np.errstate(over="ignore"):                    # 65520 rounds to inf, as it should
             want = xs.astype("<f2").tobytes()
         check("quantise F16 = IEEE round to nearest even", c_q == want)
+
+        # BF16: the top 16 bits of a single. Every non-NaN value dequantises bit-exact;
+        # quantising rounds to nearest even, (u + 0x7fff + bit 16 of u) >> 16, as GGML
+        # and llama.cpp's converter do (ties and carries into inf included)
+        allb = np.arange(65536, dtype=np.uint32)
+        nonnan = allb[~(((allb & 0x7F80) == 0x7F80) & ((allb & 0x7F) != 0))].astype("<u2")
+        c_out = np.frombuffer(run_tool(exe, "d", BF16, nonnan.tobytes()), dtype="<f4")
+        ok, why = bits_equal(c_out, (nonnan.astype(np.uint32) << 16).view(np.float32))
+        check("BF16 every non-NaN value bit-exact", ok, why)
+        bits = rng.integers(0, 2 ** 32, 20000, dtype=np.uint64).astype(np.uint32)
+        bits = bits[(bits & 0x7F800000) != 0x7F800000]                       # finite
+        ties = (bits[:2000] & np.uint32(0xFFFF0000)) | np.uint32(0x8000)      # exactly halfway
+        xb = np.concatenate([x.view(np.uint32), bits, ties, np.uint32([0x7F7FFFFF, 0x7F800000, 0xFF800000])])
+        u = xb.astype(np.uint64)
+        want = ((u + 0x7FFF + ((u >> 16) & 1)) >> 16).astype("<u2").tobytes()
+        c_q = run_tool(exe, "q", BF16, xb.view(np.float32).tobytes())
+        check("quantise BF16 = round to nearest even (%d values, %d ties)" % (len(xb), len(ties)), c_q == want)
 
         # K-quants: C quantises, numpy dequantises; error as the formats allow
         xk = rng.standard_normal(256 * 64).astype(np.float32)

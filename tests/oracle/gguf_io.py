@@ -18,6 +18,8 @@ _SCALAR = {U8: "<B", I8: "<b", U16: "<H", I16: "<h", U32: "<I", I32: "<i", F32: 
 TYPE_F32, TYPE_F16, TYPE_Q4_0, TYPE_Q5_0, TYPE_Q8_0, TYPE_Q4_K, TYPE_Q6_K = 0, 1, 2, 6, 8, 12, 14
 BLOCK = {TYPE_F32: (1, 4), TYPE_F16: (1, 2), TYPE_Q4_0: (32, 18), TYPE_Q5_0: (32, 22), TYPE_Q8_0: (32, 34),
          TYPE_Q4_K: (256, 144), TYPE_Q6_K: (256, 210)}
+TYPE_BF16 = 30
+BLOCK[TYPE_BF16] = (1, 2)
 
 
 def nbytes(ggml_type, ne):

@@ -31,7 +31,8 @@ static uint32_t f2u(float f) { uint32_t u; memcpy(&u, &f, 4); return u; }
 static float u2f(uint32_t u) { float f; memcpy(&f, &u, 4); return f; }
 
 static const sw_ggml_type k_all[] = {SW_TYPE_F32, SW_TYPE_F16, SW_TYPE_Q4_0,
-                                     SW_TYPE_Q8_0, SW_TYPE_Q4_K, SW_TYPE_Q6_K, SW_TYPE_Q5_0};
+                                     SW_TYPE_Q8_0, SW_TYPE_Q4_K, SW_TYPE_Q6_K, SW_TYPE_Q5_0,
+                                     SW_TYPE_BF16};
 #define N_TYPES (int)(sizeof k_all / sizeof k_all[0])
 
 /* ---- type table ---- */
@@ -61,6 +62,33 @@ static void test_type_table(void) {
     T_CHECK(sw_type_block_elems(SW_TYPE_Q6_K) == 256 && sw_type_block_bytes(SW_TYPE_Q6_K) == 210);
     T_CHECK(sw_type_block_elems(SW_TYPE_F16) == 1 && sw_type_block_bytes(SW_TYPE_F16) == 2);
     T_CHECK(sw_type_block_elems(42) == 0 && sw_type_block_bytes(42) == 0);
+    T_CHECK(sw_type_parse("bf16", &pt) == 0 && pt == SW_TYPE_BF16 && SW_TYPE_BF16 == 30);
+    T_CHECK(strcmp(sw_type_name(30), "BF16") == 0 && sw_type_row_bytes(SW_TYPE_BF16, 10) == 20);
+}
+
+/* ---- bfloat16 ---- */
+
+static void test_bf16(void) {
+    T_CHECK(sw_fp32_to_bf16(1.0f) == 0x3f80 && sw_fp32_to_bf16(-2.0f) == 0xc000);
+    T_CHECK(sw_fp32_to_bf16(0.0f) == 0x0000 && sw_fp32_to_bf16(-0.0f) == 0x8000);
+    /* 8 significant bits: ties to even, above the tie up */
+    T_CHECK(sw_fp32_to_bf16(1.0f + 0x1p-8f) == 0x3f80);
+    T_CHECK(sw_fp32_to_bf16(1.0f + 3 * 0x1p-8f) == 0x3f82);
+    T_CHECK(sw_fp32_to_bf16(1.0f + 0x1p-8f + 0x1p-20f) == 0x3f81);
+    T_CHECK(sw_fp32_to_bf16(-(1.0f + 0x1p-8f + 0x1p-20f)) == 0xbf81);
+    T_CHECK(sw_fp32_to_bf16(0x1p-130f) == 0x0008 && sw_bf16_to_fp32(0x0008) == 0x1p-130f); /* subnormal */
+    T_CHECK(sw_fp32_to_bf16(INFINITY) == 0x7f80 && sw_fp32_to_bf16(-INFINITY) == 0xff80);
+    T_CHECK(sw_fp32_to_bf16(3.4028235e38f) == 0x7f80); /* FLT_MAX rounds up to inf, as GGML's */
+    uint16_t nan = sw_fp32_to_bf16(u2f(0x7f800001u)); /* a signalling NaN whose payload is below bit 16 */
+    T_CHECK((nan & 0x7f80) == 0x7f80 && (nan & 0x7f) != 0);
+    T_CHECK(sw_bf16_to_fp32(0x3f80) == 1.0f && sw_bf16_to_fp32(0xc049) == -3.140625f);
+    /* every non-NaN bf16 survives a trip through float */
+    int bad = 0;
+    for (uint32_t h = 0; h < 65536; h++) {
+        float f = sw_bf16_to_fp32((uint16_t)h);
+        if (!isnan(f) && sw_fp32_to_bf16(f) != h) bad++;
+    }
+    T_CHECK_MSG(bad == 0, "%d bf16 values change through float", bad);
 }
 
 /* ---- IEEE half ---- */
@@ -173,7 +201,7 @@ static void test_quant_error_bounds(void) {
     enum { N = 4096 };
     static float x[N], y[N];
     /* relative RMS error limits for near-normal data (GGML types measure ~ these / 1.5) */
-    const double limit[] = {0, 0.0005, 0.12, 0.006, 0.08, 0.02, 0.06};
+    const double limit[] = {0, 0.0005, 0.12, 0.006, 0.08, 0.02, 0.06, 0.003};
     const float scales[] = {1.0f, 0.02f, 300.0f};
     for (int s = 0; s < 3; s++) {
         fill_gauss(x, N, scales[s]);
@@ -198,6 +226,7 @@ static void test_quant_error_bounds(void) {
                 double err = fabs((double)x[i] - y[i]), bound;
                 if (ty == SW_TYPE_F32) bound = 0;
                 else if (ty == SW_TYPE_F16) bound = fabs(x[i]) * 0x1p-11 + 0x1p-25;
+                else if (ty == SW_TYPE_BF16) bound = fabs(x[i]) * 0x1p-8; /* half an ulp of 8 bits */
                 else if (ty == SW_TYPE_Q8_0) bound = amax / 127.0 * 0.5 + amax * 0x1p-10;
                 else if (ty == SW_TYPE_Q5_0) bound = amax / 16.0 * (1 + 0x1p-9); /* clips to 15 */
                 else bound = amax / 8.0 * (1 + 0x1p-9); /* Q4_0: the +max end clips to 7 */
@@ -288,7 +317,7 @@ static void test_quant_known_blocks(void) {
 static void *make_weights(sw_ggml_type t, int64_t rows, int64_t cols, int raw) {
     size_t rb = sw_type_row_bytes(t, (uint64_t)cols);
     uint8_t *w = malloc(rb * (size_t)rows);
-    if (!raw || t == SW_TYPE_F32 || t == SW_TYPE_F16) {
+    if (!raw || t == SW_TYPE_F32 || t == SW_TYPE_F16 || t == SW_TYPE_BF16) {
         float *row = malloc((size_t)cols * sizeof *row);
         for (int64_t r = 0; r < rows; r++) {
             fill_gauss(row, cols, 0.1f);
@@ -311,7 +340,7 @@ static void *make_weights(sw_ggml_type t, int64_t rows, int64_t cols, int raw) {
 
 /* X as the kernels see it: the 8-bit form for quantised weights, dequantised again. */
 static void x_as_seen(sw_ggml_type t, const float *x, int64_t cols, float *out) {
-    if (t == SW_TYPE_F32 || t == SW_TYPE_F16) {
+    if (t == SW_TYPE_F32 || t == SW_TYPE_F16 || t == SW_TYPE_BF16) {
         memcpy(out, x, (size_t)cols * sizeof *x);
     } else if (t == SW_TYPE_Q4_0 || t == SW_TYPE_Q5_0 || t == SW_TYPE_Q8_0) {
         void *q = malloc(sw_type_row_bytes(SW_TYPE_Q8_0, (uint64_t)cols));
@@ -555,6 +584,7 @@ int main(void) {
     omp_set_num_threads(2);
     T_RUN(test_type_table);
     T_RUN(test_fp16_cases);
+    T_RUN(test_bf16);
     T_RUN(test_fp16_roundtrip_all);
     T_RUN(test_fp16_vs_hardware);
     T_RUN(test_quant_error_bounds);
