@@ -16,7 +16,7 @@ typedef struct sw_hparams {
     int n_ff;           /* <arch>.feed_forward_length */
     int n_head;         /* <arch>.attention.head_count */
     int n_head_kv;      /* <arch>.attention.head_count_kv (= n_head when absent) */
-    int head_dim;       /* n_embd / n_head */
+    int head_dim;       /* <arch>.attention.key_length, else n_embd / n_head */
     int n_rot;          /* <arch>.rope.dimension_count (= head_dim when absent) */
     float rms_eps;      /* <arch>.attention.layer_norm_rms_epsilon */
     float rope_base;    /* <arch>.rope.freq_base (10000 when absent) */

@@ -46,9 +46,11 @@ sw_ctx *sw_ctx_new(const sw_model *m, int n_ctx, sw_err *err) {
         sw_err_set(err, "out of memory for a context of %d positions", n_ctx);
         return NULL;
     }
-    /* theta_j = base^(-2j / n_rot), the rotation speed of pair j. */
+    /* theta_j = base^(-2j / n_rot), the rotation speed of pair j, times the linear
+     * scaling and divided by the pair's frequency factor (as GGML's rope does). */
     for (int j = 0; j < hp->n_rot / 2; j++)
-        c->inv_freq[j] = pow((double)hp->rope_base, -2.0 * j / (double)hp->n_rot);
+        c->inv_freq[j] = (double)m->rope_freq_scale * pow((double)hp->rope_base, -2.0 * j / (double)hp->n_rot) /
+                         (m->rope_freqs ? (double)m->rope_freqs[j] : 1.0);
     return c;
 }
 

@@ -35,6 +35,35 @@ static int get_float(const sw_gguf *g, const char *arch, const char *suffix, flo
     return 0;
 }
 
+/* RoPE scaling as llama.cpp reads it: <arch>.rope.scaling.type ("linear" when absent)
+ * and .factor (or the older .rope.scale_linear); positions are divided by the factor,
+ * except for type "none". Other types (yarn, longrope) change more than the angles and
+ * are refused rather than run wrong. (Llama 3.1's scaling comes as the rope_freqs.weight
+ * tensor instead, see take_weights.) */
+static int read_rope_scaling(sw_model *m, const char *path, sw_err *err) {
+    const char *a = m->hp.arch;
+    char key[128], type[32] = "linear";
+    sw_gguf_str s;
+    snprintf(key, sizeof key, "%s.rope.scaling.type", a);
+    if (sw_gguf_get_str(m->g, key, &s) == 0) {
+        if (s.len >= sizeof type) s.len = sizeof type - 1;
+        memcpy(type, s.ptr, s.len);
+        type[s.len] = 0;
+    } else if (sw_gguf_find(m->g, key)) {
+        return sw_err_set(err, "%s: key %s is not a string", path, key);
+    }
+    if (strcmp(type, "linear") != 0 && strcmp(type, "none") != 0)
+        return sw_err_set(err, "%s: %s = '%s' is not supported (steward runs linear RoPE scaling only)", path, key,
+                          type);
+    float factor = 0;
+    snprintf(key, sizeof key, "%s.rope.scaling.factor", a);
+    const char *suffix = sw_gguf_find(m->g, key) ? "rope.scaling.factor" : "rope.scale_linear";
+    snprintf(key, sizeof key, "%s.%s", a, suffix);
+    if (sw_gguf_find(m->g, key) && get_float(m->g, a, suffix, &factor, path, err) < 0) return -1;
+    m->rope_freq_scale = factor == 0 || strcmp(type, "none") == 0 ? 1.0f : 1.0f / factor;
+    return 0;
+}
+
 static int read_hparams(sw_model *m, const char *path, sw_err *err) {
     const sw_gguf *g = m->g;
     sw_hparams *hp = &m->hp;
@@ -58,13 +87,24 @@ static int read_hparams(sw_model *m, const char *path, sw_err *err) {
         return -1;
     hp->n_head_kv = hp->n_head;
     if (get_dim(g, a, "attention.head_count_kv", 1, 1024, &hp->n_head_kv, path, err) < 0) return -1;
-    if (hp->n_embd % hp->n_head)
-        return sw_err_set(err, "%s: %s.embedding_length %d is not a multiple of head_count %d", path, a,
-                          hp->n_embd, hp->n_head);
     if (hp->n_head % hp->n_head_kv)
         return sw_err_set(err, "%s: %s.attention.head_count %d is not a multiple of head_count_kv %d", path,
                           a, hp->n_head, hp->n_head_kv);
-    hp->head_dim = hp->n_embd / hp->n_head;
+    /* The head size is attention.key_length when given: models with head_dim in their
+     * config (Mistral-Nemo, Qwen3) do not have n_embd == n_head * head size. */
+    hp->head_dim = 0;
+    if (get_dim(g, a, "attention.key_length", 1, 1 << 16, &hp->head_dim, path, err) < 0) return -1;
+    if (!hp->head_dim) {
+        if (hp->n_embd % hp->n_head)
+            return sw_err_set(err, "%s: %s.embedding_length %d is not a multiple of head_count %d", path, a,
+                              hp->n_embd, hp->n_head);
+        hp->head_dim = hp->n_embd / hp->n_head;
+    }
+    int v_len = hp->head_dim;
+    if (get_dim(g, a, "attention.value_length", 1, 1 << 16, &v_len, path, err) < 0) return -1;
+    if (v_len != hp->head_dim)
+        return sw_err_set(err, "%s: %s.attention.value_length %d differs from the key length %d (not supported)",
+                          path, a, v_len, hp->head_dim);
     hp->n_rot = hp->head_dim;
     if (get_dim(g, a, "rope.dimension_count", 1, 1 << 16, &hp->n_rot, path, err) < 0) return -1;
     if (hp->n_rot > hp->head_dim || hp->n_rot % 2)
@@ -78,7 +118,7 @@ static int read_hparams(sw_model *m, const char *path, sw_err *err) {
     if (get_float(g, a, "attention.layer_norm_rms_epsilon", &hp->rms_eps, path, err) < 0 ||
         get_float(g, a, "rope.freq_base", &hp->rope_base, path, err) < 0)
         return -1;
-    return 0;
+    return read_rope_scaling(m, path, err);
 }
 
 /* Formats a tensor's shape as "[a, b]" into out. */
@@ -190,6 +230,13 @@ static int take_weights(sw_model *m, const char *path, sw_err *err) {
         m->output = m->tok_embd;
         m->weight_bytes += te->nbytes;
     }
+    /* Llama 3.1-style RoPE scaling: per-pair frequency divisors (llama.cpp's converter
+     * computes them from the config's "llama3" rope_scaling). */
+    if (take_vec(m, path, "rope_freqs.weight", (uint64_t)hp->n_rot / 2, 1, &m->rope_freqs, err) < 0) return -1;
+    for (int j = 0; m->rope_freqs && j < hp->n_rot / 2; j++)
+        if (!(m->rope_freqs[j] > 0 && m->rope_freqs[j] < 1e30f))
+            return sw_err_set(err, "%s: tensor rope_freqs.weight: element %d = %g is not a positive number", path,
+                              j, (double)m->rope_freqs[j]);
     m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers);
     if (!m->layers) return sw_err_set(err, "%s: out of memory", path);
     for (int il = 0; il < hp->n_layer; il++)

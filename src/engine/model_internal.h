@@ -24,6 +24,8 @@ struct sw_model {
     sw_tokenizer *tok;
     sw_hparams hp;
     int rope_neox;      /* 1: pairs (i, i + n_rot/2) (qwen2); 0: pairs (2i, 2i+1) (llama) */
+    float rope_freq_scale;    /* 1 / linear RoPE scaling factor (1: none) */
+    const float *rope_freqs;  /* F32 [n_rot/2] divisors of each pair's frequency, or NULL */
     sw_wt tok_embd;     /* [n_vocab][n_embd] */
     const float *output_norm;
     sw_wt output;       /* = tok_embd when tied */

@@ -168,6 +168,34 @@ def check_fallback(exe, tmp):
            "Q6_K falls back to Q8_0 for rows of 288", r.stderr.strip())
 
 
+def scaled_rope(n_pairs, factor=4.0, freqs=None, kind="linear", arch="llama"):
+    """An edit for make_model.make: <arch>.rope.scaling.type/factor and a rope_freqs.weight
+    tensor of n_pairs frequency divisors (Llama 3.1's form of its RoPE scaling)."""
+    if freqs is None:
+        freqs = np.linspace(1.0, 8.0, n_pairs)
+
+    def edit(w):
+        w.add(arch + ".rope.scaling.type", G.STRING, kind)
+        w.add(arch + ".rope.scaling.factor", G.F32, factor)
+        w.add_tensor("rope_freqs.weight", G.TYPE_F32, [len(freqs)], np.asarray(freqs, "<f4").tobytes())
+    return edit
+
+
+def check_scaled_rope(exe, tmp):
+    """Head size from attention.key_length (48, not 256/4), linear RoPE scaling (x4) and
+    per-pair frequency divisors (rope_freqs.weight), as llama.cpp's converter writes
+    for checkpoints with head_dim and rope_scaling (Llama 3.1/3.2: "llama3")."""
+    path = os.path.join(tmp, "llama-rope.gguf")
+    make_model.make(path, "llama", seed=7, head_dim=48, edit=scaled_rope(24))
+    check_load(exe, path, ["n_head=4", "n_rot=48", "rope_base=10000"])
+    ref = check_parity(exe, tmp, "llama head 48, scaled RoPE", path, F32_TOL)
+    check_greedy(exe, "llama head 48, scaled RoPE", path)
+    plain = os.path.join(tmp, "llama-rope-plain.gguf")
+    make_model.make(plain, "llama", seed=7, head_dim=48)
+    e = rel_err(ref_model.Model(plain).logits(TOKENS), ref)
+    report(e > 1e-3, "the scaling changes the reference logits (so the check above can fail)", "rel %.2e" % e)
+
+
 def check_errors(exe, tmp):
     def expect(name, edit, needles, arch="llama"):
         path = os.path.join(tmp, "bad.gguf")
@@ -207,6 +235,15 @@ def check_errors(exe, tmp):
         w.kv = [kv for kv in w.kv if kv[0] != "general.architecture"]
         w.add("general.architecture", G.STRING, "gpt2")
     expect("unsupported architecture", other_arch, ["unsupported architecture", "gpt2"])
+    expect("YaRN RoPE scaling", scaled_rope(32, kind="yarn"), ["llama.rope.scaling.type", "yarn", "not supported"])
+    expect("rope_freqs of the wrong length", scaled_rope(5), ["rope_freqs.weight", "shape", "expected [32]"])
+    expect("rope_freqs not positive", scaled_rope(32, freqs=[1.0] * 31 + [0.0]),
+           ["rope_freqs.weight", "element 31", "not a positive number"])
+
+    def value_length(w):
+        w.add("llama.attention.key_length", G.U32, 64)
+        w.add("llama.attention.value_length", G.U32, 32)
+    expect("value_length differs from key_length", value_length, ["llama.attention.value_length", "not supported"])
 
 
 def main():
@@ -251,6 +288,7 @@ def tests(tmp):
     else:
         report(False, "quantize qwen2 to Q4_K", r.stderr)
     check_fallback(exe, tmp)
+    check_scaled_rope(exe, tmp)
     check_errors(exe, tmp)
     r = run(exe, "ctx", llama)
     print(r.stdout, end="")

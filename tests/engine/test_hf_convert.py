@@ -129,22 +129,25 @@ def c_logits(exe, tmp, path, tokens, nprompt):
     return np.fromfile(out, dtype="<f4").reshape(len(tokens), -1).astype(np.float64)
 
 
-def check_file(exe, tmp, arch, qtype, path, cfg, sd, tokens):
+def check_file(exe, tmp, arch, qtype, path, cfg, sd, tokens, label=None):
     import gguf_io as G
     import hf_llama_ref as R
-    name = "%s %s" % (arch, qtype)
+    name = "%s %s" % (label or arch, qtype)
     r = subprocess.run([exe, "load", path], capture_output=True, text=True, timeout=120)
+    hd = cfg.get("head_dim") or cfg["hidden_size"] // cfg["num_attention_heads"]
     want = ["arch=%s" % arch, "n_vocab=%d" % cfg["vocab_size"], "n_embd=%d" % cfg["hidden_size"],
             "n_layer=%d" % cfg["num_hidden_layers"], "n_head=%d" % cfg["num_attention_heads"],
-            "n_head_kv=%d" % cfg["num_key_value_heads"], "rope_base=%g" % cfg["rope_theta"],
-            "bias=%d" % (arch == "qwen2"), "tied=0"]
+            "n_head_kv=%d" % cfg["num_key_value_heads"], "n_rot=%d" % hd, "rope_base=%g" % cfg["rope_theta"],
+            "bias=%d" % (arch == "qwen2"), "tied=%d" % cfg["tie_word_embeddings"]]
     ok = r.returncode == 0 and all(w + " " in r.stdout + " " for w in want)
     report(ok, "%s: steward loads the converted file with the checkpoint's hyper-parameters" % name, r.stdout.strip())
     if not ok:
         return
     gg = G.read(path)
     have = set(gg["tensors"])
-    report(have == {gguf_name(k) for k in sd}, "%s: the file holds exactly the checkpoint's %d tensors" % (name, len(sd)))
+    extra = {"rope_freqs.weight"} if (cfg.get("rope_scaling") or {}).get("rope_type") == "llama3" else set()
+    report(have == {gguf_name(k) for k in sd} | extra,
+           "%s: the file holds exactly the checkpoint's %d tensors%s" % (name, len(sd), " and rope_freqs" if extra else ""))
     model = R.Model(cfg, rounded(sd, gg))
     ref = model.logits(tokens)
     for nprompt in (len(tokens) // 2, 0):
@@ -306,6 +309,57 @@ def run_arch(exe, tmp, arch, seed):
     check_tokenizer(tmp, arch, hf, files["F32"])
 
 
+# Checkpoints for other paths of the converter and the loader, F32 only:
+# (name, arch, seed, make_hf_llama.make options)
+VARIANTS = [
+    # Llama 3.1/3.2's RoPE scaling: the converter turns it into the rope_freqs.weight tensor
+    # (the real models' values: factor 32 and 8192 for Llama 3.2; theta 500000), and a
+    # head size given as head_dim that is not hidden / heads (attention.key_length)
+    ("llama3-rope head_dim 48", "llama", 3,
+     dict(head_dim=48, rope_theta=500000.0,
+          rope_scaling={"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                        "original_max_position_embeddings": 8192})),
+    # linear RoPE scaling: llama.rope.scaling.type / .factor
+    ("linear-rope", "llama", 4, dict(rope_scaling={"type": "linear", "factor": 4.0})),
+    # tied embeddings: no lm_head, no output.weight
+    ("tied", "llama", 6, dict(tied=True)),
+]
+
+
+def run_variant(exe, tmp, name, arch, seed, opts):
+    import make_hf_llama as H
+    import sentencepiece as spm
+    hf = os.path.join(tmp, "hf-" + name.replace(" ", "-"))
+    H.make(hf, arch, seed, **opts)
+    cfg, sd = H.load(hf)
+    path = hf + ".gguf"
+    try:
+        convert(hf, "f32", path)
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        report(False, "convert_hf_to_gguf.py %s" % name, str(e)[-800:])
+        return
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(hf, "tokenizer.model"))
+    tokens = [sp.bos_id()] + sp.encode(PROMPT)
+    check_file(exe, tmp, arch, "F32", path, cfg, sd, tokens, label="%s %s" % (arch, name))
+
+
+def check_refused(exe, tmp):
+    """YaRN RoPE scaling (Qwen2.5's long-context option) changes more than the angles:
+    steward refuses the file, naming the key, rather than computing other logits."""
+    import make_hf_llama as H
+    hf = os.path.join(tmp, "hf-yarn")
+    H.make(hf, "qwen2", 5, rope_scaling={"type": "yarn", "factor": 4.0, "original_max_position_embeddings": 64})
+    path = hf + ".gguf"
+    try:
+        convert(hf, "f32", path)
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        report(False, "convert_hf_to_gguf.py qwen2 yarn", str(e)[-800:])
+        return
+    r = subprocess.run([exe, "load", path], capture_output=True, text=True, timeout=120)
+    report(r.returncode != 0 and "qwen2.rope.scaling.type" in r.stdout and "yarn" in r.stdout,
+           "qwen2 with YaRN RoPE scaling: steward refuses it, naming the key", r.stdout.strip())
+
+
 def main():
     why = missing()
     if why:
@@ -322,6 +376,9 @@ def main():
             return 1
         run_arch(exe, tmp, "llama", 1)
         run_arch(exe, tmp, "qwen2", 2)
+        for v in VARIANTS:
+            run_variant(exe, tmp, *v)
+        check_refused(exe, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 1 if failures else 0

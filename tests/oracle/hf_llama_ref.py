@@ -8,12 +8,16 @@ engine's RoPE. Written from the transformers model description, in float64:
   per layer: n = rmsnorm(x) * input_layernorm
              q, k, v = q_proj(n), k_proj(n), v_proj(n)        (+ biases, Qwen2)
              q, k = q*cos + rotate_half(q)*sin, same for k      rotate_half(u) = [-u2, u1]
-               with cos/sin of p * theta^(-2i/head_dim) repeated over both halves
+               with cos/sin of p * inv_freq[i] repeated over both halves, inv_freq[i] =
+               theta^(-2i/head_dim), changed by the config's rope_scaling as transformers'
+               rope init does: "linear" divides by factor, "llama3" divides the low
+               frequencies by factor and blends the middle band (see inv_freq())
              x = x + o_proj(softmax(q k^T / sqrt(head_dim) + causal mask) v)
                (query head h reads KV head h // (n_head / n_kv): repeat_kv)
              m = rmsnorm(x) * post_attention_layernorm
              x = x + down_proj(silu(gate_proj(m)) * up_proj(m))
   logits = lm_head(rmsnorm(x) * norm)                  rmsnorm(u) = u / sqrt(mean(u^2) + eps)
+  (lm_head = embed_tokens when the checkpoint ties them and has no lm_head)
 """
 import numpy as np
 
@@ -32,7 +36,7 @@ class Model:
         """cfg: config.json as a dict; sd: HF name -> float64 array."""
         self.cfg, self.sd = cfg, sd
         self.n_head, self.n_kv = cfg["num_attention_heads"], cfg["num_key_value_heads"]
-        self.hd = cfg["hidden_size"] // self.n_head
+        self.hd = cfg.get("head_dim") or cfg["hidden_size"] // self.n_head
         self.eps, self.theta = cfg["rms_norm_eps"], cfg.get("rope_theta", 10000.0)
 
     def _lin(self, name, x):
@@ -40,9 +44,25 @@ class Model:
         b = self.sd.get(name + ".bias")
         return y if b is None else y + b
 
-    def _rope(self, u, pos):
+    def inv_freq(self):
         inv = self.theta ** (-np.arange(0, self.hd, 2, dtype=np.float64) / self.hd)
-        ang = np.outer(pos, inv)
+        rs = self.cfg.get("rope_scaling") or {}
+        kind = rs.get("rope_type", rs.get("type", "default"))
+        if kind == "linear":
+            return inv / rs["factor"]
+        if kind == "llama3":
+            factor, lo, hi = rs["factor"], rs["low_freq_factor"], rs["high_freq_factor"]
+            old = rs["original_max_position_embeddings"]
+            wavelen = 2 * np.pi / inv
+            out = np.where(wavelen > old / lo, inv / factor, inv)           # low frequencies: slower
+            smooth = (old / wavelen - lo) / (hi - lo)
+            medium = (wavelen >= old / hi) & (wavelen <= old / lo)
+            return np.where(medium, (1 - smooth) * out / factor + smooth * out, out)
+        assert kind == "default", "rope_scaling %s not in this reference" % kind
+        return inv
+
+    def _rope(self, u, pos):
+        ang = np.outer(pos, self.inv_freq())
         emb = np.concatenate([ang, ang], axis=-1)[:, None, :]  # (T, 1, hd)
         return u * np.cos(emb) + rotate_half(u) * np.sin(emb)
 
@@ -69,7 +89,7 @@ class Model:
             g = self._lin(p + "mlp.gate_proj", m)
             x = x + self._lin(p + "mlp.down_proj", g / (1 + np.exp(-g)) * self._lin(p + "mlp.up_proj", m))
         x = rmsnorm(x, sd["model.norm.weight"], self.eps)
-        return x @ sd["lm_head.weight"].T
+        return x @ sd.get("lm_head.weight", sd["model.embed_tokens.weight"]).T
 
     def greedy(self, prompt, n):
         """n argmax continuation ids after prompt (recomputed from scratch each step)."""

@@ -8,7 +8,9 @@ with Hugging Face's tensor names), a SentencePiece BPE tokenizer.model trained h
 sentencepiece module on a generated English/Chinese text (byte fallback, no normalisation,
 as Llama's; 600 pieces for llama, 1000 for qwen2), tokenizer_config.json and
 special_tokens_map.json. Shapes: 2 layers, hidden 128, 4 query heads of 32 over 2 KV heads
-(grouped-query attention), FFN 256, an untied lm_head; qwen2 adds the Q/K/V biases.
+(grouped-query attention), FFN 256, an untied lm_head (tied on request); qwen2 adds the
+Q/K/V biases. Variants for the converter's other paths: an explicit head_dim, rope_theta,
+rope_scaling.
 Needs torch and sentencepiece (Debian's python3-torch and python3-sentencepiece); run
 with /usr/bin/python3.
 """
@@ -77,10 +79,9 @@ def train_tokenizer(out_dir, vocab_size):
     return sp.vocab_size()
 
 
-def weights(arch, n_vocab, seed):
+def weights(arch, n_vocab, seed, hd=HIDDEN // N_HEAD):
     """Hugging Face state dict (name -> float32 array), scaled so activations stay O(1)."""
     rng = np.random.default_rng(seed)
-    hd = HIDDEN // N_HEAD
 
     def mat(rows, cols):
         return (rng.standard_normal((rows, cols)) / np.sqrt(cols)).astype(np.float32)
@@ -108,18 +109,22 @@ def weights(arch, n_vocab, seed):
     return sd
 
 
-def config(arch, n_vocab):
+def config(arch, n_vocab, head_dim=None, rope_scaling=None, rope_theta=None, tied=False):
     c = {
         "architectures": ["Qwen2ForCausalLM" if arch == "qwen2" else "LlamaForCausalLM"],
         "model_type": arch,
         "hidden_size": HIDDEN, "intermediate_size": FFN, "num_hidden_layers": N_LAYER,
         "num_attention_heads": N_HEAD, "num_key_value_heads": N_KV, "max_position_embeddings": N_CTX,
-        "rms_norm_eps": EPS[arch], "rope_theta": THETA[arch], "vocab_size": n_vocab,
-        "hidden_act": "silu", "tie_word_embeddings": False, "torch_dtype": "float32",
+        "rms_norm_eps": EPS[arch], "rope_theta": rope_theta or THETA[arch], "vocab_size": n_vocab,
+        "hidden_act": "silu", "tie_word_embeddings": tied, "torch_dtype": "float32",
         "bos_token_id": 1, "eos_token_id": 2,
     }
     if arch == "llama":
         c.update(attention_bias=False, mlp_bias=False)
+    if head_dim:
+        c["head_dim"] = head_dim
+    if rope_scaling:
+        c["rope_scaling"] = rope_scaling
     return c
 
 
@@ -135,15 +140,22 @@ def tokenizer_files(out_dir):
         json.dump(specials, f, indent=1)
 
 
-def make(out_dir, arch="llama", seed=1):
-    """Writes the checkpoint into out_dir (created); returns the state dict as numpy arrays."""
+def make(out_dir, arch="llama", seed=1, head_dim=None, rope_scaling=None, rope_theta=None, tied=False):
+    """Writes the checkpoint into out_dir (created); returns the state dict as numpy arrays.
+    head_dim: an explicit head size (config "head_dim", may differ from hidden/heads);
+    rope_scaling: the config's "rope_scaling" dict (e.g. Llama 3.1's "llama3" type);
+    rope_theta: instead of the architecture's usual base; tied: no lm_head (the output
+    projection is embed_tokens)."""
     import torch
     os.makedirs(out_dir, exist_ok=True)
     n_vocab = train_tokenizer(out_dir, VOCAB[arch])
     tokenizer_files(out_dir)
     with open(os.path.join(out_dir, "config.json"), "w") as f:
-        json.dump(config(arch, n_vocab), f, indent=1)
-    sd = weights(arch, n_vocab, seed)
+        json.dump(config(arch, n_vocab, head_dim, rope_scaling, rope_theta, tied), f, indent=1)
+    sd = weights(arch, n_vocab, seed, head_dim or HIDDEN // N_HEAD)
+    if tied:  # the embeddings are the output projection: give them lm_head's scale
+        del sd["lm_head.weight"]
+        sd["model.embed_tokens.weight"] *= np.float32(4 / np.sqrt(HIDDEN))
     torch.save({k: torch.from_numpy(v) for k, v in sd.items()}, os.path.join(out_dir, "pytorch_model.bin"))
     return sd
 

@@ -64,13 +64,14 @@ def vocab(n_merges=41):
     return tokens + specials, types, merges
 
 
-def make(path, arch="llama", tied=False, seed=0, edit=None, n_ff=N_FF):
+def make(path, arch="llama", tied=False, seed=0, edit=None, n_ff=N_FF, head_dim=None):
     """Writes the model; edit(writer), when given, may change writer.kv / writer.tensors
-    (lists of (key, body) and (name, type, ne, data)) before the file is written."""
+    (lists of (key, body) and (name, type, ne, data)) before the file is written.
+    head_dim: a head size other than n_embd / n_head (written as attention.key_length)."""
     rng = np.random.default_rng(seed)
     tokens, types, merges = vocab()
     n_vocab = len(tokens)
-    hd = N_EMBD // N_HEAD
+    hd = head_dim or N_EMBD // N_HEAD
     w = G.Writer()
     w.add("general.architecture", G.STRING, arch)
     w.add("general.name", G.STRING, "oracle-%s%s" % (arch, "-tied" if tied else ""))
@@ -81,6 +82,9 @@ def make(path, arch="llama", tied=False, seed=0, edit=None, n_ff=N_FF):
     w.add(arch + ".feed_forward_length", G.U32, n_ff)
     w.add(arch + ".attention.head_count", G.U32, N_HEAD)
     w.add(arch + ".attention.head_count_kv", G.U32, N_HEAD_KV)
+    if head_dim:
+        w.add(arch + ".attention.key_length", G.U32, head_dim)
+        w.add(arch + ".attention.value_length", G.U32, head_dim)
     if arch == "llama":
         w.add(arch + ".rope.dimension_count", G.U32, hd)  # freq_base left out: default 10000
         w.add(arch + ".attention.layer_norm_rms_epsilon", G.F32, 1e-5)

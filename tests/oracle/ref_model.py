@@ -7,7 +7,10 @@ Written from the architecture description, not from steward's C code:
   logits = output · (rmsnorm(x)·output_norm)        (output = token_embd when absent)
 RoPE follows llama.cpp's GGUF convention: `llama` rotates adjacent pairs (2i, 2i+1) (its
 converter permutes the Q/K rows of Hugging Face checkpoints), `qwen2` rotates the pairs
-(i, i + n_rot/2) ("NEOX"); the angle of pair i at position p is p * base^(-2i/n_rot).
+(i, i + n_rot/2) ("NEOX"); the angle of pair i at position p is p * base^(-2i/n_rot),
+divided by <arch>.rope.scaling.factor (linear scaling, unless the type is "none") and by
+element i of the rope_freqs.weight tensor when the file has one (Llama 3.1's scaling).
+The head size is <arch>.attention.key_length when given, else n_embd / n_head.
 Attention is causal, grouped: query head h reads KV head h // (n_head / n_head_kv).
 Weights are dequantised here with this file's own decoders of the GGML block formats.
 By default activations stay in float64. With act_quant=True the input of every matrix
@@ -126,10 +129,12 @@ class Model:
         self.n_layer = kv[a + ".block_count"]
         self.n_head = kv[a + ".attention.head_count"]
         self.n_head_kv = kv.get(a + ".attention.head_count_kv", self.n_head)
-        self.hd = self.n_embd // self.n_head
+        self.hd = kv.get(a + ".attention.key_length", self.n_embd // self.n_head)
         self.n_rot = kv.get(a + ".rope.dimension_count", self.hd)
         self.eps = kv[a + ".attention.layer_norm_rms_epsilon"]
         self.base = kv.get(a + ".rope.freq_base", 10000.0)
+        linear = kv.get(a + ".rope.scaling.type", "linear") == "linear"
+        self.rope_scale = kv.get(a + ".rope.scaling.factor", 1.0) if linear else 1.0
         self.neox = a == "qwen2"
         self.act_quant = act_quant
         self.t, self.types = {}, {}
@@ -154,6 +159,7 @@ class Model:
         """x: [T, heads, hd]; rotates the first n_rot dims of each head."""
         half = self.n_rot // 2
         theta = pos[:, None] * self.base ** (-2.0 * np.arange(half) / self.n_rot)  # [T, half]
+        theta = theta / self.rope_scale / self.t.get("rope_freqs.weight", 1.0)
         c, s = np.cos(theta)[:, None, :], np.sin(theta)[:, None, :]
         y = x.copy()
         if self.neox:
