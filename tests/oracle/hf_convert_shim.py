@@ -5,14 +5,13 @@
 The converter is written for torch >= 2.1: its class body names torch.float8_e4m3fn and
 torch.float8_e5m2 (only used for safetensors files holding FP8 tensors) and it loads
 pytorch_model.bin with torch.load(..., mmap=True). Under torch 1.13 this gives the two
-names a placeholder dtype and drops the mmap argument, then runs the script unchanged;
+names a placeholder dtype and drops the mmap argument, then runs the script unchanged.
 Without the tqdm module (gguf-py imports it only to draw a progress bar) a stand-in that
 draws nothing is installed. llama.cpp's gguf-py must be on PYTHONPATH.
 """
 import os
 import runpy
 import sys
-
 import types
 
 import torch
