@@ -135,7 +135,7 @@ int main(void) {
     printf("kernels: %s\n", sw_kernels_name());
     if (sw_kernels_select("avx2") == 0) {
         const sw_ggml_type ht[] = {SW_TYPE_F32, SW_TYPE_F16, SW_TYPE_Q8_0, SW_TYPE_Q4_0, SW_TYPE_Q5_0,
-                                   SW_TYPE_Q4_K, SW_TYPE_Q6_K};
+                                   SW_TYPE_Q4_K, SW_TYPE_Q6_K, SW_TYPE_BF16};
         printf("kernel ceiling, weights hot in L2 (256 rows, nb 1, 1 thread), GB/s of weights:\n");
         for (int i = 0; i < (int)(sizeof ht / sizeof ht[0]); i++) {
             int64_t cols = sw_type_block_elems(ht[i]) == 256 ? 512 : 576;
