@@ -21,7 +21,7 @@ struct sw_watermark {
     int ring_len, ring_pos;
     uint64_t *seen; /* SEEN_SLOTS entries; 0 is empty */
     double *probs;  /* scratch for the tournament: n_vocab each */
-    uint64_t *bits;
+    uint32_t *bits; /* g-values, split in 32-bit words: bits[(l / 32) * n_vocab + i] bit l % 32 */
     int *idx;
 };
 
@@ -148,7 +148,7 @@ sw_watermark *sw_wm_new(const sw_wm_params *p, const uint8_t key[SW_WM_KEY_BYTES
     w->n_vocab = n_vocab;
     w->seen = calloc(SEEN_SLOTS, sizeof *w->seen);
     w->probs = malloc((size_t)n_vocab * sizeof *w->probs);
-    w->bits = malloc((size_t)n_vocab * sizeof *w->bits);
+    w->bits = malloc(2 * (size_t)n_vocab * sizeof *w->bits);
     w->idx = malloc((size_t)n_vocab * sizeof *w->idx);
     if (!w->seen || !w->probs || !w->bits || !w->idx) {
         sw_wm_free(w);
@@ -251,6 +251,26 @@ static void kgw_adjust(void *ud, float *logits, int n, const int32_t *hist, int 
     }
 }
 
+/* The tournament's layers over k candidates: p[i] <- p[i] (1 + g_l(i) - E_p[g_l]) for
+ * l = 0..layers-1, g_l(i) bit l of hi[i]:lo[i]. O(layers x k) per token, the whole cost
+ * of the scheme, so the words are 32-bit and converted through int (both loops
+ * vectorise), and the function is cloned for AVX2 and AVX-512, chosen at load time. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void tournament(double *p, const uint32_t *lo, const uint32_t *hi, int k, int layers) {
+    for (int l = 0; l < layers; l++) {
+        const uint32_t *word = l < 32 ? lo : hi;
+        int sh = l & 31;
+        double e = 0;
+#pragma omp simd reduction(+ : e)
+        for (int i = 0; i < k; i++) e += p[i] * (double)(int32_t)((word[i] >> sh) & 1u);
+        double base = 1.0 - e;
+#pragma omp simd
+        for (int i = 0; i < k; i++) p[i] *= base + (double)(int32_t)((word[i] >> sh) & 1u);
+    }
+}
+
 /* SynthID tournament over the filtered candidates: for each layer, the non-distortionary
  * two-leaf update p_v <- p_v (1 + g_l(v) - E_p[g_l]); then one draw with rng_u. A context
  * seen in the last 1024 steps is left unwatermarked (returns -1: plain sampling). */
@@ -269,20 +289,18 @@ static int synthid_choose(void *ud, const sw_candidate *c, int n, const int32_t 
     for (int i = 0; i < n; i++) pmax = c[i].p > pmax ? c[i].p : pmax;
     double *p = w->probs;
     int *idx = w->idx;
-    uint64_t *bits = w->bits;
+    uint32_t *lo = w->bits, *hi = w->bits + w->n_vocab;
     uint64_t seed = synthid_seed(w->key, ctx, h);
     int k = 0;
     for (int i = 0; i < n; i++) {
         if (c[i].p < 1e-9 * pmax) continue;
         p[k] = c[i].p;
         idx[k] = i;
-        bits[k++] = draw(seed, c[i].id);
+        uint64_t b = draw(seed, c[i].id);
+        lo[k] = (uint32_t)b;
+        hi[k++] = (uint32_t)(b >> 32);
     }
-    for (int l = 0; l < w->p.layers; l++) {
-        double e = 0;
-        for (int i = 0; i < k; i++) e += p[i] * (double)((bits[i] >> l) & 1);
-        for (int i = 0; i < k; i++) p[i] *= 1.0 + (double)((bits[i] >> l) & 1) - e;
-    }
+    tournament(p, lo, hi, k, w->p.layers);
     double cum = 0, total = 0;
     for (int i = 0; i < k; i++) total += p[i];
     for (int i = 0; i < k; i++) {
