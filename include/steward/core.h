@@ -106,6 +106,11 @@ uint64_t sw_rng_next(sw_rng *r);
 double sw_rng_uniform(sw_rng *r); /* [0, 1) with 53 random bits */
 double sw_rng_normal(sw_rng *r);  /* standard normal (Box-Muller) */
 
+/* ---- order statistics (sort xs in place; NaN when n is 0) ---- */
+void sw_sort_doubles(double *xs, size_t n);             /* ascending */
+double sw_median(double *xs, size_t n);                 /* mean of the middle two when n is even */
+double sw_upper_quantile(double *xs, size_t n, double share); /* the value that at most share of xs exceed */
+
 /* ---- shipped files ---- */
 /* Finds rel (e.g. "models/default.gguf") in the executable's directory or up to three
  * directories above it (./steward at the repository root, test programs under build/,

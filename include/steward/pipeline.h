@@ -54,6 +54,7 @@ typedef struct sw_gen_request {
     int ignore_eos;
     int no_watermark;  /* generate without the statistical watermark (labels stay) */
     int first_turn;    /* with chat: the first interaction, which opens with the disclosure */
+    int no_context_shift; /* stop at the context's end instead of shifting (see below) */
     sw_sampler_params sampling;
     sw_text_fn on_text; /* may be NULL */
     void *ud;
@@ -74,6 +75,7 @@ typedef struct sw_gen_result {
     sw_gen_step_logprobs *logprobs; /* n_tokens entries when sampling.n_logprobs > 0 */
     const char *finish_reason; /* "stop" | "length" */
     int prompt_tokens;
+    int context_shifts;       /* times the context was full and its older half dropped */
     double prompt_ms, gen_ms;
     double joules;
     const char *energy_method;
@@ -86,7 +88,11 @@ typedef struct sw_gen_result {
 } sw_gen_result;
 
 /* Runs one request through the pipeline. The result is filled even on error (partial
- * text); free it with sw_gen_result_free. -1 with a message on error (the prompt does
+ * text); free it with sw_gen_result_free. When the context fills before max_tokens,
+ * the model goes on from the newest half of what it has seen (BOS kept), re-evaluated
+ * from position 0 (a context shift, counted in context_shifts); with no_context_shift
+ * it stops there (finish_reason "length"). The watermark and the repetition penalty
+ * always see the whole history. -1 with a message on error (the prompt does
  * not fit the context, a token cannot be decoded, no memory). */
 int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_result *res, sw_err *err);
 void sw_gen_result_free(sw_gen_result *r);

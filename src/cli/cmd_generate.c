@@ -11,7 +11,8 @@
 static const char *USAGE =
     "generate [--model FILE] [--prompt TEXT] [--chat] [--max-tokens N] [--temperature T]\n"
     "         [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S]\n"
-    "         [--threads N] [--ignore-eos] [--no-watermark] [--logprobs N] [--policy FILE]\n"
+    "         [--threads N] [--ignore-eos] [--no-watermark] [--no-context-shift] [--logprobs N]\n"
+    "         [--policy FILE]\n"
     "         [--json]\n\n"
     "Generates text. The prompt comes from --prompt or stdin; without --chat the model\n"
     "continues it exactly as given, with --chat it is a user message in the model's chat\n"
@@ -68,9 +69,9 @@ static json_t *result_json(const sw_pipeline *p, const sw_gen_result *r, uint64_
     json_object_set_new(o, "verdicts", json_pack("{s:O*,s:O*}", "input", r->verdict_in, "output", r->verdict_out));
     json_object_set_new(o, "policy_sha256", json_string(sw_pipeline_policy_sha256(p)));
     json_object_set_new(o, "timings",
-                        json_pack("{s:i,s:f,s:i,s:f,s:f}", "prompt_tokens", r->prompt_tokens,
+                        json_pack("{s:i,s:f,s:i,s:f,s:f,s:i}", "prompt_tokens", r->prompt_tokens,
                                   "prompt_ms", r->prompt_ms, "gen_tokens", r->n_tokens, "gen_ms",
-                                  r->gen_ms, "gen_tokens_per_s", tps));
+                                  r->gen_ms, "gen_tokens_per_s", tps, "context_shifts", r->context_shifts));
     json_object_set_new(o, "energy", json_pack("{s:f,s:s}", "joules", r->joules, "method",
                                                r->energy_method ? r->energy_method : "none"));
     if (k > 0 && r->logprobs) json_object_set_new(o, "logprobs", logprobs_json(r, k));
@@ -80,7 +81,7 @@ static json_t *result_json(const sw_pipeline *p, const sw_gen_result *r, uint64_
 int sw_cmd_generate(int argc, char **argv) {
     const char *model = NULL, *prompt = NULL, *policy = NULL;
     int chat = 0, max_tokens = 256, top_k = -1, threads = 0, ignore_eos = 0, json = 0;
-    int logprobs = 0, no_watermark = 0;
+    int logprobs = 0, no_watermark = 0, no_shift = 0;
     const char *seed_s = NULL;
     double temperature = -1, top_p = -1, min_p = -1, repeat_penalty = -1;
     const sw_opt opts[] = {
@@ -97,6 +98,8 @@ int sw_cmd_generate(int argc, char **argv) {
         {"threads", SW_OPT_INT, &threads, "N", "threads (default: all cores)"},
         {"ignore-eos", SW_OPT_FLAG, &ignore_eos, NULL, "keep generating past end-of-sequence"},
         {"no-watermark", SW_OPT_FLAG, &no_watermark, NULL, "do not watermark (labels stay)"},
+        {"no-context-shift", SW_OPT_FLAG, &no_shift, NULL,
+         "stop when the context is full (default: drop its older half and go on)"},
         {"logprobs", SW_OPT_INT, &logprobs, "N", "report the N best alternatives per token (0-20)"},
         {"policy", SW_OPT_STR, &policy, "FILE", "guard policy (default: the shipped policy)"},
         {"json", SW_OPT_FLAG, &json, NULL, "print one JSON object"},
@@ -134,6 +137,7 @@ int sw_cmd_generate(int argc, char **argv) {
     req.max_tokens = max_tokens;
     req.ignore_eos = ignore_eos;
     req.no_watermark = no_watermark;
+    req.no_context_shift = no_shift;
 
     sw_err err;
     sw_buf input = {0};

@@ -21,7 +21,8 @@ struct sw_watermark {
     int ring_len, ring_pos;
     uint64_t *seen; /* SEEN_SLOTS entries; 0 is empty */
     double *probs;  /* scratch for the tournament: n_vocab each */
-    uint64_t *bits;
+    uint64_t *tokhash; /* KGW self-hash: draw(th, v) for every v (depends on the key only) */
+    uint32_t *bits; /* g-values, split in 32-bit words: bits[(l / 32) * n_vocab + i] bit l % 32 */
     int *idx;
 };
 
@@ -148,12 +149,15 @@ sw_watermark *sw_wm_new(const sw_wm_params *p, const uint8_t key[SW_WM_KEY_BYTES
     w->n_vocab = n_vocab;
     w->seen = calloc(SEEN_SLOTS, sizeof *w->seen);
     w->probs = malloc((size_t)n_vocab * sizeof *w->probs);
-    w->bits = malloc((size_t)n_vocab * sizeof *w->bits);
+    w->bits = malloc(2 * (size_t)n_vocab * sizeof *w->bits);
     w->idx = malloc((size_t)n_vocab * sizeof *w->idx);
-    if (!w->seen || !w->probs || !w->bits || !w->idx) {
+    w->tokhash = malloc((size_t)n_vocab * sizeof *w->tokhash);
+    if (!w->seen || !w->probs || !w->bits || !w->idx || !w->tokhash) {
         sw_wm_free(w);
         return NULL;
     }
+    uint64_t th = prf_seed(w->key + 16, 0x746f6b, NULL, 0);
+    for (int v = 0; v < n_vocab; v++) w->tokhash[v] = draw(th, v);
     return w;
 }
 
@@ -164,6 +168,7 @@ void sw_wm_free(sw_watermark *w) {
     free(w->probs);
     free(w->bits);
     free(w->idx);
+    free(w->tokhash);
     free(w);
 }
 
@@ -215,6 +220,23 @@ static void seen_add(sw_watermark *w, uint64_t h) {
  * probability is under e^-16 relative to the best either way, and skipping them keeps
  * the cost per step small with large vocabularies. */
 #define SW_WM_LOGIT_WINDOW 16.0f
+/* The self-hash green list over the whole vocabulary: logits[v] += delta where v is
+ * green and logits[v] >= floor. Branch-free so that it vectorises (64-bit multiplies:
+ * AVX-512DQ), cloned and chosen at load time; the same coins as kgw_seed. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("arch=skylake-avx512", "avx2", "default")))
+#endif
+static void selfhash_green(float *logits, int n, const uint64_t *tokhash, uint64_t m, uint64_t k, uint64_t seed_ctx,
+                           uint64_t thr, float floor, float delta) {
+#pragma omp simd
+    for (int v = 0; v < n; v++) {
+        uint64_t hv = tokhash[v];
+        uint64_t seed = hv < m ? selfhash_seed(k, hv) : seed_ctx;
+        int green = draw(seed, v) < thr && logits[v] >= floor;
+        logits[v] += green ? delta : 0.0f;
+    }
+}
+
 static void kgw_adjust(void *ud, float *logits, int n, const int32_t *hist, int n_hist) {
     sw_watermark *w = ud;
     int h = w->p.context;
@@ -234,20 +256,34 @@ static void kgw_adjust(void *ud, float *logits, int n, const int32_t *hist, int 
     /* Self-hash, computed as kgw_seed does but with the context's part hoisted: the
      * min-hash of the context and its seed are the same for every candidate, and only a
      * candidate whose own hash is smaller needs a seed of its own. */
-    uint64_t th = prf_seed(w->key + 16, 0x746f6b, NULL, 0);
     uint64_t m = UINT64_MAX;
     for (int i = 0; i < h; i++) {
-        uint64_t hv = draw(th, ctx[i]);
+        uint64_t hv = w->tokhash[(uint32_t)ctx[i] % (uint32_t)w->n_vocab]; /* ids < n_vocab: from the model */
         if (hv < m) m = hv;
     }
     uint64_t last = (uint64_t)(uint32_t)ctx[h - 1];
     uint64_t k = prf_seed(w->key, 2, &last, 1);
-    uint64_t seed_ctx = selfhash_seed(k, m);
-    uint64_t thr = green_threshold(w->p.gamma);
-    for (int v = 0; v < n; v++) {
-        if (logits[v] < floor) continue;
-        uint64_t hv = draw(th, v);
-        if (draw(hv < m ? selfhash_seed(k, hv) : seed_ctx, v) < thr) logits[v] += w->p.delta;
+    selfhash_green(logits, n, w->tokhash, m, k, selfhash_seed(k, m), green_threshold(w->p.gamma), floor,
+                   w->p.delta);
+}
+
+/* The tournament's layers over k candidates: p[i] <- p[i] (1 + g_l(i) - E_p[g_l]) for
+ * l = 0..layers-1, g_l(i) bit l of hi[i]:lo[i]. O(layers x k) per token, the whole cost
+ * of the scheme, so the words are 32-bit and converted through int (both loops
+ * vectorise), and the function is cloned for AVX2 and AVX-512, chosen at load time. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+static void tournament(double *p, const uint32_t *lo, const uint32_t *hi, int k, int layers) {
+    for (int l = 0; l < layers; l++) {
+        const uint32_t *word = l < 32 ? lo : hi;
+        int sh = l & 31;
+        double e = 0;
+#pragma omp simd reduction(+ : e)
+        for (int i = 0; i < k; i++) e += p[i] * (double)(int32_t)((word[i] >> sh) & 1u);
+        double base = 1.0 - e;
+#pragma omp simd
+        for (int i = 0; i < k; i++) p[i] *= base + (double)(int32_t)((word[i] >> sh) & 1u);
     }
 }
 
@@ -269,20 +305,18 @@ static int synthid_choose(void *ud, const sw_candidate *c, int n, const int32_t 
     for (int i = 0; i < n; i++) pmax = c[i].p > pmax ? c[i].p : pmax;
     double *p = w->probs;
     int *idx = w->idx;
-    uint64_t *bits = w->bits;
+    uint32_t *lo = w->bits, *hi = w->bits + w->n_vocab;
     uint64_t seed = synthid_seed(w->key, ctx, h);
     int k = 0;
     for (int i = 0; i < n; i++) {
         if (c[i].p < 1e-9 * pmax) continue;
         p[k] = c[i].p;
         idx[k] = i;
-        bits[k++] = draw(seed, c[i].id);
+        uint64_t b = draw(seed, c[i].id);
+        lo[k] = (uint32_t)b;
+        hi[k++] = (uint32_t)(b >> 32);
     }
-    for (int l = 0; l < w->p.layers; l++) {
-        double e = 0;
-        for (int i = 0; i < k; i++) e += p[i] * (double)((bits[i] >> l) & 1);
-        for (int i = 0; i < k; i++) p[i] *= 1.0 + (double)((bits[i] >> l) & 1) - e;
-    }
+    tournament(p, lo, hi, k, w->p.layers);
     double cum = 0, total = 0;
     for (int i = 0; i < k; i++) total += p[i];
     for (int i = 0; i < k; i++) {

@@ -355,11 +355,34 @@ static int prepare(sw_pipeline *p, const sw_gen_request *req, gen_state *g, int 
     return 0;
 }
 
-/* The forward/sample loop: every piece of text goes to the output guard stage. */
+/* Context shift: the KV cache is full, so keep the newest half of the history (and the
+ * BOS the model starts from) and re-evaluate it from position 0. Re-evaluating costs one
+ * batched pass over n_ctx/2 tokens per n_ctx/2 generated, which is cheap next to the
+ * decoding, and unlike rotating cached keys it is exact for every RoPE type.
+ * Returns the new number of positions in the cache, or -1 with err. */
+static int shift_context(sw_pipeline *p, gen_state *g, int n_hist, sw_err *err) {
+    int n_ctx = sw_ctx_n_ctx(p->ctx);
+    int32_t bos = sw_tokenizer_bos(sw_model_tokenizer(p->model));
+    int keep_bos = bos >= 0 && g->hist[0] == bos;
+    int n_keep = n_ctx / 2;
+    if (n_keep < 1) return sw_err_set(err, "the context (%d) is too small to shift", n_ctx);
+    int32_t *win = malloc((size_t)(n_keep + keep_bos) * sizeof *win);
+    if (!win) return sw_err_set(err, "out of memory");
+    if (keep_bos) win[0] = bos;
+    memcpy(win + keep_bos, g->hist + n_hist - n_keep, (size_t)n_keep * sizeof *win);
+    int rc = sw_ctx_eval(p->ctx, win, n_keep + keep_bos, 0, g->logits, NULL, err);
+    free(win);
+    return rc < 0 ? -1 : n_keep + keep_bos;
+}
+
+/* The forward/sample loop: every piece of text goes to the output guard stage. n_past
+ * counts the positions in the KV cache, n_hist the whole history (they part after a
+ * context shift). */
 static int decode_loop(sw_pipeline *p, const sw_gen_request *req, gen_state *g, int n_prompt, int max_tokens,
                        sw_gen_result *res, sw_err *err) {
     const sw_tokenizer *tok = sw_model_tokenizer(p->model);
-    int n_hist = n_prompt, stop = 0;
+    int n_ctx = sw_ctx_n_ctx(p->ctx);
+    int n_hist = n_prompt, n_past = n_prompt, stop = 0;
     sw_detok_stream_init(&g->ds);
     for (int i = 0; i < max_tokens && !stop; i++) {
         sw_gen_step_logprobs *lp = res->logprobs ? &res->logprobs[i] : NULL;
@@ -374,8 +397,15 @@ static int decode_loop(sw_pipeline *p, const sw_gen_request *req, gen_state *g, 
         if (sw_detok_stream_push(tok, &g->ds, t, &g->piece) < 0) return sw_err_set(err, "cannot decode token %d", t);
         if (g->piece.len && sw_outguard_push(&g->out, g->piece.data, g->piece.len, &stop, err) < 0) return -1;
         if (stop) res->finish_reason = g->out.stopped ? "blocked" : "stop";
-        if (i + 1 < max_tokens && !stop && sw_ctx_eval(p->ctx, &t, 1, n_hist - 1, g->logits, NULL, err) < 0)
-            return -1;
+        if (i + 1 >= max_tokens || stop) break;
+        if (n_past == n_ctx) {
+            if (req->no_context_shift) break; /* finish_reason stays "length" */
+            if ((n_past = shift_context(p, g, n_hist, err)) < 0) return -1;
+            res->context_shifts++;
+        } else {
+            if (sw_ctx_eval(p->ctx, &t, 1, n_past, g->logits, NULL, err) < 0) return -1;
+            n_past++;
+        }
     }
     sw_buf_reset(&g->piece);
     sw_detok_stream_finish(&g->ds, &g->piece);
@@ -419,7 +449,7 @@ int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_resul
         sw_err_set(err, "the prompt has %zu tokens; the context holds %d", n_prompt, n_ctx);
         goto done;
     }
-    if ((int)n_prompt + max_tokens > n_ctx) max_tokens = n_ctx - (int)n_prompt;
+    if (req->no_context_shift && (int)n_prompt + max_tokens > n_ctx) max_tokens = n_ctx - (int)n_prompt;
     if (prepare(p, req, &g, max_tokens, res, n_prompt, err) < 0) goto done;
     res->prompt_tokens = (int)n_prompt;
     if (req->chat && req->first_turn) {

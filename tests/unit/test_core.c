@@ -2,6 +2,8 @@
 #include "steward/core.h"
 #include "t.h"
 
+#include <math.h>
+
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -100,7 +102,21 @@ static void test_next_line(void) {
     T_CHECK(sw_next_line("x\n", 2, &pos, &line, &l, &n) == 0); /* no empty line after the last \n */
 }
 
+static void test_stats(void) {
+    double a[] = {5, 1, 4, 2, 3};
+    T_CHECK(sw_median(a, 5) == 3 && a[0] == 1 && a[4] == 5);
+    double b[] = {4, 1, 3, 2};
+    T_CHECK(sw_median(b, 4) == 2.5);
+    T_CHECK(isnan(sw_median(b, 0)));
+    double c[100];
+    for (int i = 0; i < 100; i++) c[i] = 99 - i;
+    T_CHECK(sw_upper_quantile(c, 100, 0.05) == 94); /* 5 values (95..99) exceed it */
+    T_CHECK(sw_upper_quantile(c, 100, 0) == 99);
+    T_CHECK(sw_upper_quantile(c, 100, 1) == 0);
+}
+
 int main(void) {
+    T_RUN(test_stats);
     T_RUN(test_next_line);
     T_RUN(test_utf8_decode);
     T_RUN(test_utf8_roundtrip);

@@ -80,6 +80,38 @@ static void check_scheme(sw_wm_scheme scheme) {
     T_CHECK_MSG(d.watermarked, "%s: z %.2f after 20%% substitution", sw_wm_scheme_name(scheme), d.z);
 }
 
+/* The generator's green list is the detector's, token for token: the hook raises
+ * exactly the candidates v that sw_wm_detect scores green after the same context. */
+static void check_green_list(sw_wm_scheme scheme) {
+    sw_wm_params wp;
+    sw_wm_params_default(scheme, &wp);
+    sw_watermark *w = sw_wm_new(&wp, KEY, NV);
+    T_CHECK(w != NULL);
+    if (!w) return;
+    sw_sampler_hook h;
+    sw_wm_hook(w, &h);
+    int32_t seq[5] = {5, 1999, 17, 42, 0};
+    static float logits[NV];
+    for (int v = 0; v < NV; v++) logits[v] = 0;
+    h.adjust(h.ud, logits, NV, seq, wp.context);
+    int mismatches = 0, green = 0;
+    for (int v = 0; v < NV; v++) {
+        seq[wp.context] = v;
+        sw_wm_detection d;
+        T_CHECK(sw_wm_detect(&wp, KEY, seq, wp.context + 1, &d) == 0);
+        int det_green = d.scored == 1 && d.score > 0.5;
+        int gen_green = logits[v] > 0;
+        green += gen_green;
+        mismatches += det_green != gen_green;
+    }
+    T_CHECK_MSG(mismatches == 0, "%s: %d of %d candidates differ", sw_wm_scheme_name(scheme), mismatches, NV);
+    T_CHECK_MSG(green > NV / 5 && green < NV / 3, "%s: %d green of %d (gamma 0.25)", sw_wm_scheme_name(scheme),
+                green, NV);
+    sw_wm_free(w);
+}
+static void test_green_list_selfhash(void) { check_green_list(SW_WM_KGW_SELFHASH); }
+static void test_green_list_lefthash(void) { check_green_list(SW_WM_KGW_LEFTHASH); }
+
 static void test_kgw_selfhash(void) { check_scheme(SW_WM_KGW_SELFHASH); }
 static void test_kgw_lefthash(void) { check_scheme(SW_WM_KGW_LEFTHASH); }
 static void test_synthid(void) { check_scheme(SW_WM_SYNTHID); }
@@ -155,6 +187,8 @@ int main(void) {
     T_RUN(test_kgw_selfhash);
     T_RUN(test_kgw_lefthash);
     T_RUN(test_synthid);
+    T_RUN(test_green_list_selfhash);
+    T_RUN(test_green_list_lefthash);
     T_RUN(test_no_false_positives);
     T_RUN(test_repeats_masked);
     T_RUN(test_windowed);
