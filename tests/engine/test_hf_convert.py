@@ -323,7 +323,7 @@ def run_arch(exe, tmp, arch, seed):
     check_tokenizer(tmp, arch, hf, files["F32"])
 
 
-# Checkpoints for other paths of the converter and the loader, F32 only:
+# Checkpoints for other paths of the converter and the loader, F32 (BF16 for the bf16 one):
 # (name, arch, seed, make_hf_llama.make options)
 VARIANTS = [
     # Llama 3.1/3.2's RoPE scaling: the converter turns it into the rope_freqs.weight tensor
@@ -337,6 +337,8 @@ VARIANTS = [
     ("linear-rope", "llama", 4, dict(rope_scaling={"type": "linear", "factor": 4.0})),
     # tied embeddings: no lm_head, no output.weight
     ("tied", "llama", 6, dict(tied=True)),
+    # a bfloat16 checkpoint converted with --outtype auto: the converter keeps BF16
+    ("bf16-checkpoint", "qwen2", 9, dict(bf16=True)),
 ]
 
 
@@ -347,14 +349,15 @@ def run_variant(exe, tmp, name, arch, seed, opts):
     H.make(hf, arch, seed, **opts)
     cfg, sd = H.load(hf)
     path = hf + ".gguf"
+    outtype, qtype = ("auto", "BF16") if opts.get("bf16") else ("f32", "F32")
     try:
-        convert(hf, "f32", path)
+        convert(hf, outtype, path)
     except (RuntimeError, subprocess.TimeoutExpired) as e:
-        report(False, "convert_hf_to_gguf.py %s" % name, str(e)[-800:])
+        report(False, "convert_hf_to_gguf.py %s --outtype %s" % (name, outtype), str(e)[-800:])
         return
     sp = spm.SentencePieceProcessor(model_file=os.path.join(hf, "tokenizer.model"))
     tokens = [sp.bos_id()] + sp.encode(PROMPT)
-    check_file(exe, tmp, arch, "F32", path, cfg, sd, tokens, label="%s %s" % (arch, name))
+    check_file(exe, tmp, arch, qtype, path, cfg, sd, tokens, label="%s %s" % (arch, name))
 
 
 def check_legacy(exe, tmp):

@@ -140,23 +140,29 @@ def tokenizer_files(out_dir):
         json.dump(specials, f, indent=1)
 
 
-def make(out_dir, arch="llama", seed=1, head_dim=None, rope_scaling=None, rope_theta=None, tied=False):
+def make(out_dir, arch="llama", seed=1, head_dim=None, rope_scaling=None, rope_theta=None, tied=False,
+         bf16=False):
     """Writes the checkpoint into out_dir (created); returns the state dict as numpy arrays.
     head_dim: an explicit head size (config "head_dim", may differ from hidden/heads);
     rope_scaling: the config's "rope_scaling" dict (e.g. Llama 3.1's "llama3" type);
     rope_theta: instead of the architecture's usual base; tied: no lm_head (the output
-    projection is embed_tokens)."""
+    projection is embed_tokens); bf16: tensors stored as bfloat16 (as most published
+    checkpoints are; config torch_dtype "bfloat16")."""
     import torch
     os.makedirs(out_dir, exist_ok=True)
     n_vocab = train_tokenizer(out_dir, VOCAB[arch])
     tokenizer_files(out_dir)
     with open(os.path.join(out_dir, "config.json"), "w") as f:
-        json.dump(config(arch, n_vocab, head_dim, rope_scaling, rope_theta, tied), f, indent=1)
+        cfg = config(arch, n_vocab, head_dim, rope_scaling, rope_theta, tied)
+        if bf16:
+            cfg["torch_dtype"] = "bfloat16"
+        json.dump(cfg, f, indent=1)
     sd = weights(arch, n_vocab, seed, head_dim or HIDDEN // N_HEAD)
     if tied:  # the embeddings are the output projection: give them lm_head's scale
         del sd["lm_head.weight"]
         sd["model.embed_tokens.weight"] *= np.float32(4 / np.sqrt(HIDDEN))
-    torch.save({k: torch.from_numpy(v) for k, v in sd.items()}, os.path.join(out_dir, "pytorch_model.bin"))
+    dtype = torch.bfloat16 if bf16 else torch.float32
+    torch.save({k: torch.from_numpy(v).to(dtype) for k, v in sd.items()}, os.path.join(out_dir, "pytorch_model.bin"))
     return sd
 
 
@@ -186,7 +192,7 @@ def load(out_dir):
     with open(os.path.join(out_dir, "config.json")) as f:
         cfg = json.load(f)
     sd = torch.load(os.path.join(out_dir, "pytorch_model.bin"), map_location="cpu")
-    return cfg, {k: v.numpy().astype(np.float64) for k, v in sd.items()}
+    return cfg, {k: v.float().numpy().astype(np.float64) for k, v in sd.items()}
 
 
 if __name__ == "__main__":
