@@ -1,5 +1,5 @@
 /* normalize.c - the guard's text normalisation with an exact map back to original bytes. */
-#include "steward/guard.h"
+#include "guard_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -294,8 +294,9 @@ static int next_token(const sw_guard_view *v, size_t i, token *tk) {
 static int build_match(sw_guard_norm *n) {
     sw_guard_view *lv = &n->light, *m = &n->match;
     if (view_reserve(m, lv->len + 2) < 0) return -1;
-    n->joined = calloc(m->cap, 1);
-    if (!n->joined) return -1;
+    uint8_t *jn = realloc(n->joined, m->cap); /* every byte below len is written */
+    if (!jn) return -1;
+    n->joined = jn;
     token prev = {0, 0, 0, 0}, tk;
     int have_prev = 0;
     size_t i = 0;
@@ -330,8 +331,9 @@ static int build_squeeze(sw_guard_norm *n) {
     const sw_guard_view *m = &n->match;
     sw_guard_view *q = &n->squeeze;
     if (view_reserve(q, m->len + 1) < 0) return -1;
-    n->sq2m = malloc((m->len + 1) * sizeof *n->sq2m);
-    if (!n->sq2m) return -1;
+    uint32_t *sq = realloc(n->sq2m, q->cap * sizeof *n->sq2m);
+    if (!sq) return -1;
+    n->sq2m = sq;
     for (size_t i = 0; i < m->len; i++)
         if (m->s[i] != ' ') {
             n->sq2m[q->len] = (uint32_t)i;
@@ -343,6 +345,12 @@ static int build_squeeze(sw_guard_norm *n) {
 
 int sw_guard_normalize(const char *text, size_t len, sw_guard_norm *out, sw_err *err) {
     memset(out, 0, sizeof *out);
+    return gnormalize_reuse(text, len, out, err);
+}
+
+int gnormalize_reuse(const char *text, size_t len, sw_guard_norm *out, sw_err *err) {
+    out->light.len = out->match.len = out->squeeze.len = 0;
+    out->n_invis = 0;
     if (len > NORM_MAX_LEN) return sw_err_set(err, "guard: text of %zu bytes is over the 1 GiB limit", len);
     if (build_light((const unsigned char *)text, len, out) < 0 || build_match(out) < 0 ||
         build_squeeze(out) < 0)
