@@ -151,7 +151,8 @@ static size_t char_edges(swar *a, const char *s, long n, long from, long to) {
 
 /* AVX2 when the CPU has it (STEWARD_KERNELS=portable turns it off, as for the engine). */
 static int simd_ok(void) {
-    static int ok = -1; /* a benign race: every thread computes the same value */
+    static int cached = -1; /* every thread computes the same value: relaxed atomics suffice */
+    int ok = __atomic_load_n(&cached, __ATOMIC_RELAXED);
     if (ok < 0) {
 #if defined(__x86_64__)
         const char *env = getenv("STEWARD_KERNELS");
@@ -160,6 +161,7 @@ static int simd_ok(void) {
 #else
         ok = 0;
 #endif
+        __atomic_store_n(&cached, ok, __ATOMIC_RELAXED);
     }
     return ok;
 }
