@@ -219,6 +219,7 @@ struct json_t *sw_guard_eval(const sw_guard *g, const char *path, sw_err *err);
 struct sw_ctx;
 struct sw_tokenizer;
 #define SW_GUARD_PPL_EDGE_WORDS 20
+#define SW_GUARD_PPL_MAX_TOKENS 2048 /* a longer text's perplexity is that of its first 2,048 tokens */
 typedef struct sw_guard_ppl_signals {
     int valid;          /* 0 when the text has fewer than two tokens */
     int edge_valid;     /* the text has at least SW_GUARD_PPL_EDGE_WORDS words */

@@ -13,14 +13,17 @@
 
 #define EDGE_WORDS SW_GUARD_PPL_EDGE_WORDS
 
-/* Perplexity of text[0..len) under the model: exp(mean NLL of tokens 1..n). -1 when the
+/* Perplexity of text[0..len) under the model: exp(mean NLL of tokens 1..n), n at most
+ * SW_GUARD_PPL_MAX_TOKENS (a longer text is judged by its beginning: the cost stays
+ * bounded, ~0.2 s with the default model, whatever the size of the prompt). -1 when the
  * text has fewer than two tokens (*ppl untouched), -2 on error. */
 static int ppl_of(sw_ctx *c, const sw_tokenizer *tk, const char *text, size_t len, double *ppl, sw_err *err) {
     int32_t *ids = NULL;
     size_t n = 0;
     if (sw_tokenize(tk, text, len, 0, &ids, &n, err) < 0) return -2;
     int rc = -1;
-    if (n >= 2 && n <= 1u << 20) {
+    if (n > SW_GUARD_PPL_MAX_TOKENS) n = SW_GUARD_PPL_MAX_TOKENS;
+    if (n >= 2) {
         double nll = 0;
         int scored = 0;
         if (sw_ctx_nll(c, ids, (int)n, 1, &nll, &scored, err) < 0) rc = -2;
