@@ -53,6 +53,27 @@ static void test_signals(void) {
     T_CHECK(s.valid && !s.edge_valid && s.prefix_ppl == 0 && s.suffix_ppl == 0);
 }
 
+/* A text over SW_GUARD_PPL_MAX_TOKENS is judged by its first tokens: bounded cost. */
+static void test_long_text_bounded(void) {
+    size_t n = 0, cap = 40000;
+    char *t = malloc(cap);
+    while (n + 16 < cap) n += (size_t)snprintf(t + n, cap - n, "word%zu ", n % 97);
+    int32_t *ids = NULL;
+    size_t k = 0;
+    sw_err err;
+    T_CHECK(sw_tokenize(sw_model_tokenizer(m), t, n, 0, &ids, &k, &err) == 0);
+    T_CHECK_MSG(k > SW_GUARD_PPL_MAX_TOKENS, "%zu tokens", k);
+    double nll = 0;
+    int scored = 0;
+    sw_ctx_nll(c, ids, SW_GUARD_PPL_MAX_TOKENS, 1, &nll, &scored, &err);
+    sw_guard_ppl_signals s;
+    T_CHECK(sw_guard_ppl_score(c, sw_model_tokenizer(m), t, n, &s, &err) == 0 && s.valid);
+    T_NEAR(s.ppl, exp(nll / scored), 1e-6 * s.ppl);
+    T_NEAR(s.len_per_ppl, n / s.ppl, 1e-9); /* the length is still the whole text's */
+    free(ids);
+    free(t);
+}
+
 static void test_calibrate_and_findings(void) {
     char path[128];
     snprintf(path, sizeof path, "%s/benign.jsonl", dir);
@@ -130,6 +151,7 @@ int main(void) {
     }
     T_RUN(test_signals);
     T_RUN(test_calibrate_and_findings);
+    T_RUN(test_long_text_bounded);
     sw_ctx_free(c);
     sw_model_free(m);
     unlink(model_path);
