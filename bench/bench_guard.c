@@ -4,6 +4,7 @@
  * Times are the thread's CPU time (CLOCK_THREAD_CPUTIME_ID), so that other processes
  * on a shared machine do not inflate them; wall-clock medians are printed beside. */
 #include "steward/guard.h"
+#include "steward/model.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -115,6 +116,42 @@ int main(void) {
     }
     free(big);
     sw_guard_free(g2);
+
+    /* the perplexity signals with the shipped default model (whole text, first and last
+     * 20 words): what they add to an input scan; process CPU time counts every thread */
+    sw_model *m = NULL;
+    sw_ctx *c = NULL;
+    if (sw_model_load("models/default.gguf", &m, &err) == 0 && (c = sw_ctx_new(m, sw_model_hparams(m)->n_ctx_train, &err))) {
+        static const char *names[] = {"1 KB prompt", "100-word prompt"};
+        for (int k = 0; k < 2; k++) {
+            char *q = make_text(1024);
+            size_t ql = 1024;
+            if (k == 1) { /* the first 100 words */
+                int w = 0;
+                for (ql = 0; ql < 1024 && w < 100; ql++) w += q[ql] == ' ';
+            }
+            enum { PR = 40 };
+            double pc[PR], pw[PR];
+            for (int i = 0; i < PR; i++) {
+                struct timespec a, b;
+                clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+                uint64_t w0 = sw_now_ns();
+                sw_guard_ppl_signals sg;
+                if (sw_guard_ppl_score(c, sw_model_tokenizer(m), q, ql, &sg, &err) < 0) return 1;
+                pw[i] = (double)(sw_now_ns() - w0);
+                clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+                pc[i] = (b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec);
+            }
+            qsort(pc, PR, sizeof pc[0], cmp_double);
+            qsort(pw, PR, sizeof pw[0], cmp_double);
+            printf("perplexity signals, %s (%zu bytes), default model: median %.2f ms CPU (all threads), %.2f ms wall\n",
+                   names[k], ql, pc[PR / 2] / 1e6, pw[PR / 2] / 1e6);
+            free(q);
+        }
+    } else
+        printf("perplexity signals: skipped (%s)\n", err.msg);
+    sw_ctx_free(c);
+    sw_model_free(m);
     sw_guard_free(g);
     return 0;
 }

@@ -211,20 +211,25 @@ struct json_t *sw_guard_eval(const sw_guard *g, const char *path, sw_err *err);
 
 /* ---- language-model signals (NeMo Guardrails' perplexity heuristics) ---- */
 /* With a language model loaded, two more signals: length per perplexity (chars / PPL;
- * long, fluent jailbreaks score high) and the perplexity of the first and last 20 words
- * (adversarial suffixes score high). Thresholds come from benign text scored by the same
- * model (sw_guard_ppl_calibrate); above one, a `jailbreak` finding of type
- * perplexity_length or perplexity_edge (source heuristic) spans the whole text. */
+ * long, fluent jailbreaks score high) and, for texts of at least 20 words, the
+ * perplexity of the first and of the last 20 words (adversarial suffixes score high).
+ * Thresholds come from benign text scored by the same model (sw_guard_ppl_calibrate);
+ * above one, a `jailbreak` finding of type perplexity_length or perplexity_edge (source
+ * heuristic) spans the whole text. */
 struct sw_ctx;
 struct sw_tokenizer;
+#define SW_GUARD_PPL_EDGE_WORDS 20
+#define SW_GUARD_PPL_MAX_TOKENS 2048 /* a longer text's perplexity is that of its first 2,048 tokens */
 typedef struct sw_guard_ppl_signals {
     int valid;          /* 0 when the text has fewer than two tokens */
+    int edge_valid;     /* the text has at least SW_GUARD_PPL_EDGE_WORDS words */
     double ppl, len_per_ppl, prefix_ppl, suffix_ppl;
 } sw_guard_ppl_signals;
 typedef struct sw_guard_ppl {
     double len_per_ppl_max, edge_ppl_max; /* flag above these */
     double fpr;                           /* share of the benign texts above them */
-    int calibrated_on;                    /* benign texts scored */
+    int calibrated_on;                    /* benign texts scored (length signal) */
+    int calibrated_on_edge;               /* of which long enough for the edge signal */
 } sw_guard_ppl;
 
 /* Scores text with the model behind c (tk its tokenizer). -1 with err on an evaluation error. */
@@ -233,6 +238,14 @@ int sw_guard_ppl_score(struct sw_ctx *c, const struct sw_tokenizer *tk, const ch
 /* Thresholds that `fpr` of the benign texts (JSONL {"text"}) exceed. -1 with err. */
 int sw_guard_ppl_calibrate(struct sw_ctx *c, const struct sw_tokenizer *tk, const char *benign_jsonl, double fpr,
                            sw_guard_ppl *out, sw_err *err);
+/* Reads thresholds written by `steward guard calibrate-ppl` (JSON with model_sha256,
+ * len_per_ppl_max, edge_ppl_max, fpr) and checks that they belong to the model whose
+ * hex SHA-256 is model_sha256: -1 with err naming the file when they do not, or when the
+ * file is unreadable or lacks a field. */
+int sw_guard_ppl_load(const char *path, const char *model_sha256, sw_guard_ppl *out, sw_err *err);
+/* The calibration file that belongs beside a model file: "DIR/NAME.gguf" ->
+ * "DIR/NAME.ppl.json" (any other name: NAME + ".ppl.json"). -1 when out is too small. */
+int sw_guard_ppl_path(const char *model_path, char *out, size_t outsz);
 /* Appends the findings that signals s raise under thresholds th. -1 on OOM. */
 int sw_guard_ppl_findings(const sw_guard_ppl *th, const sw_guard_ppl_signals *s, size_t len, sw_guard_verdict *v);
 /* sw_guard_scan plus the language-model signals (c is the caller's: a context is not

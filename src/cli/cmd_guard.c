@@ -51,17 +51,18 @@ static int cmd_train(int argc, char **argv) {
 /* `guard calibrate-ppl`: perplexity thresholds of a model on benign text, as JSON that
  * `steward scan --lm MODEL --ppl FILE` reads. */
 static int cmd_calibrate_ppl(int argc, char **argv) {
-    const char *model = NULL, *data = NULL;
+    const char *model = NULL, *data = NULL, *note = NULL;
     double fpr = 0.01;
     sw_opt opts[] = {
         {"model", SW_OPT_STR, &model, "FILE", "GGUF language model (required)"},
         {"data", SW_OPT_STR, &data, "FILE.jsonl", "benign texts {\"text\": ...} (required)"},
+        {"note", SW_OPT_STR, &note, "TEXT", "what the data is (recorded in the output)"},
         {"fpr", SW_OPT_DOUBLE, &fpr, "F", "share of benign texts allowed above each threshold (default 0.01)"},
         {NULL, 0, NULL, NULL, NULL},
     };
     const char *pos[1];
     int npos;
-    int rc = sw_cli_parse("guard calibrate-ppl", "guard calibrate-ppl --model FILE --data BENIGN.jsonl [--fpr F]", opts,
+    int rc = sw_cli_parse("guard calibrate-ppl", "guard calibrate-ppl --model FILE --data BENIGN.jsonl [--fpr F] [--note TEXT]", opts,
                           argc, argv, pos, 0, &npos);
     if (rc) return sw_cli_exit(rc);
     if (!model || !data) return sw_cli_usage_error("guard calibrate-ppl", "--model and --data are required");
@@ -69,8 +70,9 @@ static int cmd_calibrate_ppl(int argc, char **argv) {
     sw_err err;
     sw_model *m = NULL;
     sw_ctx *c = NULL;
-    char sha[65];
-    if (sw_sha256_file_hex(model, sha, &err) < 0 || sw_model_load(model, &m, &err) < 0 ||
+    char sha[65], dsha[65];
+    if (sw_sha256_file_hex(model, sha, &err) < 0 || sw_sha256_file_hex(data, dsha, &err) < 0 ||
+        sw_model_load(model, &m, &err) < 0 ||
         !(c = sw_ctx_new(m, sw_model_hparams(m)->n_ctx_train, &err))) {
         sw_model_free(m);
         return sw_cli_fail("guard calibrate-ppl", &err);
@@ -80,12 +82,20 @@ static int cmd_calibrate_ppl(int argc, char **argv) {
     sw_ctx_free(c);
     sw_model_free(m);
     if (rc < 0) return sw_cli_fail("guard calibrate-ppl", &err);
-    json_t *j = json_object();
+    const char *mb = strrchr(model, '/'), *db = strrchr(data, '/');
+    json_t *j = json_object(), *d = json_object();
+    json_object_set_new(j, "model", json_string(mb ? mb + 1 : model));
     json_object_set_new(j, "model_sha256", json_string(sha));
     json_object_set_new(j, "len_per_ppl_max", json_real(th.len_per_ppl_max));
     json_object_set_new(j, "edge_ppl_max", json_real(th.edge_ppl_max));
+    json_object_set_new(j, "edge_words", json_integer(SW_GUARD_PPL_EDGE_WORDS));
     json_object_set_new(j, "fpr", json_real(th.fpr));
     json_object_set_new(j, "calibrated_on", json_integer(th.calibrated_on));
+    json_object_set_new(j, "calibrated_on_edge", json_integer(th.calibrated_on_edge));
+    json_object_set_new(d, "file", json_string(db ? db + 1 : data));
+    json_object_set_new(d, "sha256", json_string(dsha));
+    if (note) json_object_set_new(d, "note", json_string(note));
+    json_object_set_new(j, "data", d);
     return sw_cli_print_json(j) < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
 }
 
@@ -94,7 +104,7 @@ int sw_cmd_guard(int argc, char **argv) {
         FILE *f = argc < 2 ? stderr : stdout;
         fprintf(f, "usage: steward guard train --data TRAIN.jsonl --valid VALID.jsonl [--out FILE]\n"
                    "       steward guard eval --data FILE.jsonl [--json]\n"
-                   "       steward guard calibrate-ppl --model FILE --data BENIGN.jsonl [--fpr F]\n"
+                   "       steward guard calibrate-ppl --model FILE --data BENIGN.jsonl [--fpr F] [--note TEXT]\n"
                    "  train   train the prompt-injection, jailbreak and harmful-request classifiers\n"
                    "  eval    precision, recall, F1 and false-positive rate of the guard per category\n"
                    "  calibrate-ppl  perplexity thresholds of a language model on benign text\n");

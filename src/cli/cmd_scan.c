@@ -53,29 +53,22 @@ typedef struct {
 } lm_state;
 static lm_state lm;
 
-/* Reads the thresholds written by `steward guard calibrate-ppl` and checks that they
- * belong to the model. */
+/* Loads the model and its thresholds: --ppl FILE, else the calibration file beside the
+ * model (models/default.ppl.json for models/default.gguf), which must belong to it. */
 static int load_lm(const char *model, const char *ppl, sw_err *err) {
-    json_error_t je;
-    json_t *j = json_load_file(ppl, 0, &je);
-    if (!j) return sw_err_set(err, "%s:%d: %s", ppl, je.line, je.text);
-    char sha[65];
-    const char *want = json_string_value(json_object_get(j, "model_sha256"));
-    json_t *a = json_object_get(j, "len_per_ppl_max"), *b = json_object_get(j, "edge_ppl_max");
-    int rc = 0;
-    if (!want || !json_is_number(a) || !json_is_number(b))
-        rc = sw_err_set(err, "%s: expected model_sha256, len_per_ppl_max and edge_ppl_max", ppl);
-    else if (sw_sha256_file_hex(model, sha, err) < 0) rc = -1;
-    else if (strcmp(sha, want) != 0) rc = sw_err_set(err, "%s: calibrated for another model than %s", ppl, model);
-    if (rc == 0) {
-        lm.th.len_per_ppl_max = json_number_value(a);
-        lm.th.edge_ppl_max = json_number_value(b);
-        lm.th.fpr = json_number_value(json_object_get(j, "fpr"));
-        if (sw_model_load(model, &lm.m, err) < 0 || !(lm.c = sw_ctx_new(lm.m, sw_model_hparams(lm.m)->n_ctx_train, err)))
-            rc = -1;
+    char sha[65], beside[4096];
+    if (!ppl) {
+        if (sw_guard_ppl_path(model, beside, sizeof beside) < 0) return sw_err_set(err, "%s: path too long", model);
+        if (access(beside, R_OK) != 0)
+            return sw_err_set(err, "%s: no perplexity calibration beside it (%s); make one with 'steward guard "
+                                   "calibrate-ppl' and give it with --ppl",
+                              model, beside);
+        ppl = beside;
     }
-    json_decref(j);
-    return rc;
+    if (sw_sha256_file_hex(model, sha, err) < 0 || sw_guard_ppl_load(ppl, sha, &lm.th, err) < 0) return -1;
+    if (sw_model_load(model, &lm.m, err) < 0 || !(lm.c = sw_ctx_new(lm.m, sw_model_hparams(lm.m)->n_ctx_train, err)))
+        return -1;
+    return 0;
 }
 
 static int scan_one(const sw_guard *g, sw_guard_dir dir, const char *text, size_t len, int json) {
@@ -130,8 +123,8 @@ int sw_cmd_scan(int argc, char **argv) {
         {"policy", SW_OPT_STR, &policy, "FILE", "guard policy (default data/policy/default.policy)"},
         {"data", SW_OPT_STR, &data, "DIR", "data directory with guard/rules (default: shipped)"},
         {"model", SW_OPT_STR, &model, "FILE", "guard classifier (default models/guard-classifier.bin; \"\" for none)"},
-        {"lm", SW_OPT_STR, &lm_path, "FILE", "language model for the perplexity signals (with --ppl)"},
-        {"ppl", SW_OPT_STR, &ppl, "FILE", "thresholds from 'steward guard calibrate-ppl' for --lm"},
+        {"lm", SW_OPT_STR, &lm_path, "FILE", "language model for the perplexity signals"},
+        {"ppl", SW_OPT_STR, &ppl, "FILE", "its thresholds ('steward guard calibrate-ppl'; default: FILE.ppl.json beside it)"},
         {"json", SW_OPT_FLAG, &json, NULL, "read all of stdin as one text; print one JSON verdict"},
         {"jsonl", SW_OPT_FLAG, &jsonl, NULL, "read {\"text\": ...} lines; print one verdict per line"},
         {NULL, 0, NULL, NULL, NULL},
@@ -146,7 +139,7 @@ int sw_cmd_scan(int argc, char **argv) {
     if (strcmp(direction, "input") == 0) dir = SW_GUARD_INPUT;
     else if (strcmp(direction, "output") == 0) dir = SW_GUARD_OUTPUT;
     else return sw_cli_usage_error("scan", "--direction must be input or output, not '%s'", direction);
-    if (!lm_path != !ppl) return sw_cli_usage_error("scan", "--lm and --ppl go together");
+    if (ppl && !lm_path) return sw_cli_usage_error("scan", "--ppl needs --lm");
     sw_err err;
     if (lm_path && load_lm(lm_path, ppl, &err) < 0) {
         sw_ctx_free(lm.c);

@@ -162,20 +162,54 @@ int gac_build(gac *a) {
     return 0;
 }
 
+/* Reports the outputs of the state reached at byte i (its row) and of its suffixes. */
+static inline int emit(const gac *a, uint32_t row, size_t i, gac_match_fn fn, void *ud) {
+    for (uint32_t x = row / a->ncls; x != NONE; x = a->dict[x])
+        for (uint32_t o = a->out[x]; o != NONE; o = a->o_next[o])
+            if (fn(a->o_id[o], i + 1 - a->o_len[o], i + 1, ud)) return 1;
+    return 0;
+}
+
 int gac_scan(const gac *a, const char *s, size_t n, gac_match_fn fn, void *ud) {
     if (!a->built) return 0;
     const uint8_t *p = (const uint8_t *)s;
     const uint32_t *delta = a->delta;
     const uint8_t *cls = a->cls;
-    uint32_t nc = a->ncls;
     uint32_t row = 0;
     for (size_t i = 0; i < n; i++) {
         uint32_t t = delta[row + cls[p[i]]];
         row = t & ~HIT;
-        if (!(t & HIT)) continue;
-        for (uint32_t x = row / nc; x != NONE; x = a->dict[x])
-            for (uint32_t o = a->out[x]; o != NONE; o = a->o_next[o])
-                if (fn(a->o_id[o], i + 1 - a->o_len[o], i + 1, ud)) return 1;
+        if ((t & HIT) && emit(a, row, i, fn, ud)) return 1;
+    }
+    return 0;
+}
+
+int gac_scan2(const gac *a, const char *s1, size_t n1, gac_match_fn fn1, void *ud1, const char *s2, size_t n2,
+              gac_match_fn fn2, void *ud2) {
+    if (!a->built) return 0;
+    const uint8_t *p = (const uint8_t *)s1, *q = (const uint8_t *)s2;
+    const uint32_t *delta = a->delta;
+    const uint8_t *cls = a->cls;
+    uint32_t r1 = 0, r2 = 0;
+    size_t i = 0, both = n1 < n2 ? n1 : n2;
+    /* each step of a DFA waits for the load of the step before: two walks side by side
+     * keep two loads in flight */
+    for (; i < both; i++) {
+        uint32_t t1 = delta[r1 + cls[p[i]]], t2 = delta[r2 + cls[q[i]]];
+        r1 = t1 & ~HIT;
+        r2 = t2 & ~HIT;
+        if ((t1 & HIT) && emit(a, r1, i, fn1, ud1)) return 1;
+        if ((t2 & HIT) && emit(a, r2, i, fn2, ud2)) return 1;
+    }
+    for (size_t j = i; j < n1; j++) {
+        uint32_t t = delta[r1 + cls[p[j]]];
+        r1 = t & ~HIT;
+        if ((t & HIT) && emit(a, r1, j, fn1, ud1)) return 1;
+    }
+    for (size_t j = i; j < n2; j++) {
+        uint32_t t = delta[r2 + cls[q[j]]];
+        r2 = t & ~HIT;
+        if ((t & HIT) && emit(a, r2, j, fn2, ud2)) return 1;
     }
     return 0;
 }

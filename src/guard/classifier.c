@@ -24,13 +24,13 @@ struct sw_guard_clf {
     int nheads;
     chead h[SW_CLF_MAX_HEADS];
     int8_t *weights; /* one allocation for all heads */
-    int8_t *wi;      /* the same, interleaved: wi[bucket * 4 + head], one load per feature */
+    uint32_t *wb;    /* the same, interleaved: byte k of wb[bucket] is head k's weight + 128 */
 };
 
 void sw_guard_clf_free(sw_guard_clf *c) {
     if (!c) return;
     free(c->weights);
-    free(c->wi);
+    free(c->wb);
     free(c);
 }
 
@@ -45,9 +45,9 @@ static inline uint32_t fnv(uint32_t h, unsigned char c) { return (h ^ c) * 16777
  * (over the text with a space at each end) and word uni- and bigrams. Returns the count. */
 typedef void (*feat_fn)(uint32_t h, size_t st, size_t len, void *ud);
 
-/* always inlined into its callers, so that each caller's fn is inlined in turn (the
- * scoring loop runs three times per byte) */
-static inline __attribute__((always_inline)) size_t features(const char *s, size_t n, feat_fn fn, void *ud) {
+/* The reference definition of the features, used by training and explanations; scoring
+ * computes the same sums faster (window_sums below). */
+static size_t features(const char *s, size_t n, feat_fn fn, void *ud) {
     size_t count = 0;
     /* character n-grams; position -1 and n are virtual spaces */
     for (long i = -1; i < (long)n; i++) {
@@ -101,21 +101,129 @@ size_t gclf_features(const char *s, size_t n, void (*fn)(uint32_t h, size_t st, 
 #define WINDOW 2048
 #define STRIDE 1792 /* windows overlap by 256 bytes: a phrase that long is always whole in one */
 
-typedef struct {
-    const sw_guard_clf *c;
-    uint32_t mask;
-    int32_t sum[SW_CLF_MAX_HEADS]; /* int8 weights summed exactly; scaled once at the end */
-} acc_ctx;
+/* Scoring sums the int8 weights of all heads at once, four lanes of 16 bits in one
+ * uint64 (SWAR): wb[bucket] holds the four weights as bytes biased by +128, so that each
+ * lane only grows; a lane holds 256 additions of at most 255 before it could carry, so
+ * the lanes are emptied into exact int32 sums every FLUSH features, and the bias taken
+ * off at the end. The sums are those of features() above, exactly (a test compares). */
+#define FLUSH 240
 
-static inline void acc(uint32_t h, size_t st, size_t len, void *ud) {
-    acc_ctx *a = ud;
-    (void)st;
-    (void)len;
-    const int8_t *w = a->c->wi + (size_t)(h & a->mask) * 4;
-    a->sum[0] += w[0];
-    a->sum[1] += w[1];
-    a->sum[2] += w[2];
-    a->sum[3] += w[3];
+typedef struct {
+    const uint32_t *wb;
+    uint32_t mask;
+    uint64_t lanes;
+    unsigned pending;
+    int64_t sum[4];
+} swar;
+
+static inline void swar_flush(swar *a) {
+    a->sum[0] += (int64_t)(a->lanes & 0xFFFF);
+    a->sum[1] += (int64_t)(a->lanes >> 32 & 0xFFFF);
+    a->sum[2] += (int64_t)(a->lanes >> 16 & 0xFFFF);
+    a->sum[3] += (int64_t)(a->lanes >> 48);
+    a->lanes = 0;
+    a->pending = 0;
+}
+
+/* bytes b3 b2 b1 b0 of x go to lanes 3, 1, 2, 0 of a uint64 */
+static inline void swar_add(swar *a, uint32_t h) {
+    uint32_t x = a->wb[h & a->mask];
+    a->lanes += (uint64_t)(x & 0x00FF00FFu) | (uint64_t)(x & 0xFF00FF00u) << 24;
+}
+
+static inline uint32_t byte_at(const char *s, long n, long j) { return (j < 0 || j == n) ? ' ' : (unsigned char)s[j]; }
+
+/* Character n-grams of positions i in [from, to) that touch a virtual space (slow path). */
+static size_t char_edges(swar *a, const char *s, long n, long from, long to) {
+    size_t count = 0;
+    for (long i = from; i < to; i++) {
+        uint32_t h = 2166136261u;
+        for (long k = 0; k < 5 && i + k <= n; k++) {
+            h = fnv(h, (unsigned char)byte_at(s, n, i + k));
+            if (k >= 2) {
+                swar_add(a, h ^ (uint32_t)k * 0x9E3779B9u);
+                count++;
+            }
+        }
+    }
+    return count;
+}
+
+/* AVX2 when the CPU has it (STEWARD_KERNELS=portable turns it off, as for the engine). */
+static int simd_ok(void) {
+    static int cached = -1; /* every thread computes the same value: relaxed atomics suffice */
+    int ok = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+    if (ok < 0) {
+#if defined(__x86_64__)
+        const char *env = getenv("STEWARD_KERNELS");
+        __builtin_cpu_init();
+        ok = !(env && strcmp(env, "portable") == 0) && __builtin_cpu_supports("avx2");
+#else
+        ok = 0;
+#endif
+        __atomic_store_n(&cached, ok, __ATOMIC_RELAXED);
+    }
+    return ok;
+}
+
+/* The exact int sums of every head's weights over features(s, n); returns the count. */
+static size_t window_sums(const sw_guard_clf *c, const char *s, size_t n, int64_t *sum, int simd) {
+    swar a = {c->wb, (1u << c->dim_bits) - 1, 0, 0, {0}};
+    const unsigned char *u = (const unsigned char *)s;
+    long ln = (long)n, inner = ln >= 5 ? ln - 4 : 0; /* positions [0, inner) see five real bytes */
+    size_t count = char_edges(&a, s, ln, -1, 0);
+    swar_flush(&a);
+    long i = 0;
+#if defined(__x86_64__)
+    if (simd) i = (long)gclf_chars_avx2(a.wb, a.mask, u, (size_t)inner, a.sum);
+#else
+    (void)simd;
+#endif
+    while (i < inner) {
+        long e = i + FLUSH / 3 < inner ? i + FLUSH / 3 : inner;
+        for (; i < e; i++) {
+            uint32_t h = fnv(fnv(fnv(2166136261u, u[i]), u[i + 1]), u[i + 2]);
+            swar_add(&a, h ^ 2u * 0x9E3779B9u);
+            h = fnv(h, u[i + 3]);
+            swar_add(&a, h ^ 3u * 0x9E3779B9u);
+            h = fnv(h, u[i + 4]);
+            swar_add(&a, h ^ 4u * 0x9E3779B9u);
+        }
+        swar_flush(&a);
+    }
+    count += 3 * (size_t)inner + char_edges(&a, s, ln, inner, ln);
+    swar_flush(&a);
+    /* words and word pairs, one pass: while reading a word, its unigram hash, its pair
+     * with the previous word, and the prefix "word " of the pair it starts */
+    uint32_t pref = 0;
+    int have_prev = 0;
+    i = 0;
+    while (i < ln) {
+        while (i < ln && u[i] == ' ') i++;
+        if (i >= ln) break;
+        uint32_t h = 0x811C9DC5u ^ 0x5bd1e995u, b = pref, p = 0x1234567u;
+        for (; i < ln && u[i] != ' '; i++) {
+            h = fnv(h, u[i]);
+            b = fnv(b, u[i]);
+            p = fnv(p, u[i]);
+        }
+        swar_add(&a, h);
+        count++;
+        if (have_prev) {
+            swar_add(&a, b);
+            count++;
+        }
+        pref = fnv(p, ' ');
+        have_prev = 1;
+        if (++a.pending >= FLUSH / 2) swar_flush(&a);
+    }
+    swar_flush(&a);
+    for (int k = 0; k < 4; k++) sum[k] = a.sum[k] - 128 * (int64_t)count;
+    return count;
+}
+
+size_t gclf_window_sums(const sw_guard_clf *c, const char *s, size_t n, int64_t *sum, int simd) {
+    return window_sums(c, s, n, sum, simd < 0 ? simd_ok() : simd);
 }
 
 typedef struct {
@@ -157,10 +265,10 @@ static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 
 /* Logits of one window; fills raw[h]. */
 static size_t window_logits(const sw_guard_clf *c, const char *s, size_t n, double *raw) {
-    acc_ctx a = {c, (1u << c->dim_bits) - 1, {0}};
-    size_t nf = features(s, n, acc, &a);
+    int64_t sum[4];
+    size_t nf = window_sums(c, s, n, sum, simd_ok());
     double norm = gclf_norm(nf);
-    for (int k = 0; k < c->nheads; k++) raw[k] = c->h[k].bias + a.sum[k] * c->h[k].scale * norm;
+    for (int k = 0; k < c->nheads; k++) raw[k] = c->h[k].bias + (int32_t)sum[k] * c->h[k].scale * norm;
     return nf;
 }
 
@@ -204,9 +312,8 @@ int gclf_score_view(const sw_guard_clf *c, const char *s, size_t n, double *scor
         size_t at2 = best_at[k], wl = n - at2 > WINDOW ? WINDOW : n - at2;
         while (wl < n - at2 && wl > 0 && ((unsigned char)s[at2 + wl] & 0xC0) == 0x80) wl--;
         top_ctx t = {c, (1u << c->dim_bits) - 1, k, 0, {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}}, s + at2, wl};
-        acc_ctx a = {c, t.mask, {0}};
-        size_t nf = gclf_features(s + at2, wl, acc, &a);
-        t.norm = gclf_norm(nf);
+        int64_t sum[4];
+        t.norm = gclf_norm(window_sums(c, s + at2, wl, sum, simd_ok()));
         gclf_features(s + at2, wl, top, &t);
         size_t o = (size_t)snprintf(explain[k], 160, "top n-grams:");
         for (int j = 0; j < 3 && t.top[j].v > 0 && o < 150; j++) {
@@ -260,8 +367,8 @@ sw_guard_clf *sw_guard_clf_parse(const void *data, size_t len, const char *name,
     }
     sw_guard_clf *c = calloc(1, sizeof *c);
     if (c) c->weights = malloc(dim * heads);
-    if (c) c->wi = calloc(dim, 4);
-    if (!c || !c->weights || !c->wi) {
+    if (c) c->wb = malloc(dim * 4);
+    if (!c || !c->weights || !c->wb) {
         sw_guard_clf_free(c);
         sw_err_set(err, "%s: out of memory", name);
         return NULL;
@@ -291,7 +398,11 @@ sw_guard_clf *sw_guard_clf_parse(const void *data, size_t len, const char *name,
         }
         h->w = c->weights + k * dim;
         memcpy(h->w, q + 44, dim);
-        for (size_t i = 0; i < dim; i++) c->wi[i * 4 + k] = h->w[i];
+    }
+    for (size_t i = 0; i < dim; i++) { /* heads absent weigh 0 */
+        uint32_t x = 0;
+        for (uint32_t k = 0; k < 4; k++) x |= (uint32_t)(uint8_t)((k < heads ? c->h[k].w[i] : 0) + 128) << (8 * k);
+        c->wb[i] = x;
     }
     return c;
 }

@@ -27,6 +27,9 @@ static inline void gv_span(const sw_guard_view *v, size_t s, size_t e, size_t *o
 }
 
 /* Recognisers: each appends findings to v (spans into the original text). -1 on OOM. */
+/* sw_guard_normalize into a norm that holds the buffers of an earlier call (or zeros),
+ * reusing them: no fresh pages per segment of a long text. Same result. */
+int gnormalize_reuse(const char *text, size_t len, sw_guard_norm *out, sw_err *err);
 int gpii_scan(const sw_guard_norm *n, sw_guard_verdict *v);
 int gsecret_scan(const char *text, size_t len, sw_guard_verdict *v);
 
@@ -42,6 +45,10 @@ size_t gac_states(const gac *a);
 /* Calls fn for every match (end is exclusive); stops early when fn returns non-zero. */
 typedef int (*gac_match_fn)(uint32_t id, size_t start, size_t end, void *ud);
 int gac_scan(const gac *a, const char *s, size_t n, gac_match_fn fn, void *ud);
+/* gac_scan of s1 (fn1) and of s2 (fn2) in one loop; the calls for each text come in the
+ * order gac_scan makes them, those of the two texts interleaved. */
+int gac_scan2(const gac *a, const char *s1, size_t n1, gac_match_fn fn1, void *ud1, const char *s2, size_t n2,
+              gac_match_fn fn2, void *ud2);
 
 /* ---- keyword rules (rules.c) ---- */
 typedef struct grules grules;
@@ -80,6 +87,14 @@ int ginvis_findings(const sw_guard_norm *n, sw_guard_verdict *v);
 static inline float gclf_norm(size_t nf) { return nf ? (float)(1.0 / pow((double)nf, GCLF_NORM_POW)) : 0.0f; }
 /* Calls fn for every hashed feature of s[0..n); returns how many. */
 size_t gclf_features(const char *s, size_t n, void (*fn)(uint32_t h, size_t st, size_t len, void *ud), void *ud);
+/* The exact sum of each head's int8 weights over gclf_features(s, n) (heads beyond the
+ * model's count are 0), computed in one pass for all heads; returns the feature count.
+ * simd: 1 AVX2 (the caller checked the CPU), 0 portable, -1 the best the CPU has. */
+size_t gclf_window_sums(const sw_guard_clf *c, const char *s, size_t n, int64_t *sum, int simd);
+/* classifier_avx2.c: adds the biased packed weights (bytes k of wb[]: head k + 128) of
+ * the character 3-, 4- and 5-grams at positions [0, done) of s to sum[0..3], where done
+ * is npos rounded down to 8; s[i + 4] must exist for i < npos. Returns done. */
+size_t gclf_chars_avx2(const uint32_t *wb, uint32_t mask, const unsigned char *s, size_t npos, int64_t *sum);
 /* Scores a match view (windows of 2 KB, the best window per head). */
 int gclf_score_view(const sw_guard_clf *c, const char *s, size_t n, double *scores, char (*explain)[160]);
 int gclf_write(const char *path, uint32_t bits, int heads, char (*names)[32], const float *bias, const float *shift,

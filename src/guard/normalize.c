@@ -1,5 +1,5 @@
 /* normalize.c - the guard's text normalisation with an exact map back to original bytes. */
-#include "steward/guard.h"
+#include "guard_int.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -166,10 +166,12 @@ static int build_light(const unsigned char *t, size_t len, sw_guard_norm *n) {
         if (c < 0x80) { /* ASCII fast path: a run at a time, one capacity check */
             if (v->cap < v->len + (len - i) + 1 && view_reserve(v, len - i) < 0) return -1;
             size_t o = v->len;
+            char *vs = v->s; /* locals: stores through char pointers would make the compiler reload the fields */
+            uint32_t *vo = v->ostart, *ve = v->oend;
             do {
-                v->s[o] = (char)(c - 'A' < 26u ? c + 32 : c);
-                v->ostart[o] = (uint32_t)i;
-                v->oend[o] = (uint32_t)i + 1;
+                vs[o] = (char)(c - 'A' < 26u ? c + 32 : c);
+                vo[o] = (uint32_t)i;
+                ve[o] = (uint32_t)i + 1;
                 o++;
                 prev = c;
                 i++;
@@ -220,24 +222,12 @@ static inline size_t cp_len(unsigned char c) {
     return c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
 }
 
-static char leet(unsigned char c) {
-    switch (c) {
-    case '0': return 'o';
-    case '1': return 'i';
-    case '3': return 'e';
-    case '4': return 'a';
-    case '5': return 's';
-    case '7': return 't';
-    case '8': return 'b';
-    case '9': return 'g';
-    case '@': return 'a';
-    case '$': return 's';
-    case '!': return 'i';
-    case '|': return 'l';
-    case '+': return 't';
-    default: return (char)c;
-    }
-}
+/* the letter a leetspeak character stands for; 0: none (a table: a switch here was an
+ * indirect jump per byte) */
+static const char LEET[256] = {['0'] = 'o', ['1'] = 'i', ['3'] = 'e', ['4'] = 'a', ['5'] = 's', ['7'] = 't',
+                               ['8'] = 'b', ['9'] = 'g', ['@'] = 'a', ['$'] = 's', ['!'] = 'i', ['|'] = 'l',
+                               ['+'] = 't'};
+static inline char leet(unsigned char c) { return LEET[c] ? LEET[c] : (char)c; }
 
 typedef struct {
     size_t s, e;   /* token bytes in the light view */
@@ -294,8 +284,9 @@ static int next_token(const sw_guard_view *v, size_t i, token *tk) {
 static int build_match(sw_guard_norm *n) {
     sw_guard_view *lv = &n->light, *m = &n->match;
     if (view_reserve(m, lv->len + 2) < 0) return -1;
-    n->joined = calloc(m->cap, 1);
-    if (!n->joined) return -1;
+    uint8_t *jn = realloc(n->joined, m->cap); /* every byte below len is written */
+    if (!jn) return -1;
+    n->joined = jn;
     token prev = {0, 0, 0, 0}, tk;
     int have_prev = 0;
     size_t i = 0;
@@ -313,12 +304,20 @@ static int build_match(sw_guard_norm *n) {
             view_put(m, " ", 1, lv->oend[prev.e - 1], lv->ostart[tk.s]);
         }
         if (join) n->joined[m->len - 1] = 1;
-        for (size_t j = tk.s; j < tk.e; j++) {
-            unsigned char c = (unsigned char)lv->s[j];
-            char o = (char)(tk.has_alpha && c < 0x80 ? leet(c) : c);
-            n->joined[m->len] = (uint8_t)join;
-            view_put(m, &o, 1, lv->ostart[j], lv->oend[j]);
+        const unsigned char *ls = (const unsigned char *)lv->s;
+        const uint32_t *lo = lv->ostart, *le = lv->oend;
+        char *ms = m->s;
+        uint32_t *mo = m->ostart, *me = m->oend;
+        uint8_t *jn = n->joined;
+        size_t ml = m->len;
+        for (size_t j = tk.s; j < tk.e; j++, ml++) { /* capacity reserved above */
+            unsigned char c = ls[j];
+            ms[ml] = (char)(tk.has_alpha && c < 0x80 ? leet(c) : c);
+            jn[ml] = (uint8_t)join;
+            mo[ml] = lo[j];
+            me[ml] = le[j];
         }
+        m->len = ml;
         prev = tk;
         have_prev = 1;
     }
@@ -330,19 +329,35 @@ static int build_squeeze(sw_guard_norm *n) {
     const sw_guard_view *m = &n->match;
     sw_guard_view *q = &n->squeeze;
     if (view_reserve(q, m->len + 1) < 0) return -1;
-    n->sq2m = malloc((m->len + 1) * sizeof *n->sq2m);
-    if (!n->sq2m) return -1;
+    uint32_t *sq = realloc(n->sq2m, q->cap * sizeof *n->sq2m);
+    if (!sq) return -1;
+    n->sq2m = sq;
+    const char *ms = m->s;
+    const uint32_t *mo = m->ostart, *me = m->oend;
+    char *qs = q->s;
+    uint32_t *qo = q->ostart, *qe = q->oend;
+    size_t ql = 0;
     for (size_t i = 0; i < m->len; i++)
-        if (m->s[i] != ' ') {
-            n->sq2m[q->len] = (uint32_t)i;
-            view_put(q, m->s + i, 1, m->ostart[i], m->oend[i]);
+        if (ms[i] != ' ') {
+            sq[ql] = (uint32_t)i;
+            qs[ql] = ms[i];
+            qo[ql] = mo[i];
+            qe[ql] = me[i];
+            ql++;
         }
+    q->len = ql;
     q->s[q->len] = 0;
     return 0;
 }
 
 int sw_guard_normalize(const char *text, size_t len, sw_guard_norm *out, sw_err *err) {
     memset(out, 0, sizeof *out);
+    return gnormalize_reuse(text, len, out, err);
+}
+
+int gnormalize_reuse(const char *text, size_t len, sw_guard_norm *out, sw_err *err) {
+    out->light.len = out->match.len = out->squeeze.len = 0;
+    out->n_invis = 0;
     if (len > NORM_MAX_LEN) return sw_err_set(err, "guard: text of %zu bytes is over the 1 GiB limit", len);
     if (build_light((const unsigned char *)text, len, out) < 0 || build_match(out) < 0 ||
         build_squeeze(out) < 0)

@@ -11,16 +11,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EDGE_WORDS 20
+#define EDGE_WORDS SW_GUARD_PPL_EDGE_WORDS
 
-/* Perplexity of text[0..len) under the model: exp(mean NLL of tokens 1..n). -1 when the
+/* Perplexity of text[0..len) under the model: exp(mean NLL of tokens 1..n), n at most
+ * SW_GUARD_PPL_MAX_TOKENS (a longer text is judged by its beginning: the cost stays
+ * bounded, ~0.2 s with the default model, whatever the size of the prompt). -1 when the
  * text has fewer than two tokens (*ppl untouched), -2 on error. */
 static int ppl_of(sw_ctx *c, const sw_tokenizer *tk, const char *text, size_t len, double *ppl, sw_err *err) {
     int32_t *ids = NULL;
     size_t n = 0;
     if (sw_tokenize(tk, text, len, 0, &ids, &n, err) < 0) return -2;
     int rc = -1;
-    if (n >= 2 && n <= 1u << 20) {
+    if (n > SW_GUARD_PPL_MAX_TOKENS) n = SW_GUARD_PPL_MAX_TOKENS;
+    if (n >= 2) {
         double nll = 0;
         int scored = 0;
         if (sw_ctx_nll(c, ids, (int)n, 1, &nll, &scored, err) < 0) rc = -2;
@@ -33,21 +36,34 @@ static int ppl_of(sw_ctx *c, const sw_tokenizer *tk, const char *text, size_t le
     return rc;
 }
 
+static inline int is_ws(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
+
 /* Byte offset where the first `words` whitespace-separated words end (prefix) or where
  * the last `words` begin (suffix). */
 static size_t words_prefix(const char *t, size_t n, int words) {
     size_t i = 0;
     for (int w = 0; w < words && i < n; w++) {
-        while (i < n && (t[i] == ' ' || t[i] == '\n' || t[i] == '\t')) i++;
-        while (i < n && !(t[i] == ' ' || t[i] == '\n' || t[i] == '\t')) i++;
+        while (i < n && is_ws(t[i])) i++;
+        while (i < n && !is_ws(t[i])) i++;
     }
     return i;
+}
+/* Words in t[0..n), counting up to `most`. */
+static int count_words(const char *t, size_t n, int most) {
+    int w = 0;
+    for (size_t i = 0; i < n && w < most;) {
+        while (i < n && is_ws(t[i])) i++;
+        if (i == n) break;
+        w++;
+        while (i < n && !is_ws(t[i])) i++;
+    }
+    return w;
 }
 static size_t words_suffix(const char *t, size_t n, int words) {
     size_t i = n;
     for (int w = 0; w < words && i > 0; w++) {
-        while (i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\n' || t[i - 1] == '\t')) i--;
-        while (i > 0 && !(t[i - 1] == ' ' || t[i - 1] == '\n' || t[i - 1] == '\t')) i--;
+        while (i > 0 && is_ws(t[i - 1])) i--;
+        while (i > 0 && !is_ws(t[i - 1])) i--;
     }
     return i;
 }
@@ -63,7 +79,11 @@ int sw_guard_ppl_score(sw_ctx *c, const sw_tokenizer *tk, const char *text, size
         s->len_per_ppl = (double)len / ppl;
         s->valid = 1;
     }
+    /* like NeMo, the edges of texts under 20 words are not judged: they are the whole
+     * text, which the length signal already covers */
     size_t pe = words_prefix(text, len, EDGE_WORDS), ss = words_suffix(text, len, EDGE_WORDS);
+    if (count_words(text, len, EDGE_WORDS) < EDGE_WORDS) return 0;
+    s->edge_valid = 1;
     double pp = 0, sp = 0;
     int a = ppl_of(c, tk, text, pe, &pp, err), b = a == -2 ? -2 : ppl_of(c, tk, text + ss, len - ss, &sp, err);
     if (a == -2 || b == -2) return -1;
@@ -91,7 +111,7 @@ int sw_guard_ppl_calibrate(sw_ctx *c, const sw_tokenizer *tk, const char *benign
         sw_buf_free(&b);
         return -1;
     }
-    size_t cap = 256, n = 0;
+    size_t cap = 256, n = 0, ne = 0;
     double *lp = malloc(cap * sizeof *lp), *ep = malloc(cap * sizeof *ep);
     int rc = lp && ep ? 0 : sw_err_set(err, "out of memory"), line = 0;
     size_t i = 0;
@@ -121,21 +141,52 @@ int sw_guard_ppl_calibrate(sw_ctx *c, const sw_tokenizer *tk, const char *benign
                 break;
             }
         }
-        lp[n] = s.len_per_ppl;
-        ep[n] = fmax(s.prefix_ppl, s.suffix_ppl);
-        n++;
+        lp[n++] = s.len_per_ppl;
+        if (s.edge_valid) ep[ne++] = fmax(s.prefix_ppl, s.suffix_ppl);
     }
     sw_buf_free(&b);
     if (rc == 0 && n == 0) rc = sw_err_set(err, "%s: no text long enough to score", benign_jsonl);
     if (rc == 0) {
         out->len_per_ppl_max = upper_quantile(lp, n, fpr);
-        out->edge_ppl_max = upper_quantile(ep, n, fpr);
+        out->edge_ppl_max = ne ? upper_quantile(ep, ne, fpr) : 0; /* 0: no edge check */
         out->calibrated_on = (int)n;
+        out->calibrated_on_edge = (int)ne;
         out->fpr = fpr;
     }
     free(lp);
     free(ep);
     return rc;
+}
+
+int sw_guard_ppl_load(const char *path, const char *model_sha256, sw_guard_ppl *out, sw_err *err) {
+    json_error_t je;
+    json_t *j = json_load_file(path, 0, &je);
+    if (!j) return sw_err_set(err, "%s:%d: %s", path, je.line, je.text);
+    const char *sha = json_string_value(json_object_get(j, "model_sha256"));
+    json_t *a = json_object_get(j, "len_per_ppl_max"), *b = json_object_get(j, "edge_ppl_max");
+    int rc = 0;
+    if (!sha || !json_is_number(a) || !json_is_number(b))
+        rc = sw_err_set(err, "%s: expected model_sha256, len_per_ppl_max and edge_ppl_max", path);
+    else if (strcmp(sha, model_sha256) != 0)
+        rc = sw_err_set(err, "%s: calibrated for another model (sha256 %.12s..., this one %.12s...)", path, sha,
+                        model_sha256);
+    else {
+        memset(out, 0, sizeof *out);
+        out->len_per_ppl_max = json_number_value(a);
+        out->edge_ppl_max = json_number_value(b);
+        out->fpr = json_number_value(json_object_get(j, "fpr"));
+        out->calibrated_on = (int)json_integer_value(json_object_get(j, "calibrated_on"));
+        out->calibrated_on_edge = (int)json_integer_value(json_object_get(j, "calibrated_on_edge"));
+    }
+    json_decref(j);
+    return rc;
+}
+
+int sw_guard_ppl_path(const char *model_path, char *out, size_t outsz) {
+    size_t n = strlen(model_path);
+    if (n >= 5 && strcmp(model_path + n - 5, ".gguf") == 0) n -= 5;
+    int w = snprintf(out, outsz, "%.*s.ppl.json", (int)n, model_path);
+    return w < 0 || (size_t)w >= outsz ? -1 : 0;
 }
 
 int sw_guard_ppl_findings(const sw_guard_ppl *th, const sw_guard_ppl_signals *s, size_t len, sw_guard_verdict *v) {
@@ -147,7 +198,7 @@ int sw_guard_ppl_findings(const sw_guard_ppl *th, const sw_guard_ppl_signals *s,
         if (gf_add(v, "jailbreak", "perplexity_length", 0, len, 0.7, SW_SRC_HEURISTIC, why) < 0) return -1;
     }
     double edge = fmax(s->prefix_ppl, s->suffix_ppl);
-    if (edge > th->edge_ppl_max) {
+    if (s->edge_valid && th->edge_ppl_max > 0 && edge > th->edge_ppl_max) {
         snprintf(why, sizeof why, "%s perplexity %.3g above %.3g", s->suffix_ppl >= s->prefix_ppl ? "suffix" : "prefix",
                  edge, th->edge_ppl_max);
         if (gf_add(v, "jailbreak", "perplexity_edge", 0, len, 0.8, SW_SRC_HEURISTIC, why) < 0) return -1;

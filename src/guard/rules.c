@@ -581,12 +581,25 @@ int grules_scan(const grules *r, const sw_guard_norm *n, sw_guard_verdict *v) {
         u8 = (w & 0x8080808080808080ull) != 0;
     }
     for (size_t i = n->match.len & ~(size_t)7; i < n->match.len; i++) u8 |= (unsigned char)n->match.s[i] >= 0x80;
-    gac_scan(r->ac, n->match.s, n->match.len, on_match, &c);
+    int sq = n->squeeze.len < n->match.len; /* else the squeezed view is the match view */
+    /* the ASCII automaton walks both views in one loop; the squeezed view's findings are
+     * held back and appended after the match view's, in the order of separate passes */
+    sw_guard_verdict held = {0};
+    scan_ctx cq = {r, n, &held, 0, 1};
+    if (sq) gac_scan2(r->ac, n->match.s, n->match.len, on_match, &c, n->squeeze.s, n->squeeze.len, on_match, &cq);
+    else gac_scan(r->ac, n->match.s, n->match.len, on_match, &c);
     if (u8 && c.rc == 0) gac_scan(r->ac_u8, n->match.s, n->match.len, on_match, &c);
-    if (c.rc == 0 && n->squeeze.len < n->match.len) {
+    if (c.rc == 0 && cq.rc < 0) c.rc = -1;
+    for (size_t i = 0; i < held.n_findings && c.rc == 0; i++) {
+        const sw_guard_finding *f = &held.findings[i];
+        c.rc = gf_add(v, f->category, f->type, f->start, f->end, f->score, f->source, f->explain);
+        if (c.rc == 0) memcpy(v->findings[v->n_findings - 1].tc260, f->tc260, sizeof f->tc260);
+    }
+    if (held.truncated) v->truncated = 1;
+    sw_guard_verdict_free(&held);
+    if (sq && u8 && c.rc == 0) {
         c.squeeze = 1;
-        gac_scan(r->ac, n->squeeze.s, n->squeeze.len, on_match, &c);
-        if (u8 && c.rc == 0) gac_scan(r->ac_u8, n->squeeze.s, n->squeeze.len, on_match, &c);
+        gac_scan(r->ac_u8, n->squeeze.s, n->squeeze.len, on_match, &c);
     }
     return c.rc;
 }

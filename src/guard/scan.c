@@ -146,26 +146,27 @@ static int classify(const sw_guard_clf *c, const sw_guard_norm *nm, size_t len, 
 int sw_guard_has_classifier(const sw_guard *g) { return g->clf != NULL; }
 
 /* Runs every recogniser over text; findings of decoded payloads are re-homed to the
- * span of the encoded segment. */
-static int scan_into(const sw_guard *g, const char *text, size_t len, int depth, sw_guard_verdict *v) {
-    sw_guard_norm nm;
-    int rc = sw_guard_normalize(text, len, &nm, NULL);
-    if (rc == 0) rc = ginvis_findings(&nm, v);
-    if (rc == 0) rc = gpii_scan(&nm, v);
+ * span of the encoded segment. ws: the caller's normalisation buffers to reuse, or NULL. */
+static int scan_into(const sw_guard *g, const char *text, size_t len, int depth, sw_guard_verdict *v,
+                     sw_guard_norm *ws) {
+    sw_guard_norm own = {0}, *np = ws ? ws : &own;
+    int rc = gnormalize_reuse(text, len, np, NULL);
+    if (rc == 0) rc = ginvis_findings(np, v);
+    if (rc == 0) rc = gpii_scan(np, v);
     if (rc == 0) rc = gsecret_scan(text, len, v);
-    if (rc == 0) rc = grules_scan(g->rules, &nm, v);
-    if (rc == 0 && g->clf) rc = classify(g->clf, &nm, len, v);
+    if (rc == 0) rc = grules_scan(g->rules, np, v);
+    if (rc == 0 && g->clf) rc = classify(g->clf, np, len, v);
     gdecoded *d = NULL;
     size_t nd = 0;
-    if (rc == 0) rc = gdecode_find(text, len, &nm, &d, &nd);
-    sw_guard_norm_free(&nm);
+    if (rc == 0) rc = gdecode_find(text, len, np, &d, &nd);
+    sw_guard_norm_free(&own);
     for (size_t i = 0; i < nd && rc == 0; i++) {
         char why[160];
         snprintf(why, sizeof why, "%s segment decodes to %zu bytes of text", d[i].type, d[i].len);
         rc = gf_add(v, "encoded_payload", d[i].type, d[i].start, d[i].end, 0.5, SW_SRC_HEURISTIC, why);
         if (rc < 0 || depth >= MAX_DEPTH) continue;
         sw_guard_verdict inner = {0};
-        rc = scan_into(g, d[i].text, d[i].len, depth + 1, &inner);
+        rc = scan_into(g, d[i].text, d[i].len, depth + 1, &inner, NULL);
         for (size_t k = 0; k < inner.n_findings && rc == 0; k++) {
             const sw_guard_finding *f = &inner.findings[k];
             char type[40];
@@ -232,12 +233,13 @@ static size_t utf8_back(const char *t, size_t i) {
 }
 
 int gscan_raw(const sw_guard *g, const char *text, size_t len, sw_guard_verdict *v) {
-    if (len <= SEG) return scan_into(g, text, len, 0, v);
+    if (len <= SEG) return scan_into(g, text, len, 0, v, NULL);
     size_t a = 0;
+    sw_guard_norm ws = {0};
     for (;;) {
         size_t b = len - a <= SEG ? len : utf8_back(text, a + SEG);
         sw_guard_verdict seg = {0};
-        int rc = scan_into(g, text + a, b - a, 0, &seg);
+        int rc = scan_into(g, text + a, b - a, 0, &seg, &ws);
         size_t lo = a == 0 ? 0 : a + SEG_OV / 2, hi = b == len ? len : b - SEG_OV / 2;
         for (size_t i = 0; i < seg.n_findings && rc == 0; i++) {
             const sw_guard_finding *f = &seg.findings[i];
@@ -247,8 +249,10 @@ int gscan_raw(const sw_guard *g, const char *text, size_t len, sw_guard_verdict 
             if (rc == 0) memcpy(v->findings[v->n_findings - 1].tc260, f->tc260, sizeof f->tc260);
         }
         sw_guard_verdict_free(&seg);
-        if (rc < 0) return -1;
-        if (b == len) return 0;
+        if (rc < 0 || b == len) {
+            sw_guard_norm_free(&ws);
+            return rc < 0 ? -1 : 0;
+        }
         a = utf8_back(text, b - SEG_OV);
     }
 }

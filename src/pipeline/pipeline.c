@@ -32,6 +32,8 @@ struct sw_pipeline {
     char principal[128];
     sw_guard *guard;
     uint8_t guard_key[32];
+    sw_guard_ppl ppl; /* perplexity thresholds for this model, when calibrated */
+    int has_ppl;
 };
 
 #define GUARD_KEY_NAME "guard"
@@ -102,6 +104,13 @@ int sw_pipeline_open(const sw_pipeline_opts *opts, sw_pipeline **out, sw_err *er
     }
     if (path != p->model_path) snprintf(p->model_path, sizeof p->model_path, "%s", path);
     if (sw_sha256_file_hex(p->model_path, p->model_sha256, err) < 0) goto fail;
+    /* the guard's perplexity signals, when a calibration for this model lies beside it
+     * (models/default.ppl.json); one for another model is an error, not ignored */
+    char ppl_path[PATH_MAX + 16];
+    if (sw_guard_ppl_path(p->model_path, ppl_path, sizeof ppl_path) == 0 && access(ppl_path, F_OK) == 0) {
+        if (sw_guard_ppl_load(ppl_path, p->model_sha256, &p->ppl, err) < 0) goto fail;
+        p->has_ppl = 1;
+    }
     if (sw_model_load(p->model_path, &p->model, err) < 0) goto fail;
     p->threads = opts->threads > 0 ? opts->threads : omp_get_num_procs();
     int n_ctx = opts->n_ctx;
@@ -304,7 +313,11 @@ static int input_stage(sw_pipeline *p, const sw_gen_request *req, sw_guard_verdi
                        sw_err *err) {
     *prompt = req->prompt;
     if (!p->guard) return 0;
-    if (sw_guard_scan(p->guard, SW_GUARD_INPUT, req->prompt, strlen(req->prompt), v, err) < 0) return -1;
+    size_t n = strlen(req->prompt);
+    int rc = p->has_ppl ? sw_guard_scan_lm(p->guard, SW_GUARD_INPUT, req->prompt, n, p->ctx,
+                                           sw_model_tokenizer(p->model), &p->ppl, v, err)
+                        : sw_guard_scan(p->guard, SW_GUARD_INPUT, req->prompt, n, v, err);
+    if (rc < 0) return -1;
     if (v->action == SW_ACT_REDACT && v->redacted) *prompt = v->redacted;
     return 0;
 }

@@ -44,7 +44,34 @@ static void test_signals(void) {
     T_NEAR(s.prefix_ppl, ppl_direct(TEXT, (size_t)(p20 - TEXT)), 1e-6 * s.prefix_ppl);
     const char *s20 = strstr(TEXT, "six"); /* the last 20 of the 25 words start here */
     T_NEAR(s.suffix_ppl, ppl_direct(s20, strlen(s20)), 1e-6 * s.suffix_ppl);
+    T_CHECK(s.edge_valid);
     T_CHECK(sw_guard_ppl_score(c, sw_model_tokenizer(m), "a", 1, &s, &err) == 0 && !s.valid);
+    /* under 20 words the edges are not judged (as in NeMo): they would be the whole text */
+    const char *t19 = "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+                      "fifteen sixteen seventeen eighteen nineteen  ";
+    T_CHECK(sw_guard_ppl_score(c, sw_model_tokenizer(m), t19, strlen(t19), &s, &err) == 0);
+    T_CHECK(s.valid && !s.edge_valid && s.prefix_ppl == 0 && s.suffix_ppl == 0);
+}
+
+/* A text over SW_GUARD_PPL_MAX_TOKENS is judged by its first tokens: bounded cost. */
+static void test_long_text_bounded(void) {
+    size_t n = 0, cap = 40000;
+    char *t = malloc(cap);
+    while (n + 16 < cap) n += (size_t)snprintf(t + n, cap - n, "word%zu ", n % 97);
+    int32_t *ids = NULL;
+    size_t k = 0;
+    sw_err err;
+    T_CHECK(sw_tokenize(sw_model_tokenizer(m), t, n, 0, &ids, &k, &err) == 0);
+    T_CHECK_MSG(k > SW_GUARD_PPL_MAX_TOKENS, "%zu tokens", k);
+    double nll = 0;
+    int scored = 0;
+    sw_ctx_nll(c, ids, SW_GUARD_PPL_MAX_TOKENS, 1, &nll, &scored, &err);
+    sw_guard_ppl_signals s;
+    T_CHECK(sw_guard_ppl_score(c, sw_model_tokenizer(m), t, n, &s, &err) == 0 && s.valid);
+    T_NEAR(s.ppl, exp(nll / scored), 1e-6 * s.ppl);
+    T_NEAR(s.len_per_ppl, n / s.ppl, 1e-9); /* the length is still the whole text's */
+    free(ids);
+    free(t);
 }
 
 static void test_calibrate_and_findings(void) {
@@ -54,15 +81,16 @@ static void test_calibrate_and_findings(void) {
     static const char *w[] = {"the", "cat", "sat", "on", "a", "mat", "and", "then", "slept", "all", "day", "long"};
     for (int i = 0; i < 20; i++) {
         fprintf(f, "{\"text\": \"");
-        for (int k = 0; k < 8 + i; k++) fprintf(f, "%s%s", k ? " " : "", w[(k * 7 + i) % 12]);
+        for (int k = 0; k < 17 + i; k++) fprintf(f, "%s%s", k ? " " : "", w[(k * 7 + i) % 12]);
         fprintf(f, " n%d\"}\n", i); /* no two texts, prefixes or suffixes alike */
     }
     fclose(f);
     sw_guard_ppl th;
     sw_err err;
     T_CHECK_MSG(sw_guard_ppl_calibrate(c, sw_model_tokenizer(m), path, 0.1, &th, &err) == 0, "%s", err.msg);
-    T_CHECK(th.calibrated_on == 20 && th.fpr == 0.1);
-    /* exactly two of the twenty benign texts lie above each threshold */
+    T_CHECK(th.calibrated_on == 20 && th.calibrated_on_edge == 18 && th.fpr == 0.1);
+    /* exactly two of the twenty benign texts lie above the length threshold, and one of
+     * the eighteen with 20 words or more above the edge threshold */
     f = fopen(path, "r");
     char line[512];
     int above_len = 0, above_edge = 0;
@@ -72,16 +100,16 @@ static void test_calibrate_and_findings(void) {
         sw_guard_ppl_signals s;
         sw_guard_ppl_score(c, sw_model_tokenizer(m), t, strlen(t), &s, &err);
         above_len += s.len_per_ppl > th.len_per_ppl_max;
-        above_edge += fmax(s.prefix_ppl, s.suffix_ppl) > th.edge_ppl_max;
+        above_edge += s.edge_valid && fmax(s.prefix_ppl, s.suffix_ppl) > th.edge_ppl_max;
     }
     fclose(f);
-    T_CHECK_MSG(above_len == 2 && above_edge == 2, "%d %d", above_len, above_edge);
+    T_CHECK_MSG(above_len == 2 && above_edge == 1, "%d %d", above_len, above_edge);
     unlink(path);
     /* findings follow the thresholds */
     sw_guard_ppl_signals s;
     sw_guard_ppl_score(c, sw_model_tokenizer(m), TEXT, strlen(TEXT), &s, &err);
-    sw_guard_ppl low = {s.len_per_ppl * 0.999, fmax(s.prefix_ppl, s.suffix_ppl) * 0.999, 0.01, 1};
-    sw_guard_ppl high = {s.len_per_ppl + 1, fmax(s.prefix_ppl, s.suffix_ppl) + 1, 0.01, 1};
+    sw_guard_ppl low = {s.len_per_ppl * 0.999, fmax(s.prefix_ppl, s.suffix_ppl) * 0.999, 0.01, 1, 1};
+    sw_guard_ppl high = {s.len_per_ppl + 1, fmax(s.prefix_ppl, s.suffix_ppl) + 1, 0.01, 1, 1};
     sw_guard_verdict v = {0};
     T_CHECK(sw_guard_ppl_findings(&high, &s, strlen(TEXT), &v) == 0 && v.n_findings == 0);
     T_CHECK(sw_guard_ppl_findings(&low, &s, strlen(TEXT), &v) == 0 && v.n_findings == 2);
@@ -123,6 +151,7 @@ int main(void) {
     }
     T_RUN(test_signals);
     T_RUN(test_calibrate_and_findings);
+    T_RUN(test_long_text_bounded);
     sw_ctx_free(c);
     sw_model_free(m);
     unlink(model_path);
