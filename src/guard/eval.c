@@ -25,88 +25,87 @@ typedef struct {
     int n, flagged;
 } source_stat;
 
+/* The counts of an evaluation, filled one example at a time. */
+typedef struct eval_state {
+    const sw_guard *g;
+    int tp[NCATS], fp[NCATS], fn[NCATS], tn[NCATS], bfp[NCATS], nbenign, n;
+    int conf[NCATS + 1][NPRED]; /* true label (benign = NCATS) x predicted */
+    source_stat src[64];
+    int nsrc;
+} eval_state;
+
+static void count_source(eval_state *st, const char *source, int flagged) {
+    const char *sname = source ? source : "benign";
+    int s = 0;
+    while (s < st->nsrc && strcmp(st->src[s].name, sname) != 0) s++;
+    if (s == st->nsrc && st->nsrc < 64) {
+        snprintf(st->src[s].name, sizeof st->src[s].name, "%s", sname);
+        st->src[s].n = st->src[s].flagged = 0;
+        st->nsrc++;
+    }
+    if (s < st->nsrc) {
+        st->src[s].n++;
+        st->src[s].flagged += flagged;
+    }
+}
+
+static int eval_one(void *ud, const gjsonl_rec *r, sw_err *err) {
+    eval_state *st = ud;
+    int truth = -1;
+    if (strcmp(r->label, "benign") == 0) truth = NCATS;
+    for (int c = 0; c < NCATS; c++)
+        if (strcmp(r->label, CATS[c]) == 0) truth = c;
+    if (truth < 0)
+        return sw_err_set(err, "%s:%d: label \"%s\" is not benign, prompt_injection, jailbreak or harmful", r->path,
+                          r->line, r->label);
+    sw_guard_verdict v;
+    if (sw_guard_scan(st->g, SW_GUARD_INPUT, r->text, r->len, &v, err) < 0) {
+        sw_guard_verdict_free(&v);
+        return -1;
+    }
+    /* predicted: categories with a finding the policy sends to review or blocks */
+    int pred[NCATS] = {0}, top = NCATS;
+    double best = -1;
+    for (size_t k = 0; k < v.n_findings; k++) {
+        const sw_guard_finding *f = &v.findings[k];
+        int c = cat_of(f);
+        if (c < 0 || f->action < SW_ACT_REVIEW) continue;
+        pred[c] = 1;
+        if (f->score > best) {
+            best = f->score;
+            top = c;
+        }
+    }
+    sw_guard_verdict_free(&v);
+    for (int c = 0; c < NCATS; c++) {
+        int y = truth == c;
+        st->tp[c] += y && pred[c];
+        st->fn[c] += y && !pred[c];
+        st->fp[c] += !y && pred[c];
+        st->tn[c] += !y && !pred[c];
+        st->bfp[c] += truth == NCATS && pred[c];
+    }
+    st->nbenign += truth == NCATS;
+    st->conf[truth][top]++;
+    if (truth == NCATS) count_source(st, r->source, top != NCATS);
+    st->n++;
+    return 0;
+}
+
 json_t *sw_guard_eval(const sw_guard *g, const char *path, sw_err *err) {
-    sw_buf b = {0};
-    if (sw_read_file(path, &b, err) < 0) {
-        sw_buf_free(&b);
+    eval_state *st = calloc(1, sizeof *st);
+    if (!st) {
+        sw_err_set(err, "out of memory");
         return NULL;
     }
-    int tp[NCATS] = {0}, fp[NCATS] = {0}, fn[NCATS] = {0}, tn[NCATS] = {0}, bfp[NCATS] = {0}, nbenign = 0;
-    int conf[NCATS + 1][NPRED] = {{0}}; /* true label (benign = NCATS) x predicted */
-    source_stat src[64];
-    int nsrc = 0, line = 0, n = 0, rc = 0;
-    size_t i = 0;
-    const char *l;
-    size_t ll;
-    while (rc == 0 && sw_next_line(b.data, b.len, &i, &line, &l, &ll)) {
-        if (ll == 0) continue;
-        json_error_t je;
-        json_t *o = json_loadb(l, ll, 0, &je);
-        json_t *jt = json_object_get(o, "text");
-        const char *lab = json_string_value(json_object_get(o, "label"));
-        const char *source = json_string_value(json_object_get(o, "source"));
-        int truth = -1;
-        if (lab) {
-            if (strcmp(lab, "benign") == 0) truth = NCATS;
-            for (int c = 0; c < NCATS; c++)
-                if (strcmp(lab, CATS[c]) == 0) truth = c;
-        }
-        if (!json_is_string(jt) || truth < 0) {
-            json_decref(o);
-            rc = sw_err_set(err, "%s:%d: expected {\"text\": ..., \"label\": benign|prompt_injection|jailbreak|harmful}",
-                            path, line);
-            break;
-        }
-        sw_guard_verdict v;
-        if (sw_guard_scan(g, SW_GUARD_INPUT, json_string_value(jt), json_string_length(jt), &v, err) < 0) {
-            sw_guard_verdict_free(&v);
-            json_decref(o);
-            rc = -1;
-            break;
-        }
-        /* predicted: categories with a finding the policy sends to review or blocks */
-        int pred[NCATS] = {0}, top = NCATS;
-        double best = -1;
-        for (size_t k = 0; k < v.n_findings; k++) {
-            const sw_guard_finding *f = &v.findings[k];
-            int c = cat_of(f);
-            if (c < 0 || f->action < SW_ACT_REVIEW) continue;
-            pred[c] = 1;
-            if (f->score > best) {
-                best = f->score;
-                top = c;
-            }
-        }
-        sw_guard_verdict_free(&v);
-        for (int c = 0; c < NCATS; c++) {
-            int y = truth == c;
-            tp[c] += y && pred[c];
-            fn[c] += y && !pred[c];
-            fp[c] += !y && pred[c];
-            tn[c] += !y && !pred[c];
-            bfp[c] += truth == NCATS && pred[c];
-        }
-        nbenign += truth == NCATS;
-        conf[truth][top]++;
-        if (truth == NCATS) {
-            const char *sname = source ? source : "benign";
-            int s = 0;
-            while (s < nsrc && strcmp(src[s].name, sname) != 0) s++;
-            if (s == nsrc && nsrc < 64) {
-                snprintf(src[nsrc].name, sizeof src[nsrc].name, "%s", sname);
-                src[nsrc].n = src[nsrc].flagged = 0;
-                nsrc++;
-            }
-            if (s < nsrc) {
-                src[s].n++;
-                src[s].flagged += top != NCATS;
-            }
-        }
-        n++;
-        json_decref(o);
+    st->g = g;
+    if (gjsonl_each(path, 1, eval_one, st, err) < 0) {
+        free(st);
+        return NULL;
     }
-    sw_buf_free(&b);
-    if (rc < 0) return NULL;
+    int *tp = st->tp, *fp = st->fp, *fn = st->fn, *tn = st->tn, nbenign = st->nbenign, nsrc = st->nsrc, n = st->n;
+    int *bfp = st->bfp;
+    source_stat *src = st->src;
     json_t *out = json_object(), *cats = json_object(), *cm = json_object(), *bs = json_object();
     for (int c = 0; c < NCATS; c++) {
         double p = tp[c] + fp[c] ? (double)tp[c] / (tp[c] + fp[c]) : 0, r = tp[c] + fn[c] ? (double)tp[c] / (tp[c] + fn[c]) : 0;
@@ -125,7 +124,8 @@ json_t *sw_guard_eval(const sw_guard *g, const char *path, sw_err *err) {
     }
     for (int t = 0; t <= NCATS; t++) {
         json_t *row = json_object();
-        for (int p = 0; p < NPRED; p++) json_object_set_new(row, p == NCATS ? "none" : CATS[p], json_integer(conf[t][p]));
+        for (int p = 0; p < NPRED; p++)
+            json_object_set_new(row, p == NCATS ? "none" : CATS[p], json_integer(st->conf[t][p]));
         json_object_set_new(cm, t == NCATS ? "benign" : CATS[t], row);
     }
     for (int s = 0; s < nsrc; s++) {
@@ -141,5 +141,6 @@ json_t *sw_guard_eval(const sw_guard *g, const char *path, sw_err *err) {
     json_object_set_new(out, "categories", cats);
     json_object_set_new(out, "confusion", cm);
     json_object_set_new(out, "benign_fpr_by_source", bs);
+    free(st);
     return out;
 }

@@ -33,6 +33,21 @@ int gnormalize_reuse(const char *text, size_t len, sw_guard_norm *out, sw_err *e
 int gpii_scan(const sw_guard_norm *n, sw_guard_verdict *v);
 int gsecret_scan(const char *text, size_t len, sw_guard_verdict *v);
 
+/* ---- labelled JSONL files (jsonl.c) ---- */
+typedef struct gjsonl_rec {
+    const char *text; /* the "text" string (NUL-terminated; len bytes) */
+    size_t len;
+    const char *label, *source; /* NULL when absent */
+    const char *path;
+    int line;
+} gjsonl_rec;
+/* Called for each record; returns 0 to go on, -1 (err set) to stop. */
+typedef int (*gjsonl_fn)(void *ud, const gjsonl_rec *r, sw_err *err);
+/* Reads path and calls fn for each non-empty line. A line that is not an object with a
+ * string "text" (and, with need_label, a string "label") is an error naming path:line.
+ * Returns 0, or -1 with err (the file, a bad line, or fn's error). */
+int gjsonl_each(const char *path, int need_label, gjsonl_fn fn, void *ud, sw_err *err);
+
 /* ---- Aho-Corasick automaton over bytes (ac.c) ---- */
 typedef struct gac gac;
 gac *gac_new(void);

@@ -92,69 +92,46 @@ int sw_guard_ppl_score(sw_ctx *c, const sw_tokenizer *tk, const char *text, size
     return 0;
 }
 
-static int cmp_d(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+/* The benign texts' signals, gathered for the quantiles. */
+typedef struct calib_state {
+    sw_ctx *c;
+    const sw_tokenizer *tk;
+    double *lp, *ep; /* length/perplexity of each text; edge perplexity of the long ones */
+    size_t n, ne, cap;
+} calib_state;
 
-/* The value that at most `fpr` of xs[0..n) exceed. */
-static double upper_quantile(double *xs, size_t n, double fpr) {
-    qsort(xs, n, sizeof *xs, cmp_d);
-    size_t allowed = (size_t)floor(fpr * (double)n);
-    return allowed >= n ? xs[0] : xs[n - 1 - allowed];
+static int calib_one(void *ud, const gjsonl_rec *r, sw_err *err) {
+    calib_state *st = ud;
+    sw_guard_ppl_signals s;
+    if (sw_guard_ppl_score(st->c, st->tk, r->text, r->len, &s, err) < 0) return -1;
+    if (!s.valid) return 0;
+    if (st->n == st->cap) {
+        size_t cap = st->cap ? 2 * st->cap : 256;
+        double *a = realloc(st->lp, cap * sizeof *a), *e = a ? realloc(st->ep, cap * sizeof *e) : NULL;
+        if (a) st->lp = a;
+        if (e) st->ep = e;
+        if (!a || !e) return sw_err_set(err, "out of memory");
+        st->cap = cap;
+    }
+    st->lp[st->n++] = s.len_per_ppl;
+    if (s.edge_valid) st->ep[st->ne++] = fmax(s.prefix_ppl, s.suffix_ppl);
+    return 0;
 }
 
 int sw_guard_ppl_calibrate(sw_ctx *c, const sw_tokenizer *tk, const char *benign_jsonl, double fpr,
                            sw_guard_ppl *out, sw_err *err) {
-    sw_buf b = {0};
-    if (sw_read_file(benign_jsonl, &b, err) < 0) {
-        sw_buf_free(&b);
-        return -1;
-    }
-    size_t cap = 256, n = 0, ne = 0;
-    double *lp = malloc(cap * sizeof *lp), *ep = malloc(cap * sizeof *ep);
-    int rc = lp && ep ? 0 : sw_err_set(err, "out of memory"), line = 0;
-    size_t i = 0;
-    const char *l;
-    size_t ll;
-    while (rc == 0 && sw_next_line(b.data, b.len, &i, &line, &l, &ll)) {
-        if (ll == 0) continue;
-        json_error_t je;
-        json_t *o = json_loadb(l, ll, 0, &je);
-        json_t *t = json_object_get(o, "text");
-        if (!json_is_string(t)) {
-            json_decref(o);
-            rc = sw_err_set(err, "%s:%d: expected {\"text\": ...}", benign_jsonl, line);
-            break;
-        }
-        sw_guard_ppl_signals s;
-        if (sw_guard_ppl_score(c, tk, json_string_value(t), json_string_length(t), &s, err) < 0) rc = -1;
-        json_decref(o);
-        if (rc < 0 || !s.valid) continue;
-        if (n == cap) {
-            cap *= 2;
-            double *a = realloc(lp, cap * sizeof *a), *e = a ? realloc(ep, cap * sizeof *e) : NULL;
-            if (a) lp = a;
-            if (e) ep = e;
-            if (!a || !e) {
-                rc = sw_err_set(err, "out of memory");
-                break;
-            }
-        }
-        lp[n++] = s.len_per_ppl;
-        if (s.edge_valid) ep[ne++] = fmax(s.prefix_ppl, s.suffix_ppl);
-    }
-    sw_buf_free(&b);
-    if (rc == 0 && n == 0) rc = sw_err_set(err, "%s: no text long enough to score", benign_jsonl);
+    calib_state st = {.c = c, .tk = tk};
+    int rc = gjsonl_each(benign_jsonl, 0, calib_one, &st, err);
+    if (rc == 0 && st.n == 0) rc = sw_err_set(err, "%s: no text long enough to score", benign_jsonl);
     if (rc == 0) {
-        out->len_per_ppl_max = upper_quantile(lp, n, fpr);
-        out->edge_ppl_max = ne ? upper_quantile(ep, ne, fpr) : 0; /* 0: no edge check */
-        out->calibrated_on = (int)n;
-        out->calibrated_on_edge = (int)ne;
+        out->len_per_ppl_max = sw_upper_quantile(st.lp, st.n, fpr);
+        out->edge_ppl_max = st.ne ? sw_upper_quantile(st.ep, st.ne, fpr) : 0; /* 0: no edge check */
+        out->calibrated_on = (int)st.n;
+        out->calibrated_on_edge = (int)st.ne;
         out->fpr = fpr;
     }
-    free(lp);
-    free(ep);
+    free(st.lp);
+    free(st.ep);
     return rc;
 }
 

@@ -85,63 +85,55 @@ static void dataset_free(dataset *d) {
     memset(d, 0, sizeof *d);
 }
 
-static int load(const char *path, uint32_t mask, int keep_text, dataset *d, sw_err *err) {
-    sw_buf b = {0};
-    if (sw_read_file(path, &b, err) < 0) {
-        sw_buf_free(&b);
+/* What load() gathers: the features of each example (and its text when kept). */
+typedef struct load_state {
+    dataset *d;
+    uint32_t mask;
+    int keep_text;
+} load_state;
+
+static int load_one(void *ud, const gjsonl_rec *r, sw_err *err) {
+    load_state *st = ud;
+    dataset *d = st->d;
+    int li = label_index(r->label);
+    if (li < 0)
+        return sw_err_set(err, "%s:%d: label \"%s\" is not benign, prompt_injection, jailbreak or harmful", r->path,
+                          r->line, r->label);
+    sw_guard_norm nm;
+    if (sw_guard_normalize(r->text, r->len, &nm, err) < 0) {
+        sw_guard_norm_free(&nm);
         return -1;
     }
-    int rc = 0, line = 0;
-    size_t i = 0;
-    const char *l;
-    size_t ll;
-    while (rc == 0 && sw_next_line(b.data, b.len, &i, &line, &l, &ll)) {
-        if (ll == 0) continue;
-        json_error_t je;
-        json_t *o = json_loadb(l, ll, 0, &je);
-        const char *text = json_string_value(json_object_get(o, "text"));
-        const char *lab = json_string_value(json_object_get(o, "label"));
-        int li = lab ? label_index(lab) : -1;
-        if (!text || li < 0) {
-            json_decref(o);
-            rc = sw_err_set(err, "%s:%d: expected {\"text\": ..., \"label\": benign|prompt_injection|jailbreak|harmful}",
-                            path, line);
-            break;
-        }
-        sw_guard_norm nm;
-        size_t tl = strlen(text);
-        if (sw_guard_normalize(text, tl, &nm, err) < 0) {
-            sw_guard_norm_free(&nm);
-            json_decref(o);
-            rc = -1;
-            break;
-        }
-        size_t n = nm.match.len > TRAIN_WINDOW ? TRAIN_WINDOW : nm.match.len;
-        while (n < nm.match.len && n > 0 && ((unsigned char)nm.match.s[n] & 0xC0) == 0x80) n--;
-        fcollect fc = {NULL, 0, 0, mask, 0};
-        gclf_features(nm.match.s, n, collect, &fc);
-        sw_guard_norm_free(&nm);
-        if (d->n == d->cap) {
-            size_t cap = d->cap ? d->cap * 2 : 1024;
-            example *e = realloc(d->e, cap * sizeof *e);
-            char **t = keep_text ? realloc(d->texts, cap * sizeof *t) : d->texts;
-            if (e) d->e = e;
-            if (t) d->texts = t;
-            if (!e || (keep_text && !t)) fc.oom = 1;
-            else d->cap = cap;
-        }
-        if (fc.oom) {
-            free(fc.f);
-            json_decref(o);
-            rc = sw_err_set(err, "%s:%d: out of memory", path, line);
-            break;
-        }
-        d->e[d->n] = (example){fc.f, fc.n, li};
-        if (keep_text) d->texts[d->n] = strdup(text);
-        d->n++;
-        json_decref(o);
+    size_t n = nm.match.len > TRAIN_WINDOW ? TRAIN_WINDOW : nm.match.len;
+    while (n < nm.match.len && n > 0 && ((unsigned char)nm.match.s[n] & 0xC0) == 0x80) n--;
+    fcollect fc = {NULL, 0, 0, st->mask, 0};
+    gclf_features(nm.match.s, n, collect, &fc);
+    sw_guard_norm_free(&nm);
+    if (d->n == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 1024;
+        example *e = realloc(d->e, cap * sizeof *e);
+        char **t = st->keep_text ? realloc(d->texts, cap * sizeof *t) : d->texts;
+        if (e) d->e = e;
+        if (t) d->texts = t;
+        if (!e || (st->keep_text && !t)) fc.oom = 1;
+        else d->cap = cap;
     }
-    sw_buf_free(&b);
+    char *kept = st->keep_text && !fc.oom ? strdup(r->text) : NULL;
+    if (fc.oom || (st->keep_text && !kept)) {
+        free(fc.f);
+        free(kept);
+        return sw_err_set(err, "%s:%d: out of memory", r->path, r->line);
+    }
+    d->e[d->n] = (example){fc.f, fc.n, li};
+    if (st->keep_text) d->texts[d->n] = kept;
+    d->n++;
+    return 0;
+}
+
+/* Reads a labelled JSONL file into d. -1 with err naming path:line. */
+static int load(const char *path, uint32_t mask, int keep_text, dataset *d, sw_err *err) {
+    load_state st = {d, mask, keep_text};
+    int rc = gjsonl_each(path, 1, load_one, &st, err);
     if (rc == 0 && d->n == 0) rc = sw_err_set(err, "%s: no examples", path);
     return rc;
 }
