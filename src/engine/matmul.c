@@ -152,7 +152,7 @@ static void to_q8_K(const float *x, void *y, int64_t n) { sw_quantize_row_q8_K(x
 
 const sw_kernel_table sw_kernels_portable = {
     "portable", dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_q6_K, dot_q5_0, to_q8_0,
-    to_q8_K,
+    to_q8_K, {NULL, NULL, NULL},
 };
 
 /* ---- run-time choice ---- */
@@ -174,10 +174,38 @@ static int cpu_has_avx2(void) {
 #endif
 }
 
+/* AVX-512 F/BW/VL/VNNI (the compiler's CPU model checks that the OS saves the ZMM
+ * registers), on top of everything the AVX2 family needs. */
+static int cpu_has_avx512(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    return cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+#else
+    return 0;
+#endif
+}
+
+/* The AVX2 family with the AVX-512 tiles (filled in once, by kernels_init). */
+static sw_kernel_table g_avx512;
+
+/* The family called name if this CPU runs it, else NULL. */
+static const sw_kernel_table *family(const char *name) {
+    if (strcmp(name, "portable") == 0) return &sw_kernels_portable;
+    if (strcmp(name, "avx2") == 0 && cpu_has_avx2()) return &sw_kernels_avx2;
+    if (strcmp(name, "avx512") == 0 && cpu_has_avx512()) return &g_avx512;
+    return NULL;
+}
+
+/* The best family the CPU has, or the one STEWARD_KERNELS names (when the CPU has it). */
 static void kernels_init(void) {
+    g_avx512 = sw_kernels_avx2;
+    g_avx512.name = "avx512";
+    g_avx512.tile = sw_tiles_avx512;
     const char *env = getenv("STEWARD_KERNELS");
-    int portable = env && strcmp(env, "portable") == 0;
-    g_kernels = !portable && cpu_has_avx2() ? &sw_kernels_avx2 : &sw_kernels_portable;
+    g_kernels = env ? family(env) : NULL;
+    if (!g_kernels) g_kernels = family("avx512");
+    if (!g_kernels) g_kernels = family("avx2");
+    if (!g_kernels) g_kernels = &sw_kernels_portable;
 }
 
 const sw_kernel_table *sw_kernels(void) {
@@ -187,9 +215,9 @@ const sw_kernel_table *sw_kernels(void) {
 
 int sw_kernels_select(const char *name) {
     pthread_once(&g_kernels_once, kernels_init);
-    if (strcmp(name, "portable") == 0) g_kernels = &sw_kernels_portable;
-    else if (strcmp(name, "avx2") == 0 && cpu_has_avx2()) g_kernels = &sw_kernels_avx2;
-    else return -1;
+    const sw_kernel_table *k = family(name);
+    if (!k) return -1;
+    g_kernels = k;
     return 0;
 }
 
@@ -230,18 +258,20 @@ typedef struct {
     sw_dot_fn dot;
     sw_quant_fn quant; /* NULL: X used as F32 */
     size_t xrow;
+    sw_tile_fn tile;   /* NULL: rows one at a time through dot */
 } plan;
 
 static int make_plan(sw_ggml_type t, int64_t cols, plan *p) {
     const sw_kernel_table *k = sw_kernels();
+    size_t q8 = (size_t)cols / 32 * sizeof(sw_block_q8_0x), qK = (size_t)cols / 256 * sizeof(sw_block_q8_K);
     switch (t) {
-    case SW_TYPE_F32: *p = (plan){k->f32, NULL, (size_t)cols * 4}; return 0;
-    case SW_TYPE_F16: *p = (plan){k->f16, NULL, (size_t)cols * 4}; return 0;
-    case SW_TYPE_Q4_0: *p = (plan){k->q4_0, k->to_q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0x)}; return 0;
-    case SW_TYPE_Q5_0: *p = (plan){k->q5_0, k->to_q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0x)}; return 0;
-    case SW_TYPE_Q8_0: *p = (plan){k->q8_0, k->to_q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0x)}; return 0;
-    case SW_TYPE_Q4_K: *p = (plan){k->q4_K, k->to_q8_K, (size_t)cols / 256 * sizeof(sw_block_q8_K)}; return 0;
-    case SW_TYPE_Q6_K: *p = (plan){k->q6_K, k->to_q8_K, (size_t)cols / 256 * sizeof(sw_block_q8_K)}; return 0;
+    case SW_TYPE_F32: *p = (plan){k->f32, NULL, (size_t)cols * 4, k->tile.f32}; return 0;
+    case SW_TYPE_F16: *p = (plan){k->f16, NULL, (size_t)cols * 4, NULL}; return 0;
+    case SW_TYPE_Q4_0: *p = (plan){k->q4_0, k->to_q8_0, q8, k->tile.q4_0}; return 0;
+    case SW_TYPE_Q5_0: *p = (plan){k->q5_0, k->to_q8_0, q8, NULL}; return 0;
+    case SW_TYPE_Q8_0: *p = (plan){k->q8_0, k->to_q8_0, q8, k->tile.q8_0}; return 0;
+    case SW_TYPE_Q4_K: *p = (plan){k->q4_K, k->to_q8_K, qK, NULL}; return 0;
+    case SW_TYPE_Q6_K: *p = (plan){k->q6_K, k->to_q8_K, qK, NULL}; return 0;
     }
     return -1;
 }
@@ -279,7 +309,40 @@ void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t c
 /* X rows whose results are gathered per chunk before they are written to Y */
 #define GROUP_NB 64
 
-/* Rows r0..r0+ROW_CHUNK of Y for all nb X rows, in tiles of SW_DOT_MAX_NX X rows. */
+/* out[b*ld + r] = dot(W_r, X_b) for r < nw and b < nx, W_r = W + r*ws bytes, X_b = X + b*xs
+ * bytes, n elements: through the family's tiles where it has them, else a weight row at a
+ * time against up to SW_DOT_MAX_NX X rows. Serial. */
+static void products(const plan *p, int64_t n, const char *W, size_t ws, int64_t nw, const char *X,
+                     size_t xs, int64_t nx, float *out, size_t ld) {
+    if (p->tile) {
+        for (int64_t b0 = 0; b0 < nx; b0 += SW_TILE_N) {
+            int tn = nx - b0 < SW_TILE_N ? (int)(nx - b0) : SW_TILE_N;
+            for (int64_t r0 = 0; r0 < nw; r0 += SW_TILE_M) {
+                int tm = nw - r0 < SW_TILE_M ? (int)(nw - r0) : SW_TILE_M;
+                p->tile(n, W + (size_t)r0 * ws, ws, tm, X + (size_t)b0 * xs, xs, tn, out + (size_t)b0 * ld + r0, ld);
+            }
+        }
+        return;
+    }
+    for (int64_t b0 = 0; b0 < nx; b0 += SW_DOT_MAX_NX) {
+        int tn = nx - b0 < SW_DOT_MAX_NX ? (int)(nx - b0) : SW_DOT_MAX_NX;
+        for (int64_t r = 0; r < nw; r++) {
+            float s[SW_DOT_MAX_NX];
+            p->dot(n, W + (size_t)r * ws, X + (size_t)b0 * xs, xs, tn, s);
+            for (int j = 0; j < tn; j++) out[(size_t)(b0 + j) * ld + r] = s[j];
+        }
+    }
+}
+
+void sw_dots_f32(const float *W, size_t ldw, int64_t rows, const float *X, size_t ldx, int64_t nb,
+                 int64_t n, float *Y, size_t ldy) {
+    plan p;
+    if (rows <= 0 || nb <= 0 || n <= 0 || make_plan(SW_TYPE_F32, n, &p) != 0) return;
+    products(&p, n, (const char *)W, ldw * sizeof(float), rows, (const char *)X, ldx * sizeof(float), nb,
+             Y, ldy);
+}
+
+/* Rows r0..r0+ROW_CHUNK of Y for all nb X rows. */
 static void matmul_chunk(const plan *p, const void *W, size_t wrow, int64_t rows, int64_t cols,
                          const char *xq, int64_t nb, float *Y, int64_t c) {
     int64_t r0 = c * ROW_CHUNK, r1 = r0 + ROW_CHUNK < rows ? r0 + ROW_CHUNK : rows;
@@ -289,15 +352,8 @@ static void matmul_chunk(const plan *p, const void *W, size_t wrow, int64_t rows
     float out[GROUP_NB][ROW_CHUNK];
     for (int64_t g0 = 0; g0 < nb; g0 += GROUP_NB) {
         int64_t g1 = g0 + GROUP_NB < nb ? g0 + GROUP_NB : nb;
-        for (int64_t b0 = g0; b0 < g1; b0 += SW_DOT_MAX_NX) {
-            int nx = g1 - b0 < SW_DOT_MAX_NX ? (int)(g1 - b0) : SW_DOT_MAX_NX;
-            const char *xt = xq + (size_t)b0 * p->xrow;
-            for (int64_t r = r0; r < r1; r++) {
-                float s[SW_DOT_MAX_NX];
-                p->dot(cols, (const char *)W + (size_t)r * wrow, xt, p->xrow, nx, s);
-                for (int j = 0; j < nx; j++) out[b0 - g0 + j][r - r0] = s[j];
-            }
-        }
+        products(p, cols, (const char *)W + (size_t)r0 * wrow, wrow, r1 - r0, xq + (size_t)g0 * p->xrow,
+                 p->xrow, g1 - g0, &out[0][0], ROW_CHUNK);
         for (int64_t b = g0; b < g1; b++)
             memcpy(Y + b * rows + r0, out[b - g0], (size_t)(r1 - r0) * sizeof(float));
     }
