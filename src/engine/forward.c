@@ -1,8 +1,12 @@
 /* forward.c - the transformer forward pass: RMSNorm, RoPE, grouped-query attention
  * over an F32 KV cache, SwiGLU feed-forward, for a batch of positions at a time. */
 #include "model_internal.h"
+#include "engine/kernels.h"
 
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,6 +70,7 @@ void sw_ctx_free(sw_ctx *c) {
     free(c->gate);
     free(c->up);
     free(c->att);
+    free(c->att_tmp);
     free(c->rope_cs);
     free(c->inv_freq);
     free(c);
@@ -151,6 +156,77 @@ static void attention(sw_ctx *c, int l, int nb, int pos) {
     }
 }
 
+/* Queries per work item of attention_tiled */
+#define ATT_QT 8
+
+/* The same attention for a prompt chunk (nb >= ATT_QT), through the F32 matmul kernels:
+ * the values of each KV head are transposed once, then each (head, ATT_QT queries) item
+ * takes the scores of its queries against their keys as one product and the weighted
+ * sums of the values as another. Items run in parallel, so a prompt keeps every thread
+ * busy however few heads there are. Returns -1, having done nothing, when its scratch
+ * cannot grow. */
+static int attention_tiled(sw_ctx *c, int l, int nb, int pos) {
+    const sw_hparams *hp = &c->m->hp;
+    int hd = hp->head_dim, QD = hp->n_head * hd, KV = hp->n_head_kv * hd;
+    int group = hp->n_head / hp->n_head_kv, npos = pos + nb;
+    int ntiles = (nb + ATT_QT - 1) / ATT_QT;
+#ifdef _OPENMP
+    int nthreads = omp_get_max_threads();
+#else
+    int nthreads = 1;
+#endif
+    size_t need = (size_t)KV * npos + (size_t)nthreads * ATT_QT * npos;
+    if (need > c->att_tmp_cap) {
+        float *p = realloc(c->att_tmp, need * sizeof(float));
+        if (!p) return -1;
+        c->att_tmp = p;
+        c->att_tmp_cap = need;
+    }
+    const float *kc = c->k_cache + (size_t)l * c->n_ctx * KV;
+    const float *vc = c->v_cache + (size_t)l * c->n_ctx * KV;
+    float *vt = c->att_tmp; /* [KV][npos]: row g*hd + i holds dimension i of head g's values */
+    float scale = 1.0f / sqrtf((float)hd);
+#pragma omp parallel
+    {
+#ifdef _OPENMP
+        float *S = c->att_tmp + (size_t)KV * npos + (size_t)omp_get_thread_num() * ATT_QT * npos;
+#else
+        float *S = c->att_tmp + (size_t)KV * npos;
+#endif
+#pragma omp for schedule(static)
+        for (int r = 0; r < KV; r++)
+            for (int j = 0; j < npos; j++) vt[(size_t)r * npos + j] = vc[(size_t)j * KV + r];
+#pragma omp for schedule(dynamic)
+        for (int it = 0; it < hp->n_head * ntiles; it++) {
+            int h = it / ntiles, b0 = it % ntiles * ATT_QT, g = h / group;
+            int qn = nb - b0 < ATT_QT ? nb - b0 : ATT_QT, kn = pos + b0 + qn; /* keys 0..kn-1 */
+            /* S[b][j] = q_(b0+b) . k_j */
+            sw_dots_f32(kc + (size_t)g * hd, (size_t)KV, kn, c->q + (size_t)b0 * QD + (size_t)h * hd,
+                        (size_t)QD, qn, hd, S, (size_t)kn);
+            for (int b = 0; b < qn; b++) {
+                float *sc = S + (size_t)b * kn, mx = -INFINITY;
+                int p = pos + b0 + b;
+                for (int j = 0; j <= p; j++) {
+                    sc[j] *= scale;
+                    if (sc[j] > mx) mx = sc[j];
+                }
+                double sum = 0;
+                for (int j = 0; j <= p; j++) {
+                    sc[j] = expf(sc[j] - mx);
+                    sum += sc[j];
+                }
+                float inv = (float)(1.0 / sum);
+                for (int j = 0; j <= p; j++) sc[j] *= inv;
+                for (int j = p + 1; j < kn; j++) sc[j] = 0; /* the future */
+            }
+            /* out[b][i] = sum_j S[b][j] v_j[i] */
+            sw_dots_f32(vt + (size_t)g * hd * npos, (size_t)npos, hd, S, (size_t)kn, qn, kn,
+                        c->att_out + (size_t)b0 * QD + (size_t)h * hd, (size_t)QD);
+        }
+    }
+    return 0;
+}
+
 static void matmul(const sw_wt *w, int rows, int cols, const float *x, int nb, float *y) {
     sw_matmul(w->data, w->type, rows, cols, x, nb, y);
 }
@@ -178,7 +254,7 @@ static void block(sw_ctx *c, int l, int nb, int pos) {
     size_t at = ((size_t)l * c->n_ctx + (size_t)pos) * KV;
     memcpy(c->k_cache + at, c->k, (size_t)nb * KV * sizeof(float));
     memcpy(c->v_cache + at, c->v, (size_t)nb * KV * sizeof(float));
-    attention(c, l, nb, pos);
+    if (nb < ATT_QT || attention_tiled(c, l, nb, pos) != 0) attention(c, l, nb, pos);
     matmul(&L->wo, E, QD, c->att_out, nb, c->proj);
     for (size_t i = 0; i < (size_t)nb * E; i++) c->x[i] += c->proj[i];
 

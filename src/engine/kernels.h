@@ -128,7 +128,7 @@ typedef void (*sw_quant_fn)(const float *x, void *y, int64_t n);
 /* A tile: s[j*ld + i] = dot(w_i, x_j) for i < nw (1..SW_TILE_M) weight rows
  * w_i = w + i*wstride bytes and j < nx (1..SW_TILE_N) activation rows x_j = x + j*xstride
  * bytes, n elements, activations in the weight type's form as for sw_dot_fn. Used for
- * every product whose family has one (prompts and single rows alike). */
+ * products of several X rows (prompts) where the family has one. */
 #define SW_TILE_M 4
 #define SW_TILE_N 4
 typedef void (*sw_tile_fn)(int64_t n, const void *w, size_t wstride, int nw, const void *x,

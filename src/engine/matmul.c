@@ -310,11 +310,13 @@ void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t c
 #define GROUP_NB 64
 
 /* out[b*ld + r] = dot(W_r, X_b) for r < nw and b < nx, W_r = W + r*ws bytes, X_b = X + b*xs
- * bytes, n elements: through the family's tiles where it has them, else a weight row at a
- * time against up to SW_DOT_MAX_NX X rows. Serial. */
+ * bytes, n elements: through the family's tiles where it has them and there are several X
+ * rows, else a weight row at a time against up to SW_DOT_MAX_NX X rows (for a single X
+ * row, generation, the weights stream from memory, and the hardware prefetchers follow
+ * one row at a time much better than the four rows of a tile). Serial. */
 static void products(const plan *p, int64_t n, const char *W, size_t ws, int64_t nw, const char *X,
                      size_t xs, int64_t nx, float *out, size_t ld) {
-    if (p->tile) {
+    if (p->tile && nx > 1) {
         for (int64_t b0 = 0; b0 < nx; b0 += SW_TILE_N) {
             int tn = nx - b0 < SW_TILE_N ? (int)(nx - b0) : SW_TILE_N;
             for (int64_t r0 = 0; r0 < nw; r0 += SW_TILE_M) {
