@@ -135,7 +135,7 @@ typedef void (*sw_tile_fn)(int64_t n, const void *w, size_t wstride, int nw, con
                            size_t xstride, int nx, float *s, size_t ld);
 
 typedef struct {
-    sw_tile_fn f32, q8_0, q4_0;
+    sw_tile_fn f32, q8_0, q4_0, q5_0;
 } sw_tile_table;
 
 typedef struct sw_kernel_table {

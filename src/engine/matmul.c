@@ -152,7 +152,7 @@ static void to_q8_K(const float *x, void *y, int64_t n) { sw_quantize_row_q8_K(x
 
 const sw_kernel_table sw_kernels_portable = {
     "portable", dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_q6_K, dot_q5_0, to_q8_0,
-    to_q8_K, {NULL, NULL, NULL},
+    to_q8_K, {NULL, NULL, NULL, NULL},
 };
 
 /* ---- run-time choice ---- */
@@ -268,7 +268,7 @@ static int make_plan(sw_ggml_type t, int64_t cols, plan *p) {
     case SW_TYPE_F32: *p = (plan){k->f32, NULL, (size_t)cols * 4, k->tile.f32}; return 0;
     case SW_TYPE_F16: *p = (plan){k->f16, NULL, (size_t)cols * 4, NULL}; return 0;
     case SW_TYPE_Q4_0: *p = (plan){k->q4_0, k->to_q8_0, q8, k->tile.q4_0}; return 0;
-    case SW_TYPE_Q5_0: *p = (plan){k->q5_0, k->to_q8_0, q8, NULL}; return 0;
+    case SW_TYPE_Q5_0: *p = (plan){k->q5_0, k->to_q8_0, q8, k->tile.q5_0}; return 0;
     case SW_TYPE_Q8_0: *p = (plan){k->q8_0, k->to_q8_0, q8, k->tile.q8_0}; return 0;
     case SW_TYPE_Q4_K: *p = (plan){k->q4_K, k->to_q8_K, qK, NULL}; return 0;
     case SW_TYPE_Q6_K: *p = (plan){k->q6_K, k->to_q8_K, qK, NULL}; return 0;

@@ -362,5 +362,5 @@ static void to_q8_K(const float *x, void *yv, int64_t n) {
 
 const sw_kernel_table sw_kernels_avx2 = {
     "avx2", dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_q6_K, dot_q5_0, to_q8_0, to_q8_K,
-    {NULL, NULL, NULL},
+    {NULL, NULL, NULL, NULL},
 };

@@ -1,4 +1,4 @@
-/* matmul_avx512.c - AVX-512 (F, BW, VL, VNNI) tile kernels for F32, Q8_0 and Q4_0
+/* matmul_avx512.c - AVX-512 (F, BW, VL, VNNI) tile kernels for F32, Q8_0, Q5_0 and Q4_0
  * weights (compiled with -mavx512f -mavx512bw -mavx512vl -mavx512vnni; only called
  * when the CPU has them, see sw_kernels()).
  *
@@ -10,6 +10,7 @@
 #include "engine/kernels.h"
 
 #include <immintrin.h>
+#include <string.h>
 
 #define AI static inline __attribute__((always_inline))
 #define UNROLL _Pragma("GCC unroll 8")
@@ -73,83 +74,129 @@ static void tile_f32(int64_t n, const void *w, size_t ws, int nw, const void *x,
     DISPATCH_TILE(f32_tile, n, w, ws, x, xs, s, ld)
 }
 
-/* ---- Q8_0 and Q4_0 weights, Q8_0 activations: two blocks per 512-bit vector ----
+/* ---- Q8_0, Q5_0 and Q4_0 weights, Q8_0 activations: two blocks per 512-bit vector ----
  *
- * vpdpbusd multiplies unsigned by signed bytes. The activations (-127..127) are made
- * unsigned by adding 128 (an xor of the sign bit), and the 128 * sum(w) this adds is
- * taken out by starting each row's integer sums at -128 * sum(w), which is computed once
- * per weight block for the whole tile. All sums are exact in int32. Lanes 0..7 hold
- * block k, lanes 8..15 block k+1, each with its own scale product. */
-
-/* The 32 weights of a block as signed bytes. */
-AI __m256i q8_0_w(const sw_block_q8_0 *b) { return _mm256_loadu_si256((const __m256i *)b->qs); }
-
-AI __m256i q4_0_w(const sw_block_q4_0 *b) {
-    const __m128i m4 = _mm_set1_epi8(0x0f);
-    __m128i q = _mm_loadu_si128((const __m128i *)b->qs);
-    __m256i v = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(q, 4), m4), _mm_and_si128(q, m4));
-    return _mm256_sub_epi8(v, _mm256_set1_epi8(8));
-}
+ * vpdpbusd multiplies unsigned by signed bytes, four products at a time into int32 lanes
+ * (exact: no saturation). Lanes 0..7 hold block k, lanes 8..15 block k+1, each with its
+ * own scale product. Two ways to meet its operand types:
+ *  - signed weights (Q8_0): the activations (-127..127) are made unsigned by adding 128
+ *    (an xor of the sign bit), and the 128 * sum(w) that adds is taken out by starting
+ *    the row's sums at -128 * sum(w), once per weight block;
+ *  - Q4_0 and Q5_0: the stored unsigned values (0..15, 0..31) are the unsigned operand,
+ *    and the offset of every value (-8, -16) is taken out by starting the sums at
+ *    -offset * sum(y), once per activation block.
+ * The pair's sum then is one vpdpbusd from that start; each start is computed once for
+ * the whole tile. */
 
 /* lanes 0..7 = lo, 8..15 = hi */
-AI __m512 pair_ps(float lo, float hi) {
+AI __m512 pair_ps(__m128 lohi) {
     return _mm512_permutexvar_ps(_mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1),
-                                 _mm512_castps128_ps512(_mm_setr_ps(lo, hi, 0, 0)));
+                                 _mm512_castps128_ps512(lohi));
 }
+
+/* the f16 scales of blocks b[0] and (when two) b[1], d at the start of each block */
+#define HALF_PAIR(b, two)                                                                  \
+    pair_ps(_mm_cvtph_ps(_mm_cvtsi32_si128((int)((uint32_t)(b)[0].d |                      \
+                                                 (two ? (uint32_t)(b)[1].d << 16 : 0)))))
 
 AI __m512i pair_si(__m256i lo, __m256i hi) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
 }
 
-#define Q8_TILE(NAME, BT, WLOAD)                                                            \
+AI __m512i q8_0_pair(const sw_block_q8_0 *b, const int two) {
+    __m256i lo = _mm256_loadu_si256((const __m256i *)b[0].qs);
+    return pair_si(lo, two ? _mm256_loadu_si256((const __m256i *)b[1].qs) : _mm256_setzero_si256());
+}
+
+/* The nibbles of two blocks' qs[16] in element order: 128-bit lanes [q0 low, q0 high,
+ * q1 low, q1 high] */
+AI __m512i nibbles_pair(const uint8_t *q0p, const uint8_t *q1p, const int two) {
+    __m128i q0 = _mm_loadu_si128((const __m128i *)q0p);
+    __m128i q1 = two ? _mm_loadu_si128((const __m128i *)q1p) : _mm_setzero_si128();
+    __m512i z = _mm512_castsi256_si512(_mm256_set_m128i(q1, q0));
+    z = _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 1, 0, 1, 2, 3, 2, 3), z);
+    z = _mm512_srlv_epi64(z, _mm512_setr_epi64(0, 0, 4, 4, 0, 0, 4, 4));
+    return _mm512_and_si512(z, _mm512_set1_epi8(0x0f));
+}
+
+/* Q4_0 as unsigned bytes: the nibbles, value + 8 */
+AI __m512i q4_0_pair(const sw_block_q4_0 *b, const int two) { return nibbles_pair(b[0].qs, b[1].qs, two); }
+
+/* Q5_0 as unsigned bytes, value + 16: the nibbles plus 16 where the element's qh bit is
+ * set, the 64 bits of the two blocks' qh serving as a byte mask in element order */
+AI __m512i q5_0_pair(const sw_block_q5_0 *b, const int two) {
+    uint32_t h0, h1 = 0;
+    memcpy(&h0, b[0].qh, 4);
+    if (two) memcpy(&h1, b[1].qh, 4);
+    __m512i z = nibbles_pair(b[0].qs, b[1].qs, two);
+    return _mm512_mask_add_epi8(z, (__mmask64)h0 | (__mmask64)h1 << 32, z, _mm512_set1_epi8(16));
+}
+
+/* One step (blocks k and, when two, k+1) of a tile: RM rows a[i] of BT, RN rows b[j]. */
+#define Q_STEP(NAME, BT, WPAIR, OFFSET)                                                  \
+    AI void NAME(const int RM, const int RN, const int two, const BT *const *a,             \
+                 const sw_block_q8_0x *const *b, int64_t k, __m512 acc[SW_TILE_M][SW_TILE_N]) { \
+        const __m512i zero = _mm512_setzero_si512();                                         \
+        const int UNSIGNED_W = OFFSET != 0;                                                  \
+        const __m512i bias = _mm512_set1_epi8(UNSIGNED_W ? OFFSET : (char)0x80);            \
+        __m512i y[SW_TILE_N], offy[SW_TILE_N];                                               \
+        __m512 dy[SW_TILE_N];                                                                \
+        UNROLL for (int j = 0; j < RN; j++) {                                                \
+            const sw_block_q8_0x *p = &b[j][k];                                              \
+            __m256i lo = _mm256_loadu_si256((const __m256i *)p[0].qs);                       \
+            __m256i hi = two ? _mm256_loadu_si256((const __m256i *)p[1].qs) : _mm256_setzero_si256(); \
+            y[j] = pair_si(lo, hi);                                                          \
+            if (UNSIGNED_W) offy[j] = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, bias, y[j])); \
+            else y[j] = _mm512_xor_si512(y[j], bias);                                        \
+            dy[j] = pair_ps(_mm_setr_ps(p[0].d, two ? p[1].d : 0.0f, 0, 0));                 \
+        }                                                                                    \
+        UNROLL for (int i = 0; i < RM; i++) {                                                \
+            const BT *p = &a[i][k];                                                          \
+            __m512i w = WPAIR(p, two), offw = zero;                                          \
+            if (!UNSIGNED_W) offw = _mm512_sub_epi32(zero, _mm512_dpbusd_epi32(zero, bias, w)); \
+            __m512 dw = HALF_PAIR(p, two);                                                   \
+            UNROLL for (int j = 0; j < RN; j++) {                                            \
+                __m512i sum = UNSIGNED_W ? _mm512_dpbusd_epi32(offy[j], w, y[j])             \
+                                         : _mm512_dpbusd_epi32(offw, y[j], w);               \
+                acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), _mm512_mul_ps(dw, dy[j]), \
+                                            acc[i][j]);                                      \
+            }                                                                                \
+        }                                                                                    \
+    }
+
+#define Q_TILE(NAME, STEP, BT)                                                                \
     AI void NAME(const int RM, const int RN, int64_t n, const void *wv, size_t ws,            \
                  const void *xv, size_t xs, float *s, size_t ld) {                            \
         const BT *a[SW_TILE_M];                                                               \
         const sw_block_q8_0x *b[SW_TILE_N];                                                   \
         __m512 acc[SW_TILE_M][SW_TILE_N];                                                     \
-        const __m512i sign = _mm512_set1_epi8((char)0x80);                                    \
         UNROLL for (int i = 0; i < RM; i++) a[i] = (const BT *)((const char *)wv + i * ws);   \
         UNROLL for (int j = 0; j < RN; j++)                                                   \
             b[j] = (const sw_block_q8_0x *)((const char *)xv + j * xs);                       \
         UNROLL for (int i = 0; i < RM; i++) UNROLL for (int j = 0; j < RN; j++)               \
             acc[i][j] = _mm512_setzero_ps();                                                  \
-        int64_t nb = n / 32;                                                                  \
-        for (int64_t k = 0; k < nb; k += 2) {                                                 \
-            int two = k + 1 < nb; /* an odd last block: zeros in the high half */            \
-            __m512i y[SW_TILE_N];                                                             \
-            __m512 dy[SW_TILE_N];                                                             \
-            UNROLL for (int j = 0; j < RN; j++) {                                             \
-                const sw_block_q8_0x *p = &b[j][k];                                           \
-                __m256i lo = _mm256_loadu_si256((const __m256i *)p->qs);                      \
-                __m256i hi = two ? _mm256_loadu_si256((const __m256i *)p[1].qs)               \
-                                 : _mm256_setzero_si256();                                    \
-                y[j] = _mm512_xor_si512(pair_si(lo, hi), sign);                               \
-                dy[j] = pair_ps(p->d, two ? p[1].d : 0.0f);                                   \
-            }                                                                                 \
-            UNROLL for (int i = 0; i < RM; i++) {                                             \
-                const BT *p = &a[i][k];                                                       \
-                __m512i w = pair_si(WLOAD(p), two ? WLOAD(p + 1) : _mm256_setzero_si256());   \
-                __m512i off = _mm512_sub_epi32(_mm512_setzero_si512(),                        \
-                                               _mm512_dpbusd_epi32(_mm512_setzero_si512(),    \
-                                                                   sign, w));                 \
-                __m512 dw = pair_ps(_cvtsh_ss(p->d), two ? _cvtsh_ss(p[1].d) : 0.0f);         \
-                UNROLL for (int j = 0; j < RN; j++) {                                         \
-                    __m512i sum = _mm512_dpbusd_epi32(off, y[j], w);                          \
-                    acc[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum),                      \
-                                                _mm512_mul_ps(dw, dy[j]), acc[i][j]);         \
-                }                                                                             \
-            }                                                                                 \
-        }                                                                                     \
+        int64_t nb = n / 32, k = 0;                                                           \
+        for (; k + 2 <= nb; k += 2) STEP(RM, RN, 1, a, b, k, acc);                            \
+        if (k < nb) STEP(RM, RN, 0, a, b, k, acc); /* an odd last block: zeros above */     \
         UNROLL for (int i = 0; i < RM; i++) UNROLL for (int j = 0; j < RN; j++)               \
             s[j * ld + i] = _mm512_reduce_add_ps(acc[i][j]);                                  \
     }
 
-Q8_TILE(q8_0_tile, sw_block_q8_0, q8_0_w)
-Q8_TILE(q4_0_tile, sw_block_q4_0, q4_0_w)
+Q_STEP(q8_0_step, sw_block_q8_0, q8_0_pair, 0)
+Q_STEP(q5_0_step, sw_block_q5_0, q5_0_pair, 16)
+Q_STEP(q4_0_step, sw_block_q4_0, q4_0_pair, 8)
+Q_TILE(q8_0_tile, q8_0_step, sw_block_q8_0)
+Q_TILE(q5_0_tile, q5_0_step, sw_block_q5_0)
+Q_TILE(q4_0_tile, q4_0_step, sw_block_q4_0)
 
 static void tile_q8_0(int64_t n, const void *w, size_t ws, int nw, const void *x, size_t xs, int nx,
                       float *s, size_t ld) {
     DISPATCH_TILE(q8_0_tile, n, w, ws, x, xs, s, ld)
+}
+
+static void tile_q5_0(int64_t n, const void *w, size_t ws, int nw, const void *x, size_t xs, int nx,
+                      float *s, size_t ld) {
+    DISPATCH_TILE(q5_0_tile, n, w, ws, x, xs, s, ld)
 }
 
 static void tile_q4_0(int64_t n, const void *w, size_t ws, int nw, const void *x, size_t xs, int nx,
@@ -157,4 +204,4 @@ static void tile_q4_0(int64_t n, const void *w, size_t ws, int nw, const void *x
     DISPATCH_TILE(q4_0_tile, n, w, ws, x, xs, s, ld)
 }
 
-const sw_tile_table sw_tiles_avx512 = {tile_f32, tile_q8_0, tile_q4_0};
+const sw_tile_table sw_tiles_avx512 = {tile_f32, tile_q8_0, tile_q4_0, tile_q5_0};

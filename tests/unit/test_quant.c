@@ -448,16 +448,17 @@ static void test_avx512_vs_portable(void) { family_vs_portable("avx512"); }
 
 /* The tile kernels against the portable single-row kernels, called directly: every
  * tile shape (1..SW_TILE_M rows x 1..SW_TILE_N activations, with gaps between the rows
- * and between the activations), lengths with tails (F32: not a multiple of 16; Q8_0 and
- * Q4_0: odd block counts), raw weight bytes (Q8_0's -128 included). A pair's result must
+ * and between the activations), lengths with tails (F32: not a multiple of 16; Q8_0,
+ * Q5_0 and Q4_0: odd block counts), raw weight bytes (Q8_0's -128 included). A pair's result must
  * not depend on the tile it was computed in: all shapes give the same bits. */
 static void check_tiles(const char *fam, sw_ggml_type t, int64_t n) {
     const sw_kernel_table *k = NULL;
     sw_kernels_select(fam);
     k = sw_kernels();
-    sw_tile_fn tile = t == SW_TYPE_F32 ? k->tile.f32 : t == SW_TYPE_Q8_0 ? k->tile.q8_0 : k->tile.q4_0;
-    sw_dot_fn dot = t == SW_TYPE_F32 ? sw_kernels_portable.f32
-                    : t == SW_TYPE_Q8_0 ? sw_kernels_portable.q8_0 : sw_kernels_portable.q4_0;
+    sw_tile_fn tile = t == SW_TYPE_F32 ? k->tile.f32 : t == SW_TYPE_Q8_0 ? k->tile.q8_0
+                      : t == SW_TYPE_Q5_0 ? k->tile.q5_0 : k->tile.q4_0;
+    sw_dot_fn dot = t == SW_TYPE_F32 ? sw_kernels_portable.f32 : t == SW_TYPE_Q8_0 ? sw_kernels_portable.q8_0
+                    : t == SW_TYPE_Q5_0 ? sw_kernels_portable.q5_0 : sw_kernels_portable.q4_0;
     if (!tile) {
         T_CHECK_MSG(0, "%s has no %s tile", fam, sw_type_name(t));
         return;
@@ -526,6 +527,7 @@ static void test_tiles(void) {
     for (int i = 0; i < 6; i++) {
         check_tiles("avx512", SW_TYPE_Q8_0, nq[i]);
         check_tiles("avx512", SW_TYPE_Q4_0, nq[i]);
+        check_tiles("avx512", SW_TYPE_Q5_0, nq[i]);
     }
     sw_kernels_select(was);
 }
