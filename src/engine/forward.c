@@ -78,8 +78,13 @@ void sw_ctx_free(sw_ctx *c) {
 
 int sw_ctx_n_ctx(const sw_ctx *c) { return c->n_ctx; }
 
+/* Element-wise work of a prompt is split across the threads too (it is a tenth of the
+ * work on one thread); a row or two (generation) is not worth waking them. */
+#define PAR_NB 4
+
 /* out[b] = x[b] / rms(x[b]) * w for nb rows of n. */
 static void rmsnorm(float *out, const float *x, const float *w, int nb, int n, float eps) {
+#pragma omp parallel for schedule(static) if (nb >= PAR_NB)
     for (int b = 0; b < nb; b++) {
         const float *xr = x + (size_t)b * n;
         float *o = out + (size_t)b * n;
@@ -88,6 +93,12 @@ static void rmsnorm(float *out, const float *x, const float *w, int nb, int n, f
         float s = (float)(1.0 / sqrt(ss / n + eps));
         for (int i = 0; i < n; i++) o[i] = xr[i] * s * w[i];
     }
+}
+
+/* x[i] += y[i] for n values of nb rows */
+static void add_to(float *x, const float *y, size_t n, int nb) {
+#pragma omp parallel for schedule(static) if (nb >= PAR_NB)
+    for (size_t i = 0; i < n; i++) x[i] += y[i];
 }
 
 static void add_bias(float *y, const float *bias, int nb, int n) {
@@ -246,6 +257,7 @@ static void block(sw_ctx *c, int l, int nb, int pos) {
     add_bias(c->q, L->bq, nb, QD);
     add_bias(c->k, L->bk, nb, KV);
     add_bias(c->v, L->bv, nb, KV);
+#pragma omp parallel for schedule(static) if (nb >= PAR_NB)
     for (int b = 0; b < nb; b++) {
         const float *cs = c->rope_cs + (size_t)b * hp->n_rot;
         rope(c->q + (size_t)b * QD, hp->n_head, hd, hp->n_rot, m->rope_neox, cs);
@@ -256,17 +268,18 @@ static void block(sw_ctx *c, int l, int nb, int pos) {
     memcpy(c->v_cache + at, c->v, (size_t)nb * KV * sizeof(float));
     if (nb < ATT_QT || attention_tiled(c, l, nb, pos) != 0) attention(c, l, nb, pos);
     matmul(&L->wo, E, QD, c->att_out, nb, c->proj);
-    for (size_t i = 0; i < (size_t)nb * E; i++) c->x[i] += c->proj[i];
+    add_to(c->x, c->proj, (size_t)nb * E, nb);
 
     rmsnorm(c->xb, c->x, L->ffn_norm, nb, E, hp->rms_eps);
     matmul(&L->w_gate, F, E, c->xb, nb, c->gate);
     matmul(&L->w_up, F, E, c->xb, nb, c->up);
+#pragma omp parallel for schedule(static) if (nb >= PAR_NB)
     for (size_t i = 0; i < (size_t)nb * F; i++) {
         float g = c->gate[i];
         c->gate[i] = g / (1.0f + expf(-g)) * c->up[i];
     }
     matmul(&L->w_down, E, F, c->gate, nb, c->proj);
-    for (size_t i = 0; i < (size_t)nb * E; i++) c->x[i] += c->proj[i];
+    add_to(c->x, c->proj, (size_t)nb * E, nb);
 }
 
 /* Evaluates nb <= n_batch positions; logits_all (if any) gets nb rows, logits (if any)
