@@ -10,6 +10,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Queries per work item of attention_tiled */
+#define ATT_QT 8
+
+static int max_threads(void) {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+/* Floats of attention_tiled's scratch for npos positions: the values of one layer
+ * transposed, and ATT_QT rows of scores per thread. */
+static size_t att_tmp_floats(const sw_ctx *c, int npos) {
+    const sw_hparams *hp = &c->m->hp;
+    size_t KV = (size_t)hp->n_head_kv * (size_t)hp->head_dim;
+    return (KV + (size_t)max_threads() * ATT_QT) * (size_t)npos;
+}
+
 sw_ctx *sw_ctx_new(const sw_model *m, int n_ctx, sw_err *err) {
     const sw_hparams *hp = &m->hp;
     if (n_ctx <= 0) n_ctx = hp->n_ctx_train;
@@ -44,8 +63,10 @@ sw_ctx *sw_ctx_new(const sw_model *m, int n_ctx, sw_err *err) {
     c->att = malloc((size_t)hp->n_head * (size_t)n_ctx * sizeof(float));
     c->rope_cs = malloc(B * (size_t)hp->n_rot * sizeof(float));
     c->inv_freq = malloc((size_t)hp->n_rot / 2 * sizeof(double) + sizeof(double));
+    c->att_tmp_cap = att_tmp_floats(c, n_ctx);
+    c->att_tmp = malloc(c->att_tmp_cap * sizeof(float));
     if (!c->k_cache || !c->v_cache || !c->x || !c->xb || !c->proj || !c->q || !c->att_out || !c->k ||
-        !c->v || !c->gate || !c->up || !c->att || !c->rope_cs || !c->inv_freq) {
+        !c->v || !c->gate || !c->up || !c->att || !c->rope_cs || !c->inv_freq || !c->att_tmp) {
         sw_ctx_free(c);
         sw_err_set(err, "out of memory for a context of %d positions", n_ctx);
         return NULL;
@@ -167,26 +188,19 @@ static void attention(sw_ctx *c, int l, int nb, int pos) {
     }
 }
 
-/* Queries per work item of attention_tiled */
-#define ATT_QT 8
-
 /* The same attention for a prompt chunk (nb >= ATT_QT), through the F32 matmul kernels:
  * the values of each KV head are transposed once, then each (head, ATT_QT queries) item
  * takes the scores of its queries against their keys as one product and the weighted
  * sums of the values as another. Items run in parallel, so a prompt keeps every thread
- * busy however few heads there are. Returns -1, having done nothing, when its scratch
- * cannot grow. */
+ * busy however few heads there are. The scratch is allocated with the context for the
+ * thread count of that time; returns -1, having done nothing, when more threads need
+ * more of it and it cannot grow. */
 static int attention_tiled(sw_ctx *c, int l, int nb, int pos) {
     const sw_hparams *hp = &c->m->hp;
     int hd = hp->head_dim, QD = hp->n_head * hd, KV = hp->n_head_kv * hd;
     int group = hp->n_head / hp->n_head_kv, npos = pos + nb;
     int ntiles = (nb + ATT_QT - 1) / ATT_QT;
-#ifdef _OPENMP
-    int nthreads = omp_get_max_threads();
-#else
-    int nthreads = 1;
-#endif
-    size_t need = (size_t)KV * npos + (size_t)nthreads * ATT_QT * npos;
+    size_t need = att_tmp_floats(c, npos);
     if (need > c->att_tmp_cap) {
         float *p = realloc(c->att_tmp, need * sizeof(float));
         if (!p) return -1;
