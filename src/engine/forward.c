@@ -265,9 +265,9 @@ static void block(sw_ctx *c, int l, int nb, int pos) {
     int QD = hp->n_head * hd, KV = hp->n_head_kv * hd;
 
     rmsnorm(c->xb, c->x, L->attn_norm, nb, E, hp->rms_eps);
-    matmul(&L->wq, QD, E, c->xb, nb, c->q);
-    matmul(&L->wk, KV, E, c->xb, nb, c->k);
-    matmul(&L->wv, KV, E, c->xb, nb, c->v);
+    sw_matmul_job qkv[3] = {{L->wq.data, L->wq.type, QD, c->q}, {L->wk.data, L->wk.type, KV, c->k},
+                            {L->wv.data, L->wv.type, KV, c->v}};
+    sw_matmul_multi(qkv, 3, E, c->xb, nb);
     add_bias(c->q, L->bq, nb, QD);
     add_bias(c->k, L->bk, nb, KV);
     add_bias(c->v, L->bv, nb, KV);
@@ -285,8 +285,9 @@ static void block(sw_ctx *c, int l, int nb, int pos) {
     add_to(c->x, c->proj, (size_t)nb * E, nb);
 
     rmsnorm(c->xb, c->x, L->ffn_norm, nb, E, hp->rms_eps);
-    matmul(&L->w_gate, F, E, c->xb, nb, c->gate);
-    matmul(&L->w_up, F, E, c->xb, nb, c->up);
+    sw_matmul_job gate_up[2] = {{L->w_gate.data, L->w_gate.type, F, c->gate},
+                                {L->w_up.data, L->w_up.type, F, c->up}};
+    sw_matmul_multi(gate_up, 2, E, c->xb, nb);
 #pragma omp parallel for schedule(static) if (nb >= PAR_NB)
     for (size_t i = 0; i < (size_t)nb * F; i++) {
         float g = c->gate[i];

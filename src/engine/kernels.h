@@ -161,6 +161,20 @@ int sw_kernels_select(const char *name);
 void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
                       const float *X, int64_t nb, float *Y);
 
+/* One product of sw_matmul_multi: Y = X W^T for W of `rows` rows in `type`. */
+typedef struct {
+    const void *W;
+    sw_ggml_type type;
+    int64_t rows;
+    float *Y;
+} sw_matmul_job;
+
+/* sw_matmul for up to 4 weight matrices of `cols` columns against the same X (Q, K and V;
+ * gate and up): X is quantised once and all products run in one parallel region, when
+ * their types share an activation form; otherwise (or for more jobs) one sw_matmul each.
+ * Jobs with no rows or an unsupported type are skipped, as sw_matmul does. */
+void sw_matmul_multi(const sw_matmul_job *jobs, int njobs, int64_t cols, const float *X, int64_t nb);
+
 /* Y[b*ldy + r] = dot(W_r, X_b) in F32 for r < rows and b < nb, where W_r = W + r*ldw and
  * X_b = X + b*ldx (strides in floats), n elements: the kernels of sw_matmul for small
  * strided products (attention). Serial: callers parallelise. */

@@ -363,35 +363,67 @@ static void matmul_chunk(const plan *p, const void *W, size_t wrow, int64_t rows
 
 void sw_matmul(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
                const float *X, int64_t nb, float *Y) {
-    plan p;
-    size_t wrow = sw_type_row_bytes(wtype, (uint64_t)cols);
-    if (rows <= 0 || nb <= 0 || wrow == 0 || make_plan(wtype, cols, &p) != 0) return;
+    sw_matmul_job job = {W, wtype, rows, Y};
+    sw_matmul_multi(&job, 1, cols, X, nb);
+}
+
+void sw_matmul_multi(const sw_matmul_job *jobs, int njobs, int64_t cols, const float *X, int64_t nb) {
+    enum { MAX_JOBS = 4 };
+    const sw_matmul_job *job[MAX_JOBS]; /* the jobs with something to do, their plans, ... */
+    plan p[MAX_JOBS];
+    size_t wrow[MAX_JOBS];
+    int64_t nchunks[MAX_JOBS];
+    double work = 0;
+    int n = 0, shared = njobs <= MAX_JOBS;
+    for (int i = 0; shared && i < njobs; i++) {
+        const sw_matmul_job *j = &jobs[i];
+        wrow[n] = sw_type_row_bytes(j->type, (uint64_t)cols);
+        if (j->rows <= 0 || nb <= 0 || wrow[n] == 0 || make_plan(j->type, cols, &p[n]) != 0) continue;
+        /* one activation form for all, or each job on its own */
+        if (n > 0 && (p[n].quant != p[0].quant || p[n].xrow != p[0].xrow)) shared = 0;
+        job[n] = j;
+        nchunks[n] = (j->rows + ROW_CHUNK - 1) / ROW_CHUNK;
+        work += (double)j->rows * (double)cols * (double)nb;
+        n++;
+    }
+    if (!shared) {
+        for (int i = 0; i < njobs; i++) sw_matmul_multi(&jobs[i], 1, cols, X, nb);
+        return;
+    }
+    if (n == 0) return;
     const char *xq = (const char *)X;
     char *buf = NULL;
-    if (p.quant) {
-        buf = scratch_get(p.xrow * (size_t)nb);
+    sw_quant_fn quant = p[0].quant;
+    size_t xrow = p[0].xrow;
+    if (quant) {
+        buf = scratch_get(xrow * (size_t)nb);
         if (!buf) {
-            sw_matmul_sliced(W, wtype, rows, cols, X, nb, Y);
+            for (int i = 0; i < n; i++)
+                sw_matmul_sliced(job[i]->W, job[i]->type, job[i]->rows, cols, X, nb, job[i]->Y);
             return;
         }
         xq = buf;
     }
-    int64_t nchunks = (rows + ROW_CHUNK - 1) / ROW_CHUNK;
     /* small products are not worth waking the team for */
-    int parallel = (double)rows * (double)cols * (double)nb >= 65536.0;
+    int parallel = work >= 65536.0;
     (void)parallel; /* unused when built without OpenMP (the fuzz build) */
     /* a prompt's X rows are quantised by the team; one or two rows (generation) here,
      * which saves a barrier */
     int team_quant = buf && nb >= 4;
     if (buf && !team_quant)
-        for (int64_t b = 0; b < nb; b++) p.quant(X + b * cols, buf + b * p.xrow, cols);
+        for (int64_t b = 0; b < nb; b++) quant(X + b * cols, buf + b * xrow, cols);
 #pragma omp parallel if (parallel)
     {
         if (team_quant) {
 #pragma omp for schedule(static)
-            for (int64_t b = 0; b < nb; b++) p.quant(X + b * cols, buf + b * p.xrow, cols);
+            for (int64_t b = 0; b < nb; b++) quant(X + b * cols, buf + b * xrow, cols);
         }
-#pragma omp for schedule(static)
-        for (int64_t c = 0; c < nchunks; c++) matmul_chunk(&p, W, wrow, rows, cols, xq, nb, Y, c);
+        /* no barrier between the jobs: they write different Y; each chunk still goes to
+         * one thread by a fixed rule, so results do not depend on the thread count */
+        for (int i = 0; i < n; i++) {
+#pragma omp for schedule(static) nowait
+            for (int64_t c = 0; c < nchunks[i]; c++)
+                matmul_chunk(&p[i], job[i]->W, wrow[i], job[i]->rows, cols, xq, nb, job[i]->Y, c);
+        }
     }
 }

@@ -612,6 +612,46 @@ static void test_concurrent_callers(void) {
     free(W); free(X); free(Yref);
 }
 
+/* sw_matmul_multi gives each job the bits sw_matmul gives it alone: jobs sharing an
+ * activation form (Q8_0, Q5_0, Q4_0), forms that differ (Q4_K among them), a job with no
+ * rows, prompts and single rows, 1 and 2 threads. */
+static void test_matmul_multi(void) {
+    const int64_t cols = 512, rows[3] = {37, 16, 5};
+    const sw_ggml_type sets[3][3] = {{SW_TYPE_Q8_0, SW_TYPE_Q5_0, SW_TYPE_Q4_0},
+                                     {SW_TYPE_Q8_0, SW_TYPE_Q4_K, SW_TYPE_F32},
+                                     {SW_TYPE_F32, SW_TYPE_F32, SW_TYPE_F16}};
+    const int64_t nbs[2] = {1, 19};
+    float *X = malloc((size_t)(19 * cols) * sizeof *X);
+    fill_gauss(X, 19 * cols, 1.0f);
+    for (int si = 0; si < 3; si++)
+        for (int ni = 0; ni < 2; ni++)
+            for (int threads = 1; threads <= 2; threads++) {
+                int64_t nb = nbs[ni];
+                void *W[3];
+                float *Ym[3], *Ys[3];
+                sw_matmul_job jobs[4];
+                for (int i = 0; i < 3; i++) {
+                    W[i] = make_weights(sets[si][i], rows[i], cols, 1);
+                    Ym[i] = calloc((size_t)(nb * rows[i]), sizeof(float));
+                    Ys[i] = calloc((size_t)(nb * rows[i]), sizeof(float));
+                    jobs[i] = (sw_matmul_job){W[i], sets[si][i], rows[i], Ym[i]};
+                }
+                jobs[3] = (sw_matmul_job){W[0], sets[si][0], 0, NULL}; /* nothing to do */
+                omp_set_num_threads(threads);
+                sw_matmul_multi(jobs, 4, cols, X, nb);
+                int same = 1;
+                for (int i = 0; i < 3; i++) {
+                    sw_matmul(W[i], sets[si][i], rows[i], cols, X, nb, Ys[i]);
+                    same &= memcmp(Ym[i], Ys[i], (size_t)(nb * rows[i]) * sizeof(float)) == 0;
+                    free(W[i]); free(Ym[i]); free(Ys[i]);
+                }
+                T_CHECK_MSG(same, "set %d nb %lld threads %d: multi differs from single products", si,
+                            (long long)nb, threads);
+            }
+    omp_set_num_threads(2);
+    free(X);
+}
+
 /* The path taken when the scratch cannot grow gives the same sums. */
 static void test_low_memory_path(void) {
     for (int ti = 0; ti < N_TYPES; ti++) {
@@ -661,6 +701,7 @@ int main(void) {
     T_RUN(test_activation_quantisers_agree);
     T_RUN(test_threads_deterministic);
     T_RUN(test_concurrent_callers);
+    T_RUN(test_matmul_multi);
     T_RUN(test_low_memory_path);
     return t_done();
 }
