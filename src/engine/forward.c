@@ -288,11 +288,9 @@ static void block(sw_ctx *c, int l, int nb, int pos) {
     sw_matmul_job gate_up[2] = {{L->w_gate.data, L->w_gate.type, F, c->gate},
                                 {L->w_up.data, L->w_up.type, F, c->up}};
     sw_matmul_multi(gate_up, 2, E, c->xb, nb);
+    sw_swiglu_fn swiglu = sw_kernels()->swiglu;
 #pragma omp parallel for schedule(static) if (nb >= PAR_NB)
-    for (size_t i = 0; i < (size_t)nb * F; i++) {
-        float g = c->gate[i];
-        c->gate[i] = g / (1.0f + expf(-g)) * c->up[i];
-    }
+    for (int b = 0; b < nb; b++) swiglu(c->gate + (size_t)b * F, c->up + (size_t)b * F, F);
     matmul(&L->w_down, E, F, c->gate, nb, c->proj);
     add_to(c->x, c->proj, (size_t)nb * E, nb);
 }

@@ -138,11 +138,16 @@ typedef struct {
     sw_tile_fn f32, q8_0, q4_0, q5_0;
 } sw_tile_table;
 
+/* SwiGLU's gate: g[i] = silu(g[i]) * u[i] = g[i] / (1 + exp(-g[i])) * u[i], n values. The
+ * portable one uses expf; the AVX2 one a polynomial exp (within 2e-7 relative of it). */
+typedef void (*sw_swiglu_fn)(float *g, const float *u, int64_t n);
+
 typedef struct sw_kernel_table {
     const char *name;
     sw_dot_fn f32, f16, q4_0, q8_0, q4_K, q6_K, q5_0;
     sw_quant_fn to_q8_0, to_q8_K;
     sw_tile_table tile; /* NULL members: the type goes through its sw_dot_fn */
+    sw_swiglu_fn swiglu;
 } sw_kernel_table;
 
 extern const sw_kernel_table sw_kernels_portable;

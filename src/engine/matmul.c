@@ -3,6 +3,7 @@
  * the run-time choice between them and the AVX2 ones (matmul_avx2.c). */
 #include "engine/kernels.h"
 
+#include <math.h>
 #include <pthread.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -150,9 +151,13 @@ static void to_q8_0(const float *x, void *yv, int64_t n) {
 }
 static void to_q8_K(const float *x, void *y, int64_t n) { sw_quantize_row_q8_K(x, y, n); }
 
+static void swiglu(float *g, const float *u, int64_t n) {
+    for (int64_t i = 0; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
 const sw_kernel_table sw_kernels_portable = {
     "portable", dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_q6_K, dot_q5_0, to_q8_0,
-    to_q8_K, {NULL, NULL, NULL, NULL},
+    to_q8_K, {NULL, NULL, NULL, NULL}, swiglu,
 };
 
 /* ---- run-time choice ---- */

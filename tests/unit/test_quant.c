@@ -652,6 +652,45 @@ static void test_matmul_multi(void) {
     free(X);
 }
 
+/* SwiGLU's gate: every family against expf, over the range that matters and the edges
+ * (exp overflowing, vanishing, zeros, NaN), on lengths with tails. */
+static void test_swiglu(void) {
+    enum { N = 4000 };
+    static float g[N], u[N], want[N], got[N];
+    for (int i = 0; i < N; i++) {
+        g[i] = i < 3000 ? rndf() * 30.0f : rndf() * 200.0f;
+        u[i] = rnd_gauss();
+    }
+    const float edge[] = {0.0f, -0.0f, 87.0f, -87.0f, 88.0f, -88.0f, 88.5f, -88.5f, 89.0f, -89.0f,
+                          1e-30f, -1e-30f, 1e30f, -1e30f, 0.5f, -0.5f, 20.0f, -20.0f};
+    for (int i = 0; i < (int)(sizeof edge / sizeof edge[0]); i++) g[3500 + i] = edge[i];
+    g[3600] = NAN;
+    for (int i = 0; i < N; i++) want[i] = (float)((double)g[i] / (1.0 + exp(-(double)g[i])) * u[i]);
+    const char *fam[] = {"portable", "avx2", "avx512"};
+    char was[32];
+    snprintf(was, sizeof was, "%s", sw_kernels_name());
+    for (int f = 0; f < 3; f++) {
+        if (sw_kernels_select(fam[f]) != 0) continue;
+        const int64_t lens[] = {N, 13, 7}; /* tails of the 8-wide loop */
+        int bad = 0;
+        for (int li = 0; li < 3; li++) {
+            memcpy(got, g, sizeof g);
+            sw_kernels()->swiglu(got, u, lens[li]);
+            for (int64_t i = 0; i < lens[li]; i++) {
+                if (isnan(want[i])) {
+                    bad += !isnan(got[i]);
+                    continue;
+                }
+                double tol = 1e-6 * fabs((double)want[i]) + 1e-30;
+                if (!(fabs((double)got[i] - want[i]) <= tol) && bad++ < 3)
+                    fprintf(stderr, "  %s swiglu(%g, %g) = %.9g, want %.9g\n", fam[f], g[i], u[i], got[i], want[i]);
+            }
+        }
+        T_CHECK_MSG(bad == 0, "%s: %d SwiGLU values off", fam[f], bad);
+    }
+    sw_kernels_select(was);
+}
+
 /* The path taken when the scratch cannot grow gives the same sums. */
 static void test_low_memory_path(void) {
     for (int ti = 0; ti < N_TYPES; ti++) {
@@ -702,6 +741,7 @@ int main(void) {
     T_RUN(test_threads_deterministic);
     T_RUN(test_concurrent_callers);
     T_RUN(test_matmul_multi);
+    T_RUN(test_swiglu);
     T_RUN(test_low_memory_path);
     return t_done();
 }
