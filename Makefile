@@ -11,6 +11,9 @@ LIBS     = -lsodium -ljansson -lutf8proc -lm -fopenmp -pthread
 # Kernels that use AVX2/FMA/F16C live in files named *_avx2.c; the rest of the code
 # chooses them at run time (__builtin_cpu_supports), so the binary runs on any x86-64.
 SIMD_FLAGS = -mavx2 -mfma -mf16c
+# ... and *_avx512.c files those of AVX-512 F/BW/VL/VNNI (chosen at run time the same way).
+SIMD512_FLAGS = $(SIMD_FLAGS) -mavx512f -mavx512bw -mavx512vl -mavx512vnni
+simd = $(if $(findstring _avx2,$(1)),$(SIMD_FLAGS))$(if $(findstring _avx512,$(1)),$(SIMD512_FLAGS))
 
 LIB_SRC  = $(filter-out src/cli/%,$(wildcard src/*/*.c))
 CLI_SRC  = $(wildcard src/cli/*.c)
@@ -31,7 +34,7 @@ setup:
 # ---- optimised build ----
 $(BUILD)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	@echo "  CC   $<"; $(CC) $(CFLAGS_BASE) $(OPT) $(if $(findstring _avx2,$*),$(SIMD_FLAGS)) -c $< -o $@
+	@echo "  CC   $<"; $(CC) $(CFLAGS_BASE) $(OPT) $(call simd,$*) -c $< -o $@
 
 $(BUILD)/libsteward.a: $(call objs,$(BUILD),$(LIB_SRC))
 	@rm -f $@; ar rcs $@ $^
@@ -45,7 +48,7 @@ SANFLAGS= -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -f
 
 $(ASAN)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	@echo "  CC   $<"; $(CC) $(CFLAGS_BASE) $(SANFLAGS) $(if $(findstring _avx2,$*),$(SIMD_FLAGS)) -c $< -o $@
+	@echo "  CC   $<"; $(CC) $(CFLAGS_BASE) $(SANFLAGS) $(call simd,$*) -c $< -o $@
 
 $(ASAN)/libsteward.a: $(call objs,$(ASAN),$(LIB_SRC))
 	@rm -f $@; ar rcs $@ $^
@@ -70,7 +73,7 @@ FUZZFLAGS= $(CSTD) $(INC) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -Wn
 
 $(FUZZB)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	@echo "  FUZZCC $<"; $(FUZZCC) $(FUZZFLAGS) $(if $(findstring _avx2,$*),$(SIMD_FLAGS)) -c $< -o $@
+	@echo "  FUZZCC $<"; $(FUZZCC) $(FUZZFLAGS) $(call simd,$*) -c $< -o $@
 
 $(FUZZB)/libsteward.a: $(call objs,$(FUZZB),$(LIB_SRC))
 	@rm -f $@; ar rcs $@ $^

@@ -145,8 +145,8 @@ int main(int argc, char **argv) {
            shape.n_layer, shape.n_embd, shape.n_ff, shape.n_vocab, sw_kernels_name());
     const char *wp = getenv("OMP_WAIT_POLICY");
     printf("OMP_WAIT_POLICY=%s (passive is fairer on a machine shared with other work)\n", wp ? wp : "(unset)");
-    printf("Q4_K: rows of 576 do not fit 256-element blocks, so those matrices are Q8_0 and only ffn_down "
-           "(rows of 1536) is Q4_K.\n");
+    printf("Q4_K: rows of 576 do not fit 256-element blocks, so those matrices are Q5_0 (as in llama.cpp's "
+           "Q4_K_M) and only ffn_down (rows of 1536) is Q4_K.\n");
     static const struct {
         const char *label;
         sw_ggml_type type;

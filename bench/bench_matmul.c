@@ -11,7 +11,8 @@
  *   STEWARD_BENCH_QUICK=1   fewer repetitions (a smoke run)
  *   STEWARD_BENCH_MB=N      size of the baseline buffer and of the cycled weight copies
  *                           (default 256; make it exceed the last-level cache)
- *   STEWARD_KERNELS=portable  measure the portable kernels instead of AVX2 */
+ *   STEWARD_KERNELS=portable|avx2  measure that family instead of the best one the CPU has
+ *                           (avx512: AVX-512 VNNI tiles for nb 64, the AVX2 kernels for nb 1) */
 #include "steward/core.h"
 #include "steward/quant.h"
 #include "engine/kernels.h" /* sw_kernels_select, to compare the kernel families */
@@ -132,7 +133,9 @@ int main(void) {
                threads[ti] > 1 ? "s" : "", bw[threads[ti]]);
     }
     free(bw_buf);
-    printf("kernels: %s\n", sw_kernels_name());
+    char family[32]; /* the family in use (the best the CPU has, or STEWARD_KERNELS's) */
+    snprintf(family, sizeof family, "%s", sw_kernels_name());
+    printf("kernels: %s\n", family);
     if (sw_kernels_select("avx2") == 0) {
         const sw_ggml_type ht[] = {SW_TYPE_F32, SW_TYPE_F16, SW_TYPE_Q8_0, SW_TYPE_Q4_0, SW_TYPE_Q5_0,
                                    SW_TYPE_Q4_K, SW_TYPE_Q6_K, SW_TYPE_BF16};
@@ -145,8 +148,7 @@ int main(void) {
             double p = hot_gbs(ht[i], cols, quick ? 0.02 : 0.1);
             printf("  %-5s avx2 %6.2f  portable %6.2f  (x%.1f)\n", sw_type_name(ht[i]), a, p, a / p);
         }
-        const char *env = getenv("STEWARD_KERNELS");
-        sw_kernels_select(env && strcmp(env, "portable") == 0 ? "portable" : "avx2");
+        sw_kernels_select(family);
     }
     printf("(ms/call: median call; GB/s = weight bytes / that time; of bw = GB/s / baseline;\n"
            " fastest = GB/s of the fastest call, flattered by lucky caching)\n");

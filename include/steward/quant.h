@@ -2,7 +2,8 @@
  * (de)quantisation, and the matrix kernels of the forward pass.
  *
  * Block layouts are those of GGML so that files load in both steward and llama.cpp.
- * Kernels are chosen at run time: AVX2/FMA where the CPU has them, else portable C. */
+ * Kernels are chosen at run time: AVX-512 VNNI tiles for prompts plus AVX2/FMA where the
+ * CPU has them, AVX2/FMA alone, else portable C. */
 #ifndef STEWARD_QUANT_H
 #define STEWARD_QUANT_H
 
@@ -61,8 +62,8 @@ void sw_matmul(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
 /* Copies row r of W (dequantised) into dst[cols], e.g. for embedding lookup. */
 void sw_get_row(const void *W, sw_ggml_type wtype, int64_t cols, int64_t r, float *dst);
 
-/* Name of the kernel family in use ("avx2" or "portable"); STEWARD_KERNELS=portable
- * forces the portable kernels (for tests and comparisons). */
+/* Name of the kernel family in use ("avx512", "avx2" or "portable");
+ * STEWARD_KERNELS=portable|avx2|avx512 forces one the CPU has (for tests and comparisons). */
 const char *sw_kernels_name(void);
 
 #endif

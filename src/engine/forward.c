@@ -1,10 +1,33 @@
 /* forward.c - the transformer forward pass: RMSNorm, RoPE, grouped-query attention
  * over an F32 KV cache, SwiGLU feed-forward, for a batch of positions at a time. */
 #include "model_internal.h"
+#include "engine/kernels.h"
 
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <stdlib.h>
 #include <string.h>
+
+/* Queries per work item of attention_tiled */
+#define ATT_QT 8
+
+static int max_threads(void) {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+/* Floats of attention_tiled's scratch for npos positions: the values of one layer
+ * transposed, and ATT_QT rows of scores per thread. */
+static size_t att_tmp_floats(const sw_ctx *c, int npos) {
+    const sw_hparams *hp = &c->m->hp;
+    size_t KV = (size_t)hp->n_head_kv * (size_t)hp->head_dim;
+    return (KV + (size_t)max_threads() * ATT_QT) * (size_t)npos;
+}
 
 sw_ctx *sw_ctx_new(const sw_model *m, int n_ctx, sw_err *err) {
     const sw_hparams *hp = &m->hp;
@@ -40,8 +63,10 @@ sw_ctx *sw_ctx_new(const sw_model *m, int n_ctx, sw_err *err) {
     c->att = malloc((size_t)hp->n_head * (size_t)n_ctx * sizeof(float));
     c->rope_cs = malloc(B * (size_t)hp->n_rot * sizeof(float));
     c->inv_freq = malloc((size_t)hp->n_rot / 2 * sizeof(double) + sizeof(double));
+    c->att_tmp_cap = att_tmp_floats(c, n_ctx);
+    c->att_tmp = malloc(c->att_tmp_cap * sizeof(float));
     if (!c->k_cache || !c->v_cache || !c->x || !c->xb || !c->proj || !c->q || !c->att_out || !c->k ||
-        !c->v || !c->gate || !c->up || !c->att || !c->rope_cs || !c->inv_freq) {
+        !c->v || !c->gate || !c->up || !c->att || !c->rope_cs || !c->inv_freq || !c->att_tmp) {
         sw_ctx_free(c);
         sw_err_set(err, "out of memory for a context of %d positions", n_ctx);
         return NULL;
@@ -68,6 +93,7 @@ void sw_ctx_free(sw_ctx *c) {
     free(c->gate);
     free(c->up);
     free(c->att);
+    free(c->att_tmp);
     free(c->rope_cs);
     free(c->inv_freq);
     free(c);
@@ -75,8 +101,13 @@ void sw_ctx_free(sw_ctx *c) {
 
 int sw_ctx_n_ctx(const sw_ctx *c) { return c->n_ctx; }
 
+/* Element-wise work of a prompt is split across the threads too (it is a tenth of the
+ * work on one thread); a row or two (generation) is not worth waking them. */
+#define PAR_NB 4
+
 /* out[b] = x[b] / rms(x[b]) * w for nb rows of n. */
 static void rmsnorm(float *out, const float *x, const float *w, int nb, int n, float eps) {
+#pragma omp parallel for schedule(static) if (nb >= PAR_NB)
     for (int b = 0; b < nb; b++) {
         const float *xr = x + (size_t)b * n;
         float *o = out + (size_t)b * n;
@@ -85,6 +116,12 @@ static void rmsnorm(float *out, const float *x, const float *w, int nb, int n, f
         float s = (float)(1.0 / sqrt(ss / n + eps));
         for (int i = 0; i < n; i++) o[i] = xr[i] * s * w[i];
     }
+}
+
+/* x[i] += y[i] for n values of nb rows */
+static void add_to(float *x, const float *y, size_t n, int nb) {
+#pragma omp parallel for schedule(static) if (nb >= PAR_NB)
+    for (size_t i = 0; i < n; i++) x[i] += y[i];
 }
 
 static void add_bias(float *y, const float *bias, int nb, int n) {
@@ -153,6 +190,70 @@ static void attention(sw_ctx *c, int l, int nb, int pos) {
     }
 }
 
+/* The same attention for a prompt chunk (nb >= ATT_QT), through the F32 matmul kernels:
+ * the values of each KV head are transposed once, then each (head, ATT_QT queries) item
+ * takes the scores of its queries against their keys as one product and the weighted
+ * sums of the values as another. Items run in parallel, so a prompt keeps every thread
+ * busy however few heads there are. The scratch is allocated with the context for the
+ * thread count of that time; returns -1, having done nothing, when more threads need
+ * more of it and it cannot grow. */
+static int attention_tiled(sw_ctx *c, int l, int nb, int pos) {
+    const sw_hparams *hp = &c->m->hp;
+    int hd = hp->head_dim, QD = hp->n_head * hd, KV = hp->n_head_kv * hd;
+    int group = hp->n_head / hp->n_head_kv, npos = pos + nb;
+    int ntiles = (nb + ATT_QT - 1) / ATT_QT;
+    size_t need = att_tmp_floats(c, npos);
+    if (need > c->att_tmp_cap) {
+        float *p = realloc(c->att_tmp, need * sizeof(float));
+        if (!p) return -1;
+        c->att_tmp = p;
+        c->att_tmp_cap = need;
+    }
+    const float *kc = c->k_cache + (size_t)l * c->n_ctx * KV;
+    const float *vc = c->v_cache + (size_t)l * c->n_ctx * KV;
+    float *vt = c->att_tmp; /* [KV][npos]: row g*hd + i holds dimension i of head g's values */
+    float scale = 1.0f / sqrtf((float)hd);
+#pragma omp parallel
+    {
+#ifdef _OPENMP
+        float *S = c->att_tmp + (size_t)KV * npos + (size_t)omp_get_thread_num() * ATT_QT * npos;
+#else
+        float *S = c->att_tmp + (size_t)KV * npos;
+#endif
+#pragma omp for schedule(static)
+        for (int r = 0; r < KV; r++)
+            for (int j = 0; j < npos; j++) vt[(size_t)r * npos + j] = vc[(size_t)j * KV + r];
+#pragma omp for schedule(dynamic)
+        for (int it = 0; it < hp->n_head * ntiles; it++) {
+            int h = it / ntiles, b0 = it % ntiles * ATT_QT, g = h / group;
+            int qn = nb - b0 < ATT_QT ? nb - b0 : ATT_QT, kn = pos + b0 + qn; /* keys 0..kn-1 */
+            /* S[b][j] = q_(b0+b) . k_j */
+            sw_dots_f32(kc + (size_t)g * hd, (size_t)KV, kn, c->q + (size_t)b0 * QD + (size_t)h * hd,
+                        (size_t)QD, qn, hd, S, (size_t)kn);
+            for (int b = 0; b < qn; b++) {
+                float *sc = S + (size_t)b * kn, mx = -INFINITY;
+                int p = pos + b0 + b;
+                for (int j = 0; j <= p; j++) {
+                    sc[j] *= scale;
+                    if (sc[j] > mx) mx = sc[j];
+                }
+                double sum = 0;
+                for (int j = 0; j <= p; j++) {
+                    sc[j] = expf(sc[j] - mx);
+                    sum += sc[j];
+                }
+                float inv = (float)(1.0 / sum);
+                for (int j = 0; j <= p; j++) sc[j] *= inv;
+                for (int j = p + 1; j < kn; j++) sc[j] = 0; /* the future */
+            }
+            /* out[b][i] = sum_j S[b][j] v_j[i] */
+            sw_dots_f32(vt + (size_t)g * hd * npos, (size_t)npos, hd, S, (size_t)kn, qn, kn,
+                        c->att_out + (size_t)b0 * QD + (size_t)h * hd, (size_t)QD);
+        }
+    }
+    return 0;
+}
+
 static void matmul(const sw_wt *w, int rows, int cols, const float *x, int nb, float *y) {
     sw_matmul(w->data, w->type, rows, cols, x, nb, y);
 }
@@ -166,12 +267,13 @@ static void block(sw_ctx *c, int l, int nb, int pos) {
     int QD = hp->n_head * hd, KV = hp->n_head_kv * hd;
 
     rmsnorm(c->xb, c->x, L->attn_norm, nb, E, hp->rms_eps);
-    matmul(&L->wq, QD, E, c->xb, nb, c->q);
-    matmul(&L->wk, KV, E, c->xb, nb, c->k);
-    matmul(&L->wv, KV, E, c->xb, nb, c->v);
+    sw_matmul_job qkv[3] = {{L->wq.data, L->wq.type, QD, c->q}, {L->wk.data, L->wk.type, KV, c->k},
+                            {L->wv.data, L->wv.type, KV, c->v}};
+    sw_matmul_multi(qkv, 3, E, c->xb, nb);
     add_bias(c->q, L->bq, nb, QD);
     add_bias(c->k, L->bk, nb, KV);
     add_bias(c->v, L->bv, nb, KV);
+#pragma omp parallel for schedule(static) if (nb >= PAR_NB)
     for (int b = 0; b < nb; b++) {
         const float *cs = c->rope_cs + (size_t)b * hp->n_rot;
         rope(c->q + (size_t)b * QD, hp->n_head, hd, hp->n_rot, m->rope_neox, cs);
@@ -180,19 +282,19 @@ static void block(sw_ctx *c, int l, int nb, int pos) {
     size_t at = ((size_t)l * c->n_ctx + (size_t)pos) * KV;
     memcpy(c->k_cache + at, c->k, (size_t)nb * KV * sizeof(float));
     memcpy(c->v_cache + at, c->v, (size_t)nb * KV * sizeof(float));
-    attention(c, l, nb, pos);
+    if (nb < ATT_QT || attention_tiled(c, l, nb, pos) != 0) attention(c, l, nb, pos);
     matmul(&L->wo, E, QD, c->att_out, nb, c->proj);
-    for (size_t i = 0; i < (size_t)nb * E; i++) c->x[i] += c->proj[i];
+    add_to(c->x, c->proj, (size_t)nb * E, nb);
 
     rmsnorm(c->xb, c->x, L->ffn_norm, nb, E, hp->rms_eps);
-    matmul(&L->w_gate, F, E, c->xb, nb, c->gate);
-    matmul(&L->w_up, F, E, c->xb, nb, c->up);
-    for (size_t i = 0; i < (size_t)nb * F; i++) {
-        float g = c->gate[i];
-        c->gate[i] = g / (1.0f + expf(-g)) * c->up[i];
-    }
+    sw_matmul_job gate_up[2] = {{L->w_gate.data, L->w_gate.type, F, c->gate},
+                                {L->w_up.data, L->w_up.type, F, c->up}};
+    sw_matmul_multi(gate_up, 2, E, c->xb, nb);
+    sw_swiglu_fn swiglu = sw_kernels()->swiglu;
+#pragma omp parallel for schedule(static) if (nb >= PAR_NB)
+    for (int b = 0; b < nb; b++) swiglu(c->gate + (size_t)b * F, c->up + (size_t)b * F, F);
     matmul(&L->w_down, E, F, c->gate, nb, c->proj);
-    for (size_t i = 0; i < (size_t)nb * E; i++) c->x[i] += c->proj[i];
+    add_to(c->x, c->proj, (size_t)nb * E, nb);
 }
 
 /* Evaluates nb <= n_batch positions; logits_all (if any) gets nb rows, logits (if any)

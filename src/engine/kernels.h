@@ -132,25 +132,66 @@ typedef void (*sw_dot_fn)(int64_t n, const void *w, const void *x, size_t xstrid
  * bytes (the values of the reference sw_quantize_row / sw_quantize_row_q8_K). */
 typedef void (*sw_quant_fn)(const float *x, void *y, int64_t n);
 
+/* A tile: s[j*ld + i] = dot(w_i, x_j) for i < nw (1..SW_TILE_M) weight rows
+ * w_i = w + i*wstride bytes and j < nx (1..SW_TILE_N) activation rows x_j = x + j*xstride
+ * bytes, n elements, activations in the weight type's form as for sw_dot_fn. Used for
+ * products of several X rows (prompts) where the family has one. */
+#define SW_TILE_M 4
+#define SW_TILE_N 4
+typedef void (*sw_tile_fn)(int64_t n, const void *w, size_t wstride, int nw, const void *x,
+                           size_t xstride, int nx, float *s, size_t ld);
+
+typedef struct {
+    sw_tile_fn f32, q8_0, q4_0, q5_0;
+} sw_tile_table;
+
+/* SwiGLU's gate: g[i] = silu(g[i]) * u[i] = g[i] / (1 + exp(-g[i])) * u[i], n values. The
+ * portable one uses expf; the AVX2 one a polynomial exp (within 2e-7 relative of it). */
+typedef void (*sw_swiglu_fn)(float *g, const float *u, int64_t n);
+
 typedef struct sw_kernel_table {
     const char *name;
     sw_dot_fn f32, f16, q4_0, q8_0, q4_K, q6_K, q5_0;
     sw_quant_fn to_q8_0, to_q8_K;
     sw_dot_fn bf16;
+    sw_tile_table tile; /* NULL members: the type goes through its sw_dot_fn */
+    sw_swiglu_fn swiglu;
 } sw_kernel_table;
 
 extern const sw_kernel_table sw_kernels_portable;
 extern const sw_kernel_table sw_kernels_avx2;
+/* The AVX-512 (F, BW, VL, VNNI) tiles; the "avx512" family is the AVX2 one plus these. */
+extern const sw_tile_table sw_tiles_avx512;
 
 /* The table in use: chosen once from the CPU and STEWARD_KERNELS. */
 const sw_kernel_table *sw_kernels(void);
-/* Forces a family ("portable" or "avx2") for tests and benchmarks; -1 when the CPU lacks
- * it or the name is unknown. Not for use while another thread runs sw_matmul. */
+/* Forces a family ("portable", "avx2" or "avx512") for tests and benchmarks; -1 when
+ * the CPU lacks it or the name is unknown. Not for use while another thread runs sw_matmul. */
 int sw_kernels_select(const char *name);
 
 /* sw_matmul without scratch memory: quantises X in column slices on the stack and adds
  * up partial dot products, serially. sw_matmul's fallback when its scratch cannot grow. */
 void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
                       const float *X, int64_t nb, float *Y);
+
+/* One product of sw_matmul_multi: Y = X W^T for W of `rows` rows in `type`. */
+typedef struct {
+    const void *W;
+    sw_ggml_type type;
+    int64_t rows;
+    float *Y;
+} sw_matmul_job;
+
+/* sw_matmul for up to 4 weight matrices of `cols` columns against the same X (Q, K and V;
+ * gate and up): X is quantised once and all products run in one parallel region, when
+ * their types share an activation form; otherwise (or for more jobs) one sw_matmul each.
+ * Jobs with no rows or an unsupported type are skipped, as sw_matmul does. */
+void sw_matmul_multi(const sw_matmul_job *jobs, int njobs, int64_t cols, const float *X, int64_t nb);
+
+/* Y[b*ldy + r] = dot(W_r, X_b) in F32 for r < rows and b < nb, where W_r = W + r*ldw and
+ * X_b = X + b*ldx (strides in floats), n elements: the kernels of sw_matmul for small
+ * strided products (attention). Serial: callers parallelise. */
+void sw_dots_f32(const float *W, size_t ldw, int64_t rows, const float *X, size_t ldx, int64_t nb,
+                 int64_t n, float *Y, size_t ldy);
 
 #endif

@@ -3,6 +3,7 @@
  * the run-time choice between them and the AVX2 ones (matmul_avx2.c). */
 #include "engine/kernels.h"
 
+#include <math.h>
 #include <pthread.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
@@ -162,9 +163,13 @@ static void to_q8_0(const float *x, void *yv, int64_t n) {
 }
 static void to_q8_K(const float *x, void *y, int64_t n) { sw_quantize_row_q8_K(x, y, n); }
 
+static void swiglu(float *g, const float *u, int64_t n) {
+    for (int64_t i = 0; i < n; i++) g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
 const sw_kernel_table sw_kernels_portable = {
     "portable", dot_f32, dot_f16, dot_q4_0, dot_q8_0, dot_q4_K, dot_q6_K, dot_q5_0, to_q8_0,
-    to_q8_K, dot_bf16,
+    to_q8_K, dot_bf16, {NULL, NULL, NULL, NULL}, swiglu,
 };
 
 /* ---- run-time choice ---- */
@@ -186,10 +191,38 @@ static int cpu_has_avx2(void) {
 #endif
 }
 
+/* AVX-512 F/BW/VL/VNNI (the compiler's CPU model checks that the OS saves the ZMM
+ * registers), on top of everything the AVX2 family needs. */
+static int cpu_has_avx512(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    return cpu_has_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
+#else
+    return 0;
+#endif
+}
+
+/* The AVX2 family with the AVX-512 tiles (filled in once, by kernels_init). */
+static sw_kernel_table g_avx512;
+
+/* The family called name if this CPU runs it, else NULL. */
+static const sw_kernel_table *family(const char *name) {
+    if (strcmp(name, "portable") == 0) return &sw_kernels_portable;
+    if (strcmp(name, "avx2") == 0 && cpu_has_avx2()) return &sw_kernels_avx2;
+    if (strcmp(name, "avx512") == 0 && cpu_has_avx512()) return &g_avx512;
+    return NULL;
+}
+
+/* The best family the CPU has, or the one STEWARD_KERNELS names (when the CPU has it). */
 static void kernels_init(void) {
+    g_avx512 = sw_kernels_avx2;
+    g_avx512.name = "avx512";
+    g_avx512.tile = sw_tiles_avx512;
     const char *env = getenv("STEWARD_KERNELS");
-    int portable = env && strcmp(env, "portable") == 0;
-    g_kernels = !portable && cpu_has_avx2() ? &sw_kernels_avx2 : &sw_kernels_portable;
+    g_kernels = env ? family(env) : NULL;
+    if (!g_kernels) g_kernels = family("avx512");
+    if (!g_kernels) g_kernels = family("avx2");
+    if (!g_kernels) g_kernels = &sw_kernels_portable;
 }
 
 const sw_kernel_table *sw_kernels(void) {
@@ -199,9 +232,9 @@ const sw_kernel_table *sw_kernels(void) {
 
 int sw_kernels_select(const char *name) {
     pthread_once(&g_kernels_once, kernels_init);
-    if (strcmp(name, "portable") == 0) g_kernels = &sw_kernels_portable;
-    else if (strcmp(name, "avx2") == 0 && cpu_has_avx2()) g_kernels = &sw_kernels_avx2;
-    else return -1;
+    const sw_kernel_table *k = family(name);
+    if (!k) return -1;
+    g_kernels = k;
     return 0;
 }
 
@@ -242,19 +275,21 @@ typedef struct {
     sw_dot_fn dot;
     sw_quant_fn quant; /* NULL: X used as F32 */
     size_t xrow;
+    sw_tile_fn tile;   /* NULL: rows one at a time through dot */
 } plan;
 
 static int make_plan(sw_ggml_type t, int64_t cols, plan *p) {
     const sw_kernel_table *k = sw_kernels();
+    size_t q8 = (size_t)cols / 32 * sizeof(sw_block_q8_0x), qK = (size_t)cols / 256 * sizeof(sw_block_q8_K);
     switch (t) {
-    case SW_TYPE_F32: *p = (plan){k->f32, NULL, (size_t)cols * 4}; return 0;
-    case SW_TYPE_F16: *p = (plan){k->f16, NULL, (size_t)cols * 4}; return 0;
-    case SW_TYPE_BF16: *p = (plan){k->bf16, NULL, (size_t)cols * 4}; return 0;
-    case SW_TYPE_Q4_0: *p = (plan){k->q4_0, k->to_q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0x)}; return 0;
-    case SW_TYPE_Q5_0: *p = (plan){k->q5_0, k->to_q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0x)}; return 0;
-    case SW_TYPE_Q8_0: *p = (plan){k->q8_0, k->to_q8_0, (size_t)cols / 32 * sizeof(sw_block_q8_0x)}; return 0;
-    case SW_TYPE_Q4_K: *p = (plan){k->q4_K, k->to_q8_K, (size_t)cols / 256 * sizeof(sw_block_q8_K)}; return 0;
-    case SW_TYPE_Q6_K: *p = (plan){k->q6_K, k->to_q8_K, (size_t)cols / 256 * sizeof(sw_block_q8_K)}; return 0;
+    case SW_TYPE_F32: *p = (plan){k->f32, NULL, (size_t)cols * 4, k->tile.f32}; return 0;
+    case SW_TYPE_F16: *p = (plan){k->f16, NULL, (size_t)cols * 4, NULL}; return 0;
+    case SW_TYPE_BF16: *p = (plan){k->bf16, NULL, (size_t)cols * 4, NULL}; return 0;
+    case SW_TYPE_Q4_0: *p = (plan){k->q4_0, k->to_q8_0, q8, k->tile.q4_0}; return 0;
+    case SW_TYPE_Q5_0: *p = (plan){k->q5_0, k->to_q8_0, q8, k->tile.q5_0}; return 0;
+    case SW_TYPE_Q8_0: *p = (plan){k->q8_0, k->to_q8_0, q8, k->tile.q8_0}; return 0;
+    case SW_TYPE_Q4_K: *p = (plan){k->q4_K, k->to_q8_K, qK, NULL}; return 0;
+    case SW_TYPE_Q6_K: *p = (plan){k->q6_K, k->to_q8_K, qK, NULL}; return 0;
     }
     return -1;
 }
@@ -292,7 +327,42 @@ void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t c
 /* X rows whose results are gathered per chunk before they are written to Y */
 #define GROUP_NB 64
 
-/* Rows r0..r0+ROW_CHUNK of Y for all nb X rows, in tiles of SW_DOT_MAX_NX X rows. */
+/* out[b*ld + r] = dot(W_r, X_b) for r < nw and b < nx, W_r = W + r*ws bytes, X_b = X + b*xs
+ * bytes, n elements: through the family's tiles where it has them and there are several X
+ * rows, else a weight row at a time against up to SW_DOT_MAX_NX X rows (for a single X
+ * row, generation, the weights stream from memory, and the hardware prefetchers follow
+ * one row at a time much better than the four rows of a tile). Serial. */
+static void products(const plan *p, int64_t n, const char *W, size_t ws, int64_t nw, const char *X,
+                     size_t xs, int64_t nx, float *out, size_t ld) {
+    if (p->tile && nx > 1) {
+        for (int64_t b0 = 0; b0 < nx; b0 += SW_TILE_N) {
+            int tn = nx - b0 < SW_TILE_N ? (int)(nx - b0) : SW_TILE_N;
+            for (int64_t r0 = 0; r0 < nw; r0 += SW_TILE_M) {
+                int tm = nw - r0 < SW_TILE_M ? (int)(nw - r0) : SW_TILE_M;
+                p->tile(n, W + (size_t)r0 * ws, ws, tm, X + (size_t)b0 * xs, xs, tn, out + (size_t)b0 * ld + r0, ld);
+            }
+        }
+        return;
+    }
+    for (int64_t b0 = 0; b0 < nx; b0 += SW_DOT_MAX_NX) {
+        int tn = nx - b0 < SW_DOT_MAX_NX ? (int)(nx - b0) : SW_DOT_MAX_NX;
+        for (int64_t r = 0; r < nw; r++) {
+            float s[SW_DOT_MAX_NX];
+            p->dot(n, W + (size_t)r * ws, X + (size_t)b0 * xs, xs, tn, s);
+            for (int j = 0; j < tn; j++) out[(size_t)(b0 + j) * ld + r] = s[j];
+        }
+    }
+}
+
+void sw_dots_f32(const float *W, size_t ldw, int64_t rows, const float *X, size_t ldx, int64_t nb,
+                 int64_t n, float *Y, size_t ldy) {
+    plan p;
+    if (rows <= 0 || nb <= 0 || n <= 0 || make_plan(SW_TYPE_F32, n, &p) != 0) return;
+    products(&p, n, (const char *)W, ldw * sizeof(float), rows, (const char *)X, ldx * sizeof(float), nb,
+             Y, ldy);
+}
+
+/* Rows r0..r0+ROW_CHUNK of Y for all nb X rows. */
 static void matmul_chunk(const plan *p, const void *W, size_t wrow, int64_t rows, int64_t cols,
                          const char *xq, int64_t nb, float *Y, int64_t c) {
     int64_t r0 = c * ROW_CHUNK, r1 = r0 + ROW_CHUNK < rows ? r0 + ROW_CHUNK : rows;
@@ -302,15 +372,8 @@ static void matmul_chunk(const plan *p, const void *W, size_t wrow, int64_t rows
     float out[GROUP_NB][ROW_CHUNK];
     for (int64_t g0 = 0; g0 < nb; g0 += GROUP_NB) {
         int64_t g1 = g0 + GROUP_NB < nb ? g0 + GROUP_NB : nb;
-        for (int64_t b0 = g0; b0 < g1; b0 += SW_DOT_MAX_NX) {
-            int nx = g1 - b0 < SW_DOT_MAX_NX ? (int)(g1 - b0) : SW_DOT_MAX_NX;
-            const char *xt = xq + (size_t)b0 * p->xrow;
-            for (int64_t r = r0; r < r1; r++) {
-                float s[SW_DOT_MAX_NX];
-                p->dot(cols, (const char *)W + (size_t)r * wrow, xt, p->xrow, nx, s);
-                for (int j = 0; j < nx; j++) out[b0 - g0 + j][r - r0] = s[j];
-            }
-        }
+        products(p, cols, (const char *)W + (size_t)r0 * wrow, wrow, r1 - r0, xq + (size_t)g0 * p->xrow,
+                 p->xrow, g1 - g0, &out[0][0], ROW_CHUNK);
         for (int64_t b = g0; b < g1; b++)
             memcpy(Y + b * rows + r0, out[b - g0], (size_t)(r1 - r0) * sizeof(float));
     }
@@ -318,35 +381,67 @@ static void matmul_chunk(const plan *p, const void *W, size_t wrow, int64_t rows
 
 void sw_matmul(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
                const float *X, int64_t nb, float *Y) {
-    plan p;
-    size_t wrow = sw_type_row_bytes(wtype, (uint64_t)cols);
-    if (rows <= 0 || nb <= 0 || wrow == 0 || make_plan(wtype, cols, &p) != 0) return;
+    sw_matmul_job job = {W, wtype, rows, Y};
+    sw_matmul_multi(&job, 1, cols, X, nb);
+}
+
+void sw_matmul_multi(const sw_matmul_job *jobs, int njobs, int64_t cols, const float *X, int64_t nb) {
+    enum { MAX_JOBS = 4 };
+    const sw_matmul_job *job[MAX_JOBS]; /* the jobs with something to do, their plans, ... */
+    plan p[MAX_JOBS];
+    size_t wrow[MAX_JOBS];
+    int64_t nchunks[MAX_JOBS];
+    double work = 0;
+    int n = 0, shared = njobs <= MAX_JOBS;
+    for (int i = 0; shared && i < njobs; i++) {
+        const sw_matmul_job *j = &jobs[i];
+        wrow[n] = sw_type_row_bytes(j->type, (uint64_t)cols);
+        if (j->rows <= 0 || nb <= 0 || wrow[n] == 0 || make_plan(j->type, cols, &p[n]) != 0) continue;
+        /* one activation form for all, or each job on its own */
+        if (n > 0 && (p[n].quant != p[0].quant || p[n].xrow != p[0].xrow)) shared = 0;
+        job[n] = j;
+        nchunks[n] = (j->rows + ROW_CHUNK - 1) / ROW_CHUNK;
+        work += (double)j->rows * (double)cols * (double)nb;
+        n++;
+    }
+    if (!shared) {
+        for (int i = 0; i < njobs; i++) sw_matmul_multi(&jobs[i], 1, cols, X, nb);
+        return;
+    }
+    if (n == 0) return;
     const char *xq = (const char *)X;
     char *buf = NULL;
-    if (p.quant) {
-        buf = scratch_get(p.xrow * (size_t)nb);
+    sw_quant_fn quant = p[0].quant;
+    size_t xrow = p[0].xrow;
+    if (quant) {
+        buf = scratch_get(xrow * (size_t)nb);
         if (!buf) {
-            sw_matmul_sliced(W, wtype, rows, cols, X, nb, Y);
+            for (int i = 0; i < n; i++)
+                sw_matmul_sliced(job[i]->W, job[i]->type, job[i]->rows, cols, X, nb, job[i]->Y);
             return;
         }
         xq = buf;
     }
-    int64_t nchunks = (rows + ROW_CHUNK - 1) / ROW_CHUNK;
     /* small products are not worth waking the team for */
-    int parallel = (double)rows * (double)cols * (double)nb >= 65536.0;
+    int parallel = work >= 65536.0;
     (void)parallel; /* unused when built without OpenMP (the fuzz build) */
     /* a prompt's X rows are quantised by the team; one or two rows (generation) here,
      * which saves a barrier */
     int team_quant = buf && nb >= 4;
     if (buf && !team_quant)
-        for (int64_t b = 0; b < nb; b++) p.quant(X + b * cols, buf + b * p.xrow, cols);
+        for (int64_t b = 0; b < nb; b++) quant(X + b * cols, buf + b * xrow, cols);
 #pragma omp parallel if (parallel)
     {
         if (team_quant) {
 #pragma omp for schedule(static)
-            for (int64_t b = 0; b < nb; b++) p.quant(X + b * cols, buf + b * p.xrow, cols);
+            for (int64_t b = 0; b < nb; b++) quant(X + b * cols, buf + b * xrow, cols);
         }
-#pragma omp for schedule(static)
-        for (int64_t c = 0; c < nchunks; c++) matmul_chunk(&p, W, wrow, rows, cols, xq, nb, Y, c);
+        /* no barrier between the jobs: they write different Y; each chunk still goes to
+         * one thread by a fixed rule, so results do not depend on the thread count */
+        for (int i = 0; i < n; i++) {
+#pragma omp for schedule(static) nowait
+            for (int64_t c = 0; c < nchunks[i]; c++)
+                matmul_chunk(&p[i], job[i]->W, wrow[i], job[i]->rows, cols, xq, nb, job[i]->Y, c);
+        }
     }
 }

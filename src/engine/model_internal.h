@@ -43,6 +43,8 @@ struct sw_ctx {
     /* scratch, [n_batch][...] each */
     float *x, *xb, *q, *k, *v, *att_out, *proj, *gate, *up;
     float *att;               /* [n_head][n_ctx] attention scores */
+    float *att_tmp;           /* prompts' attention: values transposed, scores per thread */
+    size_t att_tmp_cap;       /* floats in att_tmp */
     float *rope_cs;           /* [n_batch][n_rot/2][2] cos, sin */
     double *inv_freq;         /* [n_rot/2] */
 };

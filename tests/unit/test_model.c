@@ -71,6 +71,12 @@ static void check_batching(const char *path, double tol) {
     omp_set_num_threads(2);
     d = max_abs_diff(all, step, (size_t)(T * V));
     T_CHECK_MSG(d <= tol, "1 vs 2 threads: %g", d);
+    /* more threads than when the context last ran: the prompt attention's scratch grows */
+    omp_set_num_threads(4);
+    T_CHECK(sw_ctx_eval(c, tok, T, 0, NULL, step, &err) == 0);
+    omp_set_num_threads(2);
+    d = max_abs_diff(all, step, (size_t)(T * V));
+    T_CHECK_MSG(d <= tol, "2 vs 4 threads: %g", d);
     sw_ctx_free(c);
     free(all);
     free(step);

@@ -433,10 +433,13 @@ static void test_matmul_portable(void) {
     T_CHECK(sw_kernels_select("bogus") == -1);
 }
 
-/* Same inputs through both kernel families: equal up to float summation order. */
-static void test_avx2_vs_portable(void) {
-    if (sw_kernels_select("avx2") != 0) {
-        printf("# skip: no AVX2/FMA/F16C on this CPU\n");
+/* Same inputs through a kernel family and the portable one: equal up to float
+ * summation order. */
+static void family_vs_portable(const char *fam) {
+    char was[32];
+    snprintf(was, sizeof was, "%s", sw_kernels_name());
+    if (sw_kernels_select(fam) != 0) {
+        printf("# skip: this CPU lacks what the %s kernels need\n", fam);
         return;
     }
     for (int ti = 0; ti < N_TYPES; ti++) {
@@ -448,7 +451,7 @@ static void test_avx2_vs_portable(void) {
             float *X = malloc((size_t)(nb * cols) * sizeof *X);
             float *Ya = malloc((size_t)(nb * rows) * sizeof *Ya), *Yp = malloc((size_t)(nb * rows) * sizeof *Yp);
             fill_gauss(X, nb * cols, 1.0f);
-            sw_kernels_select("avx2");
+            sw_kernels_select(fam);
             sw_matmul(W, t, rows, cols, X, nb, Ya);
             sw_kernels_select("portable");
             sw_matmul(W, t, rows, cols, X, nb, Yp);
@@ -461,11 +464,101 @@ static void test_avx2_vs_portable(void) {
                     for (int64_t c = 0; c < cols; c++) mag += fabs((double)wr[c] * X[b * cols + c]);
                     if (fabs((double)Ya[b * rows + r] - Yp[b * rows + r]) > 1e-5 * mag) bad++;
                 }
-            T_CHECK_MSG(bad == 0, "%s raw %d: %d outputs differ between avx2 and portable", sw_type_name(t), raw, bad);
+            T_CHECK_MSG(bad == 0, "%s raw %d: %d outputs differ between %s and portable", sw_type_name(t), raw,
+                        bad, fam);
             free(W); free(X); free(Ya); free(Yp); free(wr);
         }
     }
-    sw_kernels_select("avx2");
+    sw_kernels_select(was);
+}
+
+static void test_avx2_vs_portable(void) { family_vs_portable("avx2"); }
+static void test_avx512_vs_portable(void) { family_vs_portable("avx512"); }
+
+/* The tile kernels against the portable single-row kernels, called directly: every
+ * tile shape (1..SW_TILE_M rows x 1..SW_TILE_N activations, with gaps between the rows
+ * and between the activations), lengths with tails (F32: not a multiple of 16; Q8_0,
+ * Q5_0 and Q4_0: odd block counts), raw weight bytes (Q8_0's -128 included). A pair's result must
+ * not depend on the tile it was computed in: all shapes give the same bits. */
+static void check_tiles(const char *fam, sw_ggml_type t, int64_t n) {
+    const sw_kernel_table *k = NULL;
+    sw_kernels_select(fam);
+    k = sw_kernels();
+    sw_tile_fn tile = t == SW_TYPE_F32 ? k->tile.f32 : t == SW_TYPE_Q8_0 ? k->tile.q8_0
+                      : t == SW_TYPE_Q5_0 ? k->tile.q5_0 : k->tile.q4_0;
+    sw_dot_fn dot = t == SW_TYPE_F32 ? sw_kernels_portable.f32 : t == SW_TYPE_Q8_0 ? sw_kernels_portable.q8_0
+                    : t == SW_TYPE_Q5_0 ? sw_kernels_portable.q5_0 : sw_kernels_portable.q4_0;
+    if (!tile) {
+        T_CHECK_MSG(0, "%s has no %s tile", fam, sw_type_name(t));
+        return;
+    }
+    enum { M = SW_TILE_M, N = SW_TILE_N };
+    size_t wrow = sw_type_row_bytes(t, (uint64_t)n), ws = wrow + 40; /* gaps: strides are honoured */
+    uint8_t *Wr = make_weights(t, M, n, 1), *W = calloc(M, ws);
+    for (int i = 0; i < M; i++) memcpy(W + (size_t)i * ws, Wr + (size_t)i * wrow, wrow);
+    size_t xrow = t == SW_TYPE_F32 ? (size_t)n * 4 : (size_t)n / 32 * sizeof(sw_block_q8_0x), xs = xrow + 72;
+    float *xf = malloc((size_t)n * sizeof *xf);
+    uint8_t *X = calloc(N, xs);
+    for (int j = 0; j < N; j++) {
+        fill_gauss(xf, n, 1.0f);
+        if (j == 1) for (int64_t e = 0; e < n; e += 3) xf[e] = 0; /* zeros and extremes */
+        if (t == SW_TYPE_F32) memcpy(X + (size_t)j * xs, xf, xrow);
+        else sw_kernels_portable.to_q8_0(xf, X + (size_t)j * xs, n);
+    }
+    float ref[M][N], full[N][M];
+    for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) dot(n, W + (size_t)i * ws, X + (size_t)j * xs, 0, 1, &ref[i][j]);
+    tile(n, W, ws, M, X, xs, N, &full[0][0], M);
+    /* tolerance: float rounding of sums of n products, against the sum of |w x| */
+    float *wd = malloc((size_t)n * sizeof *wd), *xd = malloc((size_t)n * sizeof *xd);
+    int off = 0, differ = 0;
+    for (int i = 0; i < M; i++) {
+        sw_get_row(Wr, t, n, i, wd);
+        for (int j = 0; j < N; j++) {
+            const uint8_t *xj = X + (size_t)j * xs;
+            for (int64_t e = 0; e < n; e++) {
+                const sw_block_q8_0x *q = (const sw_block_q8_0x *)xj + e / 32;
+                xd[e] = t == SW_TYPE_F32 ? ((const float *)xj)[e] : q->d * q->qs[e % 32];
+            }
+            double mag = 0;
+            for (int64_t e = 0; e < n; e++) mag += fabs((double)wd[e] * xd[e]);
+            off += !(fabs((double)full[j][i] - ref[i][j]) <= 2e-6 * sqrt((double)n) * mag + 1e-30);
+        }
+    }
+    free(wd);
+    free(xd);
+    for (int nw = 1; nw <= M; nw++)
+        for (int nx = 1; nx <= N; nx++)
+            for (int i0 = 0; i0 + nw <= M; i0 += nw)
+                for (int j0 = 0; j0 + nx <= N; j0 += nx) {
+                    float part[N][M];
+                    tile(n, W + (size_t)i0 * ws, ws, nw, X + (size_t)j0 * xs, xs, nx, &part[0][0], M);
+                    for (int i = 0; i < nw; i++)
+                        for (int j = 0; j < nx; j++) differ += f2u(part[j][i]) != f2u(full[j0 + j][i0 + i]);
+                }
+    T_CHECK_MSG(off == 0, "%s %s tile n %lld: %d results off the portable kernel", fam, sw_type_name(t),
+                (long long)n, off);
+    T_CHECK_MSG(differ == 0, "%s %s tile n %lld: %d results depend on the tile shape", fam,
+                sw_type_name(t), (long long)n, differ);
+    free(Wr); free(W); free(X); free(xf);
+}
+
+static void test_tiles(void) {
+    char was[32];
+    snprintf(was, sizeof was, "%s", sw_kernels_name());
+    if (sw_kernels_select("avx512") != 0) {
+        printf("# skip: no AVX-512 F/BW/VL/VNNI on this CPU\n");
+        return;
+    }
+    const int64_t nf[] = {1, 7, 15, 16, 17, 64, 203, 576};
+    for (int i = 0; i < 8; i++) check_tiles("avx512", SW_TYPE_F32, nf[i]);
+    const int64_t nq[] = {32, 64, 96, 160, 576, 1024};
+    for (int i = 0; i < 6; i++) {
+        check_tiles("avx512", SW_TYPE_Q8_0, nq[i]);
+        check_tiles("avx512", SW_TYPE_Q4_0, nq[i]);
+        check_tiles("avx512", SW_TYPE_Q5_0, nq[i]);
+    }
+    sw_kernels_select(was);
 }
 
 /* Every family's activation quantisers write the reference's bytes, ties included. */
@@ -548,6 +641,85 @@ static void test_concurrent_callers(void) {
     free(W); free(X); free(Yref);
 }
 
+/* sw_matmul_multi gives each job the bits sw_matmul gives it alone: jobs sharing an
+ * activation form (Q8_0, Q5_0, Q4_0), forms that differ (Q4_K among them), a job with no
+ * rows, prompts and single rows, 1 and 2 threads. */
+static void test_matmul_multi(void) {
+    const int64_t cols = 512, rows[3] = {37, 16, 5};
+    const sw_ggml_type sets[3][3] = {{SW_TYPE_Q8_0, SW_TYPE_Q5_0, SW_TYPE_Q4_0},
+                                     {SW_TYPE_Q8_0, SW_TYPE_Q4_K, SW_TYPE_F32},
+                                     {SW_TYPE_F32, SW_TYPE_F32, SW_TYPE_F16}};
+    const int64_t nbs[2] = {1, 19};
+    float *X = malloc((size_t)(19 * cols) * sizeof *X);
+    fill_gauss(X, 19 * cols, 1.0f);
+    for (int si = 0; si < 3; si++)
+        for (int ni = 0; ni < 2; ni++)
+            for (int threads = 1; threads <= 2; threads++) {
+                int64_t nb = nbs[ni];
+                void *W[3];
+                float *Ym[3], *Ys[3];
+                sw_matmul_job jobs[4];
+                for (int i = 0; i < 3; i++) {
+                    W[i] = make_weights(sets[si][i], rows[i], cols, 1);
+                    Ym[i] = calloc((size_t)(nb * rows[i]), sizeof(float));
+                    Ys[i] = calloc((size_t)(nb * rows[i]), sizeof(float));
+                    jobs[i] = (sw_matmul_job){W[i], sets[si][i], rows[i], Ym[i]};
+                }
+                jobs[3] = (sw_matmul_job){W[0], sets[si][0], 0, NULL}; /* nothing to do */
+                omp_set_num_threads(threads);
+                sw_matmul_multi(jobs, 4, cols, X, nb);
+                int same = 1;
+                for (int i = 0; i < 3; i++) {
+                    sw_matmul(W[i], sets[si][i], rows[i], cols, X, nb, Ys[i]);
+                    same &= memcmp(Ym[i], Ys[i], (size_t)(nb * rows[i]) * sizeof(float)) == 0;
+                    free(W[i]); free(Ym[i]); free(Ys[i]);
+                }
+                T_CHECK_MSG(same, "set %d nb %lld threads %d: multi differs from single products", si,
+                            (long long)nb, threads);
+            }
+    omp_set_num_threads(2);
+    free(X);
+}
+
+/* SwiGLU's gate: every family against expf, over the range that matters and the edges
+ * (exp overflowing, vanishing, zeros, NaN), on lengths with tails. */
+static void test_swiglu(void) {
+    enum { N = 4000 };
+    static float g[N], u[N], want[N], got[N];
+    for (int i = 0; i < N; i++) {
+        g[i] = i < 3000 ? rndf() * 30.0f : rndf() * 200.0f;
+        u[i] = rnd_gauss();
+    }
+    const float edge[] = {0.0f, -0.0f, 87.0f, -87.0f, 88.0f, -88.0f, 88.5f, -88.5f, 89.0f, -89.0f,
+                          1e-30f, -1e-30f, 1e30f, -1e30f, 0.5f, -0.5f, 20.0f, -20.0f};
+    for (int i = 0; i < (int)(sizeof edge / sizeof edge[0]); i++) g[3500 + i] = edge[i];
+    g[3600] = NAN;
+    for (int i = 0; i < N; i++) want[i] = (float)((double)g[i] / (1.0 + exp(-(double)g[i])) * u[i]);
+    const char *fam[] = {"portable", "avx2", "avx512"};
+    char was[32];
+    snprintf(was, sizeof was, "%s", sw_kernels_name());
+    for (int f = 0; f < 3; f++) {
+        if (sw_kernels_select(fam[f]) != 0) continue;
+        const int64_t lens[] = {N, 13, 7}; /* tails of the 8-wide loop */
+        int bad = 0;
+        for (int li = 0; li < 3; li++) {
+            memcpy(got, g, sizeof g);
+            sw_kernels()->swiglu(got, u, lens[li]);
+            for (int64_t i = 0; i < lens[li]; i++) {
+                if (isnan(want[i])) {
+                    bad += !isnan(got[i]);
+                    continue;
+                }
+                double tol = 1e-6 * fabs((double)want[i]) + 1e-30;
+                if (!(fabs((double)got[i] - want[i]) <= tol) && bad++ < 3)
+                    fprintf(stderr, "  %s swiglu(%g, %g) = %.9g, want %.9g\n", fam[f], g[i], u[i], got[i], want[i]);
+            }
+        }
+        T_CHECK_MSG(bad == 0, "%s: %d SwiGLU values off", fam[f], bad);
+    }
+    sw_kernels_select(was);
+}
+
 /* The path taken when the scratch cannot grow gives the same sums. */
 static void test_low_memory_path(void) {
     for (int ti = 0; ti < N_TYPES; ti++) {
@@ -593,9 +765,13 @@ int main(void) {
     T_RUN(test_matmul_default);
     T_RUN(test_matmul_portable);
     T_RUN(test_avx2_vs_portable);
+    T_RUN(test_avx512_vs_portable);
+    T_RUN(test_tiles);
     T_RUN(test_activation_quantisers_agree);
     T_RUN(test_threads_deterministic);
     T_RUN(test_concurrent_callers);
+    T_RUN(test_matmul_multi);
+    T_RUN(test_swiglu);
     T_RUN(test_low_memory_path);
     return t_done();
 }
