@@ -147,6 +147,22 @@ static void rope(float *v, int n_heads, int hd, int n_rot, int neox, const float
     }
 }
 
+/* sc[0..n) <- softmax(sc * scale), in place (the sum in double). */
+static void softmax_scaled(float *sc, int n, float scale) {
+    float mx = -INFINITY;
+    for (int j = 0; j < n; j++) {
+        sc[j] *= scale;
+        if (sc[j] > mx) mx = sc[j];
+    }
+    double sum = 0;
+    for (int j = 0; j < n; j++) {
+        sc[j] = expf(sc[j] - mx);
+        sum += sc[j];
+    }
+    float inv = (float)(1.0 / sum);
+    for (int j = 0; j < n; j++) sc[j] *= inv;
+}
+
 /* Causal attention for nb new positions starting at pos, reading the cache of layer l
  * (which already holds them). One OpenMP task per head. */
 static void attention(sw_ctx *c, int l, int nb, int pos) {
@@ -163,26 +179,19 @@ static void attention(sw_ctx *c, int l, int nb, int pos) {
         for (int b = 0; b < nb; b++) {
             int p = pos + b;
             const float *qh = c->q + (size_t)b * QD + (size_t)h * hd;
-            float mx = -INFINITY;
             for (int j = 0; j <= p; j++) {
                 const float *kj = kc + (size_t)j * KV + (size_t)g * hd;
                 float d = 0;
 #pragma omp simd reduction(+ : d)
                 for (int i = 0; i < hd; i++) d += qh[i] * kj[i];
-                sc[j] = d * scale;
-                if (sc[j] > mx) mx = sc[j];
+                sc[j] = d;
             }
-            double sum = 0;
-            for (int j = 0; j <= p; j++) {
-                sc[j] = expf(sc[j] - mx);
-                sum += sc[j];
-            }
-            float inv = (float)(1.0 / sum);
+            softmax_scaled(sc, p + 1, scale);
             float *o = c->att_out + (size_t)b * QD + (size_t)h * hd;
             memset(o, 0, (size_t)hd * sizeof(float));
             for (int j = 0; j <= p; j++) {
                 const float *vj = vc + (size_t)j * KV + (size_t)g * hd;
-                float w = sc[j] * inv;
+                float w = sc[j];
 #pragma omp simd
                 for (int i = 0; i < hd; i++) o[i] += w * vj[i];
             }
@@ -231,19 +240,9 @@ static int attention_tiled(sw_ctx *c, int l, int nb, int pos) {
             sw_dots_f32(kc + (size_t)g * hd, (size_t)KV, kn, c->q + (size_t)b0 * QD + (size_t)h * hd,
                         (size_t)QD, qn, hd, S, (size_t)kn);
             for (int b = 0; b < qn; b++) {
-                float *sc = S + (size_t)b * kn, mx = -INFINITY;
+                float *sc = S + (size_t)b * kn;
                 int p = pos + b0 + b;
-                for (int j = 0; j <= p; j++) {
-                    sc[j] *= scale;
-                    if (sc[j] > mx) mx = sc[j];
-                }
-                double sum = 0;
-                for (int j = 0; j <= p; j++) {
-                    sc[j] = expf(sc[j] - mx);
-                    sum += sc[j];
-                }
-                float inv = (float)(1.0 / sum);
-                for (int j = 0; j <= p; j++) sc[j] *= inv;
+                softmax_scaled(sc, p + 1, scale);
                 for (int j = p + 1; j < kn; j++) sc[j] = 0; /* the future */
             }
             /* out[b][i] = sum_j S[b][j] v_j[i] */
