@@ -333,6 +333,8 @@ typedef struct gen_state {
     sw_buf prefix, suffix;
     sw_detok_stream ds;
     sw_buf piece;
+    size_t n_prompt;
+    int cap; /* generated tokens that hist, res->tokens and res->logprobs have room for */
 } gen_state;
 
 static void gen_state_free(gen_state *g) {
@@ -347,18 +349,39 @@ static void gen_state_free(gen_state *g) {
     sw_buf_free(&g->piece);
 }
 
+/* Makes room for `need` generated tokens in the history, the result's ids and its
+ * log-probabilities, growing by doubling (up to max): with the context shift a request
+ * may ask for any number of tokens, so room is not taken up front. -1 when out of memory. */
+static int reserve(gen_state *g, sw_gen_result *res, int need, int max, sw_err *err) {
+    if (need <= g->cap) return 0;
+    int cap = g->cap ? g->cap : 256;
+    while (cap < need) cap = cap > max / 2 ? max : 2 * cap;
+    int32_t *h = realloc(g->hist, (g->n_prompt + (size_t)cap) * sizeof *h);
+    if (h) g->hist = h;
+    int32_t *t = h ? realloc(res->tokens, ((size_t)cap + 1) * sizeof *t) : NULL;
+    if (t) res->tokens = t;
+    if (t && res->logprobs) {
+        sw_gen_step_logprobs *l = realloc(res->logprobs, ((size_t)cap + 1) * sizeof *l);
+        if (!l) return sw_err_set(err, "out of memory (room for %d tokens)", cap);
+        memset(l + g->cap, 0, ((size_t)cap + 1 - (size_t)g->cap) * sizeof *l);
+        res->logprobs = l;
+    }
+    if (!h || !t) return sw_err_set(err, "out of memory (room for %d tokens)", cap);
+    g->cap = cap;
+    return 0;
+}
+
 /* Sets up the sampler (with the watermark unless the request opts out) and buffers. */
 static int prepare(sw_pipeline *p, const sw_gen_request *req, gen_state *g, int max_tokens, sw_gen_result *res,
                    size_t n_prompt, sw_err *err) {
     const sw_hparams *hp = sw_model_hparams(p->model);
-    int32_t *grown = realloc(g->hist, (n_prompt + (size_t)max_tokens) * sizeof *g->hist);
-    if (grown) g->hist = grown;
+    g->n_prompt = n_prompt;
     g->logits = malloc((size_t)hp->n_vocab * sizeof *g->logits);
-    res->tokens = malloc((size_t)max_tokens * sizeof *res->tokens + 1);
-    if (req->sampling.n_logprobs > 0) res->logprobs = calloc((size_t)max_tokens + 1, sizeof *res->logprobs);
+    if (req->sampling.n_logprobs > 0) res->logprobs = calloc(1, sizeof *res->logprobs);
+    if (!g->logits || (req->sampling.n_logprobs > 0 && !res->logprobs)) return sw_err_set(err, "out of memory");
+    if (reserve(g, res, max_tokens < 256 ? max_tokens : 256, max_tokens, err) < 0) return -1;
     g->smp = sw_sampler_new(&req->sampling, hp->n_vocab);
-    if (!grown || !g->logits || !res->tokens || !g->smp || (req->sampling.n_logprobs > 0 && !res->logprobs))
-        return sw_err_set(err, "out of memory");
+    if (!g->smp) return sw_err_set(err, "out of memory");
     if (!req->no_watermark) {
         if (!(g->wm = sw_wm_new(&p->wm, p->wm_key, hp->n_vocab))) return sw_err_set(err, "out of memory");
         sw_sampler_hook hook;
@@ -398,6 +421,7 @@ static int decode_loop(sw_pipeline *p, const sw_gen_request *req, gen_state *g, 
     int n_hist = n_prompt, n_past = n_prompt, stop = 0;
     sw_detok_stream_init(&g->ds);
     for (int i = 0; i < max_tokens && !stop; i++) {
+        if (reserve(g, res, i + 1, max_tokens, err) < 0) return -1;
         sw_gen_step_logprobs *lp = res->logprobs ? &res->logprobs[i] : NULL;
         int32_t t = sw_sampler_sample(g->smp, g->logits, g->hist, n_hist, lp ? lp->top : NULL, lp ? &lp->chosen : NULL);
         if (!req->ignore_eos && sw_tokenizer_is_eog(tok, t)) {
