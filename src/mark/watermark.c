@@ -21,7 +21,7 @@ struct sw_watermark {
     int ring_len, ring_pos;
     uint64_t *seen; /* SEEN_SLOTS entries; 0 is empty */
     double *probs;  /* scratch for the tournament: n_vocab each */
-    uint64_t *tokhash; /* KGW self-hash: draw(th, v) for every v (depends on the key only) */
+    uint64_t *tokhash; /* KGW self-hash only: H(v) for every v (depends on the key only) */
     uint32_t *bits; /* g-values, split in 32-bit words: bits[(l / 32) * n_vocab + i] bit l % 32 */
     int *idx;
 };
@@ -107,6 +107,14 @@ static inline uint64_t green_threshold(float gamma) {
  * min-hash m selects the seed within it. One SipHash per position, not per candidate. */
 static inline uint64_t selfhash_seed(uint64_t k, uint64_t m) { return mix64(k ^ mix64(m ^ 0x5851F42D4C957F2Dull)); }
 
+/* Self-hash: the seed of the token hashes H(t) = draw(th, t) for the min-hash (keyed by
+ * the key's second half), and the per-position secret keyed by the previous token. */
+static uint64_t selfhash_token_key(const uint8_t *key) { return prf_seed(key + 16, 0x746f6b, NULL, 0); }
+static uint64_t selfhash_position_key(const uint8_t *key, int32_t prev) {
+    uint64_t last = (uint64_t)(uint32_t)prev;
+    return prf_seed(key, 2, &last, 1);
+}
+
 static uint64_t kgw_seed(const sw_wm_params *p, const uint8_t *key, const int32_t *ctx, int n_ctx, int32_t v) {
     if (p->scheme == SW_WM_KGW_LEFTHASH) {
         uint64_t w = (uint64_t)(uint32_t)ctx[n_ctx - 1];
@@ -114,14 +122,13 @@ static uint64_t kgw_seed(const sw_wm_params *p, const uint8_t *key, const int32_
     }
     /* anchored min-hash over the context and the candidate itself, anchored on the
      * previous token so that the seed still moves with every position */
-    uint64_t th = prf_seed(key + 16, 0x746f6b, NULL, 0);
+    uint64_t th = selfhash_token_key(key);
     uint64_t m = draw(th, v);
     for (int i = 0; i < n_ctx; i++) {
         uint64_t h = draw(th, ctx[i]);
         if (h < m) m = h;
     }
-    uint64_t last = (uint64_t)(uint32_t)ctx[n_ctx - 1];
-    return selfhash_seed(prf_seed(key, 2, &last, 1), m);
+    return selfhash_seed(selfhash_position_key(key, ctx[n_ctx - 1]), m);
 }
 
 /* SynthID: the seed of a context; the m tournament bits g_l(ctx, v) are the bits of
@@ -151,13 +158,16 @@ sw_watermark *sw_wm_new(const sw_wm_params *p, const uint8_t key[SW_WM_KEY_BYTES
     w->probs = malloc((size_t)n_vocab * sizeof *w->probs);
     w->bits = malloc(2 * (size_t)n_vocab * sizeof *w->bits);
     w->idx = malloc((size_t)n_vocab * sizeof *w->idx);
-    w->tokhash = malloc((size_t)n_vocab * sizeof *w->tokhash);
-    if (!w->seen || !w->probs || !w->bits || !w->idx || !w->tokhash) {
+    int selfhash = p->scheme == SW_WM_KGW_SELFHASH;
+    if (selfhash) w->tokhash = malloc((size_t)n_vocab * sizeof *w->tokhash);
+    if (!w->seen || !w->probs || !w->bits || !w->idx || (selfhash && !w->tokhash)) {
         sw_wm_free(w);
         return NULL;
     }
-    uint64_t th = prf_seed(w->key + 16, 0x746f6b, NULL, 0);
-    for (int v = 0; v < n_vocab; v++) w->tokhash[v] = draw(th, v);
+    if (selfhash) {
+        uint64_t th = selfhash_token_key(w->key);
+        for (int v = 0; v < n_vocab; v++) w->tokhash[v] = draw(th, v);
+    }
     return w;
 }
 
@@ -261,8 +271,7 @@ static void kgw_adjust(void *ud, float *logits, int n, const int32_t *hist, int 
         uint64_t hv = w->tokhash[(uint32_t)ctx[i] % (uint32_t)w->n_vocab]; /* ids < n_vocab: from the model */
         if (hv < m) m = hv;
     }
-    uint64_t last = (uint64_t)(uint32_t)ctx[h - 1];
-    uint64_t k = prf_seed(w->key, 2, &last, 1);
+    uint64_t k = selfhash_position_key(w->key, ctx[h - 1]);
     selfhash_green(logits, n, w->tokhash, m, k, selfhash_seed(k, m), green_threshold(w->p.gamma), floor,
                    w->p.delta);
 }
