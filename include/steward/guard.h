@@ -246,6 +246,12 @@ int sw_guard_ppl_load(const char *path, const char *model_sha256, sw_guard_ppl *
 /* The calibration file that belongs beside a model file: "DIR/NAME.gguf" ->
  * "DIR/NAME.ppl.json" (any other name: NAME + ".ppl.json"). -1 when out is too small. */
 int sw_guard_ppl_path(const char *model_path, char *out, size_t outsz);
+/* Loads the calibration beside model_path (sw_guard_ppl_path) for the model whose hex
+ * SHA-256 is model_sha256. Returns 1 when loaded, 0 when there is none (where, when not
+ * NULL, receives the path looked for), -1 with err when the path is too long or the file
+ * is unreadable, malformed or made for another model. */
+int sw_guard_ppl_load_beside(const char *model_path, const char *model_sha256, sw_guard_ppl *out, char *where,
+                             size_t wsz, sw_err *err);
 /* Appends the findings that signals s raise under thresholds th. -1 on OOM. */
 int sw_guard_ppl_findings(const sw_guard_ppl *th, const sw_guard_ppl_signals *s, size_t len, sw_guard_verdict *v);
 /* sw_guard_scan plus the language-model signals (c is the caller's: a context is not

@@ -4,6 +4,7 @@
 #include "steward/model.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -56,16 +57,18 @@ static lm_state lm;
 /* Loads the model and its thresholds: --ppl FILE, else the calibration file beside the
  * model (models/default.ppl.json for models/default.gguf), which must belong to it. */
 static int load_lm(const char *model, const char *ppl, sw_err *err) {
-    char sha[65], beside[4096];
-    if (!ppl) {
-        if (sw_guard_ppl_path(model, beside, sizeof beside) < 0) return sw_err_set(err, "%s: path too long", model);
-        if (access(beside, R_OK) != 0)
+    char sha[65], beside[PATH_MAX + 16];
+    if (sw_sha256_file_hex(model, sha, err) < 0) return -1;
+    if (ppl) {
+        if (sw_guard_ppl_load(ppl, sha, &lm.th, err) < 0) return -1;
+    } else {
+        int found = sw_guard_ppl_load_beside(model, sha, &lm.th, beside, sizeof beside, err);
+        if (found < 0) return -1;
+        if (found == 0)
             return sw_err_set(err, "%s: no perplexity calibration beside it (%s); make one with 'steward guard "
                                    "calibrate-ppl' and give it with --ppl",
                               model, beside);
-        ppl = beside;
     }
-    if (sw_sha256_file_hex(model, sha, err) < 0 || sw_guard_ppl_load(ppl, sha, &lm.th, err) < 0) return -1;
     if (sw_model_load(model, &lm.m, err) < 0 || !(lm.c = sw_ctx_new(lm.m, sw_model_hparams(lm.m)->n_ctx_train, err)))
         return -1;
     return 0;

@@ -7,9 +7,11 @@
 #include "steward/tokenizer.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define EDGE_WORDS SW_GUARD_PPL_EDGE_WORDS
 
@@ -38,26 +40,20 @@ static int ppl_of(sw_ctx *c, const sw_tokenizer *tk, const char *text, size_t le
 
 static inline int is_ws(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
 
-/* Byte offset where the first `words` whitespace-separated words end (prefix) or where
- * the last `words` begin (suffix). */
-static size_t words_prefix(const char *t, size_t n, int words) {
+/* Byte offset where the first `words` whitespace-separated words end (prefix; *found
+ * receives how many there were, at most `words`) or where the last `words` begin
+ * (suffix). */
+static size_t words_prefix(const char *t, size_t n, int words, int *found) {
     size_t i = 0;
-    for (int w = 0; w < words && i < n; w++) {
-        while (i < n && is_ws(t[i])) i++;
-        while (i < n && !is_ws(t[i])) i++;
-    }
-    return i;
-}
-/* Words in t[0..n), counting up to `most`. */
-static int count_words(const char *t, size_t n, int most) {
     int w = 0;
-    for (size_t i = 0; i < n && w < most;) {
+    while (w < words) {
         while (i < n && is_ws(t[i])) i++;
         if (i == n) break;
         w++;
         while (i < n && !is_ws(t[i])) i++;
     }
-    return w;
+    *found = w;
+    return i;
 }
 static size_t words_suffix(const char *t, size_t n, int words) {
     size_t i = n;
@@ -81,8 +77,10 @@ int sw_guard_ppl_score(sw_ctx *c, const sw_tokenizer *tk, const char *text, size
     }
     /* like NeMo, the edges of texts under 20 words are not judged: they are the whole
      * text, which the length signal already covers */
-    size_t pe = words_prefix(text, len, EDGE_WORDS), ss = words_suffix(text, len, EDGE_WORDS);
-    if (count_words(text, len, EDGE_WORDS) < EDGE_WORDS) return 0;
+    int words;
+    size_t pe = words_prefix(text, len, EDGE_WORDS, &words);
+    if (words < EDGE_WORDS) return 0;
+    size_t ss = words_suffix(text, len, EDGE_WORDS);
     s->edge_valid = 1;
     double pp = 0, sp = 0;
     int a = ppl_of(c, tk, text, pe, &pp, err), b = a == -2 ? -2 : ppl_of(c, tk, text + ss, len - ss, &sp, err);
@@ -164,6 +162,15 @@ int sw_guard_ppl_path(const char *model_path, char *out, size_t outsz) {
     if (n >= 5 && strcmp(model_path + n - 5, ".gguf") == 0) n -= 5;
     int w = snprintf(out, outsz, "%.*s.ppl.json", (int)n, model_path);
     return w < 0 || (size_t)w >= outsz ? -1 : 0;
+}
+
+int sw_guard_ppl_load_beside(const char *model_path, const char *model_sha256, sw_guard_ppl *out, char *where,
+                             size_t wsz, sw_err *err) {
+    char path[PATH_MAX + 16]; /* room for any model path and the suffix */
+    if (sw_guard_ppl_path(model_path, path, sizeof path) < 0) return sw_err_set(err, "%s: path too long", model_path);
+    if (where) snprintf(where, wsz, "%s", path);
+    if (access(path, F_OK) != 0) return 0;
+    return sw_guard_ppl_load(path, model_sha256, out, err) < 0 ? -1 : 1;
 }
 
 int sw_guard_ppl_findings(const sw_guard_ppl *th, const sw_guard_ppl_signals *s, size_t len, sw_guard_verdict *v) {

@@ -106,11 +106,8 @@ int sw_pipeline_open(const sw_pipeline_opts *opts, sw_pipeline **out, sw_err *er
     if (sw_sha256_file_hex(p->model_path, p->model_sha256, err) < 0) goto fail;
     /* the guard's perplexity signals, when a calibration for this model lies beside it
      * (models/default.ppl.json); one for another model is an error, not ignored */
-    char ppl_path[PATH_MAX + 16];
-    if (sw_guard_ppl_path(p->model_path, ppl_path, sizeof ppl_path) == 0 && access(ppl_path, F_OK) == 0) {
-        if (sw_guard_ppl_load(ppl_path, p->model_sha256, &p->ppl, err) < 0) goto fail;
-        p->has_ppl = 1;
-    }
+    if ((p->has_ppl = sw_guard_ppl_load_beside(p->model_path, p->model_sha256, &p->ppl, NULL, 0, err)) < 0)
+        goto fail;
     if (sw_model_load(p->model_path, &p->model, err) < 0) goto fail;
     p->threads = opts->threads > 0 ? opts->threads : omp_get_num_procs();
     int n_ctx = opts->n_ctx;
@@ -334,7 +331,8 @@ typedef struct gen_state {
     sw_detok_stream ds;
     sw_buf piece;
     size_t n_prompt;
-    int cap; /* generated tokens that hist, res->tokens and res->logprobs have room for */
+    int logprobs; /* the request wants log-probabilities */
+    int cap;      /* generated tokens that hist, res->tokens and res->logprobs have room for */
 } gen_state;
 
 static void gen_state_free(gen_state *g) {
@@ -360,7 +358,7 @@ static int reserve(gen_state *g, sw_gen_result *res, int need, int max, sw_err *
     if (h) g->hist = h;
     int32_t *t = h ? realloc(res->tokens, ((size_t)cap + 1) * sizeof *t) : NULL;
     if (t) res->tokens = t;
-    if (t && res->logprobs) {
+    if (t && g->logprobs) {
         sw_gen_step_logprobs *l = realloc(res->logprobs, ((size_t)cap + 1) * sizeof *l);
         if (!l) return sw_err_set(err, "out of memory (room for %d tokens)", cap);
         memset(l + g->cap, 0, ((size_t)cap + 1 - (size_t)g->cap) * sizeof *l);
@@ -376,9 +374,9 @@ static int prepare(sw_pipeline *p, const sw_gen_request *req, gen_state *g, int 
                    size_t n_prompt, sw_err *err) {
     const sw_hparams *hp = sw_model_hparams(p->model);
     g->n_prompt = n_prompt;
+    g->logprobs = req->sampling.n_logprobs > 0;
     g->logits = malloc((size_t)hp->n_vocab * sizeof *g->logits);
-    if (req->sampling.n_logprobs > 0) res->logprobs = calloc(1, sizeof *res->logprobs);
-    if (!g->logits || (req->sampling.n_logprobs > 0 && !res->logprobs)) return sw_err_set(err, "out of memory");
+    if (!g->logits) return sw_err_set(err, "out of memory");
     if (reserve(g, res, max_tokens < 256 ? max_tokens : 256, max_tokens, err) < 0) return -1;
     g->smp = sw_sampler_new(&req->sampling, hp->n_vocab);
     if (!g->smp) return sw_err_set(err, "out of memory");
@@ -435,8 +433,7 @@ static int decode_loop(sw_pipeline *p, const sw_gen_request *req, gen_state *g, 
         if (g->piece.len && sw_outguard_push(&g->out, g->piece.data, g->piece.len, &stop, err) < 0) return -1;
         if (stop) res->finish_reason = g->out.stopped ? "blocked" : "stop";
         if (i + 1 >= max_tokens || stop) break;
-        if (n_past == n_ctx) {
-            if (req->no_context_shift) break; /* finish_reason stays "length" */
+        if (n_past == n_ctx) { /* only with shifting: without, max_tokens ends within the context */
             if ((n_past = shift_context(p, g, n_hist, err)) < 0) return -1;
             res->context_shifts++;
         } else {
