@@ -9,6 +9,7 @@ JSON counts the shifts.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,20 +19,12 @@ BIN = os.environ.get("STEWARD_BIN", os.path.join(ROOT, "steward"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "oracle"))
 import make_model  # noqa: E402
 import ref_model  # noqa: E402
+import tap  # noqa: E402
+from tap import report  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 N_GEN = 150
-fails = 0
-
-
-def report(ok, name, detail=""):
-    global fails
-    print(("ok - " if ok else "not ok - ") + name)
-    if not ok:
-        fails += 1
-        if detail:
-            print("# " + detail[:2000])
 
 
 def generate(model, home, *extra):
@@ -58,6 +51,13 @@ def reference(path, prompt, n_ctx, n):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="steward-shift-")
+    try:
+        return run(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(tmp):
     path = os.path.join(tmp, "m.gguf")
     make_model.make(path)
     n_ctx = make_model.N_CTX
@@ -79,12 +79,12 @@ def main():
     want = reference(path, prompt, n_ctx, N_GEN)
     first = next((i for i, (a, b) in enumerate(zip(got, want)) if a != b), None)
     report(got == want, "tokens equal the reference's under the same shift rule",
-           "first difference at %s: got %s want %s" % (first, got, want))
+           "" if got == want else "first difference at %s: got %s want %s" % (first, got, want))
     d2 = generate(path, home, "--no-context-shift")
     report(len(d2["tokens"]) == n_ctx - len(prompt) and d2["timings"]["context_shifts"] == 0
            and d2["tokens"] == got[:len(d2["tokens"])],
            "--no-context-shift stops at the context's end (%d tokens)" % len(d2["tokens"]))
-    return 1 if fails else 0
+    return tap.exit_status()
 
 
 if __name__ == "__main__":

