@@ -7,6 +7,7 @@
  * A weight is scale * i8; a head's logit is bias + sum(weights of the text's features) /
  * sqrt(number of features), and its score sigmoid(logit + shift). */
 #include "guard_int.h"
+#include "steward/quant.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -149,22 +150,9 @@ static size_t char_edges(swar *a, const char *s, long n, long from, long to) {
     return count;
 }
 
-/* AVX2 when the CPU has it (STEWARD_KERNELS=portable turns it off, as for the engine). */
-static int simd_ok(void) {
-    static int cached = -1; /* every thread computes the same value: relaxed atomics suffice */
-    int ok = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-    if (ok < 0) {
-#if defined(__x86_64__)
-        const char *env = getenv("STEWARD_KERNELS");
-        __builtin_cpu_init();
-        ok = !(env && strcmp(env, "portable") == 0) && __builtin_cpu_supports("avx2");
-#else
-        ok = 0;
-#endif
-        __atomic_store_n(&cached, ok, __ATOMIC_RELAXED);
-    }
-    return ok;
-}
+/* AVX2 whenever the engine runs an AVX2 family (avx2 or avx512): one choice of kernels
+ * for the whole program, from the CPU and STEWARD_KERNELS (sw_kernels_name). */
+static int simd_ok(void) { return strcmp(sw_kernels_name(), "portable") != 0; }
 
 /* The exact int sums of every head's weights over features(s, n); returns the count. */
 static size_t window_sums(const sw_guard_clf *c, const char *s, size_t n, int64_t *sum, int simd) {
