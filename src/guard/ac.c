@@ -170,18 +170,20 @@ static inline int emit(const gac *a, uint32_t row, size_t i, gac_match_fn fn, vo
     return 0;
 }
 
-int gac_scan(const gac *a, const char *s, size_t n, gac_match_fn fn, void *ud) {
-    if (!a->built) return 0;
-    const uint8_t *p = (const uint8_t *)s;
+/* Walks p[from..n) from state row, reporting matches; 1 when fn stopped the walk. */
+static int walk(const gac *a, const uint8_t *p, size_t from, size_t n, uint32_t row, gac_match_fn fn, void *ud) {
     const uint32_t *delta = a->delta;
     const uint8_t *cls = a->cls;
-    uint32_t row = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = from; i < n; i++) {
         uint32_t t = delta[row + cls[p[i]]];
         row = t & ~HIT;
         if ((t & HIT) && emit(a, row, i, fn, ud)) return 1;
     }
     return 0;
+}
+
+int gac_scan(const gac *a, const char *s, size_t n, gac_match_fn fn, void *ud) {
+    return a->built ? walk(a, (const uint8_t *)s, 0, n, 0, fn, ud) : 0;
 }
 
 int gac_scan2(const gac *a, const char *s1, size_t n1, gac_match_fn fn1, void *ud1, const char *s2, size_t n2,
@@ -201,15 +203,6 @@ int gac_scan2(const gac *a, const char *s1, size_t n1, gac_match_fn fn1, void *u
         if ((t1 & HIT) && emit(a, r1, i, fn1, ud1)) return 1;
         if ((t2 & HIT) && emit(a, r2, i, fn2, ud2)) return 1;
     }
-    for (size_t j = i; j < n1; j++) {
-        uint32_t t = delta[r1 + cls[p[j]]];
-        r1 = t & ~HIT;
-        if ((t & HIT) && emit(a, r1, j, fn1, ud1)) return 1;
-    }
-    for (size_t j = i; j < n2; j++) {
-        uint32_t t = delta[r2 + cls[q[j]]];
-        r2 = t & ~HIT;
-        if ((t & HIT) && emit(a, r2, j, fn2, ud2)) return 1;
-    }
-    return 0;
+    /* the longer text's rest, alone */
+    return walk(a, p, i, n1, r1, fn1, ud1) || walk(a, q, i, n2, r2, fn2, ud2);
 }
