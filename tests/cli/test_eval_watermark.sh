@@ -11,7 +11,7 @@ export STEWARD_HOME="$T/home"
 fails=0
 check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fails=$((fails + 1)); fi; }
 jq_() { $PY -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
-HUMAN="$ROOT/../shared/data/tinyshakespeare/input.txt"
+HUMAN="$ROOT/data/corpus/tinyshakespeare/train.txt" # the project's own copy (1 MB)
 [ -f "$HUMAN" ] || { echo "not ok - human text $HUMAN missing"; exit 1; }
 $BIN model demo "$T/demo.gguf" 2>/dev/null
 $BIN eval watermark --model "$T/demo.gguf" --samples 6 --tokens 100 --threads 1 --human "$HUMAN" \

@@ -12,6 +12,10 @@
 #include <string.h>
 
 static int t_failures_in_test, t_total_failed, t_total;
+static char t_skip_reason[256]; /* set by T_SKIP: the test did not run (its data is missing) */
+
+/* Marks the running test as skipped (TAP "# SKIP reason"); the test returns after it. */
+#define T_SKIP(...) snprintf(t_skip_reason, sizeof t_skip_reason, __VA_ARGS__)
 
 #define T_CHECK(cond)                                                              \
     do {                                                                           \
@@ -36,10 +40,12 @@ static int t_failures_in_test, t_total_failed, t_total;
 #define T_RUN(fn)                                                                  \
     do {                                                                           \
         t_failures_in_test = 0;                                                    \
+        t_skip_reason[0] = 0;                                                      \
         fn();                                                                      \
         t_total++;                                                                 \
         if (t_failures_in_test) t_total_failed++;                                  \
-        printf("%s - %s\n", t_failures_in_test ? "not ok" : "ok", #fn);            \
+        printf("%s - %s%s%s\n", t_failures_in_test ? "not ok" : "ok", #fn,         \
+               t_skip_reason[0] ? " # SKIP " : "", t_skip_reason);                 \
         fflush(stdout);                                                            \
     } while (0)
 

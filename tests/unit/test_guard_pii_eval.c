@@ -97,7 +97,7 @@ static void test_presidio_f1(void) {
         all = json_load_file(path, 0, &je);
     }
     if (!all) {
-        printf("# skipped: %s not readable\n", path);
+        T_SKIP("%.200s not readable", path);
         return;
     }
     verbose = getenv("PII_VERBOSE") != NULL;
