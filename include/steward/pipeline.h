@@ -65,7 +65,8 @@ int sw_pipeline_trusted_keys(const sw_pipeline *p, uint8_t (*pubs)[SW_SIGN_PUBLI
 /* Called with each piece of delivered text as it becomes valid UTF-8: the label's
  * prefix, the generated text, the label's suffix. Returning non-zero stops the
  * generation (finish_reason "stop": the client is gone). Called from the decoder's
- * thread while other sessions wait: keep it short. */
+ * threads (several sessions' callbacks may run at once, each session's in order)
+ * while other sessions wait: keep it short. */
 typedef int (*sw_text_fn)(void *ud, const char *text, size_t len);
 
 typedef struct sw_gen_request {

@@ -215,20 +215,23 @@ static int start_jobs(sw_batch *b, job *list, job **active, int n_active) {
     return n_active;
 }
 
-/* One step of every active sequence: each chooses its next token from its logits; those
- * with a full context shift it; the rest are evaluated together in one pass. Ended
- * sequences leave. Returns the new number of active sequences. */
+/* One step of every active sequence: each chooses its next token from its logits (the
+ * sequences' steps are independent, so they run on the team's threads); those with a
+ * full context shift it; the rest are evaluated together in one pass. Ended sequences
+ * leave. Returns the new number of active sequences. */
 static int step_all(sw_batch *b, job **active, int n_active) {
     sw_ctx *ctxs[n_active];
     int32_t toks[n_active];
-    int pos[n_active];
+    int pos[n_active], r[n_active];
     job *in_pass[n_active];
     int n_pass = 0, kept = 0;
+#pragma omp parallel for schedule(dynamic) if (n_active > 1)
+    for (int i = 0; i < n_active; i++)
+        r[i] = active[i]->ops->step(active[i]->ops->ud, active[i]->logits, &active[i]->next_tok, &active[i]->err);
     for (int i = 0; i < n_active; i++) {
         job *j = active[i];
-        int r = j->ops->step(j->ops->ud, j->logits, &j->next_tok, &j->err);
-        if (r <= 0) {
-            finish(b, j, r);
+        if (r[i] <= 0) {
+            finish(b, j, r[i]);
             continue;
         }
         active[kept++] = j;

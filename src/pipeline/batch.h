@@ -12,7 +12,8 @@ typedef struct sw_batch sw_batch;
 typedef struct sw_seq_ops {
     /* Chooses the next token from logits: returns 1 to go on with *next, 0 when the
      * sequence has ended (end of text, max tokens, stopped or cancelled), -1 on error
-     * (with err). Keep it short: every other sequence waits for it. */
+     * (with err). Keep it short: every other sequence waits for it. The steps of
+     * different sequences may run at the same time on the decoder's OpenMP threads. */
     int (*step)(void *ud, const float *logits, int32_t *next, sw_err *err);
     /* The context is full: fills *tokens (owned by the sequence) and *n with what to
      * evaluate again from position 0 before *next is fed (the context shift); -1 on error. */
