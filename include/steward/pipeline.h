@@ -37,12 +37,17 @@ typedef struct sw_pipeline_opts {
     int parallel;            /* sessions decoded together at most (0: 1); more wait for a slot */
     const char *chat_template; /* "chatml" | "llama3" when the model's is missing or wrong;
                                   NULL: recognised from the model's tokenizer.chat_template */
+    const char *upstream;       /* an OpenAI-compatible server's URL: generation goes there
+                                   (no local model, no token watermark); NULL: local */
+    const char *upstream_key;   /* its API key (from the environment, never a flag); may be NULL */
+    const char *upstream_model; /* the model to ask it for; NULL: "default" */
 } sw_pipeline_opts;
 
 /* Loads the model and opens the state directory. The model's SHA-256 is remembered under
  * the state directory, so an unchanged file is hashed once. -1 with a message on error. */
 int sw_pipeline_open(const sw_pipeline_opts *opts, sw_pipeline **out, sw_err *err);
 void sw_pipeline_close(sw_pipeline *p);
+/* The local model; NULL when generation goes upstream. */
 const sw_model *sw_pipeline_model(const sw_pipeline *p);
 /* Hex SHA-256 of the model file (computed once, at open). */
 const char *sw_pipeline_model_sha256(const sw_pipeline *p);
@@ -96,8 +101,9 @@ typedef struct sw_gen_step_logprobs {
 typedef struct sw_gen_result {
     sw_buf text;              /* the text delivered (no label): generated, then redacted or
                                  cut short as the output guard's policy says */
-    int32_t *tokens;          /* generated ids */
+    int32_t *tokens;          /* generated ids (none when generation went upstream) */
     int n_tokens;
+    int usage_tokens;         /* tokens generated: n_tokens, or what the upstream server counted */
     int32_t *context;         /* what the model saw: prompt_tokens ids (BOS, template, the
                                  prompt as the input guard passed it) then the generated ids */
     sw_gen_step_logprobs *logprobs; /* n_tokens entries when sampling.n_logprobs > 0 */

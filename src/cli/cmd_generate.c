@@ -12,7 +12,7 @@ static const char *USAGE =
     "generate [--model FILE] [--prompt TEXT] [--chat] [--chat-template T] [--max-tokens N] [--temperature T]\n"
     "         [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S]\n"
     "         [--threads N] [--ignore-eos] [--no-watermark] [--no-context-shift] [--logprobs N]\n"
-    "         [--policy FILE]\n"
+    "         [--policy FILE] [--upstream URL [--upstream-model NAME]]\n"
     "         [--json]\n\n"
     "Generates text. The prompt comes from --prompt or stdin; without --chat the model\n"
     "continues it exactly as given, with --chat it is a user message in the model's chat\n"
@@ -31,7 +31,8 @@ static int stream_out(void *ud, const char *text, size_t len) {
 }
 
 int sw_cmd_generate(int argc, char **argv) {
-    const char *model = NULL, *prompt = NULL, *policy = NULL, *chat_template = NULL;
+    const char *model = NULL, *prompt = NULL, *policy = NULL, *chat_template = NULL, *upstream = NULL;
+    const char *upstream_model = NULL;
     int chat = 0, max_tokens = 256, top_k = -1, threads = 0, ignore_eos = 0, json = 0;
     int logprobs = 0, no_watermark = 0, no_shift = 0;
     const char *seed_s = NULL;
@@ -56,6 +57,9 @@ int sw_cmd_generate(int argc, char **argv) {
          "stop when the context is full (default: drop its older half and go on)"},
         {"logprobs", SW_OPT_INT, &logprobs, "N", "report the N best alternatives per token (0-20)"},
         {"policy", SW_OPT_STR, &policy, "FILE", "guard policy (default: the shipped policy)"},
+        {"upstream", SW_OPT_STR, &upstream, "URL",
+         "generate on an OpenAI-compatible server instead (key in $STEWARD_UPSTREAM_KEY)"},
+        {"upstream-model", SW_OPT_STR, &upstream_model, "NAME", "the model to ask the upstream server for"},
         {"json", SW_OPT_FLAG, &json, NULL, "print one JSON object"},
         {NULL, 0, NULL, NULL, NULL},
     };
@@ -101,7 +105,8 @@ int sw_cmd_generate(int argc, char **argv) {
     }
     req.prompt = prompt;
     sw_pipeline_opts po = {.home = sw_cli_home, .model_path = model, .threads = threads, .policy_path = policy,
-                           .chat_template = chat_template};
+                           .chat_template = chat_template, .upstream = upstream,
+                           .upstream_key = getenv("STEWARD_UPSTREAM_KEY"), .upstream_model = upstream_model};
     sw_pipeline *p;
     if (sw_pipeline_open(&po, &p, &err) < 0) {
         sw_buf_free(&input);

@@ -8,6 +8,7 @@
 #include "steward/keys.h"
 #include "batch.h"
 #include "outguard.h"
+#include "upstream.h"
 
 #include <sodium.h>
 
@@ -27,8 +28,9 @@
 #define N_CTX_FALLBACK 2048    /* ... or this when the model does not say */
 
 struct sw_pipeline {
-    sw_model *model;
-    sw_batch *batch;    /* the decoder: every forward pass runs on its thread */
+    sw_model *model;    /* NULL when generation goes upstream */
+    sw_batch *batch;    /* the decoder: every forward pass runs on its thread (NULL upstream) */
+    sw_upstream *upstream; /* generation by another server, or NULL */
     sw_chat_style chat; /* the chat template in use */
     char home[PATH_MAX];
     char model_path[PATH_MAX];
@@ -139,11 +141,21 @@ static int open_model(sw_pipeline *p, const sw_pipeline_opts *opts, sw_err *err)
     return p->batch ? 0 : -1;
 }
 
+/* Generation by an upstream server: no local model; what records and manifests name as
+ * the model is the hash of "URL model". */
+static int open_upstream(sw_pipeline *p, const sw_pipeline_opts *opts, sw_err *err) {
+    if (!(p->upstream = sw_upstream_new(opts->upstream, opts->upstream_key, opts->upstream_model, err))) return -1;
+    const char *name = sw_upstream_name(p->upstream);
+    snprintf(p->model_path, sizeof p->model_path, "upstream:%s", name);
+    sw_sha256_hex(name, strlen(name), p->model_sha256);
+    return 0;
+}
+
 int sw_pipeline_open(const sw_pipeline_opts *opts, sw_pipeline **out, sw_err *err) {
     *out = NULL;
     sw_pipeline *p = calloc(1, sizeof *p);
     if (!p) return sw_err_set(err, "out of memory");
-    if (open_state(p, opts, err) < 0 || open_model(p, opts, err) < 0) {
+    if (open_state(p, opts, err) < 0 || (opts->upstream ? open_upstream(p, opts, err) : open_model(p, opts, err)) < 0) {
         sw_pipeline_close(p);
         return -1;
     }
@@ -155,6 +167,7 @@ void sw_pipeline_close(sw_pipeline *p) {
     if (!p) return;
     sw_batch_free(p->batch);
     sw_model_free(p->model);
+    sw_upstream_free(p->upstream);
     sw_audit_close(p->audit, NULL); /* its final checkpoint is best effort at close */
     sw_guard_free(p->guard);
     sodium_memzero(p->guard_key, sizeof p->guard_key);
@@ -169,9 +182,13 @@ const char *sw_pipeline_model_path(const sw_pipeline *p) { return p->model_path;
 const char *sw_pipeline_home(const sw_pipeline *p) { return p->home; }
 const char *sw_pipeline_policy_sha256(const sw_pipeline *p) { return sw_guard_policy_hash(p->guard); }
 const sw_guard *sw_pipeline_guard(const sw_pipeline *p) { return p->guard; }
-void sw_pipeline_load(sw_pipeline *p, int *running, int *waiting) { sw_batch_load(p->batch, running, waiting); }
+void sw_pipeline_load(sw_pipeline *p, int *running, int *waiting) {
+    *running = *waiting = 0;
+    if (p->batch) sw_batch_load(p->batch, running, waiting);
+}
 
 int sw_pipeline_token_text(const sw_pipeline *p, int32_t id, sw_buf *out, sw_err *err) {
+    if (!p->model) return sw_err_set(err, "no local tokenizer (generation goes upstream)");
     const sw_tokenizer *tok = sw_model_tokenizer(p->model);
     if (id < 0 || id >= sw_tokenizer_n_vocab(tok)) return sw_err_set(err, "token %d is out of range", (int)id);
     if (sw_token_to_bytes(tok, id, 1, out) < 0) return sw_err_set(err, "out of memory");
@@ -418,7 +435,7 @@ static int input_stage(session *s, const sw_buf *request, const char **prompt, s
     sw_pipeline *p = s->p;
     *prompt = s->req->prompt ? s->req->prompt : "";
     int rc;
-    if (p->has_ppl) {
+    if (p->has_ppl && p->batch) {
         scan_lm_job j = {p, request, &s->vin};
         rc = sw_batch_call(p->batch, scan_lm_on_decoder, &j, err);
     } else {
@@ -472,9 +489,25 @@ static int reserve(session *s, int need, int max, sw_err *err) {
     return 0;
 }
 
+static int prepare_sampler(session *s, sw_err *err);
+
 /* Sets up the sampler (with the watermark unless the request opts out), the labels
  * around the text and the output guard. */
 static int prepare(session *s, sw_err *err) {
+    sw_pipeline *p = s->p;
+    const sw_gen_request *req = s->req;
+    if (p->model && prepare_sampler(s, err) < 0) return -1;
+    if ((req->chat || req->n_messages) && req->first_turn) {
+        const char *d = p->label.disclosure ? p->label.disclosure : sw_label_disclosure(p->label.lang);
+        if (d && sw_buf_printf(&s->prefix, "%s\n", d) < 0) return sw_err_set(err, "out of memory");
+    }
+    if (sw_label_affixes(&p->label, &s->prefix, &s->suffix, err) < 0) return -1;
+    sw_detok_stream_init(&s->ds);
+    return sw_outguard_begin(&s->out, p->guard, s->vin.action == SW_ACT_REDACT, req->on_text, req->ud, err);
+}
+
+/* The local engine's part of prepare: room for the tokens, the sampler and watermark. */
+static int prepare_sampler(session *s, sw_err *err) {
     sw_pipeline *p = s->p;
     const sw_gen_request *req = s->req;
     int n_vocab = sw_model_hparams(p->model)->n_vocab;
@@ -489,13 +522,7 @@ static int prepare(session *s, sw_err *err) {
         sw_wm_hook(s->wm, &hook);
         sw_sampler_set_hook(s->smp, &hook);
     }
-    if ((req->chat || req->n_messages) && req->first_turn) {
-        const char *d = p->label.disclosure ? p->label.disclosure : sw_label_disclosure(p->label.lang);
-        if (d && sw_buf_printf(&s->prefix, "%s\n", d) < 0) return sw_err_set(err, "out of memory");
-    }
-    if (sw_label_affixes(&p->label, &s->prefix, &s->suffix, err) < 0) return -1;
-    sw_detok_stream_init(&s->ds);
-    return sw_outguard_begin(&s->out, p->guard, s->vin.action == SW_ACT_REDACT, req->on_text, req->ud, err);
+    return 0;
 }
 
 /* sw_seq_ops.step: samples the next token, hands its text to the output guard; ends the
@@ -546,30 +573,79 @@ static int session_shift(void *ud, int32_t next, const int32_t **tokens, int *n,
     return 0;
 }
 
-/* Generation: the prompt, then the decoder's steps until the sequence ends; the output
- * guard's verdict and the delivered text. */
-static int generate(session *s, sw_err *err) {
+/* The local engine: the prompt, then the decoder's steps until the sequence ends. */
+static int decode_local(session *s, sw_err *err) {
     sw_gen_result *res = s->res;
-    int n_ctx = sw_batch_n_ctx(s->p->batch);
-    if ((int)s->n_prompt >= n_ctx)
-        return sw_err_set(err, "the prompt has %zu tokens; the context holds %d", s->n_prompt, n_ctx);
-    if (s->req->no_context_shift && (int)s->n_prompt + s->max_tokens > n_ctx) s->max_tokens = n_ctx - (int)s->n_prompt;
-    if (prepare(s, err) < 0) return -1;
-    res->prompt_tokens = (int)s->n_prompt;
-    s->n_hist = (int)s->n_prompt;
-    if (s->req->on_text && s->prefix.len) s->req->on_text(s->req->ud, s->prefix.data, s->prefix.len);
     sw_seq_ops ops = {session_step, session_shift, s};
     sw_seq_stats st;
     int rc = sw_batch_run(s->p->batch, s->hist, (int)s->n_prompt, &ops, &st, err);
     res->prompt_ms = (double)st.prompt_ns / 1e6;
     res->gen_ms = (double)st.decode_ns / 1e6;
     res->context_shifts = st.shifts;
+    res->usage_tokens = res->n_tokens;
     if (rc < 0) return -1;
     int stop = 0;
     sw_buf_reset(&s->piece);
     sw_detok_stream_finish(&s->ds, &s->piece);
     if (s->piece.len && !s->out.stopped && sw_outguard_push(&s->out, s->piece.data, s->piece.len, &stop, err) < 0)
         return -1;
+    return 0;
+}
+
+/* sw_upstream_piece_fn: upstream's text goes through the output guard like the
+ * engine's; the guard (or the client) stopping it cancels the request. */
+static int upstream_piece(void *ud, const char *text, size_t len) {
+    session *s = ud;
+    int stop = 0;
+    if (sw_outguard_push(&s->out, text, len, &stop, &s->step_err) < 0) return 1;
+    if (stop) s->res->finish_reason = s->out.stopped ? "blocked" : "stop";
+    return stop;
+}
+
+/* An upstream server generates: the conversation (or the prompt, the guard's redacted
+ * one) goes there, its answer streams back through the output guard. */
+static int decode_upstream(session *s, const char *prompt, sw_err *err) {
+    const sw_gen_request *req = s->req;
+    sw_gen_result *res = s->res;
+    sw_chat_msg one = {"user", prompt};
+    const sw_chat_msg *msgs = req->n_messages ? req->messages : req->chat ? &one : NULL;
+    int n = req->n_messages ? req->n_messages : req->chat ? 1 : 0;
+    sw_upstream_result ur;
+    uint64_t t0 = sw_now_ns();
+    s->step_err.msg[0] = 0;
+    int rc = sw_upstream_generate(s->p->upstream, msgs, n, prompt, req, s->max_tokens, upstream_piece, s, &ur, err);
+    res->gen_ms = (double)(sw_now_ns() - t0) / 1e6;
+    if (rc < 0) return -1;
+    if (s->step_err.msg[0]) {
+        *err = s->step_err;
+        return -1;
+    }
+    if (!s->out.stopped && strcmp(res->finish_reason, "blocked") != 0)
+        res->finish_reason = strcmp(ur.finish_reason, "length") == 0 ? "length" : "stop";
+    res->usage_tokens = ur.completion_tokens > 0 ? ur.completion_tokens : 0;
+    res->prompt_tokens = ur.prompt_tokens;
+    return 0;
+}
+
+/* The prompt must leave room in the context; without shifting, max_tokens ends there. */
+static int fit_context(session *s, sw_err *err) {
+    int n_ctx = sw_batch_n_ctx(s->p->batch);
+    if ((int)s->n_prompt >= n_ctx)
+        return sw_err_set(err, "the prompt has %zu tokens; the context holds %d", s->n_prompt, n_ctx);
+    if (s->req->no_context_shift && (int)s->n_prompt + s->max_tokens > n_ctx) s->max_tokens = n_ctx - (int)s->n_prompt;
+    s->res->prompt_tokens = (int)s->n_prompt;
+    s->n_hist = (int)s->n_prompt;
+    return 0;
+}
+
+/* Generation, locally or upstream, through the output guard: its verdict and the
+ * delivered text. */
+static int generate(session *s, const char *prompt, sw_err *err) {
+    sw_gen_result *res = s->res;
+    if (s->p->model && fit_context(s, err) < 0) return -1;
+    if (prepare(s, err) < 0) return -1;
+    if (s->req->on_text && s->prefix.len) s->req->on_text(s->req->ud, s->prefix.data, s->prefix.len);
+    if ((s->p->upstream ? decode_upstream(s, prompt, err) : decode_local(s, err)) < 0) return -1;
     sw_guard_action out_action;
     if (sw_outguard_finish(&s->out, &res->text, &out_action, err) < 0) return -1;
     if (out_action >= SW_ACT_REVIEW) res->finish_reason = out_action == SW_ACT_BLOCK ? "blocked" : "review";
@@ -607,13 +683,13 @@ int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_resul
     }
     res->verdict_in = sw_guard_verdict_json(&s.vin);
     /* 2. generation, watermarked in the sampler, through the output guard */
-    if (prompt_tokens(p, req, prompt, &s.hist, &s.n_prompt, err) < 0) goto done;
-    if (s.n_prompt == 0) {
+    if (p->model && prompt_tokens(p, req, prompt, &s.hist, &s.n_prompt, err) < 0) goto done;
+    if (p->model && s.n_prompt == 0) {
         sw_err_set(err, "the prompt is empty and the model adds no BOS token");
         goto done;
     }
     if (req->on_text && audit_started(&s, &request, err) < 0) goto done;
-    if (generate(&s, err) < 0) goto done;
+    if (generate(&s, prompt, err) < 0) goto done;
     res->joules = sw_energy_end(&energy, &res->energy_method);
     /* 3. labels, audit record, signed manifest */
     rc = finish_labels(&s, &request, err);
