@@ -89,6 +89,11 @@ typedef struct sw_gen_request {
     int first_turn;    /* with chat: the first interaction, which opens with the disclosure */
     int no_context_shift; /* stop at the context's end instead of shifting (see below) */
     sw_sampler_params sampling;
+    int uncertainty;         /* report the spans where the model was unsure (see below) */
+    int mark_uncertain;      /* ... and mark them in the delivered text (not when streaming) */
+    float uncertain_p;       /* a token is uncertain under this probability (0: 0.1) ... */
+    float uncertain_entropy; /* ... or over this entropy in nats (0: 3.0) of the model's
+                                own distribution (temperature 1, before any sampling rule) */
     sw_text_fn on_text; /* may be NULL */
     void *ud;
 } sw_gen_request;
@@ -97,6 +102,21 @@ typedef struct sw_gen_step_logprobs {
     float chosen;
     sw_logprob top[20];
 } sw_gen_step_logprobs;
+
+/* A run of consecutive uncertain tokens: token indices [token_start, token_end) of the
+ * generated ids, byte offsets [start, end) in the delivered text (valid when
+ * offsets_valid: the output guard changed nothing), the least probability and the most
+ * entropy among them. */
+typedef struct sw_gen_span {
+    int token_start, token_end;
+    size_t start, end;
+    float min_p, max_entropy;
+} sw_gen_span;
+
+#define SW_UNCERTAIN_P_DEFAULT 0.1f
+#define SW_UNCERTAIN_ENTROPY_DEFAULT 3.0f
+#define SW_UNCERTAIN_OPEN "\xe2\x9f\xa6"  /* U+27E6 ⟦ before a marked span */
+#define SW_UNCERTAIN_CLOSE "\xe2\x9f\xa7" /* U+27E7 ⟧ after it */
 
 typedef struct sw_gen_result {
     sw_buf text;              /* the text delivered (no label): generated, then redacted or
@@ -121,6 +141,10 @@ typedef struct sw_gen_result {
     json_t *verdict_in;       /* input guard verdict (scan --json form) */
     json_t *verdict_out;      /* output guard verdict; NULL when the input was refused */
     char raw_sha256[2 * SW_SHA256_BYTES + 1]; /* of the generated text before the guard */
+    sw_gen_span *uncertain;   /* with request.uncertainty: the uncertain spans, n_uncertain */
+    int n_uncertain;
+    int uncertain_offsets_valid;
+    int uncertain_marked;     /* the spans were marked in text with SW_UNCERTAIN_OPEN/CLOSE */
 } sw_gen_result;
 
 /* Runs one request through the pipeline (thread-safe: a session of its own). Streaming

@@ -34,7 +34,7 @@ int sw_cmd_generate(int argc, char **argv) {
     const char *model = NULL, *prompt = NULL, *policy = NULL, *chat_template = NULL, *upstream = NULL;
     const char *upstream_model = NULL;
     int chat = 0, max_tokens = 256, top_k = -1, threads = 0, ignore_eos = 0, json = 0;
-    int logprobs = 0, no_watermark = 0, no_shift = 0;
+    int logprobs = 0, no_watermark = 0, no_shift = 0, uncertainty = 0, mark_uncertain = 0;
     const char *seed_s = NULL;
     double temperature = -1, top_p = -1, min_p = -1, repeat_penalty = -1;
     const sw_opt opts[] = {
@@ -56,6 +56,10 @@ int sw_cmd_generate(int argc, char **argv) {
         {"no-context-shift", SW_OPT_FLAG, &no_shift, NULL,
          "stop when the context is full (default: drop its older half and go on)"},
         {"logprobs", SW_OPT_INT, &logprobs, "N", "report the N best alternatives per token (0-20)"},
+        {"uncertainty", SW_OPT_FLAG, &uncertainty, NULL,
+         "report the spans where the model was unsure (probability < 0.1 or entropy > 3 nats)"},
+        {"mark-uncertain", SW_OPT_FLAG, &mark_uncertain, NULL,
+         "mark those spans in the delivered text with \u27e6...\u27e7 (with --json)"},
         {"policy", SW_OPT_STR, &policy, "FILE", "guard policy (default: the shipped policy)"},
         {"upstream", SW_OPT_STR, &upstream, "URL",
          "generate on an OpenAI-compatible server instead (key in $STEWARD_UPSTREAM_KEY)"},
@@ -96,6 +100,8 @@ int sw_cmd_generate(int argc, char **argv) {
     req.ignore_eos = ignore_eos;
     req.no_watermark = no_watermark;
     req.no_context_shift = no_shift;
+    req.uncertainty = uncertainty || mark_uncertain;
+    req.mark_uncertain = mark_uncertain;
 
     sw_err err;
     sw_buf input = {0};

@@ -8,11 +8,13 @@
 #include "steward/keys.h"
 #include "batch.h"
 #include "outguard.h"
+#include "uncertainty.h"
 #include "upstream.h"
 
 #include <sodium.h>
 
 #include <limits.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -214,6 +216,7 @@ void sw_gen_result_free(sw_gen_result *r) {
     free(r->tokens);
     free(r->context);
     free(r->logprobs);
+    free(r->uncertain);
     memset(r, 0, sizeof *r);
 }
 
@@ -238,6 +241,8 @@ typedef struct session {
     int max_tokens;
     int logprobs; /* the request wants log-probabilities */
     int cap;      /* generated tokens that hist, res->tokens and res->logprobs have room for */
+    int unc_cap;  /* spans res->uncertain has room for */
+    float unc_p, unc_entropy; /* the request's thresholds */
     sw_err step_err;
 } session;
 
@@ -534,9 +539,13 @@ static int session_step(void *ud, const float *logits, int32_t *next, sw_err *er
     int i = res->n_tokens, stop = 0;
     if (reserve(s, i + 1, s->max_tokens, err) < 0) return -1;
     sw_gen_step_logprobs *lp = res->logprobs ? &res->logprobs[i] : NULL;
+    sw_unc_stats us;
+    float chosen = 0;
+    if (s->req->uncertainty) sw_unc_measure(logits, sw_tokenizer_n_vocab(tok), &us);
     /* the sampler may change the logits it is given (penalties, the watermark's bias) */
     int32_t t = sw_sampler_sample(s->smp, (float *)logits, s->hist, s->n_hist, lp ? lp->top : NULL,
-                                  lp ? &lp->chosen : NULL);
+                                  lp ? &lp->chosen : s->req->uncertainty ? &chosen : NULL);
+    if (lp) chosen = lp->chosen;
     if (!s->req->ignore_eos && sw_tokenizer_is_eog(tok, t)) {
         res->finish_reason = "stop";
         return 0;
@@ -545,7 +554,12 @@ static int session_step(void *ud, const float *logits, int32_t *next, sw_err *er
     res->tokens[res->n_tokens++] = t;
     sw_buf_reset(&s->piece);
     if (sw_detok_stream_push(tok, &s->ds, t, &s->piece) < 0) return sw_err_set(err, "cannot decode token %d", t);
+    size_t at = s->out.raw.len;
     if (s->piece.len && sw_outguard_push(&s->out, s->piece.data, s->piece.len, &stop, err) < 0) return -1;
+    if (s->req->uncertainty &&
+        sw_unc_note(res, &s->unc_cap, i, at, s->out.raw.len, expf(chosen), (float)us.entropy, s->unc_p,
+                    s->unc_entropy) < 0)
+        return sw_err_set(err, "out of memory");
     if (stop) res->finish_reason = s->out.stopped ? "blocked" : "stop";
     if (stop || res->n_tokens >= s->max_tokens) return 0;
     *next = t;
@@ -627,6 +641,24 @@ static int decode_upstream(session *s, const char *prompt, sw_err *err) {
     return 0;
 }
 
+/* The uncertain spans' offsets hold in the delivered text when the output guard changed
+ * nothing; then, when asked and nothing has been streamed, the spans are marked. */
+static int mark_uncertain(session *s, sw_err *err) {
+    sw_gen_result *res = s->res;
+    res->uncertain_offsets_valid = res->text.len == s->out.raw.len &&
+                                   (res->text.len == 0 || memcmp(res->text.data, s->out.raw.data, res->text.len) == 0);
+    if (!s->req->mark_uncertain || s->req->on_text || !res->uncertain_offsets_valid || !res->n_uncertain) return 0;
+    sw_buf marked = {0};
+    if (sw_unc_mark(res->uncertain, res->n_uncertain, res->text.data, res->text.len, &marked) < 0) {
+        sw_buf_free(&marked);
+        return sw_err_set(err, "out of memory marking uncertain spans");
+    }
+    sw_buf_free(&res->text);
+    res->text = marked;
+    res->uncertain_marked = 1;
+    return 0;
+}
+
 /* The prompt must leave room in the context; without shifting, max_tokens ends there. */
 static int fit_context(session *s, sw_err *err) {
     int n_ctx = sw_batch_n_ctx(s->p->batch);
@@ -651,6 +683,7 @@ static int generate(session *s, const char *prompt, sw_err *err) {
     if (out_action >= SW_ACT_REVIEW) res->finish_reason = out_action == SW_ACT_BLOCK ? "blocked" : "review";
     res->verdict_out = sw_guard_verdict_json(sw_outguard_verdict(&s->out));
     sw_sha256_hex(s->out.raw.data ? s->out.raw.data : "", s->out.raw.len, res->raw_sha256);
+    if (s->req->uncertainty && mark_uncertain(s, err) < 0) return -1;
     if (s->req->on_text && s->suffix.len) s->req->on_text(s->req->ud, s->suffix.data, s->suffix.len);
     return 0;
 }
@@ -669,6 +702,8 @@ int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_resul
     new_content_id(res->id);
     session s = {.p = p, .req = req, .res = res, .principal = req->principal ? req->principal : p->principal};
     s.max_tokens = req->max_tokens > 0 ? req->max_tokens : DEFAULT_MAX_TOKENS;
+    s.unc_p = req->uncertain_p > 0 ? req->uncertain_p : SW_UNCERTAIN_P_DEFAULT;
+    s.unc_entropy = req->uncertain_entropy > 0 ? req->uncertain_entropy : SW_UNCERTAIN_ENTROPY_DEFAULT;
     sw_energy energy;
     sw_energy_begin(&energy, 0);
     sw_buf request = {0};
