@@ -65,13 +65,30 @@ static void test_parse_errors(void) {
     sw_guard_policy_free(p);
 }
 
-/* A category that a rules file defines is known to the guard's policy; allow-all is the
- * explicit '* allow'. */
+/* A category that a rules file defines is known to the guard's policy (not to the bare
+ * parser); allow-all is the explicit '* allow'. */
 static void test_rules_categories(void) {
-    sw_guard *g = guard_with("S6 review\n* allow\n", NULL);
-    T_CHECK(g != NULL);
-    sw_guard_free(g);
+    char dir[] = "/tmp/steward-rules-XXXXXX", path[300], cmd[400];
+    T_CHECK(mkdtemp(dir) != NULL);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/guard/rules %s/policy && printf 'category: house_style\\nscore: 0.9\\n"
+             "synergy\\n' >%s/guard/rules/x.rules && printf 'house_style block\\n' >%s/policy/p.policy",
+             dir, dir, dir, dir);
+    T_CHECK(system(cmd) == 0);
+    snprintf(path, sizeof path, "%s/policy/p.policy", dir);
     sw_err err;
+    sw_guard_opts o = {.data_dir = dir, .policy_path = path, .model_path = ""};
+    sw_guard *g = sw_guard_open(&o, &err);
+    T_CHECK_MSG(g != NULL, "%s", err.msg);
+    sw_guard_verdict v;
+    const char *text = "more synergy please";
+    T_CHECK(g && sw_guard_scan(g, SW_GUARD_INPUT, text, strlen(text), &v, &err) == 0 && v.action == SW_ACT_BLOCK);
+    if (g) sw_guard_verdict_free(&v);
+    sw_guard_free(g);
+    const char *own = "house_style block\n";
+    sw_guard_policy *q = sw_guard_policy_parse(own, strlen(own), "t.policy", &err);
+    T_CHECK(q == NULL && strstr(err.msg, "unknown category 'house_style'"));
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    T_CHECK(system(cmd) == 0);
     const char *all = "* allow\n";
     sw_guard_policy *p = sw_guard_policy_parse(all, strlen(all), "t.policy", &err);
     T_CHECK(p != NULL);
