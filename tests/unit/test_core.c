@@ -2,6 +2,7 @@
  * reads with caps, strict JSON. */
 #include "steward/core.h"
 #include "steward/json.h"
+#include "steward/train.h"
 #include "t.h"
 
 #include <math.h>
@@ -98,6 +99,8 @@ static void test_file_regular(void) {
     T_CHECK(sw_sha256_file_hex(fifo, hex, &e) == -1 && strstr(e.msg, "a FIFO"));
     T_CHECK(sw_sha256_file_hex("/dev/zero", hex, &e) == -1);
     T_CHECK(sw_sha256_file_hex(dir, hex, &e) == -1 && strstr(e.msg, "a directory"));
+    int step;
+    T_CHECK(sw_checkpoint_peek(fifo, NULL, NULL, &step, &e) == -1 && strstr(e.msg, "a FIFO"));
     T_CHECK(sw_file_read_all(reg, 9, &b, &e) == -1 && strstr(e.msg, "more than the 9"));
     T_CHECK(sw_file_read_all(reg, 10, &b, &e) == 0 && b.len == 10);
     T_CHECK(sw_sha256_file_hex(reg, hex, &e) == 0 &&
