@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "steward/pipeline.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,10 +34,15 @@ static int stream_out(void *ud, const char *text, size_t len) {
 int sw_cmd_generate(int argc, char **argv) {
     const char *model = NULL, *prompt = NULL, *policy = NULL, *chat_template = NULL, *upstream = NULL;
     const char *upstream_model = NULL;
-    int chat = 0, max_tokens = 256, top_k = -1, threads = 0, ignore_eos = 0, json = 0;
+    int chat = 0, max_tokens = 256, threads = 0, ignore_eos = 0, json = 0;
     int logprobs = 0, no_watermark = 0, no_shift = 0, uncertainty = 0, mark_uncertain = 0;
     const char *seed_s = NULL;
-    double temperature = -1, top_p = -1, min_p = -1, repeat_penalty = -1;
+    /* options start at the sampler's defaults, so that any value given is checked */
+    sw_gen_request req = {0};
+    sw_sampler_params_default(&req.sampling);
+    int top_k = req.sampling.top_k;
+    double temperature = req.sampling.temperature, top_p = req.sampling.top_p, min_p = req.sampling.min_p,
+           repeat_penalty = req.sampling.repeat_penalty;
     const sw_opt opts[] = {
         {"model", SW_OPT_STR, &model, "FILE", "GGUF model (default: the shipped model)"},
         {"prompt", SW_OPT_STR, &prompt, "TEXT", "prompt text (default: read stdin)"},
@@ -48,8 +54,8 @@ int sw_cmd_generate(int argc, char **argv) {
         {"top-k", SW_OPT_INT, &top_k, "K", "keep the K most likely tokens (default 40, 0 off)"},
         {"top-p", SW_OPT_DOUBLE, &top_p, "P", "nucleus sampling (default 0.95, 1 off)"},
         {"min-p", SW_OPT_DOUBLE, &min_p, "P", "drop tokens under P x the best (default 0.05)"},
-        {"repeat-penalty", SW_OPT_DOUBLE, &repeat_penalty, "R", "repetition penalty (default 1, off)"},
-        {"seed", SW_OPT_STR, &seed_s, "S", "random seed (default: random, reported in --json)"},
+        {"repeat-penalty", SW_OPT_DOUBLE, &repeat_penalty, "R", "repetition penalty > 0 (default 1, off)"},
+        {"seed", SW_OPT_STR, &seed_s, "S", "random seed 0..2^63-1 (default: random, reported in --json)"},
         {"threads", SW_OPT_INT, &threads, "N", "threads (default: all cores)"},
         {"ignore-eos", SW_OPT_FLAG, &ignore_eos, NULL, "keep generating past end-of-sequence"},
         {"no-watermark", SW_OPT_FLAG, &no_watermark, NULL, "do not watermark (labels stay)"},
@@ -72,28 +78,31 @@ int sw_cmd_generate(int argc, char **argv) {
     int rc = sw_cli_parse("generate", USAGE, opts, argc, argv, pos, 0, &npos);
     if (rc) return sw_cli_exit(rc);
 
-    sw_gen_request req = {0};
-    sw_sampler_params_default(&req.sampling);
-    if (temperature >= 0) req.sampling.temperature = (float)temperature;
-    if (top_k >= 0) req.sampling.top_k = top_k;
-    if (top_p >= 0) req.sampling.top_p = (float)top_p;
-    if (min_p >= 0) req.sampling.min_p = (float)min_p;
-    if (repeat_penalty >= 0) req.sampling.repeat_penalty = (float)repeat_penalty;
+    req.sampling.temperature = (float)temperature;
+    req.sampling.top_k = top_k;
+    req.sampling.top_p = (float)top_p;
+    req.sampling.min_p = (float)min_p;
+    req.sampling.repeat_penalty = (float)repeat_penalty;
+    req.sampling.n_logprobs = logprobs;
+    sw_err err;
+    if (sw_sampler_params_check(&req.sampling, &err) < 0) return sw_cli_usage_error("generate", "%s", err.msg);
     if (max_tokens <= 0) return sw_cli_usage_error("generate", "--max-tokens must be positive");
-    if (logprobs < 0 || logprobs > 20) return sw_cli_usage_error("generate", "--logprobs takes 0 to 20");
-    if (top_p > 1 || min_p > 1) return sw_cli_usage_error("generate", "--top-p and --min-p take 0 to 1");
     if (threads < 0) return sw_cli_usage_error("generate", "--threads must be positive");
     uint64_t seed;
     if (seed_s) {
+        /* strtoull takes "-1" as 2^64-1 and skips blanks: only digits, and no more than
+         * a JSON integer (which is how --json reports the seed) holds */
         char *end;
+        errno = 0;
         seed = strtoull(seed_s, &end, 10);
-        if (*end || end == seed_s) return sw_cli_usage_error("generate", "--seed expects a non-negative integer");
+        if (seed_s[0] < '0' || seed_s[0] > '9' || *end || errno || seed > (uint64_t)INT64_MAX)
+            return sw_cli_usage_error("generate", "--seed expects an integer from 0 to %lld, got '%s'",
+                                      (long long)INT64_MAX, seed_s);
     } else {
         randombytes_buf(&seed, sizeof seed);
         seed &= 0x7fffffffffffffffull; /* fits JSON integers */
     }
     req.sampling.seed = seed;
-    req.sampling.n_logprobs = logprobs;
     req.chat = chat;
     req.first_turn = 1; /* each CLI invocation is a conversation of its own */
     req.max_tokens = max_tokens;
@@ -103,10 +112,18 @@ int sw_cmd_generate(int argc, char **argv) {
     req.uncertainty = uncertainty || mark_uncertain;
     req.mark_uncertain = mark_uncertain;
 
-    sw_err err;
     sw_buf input = {0};
     if (!prompt) {
-        if (sw_read_file("-", &input, &err) < 0) return sw_cli_fail("generate", &err);
+        if (sw_read_file("-", &input, &err) < 0) {
+            sw_buf_free(&input);
+            return sw_cli_fail("generate", &err);
+        }
+        const char *nul = input.len ? memchr(input.data, 0, input.len) : NULL;
+        if (nul) { /* the prompt is a C string from here on: it would end there, unseen */
+            size_t at = (size_t)(nul - input.data);
+            sw_buf_free(&input);
+            return sw_cli_usage_error("generate", "the prompt on stdin holds a NUL byte at offset %zu", at);
+        }
         prompt = input.data ? input.data : "";
     }
     req.prompt = prompt;
