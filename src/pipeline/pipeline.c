@@ -22,7 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define GUARD_KEY_NAME "guard"
 #define SIGNING_KEY_NAME "signing"
 #define PRINCIPAL_MAX 128
 #define DEFAULT_MAX_TOKENS 256
@@ -95,7 +94,7 @@ static int open_state(sw_pipeline *p, const sw_pipeline_opts *opts, sw_err *err)
     if (opts->label) p->label = *opts->label;
     else sw_label_opts_default(&p->label);
     snprintf(p->principal, sizeof p->principal, "%s", opts->principal ? opts->principal : "cli");
-    if (sw_keys_secret_load_or_create(p->home, GUARD_KEY_NAME, p->guard_key, sizeof p->guard_key, err) < 0)
+    if (sw_keys_secret_load_or_create(p->home, SW_GUARD_KEY_NAME, p->guard_key, sizeof p->guard_key, err) < 0)
         return -1;
     sw_guard_opts go = {.policy_path = opts->policy_path, .key = p->guard_key};
     if (!(p->guard = sw_guard_open(&go, err))) return -1;
@@ -519,6 +518,7 @@ static int prepare_sampler(session *s, sw_err *err) {
     s->logprobs = req->sampling.n_logprobs > 0;
     if (reserve(s, s->max_tokens < DEFAULT_MAX_TOKENS ? s->max_tokens : DEFAULT_MAX_TOKENS, s->max_tokens, err) < 0)
         return -1;
+    if (sw_sampler_params_check(&req->sampling, err) < 0) return -1;
     s->smp = sw_sampler_new(&req->sampling, n_vocab);
     if (!s->smp) return sw_err_set(err, "out of memory");
     if (!req->no_watermark) {
@@ -545,6 +545,7 @@ static int session_step(void *ud, const float *logits, int32_t *next, sw_err *er
     /* the sampler may change the logits it is given (penalties, the watermark's bias) */
     int32_t t = sw_sampler_sample(s->smp, (float *)logits, s->hist, s->n_hist, lp ? lp->top : NULL,
                                   lp ? &lp->chosen : s->req->uncertainty ? &chosen : NULL);
+    if (t == SW_SAMPLER_NO_TOKEN) return sw_err_set(err, "the model gave no finite logits (NaN weights?)");
     if (lp) chosen = lp->chosen;
     if (!s->req->ignore_eos && sw_tokenizer_is_eog(tok, t)) {
         res->finish_reason = "stop";
