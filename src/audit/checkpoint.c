@@ -64,6 +64,7 @@ int sw_checkpoint_sign(const sw_checkpoint *cp, const uint8_t sk[64], sw_buf *ou
 /* Splits off the next '\n'-terminated line of [*p, end); NULL when there is none. */
 static const char *next_line(const char **p, const char *end, size_t *len) {
     const char *s = *p;
+    if (!s || s >= end) return NULL;
     const char *nl = memchr(s, '\n', (size_t)(end - s));
     if (!nl) return NULL;
     *len = (size_t)(nl - s);
@@ -75,6 +76,7 @@ static const char *next_line(const char **p, const char *end, size_t *len) {
  * line's newline) so that signatures can be checked over it. */
 static int parse_body(const char *note, size_t len, sw_checkpoint *cp, size_t *body_len, sw_err *err) {
     memset(cp, 0, sizeof *cp);
+    if (!note || len == 0) return sw_err_set(err, "checkpoint: empty");
     const char *p = note, *end = note + len, *l;
     size_t n;
     if (!(l = next_line(&p, end, &n)) || n == 0 || n >= SW_AUDIT_ORIGIN_MAX)
@@ -175,14 +177,21 @@ int audit_checkpoint_init(sw_audit *a, sw_err *err) {
     if (load_pubs(a, err) < 0) return -1;
     char path[4300];
     snprintf(path, sizeof path, "%s/checkpoint", a->dir);
-    if (access(path, F_OK) != 0) return 0;
     sw_checkpoint cp;
     sw_err e;
+    if (access(path, F_OK) != 0) { /* deleted or never written: the history still binds */
+        if (a->read_only) return 0;
+        uint64_t size;
+        if (audit_checkpoint_history_max(a, &size, a->cp_root, err) < 0) return -1;
+        a->cp_size = size;
+        return 0;
+    }
     if (sw_audit_latest_checkpoint(a, &cp, NULL, &e) < 0) {
         if (a->read_only) return 0; /* verify reports it */
         return sw_err_set(err, "%s", e.msg);
     }
     a->cp_size = cp.size;
+    memcpy(a->cp_root, cp.root, SW_HASH_BYTES);
     return 0;
 }
 
@@ -205,13 +214,14 @@ static int write_file_synced(const char *path, const void *p, size_t n, int flag
     return 0;
 }
 
-int audit_checkpoint_at(sw_audit *a, uint64_t size, sw_checkpoint *out, sw_buf *note, sw_err *err) {
+int audit_checkpoint_at(sw_audit *a, uint64_t size, const uint8_t root[SW_HASH_BYTES], sw_checkpoint *out,
+                        sw_buf *note, sw_err *err) {
     if (!a->have_key) return sw_err_set(err, "audit log opened read-only: cannot sign a checkpoint");
     sw_checkpoint cp;
     memset(&cp, 0, sizeof cp);
     snprintf(cp.origin, sizeof cp.origin, "%s", a->origin);
     cp.size = size;
-    if (sw_merkle_range_hash(audit_node, a, 0, size, cp.root, err) < 0) return -1;
+    memcpy(cp.root, root, SW_HASH_BYTES); /* the frontier's, never re-read from the tree files */
     pthread_mutex_lock(&a->cp_mu);
     sw_buf text = {0};
     int rc = sw_checkpoint_sign(&cp, a->key.sk, &text, err);
@@ -246,7 +256,10 @@ int audit_checkpoint_at(sw_audit *a, uint64_t size, sw_checkpoint *out, sw_buf *
 
 int sw_audit_checkpoint(sw_audit *a, sw_checkpoint *cp, sw_buf *note, sw_err *err) {
     if (a->read_only) return sw_err_set(err, "audit log opened read-only: cannot sign a checkpoint");
-    return audit_checkpoint_at(a, sw_audit_size(a), cp, note, err);
+    uint64_t size;
+    uint8_t root[SW_HASH_BYTES];
+    audit_durable_root(a, &size, root);
+    return audit_checkpoint_at(a, size, root, cp, note, err);
 }
 
 /* Reads checkpoints.log: u32 length + note, repeated. Each note is verified. */
@@ -304,6 +317,21 @@ static int read_history(sw_audit *a, sw_checkpoint **cps, size_t *ncps, uint64_t
 
 int audit_checkpoints_all(sw_audit *a, sw_checkpoint **cps, size_t *n, sw_err *err) {
     return read_history(a, cps, n, UINT64_MAX, NULL, err);
+}
+
+int audit_checkpoint_history_max(sw_audit *a, uint64_t *size, uint8_t root[SW_HASH_BYTES], sw_err *err) {
+    sw_checkpoint *cps;
+    size_t n;
+    *size = 0;
+    memset(root, 0, SW_HASH_BYTES);
+    if (read_history(a, &cps, &n, UINT64_MAX, NULL, err) < 0) return -1;
+    for (size_t i = 0; i < n; i++)
+        if (cps[i].size > *size) {
+            *size = cps[i].size;
+            memcpy(root, cps[i].root, SW_HASH_BYTES);
+        }
+    free(cps);
+    return 0;
 }
 
 int sw_audit_find_checkpoint(sw_audit *a, uint64_t size, sw_checkpoint *cp, sw_buf *note, sw_err *err) {

@@ -521,7 +521,7 @@ static void test_recovery_torn_tail(void) {
     b[len / 2] ^= 1;
     spill(p, b, len);
     T_CHECK(sw_audit_open(home, NULL, &log, &err) == -1);
-    T_CHECK_MSG(strstr(err.msg, "refusing to truncate"), "%s", err.msg);
+    T_CHECK_MSG(strstr(err.msg, "damage, not a torn tail: nothing was changed"), "%s", err.msg);
     T_CHECK(file_size(p) == len);
     free(b);
 }
@@ -708,15 +708,33 @@ static void test_retention_crypto_shredding(void) {
     const char *secret = "the user's prompt: my card is 4111 1111 1111 1111";
     T_CHECK(sw_audit_retain(log, secret, strlen(secret), &s0, &err) == 0);
     T_CHECK(sw_audit_retain(log, "second", 6, &s1, &err) == 0 && s1 == s0 + 1);
-    char rec[128];
-    snprintf(rec, sizeof rec, "{\"type\":\"generation\",\"retained\":{\"slot\":%llu}}", (unsigned long long)s0);
+    char rec[256], h0[65], h1[65];
+    sw_sha256_hex(secret, strlen(secret), h0);
+    sw_sha256_hex("second", 6, h1);
+    snprintf(rec, sizeof rec, "{\"content_sha256\":\"%s\",\"type\":\"generation\",\"retained\":{\"slot\":%llu}}",
+             h0, (unsigned long long)s0);
     T_CHECK(sw_audit_append(log, rec, strlen(rec), &idx0, &err) == 0);
-    snprintf(rec, sizeof rec, "{\"type\":\"generation\",\"retained\":{\"slot\":%llu}}", (unsigned long long)s1);
+    snprintf(rec, sizeof rec, "{\"content_sha256\":\"%s\",\"type\":\"generation\",\"retained\":{\"slot\":%llu}}",
+             h1, (unsigned long long)s1);
     T_CHECK(sw_audit_append(log, rec, strlen(rec), &idx1, &err) == 0);
     sw_buf b = {0};
-    uint64_t slot;
+    uint64_t slot, hostile, bare;
     T_CHECK(sw_audit_record_slot(log, idx0, &slot, &err) == 0 && slot == s0);
     T_CHECK(sw_audit_recall(log, slot, &b, &err) == 0 && strcmp(b.data, secret) == 0);
+    sw_buf_reset(&b);
+    T_CHECK(sw_audit_recall_record(log, idx0, &b, &err) == 0 && b.len == strlen(secret));
+    /* a record that claims another record's slot recalls and forgets nothing */
+    snprintf(rec, sizeof rec, "{\"content_sha256\":\"%s\",\"retained\":{\"slot\":%llu}}", h1,
+             (unsigned long long)s0);
+    T_CHECK(sw_audit_append(log, rec, strlen(rec), &hostile, &err) == 0);
+    snprintf(rec, sizeof rec, "{\"retained\":{\"slot\":%llu}}", (unsigned long long)s0);
+    T_CHECK(sw_audit_append(log, rec, strlen(rec), &bare, &err) == 0);
+    sw_buf_reset(&b);
+    T_CHECK(sw_audit_recall_record(log, hostile, &b, &err) == -1 && b.len == 0 && strstr(err.msg, "another record"));
+    T_CHECK(sw_audit_forget_record(log, hostile, &err) == -1 && strstr(err.msg, "another record"));
+    T_CHECK(sw_audit_recall_record(log, bare, &b, &err) == -1 && strstr(err.msg, "content_sha256"));
+    T_CHECK(sw_audit_forget_record(log, bare, &err) == -1 && strstr(err.msg, "content_sha256"));
+    T_CHECK(sw_audit_recall_record(log, idx0, &b, &err) == 0 && strcmp(b.data, secret) == 0);
     /* ciphertext only on disk */
     char p[400];
     snprintf(p, sizeof p, "%s/audit/vault/data", home);
@@ -747,7 +765,7 @@ static void test_retention_crypto_shredding(void) {
     sw_audit_close(log, NULL);
     /* the records and their hashes still verify */
     sw_audit_verify_report rep;
-    T_CHECK(verify(&rep, &err) == 0 && rep.records == 2);
+    T_CHECK(verify(&rep, &err) == 0 && rep.records == 4);
 }
 
 int main(void) {
