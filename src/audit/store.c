@@ -639,6 +639,7 @@ int sw_audit_salvage(sw_audit *a, int (*fn)(void *ud, uint64_t index, const uint
         seg_map m;
         if (map_seg(a, seg, &m, err) < 0) return -1;
         uint64_t off = 0;
+        int skipped = 0; /* a gap in the numbering right after skipped bytes is the same damage */
         while (off < m.len) {
             sw_audit_frame fr;
             sw_err e;
@@ -647,9 +648,11 @@ int sw_audit_salvage(sw_audit *a, int (*fn)(void *ud, uint64_t index, const uint
                 if (!rep->damaged++) rep->first_damaged = expect;
                 rep->damaged_bytes += next - off;
                 off = next;
+                skipped = 1;
                 continue;
             }
-            if (fr.number != expect && !rep->damaged++) rep->first_damaged = expect;
+            if (fr.number != expect && !skipped && !rep->damaged++) rep->first_damaged = expect;
+            skipped = 0;
             expect = fr.number + 1;
             rep->records++;
             if (fn(ud, fr.number, fr.rec, fr.len) != 0) {
