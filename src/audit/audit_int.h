@@ -24,6 +24,7 @@ struct sw_audit {
     sw_audit_opts opts;
     int read_only;
     int lock_fd;
+    int dirty;                  /* the previous writer did not close cleanly (lock held a pid) */
     uint64_t seg_bytes;
 
     pthread_mutex_t fd_mu;      /* guards the file tables below */
@@ -94,6 +95,9 @@ int audit_checkpoint_at(sw_audit *a, uint64_t size, const uint8_t root[SW_HASH_B
 /* checkpoint.c: the largest verified checkpoint in checkpoints.log (size 0 and a zero
  * root when there is none); -1 when the history cannot be read or a note fails. */
 int audit_checkpoint_history_max(sw_audit *a, uint64_t *size, uint8_t root[SW_HASH_BYTES], sw_err *err);
+/* checkpoint.c: cuts an incomplete last entry of checkpoints.log (left by a writer that
+ * died while appending it); run by a writer open after an unclean close. */
+int audit_history_repair(sw_audit *a, sw_err *err);
 /* store.c: the durable size and its root, read together. */
 void audit_durable_root(sw_audit *a, uint64_t *size, uint8_t root[SW_HASH_BYTES]);
 /* checkpoint.c: all stored checkpoints, verified, in file order; caller frees *cps. */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -214,6 +215,46 @@ static int write_file_synced(const char *path, const void *p, size_t n, int flag
     return 0;
 }
 
+/* Appends one entry to checkpoints.log and fdatasyncs it; on failure the file is cut back
+ * to its old length, so a failed append leaves no partial entry for the next to follow. */
+static int append_history(const char *path, const void *p, size_t n, sw_err *err) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) return sw_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    int ok = fstat(fd, &st) == 0;
+    ok = ok && write(fd, p, n) == (ssize_t)n && fdatasync(fd) == 0;
+    int e = errno;
+    if (!ok && ftruncate(fd, st.st_size) != 0) { /* best effort; the next writer cuts it too */ }
+    close(fd);
+    if (!ok) return sw_err_set(err, "%s: cannot write: %s", path, strerror(e));
+    return 0;
+}
+
+int audit_history_repair(sw_audit *a, sw_err *err) {
+    char path[4300];
+    snprintf(path, sizeof path, "%s/checkpoints.log", a->dir);
+    if (access(path, F_OK) != 0) return 0;
+    sw_buf b = {0};
+    if (sw_read_file(path, &b, err) < 0) {
+        sw_buf_free(&b);
+        return -1;
+    }
+    size_t off = 0;
+    while (b.len - off >= 4) {
+        const uint8_t *p = (const uint8_t *)b.data + off;
+        size_t len = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+        if (len > b.len - off - 4) break;
+        off += 4 + len;
+    }
+    size_t total = b.len;
+    sw_buf_free(&b);
+    if (off == total) return 0;
+    if (truncate(path, (off_t)off) != 0) return sw_err_set(err, "%s: truncate: %s", path, strerror(errno));
+    sw_log(SW_LOG_WARN, "audit: %s: cut an incomplete last entry of %zu bytes (a checkpoint being written "
+           "when its writer died; never acknowledged)", path, total - off);
+    return 0;
+}
+
 int audit_checkpoint_at(sw_audit *a, uint64_t size, const uint8_t root[SW_HASH_BYTES], sw_checkpoint *out,
                         sw_buf *note, sw_err *err) {
     if (!a->have_key) return sw_err_set(err, "audit log opened read-only: cannot sign a checkpoint");
@@ -233,7 +274,7 @@ int audit_checkpoint_at(sw_audit *a, uint64_t size, const uint8_t root[SW_HASH_B
         snprintf(path, sizeof path, "%s/checkpoints.log", a->dir);
         rc = sw_buf_append(&rec, len, 4) < 0 || sw_buf_append(&rec, text.data, text.len) < 0
                  ? sw_err_set(err, "out of memory")
-                 : write_file_synced(path, rec.data, rec.len, O_APPEND, err);
+                 : append_history(path, rec.data, rec.len, err);
         sw_buf_free(&rec);
     }
     if (rc == 0) {
@@ -276,14 +317,11 @@ static int read_history(sw_audit *a, sw_checkpoint **cps, size_t *ncps, uint64_t
     int rc = 0, k = 0;
     while (off < b.len && rc == 0) {
         k++;
-        if (b.len - off < 4) {
-            rc = sw_err_set(err, "%s: checkpoint %d at offset %zu: truncated length", path, k, off);
-            break;
-        }
         const uint8_t *p = (const uint8_t *)b.data + off;
-        size_t len = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
-        if (len > b.len - off - 4) {
-            rc = sw_err_set(err, "%s: checkpoint %d at offset %zu: length %zu past the end", path, k, off, len);
+        size_t len = b.len - off < 4 ? 0 : (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+        if (b.len - off < 4 || len > b.len - off - 4) { /* torn while appended: never a checkpoint */
+            sw_log(SW_LOG_WARN, "audit: %s: an incomplete last entry at offset %zu (a checkpoint being "
+                   "written when its writer died) is ignored; the next writer cuts it", path, off);
             break;
         }
         sw_checkpoint cp;

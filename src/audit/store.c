@@ -305,11 +305,10 @@ static int flush_locked(sw_audit *a, sw_err *err) {
 }
 
 static int failed_err(sw_audit *a, sw_err *err) {
-    return sw_err_set(err, "audit log unusable after an earlier failure (%s); records up to %" PRIu64
-                      " are durable, later ones were not acknowledged. Fix the cause (free disk space, "
-                      "check the device), then open the log again (e.g. `steward audit verify` after any "
-                      "writer command such as `steward audit checkpoint`): recovery keeps every "
-                      "acknowledged record", a->failmsg, a->durable);
+    return sw_err_set(err, "audit log unusable after an earlier failure (%s); the first %" PRIu64
+                      " records are durable, later ones were not acknowledged. Fix the cause (free disk "
+                      "space, check the device), then run any writer (e.g. `steward audit checkpoint`): "
+                      "its recovery keeps every acknowledged record", a->failmsg, a->durable);
 }
 
 int sw_audit_submit(sw_audit *a, const void *rec, size_t len, uint64_t *index, sw_err *err) {
@@ -699,7 +698,8 @@ static int read_format(sw_audit *a, sw_err *err) {
 
 /* Takes the writer lock: an exclusive flock on the audit directory (it cannot be deleted
  * from under the holder, unlike a lock file), then records the pid in `lock` for the
- * message a second writer gets. -1 naming the holder when another process has it. */
+ * message a second writer gets; a clean close empties `lock`, so a pid found there marks
+ * an unclean close (a->dirty). -1 naming the holder when another process has it. */
 static int take_lock(sw_audit *a, sw_err *err) {
     char path[4300];
     snprintf(path, sizeof path, "%s/lock", a->dir);
@@ -716,8 +716,11 @@ static int take_lock(sw_audit *a, sw_err *err) {
                           a->dir, pid);
     }
     char pid[32];
+    int pfd = open(path, O_RDONLY | O_CLOEXEC); /* a pid left there: its writer died */
+    a->dirty = pfd >= 0 && pread(pfd, pid, 1, 0) == 1;
+    if (pfd >= 0) close(pfd);
     int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    int pfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    pfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     int ok = pfd >= 0 && write(pfd, pid, (size_t)n) == n;
     if (pfd >= 0) close(pfd);
     if (!ok) return sw_err_set(err, "%s: cannot write: %s", path, strerror(errno));
@@ -1001,7 +1004,8 @@ int sw_audit_open(const char *home, const sw_audit_opts *opts, sw_audit **out, s
         rc = sw_err_set(err, "no audit log here yet (nothing was recorded)");
     } else if ((!a->read_only && sw_mkdirs(a->dir, 0700, err) < 0) ||
                (!a->read_only && take_lock(a, err) < 0) || read_format(a, err) < 0 ||
-               check_format_fits(a, err) < 0 || open_files(a, err) < 0 || audit_checkpoint_init(a, err) < 0) {
+               check_format_fits(a, err) < 0 || open_files(a, err) < 0 ||
+               (a->dirty && audit_history_repair(a, err) < 0) || audit_checkpoint_init(a, err) < 0) {
         rc = -1;
     } else if (!a->read_only) {
         off_t isz = fd_size(a->idx_fd);
@@ -1055,6 +1059,10 @@ int sw_audit_close(sw_audit *a, sw_err *err) {
             for (unsigned l = 0; l < AUDIT_LEVELS; l++)
                 if (a->lvl_fd[l] >= 0) fdatasync(a->lvl_fd[l]);
         }
+        char path[4300]; /* a clean close: the next writer need not look for torn files */
+        snprintf(path, sizeof path, "%s/lock", a->dir);
+        if (!failed && a->lock_fd >= 0 && truncate(path, 0) != 0 && errno != ENOENT && rc == 0)
+            rc = sw_err_set(err, "%s: truncate: %s", path, strerror(errno));
     }
     audit_vault_close(a);
     for (uint32_t i = 0; i < a->nseg; i++)

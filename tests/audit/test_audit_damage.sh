@@ -163,6 +163,23 @@ empty_checkpoint() {
 }
 check empty_checkpoint empty_checkpoint
 
+# ---- (found by the fault sweep) a checkpoint torn while appended to checkpoints.log by a
+# writer that died: readers ignore it, the next writer cuts it before appending its own
+torn_history() {
+  H=$T/torn_history
+  records 5 | S append >/dev/null || return 1
+  local hist=$H/audit/checkpoints.log size
+  size=$(stat -c %s "$hist")
+  head -c 60 "$hist" >>"$hist"   # a length and part of a note
+  echo 12345 >"$H/audit/lock"    # the pid of a writer that never closed
+  S verify >/dev/null || return 1
+  records 3 5 | S append >/dev/null 2>"$T/err" || { cat "$T/err"; return 1; }
+  grep -q 'cut an incomplete last entry of 60 bytes' "$T/err" || { cat "$T/err"; return 1; }
+  S verify | grep -q '^ok: 8 records' || return 1
+  [ ! -s "$H/audit/lock" ] # a clean close leaves no pid
+}
+check torn_history torn_history
+
 # ---- errors that say where: an oversize append line names its line
 oversize_line() {
   H=$T/oversize_line
