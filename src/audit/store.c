@@ -305,7 +305,7 @@ static int flush_locked(sw_audit *a, sw_err *err) {
 }
 
 static int failed_err(sw_audit *a, sw_err *err) {
-    return sw_err_set(err, "audit log unusable after an earlier failure (%s); the first %" PRIu64
+    return sw_err_set(err, "audit log unusable after a failed write (%s); the first %" PRIu64
                       " records are durable, later ones were not acknowledged. Fix the cause (free disk "
                       "space, check the device), then run any writer (e.g. `steward audit checkpoint`): "
                       "its recovery keeps every acknowledged record", a->failmsg, a->durable);

@@ -189,6 +189,20 @@ def acked_none(rc, out):
     return {}
 
 
+def full_disk_message(base):
+    """A full disk during an append says what happened and what to run next."""
+    home = os.path.join(WORK, "full")
+    shutil.copytree(base, home)
+    r = run(["audit", "append"], home, lines(3, 0, "new"), {"STEWARD_FAULT": "pwrite:1:ENOSPC"})
+    err = r.stderr.decode(errors="replace")
+    ok = (r.returncode == 1 and not r.stdout and "No space left on device" in err and "free disk space" in err
+          and "steward audit checkpoint" in err and "reopen to recover" not in err)
+    tap(ok and check_log(home, expected_base()) is None, "fault_full_disk_message")
+    if not ok:
+        print("    " + " ".join(err.split()))
+    shutil.rmtree(home, ignore_errors=True)
+
+
 def make_template():
     t = os.path.join(WORK, "template")
     r = run(["audit", "append"], t, lines(BASE_RECORDS, 0, "base"))
@@ -221,6 +235,7 @@ def main():
     WORK = tempfile.mkdtemp(prefix="sw_fault_")
     try:
         base = make_template()
+        full_disk_message(base)
         sweep("append", base, ["audit", "append"], lines(10, 0, "new"), acked_append)
         sweep("checkpoint", base, ["audit", "checkpoint"], b"", acked_none)
         sweep("keygen_rotate", base, ["keygen", "--rotate", "--signing"], b"", acked_none)
