@@ -123,6 +123,9 @@ def one_point(template, args, stdin, acked_fn, point, k):
     shutil.rmtree(home, ignore_errors=True)
     shutil.copytree(template, home)
     r = run(args, home, stdin, {"STEWARD_FAULT": "%s:%d:%s" % (op, n, act)})
+    err = r.stderr.decode(errors="replace")
+    if "Sanitizer" in err or "runtime error:" in err:  # a sanitised fault build (STEWARD_FAULT_BIN)
+        return 0, False, "sanitizer report in the faulted run: " + err[-600:]
     acked = expected_base()
     acked.update(acked_fn(r.returncode, r.stdout))
     key = (state_hash(home), tuple(sorted(acked)))
