@@ -260,6 +260,7 @@ static int slot_matches(sw_audit *a, uint64_t i, const uint8_t hash[SW_HASH_BYTE
     return sodium_memcmp(h, hash, SW_HASH_BYTES) == 0;
 }
 
+/* The error for a record whose slot holds other content; returns -1. */
 static int claim_mismatch(uint64_t index, uint64_t slot, sw_err *err) {
     return sw_err_set(err, "record %" PRIu64 " claims retained content slot %" PRIu64 ", but that slot "
                       "holds content whose hash differs from the record's content_sha256 (the slot "
