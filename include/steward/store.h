@@ -47,6 +47,12 @@ int sw_store_limit_charge(sw_store *s, const sw_key_info *k, long long tokens, s
 /* Looks a key up by public id or name (revoked keys too): 1 and *info filled, 0 when there
  * is no such key, -1 on a store error. */
 int sw_store_key_get(sw_store *s, const char *id_or_name, sw_key_info *info, sw_err *err);
+/* Appends the audit record of a key action ("add", "revoke") to an open audit log:
+ * {"type":"key","action","time","principal","key_id","name","role","rate_per_min",
+ * "tokens_per_day"} - never the secret. *index receives its number (may be NULL). -1 on error. */
+typedef struct sw_audit sw_audit;
+int sw_store_key_audit(sw_audit *log, const char *action, const sw_key_info *k, const char *principal,
+                       uint64_t *index, sw_err *err);
 /* Tokens charged to key_id on the current UTC day into *tokens (0 when none). -1 on error. */
 int sw_store_limit_used(sw_store *s, const char *key_id, long long *tokens, sw_err *err);
 
