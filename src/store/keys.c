@@ -161,11 +161,17 @@ static int token_hash(const char *bearer, uint8_t hash[SW_SHA256_BYTES]) {
     return 1;
 }
 
+int store_keys_prepare(sw_store *s, sw_err *err) {
+    if (sqlite3_prepare_v3(s->db, "SELECT " KEY_COLUMNS ", hash FROM keys WHERE hash = ?", -1,
+                           SQLITE_PREPARE_PERSISTENT, &s->auth_st, NULL) != SQLITE_OK)
+        return store_db_err(s, "prepare", err);
+    return 0;
+}
+
 /* Reads the key with this hash from the database and caches it when live. Call with db_mu
  * held. 1 live, 0 unknown or revoked, -1 error. */
 static int auth_from_db(sw_store *s, const uint8_t hash[SW_SHA256_BYTES], sw_key_info *info, sw_err *err) {
-    sqlite3_stmt *st;
-    if (store_prepare(s, "SELECT " KEY_COLUMNS ", hash FROM keys WHERE hash = ?", &st, err) < 0) return -1;
+    sqlite3_stmt *st = s->auth_st;
     sqlite3_bind_blob(st, 1, hash, SW_SHA256_BYTES, SQLITE_STATIC);
     int rc = sqlite3_step(st), live = 0;
     if (rc == SQLITE_ROW) {
@@ -179,8 +185,9 @@ static int auth_from_db(sw_store *s, const uint8_t hash[SW_SHA256_BYTES], sw_key
             if (info) *info = k;
         }
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_db_err(s, "authenticating a key", err);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) live = store_db_err(s, "authenticating a key", err);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return live;
 }
 
