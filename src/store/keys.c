@@ -287,17 +287,41 @@ int sw_store_key_revoke(sw_store *s, const char *id_or_name, sw_err *err) {
     return rc;
 }
 
+/* Appends r (consumed) as one compact JSON record with sorted keys. */
+static int append_json(sw_audit *log, json_t *r, uint64_t *index, sw_err *err) {
+    char *text = r ? json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(r);
+    if (!text) return sw_err_set(err, "audit record: out of memory");
+    uint64_t idx;
+    int rc = sw_audit_append(log, text, strlen(text), index ? index : &idx, err);
+    free(text);
+    return rc;
+}
+
 int sw_store_key_audit(sw_audit *log, const char *action, const sw_key_info *k, const char *principal,
                        uint64_t *index, sw_err *err) {
     json_t *r = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:i,s:I}", "type", "key", "action", action, "time",
                           (json_int_t)store_now(), "principal", principal ? principal : "", "key_id", k->id,
                           "name", k->name, "role", sw_role_name(k->role), "rate_per_min", k->rate_per_min,
                           "tokens_per_day", (json_int_t)k->tokens_per_day);
-    char *text = r ? json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(r);
-    if (!text) return sw_err_set(err, "key audit record: out of memory");
-    uint64_t idx;
-    int rc = sw_audit_append(log, text, strlen(text), index ? index : &idx, err);
-    free(text);
-    return rc < 0 ? sw_err_prefix(err, "audit record of key %s", k->id) : 0;
+    return append_json(log, r, index, err) < 0 ? sw_err_prefix(err, "audit record of key %s", k->id) : 0;
+}
+
+int sw_store_audit_oversight(sw_audit *log, const char *action, const char *principal, const char *subject,
+                             const char *details_json, uint64_t *index, sw_err *err) {
+    if (!action || !*action) return sw_err_set(err, "oversight audit record: no action given");
+    json_t *details = NULL;
+    if (details_json) {
+        json_error_t je;
+        details = json_loads(details_json, 0, &je);
+        if (!json_is_object(details)) {
+            json_decref(details);
+            return sw_err_set(err, "oversight audit record (%s): details are not a JSON object (%s)", action,
+                              details ? "another JSON value" : je.text);
+        }
+    }
+    json_t *r = json_pack("{s:s,s:s,s:I,s:s,s:s?,s:o*}", "type", "oversight", "action", action, "time",
+                          (json_int_t)store_now(), "principal", principal ? principal : "", "subject", subject,
+                          "details", details);
+    return append_json(log, r, index, err) < 0 ? sw_err_prefix(err, "oversight audit record (%s)", action) : 0;
 }

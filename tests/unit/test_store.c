@@ -465,6 +465,16 @@ static void test_key_audit_record(void) {
                 "%s", rec.data ? rec.data : "(none)");
     T_CHECK(rec.data && !strstr(rec.data, secret + 6));
     sw_buf_free(&rec);
+    T_CHECK(sw_store_audit_oversight(log, "review.reject", k.id, "17", "{\"reason\":\"unsafe\"}", &idx, &e) == 0);
+    T_CHECK(sw_audit_read(log, idx, &rec, &e) == 0);
+    T_CHECK_MSG(rec.data && strstr(rec.data, "\"type\":\"oversight\"") && strstr(rec.data, "\"subject\":\"17\"") &&
+                    strstr(rec.data, "\"details\":{\"reason\":\"unsafe\"}") && strstr(rec.data, k.id),
+                "%s", rec.data ? rec.data : "(none)");
+    sw_buf_free(&rec);
+    T_CHECK(sw_store_audit_oversight(log, "halt", k.id, NULL, NULL, &idx, &e) == 0);
+    T_CHECK(sw_store_audit_oversight(log, "halt", k.id, NULL, "[1]", &idx, &e) == -1);
+    T_CHECK(sw_store_audit_oversight(log, "halt", k.id, NULL, "{bad", &idx, &e) == -1);
+    T_CHECK(sw_store_audit_oversight(log, "", k.id, NULL, NULL, &idx, &e) == -1);
     sw_audit_close(log, &e);
     sw_store_close(s);
 }
