@@ -1,0 +1,162 @@
+/* langid.c - language identification: naive Bayes over hashed code-point 1-3-grams with
+ * one profile per language built from shipped text; "other" when no profile explains a
+ * text much better than chance. */
+#include "steward/data.h"
+#include "steward/guard.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LANGID_BITS 18
+#define LANGID_BUCKETS (1u << LANGID_BITS)
+#define LANGID_MAX_ORDER 3
+#define LANGID_ALPHA 0.5        /* add-alpha smoothing of the bucket counts */
+#define LANGID_SAMPLE_BYTES 4096 /* a document is identified by its first 4 KB */
+/* Mean log-likelihood gain per n-gram over the uniform model below which a text is
+ * "other"; between English text (~6.5) and scripts that no profile has seen (< 0), and
+ * above European languages scored against the English profile (measured in
+ * tests/unit/test_data_langid.c). */
+#define LANGID_OTHER_MARGIN 3.0
+#define LANGID_NAME_MAX 8
+
+struct sw_langid {
+    int n;
+    char names[SW_LANGID_MAX][LANGID_NAME_MAX];
+    float *logp[SW_LANGID_MAX]; /* LANGID_BUCKETS each */
+};
+
+/* Calls fn(bucket, ud) for every 1-, 2- and 3-gram of the code points of text (ASCII
+ * lower-cased, runs of white space and ASCII punctuation as one space). */
+static void for_each_gram(const char *text, size_t len, void (*fn)(uint32_t, void *), void *ud) {
+    uint32_t hist[LANGID_MAX_ORDER] = {' ', ' ', ' '};
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0;
+    int prev_space = 1;
+    while (i < len) {
+        uint32_t cp;
+        int k = sw_utf8_decode(s + i, len - i, &cp);
+        if (k == 0) {
+            cp = 0xFFFD;
+            k = 1;
+        }
+        i += (size_t)k;
+        if (cp < 0x80) {
+            if (cp >= 'A' && cp <= 'Z') cp += 32;
+            else if (!((cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9'))) cp = ' ';
+        }
+        if (cp == ' ' && prev_space) continue;
+        prev_space = cp == ' ';
+        hist[0] = hist[1];
+        hist[1] = hist[2];
+        hist[2] = cp;
+        uint64_t h = 0xcbf29ce484222325ull;
+        for (int o = 0; o < LANGID_MAX_ORDER; o++) {
+            h = (h ^ hist[2 - o]) * 0x100000001b3ull;
+            uint64_t m = (h ^ (uint64_t)(o + 1)) * 0x9E3779B97F4A7C15ull;
+            fn((uint32_t)(m >> (64 - LANGID_BITS)), ud);
+        }
+    }
+}
+
+static void count_gram(uint32_t b, void *ud) { ((double *)ud)[b] += 1; }
+
+/* Builds one profile's log-probabilities from counts. */
+static float *profile_from_counts(const double *counts) {
+    float *lp = malloc(sizeof(float) * LANGID_BUCKETS);
+    if (!lp) return NULL;
+    double total = 0;
+    for (uint32_t b = 0; b < LANGID_BUCKETS; b++) total += counts[b];
+    double denom = total + LANGID_ALPHA * LANGID_BUCKETS;
+    for (uint32_t b = 0; b < LANGID_BUCKETS; b++) lp[b] = (float)log((counts[b] + LANGID_ALPHA) / denom);
+    return lp;
+}
+
+sw_langid *sw_langid_build(const char *const *names, const char *const *paths, int n, sw_err *err) {
+    if (n <= 0 || n > SW_LANGID_MAX) return sw_err_set(err, "langid: %d profiles (1..%d)", n, SW_LANGID_MAX), NULL;
+    sw_langid *l = calloc(1, sizeof *l);
+    double *counts = malloc(sizeof(double) * LANGID_BUCKETS);
+    if (!l || !counts) {
+        free(l);
+        free(counts);
+        return sw_err_set(err, "langid: out of memory"), NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        sw_buf text = {0};
+        if (strlen(names[i]) >= LANGID_NAME_MAX) {
+            sw_err_set(err, "langid: language name '%s' too long", names[i]);
+            goto fail;
+        }
+        if (sw_read_file(paths[i], &text, err)) {
+            sw_err_prefix(err, "langid profile %s", names[i]);
+            goto fail;
+        }
+        memset(counts, 0, sizeof(double) * LANGID_BUCKETS);
+        for_each_gram(text.data ? text.data : "", text.len, count_gram, counts);
+        sw_buf_free(&text);
+        strcpy(l->names[i], names[i]);
+        if (!(l->logp[i] = profile_from_counts(counts))) {
+            sw_err_set(err, "langid: out of memory");
+            goto fail;
+        }
+        l->n = i + 1;
+    }
+    free(counts);
+    return l;
+fail:
+    free(counts);
+    sw_langid_free(l);
+    return NULL;
+}
+
+sw_langid *sw_langid_open_default(const char *data_dir, sw_err *err) {
+    char dir[4096], en[4200], zh[4200];
+    if (!data_dir) {
+        if (sw_guard_data_dir(dir, sizeof dir, err)) return NULL;
+        data_dir = dir;
+    }
+    snprintf(en, sizeof en, "%s/corpus/tinyshakespeare/train.txt", data_dir);
+    snprintf(zh, sizeof zh, "%s/dataset/langid-zh.txt", data_dir);
+    const char *names[] = {"en", "zh"};
+    const char *paths[] = {en, zh};
+    return sw_langid_build(names, paths, 2, err);
+}
+
+void sw_langid_free(sw_langid *l) {
+    if (!l) return;
+    for (int i = 0; i < l->n; i++) free(l->logp[i]);
+    free(l);
+}
+
+typedef struct {
+    const sw_langid *l;
+    double sum[SW_LANGID_MAX];
+    uint64_t grams;
+} score_acc;
+
+static void score_gram(uint32_t b, void *ud) {
+    score_acc *a = ud;
+    for (int i = 0; i < a->l->n; i++) a->sum[i] += a->l->logp[i][b];
+    a->grams++;
+}
+
+const char *sw_langid_classify(const sw_langid *l, const char *text, size_t len, double *score) {
+    score_acc a;
+    memset(&a, 0, sizeof a);
+    a.l = l;
+    if (len > LANGID_SAMPLE_BYTES) {
+        len = LANGID_SAMPLE_BYTES;
+        while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80) len--;
+    }
+    for_each_gram(text, len, score_gram, &a);
+    int best = -1;
+    double best_margin = -INFINITY, uniform = -log((double)LANGID_BUCKETS);
+    for (int i = 0; a.grams && i < l->n; i++) {
+        double m = a.sum[i] / (double)a.grams - uniform;
+        if (m > best_margin) best_margin = m, best = i;
+    }
+    if (score) *score = a.grams ? best_margin : 0;
+    if (best < 0 || best_margin < LANGID_OTHER_MARGIN) return "other";
+    return l->names[best];
+}
