@@ -1,5 +1,5 @@
-/* langid.c - language identification: naive Bayes over hashed code-point 1-3-grams with
- * one profile per language built from shipped text; "other" when no profile explains a
+/* langid.c - language identification: an interpolated code-point 1-3-gram model per
+ * language (hashed buckets) built from shipped text; "other" when no profile explains a
  * text much better than chance. */
 #include "steward/data.h"
 #include "steward/guard.h"
@@ -12,24 +12,28 @@
 #define LANGID_BITS 18
 #define LANGID_BUCKETS (1u << LANGID_BITS)
 #define LANGID_MAX_ORDER 3
-#define LANGID_ALPHA 0.5        /* add-alpha smoothing of the bucket counts */
+#define LANGID_ALPHA 0.01 /* add-alpha smoothing of the bucket counts */
 #define LANGID_SAMPLE_BYTES 4096 /* a document is identified by its first 4 KB */
-/* Mean log-likelihood gain per n-gram over the uniform model below which a text is
- * "other"; between English text (~6.5) and scripts that no profile has seen (< 0), and
- * above European languages scored against the English profile (measured in
- * tests/unit/test_data_langid.c). */
+/* Mean log-likelihood gain per character over the uniform model below which a text is
+ * "other": English and Chinese text score 5 or more under their profiles, scripts that no
+ * profile has seen about 0 (tests/unit/test_data.c). */
 #define LANGID_OTHER_MARGIN 3.0
+/* Weights of the unigram, bigram and trigram estimates in a character's probability:
+ * higher orders separate languages, the unigram keeps a small profile (Chinese) from
+ * scoring its unseen pairs as if they were foreign. */
+static const double langid_lambda[LANGID_MAX_ORDER] = {0.1, 0.3, 0.6};
 #define LANGID_NAME_MAX 8
 
 struct sw_langid {
     int n;
     char names[SW_LANGID_MAX][LANGID_NAME_MAX];
-    float *logp[SW_LANGID_MAX]; /* LANGID_BUCKETS each */
+    float *prob[SW_LANGID_MAX]; /* LANGID_BUCKETS each: smoothed probability of a bucket */
 };
 
-/* Calls fn(bucket, ud) for every 1-, 2- and 3-gram of the code points of text (ASCII
- * lower-cased, runs of white space and ASCII punctuation as one space). */
-static void for_each_gram(const char *text, size_t len, void (*fn)(uint32_t, void *), void *ud) {
+/* Calls fn(buckets, ud) at every code point of text (ASCII lower-cased, runs of white
+ * space and ASCII punctuation as one space) with the buckets of the 1-, 2- and 3-gram
+ * ending there. */
+static void for_each_gram(const char *text, size_t len, void (*fn)(const uint32_t *, void *), void *ud) {
     uint32_t hist[LANGID_MAX_ORDER] = {' ', ' ', ' '};
     const unsigned char *s = (const unsigned char *)text;
     size_t i = 0;
@@ -52,25 +56,30 @@ static void for_each_gram(const char *text, size_t len, void (*fn)(uint32_t, voi
         hist[1] = hist[2];
         hist[2] = cp;
         uint64_t h = 0xcbf29ce484222325ull;
+        uint32_t b[LANGID_MAX_ORDER];
         for (int o = 0; o < LANGID_MAX_ORDER; o++) {
             h = (h ^ hist[2 - o]) * 0x100000001b3ull;
             uint64_t m = (h ^ (uint64_t)(o + 1)) * 0x9E3779B97F4A7C15ull;
-            fn((uint32_t)(m >> (64 - LANGID_BITS)), ud);
+            b[o] = (uint32_t)(m >> (64 - LANGID_BITS));
         }
+        fn(b, ud);
     }
 }
 
-static void count_gram(uint32_t b, void *ud) { ((double *)ud)[b] += 1; }
+static void count_gram(const uint32_t *b, void *ud) {
+    for (int o = 0; o < LANGID_MAX_ORDER; o++) ((double *)ud)[b[o]] += 1;
+}
 
-/* Builds one profile's log-probabilities from counts. */
+/* Builds one profile's probabilities from counts (each order's n-grams sum to one, up to
+ * the smoothing). */
 static float *profile_from_counts(const double *counts) {
-    float *lp = malloc(sizeof(float) * LANGID_BUCKETS);
-    if (!lp) return NULL;
+    float *p = malloc(sizeof(float) * LANGID_BUCKETS);
+    if (!p) return NULL;
     double total = 0;
     for (uint32_t b = 0; b < LANGID_BUCKETS; b++) total += counts[b];
-    double denom = total + LANGID_ALPHA * LANGID_BUCKETS;
-    for (uint32_t b = 0; b < LANGID_BUCKETS; b++) lp[b] = (float)log((counts[b] + LANGID_ALPHA) / denom);
-    return lp;
+    double denom = total / LANGID_MAX_ORDER + LANGID_ALPHA * LANGID_BUCKETS;
+    for (uint32_t b = 0; b < LANGID_BUCKETS; b++) p[b] = (float)((counts[b] + LANGID_ALPHA) / denom);
+    return p;
 }
 
 sw_langid *sw_langid_build(const char *const *names, const char *const *paths, int n, sw_err *err) {
@@ -96,7 +105,7 @@ sw_langid *sw_langid_build(const char *const *names, const char *const *paths, i
         for_each_gram(text.data ? text.data : "", text.len, count_gram, counts);
         sw_buf_free(&text);
         strcpy(l->names[i], names[i]);
-        if (!(l->logp[i] = profile_from_counts(counts))) {
+        if (!(l->prob[i] = profile_from_counts(counts))) {
             sw_err_set(err, "langid: out of memory");
             goto fail;
         }
@@ -125,7 +134,7 @@ sw_langid *sw_langid_open_default(const char *data_dir, sw_err *err) {
 
 void sw_langid_free(sw_langid *l) {
     if (!l) return;
-    for (int i = 0; i < l->n; i++) free(l->logp[i]);
+    for (int i = 0; i < l->n; i++) free(l->prob[i]);
     free(l);
 }
 
@@ -135,9 +144,14 @@ typedef struct {
     uint64_t grams;
 } score_acc;
 
-static void score_gram(uint32_t b, void *ud) {
+static void score_gram(const uint32_t *b, void *ud) {
     score_acc *a = ud;
-    for (int i = 0; i < a->l->n; i++) a->sum[i] += a->l->logp[i][b];
+    for (int i = 0; i < a->l->n; i++) {
+        const float *p = a->l->prob[i];
+        double q = 0;
+        for (int o = 0; o < LANGID_MAX_ORDER; o++) q += langid_lambda[o] * p[b[o]];
+        a->sum[i] += log(q);
+    }
     a->grams++;
 }
 

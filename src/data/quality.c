@@ -418,8 +418,8 @@ static int gopher_rules(const char *text, size_t len, int cjk, words *ws, sw_qua
         if (split_words(text, len, ws)) return -1;
         if ((*tripped = gopher_word_rules(text, len, ws, r))) return 0;
     }
-    if (gopher_line_rules(text, len, r, tripped) || *tripped) return *tripped ? 0 : -1;
     if (gopher_para_rules(text, len, r, tripped) || *tripped) return *tripped ? 0 : -1;
+    if (gopher_line_rules(text, len, r, tripped) || *tripped) return *tripped ? 0 : -1;
     if (!cjk && gopher_ngram_rules(ws, r, tripped)) return -1;
     return 0;
 }
