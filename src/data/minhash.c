@@ -81,8 +81,10 @@ static uint64_t next_token(const unsigned char *s, size_t len, size_t *pos) {
             int k = sw_utf8_seq_len(s + i, len - i);
             if (k == 0) k = 1;
             for (int j = 0; j < k; j++) h = (h ^ s[i + (size_t)j]) * 0x100000001b3ull;
-            *pos = i + (size_t)k;
-            if (k == 3 && s[i] == 0xE3 && s[i + 1] == 0x80 && s[i + 2] <= 0x82) continue; /* ideographic space/punct */
+            int skip = k == 3 && s[i] == 0xE3 && s[i + 1] == 0x80 && s[i + 2] <= 0x82; /* ideographic space, 、 。 */
+            i += (size_t)k;
+            *pos = i;
+            if (skip) continue;
             return h | 1;
         }
         while (i < len && s[i] < 0x80 && (((s[i] | 32) >= 'a' && (s[i] | 32) <= 'z') || (s[i] >= '0' && s[i] <= '9'))) {
