@@ -13,7 +13,8 @@
 #define LANGID_BUCKETS (1u << LANGID_BITS)
 #define LANGID_MAX_ORDER 3
 #define LANGID_ALPHA 0.01 /* add-alpha smoothing of the bucket counts */
-#define LANGID_SAMPLE_BYTES 4096 /* a document is identified by its first 4 KB */
+#define LANGID_SAMPLE_BYTES 1024 /* a document is identified by its first 1 KB */
+#define LANGID_LOG_EVERY 16      /* probabilities multiplied this many at a time before a log */
 /* Mean log-likelihood gain per character over the uniform model below which a text is
  * "other": English and Chinese text score 5 or more under their profiles, scripts that no
  * profile has seen about 0 (tests/unit/test_data.c). */
@@ -140,30 +141,35 @@ void sw_langid_free(sw_langid *l) {
 
 typedef struct {
     const sw_langid *l;
-    double sum[SW_LANGID_MAX];
+    double sum[SW_LANGID_MAX];  /* log-likelihood so far */
+    double prod[SW_LANGID_MAX]; /* product of the probabilities since the last log (each
+                                   >= 1e-10, so 16 of them stay far above DBL_MIN) */
     uint64_t grams;
 } score_acc;
 
 static void score_gram(const uint32_t *b, void *ud) {
     score_acc *a = ud;
+    int flush = ++a->grams % LANGID_LOG_EVERY == 0;
     for (int i = 0; i < a->l->n; i++) {
         const float *p = a->l->prob[i];
         double q = 0;
         for (int o = 0; o < LANGID_MAX_ORDER; o++) q += langid_lambda[o] * p[b[o]];
-        a->sum[i] += log(q);
+        a->prod[i] *= q;
+        if (flush) a->sum[i] += log(a->prod[i]), a->prod[i] = 1;
     }
-    a->grams++;
 }
 
 const char *sw_langid_classify(const sw_langid *l, const char *text, size_t len, double *score) {
     score_acc a;
     memset(&a, 0, sizeof a);
     a.l = l;
+    for (int i = 0; i < l->n; i++) a.prod[i] = 1;
     if (len > LANGID_SAMPLE_BYTES) {
         len = LANGID_SAMPLE_BYTES;
         while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80) len--;
     }
     for_each_gram(text, len, score_gram, &a);
+    for (int i = 0; i < l->n; i++) a.sum[i] += log(a.prod[i]);
     int best = -1;
     double best_margin = -INFINITY, uniform = -log((double)LANGID_BUCKETS);
     for (int i = 0; a.grams && i < l->n; i++) {

@@ -255,11 +255,25 @@ static const char *dup_rule_names[] = {"gopher.dup_5gram", "gopher.dup_6gram", "
                                        "gopher.dup_8gram", "gopher.dup_9gram", "gopher.dup_10gram"};
 #define NGRAM_BASE 0x9E3779B97F4A7C15ull
 
+/* Prefix hashes of the word hashes: pre[k] = sum of w[j] * B^(k-1-j), j < k (mod 2^64),
+ * so that the n-gram at i hashes in O(1) (ngram_hash). pw[n] = B^n. */
+typedef struct {
+    uint64_t *pre;
+    uint64_t pw[G_DUP_NGRAM_MAX + 1];
+} prefix;
+
+static int prefix_init(prefix *p, const words *ws) {
+    if (!(p->pre = malloc((ws->n + 1) * sizeof *p->pre))) return -1;
+    p->pre[0] = 0;
+    for (size_t i = 0; i < ws->n; i++) p->pre[i + 1] = p->pre[i] * NGRAM_BASE + ws->w[i].hash;
+    p->pw[0] = 1;
+    for (int n = 1; n <= G_DUP_NGRAM_MAX; n++) p->pw[n] = p->pw[n - 1] * NGRAM_BASE;
+    return 0;
+}
+
 /* Hash of the n-gram of words starting at i (polynomial in the word hashes). */
-static uint64_t ngram_hash(const words *ws, size_t i, int n) {
-    uint64_t h = 0;
-    for (int j = 0; j < n; j++) h = h * NGRAM_BASE + ws->w[i + (size_t)j].hash;
-    return mix64(h ^ (uint64_t)n);
+static uint64_t ngram_hash(const prefix *p, size_t i, int n) {
+    return mix64((p->pre[i + (size_t)n] - p->pre[i] * p->pw[n]) ^ (uint64_t)n);
 }
 
 /* Characters (word bytes) of the n-gram starting at i. */
@@ -275,9 +289,11 @@ static int gopher_ngram_rules(const words *ws, sw_quality_result *r, int *trippe
     size_t total = 0, nw = ws->n;
     for (size_t i = 0; i < nw; i++) total += ws->w[i].len;
     table cnt = {0}, seen = {0};
+    prefix px = {0};
     uint8_t *covered = calloc(nw ? nw : 1, 1);
-    if (!covered || table_init(&cnt, nw) || table_init(&seen, nw)) {
+    if (!covered || table_init(&cnt, nw) || table_init(&seen, nw) || prefix_init(&px, ws)) {
         free(covered);
+        free(px.pre);
         table_free(&cnt);
         table_free(&seen);
         return -1;
@@ -288,7 +304,7 @@ static int gopher_ngram_rules(const words *ws, sw_quality_result *r, int *trippe
         uint32_t best = 0;
         size_t best_at = 0;
         for (size_t i = 0; i + (size_t)n <= nw; i++) {
-            uint32_t c = table_add(&cnt, ngram_hash(ws, i, n), 1);
+            uint32_t c = table_add(&cnt, ngram_hash(&px, i, n), 1);
             if (c > best) best = c, best_at = i;
         }
         if (n <= G_TOP_NGRAM_MAX) {
@@ -301,7 +317,7 @@ static int gopher_ngram_rules(const words *ws, sw_quality_result *r, int *trippe
         memset(seen.k, 0, (seen.mask + 1) * sizeof *seen.k);
         memset(seen.v, 0, (seen.mask + 1) * sizeof *seen.v);
         for (size_t i = 0; i + (size_t)n <= nw; i++) {
-            uint64_t h = ngram_hash(ws, i, n);
+            uint64_t h = ngram_hash(&px, i, n);
             if (table_get(&cnt, h) > 1 && table_add(&seen, h, 1) > 1) memset(covered + i, 1, (size_t)n);
         }
         size_t dup = 0;
@@ -310,6 +326,7 @@ static int gopher_ngram_rules(const words *ws, sw_quality_result *r, int *trippe
         if (share > g_dup_ngram_max[n - G_DUP_NGRAM_MIN]) *tripped = trip(r, dup_rule_names[n - G_DUP_NGRAM_MIN], share);
     }
     free(covered);
+    free(px.pre);
     table_free(&cnt);
     table_free(&seen);
     return 0;
@@ -325,6 +342,9 @@ static int contains_ci(const char *s, size_t n, const char *needle) {
     }
     return 0;
 }
+
+/* Search in a lower-cased text. */
+static int contains_lower(const char *s, size_t n, const char *needle) { return memmem(s, n, needle, strlen(needle)) != NULL; }
 
 static const char *const policy_phrases[] = {"terms of use", "privacy policy", "cookie policy", "uses cookies",
                                              "use of cookies", "use cookies"};
@@ -347,11 +367,20 @@ static size_t count_words_in(const char *s, size_t n) {
     return w;
 }
 
+#define C4_LOWER_MAX 4096 /* longer lines are searched without the lower-cased copy */
+
 /* The C4 rule that removes this (trimmed, non-empty) line, or -1 to keep it. */
 static int c4_line_rule(const char *s, size_t n, int cjk) {
-    if (contains_ci(s, n, "javascript")) return L_JAVASCRIPT;
+    char low[C4_LOWER_MAX];
+    const char *hay = s;
+    if (n <= C4_LOWER_MAX) {
+        for (size_t i = 0; i < n; i++) low[i] = (char)lower((unsigned char)s[i]);
+        hay = low;
+    }
+    int (*has)(const char *, size_t, const char *) = hay == low ? contains_lower : contains_ci;
+    if (has(hay, n, "javascript")) return L_JAVASCRIPT;
     for (size_t i = 0; i < sizeof policy_phrases / sizeof *policy_phrases; i++)
-        if (contains_ci(s, n, policy_phrases[i])) return L_POLICY;
+        if (has(hay, n, policy_phrases[i])) return L_POLICY;
     if (!ends_terminal(s, n)) return L_TERMINAL;
     if (!cjk && count_words_in(s, n) < C4_MIN_LINE_WORDS) return L_MIN_WORDS;
     return -1;
