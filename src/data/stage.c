@@ -75,7 +75,7 @@ static int stage_licence(const sw_data_stage_ctx *c, const sw_data_doc *d, json_
 static int stage_guard(const sw_data_stage_ctx *c, const sw_data_doc *d, json_t *rec, sw_buf *text, sw_err *err) {
     sw_guard_verdict v = {0};
     if (sw_guard_scan(c->guard, SW_GUARD_OUTPUT, d->text, d->len, &v, err)) return sw_guard_verdict_free(&v), -1;
-    qsort(v.findings, v.n_findings, sizeof *v.findings, cmp_finding);
+    if (v.n_findings) qsort(v.findings, v.n_findings, sizeof *v.findings, cmp_finding);
     int harmful = 0, personal = 0, rc = 0;
     const char *harm_cat = NULL;
     for (size_t i = 0; i < v.n_findings; i++) {

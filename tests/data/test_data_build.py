@@ -217,9 +217,32 @@ def main():
         r3 = build(out2, inputs, "--chunk-docs", "7", home=home)
         rep3 = json.loads(r3.stdout) if r3.returncode == 0 else {}
         check("resumed run skips the 5 chunks and gives the same bytes", rep3.get("chunks_resumed") == 5 and files_of(out2) == files_of(out1))
+        para_test(t, home)
         kill_test(t, home)
     finally:
         shutil.rmtree(t, ignore_errors=True)
+
+
+def para_test(t, home):
+    """paragraph-dedup on: a paragraph repeated in a later document is removed from it."""
+    rng = random.Random(13)
+    shared = english_doc(rng, 4).replace("\n", " ")
+    a = english_doc(rng) + "\n\n" + shared
+    b = english_doc(rng) + "\n\n" + shared + "\n\n" + english_doc(rng)
+    p = os.path.join(t, "para.jsonl")
+    with open(p, "w") as f:
+        for x in (a, b):
+            f.write(json.dumps({"text": x, "source": "s", "license": "MIT", "consent": "yes"}) + "\n")
+    pol = os.path.join(t, "para.policy")
+    with open(pol, "w") as f:
+        f.write("licences MIT\nparagraph-dedup on\n")
+    out = os.path.join(t, "paraout")
+    r = build(out, [p], "--policy", pol, home=home)
+    clean = read_jsonl(os.path.join(out, "clean.jsonl")) if r.returncode == 0 else []
+    lin = read_jsonl(os.path.join(out, "lineage.jsonl")) if r.returncode == 0 else []
+    check("paragraph dedup removes the repeated paragraph from the later document",
+          len(clean) == 2 and shared in clean[0]["text"] and shared not in clean[1]["text"]
+          and [d["rule"] for d in lin[1]["decisions"]] == ["dedup.near_paragraph"], r.stderr or lin)
 
 
 def kill_test(t, home):
