@@ -1,6 +1,7 @@
 /* fuzz_data.c - libFuzzer target: the data pipeline's readers and text stages on arbitrary
- * bytes: the JSONL document parser, the data policy parser, the identity-term list, and the
- * quality rules, MinHash, exact key and identity counting on the bytes as a document. */
+ * bytes: the JSONL document parser, the data policy parser, the identity-term list, the
+ * token shard reader, and the quality rules, MinHash, exact key and identity counting on
+ * the bytes as a document. */
 #include "steward/data.h"
 
 #include <stdio.h>
@@ -48,5 +49,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     sw_minhash(text, size, sig);
     if (sw_minhash_jaccard(sig, sig) != 1.0) abort();
     (void)sw_data_exact_key(text, size);
+    sw_data_shard sh;
+    if (sw_data_shard_parse(data, size, "fuzz.tok", &sh, &err) == 0) {
+        if (SW_DATA_SHARD_HEADER + 4 * sh.n_tokens != size || strlen(sh.text_sha256) != 64) abort();
+        sw_data_shard_free(&sh);
+    }
     return 0;
 }

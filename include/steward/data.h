@@ -149,6 +149,30 @@ void sw_identity_count(const sw_identity *t, const char *text, size_t len, uint6
 const char *sw_identity_group(const sw_identity *t, int i);
 const char *sw_identity_term(const sw_identity *t, int i);
 
+/* ---- token shards (shards.c): what `steward train --corpus` reads ---- */
+/* A shard: magic "SWTOKSH1", then little-endian u32 version (1), u32 zero, the hex SHA-256
+ * of the tokenizer GGUF file (64 bytes) and of the shard's text (64 bytes), u64 bytes of
+ * that text, u64 token count, and the tokens as little-endian int32. */
+#define SW_DATA_SHARD_MAGIC "SWTOKSH1"
+#define SW_DATA_SHARD_HEADER 160
+struct sw_tokenizer;
+typedef struct sw_data_shard {
+    int32_t *tokens; /* malloc'd; sw_data_shard_free */
+    uint64_t n_tokens, text_bytes;
+    char tokenizer_sha256[65], text_sha256[65];
+} sw_data_shard;
+/* Tokenizes text (no BOS, special tokens as text: as `steward train` encodes a text
+ * corpus) and writes the shard at path (tmp, fsync, rename). -1 with err. */
+int sw_data_shard_write(const char *path, const struct sw_tokenizer *tk, const char *tokenizer_sha256,
+                        const char *text, size_t len, sw_err *err);
+/* 1 when the file at path starts with the shard magic, 0 when not, -1 when unreadable. */
+int sw_data_shard_is(const char *path);
+/* Reads a shard (from memory: sw_data_shard_parse, name used in messages). -1 with err
+ * naming the file and field when the magic, version, hashes or sizes are wrong. */
+int sw_data_shard_read(const char *path, sw_data_shard *s, sw_err *err);
+int sw_data_shard_parse(const void *data, size_t len, const char *name, sw_data_shard *s, sw_err *err);
+void sw_data_shard_free(sw_data_shard *s);
+
 /* ---- the whole build (build.c) ---- */
 #define SW_DATA_CHUNK_DOCS 1024 /* documents per journaled chunk */
 #define SW_DATA_MAX_INPUTS 256
@@ -162,6 +186,7 @@ typedef struct sw_data_opts {
     const sw_data_policy *policy;
     const char *data_dir;   /* NULL: sw_guard_data_dir */
     const char *home;       /* state directory for the audit lineage record; NULL: none */
+    const char *tokenizer;  /* GGUF tokenizer: token shards beside the text shards; NULL: none */
     /* provenance of plain text inputs */
     const char *text_source, *text_license;
     sw_consent text_consent;

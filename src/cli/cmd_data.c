@@ -26,13 +26,15 @@ static void progress(void *ud, uint64_t docs, uint64_t bytes, const char *phase)
 }
 
 static int cmd_build(int argc, char **argv) {
-    const char *licences = NULL, *policy_path = NULL, *out = NULL, *source = NULL, *license = NULL, *consent = "unknown";
+    const char *licences = NULL, *policy_path = NULL, *out = NULL, *source = NULL, *license = NULL, *consent = "unknown",
+               *tokenizer = NULL;
     int threads = 0, chunk = 0, stop_after = 0, quiet = 0;
     sw_opt opts[] = {
         {"out", SW_OPT_STR, &out, "DIR", "output directory (required)"},
         {"licences", SW_OPT_STR, &licences, "SPDX,...", "licences allowed, added to the policy's"},
         {"policy", SW_OPT_STR, &policy_path, "FILE", "data policy (default data/policy/data.policy)"},
         {"threads", SW_OPT_INT, &threads, "N", "threads (default: all cores)"},
+        {"tokenizer", SW_OPT_STR, &tokenizer, "FILE.gguf", "also write token shards (train-N.tok) with this vocabulary"},
         {"source", SW_OPT_STR, &source, "NAME", "source of plain text inputs"},
         {"license", SW_OPT_STR, &license, "SPDX", "licence of plain text inputs"},
         {"consent", SW_OPT_STR, &consent, "C", "consent of plain text inputs: yes, no, unknown (default), not-applicable"},
@@ -65,7 +67,7 @@ static int cmd_build(int argc, char **argv) {
     char home[4096];
     if (sw_home_resolve(sw_cli_home, home, sizeof home, &err)) return sw_cli_fail(CMD, &err);
     progress_state ps = {sw_now_ns()};
-    sw_data_opts o = {.inputs = pos, .n_inputs = npos, .out_dir = out, .policy = &pol, .home = home,
+    sw_data_opts o = {.inputs = pos, .n_inputs = npos, .out_dir = out, .policy = &pol, .home = home, .tokenizer = tokenizer,
                       .text_source = source, .text_license = license, .text_consent = (sw_consent)c,
                       .threads = threads, .chunk_docs = chunk, .stop_after_chunks = (uint64_t)stop_after,
                       .progress = !quiet && isatty(2) ? progress : NULL, .progress_ud = &ps};
@@ -83,7 +85,8 @@ static int cmd_build(int argc, char **argv) {
 int sw_cmd_data(int argc, char **argv) {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         FILE *f = argc < 2 ? stderr : stdout;
-        fprintf(f, "usage: steward data build [--licences SPDX,...] [--policy FILE] [--threads N] --out DIR INPUT...\n"
+        fprintf(f, "usage: steward data build [--licences SPDX,...] [--policy FILE] [--threads N] [--tokenizer FILE.gguf]\n"
+                   "                          --out DIR INPUT...\n"
                    "  build   filter, deduplicate and redact raw text into a training set with its lineage,\n"
                    "          statistics, dataset card and shards for `steward train`\n");
         return argc < 2 ? SW_EXIT_USAGE : SW_EXIT_OK;

@@ -4,7 +4,9 @@
  * with a lineage record in the audit log. */
 #include "build_int.h"
 #include "steward/audit.h"
+#include "steward/gguf.h"
 #include "steward/guard.h"
+#include "steward/tokenizer.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -82,6 +84,8 @@ typedef struct {
     char clean_tmp[SW_DATA_PATH_MAX], lineage_tmp[SW_DATA_PATH_MAX];
     sw_buf shard;
     int n_shards;
+    sw_tokenizer *tk; /* token shards beside the text shards when set */
+    char tk_sha[2 * SW_SHA256_BYTES + 1];
     uint64_t docs_out, bytes_out, para_seq;
 } pass2;
 
@@ -230,8 +234,13 @@ static int flush_shard(pass2 *p, sw_err *err) {
     if (!p->shard.len) return 0;
     if (p->n_shards >= MAX_SHARDS) return sw_err_set(err, "more than %d shards", MAX_SHARDS);
     char path[SW_DATA_PATH_MAX];
-    snprintf(path, sizeof path, "%s/shards/train-%05d.txt", p->b->o->out_dir, p->n_shards++);
+    snprintf(path, sizeof path, "%s/shards/train-%05d.txt", p->b->o->out_dir, p->n_shards);
     int rc = sw_data_write_durable(path, &p->shard, err);
+    if (!rc && p->tk) {
+        snprintf(path, sizeof path, "%s/shards/train-%05d.tok", p->b->o->out_dir, p->n_shards);
+        rc = sw_data_shard_write(path, p->tk, p->tk_sha, p->shard.data, p->shard.len, err);
+    }
+    p->n_shards++;
     sw_buf_reset(&p->shard);
     return rc;
 }
@@ -422,6 +431,17 @@ static void pass2_free(pass2 *p) {
     sw_lsh_free(p->lsh);
     sw_lsh_free(p->plsh);
     sw_buf_free(&p->shard);
+    sw_tokenizer_free(p->tk);
+}
+
+/* Loads the tokenizer of the token shards (when asked for). -1 with err. */
+static int open_tokenizer(pass2 *p, sw_err *err) {
+    const char *path = p->b->o->tokenizer;
+    if (!path) return 0;
+    sw_gguf *g = NULL;
+    int rc = sw_sha256_file_hex(path, p->tk_sha, err) || sw_gguf_open(path, &g, err) || sw_tokenizer_from_gguf(g, &p->tk, err);
+    sw_gguf_close(g);
+    return rc ? sw_err_prefix(err, "tokenizer %s", path) : 0;
 }
 
 /* Pass 2 and the outputs. -1 with err. */
@@ -435,7 +455,7 @@ static int run_pass2(sw_data_build_ctx *b, sw_data_report *rep, sw_err *err) {
         sw_err_set(err, "out of memory");
         goto out;
     }
-    if (load_harm(&p, err) || open_tmp(b->o->out_dir, "clean.jsonl", &p.clean, p.clean_tmp, err) ||
+    if (open_tokenizer(&p, err) || load_harm(&p, err) || open_tmp(b->o->out_dir, "clean.jsonl", &p.clean, p.clean_tmp, err) ||
         open_tmp(b->o->out_dir, "lineage.jsonl", &p.lineage, p.lineage_tmp, err) || pass2_chunks(&p, err) ||
         flush_shard(&p, err))
         goto out;
@@ -467,7 +487,8 @@ out:
 /* Appends the "data" lineage record: the inputs' and policy's hashes to the outputs'. -1 with err. */
 static int record_lineage(const sw_data_build_ctx *b, sw_data_report *rep, sw_err *err) {
     const sw_data_opts *o = b->o;
-    size_t nin = (size_t)o->n_inputs + 1, nout = 4 + (size_t)b->n_shards;
+    int per_shard = o->tokenizer ? 2 : 1; /* text, and tokens */
+    size_t nin = (size_t)o->n_inputs + 2, nout = 4 + (size_t)b->n_shards * (size_t)per_shard;
     sw_audit_artifact *in = calloc(nin, sizeof *in), *out = calloc(nout, sizeof *out);
     char(*hin)[65] = calloc(nin, 65), (*hout)[65] = calloc(nout, 65), (*names)[SW_DATA_PATH_MAX] = calloc(nout, SW_DATA_PATH_MAX);
     int rc = -1;
@@ -480,11 +501,18 @@ static int record_lineage(const sw_data_build_ctx *b, sw_data_report *rep, sw_er
         in[i] = (sw_audit_artifact){"input", o->inputs[i], hin[i]};
     }
     in[o->n_inputs] = (sw_audit_artifact){"policy", "data policy", b->stages.policy->sha256};
+    if (o->tokenizer) {
+        if (sw_sha256_file_hex(o->tokenizer, hin[o->n_inputs + 1], err)) goto done;
+        in[o->n_inputs + 1] = (sw_audit_artifact){"tokenizer", o->tokenizer, hin[o->n_inputs + 1]};
+    } else {
+        nin--;
+    }
     static const char *const files[] = {"clean.jsonl", "lineage.jsonl", "stats.json", "card.md"};
     static const char *const roles[] = {"dataset", "lineage", "statistics", "dataset_card"};
     for (size_t i = 0; i < nout; i++) {
         if (i < 4) snprintf(names[i], SW_DATA_PATH_MAX, "%s/%s", o->out_dir, files[i]);
-        else snprintf(names[i], SW_DATA_PATH_MAX, "%s/shards/train-%05d.txt", o->out_dir, (int)(i - 4));
+        else snprintf(names[i], SW_DATA_PATH_MAX, "%s/shards/train-%05d.%s", o->out_dir, (int)(i - 4) / per_shard,
+                      (i - 4) % (size_t)per_shard ? "tok" : "txt");
         if (sw_sha256_file_hex(names[i], hout[i], err)) goto done;
         out[i] = (sw_audit_artifact){i < 4 ? roles[i] : "shard", names[i], hout[i]};
     }

@@ -218,9 +218,42 @@ def main():
         rep3 = json.loads(r3.stdout) if r3.returncode == 0 else {}
         check("resumed run skips the 5 chunks and gives the same bytes", rep3.get("chunks_resumed") == 5 and files_of(out2) == files_of(out1))
         para_test(t, home)
+        token_shard_test(t, home, out, inputs)
         kill_test(t, home)
     finally:
         shutil.rmtree(t, ignore_errors=True)
+
+
+def token_shard_test(t, home, out, inputs):
+    """--tokenizer writes token shards that `steward train --corpus` reads as it reads the text."""
+    text = os.path.join(out, "shards", "train-00000.txt")
+    tok = os.path.join(t, "tok.gguf")
+    env = dict(os.environ, STEWARD_HOME=home)
+    r = subprocess.run([BIN, "tokenizer", "train", "--input", text, "--vocab-size", "300", "--out", tok],
+                       capture_output=True, text=True, env=env)
+    check("tokenizer trained for the shard test", r.returncode == 0, r.stderr)
+    out3 = os.path.join(t, "outtok")
+    r = build(out3, inputs, "--tokenizer", tok, home=home)
+    shard = os.path.join(out3, "shards", "train-00000.tok")
+    check("data build --tokenizer writes a token shard", r.returncode == 0 and os.path.exists(shard), r.stderr)
+    if not os.path.exists(shard):
+        return
+    common = ["--tokenizer", tok, "--steps", "2", "--batch", "1", "--ctx", "16", "--embd", "16", "--layers", "1",
+              "--heads", "2", "--ff", "32", "--eval-seqs", "4", "--threads", "1", "--json"]
+    runs = {}
+    for name, corpus in (("text", text), ("shard", shard)):
+        r = subprocess.run([BIN, "train", "--corpus", corpus, "--val", corpus, "--out", os.path.join(t, name + ".gguf"), *common],
+                           capture_output=True, text=True, env=env)
+        runs[name] = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 and r.stdout.strip() else {"err": r.stderr[-300:]}
+    same = {k: v for k, v in runs["text"].items() if k in ("steps", "train_loss", "val_loss", "val_bits_per_byte", "tokens")}
+    other = {k: v for k, v in runs["shard"].items() if k in same}
+    check("train on the token shard = train on its text (same losses and bits per byte)", len(same) == 5 and same == other,
+          (runs["text"], runs["shard"]))
+    bad = os.path.join(t, "bad.tok")
+    data = open(shard, "rb").read()
+    open(bad, "wb").write(data[:16] + b"0" * 64 + data[80:])
+    r = subprocess.run([BIN, "train", "--corpus", bad, "--out", os.path.join(t, "bad.gguf"), *common], capture_output=True, text=True, env=env)
+    check("a shard of another tokenizer is refused", r.returncode != 0 and "tokenizer" in r.stderr, r.stderr[-200:])
 
 
 def para_test(t, home):
