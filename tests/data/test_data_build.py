@@ -218,6 +218,7 @@ def main():
         rep3 = json.loads(r3.stdout) if r3.returncode == 0 else {}
         check("resumed run skips the 5 chunks and gives the same bytes", rep3.get("chunks_resumed") == 5 and files_of(out2) == files_of(out1))
         para_test(t, home)
+        text_input_test(t, home)
         token_shard_test(t, home, out, inputs)
         kill_test(t, home)
     finally:
@@ -254,6 +255,27 @@ def token_shard_test(t, home, out, inputs):
     open(bad, "wb").write(data[:16] + b"0" * 64 + data[80:])
     r = subprocess.run([BIN, "train", "--corpus", bad, "--out", os.path.join(t, "bad.gguf"), *common], capture_output=True, text=True, env=env)
     check("a shard of another tokenizer is refused", r.returncode != 0 and "tokenizer" in r.stderr, r.stderr[-200:])
+
+
+def text_input_test(t, home):
+    """plain text files: one document each, provenance from the flags."""
+    rng = random.Random(17)
+    paths = []
+    for i in range(2):
+        paths.append(os.path.join(t, "plain%d.txt" % i))
+        with open(paths[-1], "w") as f:
+            f.write(english_doc(rng))
+    out = os.path.join(t, "plainout")
+    r = build(out, paths, "--source", "books", "--license", "CC0-1.0", "--consent", "not-applicable", home=home)
+    clean = read_jsonl(os.path.join(out, "clean.jsonl")) if r.returncode == 0 else []
+    check("plain text inputs take provenance from the flags",
+          len(clean) == 2 and all(c["source"] == "books" and c["license"] == "CC0-1.0" and c["consent"] == "not-applicable"
+                                  for c in clean), r.stderr or clean)
+    out = os.path.join(t, "plainout2")
+    r = build(out, paths, home=home)
+    lin = read_jsonl(os.path.join(out, "lineage.jsonl")) if r.returncode == 0 else []
+    check("plain text without --source is dropped with a named rule",
+          len(lin) == 2 and all(l["decisions"][0]["rule"] == "provenance.missing_source" for l in lin), lin)
 
 
 def para_test(t, home):
