@@ -389,6 +389,7 @@ static void finish_stats(pass2 *p, const sw_data_report *rep) {
     json_object_foreach(p->harm, k, v) {
         json_t *s = child(child(st, "sources"), k);
         json_int_t docs = json_integer_value(json_array_get(v, 0)), harmful = json_integer_value(json_array_get(v, 1));
+        json_object_set_new(s, "scanned", json_integer(docs));
         json_object_set_new(s, "harmful", json_integer(harmful));
         json_object_set_new(s, "harm_rate", json_real(docs ? (double)harmful / (double)docs : 0));
         json_object_set_new(s, "rejected", json_boolean(source_rejected(p, k)));

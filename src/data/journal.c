@@ -156,13 +156,14 @@ void sw_data_chunk_path(const sw_data_build_ctx *b, uint64_t chunk, const char *
     snprintf(out, n, "%s/chunk-%06llu.%s", b->journal, (unsigned long long)chunk, ext);
 }
 
-/* Per-source document and harmful counts of a chunk's records, as {"source": [docs, harmful]}. */
+/* Per-source counts of the documents the guard scanned (those past the licence stage)
+ * and of the harmful ones, as {"source": [scanned, harmful]}. */
 static json_t *chunk_summary(char **lines, size_t n) {
     json_t *sum = json_object();
     for (size_t i = 0; i < n; i++) {
         json_t *rec = json_loads(lines[i], 0, NULL);
         const char *src = json_string_value(json_object_get(rec, "source"));
-        if (src) {
+        if (src && json_object_get(rec, "harmful")) {
             json_t *e = json_object_get(sum, src);
             if (!e) json_object_set_new(sum, src, e = json_pack("[i, i]", 0, 0));
             json_array_set_new(e, 0, json_integer(json_integer_value(json_array_get(e, 0)) + 1));

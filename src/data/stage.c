@@ -169,7 +169,6 @@ json_t *sw_data_stage_run(const sw_data_stage_ctx *c, const sw_data_doc *d, json
     set_opt(rec, "date", d->date);
     json_object_set_new(rec, "sha256", json_string(sha));
     json_object_set_new(rec, "bytes", json_integer((json_int_t)d->len));
-    json_object_set_new(rec, "harmful", json_false());
     sw_buf redacted = {0}, kept = {0};
     int rc = stage_licence(c, d, rec);
     if (rc == 0) rc = stage_guard(c, d, rec, &redacted, err);
