@@ -5,6 +5,7 @@
 #include "steward/audit.h"
 #include "steward/model.h"
 #include "steward/tokenizer.h"
+#include "steward/data.h"
 #include "steward/train.h"
 
 #include <math.h>
@@ -34,8 +35,34 @@ typedef struct run {
 
 /* Reads and tokenises a text file with the engine's tokenizer (no BOS: the model
  * continues plain text). */
-static int encode_file(const sw_tokenizer *tk, const char *path, int32_t **ids, size_t *n, size_t *bytes,
-                       char sha[65], sw_err *err) {
+/* Reads a token shard written by `steward data build --tokenizer`: its tokens, and the
+ * bytes and SHA-256 of the text they encode. -1 when it was made with another tokenizer
+ * than tok_path. */
+static int read_shard(const char *tok_path, const char *path, int32_t **ids, size_t *n, size_t *bytes, char sha[65],
+                      sw_err *err) {
+    char tok_sha[65];
+    sw_data_shard s;
+    if (sw_sha256_file_hex(tok_path, tok_sha, err) || sw_data_shard_read(path, &s, err)) return -1;
+    if (strcmp(s.tokenizer_sha256, tok_sha) != 0) {
+        sw_data_shard_free(&s);
+        return sw_err_set(err, "%s: made with tokenizer %.12s..., not %s", path, s.tokenizer_sha256, tok_path);
+    }
+    *ids = s.tokens;
+    *n = (size_t)s.n_tokens;
+    *bytes = (size_t)s.text_bytes;
+    if (sha) memcpy(sha, s.text_sha256, 65);
+    return 0;
+}
+
+static int encode_file(const sw_tokenizer *tk, const char *tok_path, const char *path, int32_t **ids, size_t *n,
+                       size_t *bytes, char sha[65], sw_err *err) {
+    if (sw_data_shard_is(path) == 1) {
+        if (read_shard(tok_path, path, ids, n, bytes, sha, err)) return -1;
+        for (size_t i = 0; i < *n; i++)
+            if ((*ids)[i] < 0 || (*ids)[i] >= sw_tokenizer_n_vocab(tk))
+                return sw_err_set(err, "%s: token %zu is %d, outside the vocabulary", path, i, (int)(*ids)[i]);
+        return 0;
+    }
     sw_buf b = {0};
     if (sw_read_file(path, &b, err)) return -1;
     if (sha) {
@@ -316,7 +343,7 @@ int sw_cmd_train(int argc, char **argv) {
     sw_topts *o = &r.o;
     o->batch = 8, o->accum = 1, o->steps = 1000, o->warmup = 100;
     const sw_opt opts[] = {
-        {"corpus", SW_OPT_STR, &r.corpus, "FILE", "training text (required)"},
+        {"corpus", SW_OPT_STR, &r.corpus, "FILE", "training text, or a token shard of steward data build --tokenizer (required)"},
         {"val", SW_OPT_STR, &r.val, "FILE", "held-out validation text"},
         {"tokenizer", SW_OPT_STR, &r.tokenizer, "FILE", "GGUF with the vocabulary (steward tokenizer train) (required)"},
         {"out", SW_OPT_STR, &r.out, "FILE", "the trained model, GGUF (required)"},
@@ -388,8 +415,8 @@ int sw_cmd_train(int argc, char **argv) {
     } else {
         snprintf(r.manifest_sha, sizeof r.manifest_sha, "none");
     }
-    if (encode_file(tk, r.corpus, &r.train_ids, &r.n_train, &train_bytes, r.corpus_sha, &err)) goto out;
-    if (r.val && encode_file(tk, r.val, &r.val_ids, &r.n_val, &bytes, NULL, &err)) goto out;
+    if (encode_file(tk, r.tokenizer, r.corpus, &r.train_ids, &r.n_train, &train_bytes, r.corpus_sha, &err)) goto out;
+    if (r.val && encode_file(tk, r.tokenizer, r.val, &r.val_ids, &r.n_val, &bytes, NULL, &err)) goto out;
     if (r.resume) {
         int step;
         if (sw_checkpoint_peek(r.ckpt, &r.cfg, o, &step, &err)) goto out;

@@ -25,6 +25,7 @@ static const command commands[] = {
     {"scan", sw_cmd_scan, "run the input or output guard on a text (no generation)"},
     {"guard", sw_cmd_guard, "guard tools: train the classifiers"},
     {"keys", sw_cmd_keys, "the server's API keys: add, list, revoke"},
+    {"data", sw_cmd_data, "build a training set from raw text with its lineage (data build)"},
     {NULL, NULL, NULL},
 };
 
