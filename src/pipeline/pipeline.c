@@ -1,6 +1,7 @@
 /* pipeline.c - the request path: prompt -> tokens -> forward/sample loop -> text,
  * with timings and energy; the place where every control plugs in. */
 #include "steward/pipeline.h"
+#include "steward/threads.h"
 #include "steward/audit.h"
 #include "steward/chat.h"
 #include "steward/guard.h"
@@ -109,7 +110,7 @@ int sw_pipeline_open(const sw_pipeline_opts *opts, sw_pipeline **out, sw_err *er
     if ((p->has_ppl = sw_guard_ppl_load_beside(p->model_path, p->model_sha256, &p->ppl, NULL, 0, err)) < 0)
         goto fail;
     if (sw_model_load(p->model_path, &p->model, err) < 0) goto fail;
-    p->threads = opts->threads > 0 ? opts->threads : omp_get_num_procs();
+    p->threads = opts->threads > 0 ? opts->threads : sw_threads_default();
     int n_ctx = opts->n_ctx;
     const sw_hparams *hp = sw_model_hparams(p->model);
     if (n_ctx <= 0) n_ctx = hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096;
