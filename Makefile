@@ -7,7 +7,7 @@ CSTD     = -std=c11 -D_GNU_SOURCE
 INC      = -Iinclude -Isrc
 OPT     ?= -O2 -g
 CFLAGS_BASE = $(CSTD) $(INC) $(WARN) -fopenmp -pthread
-LIBS     = -lsodium -ljansson -lutf8proc -lm -fopenmp -pthread
+LIBS     = -lsodium -lcrypto -ljansson -lutf8proc -lm -fopenmp -pthread
 # Kernels that use AVX2/FMA/F16C live in files named *_avx2.c; the rest of the code
 # chooses them at run time (__builtin_cpu_supports), so the binary runs on any x86-64.
 SIMD_FLAGS = -mavx2 -mfma -mf16c
@@ -81,7 +81,7 @@ $(FUZZB)/libsteward.a: $(call objs,$(FUZZB),$(LIB_SRC))
 # Linked against the archive, so a target pulls in only the objects it uses (the
 # fuzzing build has no OpenMP runtime).
 $(FUZZB)/%: fuzz/%.c $(FUZZB)/libsteward.a
-	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $^ -lsodium -ljansson -lutf8proc -lm -pthread
+	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $^ -lsodium -lcrypto -ljansson -lutf8proc -lm -pthread
 
 FUZZ_BINS = $(patsubst fuzz/%.c,$(FUZZB)/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60
