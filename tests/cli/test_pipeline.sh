@@ -33,6 +33,7 @@ check "JSON has the CLI.md fields" "[ \"\$(jget $T/a.json 'sorted(k for k in [\"
 check "timings and energy fields" "[ \"\$(jget $T/a.json 'set(d[\"timings\"])>={\"prompt_tokens\",\"prompt_ms\",\"gen_tokens\",\"gen_ms\",\"gen_tokens_per_s\"} and d[\"energy\"][\"method\"] in (\"rapl\",\"cpu-time-estimate\") and d[\"energy\"][\"joules\"]>=0')\" = True ]"
 check "labelled text = label + text" "[ \"\$(jget $T/a.json 'd[\"labelled_text\"]==\"[AI-generated content]\\n\"+d[\"text\"]')\" = True ]"
 check "AIGC label fields" "[ \"\$(jget $T/a.json 'd[\"label\"][\"AIGC\"][\"Label\"]==\"1\" and len(d[\"label\"][\"AIGC\"])==7')\" = True ]"
+check "AIGC: ProduceID is the manifest id, ReservedCode1 the SHA-256 of the delivered text" "[ \"\$(jget $T/a.json '__import__(\"hashlib\").sha256(d[\"labelled_text\"].encode()).hexdigest()==d[\"manifest\"][\"content_sha256\"] and d[\"manifest\"][\"label\"][\"AIGC\"][\"ProduceID\"]==d[\"manifest\"][\"id\"]!=\"\" and d[\"manifest\"][\"label\"][\"AIGC\"][\"ReservedCode1\"]==\"sha256:\"+d[\"manifest\"][\"content_sha256\"] and d[\"label\"]==d[\"manifest\"][\"label\"]')\" = True ]"
 
 # verify: sidecar and front matter; one-byte changes
 $PY - "$T" <<'PYEOF'
