@@ -97,9 +97,10 @@ bench: setup steward $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 	@STEWARD_BUILD=$(BUILD) bash bench/run.sh
 
 fuzz: setup $(FUZZ_BINS)
-	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $(FUZZB)/corpus/$$n; \
+	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $(FUZZB)/corpus/$$n $(FUZZB)/artifacts; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) $(FUZZB)/corpus/$$n fuzz/corpus/$$n || exit 1; done
+	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -artifact_prefix=$(FUZZB)/artifacts/$$n- \
+	    $(FUZZB)/corpus/$$n fuzz/corpus/$$n || exit 1; done
 
 clean:
 	rm -rf $(BUILD) steward
