@@ -12,9 +12,10 @@ double sw_threads_busy_elsewhere(void);
  * cores less sw_threads_busy_elsewhere, rounded), at least 1 and at most all cores. */
 int sw_threads_default(void);
 
-/* The OpenMP waiting policy this program asks for, "PASSIVE" unless $OMP_WAIT_POLICY
- * says otherwise: set before the OpenMP runtime starts, by a pre-initialiser that any
- * program linking this library's thread code runs (see threads.c). */
+/* The OpenMP waiting policy in force: "PASSIVE" when this library's pre-initialiser set
+ * it (before the OpenMP runtime starts; any program linking this code runs it, see
+ * threads.c), else the user's $OMP_WAIT_POLICY, "GOMP_SPINCOUNT" when only that is set,
+ * or "ACTIVE" (libgomp's default). */
 const char *sw_threads_wait_policy(void);
 
 #endif

@@ -20,16 +20,23 @@
  * regions; on a core that other work needs, the spinning and the descheduled waits cost
  * 10-20x the tokens/s of one thread (docs/engine.md). Passive waiting sleeps instead.
  * An explicit $OMP_WAIT_POLICY or $GOMP_SPINCOUNT from the user is kept. */
+static int asked_passive; /* the pre-initialiser set it (main's environ no longer shows it) */
+
+/* Note: the C library's start-up (after every constructor) points environ back at the
+ * process's original environment, so main and child processes do not see this setting;
+ * OpenMP has read it by then. */
 static void prefer_passive_waiting(int argc, char **argv, char **envp) {
     (void)argc; (void)argv; (void)envp;
-    if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT")) setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
+    if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT"))
+        asked_passive = setenv("OMP_WAIT_POLICY", "PASSIVE", 0) == 0;
 }
 __attribute__((section(".preinit_array"), used)) static void (*const sw_threads_preinit)(int, char **, char **) =
     prefer_passive_waiting;
 
 const char *sw_threads_wait_policy(void) {
+    if (asked_passive) return "PASSIVE";
     const char *p = getenv("OMP_WAIT_POLICY");
-    return p ? p : "ACTIVE";
+    return p ? p : getenv("GOMP_SPINCOUNT") ? "GOMP_SPINCOUNT" : "ACTIVE";
 }
 
 /* The kernel's count of runnable threads, system-wide; -1 when /proc/stat is unreadable. */
