@@ -1,10 +1,7 @@
 /* crypto.c - libsodium initialisation and the hex helper (SHA-256 is in sha256.c). */
 #include "steward/core.h"
 
-#include <errno.h>
 #include <sodium.h>
-#include <stdio.h>
-#include <string.h>
 
 int sw_crypto_init(sw_err *err) {
     if (sodium_init() < 0) return sw_err_set(err, "libsodium: initialisation failed");

@@ -6,8 +6,8 @@
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <sodium.h>
-#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define FILE_CHUNK (1 << 16)
 
@@ -62,15 +62,16 @@ void sw_sha256_hex(const void *p, size_t n, char out[2 * SW_SHA256_BYTES + 1]) {
 int sw_sha256_file_hex(const char *path, char hex[2 * SW_SHA256_BYTES + 1], sw_err *err) {
     EVP_MD_CTX *c = thread_ctx();
     if (!c) return sw_err_set(err, "%s: SHA-256: out of memory", path);
-    FILE *f = fopen(path, "rb");
-    if (!f) return sw_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    int fd = sw_file_open_regular(path, 0, NULL, err);
+    if (fd < 0) return -1;
     static _Thread_local unsigned char chunk[FILE_CHUNK];
-    size_t n;
+    ssize_t n;
     int ok = 1;
-    while (ok && (n = fread(chunk, 1, sizeof chunk, f)) > 0) ok = EVP_DigestUpdate(c, chunk, n) == 1;
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) return sw_err_set(err, "%s: read error", path);
+    while (ok && ((n = read(fd, chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR)))
+        if (n > 0) ok = EVP_DigestUpdate(c, chunk, (size_t)n) == 1;
+    int e = errno;
+    close(fd);
+    if (ok && n < 0) return sw_err_set(err, "%s: read error: %s", path, strerror(e));
     uint8_t out[SW_SHA256_BYTES];
     unsigned int olen = sizeof out;
     if (!ok || EVP_DigestFinal_ex(c, out, &olen) != 1) return sw_err_set(err, "%s: SHA-256 failed", path);
