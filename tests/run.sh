@@ -4,7 +4,8 @@
 #   tests/*/test_*.sh    shell tests (integration through the CLI)
 #   tests/*/test_*.py    Python tests (numpy references), run with Debian's python3
 #   fuzz/fuzz_*.c        each target replays its seed corpus (fuzz/corpus/NAME) and fuzzes
-#                        on; all targets together for FUZZ_TEST_BUDGET seconds (default 50)
+#                        on; all targets together for FUZZ_TEST_BUDGET seconds of fuzzing (default 40:
+#                        about 60 s in all with start-up and seed replay)
 # Tests are taken from their sources, so a deleted test's stale binary never runs and a
 # test whose binary was not built counts as failed.
 # Each program prints one "ok - name" / "not ok - name" line per test case. A program
@@ -65,7 +66,7 @@ for t in tests/*/test_*.py; do
   [ -f "$t" ] && run_one "$t" "$PY" "$t"
 done
 fuzz_srcs=(fuzz/fuzz_*.c)
-FUZZ_TEST_BUDGET=${FUZZ_TEST_BUDGET:-50}
+FUZZ_TEST_BUDGET=${FUZZ_TEST_BUDGET:-40}  # fuzzing time; start-up and seed replay add ~1 s a target
 per=$(( FUZZ_TEST_BUDGET / ${#fuzz_srcs[@]} )); [ "$per" -ge 1 ] || per=1
 per=${FUZZ_TEST_SECONDS:-$per}
 mkdir -p "$BUILD/fuzz/artifacts"
