@@ -7,7 +7,7 @@ CSTD     = -std=c11 -D_GNU_SOURCE
 INC      = -Iinclude -Isrc
 OPT     ?= -O2 -g
 CFLAGS_BASE = $(CSTD) $(INC) $(WARN) -fopenmp -pthread
-LIBS     = -lsodium -ljansson -lutf8proc -lcurl -lsqlite3 -lm -fopenmp -pthread
+LIBS     = -lsodium -lcrypto -ljansson -lutf8proc -lcurl -lsqlite3 -lm -fopenmp -pthread
 # Kernels that use AVX2/FMA/F16C live in files named *_avx2.c; the rest of the code
 # chooses them at run time (__builtin_cpu_supports), so the binary runs on any x86-64.
 SIMD_FLAGS = -mavx2 -mfma -mf16c
@@ -90,7 +90,7 @@ $(FUZZB)/libsteward.a: $(call objs,$(FUZZB),$(LIB_SRC))
 # Linked against the archive, so a target pulls in only the objects it uses (the
 # fuzzing build has no OpenMP runtime).
 $(FUZZB)/%: fuzz/%.c $(FUZZB)/libsteward.a
-	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $^ -lsodium -ljansson -lutf8proc -lsqlite3 -lm -pthread
+	$(FUZZCC) $(FUZZFLAGS) -fsanitize=fuzzer -o $@ $^ -lsodium -lcrypto -ljansson -lutf8proc -lsqlite3 -lm -pthread
 
 FUZZ_BINS = $(patsubst fuzz/%.c,$(FUZZB)/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60
@@ -106,9 +106,10 @@ bench: setup steward $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 	@STEWARD_BUILD=$(BUILD) bash bench/run.sh
 
 fuzz: setup $(FUZZ_BINS)
-	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $(FUZZB)/corpus/$$n; \
+	@for f in $(FUZZ_BINS); do n=$$(basename $$f); mkdir -p $(FUZZB)/corpus/$$n $(FUZZB)/artifacts; \
 	  echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-	  $$f -max_total_time=$(FUZZ_SECONDS) $(FUZZB)/corpus/$$n fuzz/corpus/$$n || exit 1; done
+	  $$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -artifact_prefix=$(FUZZB)/artifacts/$$n- \
+	    $(FUZZB)/corpus/$$n fuzz/corpus/$$n || exit 1; done
 
 clean:
 	rm -rf $(BUILD) steward

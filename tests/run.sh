@@ -3,7 +3,11 @@
 #   tests/unit/test_*.c  built under $STEWARD_BUILD/asan/tests (ASan + UBSan)
 #   tests/*/test_*.sh    shell tests (integration through the CLI)
 #   tests/*/test_*.py    Python tests (numpy references), run with Debian's python3
-#   fuzz targets         each replays its seed corpus (fuzz/corpus/NAME) briefly
+#   fuzz/fuzz_*.c        each target replays its seed corpus (fuzz/corpus/NAME) and fuzzes
+#                        on; all targets together for FUZZ_TEST_BUDGET seconds of fuzzing (default 40:
+#                        about 60 s in all with start-up and seed replay)
+# Tests are taken from their sources, so a deleted test's stale binary never runs and a
+# test whose binary was not built counts as failed.
 # Each program prints one "ok - name" / "not ok - name" line per test case. A program
 # that exits non-zero without printing a failure counts as one failed test.
 set -u
@@ -22,11 +26,11 @@ TIMEOUT=${TEST_TIMEOUT:-600}
 passed=0; failed=0; skipped=0; failed_names=()
 LOGDIR="$BUILD/test-logs"; mkdir -p "$LOGDIR"
 
-run_one() { # name, command...
+run_one() { # name, command...  (the time limit is $TIMEOUT, or $ONE_TIMEOUT when set)
   local name=$1; shift
   local log="$LOGDIR/$(echo "$name" | tr '/' '_').log"
   local start=$(date +%s)
-  timeout "$TIMEOUT" "$@" >"$log" 2>&1
+  timeout "${ONE_TIMEOUT:-$TIMEOUT}" "$@" >"$log" 2>&1
   local rc=$?
   local ok nok
   # "ok N - # SKIP reason" (TAP) is a skip, not a pass
@@ -48,8 +52,12 @@ run_one() { # name, command...
   fi
 }
 
-for t in "$BUILD"/asan/tests/test_*; do
-  [ -x "$t" ] && run_one "unit/$(basename "$t")" "$t"
+# a test whose program is missing: one failure that says so
+missing() { run_one "$1" bash -c 'echo "not ok - $0 was not built (make test builds it)"; exit 1' "$2"; }
+
+for src in tests/unit/test_*.c; do
+  n=$(basename "$src" .c); t="$BUILD/asan/tests/$n"
+  if [ -x "$t" ]; then run_one "unit/$n" "$t"; else missing "unit/$n" "$t"; fi
 done
 for t in tests/*/test_*.sh; do
   [ -f "$t" ] && run_one "$t" bash "$t"
@@ -57,15 +65,20 @@ done
 for t in tests/*/test_*.py; do
   [ -f "$t" ] && run_one "$t" "$PY" "$t"
 done
-for f in "$BUILD"/fuzz/fuzz_*; do
-  [ -x "$f" ] || continue
-  n=$(basename "$f")
-  corpus="fuzz/corpus/$n"; mkdir -p "$BUILD/fuzz/corpus/$n"
-  if [ -d "$corpus" ]; then
-    run_one "fuzz/$n" "$f" -max_total_time="${FUZZ_TEST_SECONDS:-15}" "$BUILD/fuzz/corpus/$n" "$corpus"
-  else
-    run_one "fuzz/$n" "$f" -max_total_time="${FUZZ_TEST_SECONDS:-15}" "$BUILD/fuzz/corpus/$n"
-  fi
+fuzz_srcs=(fuzz/fuzz_*.c)
+FUZZ_TEST_BUDGET=${FUZZ_TEST_BUDGET:-40}  # fuzzing time; start-up and seed replay add ~1 s a target
+per=$(( FUZZ_TEST_BUDGET / ${#fuzz_srcs[@]} )); [ "$per" -ge 1 ] || per=1
+per=${FUZZ_TEST_SECONDS:-$per}
+mkdir -p "$BUILD/fuzz/artifacts"
+for src in "${fuzz_srcs[@]}"; do
+  [ -f "$src" ] || continue
+  n=$(basename "$src" .c); f="$BUILD/fuzz/$n"
+  if [ ! -x "$f" ]; then missing "fuzz/$n" "$f"; continue; fi
+  mkdir -p "$BUILD/fuzz/corpus/$n" "fuzz/corpus/$n"
+  # new inputs go to the first folder (build/), seeds come from the second; a crash input
+  # lands in build/fuzz/artifacts/
+  ONE_TIMEOUT=$((per + 30)) run_one "fuzz/$n" "$f" -max_total_time="$per" -timeout=10 \
+    -artifact_prefix="$BUILD/fuzz/artifacts/$n-" "$BUILD/fuzz/corpus/$n" "fuzz/corpus/$n"
 done
 
 if [ ${#failed_names[@]} -gt 0 ]; then echo "failed: ${failed_names[*]}"; fi

@@ -94,9 +94,13 @@ int sw_utf8_encode(uint32_t cp, unsigned char out[4]);
 /* 1 when the whole buffer is well-formed UTF-8. */
 int sw_utf8_valid(const unsigned char *s, size_t n);
 
-/* ---- hashing (libsodium) ---- */
+/* ---- hashing: the program's one SHA-256 (OpenSSL libcrypto, src/core/sha256.c) ---- */
 #define SW_SHA256_BYTES 32
+/* SHA-256 of p[0..n). Never fails. Thread-safe. */
 void sw_sha256(const void *p, size_t n, uint8_t out[SW_SHA256_BYTES]);
+/* SHA-256 of the concatenation of count parts (parts[i], lens[i] bytes each), without
+ * copying them together. Never fails. Thread-safe. */
+void sw_sha256_parts(const void *const *parts, const size_t *lens, size_t count, uint8_t out[SW_SHA256_BYTES]);
 /* SHA-256 of p[0..n) as lower-case hex into out (NUL-terminated). Never fails. */
 void sw_sha256_hex(const void *p, size_t n, char out[2 * SW_SHA256_BYTES + 1]);
 /* Lower-case hex of n bytes into out[2n+1]. */

@@ -29,7 +29,7 @@ typedef struct sw_pipeline_opts {
     const char *home;        /* state directory override (NULL: $STEWARD_HOME / ~/.steward) */
     const char *model_path;  /* NULL: the default model */
     int n_ctx;               /* 0: min(model context, 4096) */
-    int threads;             /* 0: all cores */
+    int threads;             /* 0: sw_threads_default() (steward/threads.h) */
     sw_wm_scheme watermark;  /* SW_WM_NONE (0) selects the default, KGW self-hash */
     const sw_label_opts *label; /* NULL: sw_label_opts_default */
     const char *principal;   /* who asks (recorded in the audit log); NULL: "cli" */

@@ -102,9 +102,6 @@ int audit_history_repair(sw_audit *a, sw_err *err);
 void audit_durable_root(sw_audit *a, uint64_t *size, uint8_t root[SW_HASH_BYTES]);
 /* checkpoint.c: all stored checkpoints, verified, in file order; caller frees *cps. */
 int audit_checkpoints_all(sw_audit *a, sw_checkpoint **cps, size_t *n, sw_err *err);
-/* sha256_ni.c: SHA-256(a || b) with the x86 SHA extensions, when available. */
-int audit_sha256_ni_available(void);
-void audit_sha256_ni(const void *a, size_t alen, const void *b, size_t blen, uint8_t out[32]);
 /* retention.c */
 void audit_vault_close(sw_audit *a);
 

@@ -21,15 +21,11 @@
 /* ---------------------------------------------------------------- the note format */
 
 void sw_checkpoint_keyhash(const char *name, const uint8_t pub[32], uint8_t out[4]) {
-    crypto_hash_sha256_state st;
     uint8_t h[32];
     static const uint8_t alg_ed25519 = 0x01, nl = '\n';
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, (const unsigned char *)name, strlen(name));
-    crypto_hash_sha256_update(&st, &nl, 1);
-    crypto_hash_sha256_update(&st, &alg_ed25519, 1);
-    crypto_hash_sha256_update(&st, pub, 32);
-    crypto_hash_sha256_final(&st, h);
+    const void *parts[4] = {name, &nl, &alg_ed25519, pub};
+    size_t lens[4] = {strlen(name), 1, 1, 32};
+    sw_sha256_parts(parts, lens, 4, h);
     memcpy(out, h, 4);
 }
 

@@ -7,15 +7,9 @@
 
 void sw_merkle_leaf_hash(const void *entry, size_t len, uint8_t out[SW_HASH_BYTES]) {
     static const uint8_t prefix = 0x00;
-    if (audit_sha256_ni_available()) {
-        audit_sha256_ni(&prefix, 1, entry, len, out);
-        return;
-    }
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    crypto_hash_sha256_update(&st, &prefix, 1);
-    crypto_hash_sha256_update(&st, (const unsigned char *)entry, len);
-    crypto_hash_sha256_final(&st, out);
+    const void *parts[2] = {&prefix, entry};
+    size_t lens[2] = {1, len};
+    sw_sha256_parts(parts, lens, 2, out);
 }
 
 void sw_merkle_node_hash(const uint8_t left[SW_HASH_BYTES], const uint8_t right[SW_HASH_BYTES],
@@ -24,8 +18,7 @@ void sw_merkle_node_hash(const uint8_t left[SW_HASH_BYTES], const uint8_t right[
     buf[0] = 0x01;
     memcpy(buf + 1, left, SW_HASH_BYTES);
     memcpy(buf + 1 + SW_HASH_BYTES, right, SW_HASH_BYTES);
-    if (audit_sha256_ni_available()) audit_sha256_ni(buf, sizeof buf, NULL, 0, out);
-    else sw_sha256(buf, sizeof buf, out);
+    sw_sha256(buf, sizeof buf, out);
 }
 
 void sw_merkle_empty_root(uint8_t out[SW_HASH_BYTES]) { sw_sha256("", 0, out); }

@@ -58,7 +58,7 @@ int sw_cmd_generate(int argc, char **argv) {
         {"min-p", SW_OPT_DOUBLE, &min_p, "P", "drop tokens under P x the best (default 0.05)"},
         {"repeat-penalty", SW_OPT_DOUBLE, &repeat_penalty, "R", "repetition penalty > 0 (default 1, off)"},
         {"seed", SW_OPT_STR, &seed_s, "S", "random seed 0..2^63-1 (default: random, reported in --json)"},
-        {"threads", SW_OPT_INT, &threads, "N", "threads (default: all cores)"},
+        {"threads", SW_OPT_INT, &threads, "N", "threads (default: the cores other work leaves free)"},
         {"ignore-eos", SW_OPT_FLAG, &ignore_eos, NULL, "keep generating past end-of-sequence"},
         {"no-watermark", SW_OPT_FLAG, &no_watermark, NULL, "do not watermark (labels stay)"},
         {"no-context-shift", SW_OPT_FLAG, &no_shift, NULL,

@@ -4,6 +4,7 @@
  * that lock for themselves (the audit log, the decoder); a request's state lives in its
  * session (struct session), on the requesting thread's stack. */
 #include "steward/pipeline.h"
+#include "steward/threads.h"
 #include "steward/audit.h"
 #include "steward/keys.h"
 #include "batch.h"
@@ -138,7 +139,7 @@ static int open_model(sw_pipeline *p, const sw_pipeline_opts *opts, sw_err *err)
     if (n_ctx > hp->n_ctx_train)
         return sw_err_set(err, "context of %d positions exceeds the model's context_length %d", n_ctx,
                           hp->n_ctx_train);
-    int threads = opts->threads > 0 ? opts->threads : omp_get_num_procs();
+    int threads = opts->threads > 0 ? opts->threads : sw_threads_default();
     p->batch = sw_batch_new(p->model, opts->parallel, n_ctx, threads, err);
     return p->batch ? 0 : -1;
 }

@@ -43,7 +43,8 @@ tamper() {
   $PY - "$seg" <<'PYEOF' || return 1
 import sys
 p = sys.argv[1]; b = bytearray(open(p, "rb").read())
-k = b.find(b'{"i":17,'); assert k > 0
+k = b.find(b'{"i":17,')
+if k <= 0: sys.exit("record 17 not found in " + p)
 b[k + 5] ^= 0x01
 open(p, "wb").write(b)
 PYEOF
@@ -131,17 +132,18 @@ for i in range(10**7):
     S export --from "$start" >"$T/export.$round" || return 1
     $PY - "$T/acked.$round" "$T/export.$round" "$start" "$round" <<'PYEOF' || return 1
 import json, sys
+check = lambda c, *why: c or sys.exit(repr(why))  # not assert: PYTHONOPTIMIZE drops those
 acked = [int(x) for x in open(sys.argv[1])]
 start, rnd = int(sys.argv[3]), int(sys.argv[4])
 recs = {}
 for line in open(sys.argv[2]):
     o = json.loads(line)
     recs[o["index"]] = o["record"]
-assert acked == list(range(start, start + len(acked))), "acknowledged indices not contiguous"
+check(acked == list(range(start, start + len(acked))), "acknowledged indices not contiguous")
 for i in acked:
     r = recs.get(i)
-    assert r is not None, "acknowledged record %d lost" % i
-    assert r["round"] == rnd and r["n"] == i - start, "record %d holds %r" % (i, r)
+    check(r is not None, "acknowledged record %d lost" % i)
+    check(r["round"] == rnd and r["n"] == i - start, "record %d holds %r" % (i, r))
 print("round %d: %d acknowledged, %d present after recovery" % (rnd, len(acked), len(recs)))
 PYEOF
     start=$(( start + $(wc -l <"$T/export.$round") ))

@@ -22,13 +22,18 @@ GEN=(generate --model "$M" --threads 1)
 $BIN "${GEN[@]}" --prompt "hello world" --max-tokens 24 --seed 7 --json >"$T/a.json" 2>"$T/err"
 check "generate --json exits 0" "[ $? -eq 0 ]"
 $BIN "${GEN[@]}" --prompt "hello world" --max-tokens 24 --seed 7 --json >"$T/b.json"
-check "same seed, same tokens" "[ \"\$(jget $T/a.json 'd[\"tokens\"]')\" = \"\$(jget $T/b.json 'd[\"tokens\"]')\" ]"
+rc_b=$?
 $BIN "${GEN[@]}" --prompt "hello world" --max-tokens 24 --seed 8 --json >"$T/c.json"
+rc_c=$?
+# the comparisons below mean something only when all three runs produced tokens
+check "three runs exit 0 with 24 tokens each" "[ $rc_b -eq 0 ] && [ $rc_c -eq 0 ] && [ \"\$(jget $T/a.json 'len(d[\"tokens\"])') \$(jget $T/b.json 'len(d[\"tokens\"])') \$(jget $T/c.json 'len(d[\"tokens\"])')\" = '24 24 24' ]"
+check "same seed, same tokens" "[ \"\$(jget $T/a.json 'd[\"tokens\"]')\" = \"\$(jget $T/b.json 'd[\"tokens\"]')\" ]"
 check "other seed, other tokens" "[ \"\$(jget $T/a.json 'd[\"tokens\"]')\" != \"\$(jget $T/c.json 'd[\"tokens\"]')\" ]"
 check "JSON has the CLI.md fields" "[ \"\$(jget $T/a.json 'sorted(k for k in [\"text\",\"labelled_text\",\"finish_reason\",\"tokens\",\"label\",\"manifest\",\"timings\",\"energy\"] if k in d)==sorted([\"text\",\"labelled_text\",\"finish_reason\",\"tokens\",\"label\",\"manifest\",\"timings\",\"energy\"])')\" = True ]"
 check "timings and energy fields" "[ \"\$(jget $T/a.json 'set(d[\"timings\"])>={\"prompt_tokens\",\"prompt_ms\",\"gen_tokens\",\"gen_ms\",\"gen_tokens_per_s\"} and d[\"energy\"][\"method\"] in (\"rapl\",\"cpu-time-estimate\") and d[\"energy\"][\"joules\"]>=0')\" = True ]"
 check "labelled text = label + text" "[ \"\$(jget $T/a.json 'd[\"labelled_text\"]==\"[AI-generated content]\\n\"+d[\"text\"]')\" = True ]"
 check "AIGC label fields" "[ \"\$(jget $T/a.json 'd[\"label\"][\"AIGC\"][\"Label\"]==\"1\" and len(d[\"label\"][\"AIGC\"])==7')\" = True ]"
+check "AIGC: ProduceID is the manifest id, ReservedCode1 the SHA-256 of the delivered text" "[ \"\$(jget $T/a.json '__import__(\"hashlib\").sha256(d[\"labelled_text\"].encode()).hexdigest()==d[\"manifest\"][\"content_sha256\"] and d[\"manifest\"][\"label\"][\"AIGC\"][\"ProduceID\"]==d[\"manifest\"][\"id\"]!=\"\" and d[\"manifest\"][\"label\"][\"AIGC\"][\"ReservedCode1\"]==\"sha256:\"+d[\"manifest\"][\"content_sha256\"] and d[\"label\"]==d[\"manifest\"][\"label\"]')\" = True ]"
 
 # verify: sidecar and front matter; one-byte changes
 $PY - "$T" <<'PYEOF'
@@ -59,7 +64,11 @@ check "verify: no manifest is an error" "[ $? -eq 1 ] && grep -q 'no manifest' $
 
 # keys: mode 0600, rotation keeps old manifests valid
 check "secret keys are mode 0600" "[ \"\$(stat -c %a $STEWARD_HOME/keys/signing.key)\" = 600 ] && [ \"\$(stat -c %a $STEWARD_HOME/keys/watermark.key)\" = 600 ]"
+$BIN keygen --json >"$T/k0.json"
+cp "$STEWARD_HOME/keys/signing.key" "$T/signing.before"; cp "$STEWARD_HOME/keys/watermark.key" "$T/watermark.before"
 $BIN keygen --rotate --json >"$T/k.json"; check "keygen --rotate" "[ $? -eq 0 ]"
+check "keygen --rotate: new signing and watermark key ids" "[ \"\$(jget $T/k0.json 'd[\"signing\"][\"key_id\"], d[\"watermark\"][\"key_id\"]')\" != \"\$(jget $T/k.json 'd[\"signing\"][\"key_id\"], d[\"watermark\"][\"key_id\"]')\" ] && [ \"\$(jget $T/k0.json 'd[\"signing\"][\"key_id\"] != \"\" and d[\"watermark\"][\"key_id\"] != \"\"')\" = True ] && [ \"\$(jget $T/k0.json 'd[\"signing\"][\"key_id\"]')\" != \"\$(jget $T/k.json 'd[\"signing\"][\"key_id\"]')\" ] && [ \"\$(jget $T/k0.json 'd[\"watermark\"][\"key_id\"]')\" != \"\$(jget $T/k.json 'd[\"watermark\"][\"key_id\"]')\" ]"
+check "keygen --rotate: the secret key files changed" "! cmp -s $T/signing.before $STEWARD_HOME/keys/signing.key && ! cmp -s $T/watermark.before $STEWARD_HOME/keys/watermark.key"
 $BIN verify --manifest "$T/man.json" "$T/text"; check "old manifest verifies after rotation" "[ $? -eq 0 ]"
 $BIN "${GEN[@]}" --prompt "hi" --max-tokens 8 --seed 1 --json >"$T/d.json"
 $PY -c "import json; d=json.load(open('$T/d.json')); open('$T/t2','w',newline='').write(d['labelled_text']); json.dump(d['manifest'],open('$T/m2.json','w'))"
@@ -83,6 +92,12 @@ check "detect: unwatermarked text not found" "[ \"\$(jget $T/dnwt.json 'd[\"wate
 check "detect: watermarked tokens found" "[ \"\$(jget $T/dw.json 'd[\"watermarked\"]')\" = True ]"
 check "detect: unwatermarked tokens not found" "[ \"\$(jget $T/dnw.json 'd[\"watermarked\"]')\" = False ]"
 check "detect: reports z, p, scored_tokens" "[ \"\$(jget $T/dw.json 'd[\"scheme\"]==\"kgw-selfhash\" and d[\"scored_tokens\"]>50 and d[\"p\"]<1e-4')\" = True ]"
+# retired keys: after a rotation, text watermarked under the old key is still detected
+$BIN keygen --rotate >/dev/null; check "second keygen --rotate" "[ $? -eq 0 ]"
+$BIN detect --model "$DM" --tokens --json <"$T/w.txt" >"$T/dw2.json"
+check "detect after rotation: found with the retired key" "[ \"\$(jget $T/dw2.json 'd[\"watermarked\"] and d[\"p\"]<1e-4')\" = True ] || { cat $T/dw2.json >&2; false; }"
+$BIN detect --model "$DM" --tokens --json <"$T/nw.txt" >"$T/dnw2.json"
+check "detect after rotation: unwatermarked still not found" "[ \"\$(jget $T/dnw2.json 'd[\"watermarked\"]')\" = False ]"
 check "manifest names the watermark" "[ \"\$(jget $T/w.json 'd[\"manifest\"][\"watermark\"][\"scheme\"]')\" = kgw-selfhash ] && [ \"\$(jget $T/nw.json '\"watermark\" in d[\"manifest\"]')\" = False ]"
 
 # audit: every generation is recorded; the manifest carries the record's index
@@ -116,7 +131,7 @@ $BIN verify --manifest "$T/cm.json" "$T/ct"; check "chat: the delivered text wit
 # lineage: a policy change and a key rotation are recorded
 n_policy=$($BIN audit export | grep -c '"event":"policy"')
 check "lineage: policy changes were recorded (default, lenient, default again)" "[ $n_policy -eq 3 ]"
-check "lineage: key rotations were recorded" "[ \$($BIN audit export | grep -c '\"event\":\"key\"') -eq 2 ]"
+check "lineage: key rotations were recorded (two rotations of two keys)" "[ \$($BIN audit export | grep -c '\"event\":\"key\"') -eq 4 ]"
 
 # usage and errors
 $BIN generate --help >/dev/null; check "generate --help exits 0" "[ $? -eq 0 ]"

@@ -51,7 +51,7 @@ def build_helper(tmp):
     cmd = ["cc", "-std=c11", "-D_GNU_SOURCE", "-Iinclude", "-Isrc", "-fopenmp", "-pthread", "-O1", "-g",
            "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
            "tests/engine/fwd_helper.c", "src/cli/cmd_model_quantize.c", "src/cli/cmd_model_demo.c",
-           "src/cli/args.c", lib, "-lsodium", "-ljansson", "-lm", "-o", exe]
+           "src/cli/args.c", lib, "-lsodium", "-lcrypto", "-ljansson", "-lutf8proc", "-lm", "-o", exe]
     subprocess.run(cmd, cwd=ROOT, check=True)
     return exe
 

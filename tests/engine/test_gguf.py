@@ -22,6 +22,12 @@ BIN = os.path.join(os.path.dirname(os.environ.get("STEWARD_BIN", os.path.join(RO
 failures = 0
 
 
+def check(cond, *why):
+    """An assert that PYTHONOPTIMIZE cannot turn off: raises AssertionError(why)."""
+    if not cond:
+        raise AssertionError(*why)
+
+
 def case(name, fn):
     global failures
     try:
@@ -117,63 +123,63 @@ def same_float(a, b):
 def check_value(vt, want, got):
     """Compares a Python value with the C dump's JSON form (see test_gguf.c)."""
     if vt == G.STRING:
-        assert got == want.encode().hex(), (want, got)
+        check(got == want.encode().hex(), (want, got))
     elif vt in (G.F32, G.F64):
-        assert same_float(float(got), want), (want, got)
+        check(same_float(float(got), want), (want, got))
     elif vt == G.BOOL:
-        assert got is bool(want), (want, got)
+        check(got is bool(want), (want, got))
     else:
-        assert int(got) == want, (want, got)
+        check(int(got) == want, (want, got))
 
 
 def check_dump(spec, d):
     """The C reader's view (d) must equal what the spec says."""
-    assert d["version"] == 3 and d["alignment"] == spec["align"], (d["version"], d["alignment"])
-    assert d["data_offset"] % spec["align"] == 0
-    assert len(d["kv"]) == len(spec["kvs"])
+    check(d["version"] == 3 and d["alignment"] == spec["align"], (d["version"], d["alignment"]))
+    check(d["data_offset"] % spec["align"] == 0)
+    check(len(d["kv"]) == len(spec["kvs"]))
     for (key, vt, v), kv in zip(spec["kvs"], d["kv"]):
-        assert kv["key"] == key.encode().hex() and kv["type"] == vt, (key, kv["key"], kv["type"])
+        check(kv["key"] == key.encode().hex() and kv["type"] == vt, (key, kv["key"], kv["type"]))
         if vt != G.ARRAY:
             check_value(vt, v, kv["value"])
             continue
         et, vals = v
-        assert kv["arr_type"] == et
+        check(kv["arr_type"] == et)
         if et == G.ARRAY:
-            assert kv["value"]["raw"] == pack_nested(et, vals).hex()
+            check(kv["value"]["raw"] == pack_nested(et, vals).hex())
             continue
-        assert len(kv["value"]) == len(vals)
+        check(len(kv["value"]) == len(vals))
         for a, b in zip(vals, kv["value"]):
             check_value(et, a, b)
-    assert [t["name"] for t in d["tensors"]] == [t[0] for t in spec["tensors"]]
+    check([t["name"] for t in d["tensors"]] == [t[0] for t in spec["tensors"]])
     for (name, t, ne, data), ct in zip(spec["tensors"], d["tensors"]):
-        assert ct["type"] == t and ct["ne"] == ne and ct["nbytes"] == len(data), (name, ct)
-        assert ct["offset"] % spec["align"] == 0
-        assert ct["sha256"] == hashlib.sha256(data).hexdigest(), name
+        check(ct["type"] == t and ct["ne"] == ne and ct["nbytes"] == len(data), (name, ct))
+        check(ct["offset"] % spec["align"] == 0)
+        check(ct["sha256"] == hashlib.sha256(data).hexdigest(), name)
 
 
 def check_oracle(spec, path):
     """The Python reader's view of a file the C writer wrote."""
     g = G.read(path)
-    assert list(g["kv"]) == [k for k, _, _ in spec["kvs"]]
+    check(list(g["kv"]) == [k for k, _, _ in spec["kvs"]])
     for key, vt, v in spec["kvs"]:
-        assert g["types"][key] == vt, key
+        check(g["types"][key] == vt, key)
         got = g["kv"][key]
         if vt == G.ARRAY:
             et, vals = v
             if et == G.ARRAY:
-                assert got == [inner for _, inner in vals], (key, got)
+                check(got == [inner for _, inner in vals], (key, got))
             elif et in (G.F32, G.F64):
-                assert all(same_float(a, b) for a, b in zip(vals, got)) and len(vals) == len(got)
+                check(all(same_float(a, b) for a, b in zip(vals, got)) and len(vals) == len(got))
             else:
-                assert got == vals, (key, got, vals)
+                check(got == vals, (key, got, vals))
         elif vt in (G.F32, G.F64):
-            assert same_float(got, v), (key, got, v)
+            check(same_float(got, v), (key, got, v))
         else:
-            assert got == v, (key, got, v)
-    assert list(g["tensors"]) == [t[0] for t in spec["tensors"]]
+            check(got == v, (key, got, v))
+    check(list(g["tensors"]) == [t[0] for t in spec["tensors"]])
     for name, t, ne, data in spec["tensors"]:
         gt = g["tensors"][name]
-        assert gt["type"] == t and gt["ne"] == ne and gt["data"] == data, name
+        check(gt["type"] == t and gt["ne"] == ne and gt["data"] == data, name)
 
 
 def test_python_to_c_to_python():
@@ -188,8 +194,8 @@ def test_python_to_c_to_python():
             check_oracle(spec, b)                              # C writer -> Python reader
             check_dump(spec, json.loads(tool("--dump", b)))   # C writer -> C reader
             with open(a, "rb") as fa, open(b, "rb") as fb:    # both writers agree byte for byte
-                assert fa.read() == fb.read(), "C and Python writers differ on file %d" % i
-            assert not os.path.exists(b + ".tmp")
+                check(fa.read() == fb.read(), "C and Python writers differ on file %d" % i)
+            check(not os.path.exists(b + ".tmp"))
 
 
 def test_c_sample_in_python():
@@ -198,23 +204,23 @@ def test_c_sample_in_python():
         tool("--write-sample", p)
         g = G.read(p)
         kv = g["kv"]
-        assert list(kv) == ["general.architecture", "llama.block_count", "s.i32", "s.u64", "s.f32", "s.bool",
+        check(list(kv) == ["general.architecture", "llama.block_count", "s.i32", "s.u64", "s.f32", "s.bool",
                             "tokenizer.ggml.tokens", "tokenizer.ggml.scores", "tokenizer.ggml.token_type",
-                            "s.empty"], list(kv)
-        assert kv["general.architecture"] == "llama" and kv["llama.block_count"] == 2
-        assert g["types"]["llama.block_count"] == G.U32 and g["types"]["s.i32"] == G.I32
-        assert kv["s.i32"] == -12345 and kv["s.u64"] == 0xfedcba9876543210
-        assert kv["s.f32"] == struct.unpack("<f", struct.pack("<f", 1e-5))[0] and kv["s.bool"] is True
-        assert kv["tokenizer.ggml.tokens"] == ["<s>", "h\u00e9", "\u4e2d", "a\0b"]
-        assert kv["tokenizer.ggml.scores"] == [0.0, -1.5, 3.25]
-        assert kv["tokenizer.ggml.token_type"] == [3, 1, -1] and kv["s.empty"] == []
+                            "s.empty"], list(kv))
+        check(kv["general.architecture"] == "llama" and kv["llama.block_count"] == 2)
+        check(g["types"]["llama.block_count"] == G.U32 and g["types"]["s.i32"] == G.I32)
+        check(kv["s.i32"] == -12345 and kv["s.u64"] == 0xfedcba9876543210)
+        check(kv["s.f32"] == struct.unpack("<f", struct.pack("<f", 1e-5))[0] and kv["s.bool"] is True)
+        check(kv["tokenizer.ggml.tokens"] == ["<s>", "h\u00e9", "\u4e2d", "a\0b"])
+        check(kv["tokenizer.ggml.scores"] == [0.0, -1.5, 3.25])
+        check(kv["tokenizer.ggml.token_type"] == [3, 1, -1] and kv["s.empty"] == [])
         t = g["tensors"]
-        assert struct.unpack("<6f", t["token_embd.weight"]["data"]) == (1, 2, 3, 4, 5, 6)
-        assert t["token_embd.weight"]["ne"] == [3, 2]
-        assert t["blk.0.attn_q.weight"]["data"] == bytes(i * 7 % 256 for i in range(68))
-        assert t["output_norm.weight"]["data"] == b"\x00\x3c" and t["output_norm.weight"]["type"] == G.TYPE_F16
+        check(struct.unpack("<6f", t["token_embd.weight"]["data"]) == (1, 2, 3, 4, 5, 6))
+        check(t["token_embd.weight"]["ne"] == [3, 2])
+        check(t["blk.0.attn_q.weight"]["data"] == bytes(i * 7 % 256 for i in range(68)))
+        check(t["output_norm.weight"]["data"] == b"\x00\x3c" and t["output_norm.weight"]["type"] == G.TYPE_F16)
         with open(p, "rb") as f:
-            assert len(f.read()) % 32 == 0
+            check(len(f.read()) % 32 == 0)
 
 
 def test_c_rejects_corrupt_python_files():
@@ -235,7 +241,7 @@ def test_c_rejects_corrupt_python_files():
             with open(q, "wb") as f:
                 f.write(buf[:n])
             r = subprocess.run([BIN, "--dump", q], capture_output=True, text=True, timeout=60)
-            assert r.returncode == 1 and q in r.stderr and "Sanitizer" not in r.stderr, (n, r.stderr)
+            check(r.returncode == 1 and q in r.stderr and "Sanitizer" not in r.stderr, (n, r.stderr))
 
 
 case("python_to_c_to_python", test_python_to_c_to_python)

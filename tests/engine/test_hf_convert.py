@@ -287,8 +287,8 @@ def build_tok_parity(tmp):
     lib = os.path.join(ROOT, BUILD, "asan", "libsteward.a")
     subprocess.run(["cc", "-std=c11", "-D_GNU_SOURCE", "-Iinclude", "-Isrc", "-O1", "-g",
                     "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-o",
-                    os.path.join(tmp, "tok_parity"), "tests/engine/tok_parity.c", lib, "-lsodium", "-ljansson",
-                    "-lm", "-fopenmp", "-pthread"], cwd=ROOT, check=True)
+                    os.path.join(tmp, "tok_parity"), "tests/engine/tok_parity.c", lib, "-lsodium", "-lcrypto",
+                    "-ljansson", "-lutf8proc", "-lm", "-fopenmp", "-pthread"], cwd=ROOT, check=True)
 
 
 def run_arch(exe, tmp, arch, seed):

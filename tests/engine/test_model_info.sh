@@ -52,23 +52,24 @@ check "text: totals" grep -q "total: 9384 parameters, 33112 bytes of tensor data
 check "json: exit 0" test $? -eq 0
 check "json: fields" "$PY" - "$T/out.json" <<'PYEOF'
 import json, sys
+check = lambda c, *why: c or sys.exit(repr(why))  # not assert: PYTHONOPTIMIZE drops those
 o = json.loads(open(sys.argv[1]).read())
 m = o["metadata"]
-assert o["version"] == 3 and o["n_kv"] == 8 and o["n_tensors"] == 6 and o["alignment"] == 32
-assert m["general.architecture"] == {"type": "string", "value": "llama"}
-assert m["llama.block_count"] == {"type": "u32", "value": 2}
-assert m["general.big"]["value"] == str(2**64 - 1)
-assert m["tokenizer.ggml.add_bos_token"]["value"] is True
+check(o["version"] == 3 and o["n_kv"] == 8 and o["n_tensors"] == 6 and o["alignment"] == 32)
+check(m["general.architecture"] == {"type": "string", "value": "llama"})
+check(m["llama.block_count"] == {"type": "u32", "value": 2})
+check(m["general.big"]["value"] == str(2**64 - 1))
+check(m["tokenizer.ggml.add_bos_token"]["value"] is True)
 t = m["tokenizer.ggml.tokens"]
-assert t["type"] == "array" and t["elem_type"] == "string" and t["count"] == 1000
-assert t["head"][:3] == ["<unk>", "<s>", "</s>"] and len(t["head"]) == 8
-assert m["tokenizer.ggml.scores"]["head"][1] == -1.0
-assert len(m["tokenizer.chat_template"]["value"]) == 23 * 40
+check(t["type"] == "array" and t["elem_type"] == "string" and t["count"] == 1000)
+check(t["head"][:3] == ["<unk>", "<s>", "</s>"] and len(t["head"]) == 8)
+check(m["tokenizer.ggml.scores"]["head"][1] == -1.0)
+check(len(m["tokenizer.chat_template"]["value"]) == 23 * 40)
 ts = {x["name"]: x for x in o["tensors"]}
-assert ts["blk.0.ffn_down.weight"] == {"name": "blk.0.ffn_down.weight", "type": "Q4_K", "type_id": 12,
-                                       "dims": [256, 2], "elements": 512, "bytes": 288, "offset": 32544}, ts
-assert o["n_params"] == 9384 and o["n_bytes"] == 33112
-assert o["data_offset"] % 32 == 0 and o["file_size"] >= o["data_offset"] + 33112
+check(ts["blk.0.ffn_down.weight"] == {"name": "blk.0.ffn_down.weight", "type": "Q4_K", "type_id": 12,
+                                       "dims": [256, 2], "elements": 512, "bytes": 288, "offset": 32544}, ts)
+check(o["n_params"] == 9384 and o["n_bytes"] == 33112)
+check(o["data_offset"] % 32 == 0 and o["file_size"] >= o["data_offset"] + 33112)
 PYEOF
 
 head -c 33000 "$T/m.gguf" >"$T/cut.gguf"
@@ -107,8 +108,9 @@ check "odd: escaped forms shown" bash -c "grep -qF '\"evil\\x1b[31m.key\"' '$T/o
 "$BIN" model info --json "$T/odd.gguf" >"$T/odd.json"
 check "odd: JSON valid, bytes as \\xNN text" "$PY" -c "
 import json, sys
+check = lambda c, *why: c or sys.exit(repr(why))  # not assert: PYTHONOPTIMIZE drops those
 o = json.load(open('$T/odd.json'))
-assert o['metadata']['evil\x1b[31m.key']['value'] == 'bad \\\\x9b\\\\xff utf8 \\u009b \\u4e2d', o
-assert o['tensors'][0]['name'] == 't\x1b]0;x\x07'
+check(o['metadata']['evil\x1b[31m.key']['value'] == 'bad \\\\x9b\\\\xff utf8 \\u009b \\u4e2d', o)
+check(o['tensors'][0]['name'] == 't\x1b]0;x\x07')
 "
 [ "$bad" -eq 0 ]

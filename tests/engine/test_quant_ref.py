@@ -39,7 +39,7 @@ def build_tool(tmp):
     exe = os.path.join(tmp, "quant_tool")
     cmd = ["cc", "-std=c11", "-O1", "-I" + os.path.join(ROOT, "include"),
            os.path.join(ROOT, "tests", "engine", "quant_tool.c"), lib,
-           "-lsodium", "-ljansson", "-lm", "-fopenmp", "-pthread", "-o", exe]
+           "-lsodium", "-lcrypto", "-ljansson", "-lutf8proc", "-lm", "-fopenmp", "-pthread", "-o", exe]
     subprocess.run(cmd, check=True)
     return exe
 

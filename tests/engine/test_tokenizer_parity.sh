@@ -31,7 +31,7 @@ n=$(wc -l < "$OUT/corpus.hex")
 node "$ORACLE/tok_oracle.js" "$OUT/corpus.hex" "$OUT" || fail "tok_oracle.js"
 ${CC:-cc} -std=c11 -D_GNU_SOURCE -Iinclude -Isrc -O1 -g -fsanitize=address,undefined \
   -fno-sanitize-recover=undefined -fno-omit-frame-pointer -o "$OUT/tok_parity" \
-  tests/engine/tok_parity.c "$LIB" -lsodium -ljansson -lm -fopenmp -pthread || fail "building tok_parity"
+  tests/engine/tok_parity.c "$LIB" -lsodium -lcrypto -ljansson -lutf8proc -lm -fopenmp -pthread || fail "building tok_parity"
 
 rc=0
 for kind in gpt2 llama3 qwen2 smollm; do

@@ -27,7 +27,8 @@ def nbytes(ggml_type, ne):
     for d in ne:
         n *= d
     per, size = BLOCK[ggml_type]
-    assert ne[0] % per == 0
+    if ne[0] % per:
+        raise ValueError("row of %d elements is not a whole number of %d-element blocks" % (ne[0], per))
     return n // per * size
 
 
@@ -58,7 +59,8 @@ class Writer:
 
     def add_tensor(self, name, ggml_type, ne, data):
         data = bytes(data)
-        assert len(data) == nbytes(ggml_type, ne), (name, len(data), nbytes(ggml_type, ne))
+        if len(data) != nbytes(ggml_type, ne):
+            raise ValueError("tensor %s: %d bytes, want %d" % (name, len(data), nbytes(ggml_type, ne)))
         self.tensors.append((name, ggml_type, list(ne), data))
 
     def write(self, path):

@@ -58,7 +58,8 @@ class Model:
             smooth = (old / wavelen - lo) / (hi - lo)
             medium = (wavelen >= old / hi) & (wavelen <= old / lo)
             return np.where(medium, (1 - smooth) * out / factor + smooth * out, out)
-        assert kind == "default", "rope_scaling %s not in this reference" % kind
+        if kind != "default":
+            raise ValueError("rope_scaling %s not in this reference" % kind)
         return inv
 
     def _rope(self, u, pos):

@@ -36,7 +36,8 @@ def by_id(vocab):
     tokens = [None] * len(vocab)
     for text, i in vocab.items():
         tokens[i] = text
-    assert None not in tokens, "vocabulary ids are not dense"
+    if None in tokens:
+        raise ValueError("vocabulary ids are not dense")
     return tokens
 
 

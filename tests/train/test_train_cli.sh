@@ -33,23 +33,23 @@ check "resume" '"$BIN" train "${COMMON[@]}" --out "$T/b.gguf" --checkpoint "$T/c
 cat > "$T/cmp.py" <<'PY'
 import json, math, sys
 sys.path.insert(0, sys.argv[1] + "/tests/oracle")
-import gguf_io as G
+import gguf_io as G; import sys; check = lambda c, *why: c or sys.exit(repr(why))
 a = G.read(sys.argv[2]); b = G.read(sys.argv[3])
 ka, ta = a["kv"], a["tensors"]
 kb, tb = b["kv"], b["tensors"]
 what = sys.argv[4]
 if what == "same-weights":
-    assert sorted(ta) == sorted(tb) and all(ta[k]["data"] == tb[k]["data"] for k in ta), "weights differ"
-    assert ka["steward.train.steps"] == kb["steward.train.steps"] == 6
+    check(sorted(ta) == sorted(tb) and all(ta[k]["data"] == tb[k]["data"] for k in ta), "weights differ")
+    check(ka["steward.train.steps"] == kb["steward.train.steps"] == 6)
 elif what == "records":
     for k in ["steward.train.config", "steward.train.corpus_manifest_sha256", "steward.train.code_version",
               "steward.train.seed", "steward.train.steps", "steward.train.train_loss", "steward.train.val_loss",
               "steward.train.val_bits_per_byte", "steward.train.wall_seconds", "steward.train.energy_joules",
               "steward.train.energy_method", "steward.train.co2e_grams", "tokenizer.ggml.merges", "llama.block_count"]:
-        assert k in ka, "missing " + k
-    assert ka["steward.train.steps"] == 6 and ka["steward.train.seed"] == 7
-    assert json.loads(ka["steward.train.config"])["n_embd"] == 32
-    assert ka["general.architecture"] == "llama" and ka["tokenizer.ggml.model"] == "gpt2"
+        check(k in ka, "missing " + k)
+    check(ka["steward.train.steps"] == 6 and ka["steward.train.seed"] == 7)
+    check(json.loads(ka["steward.train.config"])["n_embd"] == 32)
+    check(ka["general.architecture"] == "llama" and ka["tokenizer.ggml.model"] == "gpt2")
 print("ok")
 PY
 check "resumed weights equal the uninterrupted run's" '$PY "$T/cmp.py" "$ROOT" "$T/a.gguf" "$T/b.gguf" same-weights >/dev/null'
@@ -59,21 +59,21 @@ check "model card written with the records" 'grep -q "validation bits per byte" 
 # a second phase from the first run's checkpoint: its records name the parent and add up
 check "init-from another run's checkpoint" '"$BIN" train "${COMMON[@]}" --init-from "$T/ck.bin" --steps 3 --seed 8 --out "$T/c.gguf" --json > "$T/c.json" 2>/dev/null'
 check "init-from records" '$PY -c "
-import sys; sys.path.insert(0, \"$ROOT/tests/oracle\"); import gguf_io as G
+import sys; check = lambda c, *why: c or sys.exit(repr(why)); sys.path.insert(0, \"$ROOT/tests/oracle\"); import gguf_io as G
 kv = G.read(\"$T/c.gguf\")[\"kv\"]
-assert kv[\"steward.train.total_steps\"] == 9 and kv[\"steward.train.steps\"] == 3, kv[\"steward.train.steps\"]
-assert \"at step 6\" in kv[\"steward.train.init_from\"]
-assert kv[\"steward.train.tokens\"] == 9 * 2 * 16
+check(kv[\"steward.train.total_steps\"] == 9 and kv[\"steward.train.steps\"] == 3, kv[\"steward.train.steps\"])
+check(\"at step 6\" in kv[\"steward.train.init_from\"])
+check(kv[\"steward.train.tokens\"] == 9 * 2 * 16)
 "'
 
 # the engine's perplexity on the validation text equals the trainer's validation loss
 "$BIN" eval perplexity --model "$T/a.gguf" --file "$T/val.txt" --json > "$T/ppl.json" 2>/dev/null
 check "eval perplexity agrees with the trainer" '$PY -c "
-import json,sys,math
+import json,sys,math; check = lambda c, *why: c or sys.exit(repr(why))
 a=json.load(open(\"$T/a.json\")); p=json.load(open(\"$T/ppl.json\"))
-assert abs(p[\"nll_per_token\"]-a[\"val_loss\"])<1e-3*a[\"val_loss\"], (p, a)
-assert abs(p[\"bits_per_byte\"]-a[\"val_bits_per_byte\"])<1e-3*a[\"val_bits_per_byte\"], (p, a)
-assert abs(math.log(p[\"perplexity\"])-p[\"nll_per_token\"])<1e-9
+check(abs(p[\"nll_per_token\"]-a[\"val_loss\"])<1e-3*a[\"val_loss\"], (p, a))
+check(abs(p[\"bits_per_byte\"]-a[\"val_bits_per_byte\"])<1e-3*a[\"val_bits_per_byte\"], (p, a))
+check(abs(math.log(p[\"perplexity\"])-p[\"nll_per_token\"])<1e-9)
 "'
 check "generate runs on the trained model" '"$BIN" generate --model "$T/a.gguf" --prompt "ROMEO:" --max-tokens 5 --temperature 0 --home "$T/home" --json > /dev/null 2>&1'
 

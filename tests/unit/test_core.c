@@ -6,7 +6,7 @@
 #include "t.h"
 
 #include <math.h>
-
+#include <pthread.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -46,12 +46,67 @@ static void test_buf(void) {
     sw_buf_free(&b);
 }
 
-static void test_sha256(void) {
+/* FIPS 180-4 test vectors (NIST CSRC examples), the parts form against the whole, a file
+ * against the buffer, and the same digests from several threads at once. */
+static void sha_hex(const void *p, size_t n, char hex[65]) {
     uint8_t h[SW_SHA256_BYTES];
-    char hex[65];
-    sw_sha256("abc", 3, h);
+    sw_sha256(p, n, h);
     sw_hex(h, sizeof h, hex);
+}
+
+static void *sha_thread(void *arg) {
+    char hex[65];
+    int *bad = arg;
+    for (int i = 0; i < 2000; i++) {
+        sha_hex("abc", 3, hex);
+        *bad += strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") != 0;
+    }
+    return NULL;
+}
+
+static void test_sha256(void) {
+    char hex[65];
+    sha_hex("abc", 3, hex);
     T_CHECK(strcmp(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad") == 0);
+    sha_hex("", 0, hex);
+    T_CHECK(strcmp(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855") == 0);
+    const char *m448 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    sha_hex(m448, strlen(m448), hex);
+    T_CHECK(strcmp(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1") == 0);
+    char *mil = malloc(1000000);
+    T_CHECK(mil != NULL);
+    if (!mil) return;
+    memset(mil, 'a', 1000000);
+    sha_hex(mil, 1000000, hex);
+    T_CHECK(strcmp(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0") == 0);
+    /* parts: every split of the first 130 bytes into three gives the whole's digest */
+    int bad = 0;
+    for (size_t a = 0; a <= 130; a += 7)
+        for (size_t b = a; b <= 130; b += 11) {
+            uint8_t w[32], p[32];
+            const void *parts[3] = {mil, mil + a, mil + b};
+            size_t lens[3] = {a, b - a, 130 - b};
+            sw_sha256(mil, 130, w);
+            sw_sha256_parts(parts, lens, 3, p);
+            bad += memcmp(w, p, 32) != 0;
+        }
+    T_CHECK_MSG(bad == 0, "%d splits differ", bad);
+    /* a file: the million a's */
+    char path[] = "/tmp/steward-test-sha-XXXXXX", fhex[65];
+    int fd = mkstemp(path);
+    T_CHECK(fd >= 0 && write(fd, mil, 1000000) == 1000000);
+    if (fd >= 0) close(fd);
+    sw_err e;
+    T_CHECK(sw_sha256_file_hex(path, fhex, &e) == 0 && strcmp(fhex, hex) == 0);
+    unlink(path);
+    T_CHECK(sw_sha256_file_hex(path, fhex, &e) == -1 && strstr(e.msg, path) != NULL);
+    free(mil);
+    /* threads: each has its own context */
+    pthread_t th[4];
+    int tbad[4] = {0};
+    for (int i = 0; i < 4; i++) pthread_create(&th[i], NULL, sha_thread, &tbad[i]);
+    for (int i = 0; i < 4; i++) pthread_join(th[i], NULL);
+    T_CHECK(tbad[0] + tbad[1] + tbad[2] + tbad[3] == 0);
 }
 
 static void test_err(void) {

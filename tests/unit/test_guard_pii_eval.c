@@ -2,7 +2,8 @@
  * ($STEWARD_ROOT/../shared/data/presidio-synth), and no validator-failing decoy reported.
  * A gold span counts as found when a finding of the same type (score >= 0.5) overlaps
  * it by at least half of the longer of the two; every other finding of a structured type
- * is a false positive. Skips (passes with a note) when the data set is absent. */
+ * is a false positive. Skips (TAP "# SKIP") when the data set is absent; fails when it
+ * is there but holds no gold span of a type (an F1 on nothing proves nothing). */
 #include "t.h"
 #include "steward/guard.h"
 
@@ -106,8 +107,12 @@ static void test_presidio_f1(void) {
     json_array_foreach(all, i, rec) eval_record(rec);
     json_decref(all);
     for (int t = 0; t < NT; t++) {
+        if (tp[t] + fn[t] == 0) {
+            T_CHECK_MSG(0, "%s: no gold span of this type in %.200s", TYPES[t], path);
+            continue;
+        }
         double p = tp[t] + fp[t] ? (double)tp[t] / (tp[t] + fp[t]) : 1;
-        double r = tp[t] + fn[t] ? (double)tp[t] / (tp[t] + fn[t]) : 1;
+        double r = (double)tp[t] / (tp[t] + fn[t]);
         double f1 = p + r > 0 ? 2 * p * r / (p + r) : 0;
         printf("# %-14s tp %3d fp %3d fn %3d precision %.3f recall %.3f F1 %.3f\n", TYPES[t], tp[t], fp[t], fn[t], p,
                r, f1);

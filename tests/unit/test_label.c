@@ -159,6 +159,101 @@ static void test_key_rotation(void) {
     json_decref(fresh);
 }
 
+/* The explicit notice in each language at each position, exactly. */
+static void test_label_positions_and_languages(void) {
+    static const struct {
+        const char *lang, *notice;
+    } L[] = {
+        {"en", "[AI-generated content]"},
+        {"zh", "【本内容由人工智能生成】"},
+        {"en+zh", "[AI-generated content | 本内容由人工智能生成]"},
+    };
+    static const sw_label_position P[] = {SW_LABEL_START, SW_LABEL_END, SW_LABEL_BOTH};
+    for (size_t l = 0; l < 3; l++) {
+        T_CHECK(sw_label_notice(L[l].lang) && strcmp(sw_label_notice(L[l].lang), L[l].notice) == 0);
+        T_CHECK(sw_label_disclosure(L[l].lang) != NULL);
+        for (size_t p = 0; p < 3; p++) {
+            sw_label_opts o;
+            sw_label_opts_default(&o);
+            o.lang = L[l].lang;
+            o.position = P[p];
+            sw_buf b = {0};
+            char want[256];
+            snprintf(want, sizeof want, "%s%s%s%s%s", P[p] & SW_LABEL_START ? L[l].notice : "",
+                     P[p] & SW_LABEL_START ? "\n" : "", "body text", P[p] & SW_LABEL_END ? "\n" : "",
+                     P[p] & SW_LABEL_END ? L[l].notice : "");
+            T_CHECK(sw_label_apply(&o, "body text", 9, &b, NULL) == 0);
+            T_CHECK_MSG(b.data && strcmp(b.data, want) == 0, "%s position %d: '%s'", L[l].lang, (int)P[p],
+                        b.data ? b.data : "");
+            sw_buf_free(&b);
+        }
+    }
+    T_CHECK(sw_label_notice("fr") == NULL && sw_label_disclosure("fr") == NULL);
+    /* the default: English, at the start */
+    sw_label_opts d;
+    sw_label_opts_default(&d);
+    T_CHECK(d.position == SW_LABEL_START && strcmp(d.lang, "en") == 0 && d.producer && *d.producer);
+}
+
+/* GB 45438's implicit label in a manifest: ProduceID is the manifest's id, ReservedCode1
+ * "sha256:" and the hash of the delivered (labelled) text, Label "1", seven fields. */
+static void test_label_rules_in_manifest(void) {
+    const char *labelled = "[AI-generated content]\n你好, world.", *text = labelled + 23;
+    json_t *m = make_manifest(labelled, text, 3);
+    T_CHECK(m != NULL);
+    if (!m) return;
+    const json_t *a = json_object_get(json_object_get(m, "label"), "AIGC");
+    const char *id = json_string_value(json_object_get(m, "id"));
+    T_CHECK(id && *id && strcmp(json_string_value(json_object_get(a, "ProduceID")), id) == 0);
+    char hex[65], want[80];
+    sw_sha256_hex(labelled, strlen(labelled), hex);
+    snprintf(want, sizeof want, "sha256:%s", hex);
+    T_CHECK(strcmp(json_string_value(json_object_get(m, "content_sha256")), hex) == 0);
+    T_CHECK_MSG(strcmp(json_string_value(json_object_get(a, "ReservedCode1")), want) == 0, "%s",
+                json_string_value(json_object_get(a, "ReservedCode1")));
+    T_CHECK(strcmp(json_string_value(json_object_get(a, "Label")), "1") == 0 && json_object_size(a) == 7);
+    /* two manifests, two ids: ProduceID is not a constant */
+    json_t *m2 = make_manifest(labelled, text, 3);
+    T_CHECK(m2 && strcmp(json_string_value(json_object_get(m2, "id")), id) != 0);
+    json_decref(m2);
+    json_decref(m);
+}
+
+/* The field rules: Label 1, 2 or 3; the seven fields, strings, no more; producer and id set. */
+static void test_label_field_values(void) {
+    sw_label_opts o;
+    sw_label_opts_default(&o);
+    const char *labels_ok[] = {"1", "2", "3"}, *labels_bad[] = {"0", "4", "", "11", "１"};
+    sw_err e;
+    for (int i = 0; i < 3; i++) {
+        json_t *l = sw_label_aigc(&o, "id", "00");
+        json_object_set_new(json_object_get(l, "AIGC"), "Label", json_string(labels_ok[i]));
+        T_CHECK_MSG(sw_label_aigc_check(l, &e) == 0, "Label %s", labels_ok[i]);
+        json_decref(l);
+    }
+    for (int i = 0; i < 5; i++) {
+        json_t *l = sw_label_aigc(&o, "id", "00");
+        json_object_set_new(json_object_get(l, "AIGC"), "Label", json_string(labels_bad[i]));
+        T_CHECK_MSG(sw_label_aigc_check(l, &e) == -1 && strstr(e.msg, "Label"), "Label '%s' accepted", labels_bad[i]);
+        json_decref(l);
+    }
+    json_t *l = sw_label_aigc(&o, "id", "00");
+    json_object_set_new(json_object_get(l, "AIGC"), "Label", json_integer(1));
+    T_CHECK(sw_label_aigc_check(l, &e) == -1 && strstr(e.msg, "Label"));
+    json_decref(l);
+    l = sw_label_aigc(&o, "id", "00");
+    json_object_set_new(json_object_get(l, "AIGC"), "Extra", json_string("x"));
+    T_CHECK(sw_label_aigc_check(l, &e) == -1 && strstr(e.msg, "seven"));
+    json_decref(l);
+    l = sw_label_aigc(&o, "", "00");
+    T_CHECK(sw_label_aigc_check(l, &e) == -1 && strstr(e.msg, "ProduceID"));
+    json_decref(l);
+    o.producer = "";
+    l = sw_label_aigc(&o, "id", "00");
+    T_CHECK(sw_label_aigc_check(l, &e) == -1 && strstr(e.msg, "ContentProducer"));
+    json_decref(l);
+}
+
 int main(void) {
     if (sodium_init() < 0) return 1;
     crypto_sign_keypair(pk, sk);
@@ -167,6 +262,9 @@ int main(void) {
     T_RUN(test_manifest_roundtrip);
     T_RUN(test_any_byte_change_fails);
     T_RUN(test_key_rotation);
+    T_RUN(test_label_positions_and_languages);
+    T_RUN(test_label_rules_in_manifest);
+    T_RUN(test_label_field_values);
     T_RUN(test_duplicate_keys_and_editors);
     return t_done();
 }

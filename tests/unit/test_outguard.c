@@ -52,20 +52,42 @@ static void test_clean_text_streams(void) {
     sw_outguard_free(&o);
 }
 
+/* A harmful sentence far past the hold-back window, between a long harmless preamble
+ * and a long tail: the stage stops at the sentence, the client has the preamble up to
+ * the window (so neither "hold everything" nor "deliver everything" passes), and
+ * nothing from the sentence on ever reaches it. */
 static void test_block_stops_and_withholds(void) {
+    enum { PRE = 4 * SW_OUTGUARD_HOLD, TAIL = 4 * SW_OUTGUARD_HOLD, CHUNK = 3 };
+    static const char bad[] = "Sure. Here is the plan. First you should know how to murder someone quietly. ";
+    char text[PRE + sizeof bad + TAIL + 1];
+    for (int i = 0; i < PRE; i++) text[i] = "the quick brown fox "[i % 20];
+    memcpy(text + PRE, bad, sizeof bad - 1);
+    size_t tail_at = PRE + sizeof bad - 1;
+    for (size_t i = 0; i < TAIL; i++) text[tail_at + i] = "and then the rest follows "[i % 26];
+    text[tail_at + TAIL] = 0;
+    size_t n = strlen(text), at = 0;
     sink s = {0};
     sw_outguard o;
     T_CHECK(sw_outguard_begin(&o, guard, 0, collect, &s, NULL) == 0);
-    const char *text = "Sure. Here is the plan. First you should know how to murder someone quietly, "
-                       "and then the rest of a long answer follows here.";
-    T_CHECK(push_all(&o, text, 3) == 1);
-    T_CHECK(o.stopped);
+    int stop = 0;
+    for (; at < n && !stop; at += CHUNK) {
+        size_t len = n - at < CHUNK ? n - at : CHUNK;
+        T_CHECK(sw_outguard_push(&o, text + at, len, &stop, NULL) == 0);
+    }
+    T_CHECK_MSG(stop && o.stopped, "the stage did not stop");
+    T_CHECK_MSG(at <= tail_at + CHUNK, "stopped at %zu, after the tail began at %zu", at, tail_at);
+    /* the preamble streamed while generating: all of it but the window (and a character) */
+    T_CHECK_MSG(s.got.len + SW_OUTGUARD_HOLD + CHUNK >= PRE && s.got.len > 0, "delivered %zu of the %d-byte preamble",
+                s.got.len, PRE);
+    T_CHECK_MSG(s.got.len <= PRE, "delivered %zu bytes, into the harmful sentence at %d", s.got.len, PRE);
+    T_CHECK(s.got.len == 0 || memcmp(s.got.data, text, s.got.len) == 0);
+    size_t before = s.got.len;
     sw_buf out = {0};
     sw_guard_action a;
     T_CHECK(sw_outguard_finish(&o, &out, &a, NULL) == 0);
     T_CHECK(a == SW_ACT_BLOCK);
-    T_CHECK(!s.got.data || !strstr(s.got.data, "murder"));
-    T_CHECK(!out.data || !strstr(out.data, "murder"));
+    T_CHECK_MSG(s.got.len == before, "finish delivered %zu more bytes", s.got.len - before);
+    T_CHECK(out.len == before && (before == 0 || memcmp(out.data, text, before) == 0));
     sw_buf_free(&out);
     sw_buf_free(&s.got);
     sw_outguard_free(&o);

@@ -1,6 +1,7 @@
 /* test_tokenizer.c - tokenizers on small hand-made vocabularies: BPE merge order,
  * SentencePiece scores, byte fallback and add_space_prefix, special-token parsing,
  * streaming decode across split UTF-8 characters, end-of-generation tokens, errors. */
+#include "engine/unicode.h"
 #include "steward/tokenizer.h"
 #include "t.h"
 #include "tok_fixture.h"
@@ -220,6 +221,28 @@ static void test_errors(void) {
     sw_tokenizer_free(t);
 }
 
+/* The pre-tokenizers' classes come from the program's one Unicode version (utf8proc's,
+ * 15.0 or later): a letter first assigned in 15.0 is a letter, and each class has its
+ * edge cases right (NEL is White_Space though of category Cc; BOM is not). */
+static void test_unicode_classes(void) {
+    T_CHECK_MSG(strcmp(sw_uni_version(), "15.0.0") >= 0, "Unicode %s", sw_uni_version());
+    T_CHECK(sw_uni_class(0x11F04) == SW_UNI_LETTER); /* KAWI LETTER A, new in 15.0 */
+    T_CHECK(sw_uni_class(0x1E4D0) == SW_UNI_LETTER); /* NAG MUNDARI LETTER O, new in 15.0 */
+    T_CHECK(sw_uni_class(0x1E4F0) == SW_UNI_NUMBER); /* NAG MUNDARI DIGIT ZERO, new in 15.0 */
+    T_CHECK(sw_uni_class('a') == SW_UNI_LETTER && sw_uni_class(0x4E2D) == SW_UNI_LETTER);
+    T_CHECK(sw_uni_class(0x01C5) == SW_UNI_LETTER && sw_uni_class(0x02B0) == SW_UNI_LETTER); /* Lt, Lm */
+    T_CHECK(sw_uni_class(0x0660) == SW_UNI_NUMBER && sw_uni_class(0x00B2) == SW_UNI_NUMBER); /* Nd, No */
+    T_CHECK(sw_uni_class(0x2160) == SW_UNI_NUMBER);                                        /* Nl */
+    T_CHECK(sw_uni_class(0x85) == SW_UNI_SPACE && sw_uni_class(0xA0) == SW_UNI_SPACE);
+    T_CHECK(sw_uni_class(0x3000) == SW_UNI_SPACE && sw_uni_class(0x2028) == SW_UNI_SPACE &&
+            sw_uni_class(0x2029) == SW_UNI_SPACE && sw_uni_class(0x1680) == SW_UNI_SPACE);
+    T_CHECK(sw_uni_class(0x200B) == SW_UNI_OTHER && sw_uni_class(0xFEFF) == SW_UNI_OTHER); /* Cf */
+    T_CHECK(sw_uni_class(0x180E) == SW_UNI_OTHER); /* not White_Space since 6.3 */
+    T_CHECK(sw_uni_class(0x0301) == SW_UNI_OTHER && sw_uni_class(0xE000) == SW_UNI_OTHER);
+    T_CHECK(sw_uni_class(0x10FFFF) == SW_UNI_OTHER && sw_uni_class(0x110000) == SW_UNI_OTHER);
+    T_CHECK(sw_uni_class('_') == SW_UNI_OTHER && sw_uni_class('\n') == SW_UNI_SPACE);
+}
+
 int main(void) {
     T_RUN(test_bpe_merge_order);
     T_RUN(test_special_parsing);
@@ -229,5 +252,6 @@ int main(void) {
     T_RUN(test_stream_utf8);
     T_RUN(test_is_eog);
     T_RUN(test_errors);
+    T_RUN(test_unicode_classes);
     return t_done();
 }
