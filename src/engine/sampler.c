@@ -14,6 +14,9 @@ struct sw_sampler {
     sw_candidate *cands; /* n_vocab entries of scratch */
     sw_sampler_hook hook;
     int has_hook;
+    sw_sampler_mask mask;
+    int has_mask;
+    sw_err err; /* why the last sample failed */
 };
 
 void sw_sampler_params_default(sw_sampler_params *p) {
@@ -53,6 +56,13 @@ void sw_sampler_set_hook(sw_sampler *s, const sw_sampler_hook *hook) {
     s->has_hook = hook != NULL;
     if (hook) s->hook = *hook;
 }
+
+void sw_sampler_set_mask(sw_sampler *s, const sw_sampler_mask *mask) {
+    s->has_mask = mask != NULL;
+    if (mask) s->mask = *mask;
+}
+
+const char *sw_sampler_error(const sw_sampler *s) { return s->err.msg; }
 
 /* log-sum-exp of the logits, computed stably. */
 static double logsumexp(const float *x, int n) {
@@ -139,7 +149,7 @@ static int filter_candidates(const sw_sampler_params *p, const float *logits, in
     int n = 0;
     for (int i = 0; i < n_vocab; i++) {
         double pi = exp((double)(logits[i] - m) / p->temperature);
-        if (pi >= cut) c[n++] = (sw_candidate){i, logits[i], (float)pi};
+        if (pi >= cut && pi > 0) c[n++] = (sw_candidate){i, logits[i], (float)pi};
     }
     if (p->top_k > 0 && p->top_k < n) n = keep_top_k(c, n, p->top_k);
     else if (p->top_p < 1.0f) qsort(c, (size_t)n, sizeof *c, cmp_cand_desc);
@@ -174,6 +184,10 @@ int32_t sw_sampler_sample(sw_sampler *s, float *logits, const int32_t *history, 
         if (raw) memcpy(raw, logits, (size_t)n * sizeof *raw);
     }
 
+    if (s->has_mask && s->mask.mask(s->mask.ud, logits, n, &s->err) < 0) {
+        free(raw);
+        return -1;
+    }
     if (s->has_hook && s->hook.adjust) s->hook.adjust(s->hook.ud, logits, n, history, n_history);
     apply_repeat_penalty(p, logits, n, history, n_history);
 
@@ -201,6 +215,7 @@ int32_t sw_sampler_sample(sw_sampler *s, float *logits, const int32_t *history, 
     }
     if (chosen_logprob) *chosen_logprob = raw ? (float)(raw[tok] - lse) : NAN;
     free(raw);
+    if (s->has_mask && s->mask.accept(s->mask.ud, tok, &s->err) < 0) return -1;
     if (s->has_hook && s->hook.observe) s->hook.observe(s->hook.ud, tok);
     return tok;
 }
