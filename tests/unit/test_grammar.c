@@ -5,6 +5,7 @@
 #include "steward/watermark.h"
 #include "t.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -261,6 +262,60 @@ static void test_budget_too_small(void) {
     sw_grammar_vocab_free(v);
 }
 
+/* Random documents of each schema in tests/cli/grammar (uniform choices among the
+ * allowed tokens, a budget of 120 tokens): every one complete and parsed by jansson.
+ * With $STEWARD_GRAMMAR_DUMP set, each document is appended to that file as
+ * "schema-file<TAB>document" for the Python validator. */
+static void test_schema_random_docs(void) {
+    const char *files[] = {"person", "enums", "tree", "arrays"};
+    sw_grammar_vocab *v = make_vocab();
+    int n = sw_grammar_vocab_size(v);
+    float *logits = malloc((size_t)n * sizeof *logits);
+    const char *dump = getenv("STEWARD_GRAMMAR_DUMP");
+    FILE *df = dump ? fopen(dump, "a") : NULL;
+    sw_rng rng;
+    sw_rng_seed(&rng, 11);
+    for (size_t f = 0; f < sizeof files / sizeof *files; f++) {
+        char path[256];
+        snprintf(path, sizeof path, "tests/cli/grammar/%s.schema.json", files[f]);
+        sw_buf text = {0};
+        sw_err err = {{0}};
+        sw_grammar *g = NULL;
+        T_CHECK_MSG(sw_read_file(path, &text, &err) == 0 && sw_grammar_from_schema(text.data, text.len, &g, &err) == 0,
+                    "%s: %s", path, err.msg);
+        sw_buf_free(&text);
+        if (!g) continue;
+        for (int w = 0; w < 30; w++) {
+            sw_grammar_state *s = NULL;
+            T_CHECK(sw_grammar_state_new(g, v, 120, &s, &err) == 0);
+            if (!s) break;
+            sw_buf doc = {0};
+            while (!sw_grammar_state_is_done(s) && sw_grammar_state_budget_left(s) > 0) {
+                for (int t = 0; t < n; t++) logits[t] = 0;
+                if (sw_grammar_state_mask(s, logits, &err) < 0) break;
+                int pick[400], k = 0;
+                for (int t = 0; t < n; t++) if (logits[t] == 0) pick[k++] = t;
+                int t = pick[sw_rng_next(&rng) % (uint64_t)k];
+                if (t == n - 1) break; /* end of generation */
+                T_CHECK(sw_grammar_state_accept_token(s, t, &err) == 0);
+                sw_buf_append(&doc, t < 256 ? (char[]){(char)t} : EXTRA[t - 256], t < 256 ? 1 : strlen(EXTRA[t - 256]));
+            }
+            T_CHECK_MSG(sw_grammar_state_is_complete(s), "%s: incomplete: %s", files[f], doc.data);
+            json_error_t je;
+            json_t *j = json_loadb(doc.data, doc.len, JSON_DECODE_ANY, &je);
+            T_CHECK_MSG(j != NULL, "%s: not JSON: %s (%s)", files[f], doc.data, je.text);
+            json_decref(j);
+            if (df) fprintf(df, "%s.schema.json\t%s\n", files[f], doc.data);
+            sw_buf_free(&doc);
+            sw_grammar_state_free(s);
+        }
+        sw_grammar_free(g);
+    }
+    if (df) fclose(df);
+    free(logits);
+    sw_grammar_vocab_free(v);
+}
+
 int main(void) {
     T_RUN(test_gbnf_errors);
     T_RUN(test_gbnf_language);
@@ -268,5 +323,6 @@ int main(void) {
     T_RUN(test_mask_brute_classes);
     T_RUN(test_sampler_mask_with_watermark);
     T_RUN(test_budget_too_small);
+    T_RUN(test_schema_random_docs);
     return t_done();
 }
