@@ -93,6 +93,9 @@ static int put(sctx *c, const char *fmt, ...) {
  * strings of that length). */
 static int put_same_len(sctx *c, const char *lo, const char *hi, int len) {
     if (len == 1) return put(c, "[%c-%c]", lo[0], hi[0]);
+    int full = 1; /* lo = d00..0 and hi = e99..9: any digits after the first */
+    for (int i = 1; i < len && full; i++) full = lo[i] == '0' && hi[i] == '9';
+    if (full) return put(c, "[%c-%c] [0-9]{%d}", lo[0], hi[0], len - 1);
     if (lo[0] == hi[0]) {
         if (put(c, "\"%c\" ", lo[0]) < 0) return -1;
         return put_same_len(c, lo + 1, hi + 1, len - 1);
