@@ -50,6 +50,8 @@ int sw_grammar_vocab_from_bytes(int n_vocab, const char *const *tokens, const si
                                 const uint8_t *is_eog, sw_grammar_vocab **out, sw_err *err);
 void sw_grammar_vocab_free(sw_grammar_vocab *v);
 int sw_grammar_vocab_size(const sw_grammar_vocab *v);
+/* The bytes of token t (*len of them; not NUL-terminated), or NULL when t is out of range. */
+const char *sw_grammar_vocab_token(const sw_grammar_vocab *v, int32_t t, size_t *len);
 
 /* ---- the state of one generation ---- */
 typedef struct sw_grammar_state sw_grammar_state;

@@ -38,6 +38,12 @@ void sw_grammar_vocab_free(sw_grammar_vocab *v) {
 
 int sw_grammar_vocab_size(const sw_grammar_vocab *v) { return v->n_vocab; }
 
+const char *sw_grammar_vocab_token(const sw_grammar_vocab *v, int32_t t, size_t *len) {
+    if (t < 0 || t >= v->n_vocab) return NULL;
+    *len = v->len[t];
+    return v->bytes + v->off[t];
+}
+
 /* Builds the preorder trie over the tokens in v->order (sorted by bytes). */
 static int build_trie(sw_grammar_vocab *v, const char *const *tokens, const size_t *lens, int n_sorted) {
     size_t total = 0;
