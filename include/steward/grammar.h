@@ -83,6 +83,9 @@ int sw_grammar_state_is_done(const sw_grammar_state *s);
 int sw_grammar_state_min_bytes(const sw_grammar_state *s);
 /* Tokens of the budget left (INT32_MAX without a budget). */
 int sw_grammar_state_budget_left(const sw_grammar_state *s);
+/* Lowers the budget to tokens (never raises it): with tokens = sw_grammar_state_min_bytes,
+ * the mask steers straight to the shortest completion (a time limit reached). */
+void sw_grammar_state_limit_budget(sw_grammar_state *s, int tokens);
 
 /* A sampler mask stage that applies sw_grammar_state_mask before anything else and
  * accepts the chosen token (see sw_sampler_set_mask). */

@@ -140,6 +140,10 @@ int sw_grammar_state_min_bytes(const sw_grammar_state *s) { return s->cfgs[s->cu
 
 int sw_grammar_state_budget_left(const sw_grammar_state *s) { return s->budget; }
 
+void sw_grammar_state_limit_budget(sw_grammar_state *s, int tokens) {
+    if (tokens >= 0 && tokens < s->budget) s->budget = tokens;
+}
+
 static int hook_mask(void *ud, float *logits, int n_vocab, sw_err *err) {
     sw_grammar_state *s = ud;
     if (n_vocab != s->v->n_vocab)

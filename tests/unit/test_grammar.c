@@ -316,6 +316,40 @@ static void test_schema_random_docs(void) {
     sw_grammar_vocab_free(v);
 }
 
+/* A time limit: lowering the budget to the fewest bytes left steers straight to the
+ * shortest completion, whatever tokens are picked among the allowed ones. */
+static void test_limit_budget(void) {
+    sw_grammar_vocab *v = make_vocab();
+    sw_grammar *g = compile(JSON_GBNF);
+    int n = sw_grammar_vocab_size(v);
+    float *logits = malloc((size_t)n * sizeof *logits);
+    sw_err err;
+    for (int seed = 0; seed < 8; seed++) {
+        sw_grammar_state *s = NULL;
+        T_CHECK(sw_grammar_state_new(g, v, 0, &s, &err) == 0);
+        const char *start = "{\"a\":[1,{\"b\":\"x";
+        T_CHECK(sw_grammar_state_accept_bytes(s, start, strlen(start), &err) == 0);
+        int need = sw_grammar_state_min_bytes(s), used = 0;
+        T_CHECK(need == 4); /* the closing quote, "}", "]" and "}" */
+        sw_grammar_state_limit_budget(s, need);
+        sw_rng rng;
+        sw_rng_seed(&rng, (uint64_t)seed);
+        while (!sw_grammar_state_is_complete(s) && used <= need) {
+            for (int t = 0; t < n; t++) logits[t] = 0;
+            if (sw_grammar_state_mask(s, logits, &err) < 0) break;
+            int t;
+            do t = (int)(sw_rng_next(&rng) % (uint64_t)(n - 1)); while (logits[t] != 0);
+            T_CHECK(sw_grammar_state_accept_token(s, t, &err) == 0);
+            used++;
+        }
+        T_CHECK_MSG(sw_grammar_state_is_complete(s) && used <= need, "seed %d: %d tokens", seed, used);
+        sw_grammar_state_free(s);
+    }
+    free(logits);
+    sw_grammar_free(g);
+    sw_grammar_vocab_free(v);
+}
+
 int main(void) {
     T_RUN(test_gbnf_errors);
     T_RUN(test_gbnf_language);
@@ -324,5 +358,6 @@ int main(void) {
     T_RUN(test_sampler_mask_with_watermark);
     T_RUN(test_budget_too_small);
     T_RUN(test_schema_random_docs);
+    T_RUN(test_limit_budget);
     return t_done();
 }
