@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,12 @@ static int store_value(const char *cmd, const sw_opt *o, const char *val) {
     case SW_OPT_STR:
         *(const char **)o->dst = val;
         return 0;
+    case SW_OPT_LIST: {
+        sw_opt_list *l = o->dst;
+        if (l->n == SW_OPT_LIST_MAX) return sw_cli_usage_error(cmd, "--%s given more than %d times", o->name, SW_OPT_LIST_MAX);
+        l->v[l->n++] = val;
+        return 0;
+    }
     case SW_OPT_INT: {
         errno = 0;
         long v = strtol(val, &end, 10);
@@ -64,6 +71,8 @@ static int store_value(const char *cmd, const sw_opt *o, const char *val) {
         double v = strtod(val, &end);
         if (errno || *end || end == val)
             return sw_cli_usage_error(cmd, "--%s expects a number, got '%s'", o->name, val);
+        if (!isfinite(v)) /* strtod takes "nan" and "inf"; no option means either */
+            return sw_cli_usage_error(cmd, "--%s expects a finite number, got '%s'", o->name, val);
         *(double *)o->dst = v;
         return 0;
     }

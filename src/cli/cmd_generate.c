@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "steward/pipeline.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,18 +10,36 @@
 #include <unistd.h>
 
 static const char *USAGE =
-    "generate [--model FILE] [--prompt TEXT] [--chat] [--max-tokens N] [--temperature T]\n"
+    "generate [--model FILE] [--prompt TEXT] [--chat] [--chat-template T] [--max-tokens N] [--temperature T]\n"
     "         [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S]\n"
     "         [--threads N] [--ignore-eos] [--no-watermark] [--no-context-shift] [--logprobs N]\n"
-    "         [--policy FILE]\n"
-    "         [--json]\n\n"
+    "         [--policy FILE] [--upstream URL [--upstream-model NAME]]\n"
+    "         [--schema FILE | --grammar FILE] [--stop STR]... [--max-time SECONDS] [--json]\n\n"
     "Generates text. The prompt comes from --prompt or stdin; without --chat the model\n"
     "continues it exactly as given, with --chat it is a user message in the model's chat\n"
     "template. The input and output guards scan the prompt and the generated text under\n"
     "the policy (blocked or sent to review: finish_reason says so, exit 0). Every\n"
     "generation is watermarked, labelled (an explicit notice and a signed\n"
     "manifest carrying the GB 45438 AIGC label) and measured. Plain output streams the\n"
-    "labelled text; --json prints one object (text, labelled_text, label, manifest, ...).";
+    "labelled text; --json prints one object (text, labelled_text, label, manifest, ...).\n"
+    "With --schema (a JSON Schema) or --grammar (GBNF) the answer is always a complete,\n"
+    "valid document within --max-tokens (see docs/grammar.md); a budget too small for the\n"
+    "shortest document is an error before generating.";
+
+/* Compiles --schema or --grammar (at most one) into *g. -1 with err naming the file. */
+static int load_constraint(const char *schema, const char *grammar, sw_grammar **g, sw_err *err) {
+    *g = NULL;
+    const char *path = schema ? schema : grammar;
+    if (!path) return 0;
+    sw_buf text = {0};
+    int rc = sw_read_file(path, &text, err);
+    if (rc == 0)
+        rc = schema ? sw_grammar_from_schema(text.data ? text.data : "", text.len, g, err)
+                    : sw_grammar_from_gbnf(text.data ? text.data : "", text.len, g, err);
+    if (rc < 0) sw_err_prefix(err, "%s", path);
+    sw_buf_free(&text);
+    return rc;
+}
 
 /* Streams text to stdout as it comes. */
 static int stream_out(void *ud, const char *text, size_t len) {
@@ -30,78 +49,52 @@ static int stream_out(void *ud, const char *text, size_t len) {
     return 0;
 }
 
-static json_t *tokens_json(const int32_t *ids, int n) {
-    json_t *a = json_array();
-    for (int i = 0; i < n; i++) json_array_append_new(a, json_integer(ids[i]));
-    return a;
-}
-
-/* Per-step log-probabilities: the chosen token's and the top alternatives. */
-static json_t *logprobs_json(const sw_gen_result *r, int k) {
-    json_t *a = json_array();
-    for (int i = 0; i < r->n_tokens; i++) {
-        json_t *top = json_array();
-        for (int j = 0; j < k; j++)
-            json_array_append_new(top, json_pack("{s:i,s:f}", "id", r->logprobs[i].top[j].id,
-                                                 "logprob", (double)r->logprobs[i].top[j].logprob));
-        json_array_append_new(a, json_pack("{s:i,s:f,s:o}", "id", r->tokens[i], "logprob",
-                                           (double)r->logprobs[i].chosen, "top", top));
-    }
-    return a;
-}
-
-static json_t *result_json(const sw_pipeline *p, const sw_gen_result *r, uint64_t seed, int k) {
-    double tps = r->gen_ms > 0 ? r->n_tokens / (r->gen_ms / 1000.0) : 0;
-    json_t *o = json_object();
-    json_object_set_new(o, "text", json_stringn(r->text.data ? r->text.data : "", r->text.len));
-    json_object_set_new(o, "labelled_text",
-                        json_stringn(r->labelled_text.data ? r->labelled_text.data : "", r->labelled_text.len));
-    json_object_set_new(o, "finish_reason", json_string(r->finish_reason));
-    if (r->manifest) {
-        json_object_set(o, "label", json_object_get(r->manifest, "label"));
-        json_object_set(o, "manifest", r->manifest);
-    }
-    json_object_set_new(o, "tokens", tokens_json(r->tokens, r->n_tokens));
-    json_object_set_new(o, "model", json_pack("{s:s,s:s}", "path", sw_pipeline_model_path(p),
-                                              "sha256", sw_pipeline_model_sha256(p)));
-    json_object_set_new(o, "seed", json_integer((json_int_t)seed));
-    json_object_set_new(o, "audit", json_pack("{s:I}", "index", (json_int_t)r->audit_index));
-    json_object_set_new(o, "verdicts", json_pack("{s:O*,s:O*}", "input", r->verdict_in, "output", r->verdict_out));
-    json_object_set_new(o, "policy_sha256", json_string(sw_pipeline_policy_sha256(p)));
-    json_object_set_new(o, "timings",
-                        json_pack("{s:i,s:f,s:i,s:f,s:f,s:i}", "prompt_tokens", r->prompt_tokens,
-                                  "prompt_ms", r->prompt_ms, "gen_tokens", r->n_tokens, "gen_ms",
-                                  r->gen_ms, "gen_tokens_per_s", tps, "context_shifts", r->context_shifts));
-    json_object_set_new(o, "energy", json_pack("{s:f,s:s}", "joules", r->joules, "method",
-                                               r->energy_method ? r->energy_method : "none"));
-    if (k > 0 && r->logprobs) json_object_set_new(o, "logprobs", logprobs_json(r, k));
-    return o;
-}
-
 int sw_cmd_generate(int argc, char **argv) {
-    const char *model = NULL, *prompt = NULL, *policy = NULL;
-    int chat = 0, max_tokens = 256, top_k = -1, threads = 0, ignore_eos = 0, json = 0;
-    int logprobs = 0, no_watermark = 0, no_shift = 0;
+    const char *model = NULL, *prompt = NULL, *policy = NULL, *chat_template = NULL, *upstream = NULL;
+    const char *upstream_model = NULL, *schema = NULL, *grammar = NULL;
+    sw_opt_list stops = {{0}, 0};
+    double max_time = 0;
+    int chat = 0, max_tokens = 256, threads = 0, ignore_eos = 0, json = 0;
+    int logprobs = 0, no_watermark = 0, no_shift = 0, uncertainty = 0, mark_uncertain = 0;
     const char *seed_s = NULL;
-    double temperature = -1, top_p = -1, min_p = -1, repeat_penalty = -1;
+    /* options start at the sampler's defaults, so that any value given is checked */
+    sw_gen_request req = {0};
+    sw_sampler_params_default(&req.sampling);
+    int top_k = req.sampling.top_k;
+    double temperature = req.sampling.temperature, top_p = req.sampling.top_p, min_p = req.sampling.min_p,
+           repeat_penalty = req.sampling.repeat_penalty;
     const sw_opt opts[] = {
         {"model", SW_OPT_STR, &model, "FILE", "GGUF model (default: the shipped model)"},
         {"prompt", SW_OPT_STR, &prompt, "TEXT", "prompt text (default: read stdin)"},
         {"chat", SW_OPT_FLAG, &chat, NULL, "format the prompt with the model's chat template"},
+        {"chat-template", SW_OPT_STR, &chat_template, "T",
+         "chat template when the model has none or the wrong one: chatml, llama3"},
         {"max-tokens", SW_OPT_INT, &max_tokens, "N", "tokens to generate at most (default 256)"},
         {"temperature", SW_OPT_DOUBLE, &temperature, "T", "0 is greedy (default 0.8)"},
         {"top-k", SW_OPT_INT, &top_k, "K", "keep the K most likely tokens (default 40, 0 off)"},
         {"top-p", SW_OPT_DOUBLE, &top_p, "P", "nucleus sampling (default 0.95, 1 off)"},
         {"min-p", SW_OPT_DOUBLE, &min_p, "P", "drop tokens under P x the best (default 0.05)"},
-        {"repeat-penalty", SW_OPT_DOUBLE, &repeat_penalty, "R", "repetition penalty (default 1, off)"},
-        {"seed", SW_OPT_STR, &seed_s, "S", "random seed (default: random, reported in --json)"},
+        {"repeat-penalty", SW_OPT_DOUBLE, &repeat_penalty, "R", "repetition penalty > 0 (default 1, off)"},
+        {"seed", SW_OPT_STR, &seed_s, "S", "random seed 0..2^63-1 (default: random, reported in --json)"},
         {"threads", SW_OPT_INT, &threads, "N", "threads (default: all cores)"},
         {"ignore-eos", SW_OPT_FLAG, &ignore_eos, NULL, "keep generating past end-of-sequence"},
         {"no-watermark", SW_OPT_FLAG, &no_watermark, NULL, "do not watermark (labels stay)"},
         {"no-context-shift", SW_OPT_FLAG, &no_shift, NULL,
          "stop when the context is full (default: drop its older half and go on)"},
         {"logprobs", SW_OPT_INT, &logprobs, "N", "report the N best alternatives per token (0-20)"},
+        {"uncertainty", SW_OPT_FLAG, &uncertainty, NULL,
+         "report the spans where the model was unsure (probability < 0.1 or entropy > 3 nats)"},
+        {"mark-uncertain", SW_OPT_FLAG, &mark_uncertain, NULL,
+         "mark those spans in the delivered text with \u27e6...\u27e7 (with --json)"},
         {"policy", SW_OPT_STR, &policy, "FILE", "guard policy (default: the shipped policy)"},
+        {"upstream", SW_OPT_STR, &upstream, "URL",
+         "generate on an OpenAI-compatible server instead (key in $STEWARD_UPSTREAM_KEY)"},
+        {"upstream-model", SW_OPT_STR, &upstream_model, "NAME", "the model to ask the upstream server for"},
+        {"schema", SW_OPT_STR, &schema, "FILE", "answer with JSON valid under this JSON Schema"},
+        {"grammar", SW_OPT_STR, &grammar, "FILE", "answer in the language of this GBNF grammar"},
+        {"stop", SW_OPT_LIST, &stops, "STR", "end before this text (repeatable; not delivered)"},
+        {"max-time", SW_OPT_DOUBLE, &max_time, "SECONDS",
+         "decode at most this long (with a grammar: then finish the shortest valid way)"},
         {"json", SW_OPT_FLAG, &json, NULL, "print one JSON object"},
         {NULL, 0, NULL, NULL, NULL},
     };
@@ -110,46 +103,73 @@ int sw_cmd_generate(int argc, char **argv) {
     int rc = sw_cli_parse("generate", USAGE, opts, argc, argv, pos, 0, &npos);
     if (rc) return sw_cli_exit(rc);
 
-    sw_gen_request req = {0};
-    sw_sampler_params_default(&req.sampling);
-    if (temperature >= 0) req.sampling.temperature = (float)temperature;
-    if (top_k >= 0) req.sampling.top_k = top_k;
-    if (top_p >= 0) req.sampling.top_p = (float)top_p;
-    if (min_p >= 0) req.sampling.min_p = (float)min_p;
-    if (repeat_penalty >= 0) req.sampling.repeat_penalty = (float)repeat_penalty;
+    req.sampling.temperature = (float)temperature;
+    req.sampling.top_k = top_k;
+    req.sampling.top_p = (float)top_p;
+    req.sampling.min_p = (float)min_p;
+    req.sampling.repeat_penalty = (float)repeat_penalty;
+    req.sampling.n_logprobs = logprobs;
+    sw_err err;
+    if (sw_sampler_params_check(&req.sampling, &err) < 0) return sw_cli_usage_error("generate", "%s", err.msg);
     if (max_tokens <= 0) return sw_cli_usage_error("generate", "--max-tokens must be positive");
-    if (logprobs < 0 || logprobs > 20) return sw_cli_usage_error("generate", "--logprobs takes 0 to 20");
-    if (top_p > 1 || min_p > 1) return sw_cli_usage_error("generate", "--top-p and --min-p take 0 to 1");
     if (threads < 0) return sw_cli_usage_error("generate", "--threads must be positive");
+    if (schema && grammar) return sw_cli_usage_error("generate", "--schema and --grammar exclude each other");
+    if (max_time < 0) return sw_cli_usage_error("generate", "--max-time must not be negative");
     uint64_t seed;
     if (seed_s) {
+        /* strtoull takes "-1" as 2^64-1 and skips blanks: only digits, and no more than
+         * a JSON integer (which is how --json reports the seed) holds */
         char *end;
+        errno = 0;
         seed = strtoull(seed_s, &end, 10);
-        if (*end || end == seed_s) return sw_cli_usage_error("generate", "--seed expects a non-negative integer");
+        if (seed_s[0] < '0' || seed_s[0] > '9' || *end || errno || seed > (uint64_t)INT64_MAX)
+            return sw_cli_usage_error("generate", "--seed expects an integer from 0 to %lld, got '%s'",
+                                      (long long)INT64_MAX, seed_s);
     } else {
         randombytes_buf(&seed, sizeof seed);
         seed &= 0x7fffffffffffffffull; /* fits JSON integers */
     }
     req.sampling.seed = seed;
-    req.sampling.n_logprobs = logprobs;
     req.chat = chat;
     req.first_turn = 1; /* each CLI invocation is a conversation of its own */
     req.max_tokens = max_tokens;
     req.ignore_eos = ignore_eos;
     req.no_watermark = no_watermark;
     req.no_context_shift = no_shift;
+    req.uncertainty = uncertainty || mark_uncertain;
+    req.mark_uncertain = mark_uncertain;
+    req.stop = stops.v;
+    req.n_stop = stops.n;
+    req.max_time = max_time;
 
-    sw_err err;
     sw_buf input = {0};
     if (!prompt) {
-        if (sw_read_file("-", &input, &err) < 0) return sw_cli_fail("generate", &err);
+        if (sw_read_file("-", &input, &err) < 0) {
+            sw_buf_free(&input);
+            return sw_cli_fail("generate", &err);
+        }
+        const char *nul = input.len ? memchr(input.data, 0, input.len) : NULL;
+        if (nul) { /* the prompt is a C string from here on: it would end there, unseen */
+            size_t at = (size_t)(nul - input.data);
+            sw_buf_free(&input);
+            return sw_cli_usage_error("generate", "the prompt on stdin holds a NUL byte at offset %zu", at);
+        }
         prompt = input.data ? input.data : "";
     }
     req.prompt = prompt;
-    sw_pipeline_opts po = {.home = sw_cli_home, .model_path = model, .threads = threads, .policy_path = policy};
+    sw_grammar *constraint = NULL;
+    if (load_constraint(schema, grammar, &constraint, &err) < 0) {
+        sw_buf_free(&input);
+        return sw_cli_fail("generate", &err);
+    }
+    req.grammar = constraint;
+    sw_pipeline_opts po = {.home = sw_cli_home, .model_path = model, .threads = threads, .policy_path = policy,
+                           .chat_template = chat_template, .upstream = upstream,
+                           .upstream_key = getenv("STEWARD_UPSTREAM_KEY"), .upstream_model = upstream_model};
     sw_pipeline *p;
     if (sw_pipeline_open(&po, &p, &err) < 0) {
         sw_buf_free(&input);
+        sw_grammar_free(constraint);
         return sw_cli_fail("generate", &err);
     }
     if (!json) req.on_text = stream_out;
@@ -158,7 +178,7 @@ int sw_cmd_generate(int argc, char **argv) {
     if (rc < 0) {
         rc = sw_cli_fail("generate", &err);
     } else if (json) {
-        sw_cli_print_json(result_json(p, &res, seed, logprobs));
+        sw_cli_print_json(sw_gen_result_json(p, &req, &res));
     } else {
         fputc('\n', stdout);
         if (isatty(2))
@@ -169,5 +189,6 @@ int sw_cmd_generate(int argc, char **argv) {
     sw_gen_result_free(&res);
     sw_pipeline_close(p);
     sw_buf_free(&input);
+    sw_grammar_free(constraint);
     return rc;
 }

@@ -13,7 +13,10 @@
 #define SCHEMA_MAX_DEPTH 64      /* nested schemas */
 #define SCHEMA_MAX_REPEAT 1000   /* maxLength, maxItems honoured exactly up to this */
 #define SCHEMA_MAX_REFS 256      /* distinct $ref targets */
-#define SCHEMA_INT_LIMIT 1000000000000000LL /* integer bounds are clamped to +-10^15 */
+#define SCHEMA_INT_LIMIT 1000000000000LL /* integer bounds are clamped to +-10^12 */
+/* Numbers have at most 12 integer digits: longer runs of digits read as card numbers to
+ * the output guard's default policy, whose redaction would break the document. */
+#define SCHEMA_MAX_DIGITS 12
 
 /* Rules every schema grammar can use. */
 static const char *const PRIMITIVES =
@@ -23,7 +26,7 @@ static const char *const PRIMITIVES =
     "string ::= \"\\\"\" char* \"\\\"\"\n"
     "char ::= [^\"\\\\\\x7f\\x00-\\x1f] | \"\\\\\" ( [\"\\\\/bfnrt] | \"u\" [0-9a-fA-F]{4} )\n"
     "safechar ::= [^\"\\\\\\x7f\\x00-\\x1f]\n"
-    "nat ::= \"0\" | [1-9] [0-9]{0,15}\n"
+    "nat ::= \"0\" | [1-9] [0-9]{0,11}\n"
     "integer ::= \"-\"? nat\n"
     "number ::= \"-\"? nat ( \".\" [0-9]{1,16} )? ( [eE] [-+]? [0-9]{1,2} )?\n"
     "boolean ::= \"true\" | \"false\"\n"
@@ -111,11 +114,13 @@ static int put_same_len(sctx *c, const char *lo, const char *hi, int len) {
     return put(c, " ) )");
 }
 
-/* Alternatives for the natural numbers in [lo, hi] (hi < 0: unbounded, up to 16 digits). */
+/* Alternatives for the natural numbers in [lo, hi] (hi < 0: unbounded, up to
+ * SCHEMA_MAX_DIGITS digits). */
 static int put_nat_range(sctx *c, long long lo, long long hi) {
     char a[24], b[24];
     int la = snprintf(a, sizeof a, "%lld", lo);
-    int lb = hi < 0 ? 16 : snprintf(b, sizeof b, "%lld", hi);
+    int lb = hi < 0 ? SCHEMA_MAX_DIGITS : snprintf(b, sizeof b, "%lld", hi);
+    if (lb < la) lb = la;
     if (put(c, "( ") < 0) return -1;
     for (int len = la; len <= lb; len++) {
         char from[24], to[24];
