@@ -33,10 +33,12 @@ int32_t sw_g_add_set(sw_grammar *g, const sw_grange *r, int n, int neg, sw_err *
     if (grow((void **)&g->sets, &g->n_sets_cap, g->n_sets + 1, sizeof *g->sets) < 0 ||
         grow((void **)&g->ranges, &g->n_ranges_cap, g->n_ranges + n, sizeof *g->ranges) < 0)
         return sw_err_set(err, "grammar: out of memory");
-    sw_grange *dst = g->ranges + g->n_ranges;
-    if (n) memcpy(dst, r, (size_t)n * sizeof *r);
-    qsort(dst, (size_t)n, sizeof *dst, cmp_range);
     int k = 0;
+    sw_grange *dst = n > 0 ? g->ranges + g->n_ranges : NULL;
+    if (n > 0) {
+        memcpy(dst, r, (size_t)n * sizeof *r);
+        qsort(dst, (size_t)n, sizeof *dst, cmp_range);
+    }
     for (int i = 0; i < n; i++) {
         sw_grange x = dst[i];
         if (x.hi > 0x10FFFF) x.hi = 0x10FFFF;

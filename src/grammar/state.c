@@ -197,7 +197,7 @@ static int32_t cfg_intern(sw_grammar_state *s, const int32_t *tops, int32_t n, s
 /* Interns the scratch's stacks (sorted, duplicates dropped) with the UTF-8 fields. */
 static int32_t cfg_from_scratch(sw_grammar_state *s, scratch *sc, uint32_t acc, int need, int seqlen) {
     if (sc->failed) return SW_GS_DEAD;
-    qsort(sc->tops, (size_t)sc->n, sizeof *sc->tops, cmp_i32);
+    if (sc->n > 1) qsort(sc->tops, (size_t)sc->n, sizeof *sc->tops, cmp_i32);
     int32_t k = 0;
     for (int32_t i = 0; i < sc->n; i++)
         if (k == 0 || sc->tops[k - 1] != sc->tops[i]) sc->tops[k++] = sc->tops[i];
