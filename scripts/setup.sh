@@ -8,6 +8,8 @@ set -euo pipefail
 PKGS=(make gcc pkg-config libsodium-dev libjansson-dev libcurl4-openssl-dev)
 # Guard: Unicode NFKC, case folding and properties for text normalisation.
 PKGS+=(libutf8proc-dev)
+# Server state store: API keys, limits, review queue (SQLite, WAL).
+PKGS+=(libsqlite3-dev)
 # Tests: sanitizers and libFuzzer (clang), the numpy reference, the npm oracles.
 PKGS+=(clang libclang-rt-14-dev python3 python3-numpy)
 

@@ -95,6 +95,10 @@ typedef struct sw_gen_request {
     float uncertain_p;       /* a token is uncertain under this probability (0: 0.1) ... */
     float uncertain_entropy; /* ... or over this entropy in nats (0: 3.0) of the model's
                                 own distribution (temperature 1, before any sampling rule) */
+    int consistency;         /* N > 1: also sample N - 1 other answers (seeds seed+1 ...,
+                                not delivered) and measure how the answer agrees with them */
+    float consistency_min;   /* agreement under this (0: 0.3) flags the answer ... */
+    int consistency_review;  /* ... or, when set, sends it to review (withheld) */
     const sw_grammar *grammar; /* constrained decoding (see grammar.h): the answer is a
                                   complete document of it within max_tokens; NULL: free text */
     const char *const *stop;   /* stop sequences: generation ends at the first one, matched
@@ -122,6 +126,8 @@ typedef struct sw_gen_span {
     float min_p, max_entropy;
 } sw_gen_span;
 
+#define SW_CONSISTENCY_MIN_DEFAULT 0.3f
+#define SW_CONSISTENCY_MAX 16 /* samples per request at most */
 #define SW_UNCERTAIN_P_DEFAULT 0.1f
 #define SW_UNCERTAIN_ENTROPY_DEFAULT 3.0f
 #define SW_UNCERTAIN_OPEN "\xe2\x9f\xa6"  /* U+27E6 ⟦ before a marked span */
@@ -154,6 +160,10 @@ typedef struct sw_gen_result {
     int n_uncertain;
     int uncertain_offsets_valid;
     int uncertain_marked;     /* the spans were marked in text with SW_UNCERTAIN_OPEN/CLOSE */
+    double agreement;         /* with request.consistency: mean agreement of the answer with
+                                 the other samples, (word Dice + word-bigram Dice) / 2 */
+    double agreement_unigram, agreement_bigram;
+    int low_consistency;      /* agreement under the request's minimum */
 } sw_gen_result;
 
 /* Runs one request through the pipeline (thread-safe: a session of its own). Streaming

@@ -56,6 +56,8 @@ int sw_cmd_generate(int argc, char **argv) {
     double max_time = 0;
     int chat = 0, max_tokens = 256, threads = 0, ignore_eos = 0, json = 0;
     int logprobs = 0, no_watermark = 0, no_shift = 0, uncertainty = 0, mark_uncertain = 0;
+    int consistency = 0, consistency_review = 0;
+    double consistency_min = SW_CONSISTENCY_MIN_DEFAULT;
     const char *seed_s = NULL;
     /* options start at the sampler's defaults, so that any value given is checked */
     sw_gen_request req = {0};
@@ -82,6 +84,11 @@ int sw_cmd_generate(int argc, char **argv) {
         {"no-context-shift", SW_OPT_FLAG, &no_shift, NULL,
          "stop when the context is full (default: drop its older half and go on)"},
         {"logprobs", SW_OPT_INT, &logprobs, "N", "report the N best alternatives per token (0-20)"},
+        {"consistency", SW_OPT_INT, &consistency, "N",
+         "sample N answers (2-16) and report how the answer agrees with the others"},
+        {"consistency-min", SW_OPT_DOUBLE, &consistency_min, "A",
+         "agreement under A (0-1, default 0.3) flags the answer ..."},
+        {"consistency-review", SW_OPT_FLAG, &consistency_review, NULL, "... or sends it to review (withheld)"},
         {"uncertainty", SW_OPT_FLAG, &uncertainty, NULL,
          "report the spans where the model was unsure (probability < 0.1 or entropy > 3 nats)"},
         {"mark-uncertain", SW_OPT_FLAG, &mark_uncertain, NULL,
@@ -136,6 +143,13 @@ int sw_cmd_generate(int argc, char **argv) {
     req.ignore_eos = ignore_eos;
     req.no_watermark = no_watermark;
     req.no_context_shift = no_shift;
+    if (consistency != 0 && (consistency < 2 || consistency > SW_CONSISTENCY_MAX))
+        return sw_cli_usage_error("generate", "--consistency takes 2 to %d samples", SW_CONSISTENCY_MAX);
+    if (consistency_min <= 0 || consistency_min > 1)
+        return sw_cli_usage_error("generate", "--consistency-min takes a value in (0, 1]");
+    req.consistency = consistency;
+    req.consistency_min = (float)consistency_min;
+    req.consistency_review = consistency_review;
     req.uncertainty = uncertainty || mark_uncertain;
     req.mark_uncertain = mark_uncertain;
     req.stop = stops.v;

@@ -24,6 +24,7 @@ static const command commands[] = {
     {"audit", sw_cmd_audit, "the Merkle audit log: verify, show, prove, checkpoint, append"},
     {"scan", sw_cmd_scan, "run the input or output guard on a text (no generation)"},
     {"guard", sw_cmd_guard, "guard tools: train the classifiers"},
+    {"keys", sw_cmd_keys, "the server's API keys: add, list, revoke"},
     {NULL, NULL, NULL},
 };
 

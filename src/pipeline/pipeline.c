@@ -8,6 +8,7 @@
 #include "steward/keys.h"
 #include "batch.h"
 #include "outguard.h"
+#include "consistency.h"
 #include "uncertainty.h"
 #include "upstream.h"
 #include "stop.h"
@@ -23,7 +24,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define GUARD_KEY_NAME "guard"
 #define SIGNING_KEY_NAME "signing"
 #define PRINCIPAL_MAX 128
 #define DEFAULT_MAX_TOKENS 256
@@ -97,7 +97,7 @@ static int open_state(sw_pipeline *p, const sw_pipeline_opts *opts, sw_err *err)
     if (opts->label) p->label = *opts->label;
     else sw_label_opts_default(&p->label);
     snprintf(p->principal, sizeof p->principal, "%s", opts->principal ? opts->principal : "cli");
-    if (sw_keys_secret_load_or_create(p->home, GUARD_KEY_NAME, p->guard_key, sizeof p->guard_key, err) < 0)
+    if (sw_keys_secret_load_or_create(p->home, SW_GUARD_KEY_NAME, p->guard_key, sizeof p->guard_key, err) < 0)
         return -1;
     sw_guard_opts go = {.policy_path = opts->policy_path, .key = p->guard_key};
     if (!(p->guard = sw_guard_open(&go, err))) return -1;
@@ -397,6 +397,9 @@ static int audit_generation(session *s, const sw_buf *request, json_t *wmj, sw_e
                                                 "prompt_ms", res->prompt_ms, "gen_tokens", res->n_tokens,
                                                 "gen_ms", res->gen_ms));
     json_object_set_new(r, "energy", json_pack("{s:f,s:s}", "joules", res->joules, "method", res->energy_method));
+    if (s->req->consistency > 1)
+        json_object_set_new(r, "consistency", json_pack("{s:i,s:f,s:b}", "samples", s->req->consistency, "agreement",
+                                                        res->agreement, "low", res->low_consistency));
     return append_record(s->p, r, &res->audit_index, err);
 }
 
@@ -520,7 +523,10 @@ static int prepare(session *s, sw_err *err) {
     }
     if (sw_label_affixes(&p->label, &s->prefix, &s->suffix, err) < 0) return -1;
     sw_detok_stream_init(&s->ds);
-    return sw_outguard_begin(&s->out, p->guard, s->vin.action == SW_ACT_REDACT, req->on_text, req->ud, err);
+    /* nothing leaves before the end when the input was redacted (restored values must
+     * not leave unrestored) or when the answer's agreement decides whether it leaves */
+    int hold_all = s->vin.action == SW_ACT_REDACT || req->consistency > 1;
+    return sw_outguard_begin(&s->out, p->guard, hold_all, req->on_text, req->ud, err);
 }
 
 /* The local engine's part of prepare: room for the tokens, the sampler and watermark. */
@@ -531,6 +537,7 @@ static int prepare_sampler(session *s, sw_err *err) {
     s->logprobs = req->sampling.n_logprobs > 0;
     if (reserve(s, s->max_tokens < DEFAULT_MAX_TOKENS ? s->max_tokens : DEFAULT_MAX_TOKENS, s->max_tokens, err) < 0)
         return -1;
+    if (sw_sampler_params_check(&req->sampling, err) < 0) return -1;
     s->smp = sw_sampler_new(&req->sampling, n_vocab);
     if (!s->smp) return sw_err_set(err, "out of memory");
     if (!req->no_watermark) {
@@ -583,8 +590,9 @@ static int session_step(void *ud, const float *logits, int32_t *next, sw_err *er
     if (time_is_up(s)) return 0; /* finish_reason stays "length" */
     int32_t t = sw_sampler_sample(s->smp, (float *)logits, s->hist, s->n_hist, lp ? lp->top : NULL,
                                   lp ? &lp->chosen : s->req->uncertainty ? &chosen : NULL);
-    if (t == SW_SAMPLER_NO_TOKEN)
-        return sw_err_set(err, "%s", sw_sampler_error(s->smp)[0] ? sw_sampler_error(s->smp) : "no logit is a number");
+    if (t == SW_SAMPLER_NO_TOKEN) /* the grammar's mask stage says why, else the model */
+        return sw_err_set(err, "%s", sw_sampler_error(s->smp)[0] ? sw_sampler_error(s->smp)
+                                                              : "the model gave no finite logits (NaN weights?)");
     if (lp) chosen = lp->chosen;
     if (!s->req->ignore_eos && sw_tokenizer_is_eog(tok, t)) {
         res->finish_reason = "stop";
@@ -705,6 +713,74 @@ static int mark_uncertain(session *s, sw_err *err) {
     return 0;
 }
 
+static int decode_local(session *s, sw_err *err);
+static int decode_upstream(session *s, const char *prompt, sw_err *err);
+static int prepare(session *s, sw_err *err);
+
+/* Samples one more answer to the session's request with another seed, silently (no
+ * delivery, no labels, no record): its raw text goes to out. */
+static int sample_again(session *parent, const char *prompt, uint64_t seed, sw_buf *out, sw_err *err) {
+    sw_gen_request req = *parent->req;
+    req.sampling.seed = seed;
+    req.on_text = NULL;
+    req.uncertainty = req.mark_uncertain = 0;
+    req.consistency = 0;
+    req.sampling.n_logprobs = 0;
+    sw_gen_result res;
+    memset(&res, 0, sizeof res);
+    res.finish_reason = "length";
+    session c = {.p = parent->p, .req = &req, .res = &res, .principal = parent->principal};
+    c.max_tokens = parent->max_tokens;
+    sw_stopper_init(&c.stopper, req.stop, req.n_stop); /* the same stop sequences and time */
+    if (req.max_time > 0) c.deadline_ns = sw_now_ns() + (uint64_t)(req.max_time * 1e9);
+    c.n_prompt = parent->n_prompt;
+    c.n_hist = (int)parent->n_prompt;
+    int rc = -1;
+    if (parent->hist && !(c.hist = malloc(c.n_prompt * sizeof *c.hist))) {
+        sw_err_set(err, "out of memory");
+        goto done;
+    }
+    if (parent->hist) memcpy(c.hist, parent->hist, c.n_prompt * sizeof *c.hist);
+    if (prepare(&c, err) < 0 || (c.p->upstream ? decode_upstream(&c, prompt, err) : decode_local(&c, err)) < 0) goto done;
+    rc = sw_buf_append(out, c.out.raw.data ? c.out.raw.data : "", c.out.raw.len) < 0 ? sw_err_set(err, "out of memory") : 0;
+done:
+    session_free(&c);
+    sw_gen_result_free(&res);
+    return rc;
+}
+
+/* Self-consistency: the answer against consistency - 1 other samples; a mean agreement
+ * under the request's minimum marks it low (flagged, or withheld for review). */
+static int judge_consistency(session *s, const char *prompt, sw_err *err) {
+    sw_gen_result *res = s->res;
+    const sw_gen_request *req = s->req;
+    int n = req->consistency < SW_CONSISTENCY_MAX ? req->consistency : SW_CONSISTENCY_MAX;
+    double sum = 0, sum_u = 0, sum_b = 0;
+    sw_buf other = {0};
+    for (int k = 1; k < n; k++) {
+        sw_buf_reset(&other);
+        if (sample_again(s, prompt, req->sampling.seed + (uint64_t)k, &other, err) < 0) {
+            sw_buf_free(&other);
+            return -1;
+        }
+        double u, b, a = sw_text_agreement(s->out.raw.data ? s->out.raw.data : "", s->out.raw.len,
+                                          other.data ? other.data : "", other.len, &u, &b);
+        if (a < 0) {
+            sw_buf_free(&other);
+            return sw_err_set(err, "out of memory");
+        }
+        sum += a, sum_u += u, sum_b += b;
+    }
+    sw_buf_free(&other);
+    res->agreement = sum / (n - 1);
+    res->agreement_unigram = sum_u / (n - 1);
+    res->agreement_bigram = sum_b / (n - 1);
+    float min = req->consistency_min > 0 ? req->consistency_min : SW_CONSISTENCY_MIN_DEFAULT;
+    res->low_consistency = res->agreement < min;
+    if (res->low_consistency && req->consistency_review) s->out.emit = NULL; /* held, not delivered */
+    return 0;
+}
+
 /* The prompt must leave room in the context; without shifting, max_tokens ends there. */
 static int fit_context(session *s, sw_err *err) {
     int n_ctx = sw_batch_n_ctx(s->p->batch);
@@ -724,9 +800,14 @@ static int generate(session *s, const char *prompt, sw_err *err) {
     if (prepare(s, err) < 0) return -1;
     if (s->req->on_text && s->prefix.len) s->req->on_text(s->req->ud, s->prefix.data, s->prefix.len);
     if ((s->p->upstream ? decode_upstream(s, prompt, err) : decode_local(s, err)) < 0) return -1;
+    if (s->req->consistency > 1 && judge_consistency(s, prompt, err) < 0) return -1;
     sw_guard_action out_action;
     if (sw_outguard_finish(&s->out, &res->text, &out_action, err) < 0) return -1;
     if (out_action >= SW_ACT_REVIEW) res->finish_reason = out_action == SW_ACT_BLOCK ? "blocked" : "review";
+    if (res->low_consistency && s->req->consistency_review) {
+        res->finish_reason = "review";
+        sw_buf_reset(&res->text); /* withheld: nothing was delivered */
+    }
     res->verdict_out = sw_guard_verdict_json(sw_outguard_verdict(&s->out));
     sw_sha256_hex(s->out.raw.data ? s->out.raw.data : "", s->out.raw.len, res->raw_sha256);
     if (s->req->uncertainty && mark_uncertain(s, err) < 0) return -1;

@@ -86,5 +86,13 @@ json_t *sw_gen_result_json(const sw_pipeline *p, const sw_gen_request *req, cons
                                                r->energy_method ? r->energy_method : "none"));
     if (k > 0 && r->logprobs) json_object_set_new(o, "logprobs", logprobs_json(p, r, k));
     if (req->uncertainty) json_object_set_new(o, "uncertainty", uncertain_json(req, r));
+    if (req->consistency > 1)
+        json_object_set_new(o, "consistency",
+                            json_pack("{s:i,s:f,s:f,s:f,s:f,s:b,s:s}", "samples", req->consistency, "agreement",
+                                      r->agreement, "unigram", r->agreement_unigram, "bigram", r->agreement_bigram,
+                                      "min", (double)(req->consistency_min > 0 ? req->consistency_min
+                                                                                : SW_CONSISTENCY_MIN_DEFAULT),
+                                      "low", r->low_consistency, "action",
+                                      r->low_consistency ? (req->consistency_review ? "review" : "flag") : "none"));
     return o;
 }
