@@ -16,6 +16,7 @@
 #include "steward/guard.h"
 #include "steward/model.h"
 #include "steward/label.h"
+#include "steward/grammar.h"
 #include "steward/sampler.h"
 #include "steward/watermark.h"
 
@@ -98,6 +99,14 @@ typedef struct sw_gen_request {
                                 not delivered) and measure how the answer agrees with them */
     float consistency_min;   /* agreement under this (0: 0.3) flags the answer ... */
     int consistency_review;  /* ... or, when set, sends it to review (withheld) */
+    const sw_grammar *grammar; /* constrained decoding (see grammar.h): the answer is a
+                                  complete document of it within max_tokens; NULL: free text */
+    const char *const *stop;   /* stop sequences: generation ends at the first one, matched
+                                  across token boundaries; it is not delivered */
+    int n_stop;
+    double max_time;           /* seconds of decoding at most (<= 0: no limit); then it ends
+                                  ("length"), with a grammar once the shortest completion
+                                  is written */
     sw_text_fn on_text; /* may be NULL */
     void *ud;
 } sw_gen_request;

@@ -51,6 +51,15 @@ typedef struct sw_sampler_hook {
     void *ud;
 } sw_sampler_hook;
 
+/* A mask stage for constrained decoding (see grammar.h), applied before the hook and
+ * every filter: mask sets the logits of disallowed tokens to -inf; accept sees the
+ * chosen token before the hook's observe. Each returns 0, or -1 with err filled. */
+typedef struct sw_sampler_mask {
+    int (*mask)(void *ud, float *logits, int n_vocab, sw_err *err);
+    int (*accept)(void *ud, int32_t token, sw_err *err);
+    void *ud;
+} sw_sampler_mask;
+
 typedef struct sw_logprob {
     int32_t id;
     float logprob;
@@ -61,6 +70,9 @@ typedef struct sw_sampler sw_sampler;
 sw_sampler *sw_sampler_new(const sw_sampler_params *p, int n_vocab); /* NULL: no memory */
 void sw_sampler_free(sw_sampler *s);
 void sw_sampler_set_hook(sw_sampler *s, const sw_sampler_hook *hook); /* NULL removes */
+void sw_sampler_set_mask(sw_sampler *s, const sw_sampler_mask *mask); /* NULL removes */
+/* The message of the last failed sw_sampler_sample (a mask stage that failed). */
+const char *sw_sampler_error(const sw_sampler *s);
 
 /* Chooses the next token from logits[n_vocab] (modified in place). history holds the
  * tokens so far. When the params ask for logprobs, fills out_logprobs (n_logprobs
@@ -68,7 +80,8 @@ void sw_sampler_set_hook(sw_sampler *s, const sw_sampler_hook *hook); /* NULL re
  * Non-finite logits have a defined meaning: NaN is never chosen (as -inf), +inf is the
  * largest float; a repeat_penalty that sw_sampler_params_check refuses is ignored.
  * Returns SW_SAMPLER_NO_TOKEN when no logit is a number (a model with NaN weights):
- * the caller must stop with an error, as there is nothing to sample from. */
+ * the caller must stop with an error, as there is nothing to sample from; and also
+ * when the mask stage fails (then sw_sampler_error says why, else it is empty). */
 int32_t sw_sampler_sample(sw_sampler *s, float *logits, const int32_t *history, int n_history,
                           sw_logprob *out_logprobs, float *chosen_logprob);
 

@@ -52,6 +52,12 @@ static int store_value(const char *cmd, const sw_opt *o, const char *val) {
     case SW_OPT_STR:
         *(const char **)o->dst = val;
         return 0;
+    case SW_OPT_LIST: {
+        sw_opt_list *l = o->dst;
+        if (l->n == SW_OPT_LIST_MAX) return sw_cli_usage_error(cmd, "--%s given more than %d times", o->name, SW_OPT_LIST_MAX);
+        l->v[l->n++] = val;
+        return 0;
+    }
     case SW_OPT_INT: {
         errno = 0;
         long v = strtol(val, &end, 10);

@@ -11,11 +11,18 @@
 #define SW_EXIT_FAIL 1
 #define SW_EXIT_USAGE 2
 
-typedef enum { SW_OPT_FLAG, SW_OPT_STR, SW_OPT_INT, SW_OPT_DOUBLE } sw_opt_kind;
+typedef enum { SW_OPT_FLAG, SW_OPT_STR, SW_OPT_INT, SW_OPT_DOUBLE, SW_OPT_LIST } sw_opt_kind;
+
+/* The values of a repeatable option (SW_OPT_LIST), in the order given. */
+#define SW_OPT_LIST_MAX 16
+typedef struct sw_opt_list {
+    const char *v[SW_OPT_LIST_MAX];
+    int n;
+} sw_opt_list;
 
 /* One option: --name, its kind, where its value goes (int* for FLAG and INT, const char**
- * for STR, double* for DOUBLE), a metavariable and a help line. A table ends with
- * name == NULL. */
+ * for STR, double* for DOUBLE, sw_opt_list* for LIST), a metavariable and a help line. A
+ * table ends with name == NULL. */
 typedef struct sw_opt {
     const char *name;
     sw_opt_kind kind;

@@ -14,14 +14,32 @@ static const char *USAGE =
     "         [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S]\n"
     "         [--threads N] [--ignore-eos] [--no-watermark] [--no-context-shift] [--logprobs N]\n"
     "         [--policy FILE] [--upstream URL [--upstream-model NAME]]\n"
-    "         [--json]\n\n"
+    "         [--schema FILE | --grammar FILE] [--stop STR]... [--max-time SECONDS] [--json]\n\n"
     "Generates text. The prompt comes from --prompt or stdin; without --chat the model\n"
     "continues it exactly as given, with --chat it is a user message in the model's chat\n"
     "template. The input and output guards scan the prompt and the generated text under\n"
     "the policy (blocked or sent to review: finish_reason says so, exit 0). Every\n"
     "generation is watermarked, labelled (an explicit notice and a signed\n"
     "manifest carrying the GB 45438 AIGC label) and measured. Plain output streams the\n"
-    "labelled text; --json prints one object (text, labelled_text, label, manifest, ...).";
+    "labelled text; --json prints one object (text, labelled_text, label, manifest, ...).\n"
+    "With --schema (a JSON Schema) or --grammar (GBNF) the answer is always a complete,\n"
+    "valid document within --max-tokens (see docs/grammar.md); a budget too small for the\n"
+    "shortest document is an error before generating.";
+
+/* Compiles --schema or --grammar (at most one) into *g. -1 with err naming the file. */
+static int load_constraint(const char *schema, const char *grammar, sw_grammar **g, sw_err *err) {
+    *g = NULL;
+    const char *path = schema ? schema : grammar;
+    if (!path) return 0;
+    sw_buf text = {0};
+    int rc = sw_read_file(path, &text, err);
+    if (rc == 0)
+        rc = schema ? sw_grammar_from_schema(text.data ? text.data : "", text.len, g, err)
+                    : sw_grammar_from_gbnf(text.data ? text.data : "", text.len, g, err);
+    if (rc < 0) sw_err_prefix(err, "%s", path);
+    sw_buf_free(&text);
+    return rc;
+}
 
 /* Streams text to stdout as it comes. */
 static int stream_out(void *ud, const char *text, size_t len) {
@@ -33,7 +51,9 @@ static int stream_out(void *ud, const char *text, size_t len) {
 
 int sw_cmd_generate(int argc, char **argv) {
     const char *model = NULL, *prompt = NULL, *policy = NULL, *chat_template = NULL, *upstream = NULL;
-    const char *upstream_model = NULL;
+    const char *upstream_model = NULL, *schema = NULL, *grammar = NULL;
+    sw_opt_list stops = {{0}, 0};
+    double max_time = 0;
     int chat = 0, max_tokens = 256, threads = 0, ignore_eos = 0, json = 0;
     int logprobs = 0, no_watermark = 0, no_shift = 0, uncertainty = 0, mark_uncertain = 0;
     int consistency = 0, consistency_review = 0;
@@ -77,6 +97,11 @@ int sw_cmd_generate(int argc, char **argv) {
         {"upstream", SW_OPT_STR, &upstream, "URL",
          "generate on an OpenAI-compatible server instead (key in $STEWARD_UPSTREAM_KEY)"},
         {"upstream-model", SW_OPT_STR, &upstream_model, "NAME", "the model to ask the upstream server for"},
+        {"schema", SW_OPT_STR, &schema, "FILE", "answer with JSON valid under this JSON Schema"},
+        {"grammar", SW_OPT_STR, &grammar, "FILE", "answer in the language of this GBNF grammar"},
+        {"stop", SW_OPT_LIST, &stops, "STR", "end before this text (repeatable; not delivered)"},
+        {"max-time", SW_OPT_DOUBLE, &max_time, "SECONDS",
+         "decode at most this long (with a grammar: then finish the shortest valid way)"},
         {"json", SW_OPT_FLAG, &json, NULL, "print one JSON object"},
         {NULL, 0, NULL, NULL, NULL},
     };
@@ -95,6 +120,8 @@ int sw_cmd_generate(int argc, char **argv) {
     if (sw_sampler_params_check(&req.sampling, &err) < 0) return sw_cli_usage_error("generate", "%s", err.msg);
     if (max_tokens <= 0) return sw_cli_usage_error("generate", "--max-tokens must be positive");
     if (threads < 0) return sw_cli_usage_error("generate", "--threads must be positive");
+    if (schema && grammar) return sw_cli_usage_error("generate", "--schema and --grammar exclude each other");
+    if (max_time < 0) return sw_cli_usage_error("generate", "--max-time must not be negative");
     uint64_t seed;
     if (seed_s) {
         /* strtoull takes "-1" as 2^64-1 and skips blanks: only digits, and no more than
@@ -125,6 +152,9 @@ int sw_cmd_generate(int argc, char **argv) {
     req.consistency_review = consistency_review;
     req.uncertainty = uncertainty || mark_uncertain;
     req.mark_uncertain = mark_uncertain;
+    req.stop = stops.v;
+    req.n_stop = stops.n;
+    req.max_time = max_time;
 
     sw_buf input = {0};
     if (!prompt) {
@@ -141,12 +171,19 @@ int sw_cmd_generate(int argc, char **argv) {
         prompt = input.data ? input.data : "";
     }
     req.prompt = prompt;
+    sw_grammar *constraint = NULL;
+    if (load_constraint(schema, grammar, &constraint, &err) < 0) {
+        sw_buf_free(&input);
+        return sw_cli_fail("generate", &err);
+    }
+    req.grammar = constraint;
     sw_pipeline_opts po = {.home = sw_cli_home, .model_path = model, .threads = threads, .policy_path = policy,
                            .chat_template = chat_template, .upstream = upstream,
                            .upstream_key = getenv("STEWARD_UPSTREAM_KEY"), .upstream_model = upstream_model};
     sw_pipeline *p;
     if (sw_pipeline_open(&po, &p, &err) < 0) {
         sw_buf_free(&input);
+        sw_grammar_free(constraint);
         return sw_cli_fail("generate", &err);
     }
     if (!json) req.on_text = stream_out;
@@ -166,5 +203,6 @@ int sw_cmd_generate(int argc, char **argv) {
     sw_gen_result_free(&res);
     sw_pipeline_close(p);
     sw_buf_free(&input);
+    sw_grammar_free(constraint);
     return rc;
 }

@@ -14,6 +14,9 @@ struct sw_sampler {
     sw_candidate *cands; /* n_vocab entries of scratch */
     sw_sampler_hook hook;
     int has_hook;
+    sw_sampler_mask mask;
+    int has_mask;
+    sw_err err; /* why the last sample failed */
 };
 
 void sw_sampler_params_default(sw_sampler_params *p) {
@@ -69,6 +72,13 @@ void sw_sampler_set_hook(sw_sampler *s, const sw_sampler_hook *hook) {
     s->has_hook = hook != NULL;
     if (hook) s->hook = *hook;
 }
+
+void sw_sampler_set_mask(sw_sampler *s, const sw_sampler_mask *mask) {
+    s->has_mask = mask != NULL;
+    if (mask) s->mask = *mask;
+}
+
+const char *sw_sampler_error(const sw_sampler *s) { return s->err.msg; }
 
 /* log-sum-exp of the logits, computed stably. */
 static double logsumexp(const float *x, int n) {
@@ -168,7 +178,7 @@ static int filter_candidates(const sw_sampler_params *p, const float *logits, in
     int n = 0;
     for (int i = 0; i < n_vocab; i++) {
         double pi = exp((double)(logits[i] - m) / p->temperature);
-        if (pi >= cut) c[n++] = (sw_candidate){i, logits[i], (float)pi};
+        if (pi >= cut && pi > 0) c[n++] = (sw_candidate){i, logits[i], (float)pi};
     }
     if (n == 0) { /* only when min_p > 1 (refused by the check): keep the best */
         int32_t b = argmax(logits, n_vocab);
@@ -196,6 +206,7 @@ int32_t sw_sampler_sample(sw_sampler *s, float *logits, const int32_t *history, 
                           sw_logprob *out_logprobs, float *chosen_logprob) {
     const sw_sampler_params *p = &s->p;
     int n = s->n_vocab;
+    s->err.msg[0] = 0;
     if (sanitize(logits, n) == 0) {
         if (chosen_logprob) *chosen_logprob = NAN;
         if (p->n_logprobs > 0 && out_logprobs)
@@ -213,6 +224,10 @@ int32_t sw_sampler_sample(sw_sampler *s, float *logits, const int32_t *history, 
         if (raw) memcpy(raw, logits, (size_t)n * sizeof *raw);
     }
 
+    if (s->has_mask && s->mask.mask(s->mask.ud, logits, n, &s->err) < 0) {
+        free(raw);
+        return SW_SAMPLER_NO_TOKEN;
+    }
     if (s->has_hook && s->hook.adjust) s->hook.adjust(s->hook.ud, logits, n, history, n_history);
     apply_repeat_penalty(p, logits, n, history, n_history);
     if (sanitize(logits, n) == 0) { /* the hook took every candidate away */
@@ -245,6 +260,7 @@ int32_t sw_sampler_sample(sw_sampler *s, float *logits, const int32_t *history, 
     }
     if (chosen_logprob) *chosen_logprob = raw ? (float)(raw[tok] - lse) : NAN;
     free(raw);
+    if (s->has_mask && s->mask.accept(s->mask.ud, tok, &s->err) < 0) return SW_SAMPLER_NO_TOKEN;
     if (s->has_hook && s->hook.observe) s->hook.observe(s->hook.ud, tok);
     return tok;
 }

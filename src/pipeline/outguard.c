@@ -78,7 +78,7 @@ int sw_outguard_finish(sw_outguard *o, sw_buf *delivered, sw_guard_action *actio
     const char *src = v->redacted ? v->redacted : o->raw.data;
     size_t n = v->redacted ? v->redacted_len : o->raw.len;
     int rc = sw_guard_restore(o->guard, src ? src : "", n, &text, err);
-    if (rc == 0 && (text.len < o->emitted || memcmp(text.data, o->raw.data, o->emitted) != 0))
+    if (rc == 0 && (text.len < o->emitted || (o->emitted && memcmp(text.data, o->raw.data, o->emitted) != 0)))
         sw_log(SW_LOG_WARN, "output guard: a finding reached into text already delivered");
     if (rc == 0 && text.len < o->emitted) o->emitted = text.len;
     if (rc == 0) {

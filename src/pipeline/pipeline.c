@@ -12,6 +12,7 @@
 #include "consistency.h"
 #include "uncertainty.h"
 #include "upstream.h"
+#include "stop.h"
 
 #include <sodium.h>
 
@@ -48,6 +49,7 @@ struct sw_pipeline {
     uint8_t guard_key[32];
     sw_guard_ppl ppl; /* perplexity thresholds for this model, when calibrated */
     int has_ppl;
+    sw_grammar_vocab *gvocab; /* the model's tokens for grammar masks */
 };
 
 const char *sw_pipeline_default_model(char *buf, size_t bufsz) {
@@ -139,6 +141,7 @@ static int open_model(sw_pipeline *p, const sw_pipeline_opts *opts, sw_err *err)
     if (n_ctx > hp->n_ctx_train)
         return sw_err_set(err, "context of %d positions exceeds the model's context_length %d", n_ctx,
                           hp->n_ctx_train);
+    if (sw_grammar_vocab_new(sw_model_tokenizer(p->model), &p->gvocab, err) < 0) return -1;
     int threads = opts->threads > 0 ? opts->threads : sw_threads_default();
     p->batch = sw_batch_new(p->model, opts->parallel, n_ctx, threads, err);
     return p->batch ? 0 : -1;
@@ -170,6 +173,7 @@ void sw_pipeline_close(sw_pipeline *p) {
     if (!p) return;
     sw_batch_free(p->batch);
     sw_model_free(p->model);
+    sw_grammar_vocab_free(p->gvocab);
     sw_upstream_free(p->upstream);
     sw_audit_close(p->audit, NULL); /* its final checkpoint is best effort at close */
     sw_guard_free(p->guard);
@@ -245,6 +249,11 @@ typedef struct session {
     int unc_cap;  /* spans res->uncertain has room for */
     float unc_p, unc_entropy; /* the request's thresholds */
     sw_err step_err;
+    sw_grammar_state *gs; /* the request's grammar, when it has one */
+    sw_stopper stopper;   /* its stop sequences */
+    sw_buf held;          /* what the stop sequences let through, for the output guard */
+    uint64_t deadline_ns; /* with max_time: when decoding must end (0: never) */
+    int timed_out;
 } session;
 
 static void session_free(session *s) {
@@ -257,6 +266,9 @@ static void session_free(session *s) {
     sw_buf_free(&s->prefix);
     sw_buf_free(&s->suffix);
     sw_buf_free(&s->piece);
+    sw_grammar_state_free(s->gs);
+    sw_stopper_free(&s->stopper);
+    sw_buf_free(&s->held);
 }
 
 /* Tokenizes the pieces of a rendered chat: the template's own text with its special
@@ -535,7 +547,32 @@ static int prepare_sampler(session *s, sw_err *err) {
         sw_wm_hook(s->wm, &hook);
         sw_sampler_set_hook(s->smp, &hook);
     }
+    if (req->grammar) { /* the mask first, then the watermark among the allowed tokens */
+        if (sw_grammar_state_new(req->grammar, p->gvocab, s->max_tokens, &s->gs, err) < 0) return -1;
+        sw_sampler_mask mask;
+        sw_grammar_mask_hook(s->gs, &mask);
+        sw_sampler_set_mask(s->smp, &mask);
+    }
     return 0;
+}
+
+/* Text of the model on its way out: through the stop sequences to the output guard. */
+static int deliver(session *s, const char *text, size_t len, int *stop, sw_err *err) {
+    sw_buf_reset(&s->held);
+    if (sw_stopper_push(&s->stopper, text, len, &s->held) < 0) return sw_err_set(err, "out of memory");
+    if (s->held.len && sw_outguard_push(&s->out, s->held.data, s->held.len, stop, err) < 0) return -1;
+    if (s->stopper.hit) *stop = 1;
+    return 0;
+}
+
+/* The time limit: without a grammar decoding ends; with one, the budget shrinks to the
+ * shortest completion, and decoding ends once the document is complete. 1: end now. */
+static int time_is_up(session *s) {
+    if (!s->deadline_ns || sw_now_ns() < s->deadline_ns) return 0;
+    if (!s->gs) return 1;
+    if (!s->timed_out) sw_grammar_state_limit_budget(s->gs, sw_grammar_state_min_bytes(s->gs));
+    s->timed_out = 1;
+    return sw_grammar_state_is_complete(s->gs);
 }
 
 /* sw_seq_ops.step: samples the next token, hands its text to the output guard; ends the
@@ -551,9 +588,12 @@ static int session_step(void *ud, const float *logits, int32_t *next, sw_err *er
     float chosen = 0;
     if (s->req->uncertainty) sw_unc_measure(logits, sw_tokenizer_n_vocab(tok), &us);
     /* the sampler may change the logits it is given (penalties, the watermark's bias) */
+    if (time_is_up(s)) return 0; /* finish_reason stays "length" */
     int32_t t = sw_sampler_sample(s->smp, (float *)logits, s->hist, s->n_hist, lp ? lp->top : NULL,
                                   lp ? &lp->chosen : s->req->uncertainty ? &chosen : NULL);
-    if (t == SW_SAMPLER_NO_TOKEN) return sw_err_set(err, "the model gave no finite logits (NaN weights?)");
+    if (t == SW_SAMPLER_NO_TOKEN) /* the grammar's mask stage says why, else the model */
+        return sw_err_set(err, "%s", sw_sampler_error(s->smp)[0] ? sw_sampler_error(s->smp)
+                                                              : "the model gave no finite logits (NaN weights?)");
     if (lp) chosen = lp->chosen;
     if (!s->req->ignore_eos && sw_tokenizer_is_eog(tok, t)) {
         res->finish_reason = "stop";
@@ -564,13 +604,14 @@ static int session_step(void *ud, const float *logits, int32_t *next, sw_err *er
     sw_buf_reset(&s->piece);
     if (sw_detok_stream_push(tok, &s->ds, t, &s->piece) < 0) return sw_err_set(err, "cannot decode token %d", t);
     size_t at = s->out.raw.len;
-    if (s->piece.len && sw_outguard_push(&s->out, s->piece.data, s->piece.len, &stop, err) < 0) return -1;
+    if (s->piece.len && deliver(s, s->piece.data, s->piece.len, &stop, err) < 0) return -1;
     if (s->req->uncertainty &&
         sw_unc_note(res, &s->unc_cap, i, at, s->out.raw.len, expf(chosen), (float)us.entropy, s->unc_p,
                     s->unc_entropy) < 0)
         return sw_err_set(err, "out of memory");
     if (stop) res->finish_reason = s->out.stopped ? "blocked" : "stop";
-    if (stop || res->n_tokens >= s->max_tokens) return 0;
+    if (!stop && s->gs && sw_grammar_state_is_done(s->gs) && !s->timed_out) res->finish_reason = "stop";
+    if (stop || res->n_tokens >= s->max_tokens || (s->gs && sw_grammar_state_is_done(s->gs))) return 0;
     *next = t;
     return 1;
 }
@@ -608,11 +649,15 @@ static int decode_local(session *s, sw_err *err) {
     res->usage_tokens = res->n_tokens;
     if (rc < 0) return -1;
     int stop = 0;
-    sw_buf_reset(&s->piece);
-    sw_detok_stream_finish(&s->ds, &s->piece);
-    if (s->piece.len && !s->out.stopped && sw_outguard_push(&s->out, s->piece.data, s->piece.len, &stop, err) < 0)
-        return -1;
-    return 0;
+    sw_buf tail = {0};
+    sw_detok_stream_finish(&s->ds, &tail);
+    rc = 0;
+    if (tail.len && !s->out.stopped && !s->stopper.hit) rc = deliver(s, tail.data, tail.len, &stop, err);
+    sw_buf_reset(&tail);
+    if (rc == 0 && !s->out.stopped && sw_stopper_finish(&s->stopper, &tail) < 0) rc = sw_err_set(err, "out of memory");
+    if (rc == 0 && tail.len && !s->out.stopped) rc = sw_outguard_push(&s->out, tail.data, tail.len, &stop, err);
+    sw_buf_free(&tail);
+    return rc;
 }
 
 /* sw_upstream_piece_fn: upstream's text goes through the output guard like the
@@ -629,6 +674,7 @@ static int upstream_piece(void *ud, const char *text, size_t len) {
  * one) goes there, its answer streams back through the output guard. */
 static int decode_upstream(session *s, const char *prompt, sw_err *err) {
     const sw_gen_request *req = s->req;
+    if (req->grammar) return sw_err_set(err, "a grammar or schema needs the local engine, not --upstream");
     sw_gen_result *res = s->res;
     sw_chat_msg one = {"user", prompt};
     const sw_chat_msg *msgs = req->n_messages ? req->messages : req->chat ? &one : NULL;
@@ -686,6 +732,8 @@ static int sample_again(session *parent, const char *prompt, uint64_t seed, sw_b
     res.finish_reason = "length";
     session c = {.p = parent->p, .req = &req, .res = &res, .principal = parent->principal};
     c.max_tokens = parent->max_tokens;
+    sw_stopper_init(&c.stopper, req.stop, req.n_stop); /* the same stop sequences and time */
+    if (req.max_time > 0) c.deadline_ns = sw_now_ns() + (uint64_t)(req.max_time * 1e9);
     c.n_prompt = parent->n_prompt;
     c.n_hist = (int)parent->n_prompt;
     int rc = -1;
@@ -784,6 +832,8 @@ int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_resul
     s.max_tokens = req->max_tokens > 0 ? req->max_tokens : DEFAULT_MAX_TOKENS;
     s.unc_p = req->uncertain_p > 0 ? req->uncertain_p : SW_UNCERTAIN_P_DEFAULT;
     s.unc_entropy = req->uncertain_entropy > 0 ? req->uncertain_entropy : SW_UNCERTAIN_ENTROPY_DEFAULT;
+    sw_stopper_init(&s.stopper, req->stop, req->n_stop);
+    if (req->max_time > 0) s.deadline_ns = sw_now_ns() + (uint64_t)(req->max_time * 1e9);
     sw_energy energy;
     sw_energy_begin(&energy, 0);
     sw_buf request = {0};
