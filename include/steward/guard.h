@@ -267,6 +267,22 @@ sw_guard_policy *sw_guard_policy_parse(const char *text, size_t len, const char 
 void sw_guard_policy_free(sw_guard_policy *p);
 /* Applies the policy to each finding (sets finding.action/op) and to the verdict. */
 void sw_guard_policy_apply(const sw_guard_policy *p, sw_guard_dir dir, sw_guard_verdict *v);
+/* Reads and parses a policy file (NULL: the shipped data/policy/default.policy). NULL
+ * with err naming the file and line. */
+sw_guard_policy *sw_guard_policy_load(const char *path, sw_err *err);
+
+/* ---- the words a person reads when the guard stops something ----
+ * A policy may set them ("refusal en TEXT", "cut_notice zh TEXT"); English and Chinese
+ * defaults stand otherwise. */
+#define SW_GUARD_N_LANGS 2          /* en, zh */
+#define SW_GUARD_MESSAGE_MAX 512
+/* The answer to a blocked request in lang ("en" or "zh"); NULL for another language.
+ * p or g may be NULL (the defaults). */
+const char *sw_guard_policy_refusal(const sw_guard_policy *p, const char *lang);
+const char *sw_guard_refusal(const sw_guard *g, const char *lang);
+/* The notice that ends an output the guard cut short; NULL for another language. */
+const char *sw_guard_policy_cut_notice(const sw_guard_policy *p, const char *lang);
+const char *sw_guard_cut_notice(const sw_guard *g, const char *lang);
 
 /* ---- streaming output guard ---- */
 /* Scans generated text as it arrives. Each push re-scans a window holding the new

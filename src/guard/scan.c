@@ -93,14 +93,7 @@ sw_guard *sw_guard_open(const sw_guard_opts *opts, sw_err *err) {
         snprintf(path, sizeof path, "%s/policy/default.policy", o.data_dir);
         o.policy_path = path;
     }
-    sw_buf b = {0};
-    if (sw_read_file(o.policy_path, &b, err) < 0) {
-        sw_buf_free(&b);
-        goto fail;
-    }
-    g->policy = sw_guard_policy_parse(b.data ? b.data : "", b.len, o.policy_path, err);
-    sw_buf_free(&b);
-    if (!g->policy) goto fail;
+    if (!(g->policy = sw_guard_policy_load(o.policy_path, err))) goto fail;
     if (o.key) {
         memcpy(g->key, o.key, 32);
         g->has_key = 1;
