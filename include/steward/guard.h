@@ -283,6 +283,11 @@ const char *sw_guard_refusal(const sw_guard *g, const char *lang);
 /* The notice that ends an output the guard cut short; NULL for another language. */
 const char *sw_guard_policy_cut_notice(const sw_guard_policy *p, const char *lang);
 const char *sw_guard_cut_notice(const sw_guard *g, const char *lang);
+/* Why a verdict (in its JSON form, sw_guard_verdict_json) decided as it did, in one line:
+ * "block by the input guard: prompt_injection/keyword (rule, score 0.95): ...", from its
+ * first finding with the verdict's action. Never fails (truncates to outsz). */
+struct json_t;
+void sw_guard_verdict_reason(const struct json_t *verdict, char *out, size_t outsz);
 
 /* ---- streaming output guard ---- */
 /* Scans generated text as it arrives. Each push re-scans a window holding the new

@@ -6,14 +6,19 @@
 
 #include <jansson.h>
 
-/* Exit statuses of CLI.md. */
+/* Exit statuses (README.md, "Exit statuses"): 0 done; 1 failed, or the answer is no
+ * (detect: not watermarked; verify: invalid); 2 usage error (and, for detect and verify,
+ * any error, so that 1 stays their "no"); 3 sent to review; 4 blocked; 5 output cut. */
 #define SW_EXIT_OK 0
 #define SW_EXIT_FAIL 1
 #define SW_EXIT_USAGE 2
+#define SW_EXIT_REVIEW 3
+#define SW_EXIT_BLOCK 4
+#define SW_EXIT_CUT 5
 
 typedef enum { SW_OPT_FLAG, SW_OPT_STR, SW_OPT_INT, SW_OPT_DOUBLE } sw_opt_kind;
 
-/* One option: --name, its kind, where its value goes (int* for FLAG and INT, const char**
+/* One option: --name (or "name|n|alias": -n and --alias mean the same), its kind, where its value goes (int* for FLAG and INT, const char**
  * for STR, double* for DOUBLE), a metavariable and a help line. A table ends with
  * name == NULL. */
 typedef struct sw_opt {

@@ -12,6 +12,7 @@
  *   cut_notice en|zh TEXT    what ends an output the guard cut short */
 #include "guard_int.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,6 +67,24 @@ const char *sw_guard_refusal(const sw_guard *g, const char *lang) {
 
 const char *sw_guard_cut_notice(const sw_guard *g, const char *lang) {
     return sw_guard_policy_cut_notice(g ? gguard_policy(g) : NULL, lang);
+}
+
+void sw_guard_verdict_reason(const json_t *verdict, char *out, size_t outsz) {
+    const char *action = json_string_value(json_object_get(verdict, "action"));
+    const json_t *fs = json_object_get(verdict, "findings");
+    snprintf(out, outsz, "%s", action ? action : "no verdict");
+    for (size_t i = 0; action && i < json_array_size(fs); i++) {
+        const json_t *f = json_array_get(fs, i);
+        const char *fa = json_string_value(json_object_get(f, "action"));
+        if (!fa || strcmp(fa, action)) continue;
+        const char *ex = json_string_value(json_object_get(f, "explain"));
+        snprintf(out, outsz, "%s by the %s guard: %s/%s (%s, score %.2f)%s%s", action,
+                 json_string_value(json_object_get(verdict, "direction")),
+                 json_string_value(json_object_get(f, "category")), json_string_value(json_object_get(f, "type")),
+                 json_string_value(json_object_get(f, "source")), json_number_value(json_object_get(f, "score")),
+                 ex && *ex ? ": " : "", ex ? ex : "");
+        return;
+    }
 }
 
 /* A "refusal LANG TEXT" or "cut_notice LANG TEXT" line (l is NUL-terminated): 1 when it
