@@ -111,6 +111,10 @@ void sw_sort_doubles(double *xs, size_t n);             /* ascending */
 double sw_median(double *xs, size_t n);                 /* mean of the middle two when n is even */
 double sw_upper_quantile(double *xs, size_t n, double share); /* the value that at most share of xs exceed */
 
+/* x rounded to `digits` significant decimal digits (scores in JSON output use 4); NaN,
+ * infinities and 0 come back as they are. */
+double sw_round_sig(double x, int digits);
+
 /* ---- shipped files ---- */
 /* Finds rel (e.g. "models/default.gguf") in the executable's directory or up to three
  * directories above it (./steward at the repository root, test programs under build/,

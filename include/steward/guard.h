@@ -311,5 +311,11 @@ const sw_guard_verdict *sw_guard_stream_verdict(const sw_guard_stream *s);
  * The caller owns the reference. */
 struct json_t;
 struct json_t *sw_guard_verdict_json(const sw_guard_verdict *v);
+/* Finding scores in the JSON form keep this many significant digits. */
+#define SW_GUARD_SCORE_DIGITS 4
+/* Adds char_start and char_end (offsets in Unicode code points, as Python's str slicing
+ * counts; an ill-formed byte counts as one) beside the byte offsets of each finding of a
+ * verdict's JSON form, for the text it was made from. -1 on OOM (verdict unchanged). */
+int sw_guard_verdict_json_chars(struct json_t *verdict, const char *text, size_t len);
 
 #endif

@@ -1,5 +1,6 @@
 /* args.c - table-driven option parsing and uniform error output for every command. */
 #include "cli.h"
+#include "steward/jcs.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -57,9 +58,14 @@ int sw_cli_fail(const char *cmd, const sw_err *err) {
 
 int sw_cli_print_json(json_t *obj) {
     if (!obj) return -1;
-    int rc = json_dumpf(obj, stdout, JSON_COMPACT | JSON_ENSURE_ASCII * 0);
+    sw_buf b = {0};
+    int rc = sw_json_compact_append(obj, &b, NULL);
     json_decref(obj);
-    fputc('\n', stdout);
+    if (rc == 0) {
+        fwrite(b.data, 1, b.len, stdout);
+        fputc('\n', stdout);
+    }
+    sw_buf_free(&b);
     fflush(stdout);
     return rc;
 }

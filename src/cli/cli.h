@@ -43,7 +43,8 @@ int sw_cli_parse(const char *cmd, const char *usage, const sw_opt *opts, int arg
 int sw_cli_fail(const char *cmd, const sw_err *err);
 /* Same, for a usage error; returns SW_EXIT_USAGE. */
 int sw_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Prints obj as one compact JSON line on stdout and releases it. -1 on failure. */
+/* Prints obj as one compact JSON line on stdout (numbers in their shortest form, members
+ * in their order) and releases it. -1 on failure (a NaN, no memory). */
 int sw_cli_print_json(json_t *obj);
 
 /* The state directory given by the global --home option (NULL when absent). */

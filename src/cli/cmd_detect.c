@@ -17,7 +17,8 @@ static const char *USAGE =
     "longer text is found by windowed scoring (windows of N tokens and up, default 50)\n"
     "and reported with its byte offsets. Schemes: kgw-selfhash (default), kgw-lefthash,\n"
     "synthid. With --tokens, stdin is a JSON array of token ids (as in generate --json)\n"
-    "instead of text.";
+    "instead of text.\n\n"
+    "Exit status: 0 watermarked, 1 not watermarked, 2 usage error or any other error.";
 
 /* Reads a JSON array of token ids from text. -1 naming the bad element. */
 static int parse_token_array(const sw_buf *in, int32_t **ids, size_t *n, sw_err *err) {
@@ -61,7 +62,7 @@ int sw_cmd_detect(int argc, char **argv) {
     const char *model = NULL, *scheme_name = "kgw-selfhash";
     int window = 50, json = 0, tokens_in = 0;
     const sw_opt opts[] = {
-        {"model", SW_OPT_STR, &model, "FILE", "GGUF file whose tokenizer to use (default: the shipped model)"},
+        {"model|m", SW_OPT_STR, &model, "FILE", "GGUF file whose tokenizer to use (default: the shipped model)"},
         {"scheme", SW_OPT_STR, &scheme_name, "S", "watermark scheme (default kgw-selfhash)"},
         {"window", SW_OPT_INT, &window, "N", "smallest window for span search (default 50)"},
         {"tokens", SW_OPT_FLAG, &tokens_in, NULL, "read a JSON array of token ids instead of text"},
@@ -82,7 +83,8 @@ int sw_cmd_detect(int argc, char **argv) {
     if (!model) model = sw_pipeline_default_model(mbuf, sizeof mbuf);
     if (!model) {
         sw_err_set(&err, "no model given (--model FILE) and no default model found");
-        return sw_cli_fail("detect", &err);
+        sw_cli_fail("detect", &err);
+        return SW_EXIT_USAGE;
     }
     uint8_t keys[SW_WM_MAX_KEYS][SW_WM_KEY_BYTES];
     size_t n_keys = 0;
@@ -97,7 +99,8 @@ int sw_cmd_detect(int argc, char **argv) {
         sw_tokenizer_from_gguf(g, &tok, &err) < 0 || sw_read_file("-", &text, &err) < 0 ||
         (tokens_in ? parse_token_array(&text, &ids, &n, &err)
                    : sw_tokenize(tok, text.data ? text.data : "", text.len, 0, &ids, &n, &err)) < 0) {
-        rc = sw_cli_fail("detect", &err);
+        sw_cli_fail("detect", &err);
+        rc = SW_EXIT_USAGE; /* 1 means "not watermarked" */
         goto out;
     }
     sw_wm_params wp;
@@ -139,7 +142,7 @@ int sw_cmd_detect(int argc, char **argv) {
         if (windowed) printf(", span at bytes %zu..%zu", bs, be);
         printf("\n");
     }
-    rc = SW_EXIT_OK;
+    rc = best.watermarked ? SW_EXIT_OK : SW_EXIT_FAIL;
 out:
     sodium_memzero(keys, sizeof keys);
     free(ids);

@@ -1,5 +1,6 @@
 /* jcs.c - RFC 8785 JSON canonicalisation: ECMAScript number form, minimal string escapes,
- * members sorted by UTF-16 code units. */
+ * members sorted by UTF-16 code units; and the same writer with members kept in order,
+ * for output that people and scripts read (0.92, not 0.92000000000000004). */
 #include "steward/jcs.h"
 
 #include <math.h>
@@ -127,40 +128,40 @@ static int put_string(sw_buf *out, const char *s, size_t n) {
     return rc | sw_buf_puts(out, "\"");
 }
 
-static int put_value(const json_t *v, sw_buf *out, int depth, sw_err *err);
+static int put_value(const json_t *v, sw_buf *out, int depth, int sort, sw_err *err);
 
-/* Appends an object with its members in UTF-16 order. */
-static int put_object(const json_t *v, sw_buf *out, int depth, sw_err *err) {
+/* Appends an object with its members in UTF-16 order (sort) or in their own order. */
+static int put_object(const json_t *v, sw_buf *out, int depth, int sort, sw_err *err) {
     size_t n = json_object_size(v), i = 0;
     const char **names = malloc((n ? n : 1) * sizeof *names);
     if (!names) return sw_err_set(err, "jcs: out of memory");
     const char *key;
     const json_t *val;
     json_object_foreach((json_t *)v, key, val) names[i++] = key;
-    qsort(names, n, sizeof *names, cmp_names);
+    if (sort) qsort(names, n, sizeof *names, cmp_names);
     int rc = sw_buf_puts(out, "{") ? sw_err_set(err, "jcs: out of memory") : 0;
     for (i = 0; i < n && rc == 0; i++) {
         if ((i && sw_buf_puts(out, ",")) || put_string(out, names[i], strlen(names[i])) || sw_buf_puts(out, ":"))
             rc = sw_err_set(err, "jcs: out of memory");
-        else rc = put_value(json_object_get(v, names[i]), out, depth + 1, err);
+        else rc = put_value(json_object_get(v, names[i]), out, depth + 1, sort, err);
     }
     free(names);
     if (rc == 0 && sw_buf_puts(out, "}")) rc = sw_err_set(err, "jcs: out of memory");
     return rc;
 }
 
-static int put_value(const json_t *v, sw_buf *out, int depth, sw_err *err) {
+static int put_value(const json_t *v, sw_buf *out, int depth, int sort, sw_err *err) {
     char num[SW_JCS_NUMBER_MAX];
     int rc = 0;
     if (depth > SW_JCS_MAX_DEPTH) return sw_err_set(err, "jcs: nested deeper than %d", SW_JCS_MAX_DEPTH);
     switch (json_typeof(v)) {
     case JSON_OBJECT:
-        return put_object(v, out, depth, err);
+        return put_object(v, out, depth, sort, err);
     case JSON_ARRAY:
         rc = sw_buf_puts(out, "[");
         for (size_t i = 0; i < json_array_size(v) && rc == 0; i++) {
             if (i && sw_buf_puts(out, ",")) rc = -1;
-            else if (put_value(json_array_get(v, i), out, depth + 1, err) < 0) return -1;
+            else if (put_value(json_array_get(v, i), out, depth + 1, sort, err) < 0) return -1;
         }
         rc |= sw_buf_puts(out, "]");
         break;
@@ -181,7 +182,12 @@ static int put_value(const json_t *v, sw_buf *out, int depth, sw_err *err) {
 
 int sw_jcs_append(const json_t *v, sw_buf *out, sw_err *err) {
     if (!v) return sw_err_set(err, "jcs: no value");
-    return put_value(v, out, 0, err);
+    return put_value(v, out, 0, 1, err);
+}
+
+int sw_json_compact_append(const json_t *v, sw_buf *out, sw_err *err) {
+    if (!v) return sw_err_set(err, "json: no value");
+    return put_value(v, out, 0, 0, err);
 }
 
 char *sw_jcs_dumps(const json_t *v, sw_err *err) {
