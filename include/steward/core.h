@@ -125,6 +125,11 @@ int sw_find_near_exe(const char *rel, char *out, size_t outsz);
 /* Resolves the state directory: override, else $STEWARD_HOME, else $HOME/.steward;
  * creates it (mode 0700) when missing. Writes the path to out. -1 on error. */
 int sw_home_resolve(const char *override, char *out, size_t outsz, sw_err *err);
+/* A fresh private state directory for work that must not touch the real one
+ * (evaluations): $TMPDIR/steward-scratch-XXXXXX, mode 0700, written to out. -1 on error. */
+int sw_home_scratch(char *out, size_t outsz, sw_err *err);
+/* Removes a directory tree (a scratch home) without following links. -1 on error. */
+int sw_home_remove(const char *dir, sw_err *err);
 /* mkdir -p with the given mode for each created component. -1 on error. */
 int sw_mkdirs(const char *path, int mode, sw_err *err);
 

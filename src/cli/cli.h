@@ -5,6 +5,7 @@
 #include "steward/core.h"
 
 #include <jansson.h>
+#include <stdio.h>
 
 /* Exit statuses (README.md, "Exit statuses"): 0 done; 1 failed, or the answer is no
  * (detect: not watermarked; verify: invalid); 2 usage error (and, for detect and verify,
@@ -53,6 +54,8 @@ extern const char *sw_cli_home;
 /* A command's entry point: argv[0] is the command's name. Returns the exit status. */
 typedef int (*sw_cmd_fn)(int argc, char **argv);
 int sw_cmd_audit(int argc, char **argv);
+/* Writes the audit subcommands' names, comma-separated, for `steward --help`. */
+void sw_cli_audit_subcommands(FILE *f);
 
 int sw_cmd_generate(int argc, char **argv);
 int sw_cmd_detect(int argc, char **argv);
