@@ -116,9 +116,11 @@ double sw_upper_quantile(double *xs, size_t n, double share); /* the value that 
 double sw_round_sig(double x, int digits);
 
 /* ---- shipped files ---- */
-/* Finds rel (e.g. "models/default.gguf") in the executable's directory or up to three
- * directories above it (./steward at the repository root, test programs under build/,
- * an installed bin/ beside share/). Writes the path to out; -1 when not found. */
+/* Finds rel (e.g. "models/default.gguf"), or share/steward/rel, in the executable's
+ * directory or up to three directories above it (./steward at the repository root, test
+ * programs under build/, an installed bin/ beside share/steward/), then likewise beside
+ * libsteward.so when the library was loaded by another program (Python). Writes the
+ * path to out; -1 when not found. */
 int sw_find_near_exe(const char *rel, char *out, size_t outsz);
 
 /* ---- state directory ---- */

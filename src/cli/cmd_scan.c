@@ -1,6 +1,7 @@
 /* cmd_scan.c - `steward scan`: the input or output guard alone, no generation. */
 #include "cli.h"
 #include "steward/guard.h"
+#include "steward/keys.h"
 #include "steward/model.h"
 
 #include <errno.h>
@@ -23,27 +24,11 @@ static const char *USAGE =
     "Exit status: 0 allow, flag or redact; 3 review; 4 block (--jsonl: the most severe\n"
     "line's); 1 error (--jsonl: any bad line); 2 usage error.";
 
-/* Loads $STEWARD_HOME/keys/guard.key (32 bytes), creating it (mode 0600) on first use. */
+/* The pseudonym key, $STEWARD_HOME/keys/guard.key (created, mode 0600, on first use). */
 static int load_key(uint8_t key[32], sw_err *err) {
-    char home[4096], dir[4200], path[4300];
+    char home[PATH_MAX];
     if (sw_home_resolve(sw_cli_home, home, sizeof home, err) < 0) return -1;
-    snprintf(dir, sizeof dir, "%s/keys", home);
-    if (sw_mkdirs(dir, 0700, err) < 0) return -1;
-    snprintf(path, sizeof path, "%s/guard.key", dir);
-    int fd = open(path, O_RDONLY);
-    if (fd >= 0) {
-        ssize_t n = read(fd, key, 32);
-        close(fd);
-        if (n != 32) return sw_err_set(err, "%s: expected 32 bytes of key", path);
-        return 0;
-    }
-    if (errno != ENOENT) return sw_err_set(err, "%s: cannot open: %s", path, strerror(errno));
-    randombytes_buf(key, 32);
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0) return sw_err_set(err, "%s: cannot create: %s", path, strerror(errno));
-    ssize_t n = write(fd, key, 32);
-    if (close(fd) != 0 || n != 32) return sw_err_set(err, "%s: cannot write the key", path);
-    return 0;
+    return sw_keys_secret_load_or_create(home, "guard", key, 32, err);
 }
 
 static void print_plain(const sw_guard_verdict *v) {

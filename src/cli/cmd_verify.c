@@ -1,9 +1,7 @@
 /* cmd_verify.c - `steward verify`: checks delivered text against its signed manifest. */
 #include "cli.h"
-#include "steward/keys.h"
-#include "steward/label.h"
+#include "steward/api.h"
 
-#include <limits.h>
 #include <stdio.h>
 
 static const char *USAGE =
@@ -32,31 +30,18 @@ int sw_cmd_verify(int argc, char **argv) {
     const char *path = npos ? pos[0] : "-";
 
     sw_err err;
-    char home[PATH_MAX];
     sw_buf doc = {0}, mbuf = {0};
     json_t *manifest = NULL;
-    const char *text = NULL;
-    size_t text_len = 0;
-    uint8_t trusted[SW_KEYS_MAX_OLD + 1][32];
-    size_t n_trusted = 0;
     sw_manifest_check check;
-    int status = SW_EXIT_USAGE; /* until the inputs are read */
+    int evidence = 0; /* 1 once a failure is in the evidence (invalid), not in reading it */
     rc = -1;
-    if (sw_home_resolve(sw_cli_home, home, sizeof home, &err) < 0) goto out;
-    if (sw_keys_public_all(home, "signing", trusted, SW_KEYS_MAX_OLD + 1, &n_trusted, &err) < 0) goto out;
     if (sw_read_file(path, &doc, &err) < 0) goto out;
     if (manifest_path && sw_read_file(manifest_path, &mbuf, &err) < 0) goto out;
-    status = SW_EXIT_FAIL; /* from here on, what is wrong is the evidence */
-    if (manifest_path) {
-        manifest = sw_manifest_parse(mbuf.data ? mbuf.data : "", mbuf.len, manifest_path, &err);
-        if (!manifest) goto out;
-        text = doc.data ? doc.data : "";
-        text_len = doc.len;
-    } else if (sw_manifest_extract(doc.data ? doc.data : "", doc.len, &manifest, &text, &text_len, &err) < 0) {
+    if (manifest_path && !(manifest = sw_manifest_parse(mbuf.data ? mbuf.data : "", mbuf.len, manifest_path, &err))) {
+        evidence = 1;
         goto out;
     }
-    rc = sw_manifest_verify_check(manifest, text, text_len, (const uint8_t(*)[32])trusted, (int)n_trusted, &check,
-                                  &err);
+    rc = sw_verify_document(sw_cli_home, doc.data ? doc.data : "", doc.len, manifest, &check, &evidence, &err);
 out:
     if (json) sw_cli_print_json(sw_manifest_check_json(rc == 0 ? &check : NULL, err.msg));
     if (rc == 0 && !json) {
@@ -64,9 +49,9 @@ out:
         sw_manifest_check_line(&check, line, sizeof line);
         printf("%s\n", line);
     }
-    if (rc < 0) fprintf(stderr, "steward verify: %s: %s\n", status == SW_EXIT_FAIL ? "invalid" : "error", err.msg);
+    if (rc < 0) fprintf(stderr, "steward verify: %s: %s\n", evidence ? "invalid" : "error", err.msg);
     json_decref(manifest);
     sw_buf_free(&doc);
     sw_buf_free(&mbuf);
-    return rc == 0 ? SW_EXIT_OK : status;
+    return rc == 0 ? SW_EXIT_OK : evidence ? SW_EXIT_FAIL : SW_EXIT_USAGE;
 }
