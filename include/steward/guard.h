@@ -307,7 +307,7 @@ int sw_guard_stream_finish(sw_guard_stream *s, int *stop, sw_err *err);
 /* The cumulative verdict (findings over the whole stream, action so far). */
 const sw_guard_verdict *sw_guard_stream_verdict(const sw_guard_stream *s);
 
-/* The verdict as the JSON object of CLI.md (`steward scan --json`); NULL on OOM.
+/* The verdict as the JSON object of `steward scan --json`; NULL on OOM.
  * The caller owns the reference. */
 struct json_t;
 struct json_t *sw_guard_verdict_json(const sw_guard_verdict *v);
