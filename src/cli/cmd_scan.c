@@ -20,7 +20,9 @@ static const char *USAGE =
     "in characters for Python slicing, score to 4 significant digits, why) and the redacted\n"
     "text. --jsonl reads one {\"text\": ..., \"id\": ...} object per line and prints one\n"
     "verdict per line with the id echoed; a bad line gets {\"error\", \"line\", \"id\"} and\n"
-    "the rest go on.\n\n"
+    "the rest go on. --restore reverses the reversible pseudonyms (<ENC:TYPE:...>, the\n"
+    "policy's encrypt operator) in stdin with this instance's guard key; keyed hashes\n"
+    "(<TYPE_xxxxxxxx>) are one-way.\n\n"
     "Exit status: 0 allow, flag or redact; 3 review; 4 block (--jsonl: the most severe\n"
     "line's); 1 error (--jsonl: any bad line); 2 usage error.";
 
@@ -137,9 +139,23 @@ static int scan_lines(const sw_guard *g, sw_guard_dir dir, const sw_buf *in) {
     return bad ? SW_EXIT_FAIL : action_status(worst);
 }
 
+/* --restore: the text with the values the encrypt operator replaced put back (as
+ * Presidio's deanonymizer does); tokens this instance's key did not make stay as they are. */
+static int restore_text(const sw_guard *g, const sw_buf *in) {
+    sw_buf out = {0};
+    sw_err err;
+    if (sw_guard_restore(g, in->data ? in->data : "", in->len, &out, &err) < 0) {
+        sw_buf_free(&out);
+        return sw_cli_fail("scan", &err);
+    }
+    fwrite(out.data ? out.data : "", 1, out.len, stdout);
+    sw_buf_free(&out);
+    return SW_EXIT_OK;
+}
+
 int sw_cmd_scan(int argc, char **argv) {
     const char *direction = "input", *policy = NULL, *data = NULL, *model = NULL, *lm_path = NULL, *ppl = NULL;
-    int json = 0, jsonl = 0;
+    int json = 0, jsonl = 0, restore = 0;
     sw_opt opts[] = {
         {"direction", SW_OPT_STR, &direction, "input|output", "which guard to run (default input)"},
         {"policy", SW_OPT_STR, &policy, "FILE", "guard policy (default data/policy/default.policy)"},
@@ -149,13 +165,14 @@ int sw_cmd_scan(int argc, char **argv) {
         {"ppl", SW_OPT_STR, &ppl, "FILE", "its thresholds ('steward guard calibrate-ppl'; default: FILE.ppl.json beside it)"},
         {"json", SW_OPT_FLAG, &json, NULL, "read all of stdin as one text; print one JSON verdict"},
         {"jsonl", SW_OPT_FLAG, &jsonl, NULL, "read {\"text\": ...} lines; print one verdict per line"},
+        {"restore", SW_OPT_FLAG, &restore, NULL, "print stdin with its <ENC:...> pseudonyms decrypted (no scan)"},
         {NULL, 0, NULL, NULL, NULL},
     };
     const char *pos[1];
     int npos;
     int rc = sw_cli_parse("scan", USAGE, opts, argc, argv, pos, 0, &npos);
     if (rc) return sw_cli_exit(rc);
-    if (json && jsonl) return sw_cli_usage_error("scan", "--json and --jsonl exclude each other");
+    if (json + jsonl + restore > 1) return sw_cli_usage_error("scan", "--json, --jsonl and --restore exclude each other");
     sw_guard_dir dir;
     if (strcmp(direction, "input") == 0) dir = SW_GUARD_INPUT;
     else if (strcmp(direction, "output") == 0) dir = SW_GUARD_OUTPUT;
@@ -180,7 +197,8 @@ int sw_cmd_scan(int argc, char **argv) {
         return sw_cli_fail("scan", &err);
     }
     sw_guard_action action;
-    if (jsonl) rc = scan_lines(g, dir, &in);
+    if (restore) rc = restore_text(g, &in);
+    else if (jsonl) rc = scan_lines(g, dir, &in);
     else if (scan_one(g, dir, in.data ? in.data : "", in.len, json, NULL, &action, &err) < 0) rc = sw_cli_fail("scan", &err);
     else rc = action_status(action);
     sw_buf_free(&in);

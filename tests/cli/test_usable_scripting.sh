@@ -2,7 +2,8 @@
 # test_usable_scripting.sh - a script can tell outcomes apart by exit status alone (scan
 # allow/redact 0, review 3, block 4; detect 0 watermarked, 1 not, 2 error; verify 0/1/2);
 # scan --jsonl answers a bad line with an error record and goes on, echoing ids; scores
-# keep 4 significant digits; char offsets slice the text in Python, Chinese included.
+# keep 4 significant digits; char offsets slice the text in Python, Chinese included;
+# scan --restore reverses the encrypt operator's pseudonyms.
 set -u
 BIN=${STEWARD_BIN:-./steward}
 PY=/usr/bin/python3
@@ -57,6 +58,14 @@ assert t[f[\"char_start\"]:f[\"char_end\"]]==\"bob@example.com\", f
 assert b[f[\"start\"]:f[\"end\"]].decode()==\"bob@example.com\"
 for x in lines[0][\"findings\"]:
     assert t[x[\"char_start\"]:x[\"char_end\"]].encode()==b[x[\"start\"]:x[\"end\"]], x'"
+
+# scan --restore reverses reversible pseudonyms with this instance's key only
+printf 'pii redact encrypt\n' >"$T/enc.policy"
+printf 'Mail bob@example.com, 张三' | $BIN scan --policy "$T/enc.policy" --json >"$T/enc.json"
+$PY -c "import json,sys; sys.stdout.write(json.load(open(sys.argv[1]))['redacted'])" "$T/enc.json" >"$T/red.txt"
+check "encrypt pseudonymises" "grep -q '<ENC:EMAIL_ADDRESS:' $T/red.txt && ! grep -q bob@ $T/red.txt"
+check "scan --restore puts the value back" "[ \"\$($BIN scan --restore <$T/red.txt)\" = 'Mail bob@example.com, 张三' ]"
+check "another instance's key does not restore it" "$BIN --home $T/other scan --restore <$T/red.txt | grep -q '<ENC:EMAIL_ADDRESS:'"
 
 # detect: 0 watermarked, 1 not, 2 error
 $BIN generate -p "To be, or not" -n 80 -s 3 -t 1 --ignore-eos --json >"$T/w.json"
