@@ -27,8 +27,9 @@ int sw_jcs_append(const json_t *v, sw_buf *out, sw_err *err);
 /* The canonical form as a new NUL-terminated string (caller frees), or NULL with err. */
 char *sw_jcs_dumps(const json_t *v, sw_err *err);
 
-/* Compact JSON as sw_jcs_append writes it but with object members in their own order:
- * the output form of the CLI and the API (numbers in their shortest form). Same errors. */
+/* Compact JSON as sw_jcs_append writes it but with object members in their own order
+ * and integers written exactly (not as doubles): the output form of the CLI and the API
+ * (reals in their shortest form: 0.92, not 0.92000000000000004). Same errors. */
 int sw_json_compact_append(const json_t *v, sw_buf *out, sw_err *err);
 
 #endif

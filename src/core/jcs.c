@@ -169,6 +169,12 @@ static int put_value(const json_t *v, sw_buf *out, int depth, int sort, sw_err *
         rc = put_string(out, json_string_value(v), json_string_length(v));
         break;
     case JSON_INTEGER:
+        if (!sort) { /* output keeps integers exact (seeds are 63-bit); JCS reads them as doubles */
+            snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+            rc = sw_buf_puts(out, num);
+            break;
+        }
+        /* fall through */
     case JSON_REAL:
         if (sw_jcs_number(json_number_value(v), num, err) < 0) return -1;
         rc = sw_buf_puts(out, num);

@@ -97,10 +97,21 @@ static void test_rewrites_agree(void) {
     json_decref(deep);
 }
 
+/* The output form keeps member order and exact 63-bit integers, reals shortest. */
+static void test_compact_output(void) {
+    json_t *v = json_pack("{s:I,s:f,s:s}", "seed", (json_int_t)4611686018427387905LL, "score", 0.92, "a", "x");
+    sw_buf b = {0};
+    T_CHECK(sw_json_compact_append(v, &b, NULL) == 0);
+    T_CHECK_MSG(b.data && strcmp(b.data, "{\"seed\":4611686018427387905,\"score\":0.92,\"a\":\"x\"}") == 0, "%s", b.data);
+    sw_buf_free(&b);
+    json_decref(v);
+}
+
 int main(void) {
     T_RUN(test_numbers_appendix_b);
     T_RUN(test_example_3_2_2);
     T_RUN(test_sorting_3_2_3);
     T_RUN(test_rewrites_agree);
+    T_RUN(test_compact_output);
     return t_done();
 }
