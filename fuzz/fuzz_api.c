@@ -9,8 +9,13 @@
 
 static char g_home[256];
 
+static void remove_home(void) { sw_home_remove(g_home, NULL); }
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-    if (!g_home[0] && sw_home_scratch(g_home, sizeof g_home, NULL) < 0) abort();
+    if (!g_home[0]) {
+        if (sw_home_scratch(g_home, sizeof g_home, NULL) < 0) abort();
+        atexit(remove_home);
+    }
     if (size == 0) return 0;
     size_t cut = data[0] < size - 1 ? data[0] : size - 1;
     char *opts = malloc(cut + 1);

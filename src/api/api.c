@@ -1,6 +1,7 @@
-/* api.c - the JSON-in, JSON-out entry points (for ctypes and other front ends) and the
+/* api.c - the JSON-in, JSON-out entry points for scan and verify (detect's is in
+ * detect.c, so that a program that only verifies does not pull in the engine) and the
  * verification of a delivered document shared with `steward verify`. */
-#include "steward/api.h"
+#include "api_int.h"
 #include "steward/guard.h"
 #include "steward/jcs.h"
 #include "steward/keys.h"
@@ -33,9 +34,7 @@ int sw_verify_document(const char *home, const char *doc, size_t len, const json
     return rc;
 }
 
-/* The result string of an entry point: obj in the CLI's JSON form, or {"error": msg}
- * when obj is NULL. Releases obj. */
-static char *finish(json_t *obj, const sw_err *err) {
+char *sw_api_finish(json_t *obj, const sw_err *err) {
     if (!obj) obj = json_pack("{s:s}", "error", err->msg);
     sw_buf b = {0};
     int rc = obj ? sw_json_compact_append(obj, &b, NULL) : -1;
@@ -47,8 +46,7 @@ static char *finish(json_t *obj, const sw_err *err) {
     return b.data;
 }
 
-/* Parses opts_json (NULL or "" is {}). NULL with err when it is not a JSON object. */
-static json_t *parse_opts(const char *opts_json, sw_err *err) {
+json_t *sw_api_parse_opts(const char *opts_json, sw_err *err) {
     if (!opts_json || !*opts_json) return json_object();
     json_error_t je;
     json_t *o = json_loads(opts_json, JSON_REJECT_DUPLICATES, &je);
@@ -60,21 +58,21 @@ static json_t *parse_opts(const char *opts_json, sw_err *err) {
     return o;
 }
 
-static const char *opt_str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
+const char *sw_api_opt_str(const json_t *o, const char *k) { return json_string_value(json_object_get(o, k)); }
 
 /* The scan itself: the guard of the home's key and the policy, the verdict with char offsets. */
 static json_t *scan(const json_t *o, const char *text, size_t len, sw_err *err) {
-    const char *dir_s = opt_str(o, "direction");
+    const char *dir_s = sw_api_opt_str(o, "direction");
     if (dir_s && strcmp(dir_s, "input") && strcmp(dir_s, "output")) {
         sw_err_set(err, "direction must be input or output, not '%.40s'", dir_s);
         return NULL;
     }
     char home[PATH_MAX];
     uint8_t key[GUARD_KEY_BYTES];
-    if (sw_home_resolve(opt_str(o, "home"), home, sizeof home, err) < 0 ||
+    if (sw_home_resolve(sw_api_opt_str(o, "home"), home, sizeof home, err) < 0 ||
         sw_keys_secret_load_or_create(home, GUARD_KEY_NAME, key, sizeof key, err) < 0)
         return NULL;
-    sw_guard_opts go = {.policy_path = opt_str(o, "policy"), .key = key};
+    sw_guard_opts go = {.policy_path = sw_api_opt_str(o, "policy"), .key = key};
     sw_guard *g = sw_guard_open(&go, err);
     sodium_memzero(key, sizeof key);
     if (!g) return NULL;
@@ -95,40 +93,26 @@ static json_t *scan(const json_t *o, const char *text, size_t len, sw_err *err) 
 
 char *sw_api_scan_json(const char *text, size_t len, const char *opts_json) {
     sw_err err;
-    if (sw_crypto_init(&err) < 0) return finish(NULL, &err);
-    json_t *o = parse_opts(opts_json, &err);
+    if (sw_crypto_init(&err) < 0) return sw_api_finish(NULL, &err);
+    json_t *o = sw_api_parse_opts(opts_json, &err);
     json_t *r = o ? scan(o, text ? text : "", text ? len : 0, &err) : NULL;
     json_decref(o);
-    return finish(r, &err);
-}
-
-char *sw_api_detect_json(const char *text, size_t len, const char *opts_json) {
-    sw_err err;
-    if (sw_crypto_init(&err) < 0) return finish(NULL, &err);
-    json_t *o = parse_opts(opts_json, &err), *r = NULL;
-    if (o) {
-        sw_detect_opts d = {.home = opt_str(o, "home"), .model = opt_str(o, "model"), .scheme = opt_str(o, "scheme"),
-                            .window = (int)json_integer_value(json_object_get(o, "window")),
-                            .tokens = json_is_true(json_object_get(o, "tokens"))};
-        r = sw_detect_json(&d, text ? text : "", text ? len : 0, &err);
-    }
-    json_decref(o);
-    return finish(r, &err);
+    return sw_api_finish(r, &err);
 }
 
 char *sw_api_verify_json(const char *text, size_t len, const char *opts_json) {
     sw_err err;
-    if (sw_crypto_init(&err) < 0) return finish(NULL, &err);
-    json_t *o = parse_opts(opts_json, &err), *r = NULL;
+    if (sw_crypto_init(&err) < 0) return sw_api_finish(NULL, &err);
+    json_t *o = sw_api_parse_opts(opts_json, &err), *r = NULL;
     if (o) {
         sw_manifest_check c;
         const json_t *m = json_object_get(o, "manifest");
         int evidence;
-        int rc = sw_verify_document(opt_str(o, "home"), text ? text : "", text ? len : 0, m, &c, &evidence, &err);
+        int rc = sw_verify_document(sw_api_opt_str(o, "home"), text ? text : "", text ? len : 0, m, &c, &evidence, &err);
         r = rc == 0 || evidence ? sw_manifest_check_json(rc == 0 ? &c : NULL, err.msg) : NULL;
     }
     json_decref(o);
-    return finish(r, &err);
+    return sw_api_finish(r, &err);
 }
 
 void sw_api_free(char *s) { free(s); }

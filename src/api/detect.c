@@ -1,6 +1,6 @@
 /* detect.c - watermark detection of a text or token ids under every key of a home: the
  * body of `steward detect` and of the API's detect. */
-#include "steward/api.h"
+#include "api_int.h"
 #include "steward/keys.h"
 #include "steward/pipeline.h"
 #include "steward/tokenizer.h"
@@ -127,4 +127,18 @@ out:
     sw_tokenizer_free(tok);
     sw_gguf_close(g);
     return out;
+}
+
+char *sw_api_detect_json(const char *text, size_t len, const char *opts_json) {
+    sw_err err;
+    if (sw_crypto_init(&err) < 0) return sw_api_finish(NULL, &err);
+    json_t *o = sw_api_parse_opts(opts_json, &err), *r = NULL;
+    if (o) {
+        sw_detect_opts d = {.home = sw_api_opt_str(o, "home"), .model = sw_api_opt_str(o, "model"), .scheme = sw_api_opt_str(o, "scheme"),
+                            .window = (int)json_integer_value(json_object_get(o, "window")),
+                            .tokens = json_is_true(json_object_get(o, "tokens"))};
+        r = sw_detect_json(&d, text ? text : "", text ? len : 0, &err);
+    }
+    json_decref(o);
+    return sw_api_finish(r, &err);
 }
