@@ -25,22 +25,34 @@ HDRS     = $(wildcard include/steward/*.h src/*/*.h)
 # obj_dir(build-dir, sources) -> object files
 objs = $(patsubst src/%.c,$(1)/obj/%.o,$(2))
 
-.PHONY: all run test bench fuzz setup clean asan fault
-all: steward
+.PHONY: all run test bench fuzz setup setup-run clean asan fault lib install deb
+all: steward lib
 
+# What running needs (compiler, libraries) and, for `make test`, what the tests need too.
+setup-run:
+	@bash scripts/setup.sh run
 setup:
-	@bash scripts/setup.sh
+	@bash scripts/setup.sh test
 
-# ---- optimised build ----
-$(BUILD)/obj/%.o: src/%.c $(HDRS)
+# ---- optimised build: position-independent objects, so that the same objects make
+# ./steward, libsteward.a and libsteward.so ----
+PIC = $(BUILD)/pic
+
+$(PIC)/obj/%.o: src/%.c $(HDRS)
 	@mkdir -p $(dir $@)
-	@echo "  CC   $<"; $(CC) $(CFLAGS_BASE) $(OPT) $(call simd,$*) -c $< -o $@
+	@echo "  CC   $<"; $(CC) $(CFLAGS_BASE) $(OPT) -fPIC $(call simd,$*) -c $< -o $@
 
-$(BUILD)/libsteward.a: $(call objs,$(BUILD),$(LIB_SRC))
+$(BUILD)/libsteward.a: $(call objs,$(PIC),$(LIB_SRC))
 	@rm -f $@; ar rcs $@ $^
 
-steward: $(call objs,$(BUILD),$(CLI_SRC)) $(BUILD)/libsteward.a
+steward: $(call objs,$(PIC),$(CLI_SRC)) $(BUILD)/libsteward.a
 	$(CC) $(OPT) -o $@ $^ $(LIBS)
+
+# The library for other programs (python/steward.py loads it with ctypes), beside ./steward.
+libsteward.so: $(call objs,$(PIC),$(LIB_SRC))
+	$(CC) -shared -o $@ $^ $(LIBS) -ldl
+
+lib: libsteward.so
 
 # ---- sanitised build for the tests (AddressSanitizer + UndefinedBehaviorSanitizer) ----
 ASAN    = $(BUILD)/asan
@@ -96,10 +108,37 @@ FUZZ_BINS = $(patsubst fuzz/%.c,$(FUZZB)/%,$(FUZZ_SRC))
 FUZZ_SECONDS ?= 60
 
 # ---- the README's two commands ----
-run: setup steward
+run: setup-run steward
 	@bash scripts/run.sh
 
-test: setup steward asan fault $(FUZZ_BINS)
+# ---- installation: the binary, the library, the shipped models and data, the man page
+# and the Python module; the installed binary finds share/steward/ beside its bin/ ----
+PREFIX  ?= /usr/local
+DESTDIR ?=
+SHARE    = $(DESTDIR)$(PREFIX)/share/steward
+RUN_MODELS = models/default.gguf models/default.ppl.json models/default.md models/guard-classifier.bin \
+             models/guard-classifier.md
+
+install: steward libsteward.so
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(SHARE)/models $(SHARE)/python \
+	    $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 0755 steward $(DESTDIR)$(PREFIX)/bin/steward
+	install -m 0644 libsteward.so $(DESTDIR)$(PREFIX)/lib/libsteward.so
+	install -m 0644 $(RUN_MODELS) $(SHARE)/models/
+	rm -rf $(SHARE)/data && mkdir -p $(SHARE)/data && cp -R data/guard data/policy $(SHARE)/data/
+	install -m 0644 python/steward.py $(SHARE)/python/steward.py
+	install -m 0644 docs/steward.1 $(DESTDIR)$(PREFIX)/share/man/man1/steward.1
+
+# A Debian package of the same files under /usr (dpkg-deb only; no debhelper).
+DEB_VERSION = $(shell sed -n 's/^#define SW_VERSION "\(.*\)"/\1/p' include/steward/core.h)
+deb: steward libsteward.so
+	rm -rf $(BUILD)/deb && $(MAKE) --no-print-directory install PREFIX=/usr DESTDIR=$(CURDIR)/$(BUILD)/deb
+	mkdir -p $(BUILD)/deb/DEBIAN
+	printf 'Package: steward\nVersion: %s\nArchitecture: %s\nMaintainer: steward developers <dev@steward.local>\nDepends: libsodium23, libjansson4, libutf8proc2, libgomp1\nDescription: responsible generative-AI runtime\n guards, watermark, labels, signed manifests and a Merkle audit log\n around its own transformer engine.\n' \
+	    "$(DEB_VERSION)" "$$(dpkg --print-architecture)" >$(BUILD)/deb/DEBIAN/control
+	dpkg-deb --root-owner-group --build $(BUILD)/deb steward_$(DEB_VERSION)_$$(dpkg --print-architecture).deb
+
+test: setup steward libsteward.so asan fault $(FUZZ_BINS)
 	@STEWARD_BUILD=$(BUILD) bash tests/run.sh
 
 bench: setup steward $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
@@ -112,4 +151,4 @@ fuzz: setup $(FUZZ_BINS)
 	    $(FUZZB)/corpus/$$n fuzz/corpus/$$n || exit 1; done
 
 clean:
-	rm -rf $(BUILD) steward
+	rm -rf $(BUILD) steward libsteward.so

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that steward's build and tests need, only when missing.
-# A no-op (no apt-get at all) when everything is present; otherwise runs
-# `apt-get update` once, then `apt-get install`. Needs root (or sudo) only then.
+# Installs the Debian packages that steward needs, only when missing: `setup.sh run` what
+# building and running need (`make run`), `setup.sh test` (the default) that and what the
+# tests need (`make test`). A no-op (no apt-get at all) when everything is present;
+# otherwise runs `apt-get update` once, then `apt-get install`. Needs root (or sudo) only then.
 set -euo pipefail
+WHAT=${1:-test}
+case "$WHAT" in run|test) ;; *) echo "usage: setup.sh [run|test]" >&2; exit 2 ;; esac
 
 # Build: compiler, libraries (see docs/DEPENDENCIES.md for why each is used).
 PKGS=(make gcc pkg-config libsodium-dev libssl-dev libjansson-dev libcurl4-openssl-dev)
@@ -11,7 +14,7 @@ PKGS+=(libutf8proc-dev)
 # Server state store: API keys, limits, review queue (SQLite, WAL).
 PKGS+=(libsqlite3-dev)
 # Tests: sanitizers and libFuzzer (clang), the numpy reference, the npm oracles.
-PKGS+=(clang libclang-rt-14-dev python3 python3-numpy)
+if [ "$WHAT" = test ]; then PKGS+=(clang libclang-rt-14-dev python3 python3-numpy jq); fi
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -19,9 +22,9 @@ for p in "${PKGS[@]}"; do
     missing+=("$p")
   fi
 done
-# Node.js may come from Debian or elsewhere; only its presence matters.
-if ! command -v node >/dev/null 2>&1; then missing+=(nodejs); fi
-if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
+# Node.js may come from Debian or elsewhere; only its presence matters (tests only).
+if [ "$WHAT" = test ] && ! command -v node >/dev/null 2>&1; then missing+=(nodejs); fi
+if [ "$WHAT" = test ] && ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}" >&2
@@ -33,7 +36,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm oracles for tokenizer parity tests (pinned by tests/oracle/package-lock.json).
-if [ -f tests/oracle/package.json ] && [ ! -d tests/oracle/node_modules ]; then
+if [ "$WHAT" = test ] && [ -f tests/oracle/package.json ] && [ ! -d tests/oracle/node_modules ]; then
   echo "setup: installing npm test oracles" >&2
   (cd tests/oracle && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -148,16 +148,27 @@ void sw_sort_doubles(double *xs, size_t n);             /* ascending */
 double sw_median(double *xs, size_t n);                 /* mean of the middle two when n is even */
 double sw_upper_quantile(double *xs, size_t n, double share); /* the value that at most share of xs exceed */
 
+/* x rounded to `digits` significant decimal digits (scores in JSON output use 4); NaN,
+ * infinities and 0 come back as they are. */
+double sw_round_sig(double x, int digits);
+
 /* ---- shipped files ---- */
-/* Finds rel (e.g. "models/default.gguf") in the executable's directory or up to three
- * directories above it (./steward at the repository root, test programs under build/,
- * an installed bin/ beside share/). Writes the path to out; -1 when not found. */
+/* Finds rel (e.g. "models/default.gguf"), or share/steward/rel, in the executable's
+ * directory or up to three directories above it (./steward at the repository root, test
+ * programs under build/, an installed bin/ beside share/steward/), then likewise beside
+ * libsteward.so when the library was loaded by another program (Python). Writes the
+ * path to out; -1 when not found. */
 int sw_find_near_exe(const char *rel, char *out, size_t outsz);
 
 /* ---- state directory ---- */
 /* Resolves the state directory: override, else $STEWARD_HOME, else $HOME/.steward;
  * creates it (mode 0700) when missing. Writes the path to out. -1 on error. */
 int sw_home_resolve(const char *override, char *out, size_t outsz, sw_err *err);
+/* A fresh private state directory for work that must not touch the real one
+ * (evaluations): $TMPDIR/steward-scratch-XXXXXX, mode 0700, written to out. -1 on error. */
+int sw_home_scratch(char *out, size_t outsz, sw_err *err);
+/* Removes a directory tree (a scratch home) without following links. -1 on error. */
+int sw_home_remove(const char *dir, sw_err *err);
 /* mkdir -p with the given mode for each created component. -1 on error. */
 int sw_mkdirs(const char *path, int mode, sw_err *err);
 

@@ -1,7 +1,7 @@
 /* gguf.h - GGUF v3 model container: a checked, mmap-backed reader and a writer.
  *
  * Every count, length, offset and tensor size is checked against the file; errors name
- * the field and the byte offset where reading failed. Format: REFERENCE.md section 1. */
+ * the field and the byte offset where reading failed. Format: docs/gguf.md. */
 #ifndef STEWARD_GGUF_H
 #define STEWARD_GGUF_H
 

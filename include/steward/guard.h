@@ -271,6 +271,27 @@ sw_guard_policy *sw_guard_policy_parse(const char *text, size_t len, const char 
 void sw_guard_policy_free(sw_guard_policy *p);
 /* Applies the policy to each finding (sets finding.action/op) and to the verdict. */
 void sw_guard_policy_apply(const sw_guard_policy *p, sw_guard_dir dir, sw_guard_verdict *v);
+/* Reads and parses a policy file (NULL: the shipped data/policy/default.policy). NULL
+ * with err naming the file and line. */
+sw_guard_policy *sw_guard_policy_load(const char *path, sw_err *err);
+
+/* ---- the words a person reads when the guard stops something ----
+ * A policy may set them ("refusal en TEXT", "cut_notice zh TEXT"); English and Chinese
+ * defaults stand otherwise. */
+#define SW_GUARD_N_LANGS 2          /* en, zh */
+#define SW_GUARD_MESSAGE_MAX 512
+/* The answer to a blocked request in lang ("en" or "zh"); NULL for another language.
+ * p or g may be NULL (the defaults). */
+const char *sw_guard_policy_refusal(const sw_guard_policy *p, const char *lang);
+const char *sw_guard_refusal(const sw_guard *g, const char *lang);
+/* The notice that ends an output the guard cut short; NULL for another language. */
+const char *sw_guard_policy_cut_notice(const sw_guard_policy *p, const char *lang);
+const char *sw_guard_cut_notice(const sw_guard *g, const char *lang);
+/* Why a verdict (in its JSON form, sw_guard_verdict_json) decided as it did, in one line:
+ * "block by the input guard: prompt_injection/keyword (rule, score 0.95): ...", from its
+ * first finding with the verdict's action. Never fails (truncates to outsz). */
+struct json_t;
+void sw_guard_verdict_reason(const struct json_t *verdict, char *out, size_t outsz);
 
 /* ---- streaming output guard ---- */
 /* Scans generated text as it arrives. Each push re-scans a window holding the new
@@ -290,9 +311,15 @@ int sw_guard_stream_finish(sw_guard_stream *s, int *stop, sw_err *err);
 /* The cumulative verdict (findings over the whole stream, action so far). */
 const sw_guard_verdict *sw_guard_stream_verdict(const sw_guard_stream *s);
 
-/* The verdict as the JSON object of CLI.md (`steward scan --json`); NULL on OOM.
+/* The verdict as the JSON object of `steward scan --json`; NULL on OOM.
  * The caller owns the reference. */
 struct json_t;
 struct json_t *sw_guard_verdict_json(const sw_guard_verdict *v);
+/* Finding scores in the JSON form keep this many significant digits. */
+#define SW_GUARD_SCORE_DIGITS 4
+/* Adds char_start and char_end (offsets in Unicode code points, as Python's str slicing
+ * counts; an ill-formed byte counts as one) beside the byte offsets of each finding of a
+ * verdict's JSON form, for the text it was made from. -1 on OOM (verdict unchanged). */
+int sw_guard_verdict_json_chars(struct json_t *verdict, const char *text, size_t len);
 
 #endif

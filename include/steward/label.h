@@ -8,7 +8,11 @@
 
 #include <jansson.h>
 
-#define SW_MANIFEST_VERSION "steward-manifest/1"
+/* Version 2 signs the RFC 8785 canonical form (sw_jcs_dumps) of the manifest without
+ * "signature", so a manifest rewritten by any JSON tool still verifies; version 1 signed
+ * jansson's sorted compact dump and is still verified that way. */
+#define SW_MANIFEST_VERSION "steward-manifest/2"
+#define SW_MANIFEST_VERSION_1 "steward-manifest/1"
 #define SW_SIGN_PUBLIC_BYTES 32
 #define SW_SIGN_SECRET_BYTES 64
 #define SW_SIGN_BYTES 64
@@ -20,12 +24,46 @@ typedef struct sw_label_opts {
     sw_label_position position;
     const char *lang;        /* "en", "zh" or "en+zh" */
     const char *notice;      /* overrides the language's notice when not NULL */
-    const char *producer;    /* ContentProducer: provider name or filing code */
+    const char *producer;    /* the provider's name */
     const char *propagator;  /* ContentPropagator (may be empty) */
     const char *disclosure;  /* first-interaction notice for chat; NULL: the language's */
+    const char *producer_id; /* filing code; when set it is the AIGC ContentProducer, else
+                                the name is */
 } sw_label_opts;
 
 void sw_label_opts_default(sw_label_opts *o);
+
+/* ---- label configuration: $STEWARD_HOME/label.conf ----
+ * "key = value" lines, '#' starts a comment line:
+ *   lang = en | zh | both        (both is en+zh)
+ *   position = start | end | both
+ *   producer = NAME              producer_id = FILING-CODE
+ *   propagator = NAME            notice = TEXT        disclosure = TEXT */
+#define SW_LABEL_CONF_FILE "label.conf"
+#define SW_LABEL_LANG_MAX 8
+#define SW_LABEL_NAME_MAX 128
+#define SW_LABEL_TEXT_MAX 512
+
+/* A configuration and the strings its opts point into (keep it alive while opts is used). */
+typedef struct sw_label_config {
+    sw_label_opts opts;
+    char lang[SW_LABEL_LANG_MAX];
+    char producer[SW_LABEL_NAME_MAX], producer_id[SW_LABEL_NAME_MAX], propagator[SW_LABEL_NAME_MAX];
+    char notice[SW_LABEL_TEXT_MAX], disclosure[SW_LABEL_TEXT_MAX];
+} sw_label_config;
+
+/* Defaults, then $home/label.conf when it exists (home NULL: $STEWARD_HOME or ~/.steward).
+ * -1 with err naming file:line for a bad line or an unreadable file. */
+int sw_label_opts_load(const char *home, sw_label_config *conf, sw_err *err);
+/* Applies the lines of a configuration text (name is used in messages) over conf, which
+ * sw_label_config_default or an earlier call prepared. -1 with err naming name:line. */
+int sw_label_config_parse(const char *text, size_t len, const char *name, sw_label_config *conf, sw_err *err);
+void sw_label_config_default(sw_label_config *conf);
+/* Sets one key ("lang", "position", "producer", ...) as a flag or a file line would.
+ * -1 with err naming the key and what it takes. */
+int sw_label_config_set(sw_label_config *conf, const char *key, const char *value, sw_err *err);
+/* "start", "end" or "both". */
+const char *sw_label_position_name(sw_label_position p);
 /* The notice for a language ("AI-generated content." / "本内容由人工智能生成。"). NULL
  * for an unknown language. */
 const char *sw_label_notice(const char *lang);
@@ -58,8 +96,8 @@ typedef struct sw_manifest_input {
     const sw_label_opts *label;
 } sw_manifest_input;
 
-/* Builds and signs a manifest (Ed25519 over its canonical JSON without "signature").
- * Returns a new object (caller decrefs) or NULL with a message. */
+/* Builds and signs a manifest (Ed25519 over the RFC 8785 form of the manifest without
+ * "signature"). Returns a new object (caller decrefs) or NULL with a message. */
 json_t *sw_manifest_create(const sw_manifest_input *in, const uint8_t sk[SW_SIGN_SECRET_BYTES],
                            sw_err *err);
 
@@ -68,6 +106,31 @@ json_t *sw_manifest_create(const sw_manifest_input *in, const uint8_t sk[SW_SIGN
  * manifest. 0 when valid; -1 with the reason (which part failed) otherwise. */
 int sw_manifest_verify(const json_t *manifest, const char *text, size_t len,
                        const uint8_t (*trusted)[SW_SIGN_PUBLIC_BYTES], int n_trusted, sw_err *err);
+
+/* What a successful verification checked, for a one-line report. */
+typedef struct sw_manifest_check {
+    char version[32];
+    char id[64];
+    char key_id[17];        /* the signer's key id */
+    int key_index;          /* its place among the trusted keys: 0 current, > 0 retired */
+    long long audit_index;  /* the audit record the manifest names; -1 when none */
+    size_t text_len;        /* bytes of text whose hash matched */
+} sw_manifest_check;
+
+/* sw_manifest_verify that also fills *check (may be NULL) when the manifest is valid. */
+int sw_manifest_verify_check(const json_t *manifest, const char *text, size_t len,
+                             const uint8_t (*trusted)[SW_SIGN_PUBLIC_BYTES], int n_trusted,
+                             sw_manifest_check *check, sw_err *err);
+/* The one-line summary of a valid check ("valid: ed25519 signature by current key ...").
+ * Never fails (truncates to outsz). */
+void sw_manifest_check_line(const sw_manifest_check *c, char *out, size_t outsz);
+/* {"valid": true, "checked": {...}} for a valid check, {"valid": false, "reason": MSG}
+ * when check is NULL. NULL on OOM; caller decrefs. */
+json_t *sw_manifest_check_json(const sw_manifest_check *c, const char *reason);
+/* Parses a manifest's JSON, refusing duplicate member names (two "content_sha256"
+ * would let a reader and the verifier see different values). NULL with err naming
+ * name, line and column. */
+json_t *sw_manifest_parse(const char *json, size_t len, const char *name, sw_err *err);
 
 /* Front matter: "---\naigc_manifest: {json}\n---\n" followed by the text. */
 int sw_manifest_embed(const json_t *manifest, const char *text, size_t len, sw_buf *out, sw_err *err);

@@ -35,7 +35,7 @@ typedef struct sw_wm_params {
     float z_threshold; /* detection threshold on z */
 } sw_wm_params;
 
-/* Defaults of REFERENCE.md section 4: gamma 0.25, delta 2, z 4; SynthID m = 30, H = 4. */
+/* Defaults (docs/watermark.md): gamma 0.25, delta 2, z 4; SynthID m = 30, H = 4. */
 void sw_wm_params_default(sw_wm_scheme scheme, sw_wm_params *p);
 const char *sw_wm_scheme_name(sw_wm_scheme s); /* "kgw-selfhash", "kgw-lefthash", "synthid", "none" */
 /* Parses a scheme name; -1 when unknown. */

@@ -5,11 +5,17 @@
 #include "steward/core.h"
 
 #include <jansson.h>
+#include <stdio.h>
 
-/* Exit statuses of CLI.md. */
+/* Exit statuses (README.md, "Exit statuses"): 0 done; 1 failed, or the answer is no
+ * (detect: not watermarked; verify: invalid); 2 usage error (and, for detect and verify,
+ * any error, so that 1 stays their "no"); 3 sent to review; 4 blocked; 5 output cut. */
 #define SW_EXIT_OK 0
 #define SW_EXIT_FAIL 1
 #define SW_EXIT_USAGE 2
+#define SW_EXIT_REVIEW 3
+#define SW_EXIT_BLOCK 4
+#define SW_EXIT_CUT 5
 
 typedef enum { SW_OPT_FLAG, SW_OPT_STR, SW_OPT_INT, SW_OPT_DOUBLE, SW_OPT_LIST } sw_opt_kind;
 
@@ -20,9 +26,9 @@ typedef struct sw_opt_list {
     int n;
 } sw_opt_list;
 
-/* One option: --name, its kind, where its value goes (int* for FLAG and INT, const char**
- * for STR, double* for DOUBLE, sw_opt_list* for LIST), a metavariable and a help line. A
- * table ends with name == NULL. */
+/* One option: --name (or "name|n|alias": -n and --alias mean the same), its kind, where
+ * its value goes (int* for FLAG and INT, const char** for STR, double* for DOUBLE,
+ * sw_opt_list* for LIST), a metavariable and a help line. A table ends with name == NULL. */
 typedef struct sw_opt {
     const char *name;
     sw_opt_kind kind;
@@ -45,7 +51,8 @@ int sw_cli_parse(const char *cmd, const char *usage, const sw_opt *opts, int arg
 int sw_cli_fail(const char *cmd, const sw_err *err);
 /* Same, for a usage error; returns SW_EXIT_USAGE. */
 int sw_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Prints obj as one compact JSON line on stdout and releases it. -1 on failure. */
+/* Prints obj as one compact JSON line on stdout (numbers in their shortest form, members
+ * in their order) and releases it. -1 on failure (a NaN, no memory). */
 int sw_cli_print_json(json_t *obj);
 
 /* The state directory given by the global --home option (NULL when absent). */
@@ -54,6 +61,8 @@ extern const char *sw_cli_home;
 /* A command's entry point: argv[0] is the command's name. Returns the exit status. */
 typedef int (*sw_cmd_fn)(int argc, char **argv);
 int sw_cmd_audit(int argc, char **argv);
+/* Writes the audit subcommands' names, comma-separated, for `steward --help`. */
+void sw_cli_audit_subcommands(FILE *f);
 
 int sw_cmd_generate(int argc, char **argv);
 int sw_cmd_detect(int argc, char **argv);

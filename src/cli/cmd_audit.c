@@ -574,6 +574,67 @@ static int do_rotate_key(const args *a) {
     return finish(log, SW_EXIT_OK);
 }
 
+/* One help page per subcommand: its synopsis, what it does, the options it takes. */
+typedef struct sub_help {
+    const char *name, *synopsis, *about, *options; /* options: "|"-separated names */
+} sub_help;
+
+static const sub_help SUBS[] = {
+    {"verify", "verify [--json]", "Recomputes every record's hash and the Merkle root, and checks each signed\n"
+     "checkpoint against the log; names the first record that differs.", "json"},
+    {"show", "show N [--json]", "Prints record N (its JSON) and its leaf hash.", "json"},
+    {"prove", "prove N [--size S | --checkpoint FILE] [--batch] [--json]",
+     "An inclusion proof of record N in the tree of size S (default: the latest\n"
+     "checkpoint), checked before it is printed. --batch reads 'N SIZE' lines from stdin.",
+     "size|checkpoint|batch|json"},
+    {"consistency", "consistency OLD NEW [--batch] [--json]",
+     "A consistency proof between two tree sizes or checkpoint files: the log of size\n"
+     "OLD is a prefix of the log of size NEW. --batch reads 'OLD NEW' lines from stdin.", "batch|json"},
+    {"checkpoint", "checkpoint [--json]", "Signs a checkpoint (a signed note: size and root) of the log as it is now.",
+     "json"},
+    {"append", "append [--retain] [--json] < RECORDS",
+     "Appends JSON records from stdin, one per line. --retain keeps a record's \"content\"\n"
+     "string encrypted in the vault (erasable with forget).", "retain|json"},
+    {"export", "export [--from N]", "Prints the records from N on, one JSON line each.", "from"},
+    {"forget", "forget [--record N | --older-than-days D] [--json]",
+     "Erases retained content (the vault's keys), keeping the records and their hashes.",
+     "record|older-than-days|json"},
+    {"recall", "recall N [--json]", "Prints the retained content of record N, while it is not forgotten.", "json"},
+    {"lineage", "lineage EVENT [in:ROLE=FILE]... [out:ROLE=FILE]... [--principal WHO] [--details JSON]",
+     "Records a data, train, policy or key event linking the SHA-256 of its input and\n"
+     "output files (e.g. 'lineage train in:dataset=d.jsonl out:model=m.gguf').", "principal|details|json"},
+    {"rotate-key", "rotate-key [--principal WHO] [--json]",
+     "Makes a new audit signing key; the change is itself a record.", "principal|json"},
+    {NULL, NULL, NULL, NULL},
+};
+
+/* "--help" after a known subcommand prints that subcommand's page; 1 when it did. */
+static int sub_help_shown(int argc, char **argv, const sw_opt *opts) {
+    if (argc < 3) return 0;
+    const sub_help *h = SUBS;
+    while (h->name && strcmp(h->name, argv[1])) h++;
+    if (!h->name) return 0;
+    int asked = 0;
+    for (int i = 2; i < argc; i++) asked |= !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h");
+    if (!asked) return 0;
+    printf("usage: steward audit %s\n\n%s\n\noptions:\n", h->synopsis, h->about);
+    for (const sw_opt *o = opts; o->name; o++) {
+        size_t n = strlen(o->name);
+        const char *p = strstr(h->options, o->name);
+        if (!p || (p != h->options && p[-1] != '|') || (p[n] && p[n] != '|')) continue;
+        char left[64];
+        snprintf(left, sizeof left, o->kind == SW_OPT_FLAG ? "--%s" : "--%s %s", o->name, o->metavar);
+        printf("  %-24s %s\n", left, o->help);
+    }
+    printf("  %-24s %s\n", "--home DIR", "state directory (default $STEWARD_HOME or ~/.steward)");
+    return 1;
+}
+
+/* The subcommands' names, for `steward --help`. */
+void sw_cli_audit_subcommands(FILE *f) {
+    for (const sub_help *h = SUBS; h->name; h++) fprintf(f, "%s%s", h == SUBS ? "" : ", ", h->name);
+}
+
 int sw_cmd_audit(int argc, char **argv) {
     args a = {0};
     a.older_days = -1;
@@ -591,6 +652,7 @@ int sw_cmd_audit(int argc, char **argv) {
         {"details", SW_OPT_STR, &a.details, "JSON", "lineage: a JSON object of further details"},
         {NULL, 0, NULL, NULL, NULL},
     };
+    if (sub_help_shown(argc, argv, opts)) return SW_EXIT_OK;
     const char *pos[MAX_POS];
     int npos;
     int rc = sw_cli_parse(CMD, USAGE, opts, argc, argv, pos, MAX_POS, &npos);

@@ -6,6 +6,7 @@
 #include "steward/model.h"
 #include "steward/tokenizer.h"
 
+#include <limits.h>
 #include <math.h>
 #include <omp.h>
 #include <stdio.h>
@@ -120,7 +121,9 @@ static int eval_watermark(int argc, char **argv) {
                                "Generates N samples with and without the watermark and reports the true-positive\n"
                                "rate at false-positive rates 1e-2, 1e-3 and 1e-5 against length, after token\n"
                                "substitution, deletion and insertion (10/20/30%) and inside human text; false\n"
-                               "positives on human text; the perplexity cost under the model; the speed cost.",
+                               "positives on human text; the perplexity cost under the model; the speed cost.\n"
+                               "It runs in a scratch state directory (fresh keys, its own audit log), removed\n"
+                               "afterwards, so the real one is never touched; --home DIR runs it there instead.",
                           opts, argc, argv, pos, 0, &npos);
     if (rc) return sw_cli_exit(rc);
     if (samples < 1 || tokens < 10) return sw_cli_usage_error(cmd, "--samples must be >= 1 and --tokens >= 10");
@@ -128,19 +131,25 @@ static int eval_watermark(int argc, char **argv) {
     if (scheme_name && (sw_wm_scheme_parse(scheme_name, &scheme) < 0 || scheme == SW_WM_NONE))
         return sw_cli_usage_error(cmd, "unknown --scheme '%s'", scheme_name);
     sw_err err;
-    sw_pipeline_opts po = {.home = sw_cli_home, .model_path = model, .threads = threads, .watermark = scheme,
-                           .principal = "eval"};
-    sw_pipeline *p;
-    if (sw_pipeline_open(&po, &p, &err) < 0) return sw_cli_fail(cmd, &err);
-    sw_wm_eval_opts o;
-    sw_wm_eval_opts_default(&o);
-    o.samples = samples;
-    o.tokens = tokens;
-    o.temperature = (float)temperature;
-    o.human = human;
-    o.progress = wm_progress;
-    json_t *report = sw_eval_watermark(p, NULL, &o, &err);
-    sw_pipeline_close(p);
+    char scratch[PATH_MAX] = "";
+    if (!sw_cli_home && sw_home_scratch(scratch, sizeof scratch, &err) < 0) return sw_cli_fail(cmd, &err);
+    sw_pipeline_opts po = {.home = sw_cli_home ? sw_cli_home : scratch, .model_path = model, .threads = threads,
+                           .watermark = scheme, .principal = "eval"};
+    sw_pipeline *p = NULL;
+    json_t *report = NULL;
+    if (sw_pipeline_open(&po, &p, &err) == 0) {
+        sw_wm_eval_opts o;
+        sw_wm_eval_opts_default(&o);
+        o.samples = samples;
+        o.tokens = tokens;
+        o.temperature = (float)temperature;
+        o.human = human;
+        o.progress = wm_progress;
+        report = sw_eval_watermark(p, NULL, &o, &err);
+        sw_pipeline_close(p);
+    }
+    sw_err rm_err;
+    if (*scratch && sw_home_remove(scratch, &rm_err) < 0) sw_cli_fail(cmd, &rm_err);
     if (!report) return sw_cli_fail(cmd, &err);
     if (svg && sw_eval_watermark_svg(report, svg, &err) < 0) {
         json_decref(report);

@@ -15,7 +15,7 @@ int sw_cmd_model_quantize(int argc, char **argv) {
     int rc = sw_cli_parse(cmd,
                           "model quantize IN OUT TYPE\n\nRewrites the model IN as OUT with its matrices in TYPE "
                           "(F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K).\nNorms and biases stay F32. A matrix whose rows "
-                          "do not fit TYPE's blocks gets Q8_0 (K-quants) or F16.",
+                          "do not fit TYPE's blocks gets llama.cpp's fallback: Q5_0 for Q4_K, Q8_0 for Q6_K, else F16.",
                           opts, argc, argv, pos, 3, &npos);
     if (rc) return sw_cli_exit(rc);
     if (npos != 3) return sw_cli_usage_error(cmd, "expects IN OUT TYPE");

@@ -10,6 +10,19 @@
 #include <stdio.h>
 #include <string.h>
 
+static const char *USAGE =
+    "scan [--direction input|output] [--policy FILE] [--json | --jsonl] [--lm FILE] < TEXT\n\n"
+    "Runs the input (default) or output guard on stdin, without generating: the action,\n"
+    "the findings (category, type, byte span [start,end) and, in JSON, char_start/char_end\n"
+    "in characters for Python slicing, score to 4 significant digits, why) and the redacted\n"
+    "text. --jsonl reads one {\"text\": ..., \"id\": ...} object per line and prints one\n"
+    "verdict per line with the id echoed; a bad line gets {\"error\", \"line\", \"id\"} and\n"
+    "the rest go on. --restore reverses the reversible pseudonyms (<ENC:TYPE:...>, the\n"
+    "policy's encrypt operator) in stdin with this instance's guard key; keyed hashes\n"
+    "(<TYPE_xxxxxxxx>) are one-way.\n\n"
+    "Exit status: 0 allow, flag or redact; 3 review; 4 block (--jsonl: the most severe\n"
+    "line's); 1 error (--jsonl: any bad line); 2 usage error.";
+
 /* Loads $STEWARD_HOME/keys/guard.key with the checks generate makes (one loader: 32
  * bytes, mode 0600, created on first use). */
 static int load_key(uint8_t key[32], sw_err *err) {
@@ -57,30 +70,50 @@ static int load_lm(const char *model, const char *ppl, sw_err *err) {
     return 0;
 }
 
-static int scan_one(const sw_guard *g, sw_guard_dir dir, const char *text, size_t len, int json) {
-    sw_guard_verdict v;
-    sw_err err;
-    int src = lm.c ? sw_guard_scan_lm(g, dir, text, len, lm.c, sw_model_tokenizer(lm.m), &lm.th, &v, &err)
-                   : sw_guard_scan(g, dir, text, len, &v, &err);
-    if (src < 0) {
-        sw_guard_verdict_free(&v);
-        return sw_cli_fail("scan", &err);
-    }
-    int rc = 0;
-    if (json) rc = sw_cli_print_json(sw_guard_verdict_json(&v));
-    else print_plain(&v);
-    sw_guard_verdict_free(&v);
-    if (rc < 0) {
-        sw_err_set(&err, "cannot write the verdict as JSON");
-        return sw_cli_fail("scan", &err);
-    }
-    return SW_EXIT_OK;
+/* The exit status that tells a script what the guard decided. */
+static int action_status(sw_guard_action a) {
+    return a == SW_ACT_BLOCK ? SW_EXIT_BLOCK : a == SW_ACT_REVIEW ? SW_EXIT_REVIEW : SW_EXIT_OK;
 }
 
-/* --jsonl: one {"text": ...} per line in, one verdict per line out. */
+/* Scans one text; prints the verdict (JSON with id echoed when id is not NULL). Stores
+ * the action in *action. Returns 0, or -1 with err. */
+static int scan_one(const sw_guard *g, sw_guard_dir dir, const char *text, size_t len, int json, const json_t *id,
+                    sw_guard_action *action, sw_err *err) {
+    sw_guard_verdict v;
+    int src = lm.c ? sw_guard_scan_lm(g, dir, text, len, lm.c, sw_model_tokenizer(lm.m), &lm.th, &v, err)
+                   : sw_guard_scan(g, dir, text, len, &v, err);
+    if (src < 0) {
+        sw_guard_verdict_free(&v);
+        return -1;
+    }
+    *action = v.action;
+    int rc = 0;
+    if (json) {
+        json_t *o = sw_guard_verdict_json(&v);
+        if (!o || sw_guard_verdict_json_chars(o, text, len) < 0) rc = -1;
+        if (o && id) json_object_set(o, "id", (json_t *)id);
+        if (sw_cli_print_json(o) < 0) rc = -1;
+    } else {
+        print_plain(&v);
+    }
+    sw_guard_verdict_free(&v);
+    return rc < 0 ? sw_err_set(err, "cannot write the verdict as JSON") : 0;
+}
+
+/* An error record for a bad --jsonl line: {"error": ..., "line": N, "id"?}. */
+static void print_line_error(int line, const char *msg, const json_t *id) {
+    json_t *o = json_pack("{s:s,s:i}", "error", msg, "line", line);
+    if (o && id) json_object_set(o, "id", (json_t *)id);
+    sw_cli_print_json(o);
+}
+
+/* --jsonl: one {"text": ..., "id"?: ...} per line in, one verdict per line out (with the
+ * id echoed); a bad line gets an error record and the rest go on. Returns the status of
+ * the most severe action, or SW_EXIT_FAIL when any line was bad. */
 static int scan_lines(const sw_guard *g, sw_guard_dir dir, const sw_buf *in) {
     size_t i = 0;
-    int line = 0;
+    int line = 0, bad = 0;
+    sw_guard_action worst = SW_ACT_ALLOW;
     const char *l;
     size_t ll;
     while (sw_next_line(in->data, in->len, &i, &line, &l, &ll)) {
@@ -89,23 +122,42 @@ static int scan_lines(const sw_guard *g, sw_guard_dir dir, const sw_buf *in) {
         snprintf(what, sizeof what, "stdin line %d", line);
         sw_err err;
         json_t *o = sw_json_parse(l, ll, what, 0, &err);
-        if (!o) return sw_cli_fail("scan", &err);
-        json_t *t = json_object_get(o, "text");
-        if (!json_is_string(t)) {
-            json_decref(o);
-            sw_err_set(&err, "%s: expected {\"text\": \"...\"}", what);
-            return sw_cli_fail("scan", &err);
+        json_t *t = json_object_get(o, "text"), *id = json_object_get(o, "id");
+        sw_guard_action a = SW_ACT_ALLOW;
+        if (!o) {
+            print_line_error(line, err.msg, id);
+            bad = 1;
+        } else if (!json_is_string(t)) {
+            snprintf(err.msg, sizeof err.msg, "expected {\"text\": \"...\"}");
+            print_line_error(line, err.msg, id);
+            bad = 1;
+        } else if (scan_one(g, dir, json_string_value(t), json_string_length(t), 1, id, &a, &err) < 0) {
+            print_line_error(line, err.msg, id);
+            bad = 1;
         }
-        int rc = scan_one(g, dir, json_string_value(t), json_string_length(t), 1);
+        if (a > worst) worst = a;
         json_decref(o);
-        if (rc) return rc;
     }
+    return bad ? SW_EXIT_FAIL : action_status(worst);
+}
+
+/* --restore: the text with the values the encrypt operator replaced put back (as
+ * Presidio's deanonymizer does); tokens this instance's key did not make stay as they are. */
+static int restore_text(const sw_guard *g, const sw_buf *in) {
+    sw_buf out = {0};
+    sw_err err;
+    if (sw_guard_restore(g, in->data ? in->data : "", in->len, &out, &err) < 0) {
+        sw_buf_free(&out);
+        return sw_cli_fail("scan", &err);
+    }
+    fwrite(out.data ? out.data : "", 1, out.len, stdout);
+    sw_buf_free(&out);
     return SW_EXIT_OK;
 }
 
 int sw_cmd_scan(int argc, char **argv) {
     const char *direction = "input", *policy = NULL, *data = NULL, *model = NULL, *lm_path = NULL, *ppl = NULL;
-    int json = 0, jsonl = 0;
+    int json = 0, jsonl = 0, restore = 0;
     sw_opt opts[] = {
         {"direction", SW_OPT_STR, &direction, "input|output", "which guard to run (default input)"},
         {"policy", SW_OPT_STR, &policy, "FILE", "guard policy (default data/policy/default.policy)"},
@@ -115,14 +167,14 @@ int sw_cmd_scan(int argc, char **argv) {
         {"ppl", SW_OPT_STR, &ppl, "FILE", "its thresholds ('steward guard calibrate-ppl'; default: FILE.ppl.json beside it)"},
         {"json", SW_OPT_FLAG, &json, NULL, "read all of stdin as one text; print one JSON verdict"},
         {"jsonl", SW_OPT_FLAG, &jsonl, NULL, "read {\"text\": ...} lines; print one verdict per line"},
+        {"restore", SW_OPT_FLAG, &restore, NULL, "print stdin with its <ENC:...> pseudonyms decrypted (no scan)"},
         {NULL, 0, NULL, NULL, NULL},
     };
     const char *pos[1];
     int npos;
-    int rc = sw_cli_parse("scan", "scan [--direction input|output] [--policy FILE] [--json | --jsonl] < TEXT",
-                          opts, argc, argv, pos, 0, &npos);
+    int rc = sw_cli_parse("scan", USAGE, opts, argc, argv, pos, 0, &npos);
     if (rc) return sw_cli_exit(rc);
-    if (json && jsonl) return sw_cli_usage_error("scan", "--json and --jsonl exclude each other");
+    if (json + jsonl + restore > 1) return sw_cli_usage_error("scan", "--json, --jsonl and --restore exclude each other");
     sw_guard_dir dir;
     if (strcmp(direction, "input") == 0) dir = SW_GUARD_INPUT;
     else if (strcmp(direction, "output") == 0) dir = SW_GUARD_OUTPUT;
@@ -146,8 +198,11 @@ int sw_cmd_scan(int argc, char **argv) {
         sw_buf_free(&in);
         return sw_cli_fail("scan", &err);
     }
-    if (jsonl) rc = scan_lines(g, dir, &in);
-    else rc = scan_one(g, dir, in.data ? in.data : "", in.len, json);
+    sw_guard_action action;
+    if (restore) rc = restore_text(g, &in);
+    else if (jsonl) rc = scan_lines(g, dir, &in);
+    else if (scan_one(g, dir, in.data ? in.data : "", in.len, json, NULL, &action, &err) < 0) rc = sw_cli_fail("scan", &err);
+    else rc = action_status(action);
     sw_buf_free(&in);
     sw_guard_free(g);
     sw_ctx_free(lm.c);

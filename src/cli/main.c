@@ -20,10 +20,10 @@ static const command commands[] = {
     {"model", sw_cmd_model, "GGUF model files: info, quantize, demo"},
     {"train", sw_cmd_train, "train a model on a text corpus (checkpoints, records, DP-SGD)"},
     {"tokenizer", sw_cmd_tokenizer, "train a byte-level BPE vocabulary (tokenizer train)"},
-    {"eval", sw_cmd_eval, "evaluations: perplexity, watermark, guard"},
-    {"audit", sw_cmd_audit, "the Merkle audit log: verify, show, prove, checkpoint, append"},
+    {"eval", sw_cmd_eval, "evaluations: perplexity, watermark, guard (in a scratch home)"},
+    {"audit", sw_cmd_audit, "the Merkle audit log (subcommands below)"},
     {"scan", sw_cmd_scan, "run the input or output guard on a text (no generation)"},
-    {"guard", sw_cmd_guard, "guard tools: train the classifiers"},
+    {"guard", sw_cmd_guard, "guard tools: train, eval, calibrate-ppl"},
     {"keys", sw_cmd_keys, "the server's API keys: add, list, revoke"},
     {"data", sw_cmd_data, "build a training set from raw text with its lineage (data build)"},
     {NULL, NULL, NULL},
@@ -34,7 +34,17 @@ static void usage(FILE *f) {
                "steward is a responsible generative-AI runtime: every generation passes\n"
                "through the pipeline's controls.\n\ncommands:\n");
     for (const command *c = commands; c->name; c++) fprintf(f, "  %-10s %s\n", c->name, c->summary);
-    fprintf(f, "\n'steward COMMAND --help' shows a command's options.\n");
+    fprintf(f, "\naudit subcommands: ");
+    sw_cli_audit_subcommands(f);
+    fprintf(f, "\n\nglobal options:\n"
+               "  --home DIR  state directory (default $STEWARD_HOME, else ~/.steward)\n"
+               "  -v, -q      more or fewer messages on stderr\n"
+               "  --version   print the version\n"
+               "\nexit statuses: 0 done (scan: allow, flag or redact; detect: watermarked;\n"
+               "verify: valid); 1 error, or the answer is no (detect: not watermarked; verify:\n"
+               "invalid); 2 usage error (detect, verify: any error); 3 sent to review; 4 blocked\n"
+               "(scan) or prompt refused (generate); 5 output cut by the guard (generate).\n"
+               "\n'steward COMMAND --help' and 'steward COMMAND SUBCOMMAND --help' show the options.\n");
 }
 
 static void log_to_stderr(sw_log_level level, const char *msg, void *ud) {

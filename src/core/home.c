@@ -2,10 +2,12 @@
 #include "steward/core.h"
 
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int sw_mkdirs(const char *path, int mode, sw_err *err) {
     char tmp[4096];
@@ -39,4 +41,28 @@ int sw_home_resolve(const char *override, char *out, size_t outsz, sw_err *err) 
     }
     if (n < 0 || (size_t)n >= outsz) return sw_err_set(err, "state directory path too long");
     return sw_mkdirs(out, 0700, err);
+}
+
+int sw_home_scratch(char *out, size_t outsz, sw_err *err) {
+    const char *tmp = getenv("TMPDIR");
+    if (!tmp || !*tmp) tmp = "/tmp";
+    if ((size_t)snprintf(out, outsz, "%s/steward-scratch-XXXXXX", tmp) >= outsz)
+        return sw_err_set(err, "scratch home: $TMPDIR too long");
+    if (!mkdtemp(out)) return sw_err_set(err, "%s: cannot create a scratch home: %s", out, strerror(errno));
+    return 0;
+}
+
+/* nftw callback: removes one entry (files first, then their directories). */
+static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw) {
+    (void)st;
+    (void)ftw;
+    return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+#define SCRATCH_FDS 16 /* directories nftw keeps open at once */
+
+int sw_home_remove(const char *dir, sw_err *err) {
+    if (nftw(dir, remove_entry, SCRATCH_FDS, FTW_DEPTH | FTW_PHYS) != 0)
+        return sw_err_set(err, "%s: cannot remove: %s", dir, strerror(errno));
+    return 0;
 }

@@ -1,8 +1,9 @@
 /* stats.c - order statistics over arrays of doubles (medians and quantiles for
- * calibration, evaluation and benchmarks). */
+ * calibration, evaluation and benchmarks), and rounding to significant digits. */
 #include "steward/core.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 static int cmp_double_asc(const void *a, const void *b) {
@@ -25,4 +26,11 @@ double sw_upper_quantile(double *xs, size_t n, double share) {
     sw_sort_doubles(xs, n);
     size_t allowed = share <= 0 ? 0 : (size_t)floor(share * (double)n);
     return allowed >= n ? xs[0] : xs[n - 1 - allowed];
+}
+
+double sw_round_sig(double x, int digits) {
+    if (x == 0 || !isfinite(x) || digits < 1) return x;
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.*g", digits, x);
+    return strtod(buf, NULL);
 }

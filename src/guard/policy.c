@@ -9,9 +9,13 @@
  * error too: allowing everything takes the explicit line `* allow`.
  * OPERATOR (for redact) is replace (default: <TYPE>), mask[:N] (keep the last N
  * characters), hash (keyed pseudonym), encrypt (reversible) or remove.
- * The policy's SHA-256 travels with every verdict. */
+ * The policy's SHA-256 travels with every verdict. Two more kinds of line give the words a
+ * person reads (the rest of the line after the language, '#' included):
+ *   refusal en|zh TEXT       what a blocked request is answered with
+ *   cut_notice en|zh TEXT    what ends an output the guard cut short */
 #include "guard_int.h"
 
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,11 +27,95 @@ typedef struct {
     int action, op, op_arg, line;
 } prule;
 
+/* The languages refusal and cut-notice lines may name, in the order of the arrays below. */
+static const char *LANGS[SW_GUARD_N_LANGS] = {"en", "zh"};
+static const char *DEFAULT_REFUSAL[SW_GUARD_N_LANGS] = {
+    "I can't help with that request.",
+    "抱歉，我无法协助处理该请求。",
+};
+static const char *DEFAULT_CUT[SW_GUARD_N_LANGS] = {
+    "[The rest of this answer was withheld by the content guard.]",
+    "【其余内容已被内容安全策略拦截。】",
+};
+
 struct sw_guard_policy {
     prule *r;
     size_t n;
     char hash[65];
+    char refusal[SW_GUARD_N_LANGS][SW_GUARD_MESSAGE_MAX];
+    char cut[SW_GUARD_N_LANGS][SW_GUARD_MESSAGE_MAX];
 };
+
+static int lang_index(const char *lang) {
+    for (int i = 0; i < SW_GUARD_N_LANGS; i++)
+        if (lang && strcmp(lang, LANGS[i]) == 0) return i;
+    return -1;
+}
+
+const char *sw_guard_policy_refusal(const sw_guard_policy *p, const char *lang) {
+    int i = lang_index(lang);
+    if (i < 0) return NULL;
+    return p && p->refusal[i][0] ? p->refusal[i] : DEFAULT_REFUSAL[i];
+}
+
+const char *sw_guard_policy_cut_notice(const sw_guard_policy *p, const char *lang) {
+    int i = lang_index(lang);
+    if (i < 0) return NULL;
+    return p && p->cut[i][0] ? p->cut[i] : DEFAULT_CUT[i];
+}
+
+const char *sw_guard_refusal(const sw_guard *g, const char *lang) {
+    return sw_guard_policy_refusal(g ? gguard_policy(g) : NULL, lang);
+}
+
+const char *sw_guard_cut_notice(const sw_guard *g, const char *lang) {
+    return sw_guard_policy_cut_notice(g ? gguard_policy(g) : NULL, lang);
+}
+
+void sw_guard_verdict_reason(const json_t *verdict, char *out, size_t outsz) {
+    const char *action = json_string_value(json_object_get(verdict, "action"));
+    const json_t *fs = json_object_get(verdict, "findings");
+    snprintf(out, outsz, "%s", action ? action : "no verdict");
+    for (size_t i = 0; action && i < json_array_size(fs); i++) {
+        const json_t *f = json_array_get(fs, i);
+        const char *fa = json_string_value(json_object_get(f, "action"));
+        if (!fa || strcmp(fa, action)) continue;
+        const char *ex = json_string_value(json_object_get(f, "explain"));
+        snprintf(out, outsz, "%s by the %s guard: %s/%s (%s, score %.2f)%s%s", action,
+                 json_string_value(json_object_get(verdict, "direction")),
+                 json_string_value(json_object_get(f, "category")), json_string_value(json_object_get(f, "type")),
+                 json_string_value(json_object_get(f, "source")), json_number_value(json_object_get(f, "score")),
+                 ex && *ex ? ": " : "", ex ? ex : "");
+        return;
+    }
+}
+
+/* A "refusal LANG TEXT" or "cut_notice LANG TEXT" line (l is NUL-terminated): 1 when it
+ * is one and was stored, 0 when the line is a rule, -1 with err naming the line. */
+static int parse_message(sw_guard_policy *p, const char *l, const char *name, int line, sw_err *err) {
+    const char *s = l + strspn(l, " \t");
+    size_t kw = strcspn(s, " \t\r");
+    int refusal = kw == 7 && strncmp(s, "refusal", 7) == 0;
+    if (!refusal && !(kw == 10 && strncmp(s, "cut_notice", 10) == 0)) return 0;
+    s += kw;
+    s += strspn(s, " \t");
+    size_t ll = strcspn(s, " \t\r");
+    char lang[8];
+    snprintf(lang, sizeof lang, "%.*s", (int)(ll < sizeof lang ? ll : sizeof lang - 1), s);
+    int i = ll < sizeof lang ? lang_index(lang) : -1;
+    if (i < 0) return sw_err_set(err, "%s:%d: %s needs a language, en or zh", name, line, refusal ? "refusal" : "cut_notice");
+    s += ll;
+    s += strspn(s, " \t");
+    size_t tl = strlen(s);
+    while (tl && (s[tl - 1] == '\r' || s[tl - 1] == ' ' || s[tl - 1] == '\t')) tl--;
+    if (!tl) return sw_err_set(err, "%s:%d: empty message", name, line);
+    if (tl >= SW_GUARD_MESSAGE_MAX) return sw_err_set(err, "%s:%d: message longer than %d bytes", name, line, SW_GUARD_MESSAGE_MAX - 1);
+    if (!sw_utf8_valid((const unsigned char *)s, tl)) return sw_err_set(err, "%s:%d: message is not UTF-8", name, line);
+    char *dst = refusal ? p->refusal[i] : p->cut[i];
+    memcpy(dst, s, tl);
+    dst[tl] = 0;
+    return 1;
+}
 
 static const char *ACTIONS[] = {"allow", "flag", "redact", "review", "block"};
 
@@ -166,6 +254,9 @@ sw_guard_policy *gpolicy_parse(const char *text, size_t len, const char *name, c
             sw_err_set(err, "%s:%d: NUL byte", name, line);
             goto fail;
         }
+        int msg = parse_message(p, buf, name, line, err);
+        if (msg < 0) goto fail;
+        if (msg) continue;
         char *hash = strchr(buf, '#');
         if (hash) *hash = 0;
         char *w[8];
@@ -201,6 +292,20 @@ fail:
 }
 
 const char *gpolicy_hash(const sw_guard_policy *p) { return p->hash; }
+
+sw_guard_policy *sw_guard_policy_load(const char *path, sw_err *err) {
+    char data[4096], def[4200];
+    if (!path) {
+        if (sw_guard_data_dir(data, sizeof data, err) < 0) return NULL;
+        snprintf(def, sizeof def, "%s/policy/default.policy", data);
+        path = def;
+    }
+    sw_buf b = {0};
+    sw_guard_policy *p = NULL;
+    if (sw_read_file(path, &b, err) == 0) p = sw_guard_policy_parse(b.data ? b.data : "", b.len, path, err);
+    sw_buf_free(&b);
+    return p;
+}
 
 void sw_guard_policy_apply(const sw_guard_policy *p, sw_guard_dir dir, sw_guard_verdict *v) {
     v->action = SW_ACT_ALLOW;

@@ -278,6 +278,27 @@ int sw_guard_restore(const sw_guard *g, const char *text, size_t len, sw_buf *ou
     return 0;
 }
 
+int sw_guard_verdict_json_chars(json_t *verdict, const char *text, size_t len) {
+    uint32_t *chars = malloc((len + 1) * sizeof *chars); /* character index of each byte */
+    if (!chars) return -1;
+    uint32_t c = 0;
+    for (size_t i = 0; i < len; c++) {
+        int l = sw_utf8_seq_len((const unsigned char *)text + i, len - i);
+        for (int k = 0; k < (l ? l : 1); k++) chars[i++] = c; /* an ill-formed byte is one U+FFFD */
+    }
+    chars[len] = c;
+    json_t *fs = json_object_get(verdict, "findings");
+    for (size_t i = 0; i < json_array_size(fs); i++) {
+        json_t *f = json_array_get(fs, i);
+        json_int_t s = json_integer_value(json_object_get(f, "start")), e = json_integer_value(json_object_get(f, "end"));
+        if (s < 0 || e < s || (size_t)e > len) continue; /* not a span of this text */
+        json_object_set_new(f, "char_start", json_integer(chars[s]));
+        json_object_set_new(f, "char_end", json_integer(chars[e]));
+    }
+    free(chars);
+    return 0;
+}
+
 json_t *sw_guard_verdict_json(const sw_guard_verdict *v) {
     json_t *o = json_object(), *fs = json_array();
     if (!o || !fs) {
@@ -294,7 +315,7 @@ json_t *sw_guard_verdict_json(const sw_guard_verdict *v) {
         json_object_set_new(j, "type", json_string(f->type));
         json_object_set_new(j, "start", json_integer((json_int_t)f->start));
         json_object_set_new(j, "end", json_integer((json_int_t)f->end));
-        json_object_set_new(j, "score", json_real((double)(int)(f->score * 1000 + 0.5) / 1000));
+        json_object_set_new(j, "score", json_real(sw_round_sig(f->score, SW_GUARD_SCORE_DIGITS)));
         json_object_set_new(j, "source", json_string(sw_guard_source_name(f->source)));
         json_object_set_new(j, "explain", json_string(f->explain));
         json_object_set_new(j, "action", json_string(sw_guard_action_name(f->action)));

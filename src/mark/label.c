@@ -1,9 +1,14 @@
 /* label.c - explicit labels, the GB 45438 AIGC object, and signed provenance manifests. */
 #include "steward/label.h"
+#include "steward/jcs.h"
 #include "steward/keys.h"
 #include "steward/json.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +20,103 @@ void sw_label_opts_default(sw_label_opts *o) {
     o->producer = "steward";
     o->propagator = "";
     o->disclosure = NULL;
+    o->producer_id = NULL;
+}
+
+const char *sw_label_position_name(sw_label_position p) {
+    return p == SW_LABEL_END ? "end" : p == SW_LABEL_BOTH ? "both" : "start";
+}
+
+void sw_label_config_default(sw_label_config *c) {
+    memset(c, 0, sizeof *c);
+    sw_label_opts_default(&c->opts);
+    snprintf(c->lang, sizeof c->lang, "%s", c->opts.lang);
+    snprintf(c->producer, sizeof c->producer, "%s", c->opts.producer);
+    c->opts.lang = c->lang;
+    c->opts.producer = c->producer;
+    c->opts.propagator = c->propagator;
+}
+
+/* Copies value into a field of size n; -1 naming the key when it does not fit. */
+static int set_text(char *dst, size_t n, const char **opt, const char *key, const char *value, sw_err *err) {
+    if (strlen(value) >= n) return sw_err_set(err, "label %s: longer than %zu bytes", key, n - 1);
+    if (!sw_utf8_valid((const unsigned char *)value, strlen(value)))
+        return sw_err_set(err, "label %s: not UTF-8", key);
+    strcpy(dst, value);
+    *opt = dst;
+    return 0;
+}
+
+int sw_label_config_set(sw_label_config *c, const char *key, const char *value, sw_err *err) {
+    if (strcmp(key, "lang") == 0) {
+        const char *v = strcmp(value, "both") == 0 ? "en+zh" : value;
+        if (!sw_label_notice(v)) return sw_err_set(err, "label lang: '%.40s' is not en, zh or both", value);
+        return set_text(c->lang, sizeof c->lang, &c->opts.lang, key, v, err);
+    }
+    if (strcmp(key, "position") == 0) {
+        if (strcmp(value, "start") == 0) c->opts.position = SW_LABEL_START;
+        else if (strcmp(value, "end") == 0) c->opts.position = SW_LABEL_END;
+        else if (strcmp(value, "both") == 0) c->opts.position = SW_LABEL_BOTH;
+        else return sw_err_set(err, "label position: '%.40s' is not start, end or both", value);
+        return 0;
+    }
+    if (strcmp(key, "producer") == 0) {
+        if (!*value) return sw_err_set(err, "label producer: empty (GB 45438 needs a ContentProducer)");
+        return set_text(c->producer, sizeof c->producer, &c->opts.producer, key, value, err);
+    }
+    if (strcmp(key, "producer_id") == 0)
+        return set_text(c->producer_id, sizeof c->producer_id, &c->opts.producer_id, key, value, err);
+    if (strcmp(key, "propagator") == 0)
+        return set_text(c->propagator, sizeof c->propagator, &c->opts.propagator, key, value, err);
+    if (strcmp(key, "notice") == 0) return set_text(c->notice, sizeof c->notice, &c->opts.notice, key, value, err);
+    if (strcmp(key, "disclosure") == 0)
+        return set_text(c->disclosure, sizeof c->disclosure, &c->opts.disclosure, key, value, err);
+    return sw_err_set(err, "label: unknown key '%.40s' (lang, position, producer, producer_id, propagator, "
+                           "notice, disclosure)", key);
+}
+
+/* Trims spaces at both ends of s[0..*n) in place; returns the new start. */
+static char *trim(char *s) {
+    while (*s && isspace((unsigned char)*s)) s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1])) s[--n] = 0;
+    return s;
+}
+
+int sw_label_config_parse(const char *text, size_t len, const char *name, sw_label_config *c, sw_err *err) {
+    size_t i = 0;
+    int line = 0;
+    const char *l;
+    size_t ll;
+    while (sw_next_line(text, len, &i, &line, &l, &ll)) {
+        char buf[SW_LABEL_TEXT_MAX + SW_LABEL_NAME_MAX];
+        if (ll >= sizeof buf) return sw_err_set(err, "%s:%d: line longer than %zu bytes", name, line, sizeof buf - 1);
+        if (memchr(l, 0, ll)) return sw_err_set(err, "%s:%d: NUL byte", name, line);
+        memcpy(buf, l, ll);
+        buf[ll] = 0;
+        char *s = trim(buf);
+        if (!*s || *s == '#') continue;
+        char *eq = strchr(s, '=');
+        if (!eq) return sw_err_set(err, "%s:%d: expected 'key = value'", name, line);
+        *eq = 0;
+        if (sw_label_config_set(c, trim(s), trim(eq + 1), err) < 0) return sw_err_prefix(err, "%s:%d", name, line);
+    }
+    return 0;
+}
+
+int sw_label_opts_load(const char *home, sw_label_config *c, sw_err *err) {
+    char dir[PATH_MAX], path[PATH_MAX + 16];
+    sw_label_config_default(c);
+    if (sw_home_resolve(home, dir, sizeof dir, err) < 0) return -1;
+    snprintf(path, sizeof path, "%s/%s", dir, SW_LABEL_CONF_FILE);
+    FILE *f = fopen(path, "rb");
+    if (!f) return errno == ENOENT ? 0 : sw_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    fclose(f);
+    sw_buf b = {0};
+    int rc = sw_read_file(path, &b, err);
+    if (rc == 0) rc = sw_label_config_parse(b.data ? b.data : "", b.len, path, c, err);
+    sw_buf_free(&b);
+    return rc;
 }
 
 const char *sw_label_notice(const char *lang) {
@@ -57,7 +159,7 @@ json_t *sw_label_aigc(const sw_label_opts *o, const char *produce_id, const char
     /* Label "1": generated by AI (2 and 3 are for content only possibly or suspected
      * to be, which a propagator, not the producer, assigns). */
     return json_pack("{s:{s:s,s:s,s:s,s:s,s:s,s:s,s:s}}", "AIGC", "Label", "1", "ContentProducer",
-                     o->producer, "ProduceID", produce_id, "ReservedCode1", integrity,
+                     o->producer_id && *o->producer_id ? o->producer_id : o->producer, "ProduceID", produce_id, "ReservedCode1", integrity,
                      "ContentPropagator", o->propagator ? o->propagator : "", "PropagateID", "",
                      "ReservedCode2", "");
 }
@@ -86,14 +188,29 @@ static void b64(const uint8_t *p, size_t n, char *out, size_t outsz) {
     sodium_bin2base64(out, outsz, p, n, sodium_base64_VARIANT_ORIGINAL);
 }
 
-/* The bytes that are signed: the manifest without "signature", keys sorted, compact. */
-static char *canonical(const json_t *m) {
+/* The bytes that are signed: the manifest without "signature", in RFC 8785 form
+ * (version 2) or, for version 1, jansson's sorted compact dump. NULL with err. */
+static char *canonical(const json_t *m, int version, sw_err *err) {
     json_t *copy = json_deep_copy(m);
-    if (!copy) return NULL;
+    if (!copy) {
+        sw_err_set(err, "manifest: out of memory");
+        return NULL;
+    }
     json_object_del(copy, "signature");
-    char *s = json_dumps(copy, JSON_SORT_KEYS | JSON_COMPACT);
+    char *s = version == 1 ? json_dumps(copy, JSON_SORT_KEYS | JSON_COMPACT) : sw_jcs_dumps(copy, err);
     json_decref(copy);
+    if (!s && version == 1) sw_err_set(err, "manifest: out of memory");
+    else if (!s) sw_err_prefix(err, "manifest");
     return s;
+}
+
+/* The explicit label that was applied: language, position and notice. */
+static json_t *explicit_json(const sw_label_opts *o) {
+    const char *notice = o->notice ? o->notice : sw_label_notice(o->lang);
+    json_t *e = json_pack("{s:s,s:s,s:s?,s:s}", "lang", o->lang, "position", sw_label_position_name(o->position),
+                          "notice", notice, "producer", o->producer);
+    if (e && o->producer_id && *o->producer_id) json_object_set_new(e, "producer_id", json_string(o->producer_id));
+    return e;
 }
 
 json_t *sw_manifest_create(const sw_manifest_input *in, const uint8_t sk[SW_SIGN_SECRET_BYTES],
@@ -127,15 +244,15 @@ json_t *sw_manifest_create(const sw_manifest_input *in, const uint8_t sk[SW_SIGN
     if (in->watermark) json_object_set(m, "watermark", in->watermark);
     if (in->audit_index >= 0) json_object_set_new(m, "audit_index", json_integer(in->audit_index));
     json_object_set_new(m, "label", sw_label_aigc(in->label, id, content));
+    json_object_set_new(m, "explicit_label", explicit_json(in->label));
     /* C2PA-style assertion: what happened to the content */
     json_object_set_new(m, "actions", json_pack("[{s:s,s:s}]", "action", "c2pa.created",
                                                 "digitalSourceType", "trainedAlgorithmicMedia"));
     json_object_set_new(m, "signer", json_pack("{s:s,s:s,s:s}", "alg", "ed25519", "key_id", kid,
                                                "public_key", pkb64));
-    char *msg = canonical(m);
+    char *msg = canonical(m, 2, err);
     if (!msg) {
         json_decref(m);
-        sw_err_set(err, "manifest: out of memory");
         return NULL;
     }
     uint8_t sig[SW_SIGN_BYTES];
@@ -151,13 +268,10 @@ static const char *str_field(const json_t *m, const char *k) {
     return json_string_value(json_object_get(m, k));
 }
 
-int sw_manifest_verify(const json_t *m, const char *text, size_t len,
-                       const uint8_t (*trusted)[SW_SIGN_PUBLIC_BYTES], int n_trusted, sw_err *err) {
-    if (!json_is_object(m)) return sw_err_set(err, "manifest: not a JSON object");
-    const char *ver = str_field(m, "version");
-    if (!ver || strcmp(ver, SW_MANIFEST_VERSION))
-        return sw_err_set(err, "manifest: version is not %s", SW_MANIFEST_VERSION);
-    /* 1. signature */
+/* Checks the signature: by a trusted key, over the canonical form of the manifest's
+ * version. Stores which trusted key signed into *key_index. 0 or -1 with the reason. */
+static int check_signature(const json_t *m, int version, const uint8_t (*trusted)[SW_SIGN_PUBLIC_BYTES],
+                           int n_trusted, int *key_index, sw_err *err) {
     const char *sigb64 = str_field(m, "signature");
     const json_t *signer = json_object_get(m, "signer");
     const char *pkb64 = str_field(signer, "public_key");
@@ -170,21 +284,25 @@ int sw_manifest_verify(const json_t *m, const char *text, size_t len,
     if (sodium_base642bin(pk, sizeof pk, pkb64, strlen(pkb64), NULL, &n, NULL,
                           sodium_base64_VARIANT_ORIGINAL) || n != sizeof pk)
         return sw_err_set(err, "signature: signer.public_key is not 32 bytes of base64");
-    int known = 0;
-    for (int i = 0; i < n_trusted && !known; i++) known = sodium_memcmp(trusted[i], pk, sizeof pk) == 0;
-    if (!known) return sw_err_set(err, "signature: signed by a key this instance does not trust");
-    char *msg = canonical(m);
-    if (!msg) return sw_err_set(err, "manifest: out of memory");
+    *key_index = -1;
+    for (int i = 0; i < n_trusted && *key_index < 0; i++)
+        if (sodium_memcmp(trusted[i], pk, sizeof pk) == 0) *key_index = i;
+    if (*key_index < 0) return sw_err_set(err, "signature: signed by a key this instance does not trust");
+    char *msg = canonical(m, version, err);
+    if (!msg) return -1;
     int bad = crypto_sign_verify_detached(sig, (const unsigned char *)msg, strlen(msg), pk);
     free(msg);
     if (bad) return sw_err_set(err, "signature: does not match the manifest (the manifest or the signature was changed)");
-    /* 2. content */
+    return 0;
+}
+
+/* Checks the content hash and the AIGC label's agreement with the manifest. */
+static int check_content_and_label(const json_t *m, const char *text, size_t len, sw_err *err) {
     char content[65];
     sw_sha256_hex(text, len, content);
     const char *want = str_field(m, "content_sha256");
     if (!want || strcmp(want, content))
         return sw_err_set(err, "content: the text's SHA-256 differs from the manifest's content_sha256 (the text was changed)");
-    /* 3. label fields and their agreement with the manifest */
     const json_t *label = json_object_get(m, "label");
     if (sw_label_aigc_check(label, err) < 0) return -1;
     const json_t *a = json_object_get(label, "AIGC");
@@ -198,12 +316,65 @@ int sw_manifest_verify(const json_t *m, const char *text, size_t len,
     return 0;
 }
 
+int sw_manifest_verify_check(const json_t *m, const char *text, size_t len,
+                             const uint8_t (*trusted)[SW_SIGN_PUBLIC_BYTES], int n_trusted,
+                             sw_manifest_check *check, sw_err *err) {
+    if (!json_is_object(m)) return sw_err_set(err, "manifest: not a JSON object");
+    const char *ver = str_field(m, "version");
+    int version = ver && strcmp(ver, SW_MANIFEST_VERSION) == 0 ? 2 : ver && strcmp(ver, SW_MANIFEST_VERSION_1) == 0 ? 1 : 0;
+    if (!version)
+        return sw_err_set(err, "manifest: version is '%.40s', not %s or %s", ver ? ver : "(none)", SW_MANIFEST_VERSION,
+                          SW_MANIFEST_VERSION_1);
+    int key_index = -1;
+    if (check_signature(m, version, trusted, n_trusted, &key_index, err) < 0) return -1;
+    if (check_content_and_label(m, text, len, err) < 0) return -1;
+    if (check) {
+        memset(check, 0, sizeof *check);
+        snprintf(check->version, sizeof check->version, "%s", ver);
+        snprintf(check->id, sizeof check->id, "%s", str_field(m, "id"));
+        const char *kid = str_field(json_object_get(m, "signer"), "key_id");
+        snprintf(check->key_id, sizeof check->key_id, "%s", kid ? kid : "");
+        check->key_index = key_index;
+        const json_t *ai = json_object_get(m, "audit_index");
+        check->audit_index = json_is_integer(ai) ? (long long)json_integer_value(ai) : -1;
+        check->text_len = len;
+    }
+    return 0;
+}
+
+int sw_manifest_verify(const json_t *m, const char *text, size_t len,
+                       const uint8_t (*trusted)[SW_SIGN_PUBLIC_BYTES], int n_trusted, sw_err *err) {
+    return sw_manifest_verify_check(m, text, len, trusted, n_trusted, NULL, err);
+}
+
+void sw_manifest_check_line(const sw_manifest_check *c, char *out, size_t outsz) {
+    char audit[48] = "";
+    if (c->audit_index >= 0) snprintf(audit, sizeof audit, ", audit record %lld", c->audit_index);
+    snprintf(out, outsz,
+             "valid: ed25519 signature by %s key %s, SHA-256 of %zu bytes of text, AIGC label (id %s%s; %s)",
+             c->key_index == 0 ? "the current" : "a retired", c->key_id, c->text_len, c->id, audit, c->version);
+}
+
+json_t *sw_manifest_check_json(const sw_manifest_check *c, const char *reason) {
+    if (!c) return json_pack("{s:b,s:s}", "valid", 0, "reason", reason ? reason : "");
+    json_t *checked = json_pack("{s:s,s:s,s:s,s:s,s:I,s:s}", "signature", "ed25519", "key_id", c->key_id, "key",
+                                c->key_index == 0 ? "current" : "retired", "version", c->version, "text_bytes",
+                                (json_int_t)c->text_len, "id", c->id);
+    if (checked) json_object_set_new(checked, "label", json_string("AIGC fields and content hash agree"));
+    if (checked && c->audit_index >= 0) json_object_set_new(checked, "audit_index", json_integer(c->audit_index));
+    return json_pack("{s:b,s:s,s:o}", "valid", 1, "reason", "", "checked", checked);
+}
+
+json_t *sw_manifest_parse(const char *js, size_t len, const char *name, sw_err *err) {
+    return sw_json_parse(js, len, name, 0, err); /* duplicate names refused there */
+}
+
 #define FRONT_OPEN "---\naigc_manifest: "
 #define FRONT_CLOSE "\n---\n"
 
 int sw_manifest_embed(const json_t *manifest, const char *text, size_t len, sw_buf *out, sw_err *err) {
-    char *js = json_dumps(manifest, JSON_SORT_KEYS | JSON_COMPACT);
-    if (!js) return sw_err_set(err, "manifest: out of memory");
+    char *js = sw_jcs_dumps(manifest, err);
+    if (!js) return sw_err_prefix(err, "manifest");
     int rc = sw_buf_puts(out, FRONT_OPEN) | sw_buf_puts(out, js) | sw_buf_puts(out, FRONT_CLOSE) |
              sw_buf_append(out, text, len);
     free(js);
@@ -233,7 +404,7 @@ int sw_manifest_extract(const char *doc, size_t len, json_t **manifest, const ch
     const char *js = doc + open;
     const char *end = memmem(js, len - open, FRONT_CLOSE, strlen(FRONT_CLOSE));
     if (!end) return sw_err_set(err, "manifest: front matter is not closed by a '---' line");
-    *manifest = sw_json_parse(js, (size_t)(end - js), "manifest: front matter JSON", 0, err);
+    *manifest = sw_manifest_parse(js, (size_t)(end - js), "manifest: front matter JSON", err);
     if (!*manifest) return -1;
     *text = end + strlen(FRONT_CLOSE);
     *text_len = len - (size_t)(*text - doc);

@@ -240,6 +240,29 @@ static void test_streaming(void) {
     sw_guard_free(g);
 }
 
+/* Refusal and cut notices: defaults in English and Chinese, set per language by the
+ * policy ('#' kept inside the text), refused when malformed. */
+static void test_refusal_messages(void) {
+    T_CHECK(strstr(sw_guard_policy_refusal(NULL, "en"), "can't help") != NULL);
+    T_CHECK(strstr(sw_guard_policy_refusal(NULL, "zh"), "无法") != NULL);
+    T_CHECK(sw_guard_policy_refusal(NULL, "fr") == NULL);
+    const char *text = "refusal en  Sorry: request #42 is refused.  \ncut_notice zh 【已截断】\nsecret block\n";
+    sw_err e;
+    sw_guard_policy *p = sw_guard_policy_parse(text, strlen(text), "p", &e);
+    T_CHECK(p != NULL);
+    T_CHECK(strcmp(sw_guard_policy_refusal(p, "en"), "Sorry: request #42 is refused.") == 0);
+    T_CHECK(strstr(sw_guard_policy_refusal(p, "zh"), "无法") != NULL); /* default kept */
+    T_CHECK(strcmp(sw_guard_policy_cut_notice(p, "zh"), "【已截断】") == 0);
+    sw_guard_policy_free(p);
+    const char *bad = "refusal fr Non.\n";
+    T_CHECK(sw_guard_policy_parse(bad, strlen(bad), "p", &e) == NULL && strstr(e.msg, "p:1"));
+    const char *empty = "# x\ncut_notice en   \n";
+    T_CHECK(sw_guard_policy_parse(empty, strlen(empty), "p", &e) == NULL && strstr(e.msg, "p:2"));
+    sw_guard *g = guard_with("refusal zh 不行。\n* block\n", KEY);
+    T_CHECK(g && strcmp(sw_guard_refusal(g, "zh"), "不行。") == 0);
+    sw_guard_free(g);
+}
+
 int main(void) {
     const char *root = getenv("STEWARD_ROOT");
     snprintf(data_dir, sizeof data_dir, "%s/data", root ? root : ".");
@@ -251,5 +274,6 @@ int main(void) {
     T_RUN(test_threshold_and_order);
     T_RUN(test_operators);
     T_RUN(test_streaming);
+    T_RUN(test_refusal_messages);
     return t_done();
 }

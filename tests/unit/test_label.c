@@ -254,6 +254,86 @@ static void test_label_field_values(void) {
     json_decref(l);
 }
 
+/* A manifest rewritten as other JSON tools write it (2.0 as 2, indented, non-ASCII
+ * escaped, keys in another order) still verifies; a changed value still does not. */
+static void test_rewritten_manifest_verifies(void) {
+    const char *labelled = "[AI-generated content]\nCaf\xc3\xa9 au lait.";
+    json_t *wm = json_pack("{s:s,s:f,s:f}", "scheme", "kgw-selfhash", "gamma", 0.25, "delta", 2.0);
+    sw_label_opts lo;
+    sw_label_opts_default(&lo);
+    sw_manifest_input in = {NULL, labelled, strlen(labelled), labelled + 23, strlen(labelled) - 23, "ab12", NULL, wm, 3, &lo};
+    json_t *m = sw_manifest_create(&in, sk, NULL);
+    json_decref(wm);
+    T_CHECK(m && strcmp(json_string_value(json_object_get(m, "version")), SW_MANIFEST_VERSION) == 0);
+    char *js = json_dumps(m, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER);
+    char *two = strstr(js, "2.0");
+    T_CHECK(two != NULL);
+    if (two) memmove(two + 1, two + 3, strlen(two + 3) + 1); /* "delta": 2.0 -> 2 */
+    sw_err e;
+    json_t *re = sw_manifest_parse(js, strlen(js), "rewritten", &e);
+    T_CHECK(re && json_is_integer(json_object_get(json_object_get(re, "watermark"), "delta")));
+    sw_manifest_check c;
+    T_CHECK_MSG(sw_manifest_verify_check(re, labelled, strlen(labelled), &pk, 1, &c, &e) == 0, "%s", e.msg);
+    T_CHECK(c.key_index == 0 && c.audit_index == 3 && strcmp(c.version, SW_MANIFEST_VERSION) == 0);
+    char line[256];
+    sw_manifest_check_line(&c, line, sizeof line);
+    T_CHECK_MSG(strncmp(line, "valid: ", 7) == 0 && strstr(line, "audit record 3"), "%s", line);
+    json_object_set_new(json_object_get(re, "watermark"), "delta", json_real(2.5));
+    T_CHECK(sw_manifest_verify(re, labelled, strlen(labelled), &pk, 1, &e) == -1 && strstr(e.msg, "signature"));
+    json_decref(re);
+    free(js);
+    /* duplicate names are refused: a reader and the verifier could see different values */
+    const char *dup = "{\"id\":\"a\",\"id\":\"b\"}";
+    T_CHECK(sw_manifest_parse(dup, strlen(dup), "dup", &e) == NULL && strstr(e.msg, "dup"));
+    json_decref(m);
+}
+
+/* A version-1 manifest (signed over jansson's sorted compact dump) still verifies. */
+static void test_version_1_still_verifies(void) {
+    const char *labelled = "old text";
+    json_t *m = make_manifest(labelled, labelled, -1);
+    json_object_set_new(m, "version", json_string(SW_MANIFEST_VERSION_1));
+    json_object_del(m, "signature");
+    char *msg = json_dumps(m, JSON_SORT_KEYS | JSON_COMPACT);
+    uint8_t sig[SW_SIGN_BYTES];
+    crypto_sign_detached(sig, NULL, (const unsigned char *)msg, strlen(msg), sk);
+    char b64[128];
+    sodium_bin2base64(b64, sizeof b64, sig, sizeof sig, sodium_base64_VARIANT_ORIGINAL);
+    json_object_set_new(m, "signature", json_string(b64));
+    sw_err e;
+    T_CHECK_MSG(sw_manifest_verify(m, labelled, strlen(labelled), &pk, 1, &e) == 0, "%s", e.msg);
+    json_object_set_new(m, "version", json_string("steward-manifest/9"));
+    T_CHECK(sw_manifest_verify(m, labelled, strlen(labelled), &pk, 1, &e) == -1 && strstr(e.msg, "version"));
+    free(msg);
+    json_decref(m);
+}
+
+/* label.conf: each key reaches the explicit label, the AIGC object and the manifest. */
+static void test_label_config(void) {
+    sw_label_config c;
+    sw_label_config_default(&c);
+    const char *conf = "# ours\nlang = both\nposition = end\nproducer = Acme AI\nproducer_id = FC-0042\n";
+    sw_err e;
+    T_CHECK_MSG(sw_label_config_parse(conf, strlen(conf), "label.conf", &c, &e) == 0, "%s", e.msg);
+    T_CHECK(strcmp(c.opts.lang, "en+zh") == 0 && c.opts.position == SW_LABEL_END);
+    sw_buf b = {0};
+    T_CHECK(sw_label_apply(&c.opts, "x", 1, &b, NULL) == 0 && strcmp(b.data, "x\n[AI-generated content | \xe6\x9c\xac\xe5\x86\x85\xe5\xae\xb9\xe7\x94\xb1\xe4\xba\xba\xe5\xb7\xa5\xe6\x99\xba\xe8\x83\xbd\xe7\x94\x9f\xe6\x88\x90]") == 0);
+    sw_manifest_input in = {NULL, b.data, b.len, "x", 1, "ab12", NULL, NULL, -1, &c.opts};
+    json_t *m = sw_manifest_create(&in, sk, NULL);
+    T_CHECK(strcmp(json_string_value(json_object_get(json_object_get(json_object_get(m, "label"), "AIGC"),
+                                                     "ContentProducer")), "FC-0042") == 0);
+    json_t *x = json_object_get(m, "explicit_label");
+    T_CHECK(strcmp(json_string_value(json_object_get(x, "lang")), "en+zh") == 0);
+    T_CHECK(strcmp(json_string_value(json_object_get(x, "producer")), "Acme AI") == 0);
+    T_CHECK(strcmp(json_string_value(json_object_get(x, "position")), "end") == 0);
+    json_decref(m);
+    sw_buf_free(&b);
+    const char *bad = "lang = fr\n";
+    T_CHECK(sw_label_config_parse(bad, strlen(bad), "label.conf", &c, &e) == -1 && strstr(e.msg, "label.conf:1"));
+    const char *unknown = "\ncolour = red\n";
+    T_CHECK(sw_label_config_parse(unknown, strlen(unknown), "label.conf", &c, &e) == -1 && strstr(e.msg, "label.conf:2"));
+}
+
 int main(void) {
     if (sodium_init() < 0) return 1;
     crypto_sign_keypair(pk, sk);
@@ -266,5 +346,8 @@ int main(void) {
     T_RUN(test_label_rules_in_manifest);
     T_RUN(test_label_field_values);
     T_RUN(test_duplicate_keys_and_editors);
+    T_RUN(test_rewritten_manifest_verifies);
+    T_RUN(test_version_1_still_verifies);
+    T_RUN(test_label_config);
     return t_done();
 }
