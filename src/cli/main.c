@@ -24,6 +24,7 @@ static const command commands[] = {
     {"audit", sw_cmd_audit, "the Merkle audit log: verify, show, prove, checkpoint, append"},
     {"scan", sw_cmd_scan, "run the input or output guard on a text (no generation)"},
     {"guard", sw_cmd_guard, "guard tools: train the classifiers"},
+    {"serve", sw_cmd_serve, "the HTTP API (OpenAI-compatible) over the pipeline"},
     {NULL, NULL, NULL},
 };
 
