@@ -25,7 +25,7 @@ HDRS     = $(wildcard include/steward/*.h src/*/*.h)
 # obj_dir(build-dir, sources) -> object files
 objs = $(patsubst src/%.c,$(1)/obj/%.o,$(2))
 
-.PHONY: all run test bench fuzz setup clean asan
+.PHONY: all run serve test bench fuzz setup clean asan
 all: steward
 
 setup:
@@ -89,6 +89,10 @@ FUZZ_SECONDS ?= 60
 # ---- the README's two commands ----
 run: setup steward
 	@bash scripts/run.sh
+
+# the HTTP API on the default model, with a demo key; prints curl examples
+serve: setup steward
+	@bash scripts/serve.sh
 
 test: setup steward asan $(FUZZ_BINS)
 	@STEWARD_BUILD=$(BUILD) bash tests/run.sh

@@ -56,9 +56,12 @@ def make_key(home, role, name, rate=None, tokens=None):
 
 
 class Server:
+    started = 0
+
     def __init__(self, home, *extra):
         self.home = home
-        self.log = os.path.join(home, "serve.stderr")
+        Server.started += 1
+        self.log = os.path.join(home, "serve-%d.stderr" % Server.started)
         self.access = os.path.join(home, "access.log")
         env = dict(os.environ, STEWARD_HOME=home)
         self.err = open(self.log, "ab")
