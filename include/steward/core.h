@@ -75,6 +75,10 @@ void sw_sha256_hex(const void *p, size_t n, char out[2 * SW_SHA256_BYTES + 1]);
 void sw_hex(const uint8_t *p, size_t n, char *out);
 /* SHA-256 of a file's contents as hex[65]. -1 on I/O error. */
 int sw_sha256_file_hex(const char *path, char hex[2 * SW_SHA256_BYTES + 1], sw_err *err);
+/* The same, remembered under home/cache/sha256 by the file's device, inode, size and
+ * modification time, so an unchanged file (a model) is hashed once (hashcache.c). With
+ * home NULL, or a file that is not regular, it simply hashes. -1 on I/O error. */
+int sw_sha256_file_hex_cached(const char *home, const char *path, char hex[2 * SW_SHA256_BYTES + 1], sw_err *err);
 /* Initialises libsodium once; -1 if it cannot. Safe to call repeatedly. */
 int sw_crypto_init(sw_err *err);
 

@@ -54,6 +54,16 @@ int sw_ctx_n_ctx(const sw_ctx *c);
 int sw_ctx_eval(sw_ctx *c, const int32_t *tokens, int n, int pos, float *logits,
                 float *logits_all, sw_err *err);
 
+/* Evaluates one token for each of n sequences, sequence b with its own context ctxs[b]
+ * (its KV cache) at position pos[b], in one pass: the weights are read once for all of
+ * them, which is what makes decoding several streams together cheap. logits receives
+ * n rows of n_vocab. Each row is bit-identical to what sw_ctx_eval of that token alone
+ * gives, whatever else shares the pass. The contexts must be distinct, of one model and
+ * one size; n at most the batch size (256). The pass runs in ctxs[0]'s scratch. -1 on a
+ * bad position, token or context. */
+int sw_ctx_eval_multi(sw_ctx *const *ctxs, const int32_t *tokens, const int *pos, int n, float *logits,
+                      sw_err *err);
+
 /* ---- writing models ---- */
 
 /* The type a matrix with rows of row_len elements gets when `want` is asked for:

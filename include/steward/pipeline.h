@@ -2,19 +2,28 @@
  * its hooks), output guard, labels, audit. Every front end (CLI, HTTP server, red-team
  * harness) calls sw_pipeline_generate, so no front end can skip a control.
  *
- * Stages that exist so far: generation with timings and energy, the watermark (in the
- * sampler hook), explicit and implicit labels, the signed manifest, and the audit record
- * of every generation. */
+ * A sw_pipeline is the runtime, one per process and shared by every request: the model
+ * (and its hash), the guard and policy, the keys, the audit log (its one writer) and the
+ * decoder. Each sw_pipeline_generate call is a session of its own (its context slot,
+ * sampler, watermark state, output guard, principal); sessions may run at once from any
+ * number of threads, and those generating at the same time are decoded together, one
+ * batched forward pass per step. */
 #ifndef STEWARD_PIPELINE_H
 #define STEWARD_PIPELINE_H
 
 #include "steward/core.h"
+#include "steward/chat.h"
+#include "steward/guard.h"
 #include "steward/model.h"
 #include "steward/label.h"
 #include "steward/sampler.h"
 #include "steward/watermark.h"
 
 typedef struct sw_pipeline sw_pipeline;
+
+#define SW_CONTENT_ID_BYTES 16 /* random bytes of a content id (32 hex characters) */
+#define SW_REFUSAL_EN "I can't help with that request."
+#define SW_REFUSAL_ZH "抱歉，我无法协助处理该请求。"
 
 typedef struct sw_pipeline_opts {
     const char *home;        /* state directory override (NULL: $STEWARD_HOME / ~/.steward) */
@@ -25,9 +34,13 @@ typedef struct sw_pipeline_opts {
     const sw_label_opts *label; /* NULL: sw_label_opts_default */
     const char *principal;   /* who asks (recorded in the audit log); NULL: "cli" */
     const char *policy_path; /* guard policy; NULL: the shipped default policy */
+    int parallel;            /* sessions decoded together at most (0: 1); more wait for a slot */
+    const char *chat_template; /* "chatml" | "llama3" when the model's is missing or wrong;
+                                  NULL: recognised from the model's tokenizer.chat_template */
 } sw_pipeline_opts;
 
-/* Loads the model and opens the state directory. -1 with a message on error. */
+/* Loads the model and opens the state directory. The model's SHA-256 is remembered under
+ * the state directory, so an unchanged file is hashed once. -1 with a message on error. */
 int sw_pipeline_open(const sw_pipeline_opts *opts, sw_pipeline **out, sw_err *err);
 void sw_pipeline_close(sw_pipeline *p);
 const sw_model *sw_pipeline_model(const sw_pipeline *p);
@@ -35,6 +48,13 @@ const sw_model *sw_pipeline_model(const sw_pipeline *p);
 const char *sw_pipeline_model_sha256(const sw_pipeline *p);
 const char *sw_pipeline_model_path(const sw_pipeline *p);
 const char *sw_pipeline_home(const sw_pipeline *p);
+/* The guard in force (thread-safe to scan with: for moderation without generation). */
+const sw_guard *sw_pipeline_guard(const sw_pipeline *p);
+/* Appends the text of token id (special tokens rendered) to out: for log-probabilities
+ * shown as strings. -1 on an id out of range or OOM. */
+int sw_pipeline_token_text(const sw_pipeline *p, int32_t id, sw_buf *out, sw_err *err);
+/* Sessions generating now and sessions waiting for a slot. */
+void sw_pipeline_load(sw_pipeline *p, int *running, int *waiting);
 /* The watermark parameters and key in use (for evaluation and detection). */
 void sw_pipeline_watermark(const sw_pipeline *p, sw_wm_params *params, uint8_t key[SW_WM_KEY_BYTES]);
 /* The trusted signing public keys (current first, then retired ones); *n receives the
@@ -44,12 +64,20 @@ int sw_pipeline_trusted_keys(const sw_pipeline *p, uint8_t (*pubs)[SW_SIGN_PUBLI
 
 /* Called with each piece of delivered text as it becomes valid UTF-8: the label's
  * prefix, the generated text, the label's suffix. Returning non-zero stops the
- * generation (finish_reason "stop"). */
+ * generation (finish_reason "stop": the client is gone). Called from the decoder's
+ * threads (several sessions' callbacks may run at once, each session's in order)
+ * while other sessions wait: keep it short. */
 typedef int (*sw_text_fn)(void *ud, const char *text, size_t len);
 
 typedef struct sw_gen_request {
-    const char *prompt;
+    const char *prompt;         /* continued as given; or, with chat, one user message */
+    const sw_chat_msg *messages; /* a conversation (system, user, assistant, tool), used
+                                    instead of prompt when n_messages > 0; formatted by the
+                                    chat template, every content as plain text */
+    int n_messages;
     int chat;          /* format the prompt as a user message in the model's template */
+    const char *principal;    /* who asks (recorded in the audit log); NULL: the pipeline's */
+    const char *conversation; /* conversation id, recorded in the audit log; may be NULL */
     int max_tokens;    /* <= 0: 256 */
     int ignore_eos;
     int no_watermark;  /* generate without the statistical watermark (labels stay) */
@@ -73,7 +101,9 @@ typedef struct sw_gen_result {
     int32_t *context;         /* what the model saw: prompt_tokens ids (BOS, template, the
                                  prompt as the input guard passed it) then the generated ids */
     sw_gen_step_logprobs *logprobs; /* n_tokens entries when sampling.n_logprobs > 0 */
-    const char *finish_reason; /* "stop" | "length" */
+    const char *finish_reason; /* "stop" | "length" | "blocked" | "review" */
+    char id[2 * SW_CONTENT_ID_BYTES + 1]; /* content id: the manifest's and the audit record's */
+    const char *refusal;      /* with "blocked": the policy's refusal message, to deliver */
     int prompt_tokens;
     int context_shifts;       /* times the context was full and its older half dropped */
     double prompt_ms, gen_ms;
@@ -87,7 +117,9 @@ typedef struct sw_gen_result {
     char raw_sha256[2 * SW_SHA256_BYTES + 1]; /* of the generated text before the guard */
 } sw_gen_result;
 
-/* Runs one request through the pipeline. The result is filled even on error (partial
+/* Runs one request through the pipeline (thread-safe: a session of its own). Streaming
+ * (on_text set) first appends a durable "generation_started" record, so no text leaves
+ * without a trace. The result is filled even on error (partial
  * text); free it with sw_gen_result_free. When the context fills before max_tokens,
  * the model goes on from the newest half of what it has seen (BOS kept), re-evaluated
  * from position 0 (a context shift, counted in context_shifts); with no_context_shift
@@ -96,6 +128,11 @@ typedef struct sw_gen_result {
  * not fit the context, a token cannot be decoded, no memory). */
 int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_result *res, sw_err *err);
 void sw_gen_result_free(sw_gen_result *r);
+/* The result as `steward generate --json` prints it and the server's `steward` object
+ * takes it (text, labelled_text, finish_reason, label, manifest, tokens, model, seed,
+ * audit, verdicts, policy_sha256, timings, energy, logprobs with token strings).
+ * New reference; NULL when out of memory. */
+json_t *sw_gen_result_json(const sw_pipeline *p, const sw_gen_request *req, const sw_gen_result *r);
 
 /* Hex SHA-256 of the guard policy in force. */
 const char *sw_pipeline_policy_sha256(const sw_pipeline *p);

@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 static const char *USAGE =
-    "generate [--model FILE] [--prompt TEXT] [--chat] [--max-tokens N] [--temperature T]\n"
+    "generate [--model FILE] [--prompt TEXT] [--chat] [--chat-template T] [--max-tokens N] [--temperature T]\n"
     "         [--top-k K] [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S]\n"
     "         [--threads N] [--ignore-eos] [--no-watermark] [--no-context-shift] [--logprobs N]\n"
     "         [--policy FILE]\n"
@@ -30,56 +30,8 @@ static int stream_out(void *ud, const char *text, size_t len) {
     return 0;
 }
 
-static json_t *tokens_json(const int32_t *ids, int n) {
-    json_t *a = json_array();
-    for (int i = 0; i < n; i++) json_array_append_new(a, json_integer(ids[i]));
-    return a;
-}
-
-/* Per-step log-probabilities: the chosen token's and the top alternatives. */
-static json_t *logprobs_json(const sw_gen_result *r, int k) {
-    json_t *a = json_array();
-    for (int i = 0; i < r->n_tokens; i++) {
-        json_t *top = json_array();
-        for (int j = 0; j < k; j++)
-            json_array_append_new(top, json_pack("{s:i,s:f}", "id", r->logprobs[i].top[j].id,
-                                                 "logprob", (double)r->logprobs[i].top[j].logprob));
-        json_array_append_new(a, json_pack("{s:i,s:f,s:o}", "id", r->tokens[i], "logprob",
-                                           (double)r->logprobs[i].chosen, "top", top));
-    }
-    return a;
-}
-
-static json_t *result_json(const sw_pipeline *p, const sw_gen_result *r, uint64_t seed, int k) {
-    double tps = r->gen_ms > 0 ? r->n_tokens / (r->gen_ms / 1000.0) : 0;
-    json_t *o = json_object();
-    json_object_set_new(o, "text", json_stringn(r->text.data ? r->text.data : "", r->text.len));
-    json_object_set_new(o, "labelled_text",
-                        json_stringn(r->labelled_text.data ? r->labelled_text.data : "", r->labelled_text.len));
-    json_object_set_new(o, "finish_reason", json_string(r->finish_reason));
-    if (r->manifest) {
-        json_object_set(o, "label", json_object_get(r->manifest, "label"));
-        json_object_set(o, "manifest", r->manifest);
-    }
-    json_object_set_new(o, "tokens", tokens_json(r->tokens, r->n_tokens));
-    json_object_set_new(o, "model", json_pack("{s:s,s:s}", "path", sw_pipeline_model_path(p),
-                                              "sha256", sw_pipeline_model_sha256(p)));
-    json_object_set_new(o, "seed", json_integer((json_int_t)seed));
-    json_object_set_new(o, "audit", json_pack("{s:I}", "index", (json_int_t)r->audit_index));
-    json_object_set_new(o, "verdicts", json_pack("{s:O*,s:O*}", "input", r->verdict_in, "output", r->verdict_out));
-    json_object_set_new(o, "policy_sha256", json_string(sw_pipeline_policy_sha256(p)));
-    json_object_set_new(o, "timings",
-                        json_pack("{s:i,s:f,s:i,s:f,s:f,s:i}", "prompt_tokens", r->prompt_tokens,
-                                  "prompt_ms", r->prompt_ms, "gen_tokens", r->n_tokens, "gen_ms",
-                                  r->gen_ms, "gen_tokens_per_s", tps, "context_shifts", r->context_shifts));
-    json_object_set_new(o, "energy", json_pack("{s:f,s:s}", "joules", r->joules, "method",
-                                               r->energy_method ? r->energy_method : "none"));
-    if (k > 0 && r->logprobs) json_object_set_new(o, "logprobs", logprobs_json(r, k));
-    return o;
-}
-
 int sw_cmd_generate(int argc, char **argv) {
-    const char *model = NULL, *prompt = NULL, *policy = NULL;
+    const char *model = NULL, *prompt = NULL, *policy = NULL, *chat_template = NULL;
     int chat = 0, max_tokens = 256, top_k = -1, threads = 0, ignore_eos = 0, json = 0;
     int logprobs = 0, no_watermark = 0, no_shift = 0;
     const char *seed_s = NULL;
@@ -88,6 +40,8 @@ int sw_cmd_generate(int argc, char **argv) {
         {"model", SW_OPT_STR, &model, "FILE", "GGUF model (default: the shipped model)"},
         {"prompt", SW_OPT_STR, &prompt, "TEXT", "prompt text (default: read stdin)"},
         {"chat", SW_OPT_FLAG, &chat, NULL, "format the prompt with the model's chat template"},
+        {"chat-template", SW_OPT_STR, &chat_template, "T",
+         "chat template when the model has none or the wrong one: chatml, llama3"},
         {"max-tokens", SW_OPT_INT, &max_tokens, "N", "tokens to generate at most (default 256)"},
         {"temperature", SW_OPT_DOUBLE, &temperature, "T", "0 is greedy (default 0.8)"},
         {"top-k", SW_OPT_INT, &top_k, "K", "keep the K most likely tokens (default 40, 0 off)"},
@@ -146,7 +100,8 @@ int sw_cmd_generate(int argc, char **argv) {
         prompt = input.data ? input.data : "";
     }
     req.prompt = prompt;
-    sw_pipeline_opts po = {.home = sw_cli_home, .model_path = model, .threads = threads, .policy_path = policy};
+    sw_pipeline_opts po = {.home = sw_cli_home, .model_path = model, .threads = threads, .policy_path = policy,
+                           .chat_template = chat_template};
     sw_pipeline *p;
     if (sw_pipeline_open(&po, &p, &err) < 0) {
         sw_buf_free(&input);
@@ -158,7 +113,7 @@ int sw_cmd_generate(int argc, char **argv) {
     if (rc < 0) {
         rc = sw_cli_fail("generate", &err);
     } else if (json) {
-        sw_cli_print_json(result_json(p, &res, seed, logprobs));
+        sw_cli_print_json(sw_gen_result_json(p, &req, &res));
     } else {
         fputc('\n', stdout);
         if (isatty(2))

@@ -1,6 +1,8 @@
-/* chat.c - chat prompt formatting for the ChatML and Llama-3 templates. */
+/* chat.c - chat prompt formatting for the ChatML and Llama-3 templates, piece by piece so
+ * that message contents are never parsed for special tokens. */
 #include "steward/chat.h"
 
+#include <stdio.h>
 #include <string.h>
 
 sw_chat_style sw_chat_detect(const char *tmpl, size_t len) {
@@ -19,27 +21,75 @@ const char *sw_chat_style_name(sw_chat_style s) {
     }
 }
 
+int sw_chat_style_parse(const char *name, sw_chat_style *out) {
+    if (strcmp(name, "chatml") == 0) *out = SW_CHAT_CHATML;
+    else if (strcmp(name, "llama3") == 0) *out = SW_CHAT_LLAMA3;
+    else return -1;
+    return 0;
+}
+
+int sw_chat_role_valid(const char *role) {
+    static const char *const roles[] = {"system", "user", "assistant", "tool"};
+    for (size_t i = 0; i < sizeof roles / sizeof *roles; i++)
+        if (role && strcmp(role, roles[i]) == 0) return 1;
+    return 0;
+}
+
+/* The template text around one message of the style: before and after its content. */
+typedef struct {
+    const char *open_a, *open_b; /* open_a ROLE open_b */
+    const char *close;
+} turn_marks;
+
+static int marks_of(sw_chat_style s, turn_marks *m) {
+    switch (s) {
+    case SW_CHAT_CHATML: *m = (turn_marks){"<|im_start|>", "\n", "<|im_end|>\n"}; return 0;
+    /* <|begin_of_text|> is the BOS token, added by the tokenizer, not here. */
+    case SW_CHAT_LLAMA3: *m = (turn_marks){"<|start_header_id|>", "<|end_header_id|>\n\n", "<|eot_id|>"}; return 0;
+    default: return -1;
+    }
+}
+
+/* Emits open_a ROLE open_b as one template piece. */
+static int emit_header(const turn_marks *m, const char *role, sw_chat_piece_fn fn, void *ud) {
+    char head[96];
+    int n = snprintf(head, sizeof head, "%s%s%s", m->open_a, role, m->open_b);
+    return fn(ud, head, (size_t)n, 1);
+}
+
+int sw_chat_render(sw_chat_style s, const sw_chat_msg *msgs, int n, int add_generation_prompt,
+                   sw_chat_piece_fn fn, void *ud, sw_err *err) {
+    turn_marks m;
+    if (marks_of(s, &m) < 0)
+        return sw_err_set(err, "the model has no chat template that steward recognises "
+                               "(ChatML or Llama-3); name one with --chat-template, or use the prompt without --chat");
+    for (int i = 0; i < n; i++) {
+        if (!sw_chat_role_valid(msgs[i].role))
+            return sw_err_set(err, "message %d: role '%s' is not one of system, user, assistant, tool", i,
+                              msgs[i].role ? msgs[i].role : "(none)");
+        const char *c = msgs[i].content ? msgs[i].content : "";
+        if (emit_header(&m, msgs[i].role, fn, ud) || (*c && fn(ud, c, strlen(c), 0)) ||
+            fn(ud, m.close, strlen(m.close), 1))
+            return -1;
+    }
+    if (add_generation_prompt && emit_header(&m, "assistant", fn, ud)) return -1;
+    return 0;
+}
+
+typedef struct {
+    sw_buf *out;
+    sw_err *err;
+} format_ctx;
+
+static int append_piece(void *ud, const char *text, size_t len, int is_template) {
+    (void)is_template;
+    format_ctx *f = ud;
+    if (sw_buf_append(f->out, text, len) < 0) return sw_err_set(f->err, "out of memory formatting the chat prompt");
+    return 0;
+}
+
 int sw_chat_format(sw_chat_style s, const sw_chat_msg *msgs, int n, int add_generation_prompt,
                    sw_buf *out, sw_err *err) {
-    int rc = 0;
-    switch (s) {
-    case SW_CHAT_CHATML:
-        for (int i = 0; i < n && rc == 0; i++)
-            rc = sw_buf_printf(out, "<|im_start|>%s\n%s<|im_end|>\n", msgs[i].role, msgs[i].content);
-        if (add_generation_prompt && rc == 0) rc = sw_buf_puts(out, "<|im_start|>assistant\n");
-        break;
-    case SW_CHAT_LLAMA3:
-        /* <|begin_of_text|> is the BOS token, added by the tokenizer, not here. */
-        for (int i = 0; i < n && rc == 0; i++)
-            rc = sw_buf_printf(out, "<|start_header_id|>%s<|end_header_id|>\n\n%s<|eot_id|>",
-                               msgs[i].role, msgs[i].content);
-        if (add_generation_prompt && rc == 0)
-            rc = sw_buf_puts(out, "<|start_header_id|>assistant<|end_header_id|>\n\n");
-        break;
-    default:
-        return sw_err_set(err, "the model has no chat template that steward recognises "
-                               "(ChatML or Llama-3); use the prompt without --chat");
-    }
-    if (rc < 0) return sw_err_set(err, "out of memory formatting the chat prompt");
-    return 0;
+    format_ctx f = {out, err};
+    return sw_chat_render(s, msgs, n, add_generation_prompt, append_piece, &f, err);
 }

@@ -163,21 +163,34 @@ static void softmax_scaled(float *sc, int n, float scale) {
     for (int j = 0; j < n; j++) sc[j] *= inv;
 }
 
-/* Causal attention for nb new positions starting at pos, reading the cache of layer l
- * (which already holds them). One OpenMP task per head. */
-static void attention(sw_ctx *c, int l, int nb, int pos) {
+/* Where the rows of one pass belong: a prompt chunk is one sequence at consecutive
+ * positions (kv NULL: the context doing the pass, from pos0); a decoding step of several
+ * sequences is one row each, with its own context (KV cache) and position. */
+typedef struct pass {
+    sw_ctx *const *kv; /* [nb] or NULL */
+    const int *pos;    /* [nb] or NULL */
+    int pos0;
+} pass;
+
+static sw_ctx *row_ctx(sw_ctx *c, const pass *ps, int b) { return ps->kv ? ps->kv[b] : c; }
+static int row_pos(const pass *ps, int b) { return ps->pos ? ps->pos[b] : ps->pos0 + b; }
+
+/* Causal attention for the nb new rows of a pass, each against the cache of layer l of
+ * its own context (which already holds it). One OpenMP task per head. */
+static void attention(sw_ctx *c, int l, int nb, const pass *ps) {
     const sw_hparams *hp = &c->m->hp;
     int hd = hp->head_dim, QD = hp->n_head * hd, KV = hp->n_head_kv * hd;
     int group = hp->n_head / hp->n_head_kv;
-    const float *kc = c->k_cache + (size_t)l * c->n_ctx * KV;
-    const float *vc = c->v_cache + (size_t)l * c->n_ctx * KV;
     float scale = 1.0f / sqrtf((float)hd);
 #pragma omp parallel for schedule(static)
     for (int h = 0; h < hp->n_head; h++) {
         float *sc = c->att + (size_t)h * c->n_ctx;
         int g = h / group;
         for (int b = 0; b < nb; b++) {
-            int p = pos + b;
+            const sw_ctx *rc = row_ctx(c, ps, b);
+            const float *kc = rc->k_cache + (size_t)l * rc->n_ctx * KV;
+            const float *vc = rc->v_cache + (size_t)l * rc->n_ctx * KV;
+            int p = row_pos(ps, b);
             const float *qh = c->q + (size_t)b * QD + (size_t)h * hd;
             for (int j = 0; j <= p; j++) {
                 const float *kj = kc + (size_t)j * KV + (size_t)g * hd;
@@ -257,8 +270,15 @@ static void matmul(const sw_wt *w, int rows, int cols, const float *x, int nb, f
     sw_matmul(w->data, w->type, rows, cols, x, nb, y);
 }
 
-/* One transformer block over nb positions: x += attn(norm(x)); x += ffn(norm(x)). */
-static void block(sw_ctx *c, int l, int nb, int pos) {
+/* The products of one pass: several sequences' rows must each come out as they would
+ * alone, so they keep to the row-wise kernels. */
+static void matmul_jobs(const pass *ps, const sw_matmul_job *jobs, int n, int cols, const float *x, int nb) {
+    if (ps->kv) sw_matmul_multi_rowwise(jobs, n, cols, x, nb);
+    else sw_matmul_multi(jobs, n, cols, x, nb);
+}
+
+/* One transformer block over the nb rows of a pass: x += attn(norm(x)); x += ffn(norm(x)). */
+static void block(sw_ctx *c, int l, int nb, const pass *ps) {
     const sw_model *m = c->m;
     const sw_hparams *hp = &m->hp;
     const sw_layer *L = &m->layers[l];
@@ -268,7 +288,7 @@ static void block(sw_ctx *c, int l, int nb, int pos) {
     rmsnorm(c->xb, c->x, L->attn_norm, nb, E, hp->rms_eps);
     sw_matmul_job qkv[3] = {{L->wq.data, L->wq.type, QD, c->q}, {L->wk.data, L->wk.type, KV, c->k},
                             {L->wv.data, L->wv.type, KV, c->v}};
-    sw_matmul_multi(qkv, 3, E, c->xb, nb);
+    matmul_jobs(ps, qkv, 3, E, c->xb, nb);
     add_bias(c->q, L->bq, nb, QD);
     add_bias(c->k, L->bk, nb, KV);
     add_bias(c->v, L->bv, nb, KV);
@@ -278,27 +298,32 @@ static void block(sw_ctx *c, int l, int nb, int pos) {
         rope(c->q + (size_t)b * QD, hp->n_head, hd, hp->n_rot, m->rope_neox, cs);
         rope(c->k + (size_t)b * KV, hp->n_head_kv, hd, hp->n_rot, m->rope_neox, cs);
     }
-    size_t at = ((size_t)l * c->n_ctx + (size_t)pos) * KV;
-    memcpy(c->k_cache + at, c->k, (size_t)nb * KV * sizeof(float));
-    memcpy(c->v_cache + at, c->v, (size_t)nb * KV * sizeof(float));
-    if (nb < ATT_QT || attention_tiled(c, l, nb, pos) != 0) attention(c, l, nb, pos);
-    matmul(&L->wo, E, QD, c->att_out, nb, c->proj);
+    for (int b = 0; b < nb; b++) {
+        sw_ctx *rc = row_ctx(c, ps, b);
+        size_t at = ((size_t)l * rc->n_ctx + (size_t)row_pos(ps, b)) * KV;
+        memcpy(rc->k_cache + at, c->k + (size_t)b * KV, (size_t)KV * sizeof(float));
+        memcpy(rc->v_cache + at, c->v + (size_t)b * KV, (size_t)KV * sizeof(float));
+    }
+    if (ps->kv || nb < ATT_QT || attention_tiled(c, l, nb, ps->pos0) != 0) attention(c, l, nb, ps);
+    sw_matmul_job wo = {L->wo.data, L->wo.type, E, c->proj};
+    matmul_jobs(ps, &wo, 1, QD, c->att_out, nb);
     add_to(c->x, c->proj, (size_t)nb * E, nb);
 
     rmsnorm(c->xb, c->x, L->ffn_norm, nb, E, hp->rms_eps);
     sw_matmul_job gate_up[2] = {{L->w_gate.data, L->w_gate.type, F, c->gate},
                                 {L->w_up.data, L->w_up.type, F, c->up}};
-    sw_matmul_multi(gate_up, 2, E, c->xb, nb);
+    matmul_jobs(ps, gate_up, 2, E, c->xb, nb);
     sw_swiglu_fn swiglu = sw_kernels()->swiglu;
 #pragma omp parallel for schedule(static) if (nb >= PAR_NB)
     for (int b = 0; b < nb; b++) swiglu(c->gate + (size_t)b * F, c->up + (size_t)b * F, F);
-    matmul(&L->w_down, E, F, c->gate, nb, c->proj);
+    sw_matmul_job down = {L->w_down.data, L->w_down.type, E, c->proj};
+    matmul_jobs(ps, &down, 1, F, c->gate, nb);
     add_to(c->x, c->proj, (size_t)nb * E, nb);
 }
 
-/* Evaluates nb <= n_batch positions; logits_all (if any) gets nb rows, logits (if any)
- * the last one. */
-static void eval_chunk(sw_ctx *c, const int32_t *tokens, int nb, int pos, float *logits,
+/* Evaluates the nb <= n_batch rows of a pass; logits_all (if any) gets nb rows, logits
+ * (if any) the last one. */
+static void eval_chunk(sw_ctx *c, const int32_t *tokens, int nb, const pass *ps, float *logits,
                        float *logits_all) {
     const sw_model *m = c->m;
     const sw_hparams *hp = &m->hp;
@@ -307,19 +332,29 @@ static void eval_chunk(sw_ctx *c, const int32_t *tokens, int nb, int pos, float 
         sw_get_row(m->tok_embd.data, m->tok_embd.type, E, tokens[b], c->x + (size_t)b * E);
     for (int b = 0; b < nb; b++)
         for (int j = 0; j < half; j++) {
-            double a = (double)(pos + b) * c->inv_freq[j];
+            double a = (double)row_pos(ps, b) * c->inv_freq[j];
             c->rope_cs[(size_t)b * hp->n_rot + 2 * j] = (float)cos(a);
             c->rope_cs[(size_t)b * hp->n_rot + 2 * j + 1] = (float)sin(a);
         }
-    for (int l = 0; l < hp->n_layer; l++) block(c, l, nb, pos);
+    for (int l = 0; l < hp->n_layer; l++) block(c, l, nb, ps);
     if (logits_all) {
         rmsnorm(c->xb, c->x, m->output_norm, nb, E, hp->rms_eps);
-        matmul(&m->output, V, E, c->xb, nb, logits_all);
+        sw_matmul_job out = {m->output.data, m->output.type, V, logits_all};
+        matmul_jobs(ps, &out, 1, E, c->xb, nb);
         if (logits) memcpy(logits, logits_all + (size_t)(nb - 1) * V, (size_t)V * sizeof(float));
     } else if (logits) {
         rmsnorm(c->xb, c->x + (size_t)(nb - 1) * E, m->output_norm, 1, E, hp->rms_eps);
         matmul(&m->output, V, E, c->xb, 1, logits);
     }
+}
+
+/* Checks that token ids are in the vocabulary; -1 with err naming the first that is not. */
+static int check_tokens(const sw_hparams *hp, const int32_t *tokens, int n, sw_err *err) {
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= hp->n_vocab)
+            return sw_err_set(err, "eval: token %d (at index %d) is out of range 0..%d", (int)tokens[i], i,
+                              hp->n_vocab - 1);
+    return 0;
 }
 
 int sw_ctx_eval(sw_ctx *c, const int32_t *tokens, int n, int pos, float *logits, float *logits_all,
@@ -329,15 +364,34 @@ int sw_ctx_eval(sw_ctx *c, const int32_t *tokens, int n, int pos, float *logits,
     if (pos < 0 || pos > c->n_ctx - n)
         return sw_err_set(err, "eval: positions %d..%d are past the context of %d positions", pos,
                           pos + n - 1, c->n_ctx);
-    for (int i = 0; i < n; i++)
-        if (tokens[i] < 0 || tokens[i] >= hp->n_vocab)
-            return sw_err_set(err, "eval: token %d (at index %d) is out of range 0..%d", (int)tokens[i], i,
-                              hp->n_vocab - 1);
+    if (check_tokens(hp, tokens, n, err) < 0) return -1;
     for (int done = 0; done < n; done += c->n_batch) {
         int nb = n - done < c->n_batch ? n - done : c->n_batch;
         int last = done + nb == n;
-        eval_chunk(c, tokens + done, nb, pos + done, last ? logits : NULL,
+        pass ps = {NULL, NULL, pos + done};
+        eval_chunk(c, tokens + done, nb, &ps, last ? logits : NULL,
                    logits_all ? logits_all + (size_t)done * hp->n_vocab : NULL);
     }
+    return 0;
+}
+
+int sw_ctx_eval_multi(sw_ctx *const *ctxs, const int32_t *tokens, const int *pos, int n, float *logits,
+                      sw_err *err) {
+    if (n <= 0) return sw_err_set(err, "eval: no sequences to evaluate");
+    sw_ctx *c = ctxs[0];
+    const sw_hparams *hp = &c->m->hp;
+    if (n > c->n_batch) return sw_err_set(err, "eval: %d sequences in one pass; at most %d", n, c->n_batch);
+    for (int b = 0; b < n; b++) {
+        if (ctxs[b]->m != c->m || ctxs[b]->n_ctx != c->n_ctx)
+            return sw_err_set(err, "eval: sequence %d's context is of another model or size", b);
+        if (pos[b] < 0 || pos[b] >= ctxs[b]->n_ctx)
+            return sw_err_set(err, "eval: position %d of sequence %d is past its context of %d positions", pos[b],
+                              b, ctxs[b]->n_ctx);
+        for (int a = 0; a < b; a++)
+            if (ctxs[a] == ctxs[b]) return sw_err_set(err, "eval: sequences %d and %d share a context", a, b);
+    }
+    if (check_tokens(hp, tokens, n, err) < 0) return -1;
+    pass ps = {ctxs, pos, 0};
+    eval_chunk(c, tokens, n, &ps, NULL, logits);
     return 0;
 }

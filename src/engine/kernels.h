@@ -187,6 +187,12 @@ typedef struct {
  * their types share an activation form; otherwise (or for more jobs) one sw_matmul each.
  * Jobs with no rows or an unsupported type are skipped, as sw_matmul does. */
 void sw_matmul_multi(const sw_matmul_job *jobs, int njobs, int64_t cols, const float *X, int64_t nb);
+/* sw_matmul_multi where each X row's results are bit-identical to those of that row
+ * alone (nb = 1): the dot kernels only, never the tiles, whose sums run in another
+ * order. For decoding several sequences in one pass, where a stream's tokens must not
+ * depend on which other streams share its pass. The weights are still read once per
+ * SW_DOT_MAX_NX rows. */
+void sw_matmul_multi_rowwise(const sw_matmul_job *jobs, int njobs, int64_t cols, const float *X, int64_t nb);
 
 /* Y[b*ldy + r] = dot(W_r, X_b) in F32 for r < rows and b < nb, where W_r = W + r*ldw and
  * X_b = X + b*ldx (strides in floats), n elements: the kernels of sw_matmul for small

@@ -276,20 +276,22 @@ typedef struct {
     sw_quant_fn quant; /* NULL: X used as F32 */
     size_t xrow;
     sw_tile_fn tile;   /* NULL: rows one at a time through dot */
+    int max_nx;        /* X rows per dot call (SW_DOT_MAX_NX; 1 where a row's sum must not
+                          depend on how many rows share the call) */
 } plan;
 
 static int make_plan(sw_ggml_type t, int64_t cols, plan *p) {
     const sw_kernel_table *k = sw_kernels();
     size_t q8 = (size_t)cols / 32 * sizeof(sw_block_q8_0x), qK = (size_t)cols / 256 * sizeof(sw_block_q8_K);
     switch (t) {
-    case SW_TYPE_F32: *p = (plan){k->f32, NULL, (size_t)cols * 4, k->tile.f32}; return 0;
-    case SW_TYPE_F16: *p = (plan){k->f16, NULL, (size_t)cols * 4, NULL}; return 0;
-    case SW_TYPE_BF16: *p = (plan){k->bf16, NULL, (size_t)cols * 4, NULL}; return 0;
-    case SW_TYPE_Q4_0: *p = (plan){k->q4_0, k->to_q8_0, q8, k->tile.q4_0}; return 0;
-    case SW_TYPE_Q5_0: *p = (plan){k->q5_0, k->to_q8_0, q8, k->tile.q5_0}; return 0;
-    case SW_TYPE_Q8_0: *p = (plan){k->q8_0, k->to_q8_0, q8, k->tile.q8_0}; return 0;
-    case SW_TYPE_Q4_K: *p = (plan){k->q4_K, k->to_q8_K, qK, NULL}; return 0;
-    case SW_TYPE_Q6_K: *p = (plan){k->q6_K, k->to_q8_K, qK, NULL}; return 0;
+    case SW_TYPE_F32: *p = (plan){k->f32, NULL, (size_t)cols * 4, k->tile.f32, SW_DOT_MAX_NX}; return 0;
+    case SW_TYPE_F16: *p = (plan){k->f16, NULL, (size_t)cols * 4, NULL, SW_DOT_MAX_NX}; return 0;
+    case SW_TYPE_BF16: *p = (plan){k->bf16, NULL, (size_t)cols * 4, NULL, SW_DOT_MAX_NX}; return 0;
+    case SW_TYPE_Q4_0: *p = (plan){k->q4_0, k->to_q8_0, q8, k->tile.q4_0, SW_DOT_MAX_NX}; return 0;
+    case SW_TYPE_Q5_0: *p = (plan){k->q5_0, k->to_q8_0, q8, k->tile.q5_0, SW_DOT_MAX_NX}; return 0;
+    case SW_TYPE_Q8_0: *p = (plan){k->q8_0, k->to_q8_0, q8, k->tile.q8_0, SW_DOT_MAX_NX}; return 0;
+    case SW_TYPE_Q4_K: *p = (plan){k->q4_K, k->to_q8_K, qK, NULL, SW_DOT_MAX_NX}; return 0;
+    case SW_TYPE_Q6_K: *p = (plan){k->q6_K, k->to_q8_K, qK, NULL, SW_DOT_MAX_NX}; return 0;
     }
     return -1;
 }
@@ -321,6 +323,14 @@ void sw_matmul_sliced(const void *W, sw_ggml_type wtype, int64_t rows, int64_t c
     }
 }
 
+/* Makes a plan's results row-wise exact (sw_matmul_multi_rowwise): no tiles, and the
+ * float kernels, which keep more partial sums for a single row than for several, one X
+ * row per call (the weight chunk then comes from cache for the next rows). */
+static void rowwise(plan *p, sw_ggml_type t) {
+    p->tile = NULL;
+    if (t == SW_TYPE_F32 || t == SW_TYPE_F16 || t == SW_TYPE_BF16) p->max_nx = 1;
+}
+
 /* Rows per task: a chunk of weight rows small enough to stay in L1/L2 while every tile
  * of X rows passes over it, large enough to amortise the scheduling. */
 #define ROW_CHUNK 16
@@ -344,8 +354,8 @@ static void products(const plan *p, int64_t n, const char *W, size_t ws, int64_t
         }
         return;
     }
-    for (int64_t b0 = 0; b0 < nx; b0 += SW_DOT_MAX_NX) {
-        int tn = nx - b0 < SW_DOT_MAX_NX ? (int)(nx - b0) : SW_DOT_MAX_NX;
+    for (int64_t b0 = 0; b0 < nx; b0 += p->max_nx) {
+        int tn = nx - b0 < p->max_nx ? (int)(nx - b0) : p->max_nx;
         for (int64_t r = 0; r < nw; r++) {
             float s[SW_DOT_MAX_NX];
             p->dot(n, W + (size_t)r * ws, X + (size_t)b0 * xs, xs, tn, s);
@@ -385,7 +395,20 @@ void sw_matmul(const void *W, sw_ggml_type wtype, int64_t rows, int64_t cols,
     sw_matmul_multi(&job, 1, cols, X, nb);
 }
 
+static void matmul_multi(const sw_matmul_job *jobs, int njobs, int64_t cols, const float *X, int64_t nb,
+                         int tiles);
+
 void sw_matmul_multi(const sw_matmul_job *jobs, int njobs, int64_t cols, const float *X, int64_t nb) {
+    matmul_multi(jobs, njobs, cols, X, nb, 1);
+}
+
+void sw_matmul_multi_rowwise(const sw_matmul_job *jobs, int njobs, int64_t cols, const float *X, int64_t nb) {
+    matmul_multi(jobs, njobs, cols, X, nb, 0);
+}
+
+/* sw_matmul_multi; tiles = 0 keeps to the dot kernels (sw_matmul_multi_rowwise). */
+static void matmul_multi(const sw_matmul_job *jobs, int njobs, int64_t cols, const float *X, int64_t nb,
+                         int tiles) {
     enum { MAX_JOBS = 4 };
     const sw_matmul_job *job[MAX_JOBS]; /* the jobs with something to do, their plans, ... */
     plan p[MAX_JOBS];
@@ -397,6 +420,7 @@ void sw_matmul_multi(const sw_matmul_job *jobs, int njobs, int64_t cols, const f
         const sw_matmul_job *j = &jobs[i];
         wrow[n] = sw_type_row_bytes(j->type, (uint64_t)cols);
         if (j->rows <= 0 || nb <= 0 || wrow[n] == 0 || make_plan(j->type, cols, &p[n]) != 0) continue;
+        if (!tiles) rowwise(&p[n], j->type);
         /* one activation form for all, or each job on its own */
         if (n > 0 && (p[n].quant != p[0].quant || p[n].xrow != p[0].xrow)) shared = 0;
         job[n] = j;
@@ -405,7 +429,7 @@ void sw_matmul_multi(const sw_matmul_job *jobs, int njobs, int64_t cols, const f
         n++;
     }
     if (!shared) {
-        for (int i = 0; i < njobs; i++) sw_matmul_multi(&jobs[i], 1, cols, X, nb);
+        for (int i = 0; i < njobs; i++) matmul_multi(&jobs[i], 1, cols, X, nb, tiles);
         return;
     }
     if (n == 0) return;

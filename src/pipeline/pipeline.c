@@ -1,10 +1,12 @@
-/* pipeline.c - the request path: prompt -> tokens -> forward/sample loop -> text,
- * with timings and energy; the place where every control plugs in. */
+/* pipeline.c - the request path: prompt -> tokens -> forward/sample loop -> text, with
+ * timings and energy; the place where every control plugs in. The runtime (struct
+ * sw_pipeline) is shared by every request and read-only once open, apart from the parts
+ * that lock for themselves (the audit log, the decoder); a request's state lives in its
+ * session (struct session), on the requesting thread's stack. */
 #include "steward/pipeline.h"
 #include "steward/audit.h"
-#include "steward/chat.h"
-#include "steward/guard.h"
 #include "steward/keys.h"
+#include "batch.h"
 #include "outguard.h"
 
 #include <sodium.h>
@@ -17,28 +19,31 @@
 #include <time.h>
 #include <unistd.h>
 
+#define GUARD_KEY_NAME "guard"
+#define SIGNING_KEY_NAME "signing"
+#define PRINCIPAL_MAX 128
+#define DEFAULT_MAX_TOKENS 256
+#define N_CTX_DEFAULT_MAX 4096 /* the context when none is asked: the model's, up to this */
+#define N_CTX_FALLBACK 2048    /* ... or this when the model does not say */
+
 struct sw_pipeline {
     sw_model *model;
-    sw_ctx *ctx;
+    sw_batch *batch;    /* the decoder: every forward pass runs on its thread */
+    sw_chat_style chat; /* the chat template in use */
     char home[PATH_MAX];
     char model_path[PATH_MAX];
     char model_sha256[2 * SW_SHA256_BYTES + 1];
-    int threads;
     sw_wm_params wm;
     uint8_t wm_key[SW_WM_KEY_BYTES];
     sw_keypair signer;
     sw_label_opts label;
     sw_audit *audit;
-    char principal[128];
+    char principal[PRINCIPAL_MAX];
     sw_guard *guard;
     uint8_t guard_key[32];
     sw_guard_ppl ppl; /* perplexity thresholds for this model, when calibrated */
     int has_ppl;
 };
-
-#define GUARD_KEY_NAME "guard"
-
-#define SIGNING_KEY_NAME "signing"
 
 const char *sw_pipeline_default_model(char *buf, size_t bufsz) {
     const char *env = getenv("STEWARD_MODEL");
@@ -77,55 +82,78 @@ static int record_policy_change(sw_pipeline *p, const char *policy_path, sw_err 
     return 0;
 }
 
-int sw_pipeline_open(const sw_pipeline_opts *opts, sw_pipeline **out, sw_err *err) {
-    *out = NULL;
-    sw_pipeline *p = calloc(1, sizeof *p);
-    if (!p) return sw_err_set(err, "out of memory");
-    if (sw_home_resolve(opts->home, p->home, sizeof p->home, err) < 0) goto fail;
-    if (sw_keys_secret_load_or_create(p->home, SW_WM_KEY_NAME, p->wm_key, SW_WM_KEY_BYTES, err) < 0) goto fail;
-    if (sw_keys_load_or_create(p->home, SIGNING_KEY_NAME, &p->signer, err) < 0) goto fail;
+/* Keys, guard, audit log: the state directory's part of opening. */
+static int open_state(sw_pipeline *p, const sw_pipeline_opts *opts, sw_err *err) {
+    if (sw_home_resolve(opts->home, p->home, sizeof p->home, err) < 0) return -1;
+    if (sw_keys_secret_load_or_create(p->home, SW_WM_KEY_NAME, p->wm_key, SW_WM_KEY_BYTES, err) < 0) return -1;
+    if (sw_keys_load_or_create(p->home, SIGNING_KEY_NAME, &p->signer, err) < 0) return -1;
     sw_wm_params_default(opts->watermark ? opts->watermark : SW_WM_KGW_SELFHASH, &p->wm);
     if (opts->label) p->label = *opts->label;
     else sw_label_opts_default(&p->label);
     snprintf(p->principal, sizeof p->principal, "%s", opts->principal ? opts->principal : "cli");
     if (sw_keys_secret_load_or_create(p->home, GUARD_KEY_NAME, p->guard_key, sizeof p->guard_key, err) < 0)
-        goto fail;
+        return -1;
     sw_guard_opts go = {.policy_path = opts->policy_path, .key = p->guard_key};
-    if (!(p->guard = sw_guard_open(&go, err))) goto fail;
+    if (!(p->guard = sw_guard_open(&go, err))) return -1;
     sw_audit_opts ao = {0};
-    if (sw_audit_open(p->home, &ao, &p->audit, err) < 0) goto fail;
-    if (record_policy_change(p, opts->policy_path, err) < 0) goto fail;
+    if (sw_audit_open(p->home, &ao, &p->audit, err) < 0) return -1;
+    return record_policy_change(p, opts->policy_path, err);
+}
+
+/* The chat template: the one named, else the model's own. */
+static int choose_chat_template(sw_pipeline *p, const char *name, sw_err *err) {
+    if (name) {
+        if (sw_chat_style_parse(name, &p->chat) < 0)
+            return sw_err_set(err, "unknown chat template '%s' (known: chatml, llama3)", name);
+        return 0;
+    }
+    sw_gguf_str tmpl = {0};
+    sw_gguf_get_str(sw_model_gguf(p->model), "tokenizer.chat_template", &tmpl);
+    p->chat = sw_chat_detect(tmpl.ptr, tmpl.len);
+    return 0;
+}
+
+/* The model, its hash and calibration, the chat template and the decoder. */
+static int open_model(sw_pipeline *p, const sw_pipeline_opts *opts, sw_err *err) {
     const char *path = opts->model_path;
     if (!path) path = sw_pipeline_default_model(p->model_path, sizeof p->model_path);
-    if (!path) {
-        sw_err_set(err, "no model given (--model FILE) and no default model found "
-                        "(models/default.gguf beside the executable, or $STEWARD_MODEL)");
-        goto fail;
-    }
+    if (!path)
+        return sw_err_set(err, "no model given (--model FILE) and no default model found "
+                               "(models/default.gguf beside the executable, or $STEWARD_MODEL)");
     if (path != p->model_path) snprintf(p->model_path, sizeof p->model_path, "%s", path);
-    if (sw_sha256_file_hex(p->model_path, p->model_sha256, err) < 0) goto fail;
+    if (sw_sha256_file_hex_cached(p->home, p->model_path, p->model_sha256, err) < 0) return -1;
     /* the guard's perplexity signals, when a calibration for this model lies beside it
      * (models/default.ppl.json); one for another model is an error, not ignored */
-    if ((p->has_ppl = sw_guard_ppl_load_beside(p->model_path, p->model_sha256, &p->ppl, NULL, 0, err)) < 0)
-        goto fail;
-    if (sw_model_load(p->model_path, &p->model, err) < 0) goto fail;
-    p->threads = opts->threads > 0 ? opts->threads : omp_get_num_procs();
+    if ((p->has_ppl = sw_guard_ppl_load_beside(p->model_path, p->model_sha256, &p->ppl, NULL, 0, err)) < 0) return -1;
+    if (sw_model_load(p->model_path, &p->model, err) < 0) return -1;
+    if (choose_chat_template(p, opts->chat_template, err) < 0) return -1;
     int n_ctx = opts->n_ctx;
     const sw_hparams *hp = sw_model_hparams(p->model);
-    if (n_ctx <= 0) n_ctx = hp->n_ctx_train < 4096 ? hp->n_ctx_train : 4096;
-    if (n_ctx <= 0) n_ctx = 2048;
-    p->ctx = sw_ctx_new(p->model, n_ctx, err);
-    if (!p->ctx) goto fail;
+    if (n_ctx <= 0) n_ctx = hp->n_ctx_train < N_CTX_DEFAULT_MAX ? hp->n_ctx_train : N_CTX_DEFAULT_MAX;
+    if (n_ctx <= 0) n_ctx = N_CTX_FALLBACK;
+    if (n_ctx > hp->n_ctx_train)
+        return sw_err_set(err, "context of %d positions exceeds the model's context_length %d", n_ctx,
+                          hp->n_ctx_train);
+    int threads = opts->threads > 0 ? opts->threads : omp_get_num_procs();
+    p->batch = sw_batch_new(p->model, opts->parallel, n_ctx, threads, err);
+    return p->batch ? 0 : -1;
+}
+
+int sw_pipeline_open(const sw_pipeline_opts *opts, sw_pipeline **out, sw_err *err) {
+    *out = NULL;
+    sw_pipeline *p = calloc(1, sizeof *p);
+    if (!p) return sw_err_set(err, "out of memory");
+    if (open_state(p, opts, err) < 0 || open_model(p, opts, err) < 0) {
+        sw_pipeline_close(p);
+        return -1;
+    }
     *out = p;
     return 0;
-fail:
-    sw_pipeline_close(p);
-    return -1;
 }
 
 void sw_pipeline_close(sw_pipeline *p) {
     if (!p) return;
-    sw_ctx_free(p->ctx);
+    sw_batch_free(p->batch);
     sw_model_free(p->model);
     sw_audit_close(p->audit, NULL); /* its final checkpoint is best effort at close */
     sw_guard_free(p->guard);
@@ -140,6 +168,15 @@ const char *sw_pipeline_model_sha256(const sw_pipeline *p) { return p->model_sha
 const char *sw_pipeline_model_path(const sw_pipeline *p) { return p->model_path; }
 const char *sw_pipeline_home(const sw_pipeline *p) { return p->home; }
 const char *sw_pipeline_policy_sha256(const sw_pipeline *p) { return sw_guard_policy_hash(p->guard); }
+const sw_guard *sw_pipeline_guard(const sw_pipeline *p) { return p->guard; }
+void sw_pipeline_load(sw_pipeline *p, int *running, int *waiting) { sw_batch_load(p->batch, running, waiting); }
+
+int sw_pipeline_token_text(const sw_pipeline *p, int32_t id, sw_buf *out, sw_err *err) {
+    const sw_tokenizer *tok = sw_model_tokenizer(p->model);
+    if (id < 0 || id >= sw_tokenizer_n_vocab(tok)) return sw_err_set(err, "token %d is out of range", (int)id);
+    if (sw_token_to_bytes(tok, id, 1, out) < 0) return sw_err_set(err, "out of memory");
+    return 0;
+}
 
 void sw_pipeline_watermark(const sw_pipeline *p, sw_wm_params *params, uint8_t key[SW_WM_KEY_BYTES]) {
     *params = p->wm;
@@ -163,9 +200,59 @@ void sw_gen_result_free(sw_gen_result *r) {
     memset(r, 0, sizeof *r);
 }
 
-/* Tokenizes the request's prompt (chat-formatted when asked), adding BOS when the
- * model asks for it. Caller frees *ids. */
-static int prompt_tokens(const sw_pipeline *p, const sw_gen_request *req, int32_t **ids,
+/* ---- a session: one request's state through the stages ---- */
+
+typedef struct session {
+    sw_pipeline *p;
+    const sw_gen_request *req;
+    sw_gen_result *res;
+    const char *principal;
+    sw_guard_verdict vin;
+    sw_outguard out;
+    int32_t *hist;  /* the whole history: prompt, then generated ids */
+    int n_hist;
+    int32_t *window; /* the tokens of the last context shift */
+    sw_sampler *smp;
+    sw_watermark *wm;
+    sw_buf prefix, suffix;
+    sw_detok_stream ds;
+    sw_buf piece;
+    size_t n_prompt;
+    int max_tokens;
+    int logprobs; /* the request wants log-probabilities */
+    int cap;      /* generated tokens that hist, res->tokens and res->logprobs have room for */
+    sw_err step_err;
+} session;
+
+static void session_free(session *s) {
+    sw_guard_verdict_free(&s->vin);
+    sw_outguard_free(&s->out);
+    free(s->hist);
+    free(s->window);
+    sw_sampler_free(s->smp);
+    sw_wm_free(s->wm);
+    sw_buf_free(&s->prefix);
+    sw_buf_free(&s->suffix);
+    sw_buf_free(&s->piece);
+}
+
+/* Tokenizes the pieces of a rendered chat: the template's own text with its special
+ * tokens, message contents as plain text. */
+typedef struct {
+    const sw_tokenizer *tok;
+    int32_t **ids;
+    size_t *n;
+    sw_err *err;
+} tokenize_ctx;
+
+static int tokenize_piece(void *ud, const char *text, size_t len, int is_template) {
+    tokenize_ctx *t = ud;
+    return sw_tokenize(t->tok, text, len, is_template, t->ids, t->n, t->err);
+}
+
+/* The request's conversation: its messages, or its prompt as one user message. The
+ * prompt the guard passed (redacted) stands for the last user message. */
+static int prompt_tokens(const sw_pipeline *p, const sw_gen_request *req, const char *prompt, int32_t **ids,
                          size_t *n, sw_err *err) {
     const sw_tokenizer *tok = sw_model_tokenizer(p->model);
     *ids = NULL;
@@ -176,28 +263,29 @@ static int prompt_tokens(const sw_pipeline *p, const sw_gen_request *req, int32_
         (*ids)[0] = sw_tokenizer_bos(tok);
         *n = 1;
     }
-    if (!req->chat)
-        return sw_tokenize(tok, req->prompt, strlen(req->prompt), 0, ids, n, err);
-    sw_gguf_str tmpl = {0};
-    sw_gguf_get_str(sw_model_gguf(p->model), "tokenizer.chat_template", &tmpl);
-    sw_chat_style style = sw_chat_detect(tmpl.ptr, tmpl.len);
-    sw_chat_msg msg = {"user", req->prompt};
-    sw_buf text = {0};
-    int rc = sw_chat_format(style, &msg, 1, 1, &text, err);
-    /* The user's text must not be able to inject control tokens: parse special tokens
-     * only in the template's own text. Tokenize piecewise around the message. */
-    if (rc == 0) {
-        const char *at = strstr(text.data, req->prompt);
-        size_t pre = at ? (size_t)(at - text.data) : text.len;
-        rc = sw_tokenize(tok, text.data, pre, 1, ids, n, err);
-        if (rc == 0 && at) rc = sw_tokenize(tok, at, strlen(req->prompt), 0, ids, n, err);
-        if (rc == 0 && at) {
-            size_t post = pre + strlen(req->prompt);
-            rc = sw_tokenize(tok, text.data + post, text.len - post, 1, ids, n, err);
-        }
+    if (!req->chat && req->n_messages == 0) return sw_tokenize(tok, prompt, strlen(prompt), 0, ids, n, err);
+    tokenize_ctx t = {tok, ids, n, err};
+    if (req->n_messages == 0) {
+        sw_chat_msg msg = {"user", prompt};
+        return sw_chat_render(p->chat, &msg, 1, 1, tokenize_piece, &t, err);
     }
-    sw_buf_free(&text);
-    return rc;
+    return sw_chat_render(p->chat, req->messages, req->n_messages, 1, tokenize_piece, &t, err);
+}
+
+/* The text the input guard scans as the user's request: the prompt, or the messages
+ * (system, user, assistant, tool) one after another. */
+static int request_text(const sw_gen_request *req, sw_buf *out, sw_err *err) {
+    if (req->n_messages == 0) {
+        if (sw_buf_append(out, req->prompt ? req->prompt : "", req->prompt ? strlen(req->prompt) : 0) < 0)
+            return sw_err_set(err, "out of memory");
+        return 0;
+    }
+    for (int i = 0; i < req->n_messages; i++) {
+        const char *c = req->messages[i].content ? req->messages[i].content : "";
+        if ((i && sw_buf_append(out, "\n", 1) < 0) || sw_buf_append(out, c, strlen(c)) < 0)
+            return sw_err_set(err, "out of memory");
+    }
+    return 0;
 }
 
 static json_t *sha256_json(const void *data, size_t len) {
@@ -219,76 +307,81 @@ static json_t *verdict_for_audit(const json_t *v) {
     return c;
 }
 
+/* Appends a record durably; its index goes to *index when not NULL. */
+static int append_record(sw_pipeline *p, json_t *r, long long *index, sw_err *err) {
+    char *text = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(r);
+    if (!text) return sw_err_set(err, "out of memory");
+    uint64_t i;
+    int rc = sw_audit_append(p->audit, text, strlen(text), &i, err);
+    free(text);
+    if (rc == 0 && index) *index = (long long)i;
+    return rc;
+}
+
+/* The fields a session's records share: who, what, under which model and policy. */
+static json_t *record_base(session *s, const char *type, const sw_buf *request) {
+    json_t *r = json_object();
+    json_object_set_new(r, "type", json_string(type));
+    json_object_set_new(r, "time", json_integer((json_int_t)time(NULL)));
+    json_object_set_new(r, "principal", json_string(s->principal));
+    json_object_set_new(r, "content_id", json_string(s->res->id));
+    if (s->req->conversation) json_object_set_new(r, "conversation", json_string(s->req->conversation));
+    json_object_set_new(r, "model_sha256", json_string(s->p->model_sha256));
+    json_object_set_new(r, "prompt_sha256", sha256_json(request->data ? request->data : "", request->len));
+    json_object_set_new(r, "policy_sha256", json_string(sw_guard_policy_hash(s->p->guard)));
+    return r;
+}
+
+/* Before the first byte of a streamed answer leaves: a durable record that it started,
+ * so that no delivered text is ever without a trace (the final record follows). */
+static int audit_started(session *s, const sw_buf *request, sw_err *err) {
+    json_t *r = record_base(s, "generation_started", request);
+    json_object_set_new(r, "verdicts", json_pack("{s:o*}", "input", verdict_for_audit(s->res->verdict_in)));
+    return append_record(s->p, r, NULL, err);
+}
+
 /* Appends the generation's record to the audit log (durably) and stores its index in
  * res. Input and output appear only as SHA-256 hashes. */
-static int audit_generation(sw_pipeline *p, const sw_gen_request *req, const char *id,
-                            json_t *wmj, sw_gen_result *res, sw_err *err) {
-    json_t *r = json_object();
-    json_object_set_new(r, "type", json_string("generation"));
-    json_object_set_new(r, "time", json_integer((json_int_t)time(NULL)));
-    json_object_set_new(r, "principal", json_string(p->principal));
-    json_object_set_new(r, "content_id", json_string(id));
-    json_object_set_new(r, "model_sha256", json_string(p->model_sha256));
-    json_object_set_new(r, "prompt_sha256", sha256_json(req->prompt, strlen(req->prompt)));
+static int audit_generation(session *s, const sw_buf *request, json_t *wmj, sw_err *err) {
+    sw_gen_result *res = s->res;
+    const sw_sampler_params *sp = &s->req->sampling;
+    json_t *r = record_base(s, "generation", request);
     json_object_set_new(r, "output_sha256", json_string(res->raw_sha256));
     json_object_set_new(r, "delivered_text_sha256", sha256_json(res->text.data ? res->text.data : "", res->text.len));
-    json_object_set_new(r, "policy_sha256", json_string(sw_guard_policy_hash(p->guard)));
     json_object_set_new(r, "verdicts", json_pack("{s:o*,s:o*}", "input", verdict_for_audit(res->verdict_in), "output",
                                                  verdict_for_audit(res->verdict_out)));
     json_object_set_new(r, "delivered_sha256",
                         sha256_json(res->labelled_text.data ? res->labelled_text.data : "", res->labelled_text.len));
     json_object_set_new(r, "finish_reason", json_string(res->finish_reason));
     json_object_set_new(r, "watermark", wmj ? json_incref(wmj) : json_null());
-    json_object_set_new(r, "sampling", json_pack("{s:f,s:i,s:f,s:f,s:f,s:I}", "temperature",
-                                                 (double)req->sampling.temperature, "top_k", req->sampling.top_k,
-                                                 "top_p", (double)req->sampling.top_p, "min_p",
-                                                 (double)req->sampling.min_p, "repeat_penalty",
-                                                 (double)req->sampling.repeat_penalty, "seed",
-                                                 (json_int_t)req->sampling.seed));
+    json_object_set_new(r, "sampling", json_pack("{s:f,s:i,s:f,s:f,s:f,s:I}", "temperature", (double)sp->temperature,
+                                                 "top_k", sp->top_k, "top_p", (double)sp->top_p, "min_p",
+                                                 (double)sp->min_p, "repeat_penalty", (double)sp->repeat_penalty,
+                                                 "seed", (json_int_t)sp->seed));
     json_object_set_new(r, "timings", json_pack("{s:i,s:f,s:i,s:f}", "prompt_tokens", res->prompt_tokens,
                                                 "prompt_ms", res->prompt_ms, "gen_tokens", res->n_tokens,
                                                 "gen_ms", res->gen_ms));
     json_object_set_new(r, "energy", json_pack("{s:f,s:s}", "joules", res->joules, "method", res->energy_method));
-    char *s = json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(r);
-    if (!s) return sw_err_set(err, "out of memory");
-    uint64_t index;
-    int rc = sw_audit_append(p->audit, s, strlen(s), &index, err);
-    free(s);
-    if (rc == 0) res->audit_index = (long long)index;
-    return rc;
-}
-
-/* A request the input guard refused: recorded in the audit log; nothing is generated,
- * labelled or signed. */
-static int record_refusal(sw_pipeline *p, const sw_gen_request *req, sw_gen_result *res, sw_err *err) {
-    uint8_t rnd[16];
-    char id[33];
-    randombytes_buf(rnd, sizeof rnd);
-    sw_hex(rnd, sizeof rnd, id);
-    sw_sha256_hex("", 0, res->raw_sha256);
-    return audit_generation(p, req, id, NULL, res, err);
+    return append_record(s->p, r, &res->audit_index, err);
 }
 
 /* Builds the delivered text, records the generation in the audit log and signs the
  * manifest (which carries the record's index). */
-static int finish_labels(sw_pipeline *p, const sw_gen_request *req, const sw_wm_params *wm,
-                         const sw_buf *prefix, const sw_buf *suffix, sw_gen_result *res, sw_err *err) {
-    if (sw_buf_append(&res->labelled_text, prefix->data, prefix->len) ||
+static int finish_labels(session *s, const sw_buf *request, sw_err *err) {
+    sw_pipeline *p = s->p;
+    sw_gen_result *res = s->res;
+    if (sw_buf_append(&res->labelled_text, s->prefix.data, s->prefix.len) ||
         sw_buf_append(&res->labelled_text, res->text.data, res->text.len) ||
-        sw_buf_append(&res->labelled_text, suffix->data, suffix->len))
+        sw_buf_append(&res->labelled_text, s->suffix.data, s->suffix.len))
         return sw_err_set(err, "out of memory");
-    json_t *wmj = wm ? sw_wm_params_json(wm, p->wm_key) : NULL;
-    uint8_t rnd[16];
-    char id[33];
-    randombytes_buf(rnd, sizeof rnd);
-    sw_hex(rnd, sizeof rnd, id);
-    if (audit_generation(p, req, id, wmj, res, err) < 0) {
+    json_t *wmj = s->wm ? sw_wm_params_json(&p->wm, p->wm_key) : NULL;
+    if (audit_generation(s, request, wmj, err) < 0) {
         json_decref(wmj);
         return -1;
     }
     sw_manifest_input in = {
-        .id = id,
+        .id = res->id,
         .labelled_text = res->labelled_text.data ? res->labelled_text.data : "",
         .labelled_len = res->labelled_text.len,
         .text = res->text.data ? res->text.data : "",
@@ -304,224 +397,231 @@ static int finish_labels(sw_pipeline *p, const sw_gen_request *req, const sw_wm_
     return res->manifest ? 0 : -1;
 }
 
-/* Input stage: scans the prompt. Fills res->verdict_in; *prompt is the text the model
- * sees (the redacted prompt when the policy redacts). Returns 0, or -1 on error. */
-static int input_stage(sw_pipeline *p, const sw_gen_request *req, sw_guard_verdict *v, const char **prompt,
-                       sw_err *err) {
-    *prompt = req->prompt;
-    if (!p->guard) return 0;
-    size_t n = strlen(req->prompt);
-    int rc = p->has_ppl ? sw_guard_scan_lm(p->guard, SW_GUARD_INPUT, req->prompt, n, p->ctx,
-                                           sw_model_tokenizer(p->model), &p->ppl, v, err)
-                        : sw_guard_scan(p->guard, SW_GUARD_INPUT, req->prompt, n, v, err);
+/* The input guard with the language-model signals, on the decoder's thread (the only one
+ * that runs the model). */
+typedef struct {
+    sw_pipeline *p;
+    const sw_buf *text;
+    sw_guard_verdict *v;
+} scan_lm_job;
+
+static int scan_lm_on_decoder(void *ud, sw_ctx *ctx, sw_err *err) {
+    scan_lm_job *j = ud;
+    sw_pipeline *p = j->p;
+    return sw_guard_scan_lm(p->guard, SW_GUARD_INPUT, j->text->data ? j->text->data : "", j->text->len, ctx,
+                            sw_model_tokenizer(p->model), &p->ppl, j->v, err);
+}
+
+/* Input stage: scans the request. Fills s->vin; *prompt is the text the model sees in
+ * place of the prompt (the redacted prompt when the policy redacts). */
+static int input_stage(session *s, const sw_buf *request, const char **prompt, sw_err *err) {
+    sw_pipeline *p = s->p;
+    *prompt = s->req->prompt ? s->req->prompt : "";
+    int rc;
+    if (p->has_ppl) {
+        scan_lm_job j = {p, request, &s->vin};
+        rc = sw_batch_call(p->batch, scan_lm_on_decoder, &j, err);
+    } else {
+        rc = sw_guard_scan(p->guard, SW_GUARD_INPUT, request->data ? request->data : "", request->len, &s->vin, err);
+    }
     if (rc < 0) return -1;
-    if (v->action == SW_ACT_REDACT && v->redacted) *prompt = v->redacted;
+    /* the redacted text stands for the prompt; messages are redacted when they are
+     * scanned one by one (a later change), not through the joined text */
+    if (s->vin.action == SW_ACT_REDACT && s->vin.redacted && s->req->n_messages == 0) *prompt = s->vin.redacted;
     return 0;
 }
 
-/* The request's state through the stages, so that each stage's result is recorded. */
-typedef struct gen_state {
-    sw_guard_verdict vin;
-    sw_outguard out;
-    int32_t *hist;
-    float *logits;
-    sw_sampler *smp;
-    sw_watermark *wm;
-    sw_buf prefix, suffix;
-    sw_detok_stream ds;
-    sw_buf piece;
-    size_t n_prompt;
-    int logprobs; /* the request wants log-probabilities */
-    int cap;      /* generated tokens that hist, res->tokens and res->logprobs have room for */
-} gen_state;
+/* Is there a Han character in text? Then a refusal speaks Chinese. */
+static int has_han(const char *text) {
+    for (const unsigned char *t = (const unsigned char *)text; t && *t; t++)
+        if (t[0] >= 0xE4 && t[0] <= 0xE9 && t[1] >= 0x80) return 1; /* U+4E00..U+9FFF lead bytes */
+    return 0;
+}
 
-static void gen_state_free(gen_state *g) {
-    sw_guard_verdict_free(&g->vin);
-    sw_outguard_free(&g->out);
-    free(g->hist);
-    free(g->logits);
-    sw_sampler_free(g->smp);
-    sw_wm_free(g->wm);
-    sw_buf_free(&g->prefix);
-    sw_buf_free(&g->suffix);
-    sw_buf_free(&g->piece);
+/* A request the input guard stopped: recorded in the audit log; nothing is generated,
+ * labelled or signed. A blocked request gets the policy's refusal to deliver. */
+static int refuse(session *s, const sw_buf *request, sw_err *err) {
+    sw_gen_result *res = s->res;
+    res->finish_reason = s->vin.action == SW_ACT_BLOCK ? "blocked" : "review";
+    if (s->vin.action == SW_ACT_BLOCK) res->refusal = has_han(request->data) ? SW_REFUSAL_ZH : SW_REFUSAL_EN;
+    res->verdict_in = sw_guard_verdict_json(&s->vin);
+    sw_sha256_hex("", 0, res->raw_sha256);
+    return audit_generation(s, request, NULL, err);
 }
 
 /* Makes room for `need` generated tokens in the history, the result's ids and its
  * log-probabilities, growing by doubling (up to max): with the context shift a request
  * may ask for any number of tokens, so room is not taken up front. -1 when out of memory. */
-static int reserve(gen_state *g, sw_gen_result *res, int need, int max, sw_err *err) {
-    if (need <= g->cap) return 0;
-    int cap = g->cap ? g->cap : 256;
+static int reserve(session *s, int need, int max, sw_err *err) {
+    sw_gen_result *res = s->res;
+    if (need <= s->cap) return 0;
+    int cap = s->cap ? s->cap : DEFAULT_MAX_TOKENS;
     while (cap < need) cap = cap > max / 2 ? max : 2 * cap;
-    int32_t *h = realloc(g->hist, (g->n_prompt + (size_t)cap) * sizeof *h);
-    if (h) g->hist = h;
+    int32_t *h = realloc(s->hist, (s->n_prompt + (size_t)cap) * sizeof *h);
+    if (h) s->hist = h;
     int32_t *t = h ? realloc(res->tokens, ((size_t)cap + 1) * sizeof *t) : NULL;
     if (t) res->tokens = t;
-    if (t && g->logprobs) {
+    if (t && s->logprobs) {
         sw_gen_step_logprobs *l = realloc(res->logprobs, ((size_t)cap + 1) * sizeof *l);
         if (!l) return sw_err_set(err, "out of memory (room for %d tokens)", cap);
-        memset(l + g->cap, 0, ((size_t)cap + 1 - (size_t)g->cap) * sizeof *l);
+        memset(l + s->cap, 0, ((size_t)cap + 1 - (size_t)s->cap) * sizeof *l);
         res->logprobs = l;
     }
     if (!h || !t) return sw_err_set(err, "out of memory (room for %d tokens)", cap);
-    g->cap = cap;
+    s->cap = cap;
     return 0;
 }
 
-/* Sets up the sampler (with the watermark unless the request opts out) and buffers. */
-static int prepare(sw_pipeline *p, const sw_gen_request *req, gen_state *g, int max_tokens, sw_gen_result *res,
-                   size_t n_prompt, sw_err *err) {
-    const sw_hparams *hp = sw_model_hparams(p->model);
-    g->n_prompt = n_prompt;
-    g->logprobs = req->sampling.n_logprobs > 0;
-    g->logits = malloc((size_t)hp->n_vocab * sizeof *g->logits);
-    if (!g->logits) return sw_err_set(err, "out of memory");
-    if (reserve(g, res, max_tokens < 256 ? max_tokens : 256, max_tokens, err) < 0) return -1;
-    g->smp = sw_sampler_new(&req->sampling, hp->n_vocab);
-    if (!g->smp) return sw_err_set(err, "out of memory");
+/* Sets up the sampler (with the watermark unless the request opts out), the labels
+ * around the text and the output guard. */
+static int prepare(session *s, sw_err *err) {
+    sw_pipeline *p = s->p;
+    const sw_gen_request *req = s->req;
+    int n_vocab = sw_model_hparams(p->model)->n_vocab;
+    s->logprobs = req->sampling.n_logprobs > 0;
+    if (reserve(s, s->max_tokens < DEFAULT_MAX_TOKENS ? s->max_tokens : DEFAULT_MAX_TOKENS, s->max_tokens, err) < 0)
+        return -1;
+    s->smp = sw_sampler_new(&req->sampling, n_vocab);
+    if (!s->smp) return sw_err_set(err, "out of memory");
     if (!req->no_watermark) {
-        if (!(g->wm = sw_wm_new(&p->wm, p->wm_key, hp->n_vocab))) return sw_err_set(err, "out of memory");
+        if (!(s->wm = sw_wm_new(&p->wm, p->wm_key, n_vocab))) return sw_err_set(err, "out of memory");
         sw_sampler_hook hook;
-        sw_wm_hook(g->wm, &hook);
-        sw_sampler_set_hook(g->smp, &hook);
+        sw_wm_hook(s->wm, &hook);
+        sw_sampler_set_hook(s->smp, &hook);
     }
-    return 0;
+    if ((req->chat || req->n_messages) && req->first_turn) {
+        const char *d = p->label.disclosure ? p->label.disclosure : sw_label_disclosure(p->label.lang);
+        if (d && sw_buf_printf(&s->prefix, "%s\n", d) < 0) return sw_err_set(err, "out of memory");
+    }
+    if (sw_label_affixes(&p->label, &s->prefix, &s->suffix, err) < 0) return -1;
+    sw_detok_stream_init(&s->ds);
+    return sw_outguard_begin(&s->out, p->guard, s->vin.action == SW_ACT_REDACT, req->on_text, req->ud, err);
 }
 
-/* Context shift: the KV cache is full, so keep the newest half of the history (and the
- * BOS the model starts from) and re-evaluate it from position 0. Re-evaluating costs one
- * batched pass over n_ctx/2 tokens per n_ctx/2 generated, which is cheap next to the
- * decoding, and unlike rotating cached keys it is exact for every RoPE type.
- * Returns the new number of positions in the cache, or -1 with err. */
-static int shift_context(sw_pipeline *p, gen_state *g, int n_hist, sw_err *err) {
-    int n_ctx = sw_ctx_n_ctx(p->ctx);
-    int32_t bos = sw_tokenizer_bos(sw_model_tokenizer(p->model));
-    int keep_bos = bos >= 0 && g->hist[0] == bos;
+/* sw_seq_ops.step: samples the next token, hands its text to the output guard; ends the
+ * sequence at end of text, max tokens, or when the guard or the client stops it. */
+static int session_step(void *ud, const float *logits, int32_t *next, sw_err *err) {
+    session *s = ud;
+    sw_gen_result *res = s->res;
+    const sw_tokenizer *tok = sw_model_tokenizer(s->p->model);
+    int i = res->n_tokens, stop = 0;
+    if (reserve(s, i + 1, s->max_tokens, err) < 0) return -1;
+    sw_gen_step_logprobs *lp = res->logprobs ? &res->logprobs[i] : NULL;
+    /* the sampler may change the logits it is given (penalties, the watermark's bias) */
+    int32_t t = sw_sampler_sample(s->smp, (float *)logits, s->hist, s->n_hist, lp ? lp->top : NULL,
+                                  lp ? &lp->chosen : NULL);
+    if (!s->req->ignore_eos && sw_tokenizer_is_eog(tok, t)) {
+        res->finish_reason = "stop";
+        return 0;
+    }
+    s->hist[s->n_hist++] = t;
+    res->tokens[res->n_tokens++] = t;
+    sw_buf_reset(&s->piece);
+    if (sw_detok_stream_push(tok, &s->ds, t, &s->piece) < 0) return sw_err_set(err, "cannot decode token %d", t);
+    if (s->piece.len && sw_outguard_push(&s->out, s->piece.data, s->piece.len, &stop, err) < 0) return -1;
+    if (stop) res->finish_reason = s->out.stopped ? "blocked" : "stop";
+    if (stop || res->n_tokens >= s->max_tokens) return 0;
+    *next = t;
+    return 1;
+}
+
+/* sw_seq_ops.shift: the context is full, so keep the newest half of the history (and
+ * the BOS the model starts from) to be evaluated again from position 0. Re-evaluating
+ * costs one batched pass over n_ctx/2 tokens per n_ctx/2 generated, cheap next to the
+ * decoding, and unlike rotating cached keys it is exact for every RoPE type. */
+static int session_shift(void *ud, int32_t next, const int32_t **tokens, int *n, sw_err *err) {
+    session *s = ud;
+    (void)next; /* already the last of the history */
+    int n_ctx = sw_batch_n_ctx(s->p->batch);
+    int32_t bos = sw_tokenizer_bos(sw_model_tokenizer(s->p->model));
+    int keep_bos = bos >= 0 && s->hist[0] == bos;
     int n_keep = n_ctx / 2;
     if (n_keep < 1) return sw_err_set(err, "the context (%d) is too small to shift", n_ctx);
-    int32_t *win = malloc((size_t)(n_keep + keep_bos) * sizeof *win);
-    if (!win) return sw_err_set(err, "out of memory");
-    if (keep_bos) win[0] = bos;
-    memcpy(win + keep_bos, g->hist + n_hist - n_keep, (size_t)n_keep * sizeof *win);
-    int rc = sw_ctx_eval(p->ctx, win, n_keep + keep_bos, 0, g->logits, NULL, err);
-    free(win);
-    return rc < 0 ? -1 : n_keep + keep_bos;
+    if (!s->window && !(s->window = malloc((size_t)(n_keep + keep_bos) * sizeof *s->window)))
+        return sw_err_set(err, "out of memory");
+    if (keep_bos) s->window[0] = bos;
+    memcpy(s->window + keep_bos, s->hist + s->n_hist - n_keep, (size_t)n_keep * sizeof *s->window);
+    *tokens = s->window;
+    *n = n_keep + keep_bos;
+    return 0;
 }
 
-/* The forward/sample loop: every piece of text goes to the output guard stage. n_past
- * counts the positions in the KV cache, n_hist the whole history (they part after a
- * context shift). */
-static int decode_loop(sw_pipeline *p, const sw_gen_request *req, gen_state *g, int n_prompt, int max_tokens,
-                       sw_gen_result *res, sw_err *err) {
-    const sw_tokenizer *tok = sw_model_tokenizer(p->model);
-    int n_ctx = sw_ctx_n_ctx(p->ctx);
-    int n_hist = n_prompt, n_past = n_prompt, stop = 0;
-    sw_detok_stream_init(&g->ds);
-    for (int i = 0; i < max_tokens && !stop; i++) {
-        if (reserve(g, res, i + 1, max_tokens, err) < 0) return -1;
-        sw_gen_step_logprobs *lp = res->logprobs ? &res->logprobs[i] : NULL;
-        int32_t t = sw_sampler_sample(g->smp, g->logits, g->hist, n_hist, lp ? lp->top : NULL, lp ? &lp->chosen : NULL);
-        if (!req->ignore_eos && sw_tokenizer_is_eog(tok, t)) {
-            res->finish_reason = "stop";
-            break;
-        }
-        g->hist[n_hist++] = t;
-        res->tokens[res->n_tokens++] = t;
-        sw_buf_reset(&g->piece);
-        if (sw_detok_stream_push(tok, &g->ds, t, &g->piece) < 0) return sw_err_set(err, "cannot decode token %d", t);
-        if (g->piece.len && sw_outguard_push(&g->out, g->piece.data, g->piece.len, &stop, err) < 0) return -1;
-        if (stop) res->finish_reason = g->out.stopped ? "blocked" : "stop";
-        if (i + 1 >= max_tokens || stop) break;
-        if (n_past == n_ctx) { /* only with shifting: without, max_tokens ends within the context */
-            if ((n_past = shift_context(p, g, n_hist, err)) < 0) return -1;
-            res->context_shifts++;
-        } else {
-            if (sw_ctx_eval(p->ctx, &t, 1, n_past, g->logits, NULL, err) < 0) return -1;
-            n_past++;
-        }
-    }
-    sw_buf_reset(&g->piece);
-    sw_detok_stream_finish(&g->ds, &g->piece);
-    if (g->piece.len && !g->out.stopped && sw_outguard_push(&g->out, g->piece.data, g->piece.len, &stop, err) < 0)
+/* Generation: the prompt, then the decoder's steps until the sequence ends; the output
+ * guard's verdict and the delivered text. */
+static int generate(session *s, sw_err *err) {
+    sw_gen_result *res = s->res;
+    int n_ctx = sw_batch_n_ctx(s->p->batch);
+    if ((int)s->n_prompt >= n_ctx)
+        return sw_err_set(err, "the prompt has %zu tokens; the context holds %d", s->n_prompt, n_ctx);
+    if (s->req->no_context_shift && (int)s->n_prompt + s->max_tokens > n_ctx) s->max_tokens = n_ctx - (int)s->n_prompt;
+    if (prepare(s, err) < 0) return -1;
+    res->prompt_tokens = (int)s->n_prompt;
+    s->n_hist = (int)s->n_prompt;
+    if (s->req->on_text && s->prefix.len) s->req->on_text(s->req->ud, s->prefix.data, s->prefix.len);
+    sw_seq_ops ops = {session_step, session_shift, s};
+    sw_seq_stats st;
+    int rc = sw_batch_run(s->p->batch, s->hist, (int)s->n_prompt, &ops, &st, err);
+    res->prompt_ms = (double)st.prompt_ns / 1e6;
+    res->gen_ms = (double)st.decode_ns / 1e6;
+    res->context_shifts = st.shifts;
+    if (rc < 0) return -1;
+    int stop = 0;
+    sw_buf_reset(&s->piece);
+    sw_detok_stream_finish(&s->ds, &s->piece);
+    if (s->piece.len && !s->out.stopped && sw_outguard_push(&s->out, s->piece.data, s->piece.len, &stop, err) < 0)
         return -1;
+    sw_guard_action out_action;
+    if (sw_outguard_finish(&s->out, &res->text, &out_action, err) < 0) return -1;
+    if (out_action >= SW_ACT_REVIEW) res->finish_reason = out_action == SW_ACT_BLOCK ? "blocked" : "review";
+    res->verdict_out = sw_guard_verdict_json(sw_outguard_verdict(&s->out));
+    sw_sha256_hex(s->out.raw.data ? s->out.raw.data : "", s->out.raw.len, res->raw_sha256);
+    if (s->req->on_text && s->suffix.len) s->req->on_text(s->req->ud, s->suffix.data, s->suffix.len);
     return 0;
+}
+
+/* A fresh content id: the manifest's ProduceID and the audit records' content_id. */
+static void new_content_id(char id[2 * SW_CONTENT_ID_BYTES + 1]) {
+    uint8_t rnd[SW_CONTENT_ID_BYTES];
+    randombytes_buf(rnd, sizeof rnd);
+    sw_hex(rnd, sizeof rnd, id);
 }
 
 int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_result *res, sw_err *err) {
     memset(res, 0, sizeof *res);
     res->finish_reason = "length";
     res->audit_index = -1;
-    int max_tokens = req->max_tokens > 0 ? req->max_tokens : 256;
-    int n_ctx = sw_ctx_n_ctx(p->ctx);
-    omp_set_num_threads(p->threads);
+    new_content_id(res->id);
+    session s = {.p = p, .req = req, .res = res, .principal = req->principal ? req->principal : p->principal};
+    s.max_tokens = req->max_tokens > 0 ? req->max_tokens : DEFAULT_MAX_TOKENS;
     sw_energy energy;
     sw_energy_begin(&energy, 0);
-    gen_state g = {0};
-    size_t n_prompt = 0;
+    sw_buf request = {0};
     const char *prompt;
     int rc = -1;
-
     /* 1. input guard */
-    if (input_stage(p, req, &g.vin, &prompt, err) < 0) goto done;
-    if (p->guard && g.vin.action >= SW_ACT_REVIEW) {
-        res->finish_reason = g.vin.action == SW_ACT_BLOCK ? "blocked" : "review";
-        res->verdict_in = sw_guard_verdict_json(&g.vin);
+    if (request_text(req, &request, err) < 0 || input_stage(&s, &request, &prompt, err) < 0) goto done;
+    if (s.vin.action >= SW_ACT_REVIEW) {
         res->joules = sw_energy_end(&energy, &res->energy_method);
-        rc = record_refusal(p, req, res, err);
+        rc = refuse(&s, &request, err);
         goto done;
     }
+    res->verdict_in = sw_guard_verdict_json(&s.vin);
     /* 2. generation, watermarked in the sampler, through the output guard */
-    sw_gen_request model_req = *req;
-    model_req.prompt = prompt;
-    if (prompt_tokens(p, &model_req, &g.hist, &n_prompt, err) < 0) goto done;
-    if (n_prompt == 0) {
+    if (prompt_tokens(p, req, prompt, &s.hist, &s.n_prompt, err) < 0) goto done;
+    if (s.n_prompt == 0) {
         sw_err_set(err, "the prompt is empty and the model adds no BOS token");
         goto done;
     }
-    if ((int)n_prompt >= n_ctx) {
-        sw_err_set(err, "the prompt has %zu tokens; the context holds %d", n_prompt, n_ctx);
-        goto done;
-    }
-    if (req->no_context_shift && (int)n_prompt + max_tokens > n_ctx) max_tokens = n_ctx - (int)n_prompt;
-    if (prepare(p, req, &g, max_tokens, res, n_prompt, err) < 0) goto done;
-    res->prompt_tokens = (int)n_prompt;
-    if (req->chat && req->first_turn) {
-        const char *d = p->label.disclosure ? p->label.disclosure : sw_label_disclosure(p->label.lang);
-        if (d && sw_buf_printf(&g.prefix, "%s\n", d) < 0) {
-            sw_err_set(err, "out of memory");
-            goto done;
-        }
-    }
-    if (sw_label_affixes(&p->label, &g.prefix, &g.suffix, err) < 0) goto done;
-    if (sw_outguard_begin(&g.out, p->guard, p->guard && g.vin.action == SW_ACT_REDACT, req->on_text, req->ud, err) < 0)
-        goto done;
-    if (req->on_text && g.prefix.len) req->on_text(req->ud, g.prefix.data, g.prefix.len);
-
-    uint64_t t0 = sw_now_ns();
-    if (sw_ctx_eval(p->ctx, g.hist, (int)n_prompt, 0, g.logits, NULL, err) < 0) goto done;
-    uint64_t t1 = sw_now_ns();
-    res->prompt_ms = (double)(t1 - t0) / 1e6;
-    if (decode_loop(p, req, &g, (int)n_prompt, max_tokens, res, err) < 0) goto done;
-    res->gen_ms = (double)(sw_now_ns() - t1) / 1e6;
-
-    /* 3. output guard verdict; the delivered text */
-    sw_guard_action out_action;
-    if (sw_outguard_finish(&g.out, &res->text, &out_action, err) < 0) goto done;
-    if (out_action >= SW_ACT_REVIEW) res->finish_reason = out_action == SW_ACT_BLOCK ? "blocked" : "review";
-    if (p->guard) {
-        res->verdict_in = sw_guard_verdict_json(&g.vin);
-        res->verdict_out = sw_guard_verdict_json(sw_outguard_verdict(&g.out));
-    }
-    sw_sha256_hex(g.out.raw.data ? g.out.raw.data : "", g.out.raw.len, res->raw_sha256);
-    if (req->on_text && g.suffix.len) req->on_text(req->ud, g.suffix.data, g.suffix.len);
+    if (req->on_text && audit_started(&s, &request, err) < 0) goto done;
+    if (generate(&s, err) < 0) goto done;
     res->joules = sw_energy_end(&energy, &res->energy_method);
-    /* 4. labels, audit record, signed manifest */
-    rc = finish_labels(p, req, g.wm ? &p->wm : NULL, &g.prefix, &g.suffix, res, err);
-    res->context = g.hist; /* prompt then generated ids, n_prompt + n_tokens of them */
-    g.hist = NULL;
+    /* 3. labels, audit record, signed manifest */
+    rc = finish_labels(&s, &request, err);
+    res->context = s.hist; /* prompt then generated ids, n_prompt + n_tokens of them */
+    s.hist = NULL;
 done:
-    if (rc < 0) res->joules = sw_energy_end(&energy, &res->energy_method);
-    gen_state_free(&g);
+    if (rc < 0 && !res->energy_method) res->joules = sw_energy_end(&energy, &res->energy_method);
+    sw_buf_free(&request);
+    session_free(&s);
     return rc;
 }
