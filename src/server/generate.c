@@ -3,21 +3,17 @@
  * answer with its `steward` object; stored for its owner; tokens charged to the key. */
 #include "server_int.h"
 
-#include "steward/keys.h"
-#include "steward/tokenizer.h"
 
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#define GUARD_KEY_NAME "guard"
-#define GUARD_KEY_BYTES 32
 #define STREAM_WAIT_NS 1000000000ll /* a waiting stream looks at the shutdown flag this often */
 #define ID_MAX 64
 
-/* Until the pipeline gives its own refusal text. */
-static const char *DEFAULT_REFUSAL = "I can't help with that request. 抱歉，我无法协助处理该请求。";
+/* A request held for review has no refusal of the policy's: this one stands in. */
+static const char *DEFAULT_REFUSAL = SW_REFUSAL_EN " " SW_REFUSAL_ZH;
 
 /* One generation: the parsed request, the result, and for streams the text waiting to
  * be sent (filled by the decoding thread, drained by the connection's thread). */
@@ -27,7 +23,7 @@ typedef struct gen_job {
     json_t *body;
     srv_gen_params prm;
     int chat;
-    uint64_t seed;      /* the sampler's seed (given or drawn) */
+    sw_gen_request req;
     char id[ID_MAX];
     long long created;
     char owner[SW_KEY_ID_CHARS + 1];
@@ -54,34 +50,21 @@ int srv_pipeline_open(sw_server *s, sw_err *err) {
                            .model_path = s->o.model_path,
                            .threads = s->o.threads,
                            .principal = "server",
-                           .policy_path = s->o.policy_path};
+                           .policy_path = s->o.policy_path,
+                           .parallel = s->o.parallel,
+                           .chat_template = s->o.chat_template};
     if (sw_pipeline_open(&po, &s->p, err) < 0) return -1;
-    s->parallel = 1;
-    pthread_mutex_init(&s->gen_mu, NULL);
-    uint8_t key[GUARD_KEY_BYTES];
-    if (sw_keys_secret_load_or_create(s->home, GUARD_KEY_NAME, key, sizeof key, err) < 0) return -1;
-    sw_guard_opts go = {.policy_path = s->o.policy_path, .key = key};
-    s->guard = sw_guard_open(&go, err);
-    sodium_memzero(key, sizeof key);
-    return s->guard ? 0 : -1;
+    s->guard = sw_pipeline_guard(s->p);
+    return 0;
 }
 
 void srv_pipeline_close(sw_server *s) {
-    sw_guard_free(s->guard);
     s->guard = NULL;
-    if (s->p) pthread_mutex_destroy(&s->gen_mu);
     sw_pipeline_close(s->p);
     s->p = NULL;
 }
 
 /* ---- the request as the pipeline takes it ---- */
-
-/* The last user message (the pipeline formats one user turn for now). */
-static const char *last_user(const srv_gen_params *p) {
-    for (int i = p->n_msgs - 1; i >= 0; i--)
-        if (strcmp(p->msgs[i].role, "user") == 0) return p->msgs[i].content;
-    return p->n_msgs ? p->msgs[p->n_msgs - 1].content : "";
-}
 
 static int first_turn(const srv_gen_params *p) {
     for (int i = 0; i < p->n_msgs; i++)
@@ -100,10 +83,13 @@ static void fill_request(gen_job *j, sw_gen_request *req) {
     if (p->has_seed) req->sampling.seed = p->seed;
     else randombytes_buf(&req->sampling.seed, sizeof req->sampling.seed);
     req->sampling.seed &= 0x7fffffffffffffffull; /* fits JSON integers */
-    j->seed = req->sampling.seed;
     req->sampling.n_logprobs = p->logprobs ? (p->top_logprobs > 0 ? p->top_logprobs : 1) : 0;
     req->chat = j->chat;
-    req->prompt = j->chat ? last_user(p) : p->prompt;
+    req->messages = p->msgs;
+    req->n_messages = p->n_msgs;
+    req->prompt = p->prompt;
+    req->principal = j->owner;
+    req->conversation = p->conversation;
     req->first_turn = j->chat && first_turn(p);
     req->max_tokens = p->max_tokens;
     req->ignore_eos = p->ignore_eos;
@@ -111,24 +97,19 @@ static void fill_request(gen_job *j, sw_gen_request *req) {
     req->ud = j;
 }
 
-static const char *refusal_text(const sw_gen_result *res) {
-    (void)res;
-    return DEFAULT_REFUSAL;
-}
+static const char *refusal_text(const sw_gen_result *res) { return res->refusal ? res->refusal : DEFAULT_REFUSAL; }
 
-/* The fields of `steward generate --json` that every answer carries. */
+/* The fields of `steward generate --json` (sw_gen_result_json) that every answer carries. */
 static json_t *steward_object(gen_job *j) {
-    const sw_gen_result *r = &j->res;
+    static const char *keep[] = {"finish_reason", "verdicts", "label",  "manifest", "audit",
+                                 "policy_sha256", "seed",     "timings", "energy"};
+    json_t *all = sw_gen_result_json(j->s->p, &j->req, &j->res);
     json_t *o = json_object();
-    json_object_set_new(o, "finish_reason", json_string(r->finish_reason ? r->finish_reason : "stop"));
-    json_object_set_new(o, "verdicts", json_pack("{s:O*,s:O*}", "input", r->verdict_in, "output", r->verdict_out));
-    if (r->manifest) {
-        json_object_set(o, "label", json_object_get(r->manifest, "label"));
-        json_object_set(o, "manifest", r->manifest);
+    for (size_t i = 0; all && i < sizeof keep / sizeof keep[0]; i++) {
+        json_t *v = json_object_get(all, keep[i]);
+        if (v) json_object_set(o, keep[i], v);
     }
-    json_object_set_new(o, "audit", json_pack("{s:I}", "index", (json_int_t)r->audit_index));
-    json_object_set_new(o, "policy_sha256", json_string(sw_pipeline_policy_sha256(j->s->p)));
-    json_object_set_new(o, "seed", json_integer((json_int_t)j->seed));
+    json_decref(all);
     return o;
 }
 
@@ -153,11 +134,8 @@ static int on_text(void *ud, const char *text, size_t len) {
 }
 
 static void run(gen_job *j) {
-    sw_gen_request req;
-    fill_request(j, &req);
-    pthread_mutex_lock(&j->s->gen_mu);
-    j->rc = sw_pipeline_generate(j->s->p, &req, &j->res, &j->err);
-    pthread_mutex_unlock(&j->s->gen_mu);
+    fill_request(j, &j->req);
+    j->rc = sw_pipeline_generate(j->s->p, &j->req, &j->res, &j->err);
     sw_err err;
     if (j->rc == 0 && sw_store_limit_charge(j->s->st, &j->key, j->res.n_tokens, &err) < 0)
         sw_log(SW_LOG_ERROR, "serve: %s", err.msg);
@@ -208,9 +186,9 @@ static const char *finish_reason(const sw_gen_result *r) {
 static int refused(const sw_gen_result *r) { return strcmp(finish_reason(r), "content_filter") == 0; }
 
 /* A token's text as valid UTF-8 (ill-formed bytes as U+FFFD) and its bytes. */
-static json_t *token_json(const sw_tokenizer *tk, int32_t id, float lp, const char *key_lp) {
+static json_t *token_json(const sw_pipeline *p, int32_t id, float lp, const char *key_lp) {
     sw_buf b = {0}, u = {0};
-    sw_token_to_bytes(tk, id, 0, &b);
+    sw_pipeline_token_text(p, id, &b, NULL);
     json_t *bytes = json_array();
     const unsigned char *t = (const unsigned char *)(b.data ? b.data : "");
     for (size_t i = 0; i < b.len; i++) json_array_append_new(bytes, json_integer(t[i]));
@@ -229,7 +207,7 @@ static json_t *token_json(const sw_tokenizer *tk, int32_t id, float lp, const ch
 static json_t *chat_logprobs(gen_job *j) {
     const sw_gen_result *r = &j->res;
     if (!j->prm.logprobs || !r->logprobs) return json_null();
-    const sw_tokenizer *tk = sw_model_tokenizer(sw_pipeline_model(j->s->p));
+    const sw_pipeline *tk = j->s->p;
     json_t *content = json_array();
     for (int i = 0; i < r->n_tokens; i++) {
         json_t *t = token_json(tk, r->tokens[i], r->logprobs[i].chosen, "logprob");
@@ -247,7 +225,7 @@ static json_t *chat_logprobs(gen_job *j) {
 static json_t *completion_logprobs(gen_job *j) {
     const sw_gen_result *r = &j->res;
     if (!j->prm.logprobs || !r->logprobs) return json_null();
-    const sw_tokenizer *tk = sw_model_tokenizer(sw_pipeline_model(j->s->p));
+    const sw_pipeline *tk = j->s->p;
     json_t *toks = json_array(), *lps = json_array(), *tops = json_array(), *offs = json_array();
     long long off = 0;
     for (int i = 0; i < r->n_tokens; i++) {
@@ -464,6 +442,12 @@ enum MHD_Result srv_route_generate(srv_req *r, int chat) {
     if (srv_gen_params_parse(body, chat, &j->prm) < 0) {
         enum MHD_Result rc =
             srv_send_error(r, 400, "invalid_request_error", "invalid_value", j->prm.param, "%s", j->prm.why);
+        job_free(j);
+        return rc;
+    }
+    if (j->prm.n_stop) { /* cutting the text here would leave the signed manifest behind */
+        enum MHD_Result rc = srv_send_error(r, 400, "invalid_request_error", "unsupported_parameter", "stop",
+                                            "'stop' is not supported yet (the pipeline has no stop sequences)");
         job_free(j);
         return rc;
     }

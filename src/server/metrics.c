@@ -115,17 +115,20 @@ enum MHD_Result srv_route_metrics(srv_req *r) {
     sw_err err;
     if (sw_store_halt_get(s->st, &halted, NULL, NULL, NULL, &err) < 0) halted = 0;
     int rc = emit_requests(&s->m, &b) | emit_latency(&s->m, &b) | emit_blocks(&s->m, &b);
-    int gen = atomic_load(&s->gen_inflight);
+    int gen = atomic_load(&s->gen_inflight), running = 0, waiting = 0;
+    sw_pipeline_load(s->p, &running, &waiting);
     rc |= sw_buf_printf(&b,
                         "# HELP steward_generations_in_flight Generations running or waiting for a slot.\n"
                         "# TYPE steward_generations_in_flight gauge\nsteward_generations_in_flight %d\n"
+                        "# HELP steward_generations_running Generations being decoded now.\n"
+                        "# TYPE steward_generations_running gauge\nsteward_generations_running %d\n"
                         "# HELP steward_queue_depth Generations waiting for a decoding slot.\n"
                         "# TYPE steward_queue_depth gauge\nsteward_queue_depth %d\n"
                         "# HELP steward_halted 1 while a person has halted all generation.\n"
                         "# TYPE steward_halted gauge\nsteward_halted %d\n"
                         "# HELP steward_http_requests_in_flight Requests being read or answered.\n"
                         "# TYPE steward_http_requests_in_flight gauge\nsteward_http_requests_in_flight %d\n",
-                        gen, gen > s->parallel ? gen - s->parallel : 0, halted ? 1 : 0,
+                        gen, running, waiting, halted ? 1 : 0,
                         atomic_load(&s->inflight));
     if (rc) {
         sw_buf_free(&b);

@@ -54,13 +54,11 @@ struct sw_server {
     struct MHD_Daemon *d;
     sw_pipeline *p;
     sw_store *st;
-    sw_guard *guard;         /* the guard moderations scan with */
-    pthread_mutex_t gen_mu;  /* one generation at a time (until the pipeline batches) */
+    const sw_guard *guard;   /* the pipeline's, which moderations scan with */
     srv_metrics m;
     char model_id[128];
     long long created;
     int port;
-    int parallel;            /* requests decoded together */
     atomic_int inflight;     /* requests between their head and their response's end */
     atomic_int gen_inflight; /* generations running or waiting for a slot */
     atomic_int draining;     /* shutting down: new requests get 503 */

@@ -13,7 +13,7 @@ cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$STEWARD_HOME";
 trap cleanup EXIT
 KEY=$("$BIN" keys add --role user --name openai-client | awk '{print $NF}')
 [ -n "$KEY" ] || { echo "not ok 1 - keys add"; exit 1; }
-"$BIN" serve --port 0 --access-log off 2>"$STEWARD_HOME/serve.err" &
+"$BIN" serve --port 0 --access-log off --chat-template chatml --parallel 4 2>"$STEWARD_HOME/serve.err" &
 PID=$!
 PORT=
 for _ in $(seq 1200); do

@@ -19,7 +19,7 @@ user2 = make_key(home, "user", "bob")
 admin = make_key(home, "admin", "root")
 reviewer = make_key(home, "reviewer", "rev")
 limited = make_key(home, "user", "slow", rate=2)
-srv = Server(home, "--max-body", "65536", "--timeout", "3")
+srv = Server(home, "--max-body", "65536", "--timeout", "3", "--chat-template", "chatml", "--parallel", "4")
 
 
 def is_error(obj, code=None, param=None):

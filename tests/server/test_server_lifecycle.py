@@ -22,11 +22,11 @@ home = new_home()
 user = make_key(home, "user", "alice")
 
 # ---- a restart keeps keys ----
-srv = Server(home)
+srv = Server(home, "--parallel", "4")
 st, _ = srv.json("GET", "/v1/models", key=user)
 t.ok(st == 200, "the key works")
 t.ok(srv.stop() == 0, "SIGTERM on an idle server: exit 0")
-srv = Server(home)
+srv = Server(home, "--parallel", "4")
 st, _ = srv.json("GET", "/v1/models", key=user)
 t.ok(st == 200, "the same key works after a restart")
 
@@ -52,7 +52,7 @@ r = steward(home, "audit", "verify")
 t.ok(r.returncode == 0, "audit verify after SIGTERM", r.stdout + r.stderr)
 
 # ---- SIGKILL under load: every acknowledged record is in the log ----
-srv = Server(home)
+srv = Server(home, "--parallel", "4")
 acked, stop = [], threading.Event()
 lock = threading.Lock()
 
@@ -90,7 +90,7 @@ for idx, cid in acked[-10:]:
 t.ok(not bad, "the last 10 acknowledged records carry their answers' ids", bad)
 
 # ---- concurrent streams give the tokens one stream alone gives ----
-srv = Server(home)
+srv = Server(home, "--parallel", "4")
 req = {"prompt": "JULIET:", "max_tokens": 24, "seed": 11, "temperature": 0.9, "stream": True, "ignore_eos": True}
 
 
