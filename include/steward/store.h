@@ -56,6 +56,16 @@ int sw_store_key_audit(sw_audit *log, const char *action, const sw_key_info *k, 
 /* Tokens charged to key_id on the current UTC day into *tokens (0 when none). -1 on error. */
 int sw_store_limit_used(sw_store *s, const char *key_id, long long *tokens, sw_err *err);
 
+/* Parses a request rate for a key: "N", "N/min" or "N/s" (N * 60 per minute), N a decimal
+ * integer, at most SW_RATE_MAX_PER_MIN per minute; 0 means unlimited. -1 naming the text
+ * otherwise. */
+#define SW_RATE_MAX_PER_MIN 6000000
+int sw_store_parse_rate(const char *s, int *per_min, sw_err *err);
+/* Parses a token budget: a decimal integer with an optional k (1000) or M (1000000)
+ * suffix, at most SW_TOKENS_MAX; 0 means unlimited. -1 naming the text otherwise. */
+#define SW_TOKENS_MAX 1000000000000000LL
+int sw_store_parse_tokens(const char *s, long long *tokens, sw_err *err);
+
 /* ---- review queue (issue 11): held or flagged completions waiting for a person ---- */
 #define SW_REVIEW_NONCE_BYTES 24 /* crypto_secretbox_NONCEBYTES */
 typedef enum {

@@ -25,6 +25,7 @@ static const command commands[] = {
     {"scan", sw_cmd_scan, "run the input or output guard on a text (no generation)"},
     {"guard", sw_cmd_guard, "guard tools: train the classifiers"},
     {"serve", sw_cmd_serve, "the HTTP API (OpenAI-compatible) over the pipeline"},
+    {"keys", sw_cmd_keys, "the server's API keys: add, list, revoke"},
     {NULL, NULL, NULL},
 };
 

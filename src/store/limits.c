@@ -2,6 +2,7 @@
  * the generated tokens of each UTC day (the usage table, mirrored in memory). */
 #include "store_int.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,4 +142,51 @@ int sw_store_limit_used(sw_store *s, const char *key_id, long long *tokens, sw_e
     int rc = read_usage(s, key_id, utc_day(store_now()), tokens, err);
     pthread_mutex_unlock(&s->db_mu);
     return rc;
+}
+
+/* Reads a decimal integer of at most max from *p (advanced past it). -1 when there is no
+ * digit or it is too large. */
+static int read_count(const char **p, long long max, long long *out) {
+    long long v = 0;
+    const char *c = *p;
+    if (!isdigit((unsigned char)*c)) return -1;
+    for (; isdigit((unsigned char)*c); c++) {
+        int d = *c - '0';
+        if (v > (max - d) / 10) return -1;
+        v = v * 10 + d;
+    }
+    *p = c;
+    *out = v;
+    return 0;
+}
+
+int sw_store_parse_rate(const char *s, int *per_min, sw_err *err) {
+    const char *p = s ? s : "";
+    long long v;
+    if (read_count(&p, SW_RATE_MAX_PER_MIN, &v) < 0)
+        return sw_err_set(err, "rate '%s': expected N, N/min or N/s with N at most %d per minute", s ? s : "",
+                          SW_RATE_MAX_PER_MIN);
+    if (strcmp(p, "/s") == 0) {
+        if (v > SW_RATE_MAX_PER_MIN / 60)
+            return sw_err_set(err, "rate '%s': more than %d per minute", s, SW_RATE_MAX_PER_MIN);
+        v *= 60;
+    } else if (*p && strcmp(p, "/min") != 0) {
+        return sw_err_set(err, "rate '%s': unknown unit '%s' (use /min or /s)", s, p);
+    }
+    *per_min = (int)v;
+    return 0;
+}
+
+int sw_store_parse_tokens(const char *s, long long *tokens, sw_err *err) {
+    const char *p = s ? s : "";
+    long long v;
+    if (read_count(&p, SW_TOKENS_MAX, &v) < 0)
+        return sw_err_set(err, "token count '%s': expected a whole number (k and M suffixes allowed), at most %lld",
+                          s ? s : "", SW_TOKENS_MAX);
+    long long mult = *p == 'k' ? 1000 : *p == 'M' ? 1000000 : 1;
+    if (mult > 1) p++;
+    if (*p) return sw_err_set(err, "token count '%s': unexpected '%s' after the number", s, p);
+    if (v > SW_TOKENS_MAX / mult) return sw_err_set(err, "token count '%s': more than %lld", s, SW_TOKENS_MAX);
+    *tokens = v * mult;
+    return 0;
 }

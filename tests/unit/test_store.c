@@ -48,6 +48,27 @@ static void test_roles(void) {
     T_CHECK(strcmp(sw_role_name(SW_ROLE_REVIEWER), "reviewer") == 0);
 }
 
+static void test_parse_limits(void) {
+    int r = -1;
+    long long n = -1;
+    sw_err e;
+    T_CHECK(sw_store_parse_rate("60", &r, &e) == 0 && r == 60);
+    T_CHECK(sw_store_parse_rate("60/min", &r, &e) == 0 && r == 60);
+    T_CHECK(sw_store_parse_rate("2/s", &r, &e) == 0 && r == 120);
+    T_CHECK(sw_store_parse_rate("0", &r, &e) == 0 && r == 0);
+    T_CHECK(sw_store_parse_rate("5/week", &r, &e) == -1 && strstr(e.msg, "/week"));
+    T_CHECK(sw_store_parse_rate("-1", &r, &e) == -1);
+    T_CHECK(sw_store_parse_rate("", &r, &e) == -1);
+    T_CHECK(sw_store_parse_rate("6000001", &r, &e) == -1);
+    T_CHECK(sw_store_parse_rate("100001/s", &r, &e) == -1);
+    T_CHECK(sw_store_parse_tokens("10k", &n, &e) == 0 && n == 10000);
+    T_CHECK(sw_store_parse_tokens("3M", &n, &e) == 0 && n == 3000000);
+    T_CHECK(sw_store_parse_tokens("42", &n, &e) == 0 && n == 42);
+    T_CHECK(sw_store_parse_tokens("42x", &n, &e) == -1);
+    T_CHECK(sw_store_parse_tokens("1000000000001k", &n, &e) == -1);
+    T_CHECK(sw_store_parse_tokens("99999999999999999999", &n, &e) == -1);
+}
+
 static void test_open_creates_private_wal_db(void) {
     sw_store *s = open_store();
     char path[256];
@@ -509,6 +530,7 @@ int main(void) {
     home = mkdtemp(home_tpl);
     if (!home) return 1;
     T_RUN(test_roles);
+    T_RUN(test_parse_limits);
     T_RUN(test_open_creates_private_wal_db);
     T_RUN(test_newer_schema_refused);
     T_RUN(test_key_add_auth_and_hash_only);
