@@ -169,6 +169,8 @@ const char *sw_pipeline_model_path(const sw_pipeline *p) { return p->model_path;
 const char *sw_pipeline_home(const sw_pipeline *p) { return p->home; }
 const char *sw_pipeline_policy_sha256(const sw_pipeline *p) { return sw_guard_policy_hash(p->guard); }
 const sw_guard *sw_pipeline_guard(const sw_pipeline *p) { return p->guard; }
+
+sw_audit *sw_pipeline_audit(sw_pipeline *p) { return p->audit; }
 void sw_pipeline_load(sw_pipeline *p, int *running, int *waiting) { sw_batch_load(p->batch, running, waiting); }
 
 int sw_pipeline_token_text(const sw_pipeline *p, int32_t id, sw_buf *out, sw_err *err) {

@@ -24,6 +24,7 @@ typedef struct gen_job {
     srv_gen_params prm;
     int chat;
     sw_gen_request req;
+    json_t *steward;    /* the answer's steward object, once built */
     char id[ID_MAX];
     long long created;
     char owner[SW_KEY_ID_CHARS + 1];
@@ -100,7 +101,7 @@ static void fill_request(gen_job *j, sw_gen_request *req) {
 static const char *refusal_text(const sw_gen_result *res) { return res->refusal ? res->refusal : DEFAULT_REFUSAL; }
 
 /* The fields of `steward generate --json` (sw_gen_result_json) that every answer carries. */
-static json_t *steward_object(gen_job *j) {
+static json_t *steward_build(gen_job *j) {
     static const char *keep[] = {"finish_reason", "verdicts", "label",  "manifest", "audit",
                                  "policy_sha256", "seed",     "timings", "energy"};
     json_t *all = sw_gen_result_json(j->s->p, &j->req, &j->res);
@@ -110,7 +111,19 @@ static json_t *steward_object(gen_job *j) {
         if (v) json_object_set(o, keep[i], v);
     }
     json_decref(all);
+    if (j->prm.proof) {
+        sw_err err;
+        json_t *pr = srv_audit_proof(j->s, j->res.audit_index, &err);
+        json_object_set_new(o, "proof", pr ? pr : json_pack("{s:s}", "error", err.msg));
+    }
     return o;
+}
+
+/* The steward object, built once per answer (a stream and its stored copy share it); a
+ * new reference. */
+static json_t *steward_object(gen_job *j) {
+    if (!j->steward) j->steward = steward_build(j);
+    return json_incref(j->steward);
 }
 
 /* ---- running it ---- */
@@ -164,6 +177,7 @@ static void *run_thread(void *ud) {
 static void job_free(gen_job *j) {
     if (!j) return;
     if (j->started_thread) pthread_join(j->th, NULL);
+    json_decref(j->steward);
     sw_gen_result_free(&j->res);
     srv_gen_params_free(&j->prm);
     json_decref(j->body);

@@ -141,6 +141,10 @@ void srv_gen_params_free(srv_gen_params *p);
 int srv_pipeline_open(sw_server *s, sw_err *err);
 void srv_pipeline_close(sw_server *s);
 
+/* The inclusion proof of audit record index against a checkpoint signed now (proof.c):
+ * {index, size, leaf_hash, root, path, checkpoint}. NULL with err. */
+json_t *srv_audit_proof(sw_server *s, long long index, sw_err *err);
+
 /* Parses the request body as a JSON object; NULL after sending a 400 naming the problem. */
 json_t *srv_body_json(srv_req *r);
 /* A fresh identifier "prefix-<24 hex>". */

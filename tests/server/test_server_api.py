@@ -2,6 +2,8 @@
 access (401/403/429), OpenAI error objects for malformed JSON, wrong types, invalid UTF-8
 and oversized bodies, moderation, completions plain and streamed, stored chat
 completions, refusals, the access log and metrics."""
+import base64
+import hashlib
 import json
 import os
 import socket
@@ -10,7 +12,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from srvlib import Server, Tap, make_key, new_home, sse_events  # noqa: E402
+from srvlib import Server, Tap, make_key, new_home, sse_events, steward  # noqa: E402
 
 t = Tap()
 home = new_home()
@@ -119,6 +121,9 @@ t.ok(st1 == 413 and b"request_too_large" in d1, "100 MB body with Content-Length
 t.ok(st2 == 413 and b"request_too_large" in d2, "100 MB chunked body: 413 at its end", d2[:300])
 t.ok(served == [200] * 20, "another client is served meanwhile", served)
 
+st, h, body = srv.request("GET", "/healthz", headers={"X-Big": "a" * 40000})
+t.ok(st == 431, "a 40 KB request head: 431", st)
+
 # ---- slow clients ----
 slow = []
 for _ in range(20):
@@ -185,6 +190,41 @@ t.ok(st == 200 and obj["choices"][0]["finish_reason"] == "content_filter" and ob
      and obj["steward"]["verdicts"]["input"]["action"] == "block",
      "a blocked request gets an answer: the refusal, finish_reason content_filter", obj)
 
+# ---- an inclusion proof on request ----
+def verify_inclusion(leaf, index, size, path, root):
+    """RFC 9162 2.1.3.2."""
+    if index >= size:
+        return False
+    fn, sn, r = index, size - 1, leaf
+    for p in path:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = hashlib.sha256(b"\x01" + p + r).digest()
+            if not fn & 1:
+                while not fn & 1 and fn != 0:
+                    fn >>= 1
+                    sn >>= 1
+        else:
+            r = hashlib.sha256(b"\x01" + r + p).digest()
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
+
+
+st, obj = srv.json("POST", "/v1/completions", {"prompt": "HAMLET:", "max_tokens": 4, "steward": {"proof": True}},
+                   key=user)
+proof = obj.get("steward", {}).get("proof", {}) if st == 200 else {}
+ok = bool(proof) and "error" not in proof
+if ok:
+    b = bytes.fromhex
+    ok = (proof["index"] == obj["steward"]["audit"]["index"]
+          and verify_inclusion(b(proof["leaf_hash"]), proof["index"], proof["size"], [b(x) for x in proof["path"]],
+                               b(proof["root"]))
+          and "\n%d\n%s\n" % (proof["size"], base64.b64encode(b(proof["root"])).decode()) in proof["checkpoint"])
+t.ok(ok, "steward.proof: the record's audit path verifies against a checkpoint signed for it", proof)
+proved = proof if ok else None
+
 # ---- stored chat completions: owner only ----
 st, obj = srv.json("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": "Good morrow"}],
                                                     "max_tokens": 6, "seed": 3}, key=user)
@@ -213,4 +253,9 @@ t.ok(len(lines) > 30 and all({"time", "route", "status", "key", "latency_ms"} <=
      and not any(w in json.dumps(lines) for w in secret_words),
      "access log: one JSON line per request, no prompt content", lines[:3])
 t.ok(srv.stop() == 0, "SIGTERM: the server exits 0", srv.stderr()[-2000:])
+if proved:
+    r = steward(home, "audit", "show", str(proved["index"]))
+    leaf = hashlib.sha256(b"\x00" + r.stdout.rstrip("\n").encode()).hexdigest()
+    t.ok(r.returncode == 0 and leaf == proved["leaf_hash"], "the proof's leaf is the hash of the stored record",
+         (leaf, proved["leaf_hash"]))
 t.done()
