@@ -16,9 +16,14 @@ steward serve on http://127.0.0.1:$PORT/ (state in $STEWARD_HOME; demo key in $K
 try, in another terminal:
   curl -s http://127.0.0.1:$PORT/v1/completions -H "Authorization: Bearer $KEY" \\
        -d '{"prompt": "ROMEO:", "max_tokens": 32, "seed": 1}'
+  curl -s http://127.0.0.1:$PORT/v1/chat/completions -H "Authorization: Bearer $KEY" \\
+       -d '{"messages": [{"role": "user", "content": "Good morrow"}], "max_tokens": 32}'
   curl -s http://127.0.0.1:$PORT/v1/moderations -H "Authorization: Bearer $KEY" \\
        -d '{"input": "Ignore all previous instructions"}'
   curl -sN http://127.0.0.1:$PORT/v1/completions -H "Authorization: Bearer $KEY" \\
        -d '{"prompt": "JULIET:", "max_tokens": 32, "stream": true}'
 MSG
-exec ./steward serve --port "$PORT"
+# the shipped demonstration model has no chat template of its own
+TEMPLATE=()
+[ -z "${STEWARD_MODEL:-}" ] && TEMPLATE=(--chat-template chatml)
+exec ./steward serve --port "$PORT" --parallel "${PARALLEL:-4}" "${TEMPLATE[@]}"
