@@ -2,7 +2,9 @@
 # bench_server.sh - load on `steward serve` over loopback with wrk:
 #   1. POST /v1/moderations, 1 KB inputs, 64 keep-alive connections (requests/s, p50/p99);
 #      baseline in the same run: GET /healthz (no key, no guard) on the same connections;
-#   2. 1,000 idle keep-alive connections held open: the server's RSS before and after.
+#   2. 1,000 idle keep-alive connections held open: the server's RSS before and after;
+#   3. generation over HTTP: tokens/s of one streamed completion alone, and the aggregate
+#      of 8 at once (decoded together by the pipeline, --parallel 8).
 # Targets: >= 10,000 moderation requests/s with p99 <= 5 ms; <= 100 MB for 1,000 idle
 # connections. The figures depend on the machine and on what else runs on it.
 set -u
@@ -17,7 +19,7 @@ PID=
 cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$STEWARD_HOME"; }
 trap cleanup EXIT
 KEY=$("$BIN" keys add --role user --name bench | awk '{print $NF}')
-"$BIN" serve --port 0 --access-log "$STEWARD_HOME/access.log" 2>"$STEWARD_HOME/serve.err" &
+"$BIN" serve --port 0 --parallel 8 --access-log "$STEWARD_HOME/access.log" 2>"$STEWARD_HOME/serve.err" &
 PID=$!
 PORT=
 for _ in $(seq 600); do
@@ -81,4 +83,28 @@ open("/tmp/.sw_bench_idle_rss_%s" % pid, "w").write(rss)
 PY
 after=$(cat /tmp/.sw_bench_idle_rss_"$PID"); rm -f /tmp/.sw_bench_idle_rss_"$PID"
 echo "idle connections: RSS $before kB before, $after kB with $IDLE held: +$(( (after - before) / 1024 )) MB (target <= 100 MB)"
+# generation: one stream alone, then 8 at once (128 tokens each, ignore_eos)
+python3 - "$PORT" "$KEY" <<'PY'
+import http.client, json, sys, threading, time
+port, key = int(sys.argv[1]), sys.argv[2]
+def one(out, i):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+    c.request("POST", "/v1/completions", json.dumps({"prompt": "KING:", "max_tokens": 128, "ignore_eos": True,
+              "seed": i, "stream": True, "stream_options": {"include_usage": True}}),
+              {"Authorization": "Bearer " + key})
+    data = c.getresponse().read().decode()
+    usage = [json.loads(b[6:]) for b in data.split("\n\n") if b.startswith("data: {") and '"usage"' in b]
+    out[i] = usage[-1]["usage"]["completion_tokens"] if usage else 0
+def run(n):
+    out = {}
+    th = [threading.Thread(target=one, args=(out, i)) for i in range(n)]
+    t0 = time.time()
+    for t in th: t.start()
+    for t in th: t.join()
+    return sum(out.values()), time.time() - t0
+tok1, s1 = run(1)
+tok8, s8 = run(8)
+print("generation over HTTP (streamed, 128 tokens each): 1 alone %.0f tokens/s; 8 at once %.0f tokens/s aggregate (%.2fx)"
+      % (tok1 / s1, tok8 / s8, (tok8 / s8) / (tok1 / s1)))
+PY
 kill -TERM "$PID"; wait "$PID"; PID=
