@@ -16,7 +16,7 @@ static const char *USAGE =
     "      [--chat-template T] [--policy F] [--access-log FILE|off] [OPTIONS]\n\n"
     "The HTTP API, OpenAI-compatible: POST /v1/chat/completions, POST /v1/completions (plain and\n"
     "streamed), GET /v1/chat/completions/{id}, POST /v1/moderations, GET /v1/models, GET /metrics\n"
-    "(admin key) and GET /healthz (open). Every other route needs 'Authorization: Bearer KEY'\n"
+    "and POST /v1/admin/halt|resume, GET /v1/admin/status (admin key), GET /healthz (open). Every other route needs 'Authorization: Bearer KEY'\n"
     "(keys: `steward keys add`). SIGTERM or SIGINT lets requests in flight finish (up to\n"
     "--drain-ms), then closes the pipeline, which flushes the audit log and writes a checkpoint.\n"
     "The access log has one JSON line per request (never prompt content), on stderr by default.\n"

@@ -138,6 +138,7 @@ static int on_text(void *ud, const char *text, size_t len) {
         pthread_cond_signal(&j->cv);
         pthread_mutex_unlock(&j->mu);
     }
+    if (atomic_load(&j->s->halted)) stop = 1; /* a person halted generation */
     if (atomic_load(&j->s->cancel)) {
         if (!j->counted) atomic_fetch_add(&j->s->cancelled, 1);
         j->counted = 1;
@@ -442,6 +443,9 @@ static gen_job *job_new(srv_req *r, json_t *body, int chat) {
 }
 
 enum MHD_Result srv_route_generate(srv_req *r, int chat) {
+    if (atomic_load(&r->s->halted))
+        return srv_send_error(r, 503, "server_error", "halted", NULL,
+                              "generation is halted by a person in charge (GET /v1/admin/status says why)");
     json_t *body = srv_body_json(r);
     if (!body) return MHD_YES;
     if (atomic_load(&r->s->gen_inflight) >= SW_SERVER_MAX_INFLIGHT) {

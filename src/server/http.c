@@ -24,7 +24,8 @@
 
 const char *srv_route_name(srv_route r) {
     static const char *names[SRV_R_COUNT] = {"healthz",     "models",  "chat_completions", "completions",
-                                             "chat_completion_get", "moderations", "metrics", "other"};
+                                             "chat_completion_get", "moderations", "metrics",
+                                             "admin_halt",  "admin_resume", "admin_status", "other"};
     return r < SRV_R_COUNT ? names[r] : "other";
 }
 
@@ -120,6 +121,9 @@ static const route_entry routes[] = {
     {"POST", "/v1/completions", 0, SRV_R_COMPLETIONS},
     {"POST", "/v1/moderations", 0, SRV_R_MODERATIONS},
     {"GET", "/metrics", 0, SRV_R_METRICS},
+    {"POST", "/v1/admin/halt", 0, SRV_R_ADMIN_HALT},
+    {"POST", "/v1/admin/resume", 0, SRV_R_ADMIN_RESUME},
+    {"GET", "/v1/admin/status", 0, SRV_R_ADMIN_STATUS},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
@@ -146,7 +150,10 @@ static srv_route find_route(const char *method, const char *url, char *arg, size
 static int route_role(srv_route r) {
     switch (r) {
     case SRV_R_HEALTHZ: return 0;
-    case SRV_R_METRICS: return SW_ROLE_ADMIN;
+    case SRV_R_METRICS:
+    case SRV_R_ADMIN_HALT:
+    case SRV_R_ADMIN_RESUME:
+    case SRV_R_ADMIN_STATUS: return SW_ROLE_ADMIN;
     default: return SW_ROLE_USER;
     }
 }
@@ -160,6 +167,9 @@ static enum MHD_Result dispatch(srv_req *r) {
     case SRV_R_CHAT_GET: return srv_route_chat_get(r);
     case SRV_R_MODERATIONS: return srv_route_moderations(r);
     case SRV_R_METRICS: return srv_route_metrics(r);
+    case SRV_R_ADMIN_HALT: return srv_route_admin_halt(r, 1);
+    case SRV_R_ADMIN_RESUME: return srv_route_admin_halt(r, 0);
+    case SRV_R_ADMIN_STATUS: return srv_route_admin_status(r);
     default: break;
     }
     return srv_send_error(r, 404, "invalid_request_error", "not_found", NULL, "no such route");
@@ -391,7 +401,7 @@ int sw_server_open(const sw_server_opts *opts, sw_server **out, sw_err *err) {
     if (sw_home_resolve(opts->home, s->home, sizeof s->home, err) < 0) goto fail;
     s->o.home = s->home;
     if (sw_store_open(s->home, &s->st, err) < 0) goto fail;
-    if (srv_pipeline_open(s, err) < 0) goto fail;
+    if (srv_pipeline_open(s, err) < 0 || srv_halt_load(s, err) < 0) goto fail;
     model_id(s);
     if (start_daemon(s, err) < 0) goto fail;
     *out = s;

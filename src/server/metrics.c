@@ -111,9 +111,7 @@ static int emit_blocks(srv_metrics *m, sw_buf *b) {
 enum MHD_Result srv_route_metrics(srv_req *r) {
     sw_server *s = r->s;
     sw_buf b = {0};
-    int halted = 0;
-    sw_err err;
-    if (sw_store_halt_get(s->st, &halted, NULL, NULL, NULL, &err) < 0) halted = 0;
+    int halted = atomic_load(&s->halted);
     int rc = emit_requests(&s->m, &b) | emit_latency(&s->m, &b) | emit_blocks(&s->m, &b);
     int gen = atomic_load(&s->gen_inflight), running = 0, waiting = 0;
     sw_pipeline_load(s->p, &running, &waiting);

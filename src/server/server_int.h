@@ -22,6 +22,9 @@ typedef enum {
     SRV_R_CHAT_GET,
     SRV_R_MODERATIONS,
     SRV_R_METRICS,
+    SRV_R_ADMIN_HALT,
+    SRV_R_ADMIN_RESUME,
+    SRV_R_ADMIN_STATUS,
     SRV_R_OTHER,
     SRV_R_COUNT
 } srv_route;
@@ -65,6 +68,7 @@ struct sw_server {
     atomic_int cancel;       /* generations still running must stop */
     atomic_int cancelled;    /* generations stopped by the shutdown */
     atomic_int shut;
+    atomic_int halted;       /* a person halted generation (mirrors the store) */
 };
 
 /* One HTTP request, from its head to the end of its response. */
@@ -106,6 +110,10 @@ enum MHD_Result srv_route_metrics(srv_req *r);
 enum MHD_Result srv_route_moderations(srv_req *r);
 enum MHD_Result srv_route_generate(srv_req *r, int chat);
 enum MHD_Result srv_route_chat_get(srv_req *r);
+enum MHD_Result srv_route_admin_status(srv_req *r);
+enum MHD_Result srv_route_admin_halt(srv_req *r, int halt);
+/* Reads the halt from the store into s->halted. -1 with err. */
+int srv_halt_load(sw_server *s, sw_err *err);
 
 /* ---- generation requests (request.c) ---- */
 #define SRV_MAX_MESSAGES 1024

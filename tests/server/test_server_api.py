@@ -246,6 +246,21 @@ t.ok(st == 200 and 'steward_http_requests_total{route="moderations",code="200"}'
      and "steward_guard_blocks_total{category=\"prompt_injection\"}" in m and "steward_halted 0" in m
      and 'steward_tokens_total{route="completions",kind="completion"}' in m,
      "metrics in Prometheus text: requests, latency histograms, tokens, blocks, halt", m[:3000])
+# ---- halt: admin only; while halted generation answers 503, moderation goes on ----
+st1, _ = srv.json("POST", "/v1/admin/halt", {"reason": "drill"}, key=user)
+st2, _ = srv.json("GET", "/v1/admin/status", key=reviewer)
+st3, halted = srv.json("POST", "/v1/admin/halt", {"reason": "drill"}, key=admin)
+st4, gen = srv.json("POST", "/v1/completions", {"prompt": "x", "max_tokens": 2}, key=user)
+st5, _ = srv.json("POST", "/v1/moderations", {"input": "x"}, key=user)
+m = srv.request("GET", "/metrics", key=admin)[2].decode()
+st6, resumed = srv.json("POST", "/v1/admin/resume", key=admin)
+st7, _ = srv.json("POST", "/v1/completions", {"prompt": "x", "max_tokens": 2}, key=user)
+t.ok(st1 == 403 and st2 == 403, "user and reviewer keys never reach the admin routes", (st1, st2))
+t.ok(st3 == 200 and halted["halted"] is True and halted["reason"] == "drill" and halted["by"] == "root"
+     and st4 == 503 and is_error(gen, "halted") and st5 == 200 and "steward_halted 1" in m,
+     "halt: generation answers 503, moderation still served, metrics say halted", (st3, halted, st4, gen, st5))
+t.ok(st6 == 200 and resumed["halted"] is False and st7 == 200, "resume: generation answers again", (st6, st7))
+
 with open(srv.access) as f:
     lines = [json.loads(x) for x in f if x.strip()]
 secret_words = ("ROMEO", "Ignore", "lovely", "Good morrow")
