@@ -15,10 +15,11 @@ static const char *USAGE =
     "serve [--model F] [--host 127.0.0.1] [--port 8080] [--parallel N] [--threads N]\n"
     "      [--chat-template T] [--policy F] [--access-log FILE|off] [OPTIONS]\n\n"
     "The HTTP API, OpenAI-compatible: POST /v1/chat/completions, POST /v1/completions (plain and\n"
-    "streamed), GET /v1/chat/completions/{id}, POST /v1/moderations, GET /v1/models, GET /metrics\n"
-    "and POST /v1/admin/halt|resume, GET /v1/admin/status (admin key), GET /healthz (open). Every other route needs 'Authorization: Bearer KEY'\n"
-    "(keys: `steward keys add`). SIGTERM or SIGINT lets requests in flight finish (up to\n"
-    "--drain-ms), then closes the pipeline, which flushes the audit log and writes a checkpoint.\n"
+    "streamed), GET /v1/chat/completions/{id}, POST /v1/moderations, GET /v1/models; with an admin\n"
+    "key GET /metrics, POST /v1/admin/halt|resume and GET /v1/admin/status; GET /healthz is open.\n"
+    "Every other route needs 'Authorization: Bearer KEY' (keys: `steward keys add`). SIGTERM or\n"
+    "SIGINT lets requests in flight finish (up to --drain-ms), then closes the pipeline, which\n"
+    "flushes the audit log and writes a checkpoint.\n"
     "The access log has one JSON line per request (never prompt content), on stderr by default.\n"
     "The shipped demonstration model has no chat template: give --chat-template chatml for chat.";
 
