@@ -7,7 +7,7 @@ CSTD     = -std=c11 -D_GNU_SOURCE
 INC      = -Iinclude -Isrc
 OPT     ?= -O2 -g
 CFLAGS_BASE = $(CSTD) $(INC) $(WARN) -fopenmp -pthread
-LIBS     = -lsodium -ljansson -lutf8proc -lsqlite3 -lmicrohttpd -lm -fopenmp -pthread
+LIBS     = -lsodium -ljansson -lutf8proc -lsqlite3 -lmicrohttpd -lcurl -lm -fopenmp -pthread
 # Kernels that use AVX2/FMA/F16C live in files named *_avx2.c; the rest of the code
 # chooses them at run time (__builtin_cpu_supports), so the binary runs on any x86-64.
 SIMD_FLAGS = -mavx2 -mfma -mf16c
@@ -25,7 +25,7 @@ HDRS     = $(wildcard include/steward/*.h src/*/*.h)
 # obj_dir(build-dir, sources) -> object files
 objs = $(patsubst src/%.c,$(1)/obj/%.o,$(2))
 
-.PHONY: all run serve test bench fuzz setup clean asan
+.PHONY: all run serve test bench fuzz setup clean asan fault
 all: steward
 
 setup:
@@ -62,6 +62,15 @@ $(ASAN)/tests/%: tests/unit/%.c tests/unit/t.h $(ASAN)/libsteward.a
 
 asan: $(ASAN)/steward $(patsubst tests/unit/%.c,$(ASAN)/tests/%,$(UNIT_SRC))
 
+# ---- fault injection: the optimised CLI with write, pwrite, fsync, fdatasync, rename,
+# mmap, open and ftruncate routed through tests/fault/fault_shim.c (STEWARD_FAULT) ----
+FAULT_WRAP = -Wl,--wrap=write,--wrap=pwrite,--wrap=fsync,--wrap=fdatasync,--wrap=rename,--wrap=mmap,--wrap=open,--wrap=ftruncate
+$(BUILD)/fault/steward: tests/fault/fault_shim.c $(call objs,$(BUILD),$(CLI_SRC)) $(BUILD)/libsteward.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) $(FAULT_WRAP) -o $@ $^ $(LIBS)
+
+fault: $(BUILD)/fault/steward
+
 # ---- benchmarks (optimised) ----
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libsteward.a
 	@mkdir -p $(dir $@)
@@ -94,7 +103,7 @@ run: setup steward
 serve: setup steward
 	@bash scripts/serve.sh
 
-test: setup steward asan $(FUZZ_BINS)
+test: setup steward asan fault $(FUZZ_BINS)
 	@STEWARD_BUILD=$(BUILD) bash tests/run.sh
 
 bench: setup steward $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))

@@ -5,7 +5,7 @@
 set -euo pipefail
 
 # Build: compiler, libraries (see docs/DEPENDENCIES.md for why each is used).
-PKGS=(make gcc pkg-config libsodium-dev libjansson-dev)
+PKGS=(make gcc pkg-config libsodium-dev libjansson-dev libcurl4-openssl-dev)
 # Guard: Unicode NFKC, case folding and properties for text normalisation.
 PKGS+=(libutf8proc-dev)
 # Server state store: API keys, limits, review queue (SQLite, WAL).

@@ -178,6 +178,20 @@ int sw_audit_scan(sw_audit *log, uint64_t from,
                   int (*fn)(void *ud, uint64_t index, const uint8_t *rec, size_t len), void *ud,
                   sw_err *err);
 
+/* What a salvage found: intact frames, and the damaged stretches it skipped. */
+typedef struct sw_audit_salvage_report {
+    uint64_t records;        /* intact frames passed to fn */
+    uint64_t damaged;        /* damaged stretches (bad bytes, or a gap in the numbering) */
+    uint64_t damaged_bytes;  /* bytes skipped */
+    uint64_t first_damaged;  /* the record number expected where the first damage starts */
+} sw_audit_salvage_report;
+/* Reads the segments directly, ignoring the index and tree files, and calls fn for every
+ * frame whose checksum holds, with the number the frame carries; damaged bytes are skipped
+ * (resynchronising on the next valid frame) and counted in rep. For getting out what is
+ * intact of a damaged log; works read-only. -1 when a segment cannot be read or fn stops. */
+int sw_audit_salvage(sw_audit *log, int (*fn)(void *ud, uint64_t index, const uint8_t *rec, size_t len),
+                     void *ud, sw_audit_salvage_report *rep, sw_err *err);
+
 /* Outcome of a full verification. */
 typedef struct sw_audit_verify_report {
     uint64_t records;           /* records checked */
@@ -243,7 +257,15 @@ int sw_audit_forget(sw_audit *log, uint64_t slot, sw_err *err);
  * *count receives how many were destroyed by this call. */
 int sw_audit_forget_expired(sw_audit *log, int64_t max_age_s, int64_t now, uint64_t *count,
                             sw_err *err);
-/* The slot that record `index` refers to ("retained":{"slot":N}); -1 when it has none. */
+/* The slot that record `index` refers to ("retained":{"slot":N}); -1 when it has none or
+ * has no "content_sha256" (64 lower-case hex digits) to check the slot against. */
 int sw_audit_record_slot(sw_audit *log, uint64_t index, uint64_t *slot, sw_err *err);
+/* Recalls the content of record `index` through its slot, and checks it against the
+ * record's own content_sha256: -1 (out unchanged) when the record claims a slot that holds
+ * another record's content. */
+int sw_audit_recall_record(sw_audit *log, uint64_t index, sw_buf *out, sw_err *err);
+/* Forgets the content of record `index`: the slot's key is destroyed only when its
+ * content hashes to the record's content_sha256 (-1 otherwise). Idempotent. */
+int sw_audit_forget_record(sw_audit *log, uint64_t index, sw_err *err);
 
 #endif

@@ -51,8 +51,36 @@ void sw_buf_free(sw_buf *b);  /* frees memory; b may be reused */
  * '\n') in *line / *line_len, advances *pos and counts *line_no; returns 1, or 0 at the
  * end. Start with *pos = 0 and *line_no = 0. Never fails. */
 int sw_next_line(const char *data, size_t len, size_t *pos, int *line_no, const char **line, size_t *line_len);
-/* Reads a whole file (or stdin when path is "-") into out (appended). -1 on error. */
+
+/* ---- files: every input the product reads goes through these (no FIFO, device or
+ * directory is ever opened for reading, and no input grows without bound) ---- */
+#define SW_FILE_MAX_TEXT ((size_t)1 << 30)    /* sw_read_file's cap: texts, corpora, stdin */
+#define SW_FILE_MAX_SMALL ((size_t)16 << 20)  /* manifests, policies, JSON side files */
+/* Opens path read-only without ever blocking (O_NONBLOCK, so a FIFO cannot stall it) and
+ * returns its descriptor when it is a regular file of at most max_bytes (0: no cap),
+ * with its size in *size (may be NULL). -1 with err naming the path and what it is (a
+ * directory, a FIFO, a device, too large, missing). The caller closes the descriptor. */
+int sw_file_open_regular(const char *path, size_t max_bytes, uint64_t *size, sw_err *err);
+/* Appends a whole regular file, or stdin when path is "-", to out; -1 with err when the
+ * file is not regular, holds more than max_bytes, or cannot be read (out may then hold
+ * part of it; the caller frees it as always). */
+int sw_file_read_all(const char *path, size_t max_bytes, sw_buf *out, sw_err *err);
+/* sw_file_read_all with the SW_FILE_MAX_TEXT cap. */
 int sw_read_file(const char *path, sw_buf *out, sw_err *err);
+
+/* ---- mapped files: a SIGBUS in one (the file shrank under us) is reported by name ---- */
+/* Records that [addr, addr+len) maps path (mappers call it after mmap; never fails: past
+ * 64 live mappings the newest are just not named). */
+void sw_map_register(const void *addr, size_t len, const char *path);
+void sw_map_unregister(const void *addr); /* before munmap */
+/* The path mapped at addr, or NULL. Async-signal-safe. */
+const char *sw_map_path_at(const void *addr);
+/* For front ends, installed once at start: a SIGBUS inside a registered mapping writes
+ * "steward: error: PATH: the file changed size while in use ..." to stderr and ends the
+ * process with status 1 (the one place libsteward writes or exits, at the front end's
+ * request: a read of a vanished page cannot return). Other SIGBUS keep the default
+ * action. -1 with err when the handler cannot be installed. */
+int sw_map_fault_handler_install(sw_err *err);
 
 /* ---- UTF-8 ---- */
 /* Length of the well-formed UTF-8 sequence at s (1..4), or 0 if s[0..n) does not start
@@ -73,7 +101,8 @@ void sw_sha256(const void *p, size_t n, uint8_t out[SW_SHA256_BYTES]);
 void sw_sha256_hex(const void *p, size_t n, char out[2 * SW_SHA256_BYTES + 1]);
 /* Lower-case hex of n bytes into out[2n+1]. */
 void sw_hex(const uint8_t *p, size_t n, char *out);
-/* SHA-256 of a file's contents as hex[65]. -1 on I/O error. */
+/* SHA-256 of a regular file's contents as hex[65]. -1 on I/O error or when path is not
+ * a regular file (sw_file_open_regular). */
 int sw_sha256_file_hex(const char *path, char hex[2 * SW_SHA256_BYTES + 1], sw_err *err);
 /* The same, remembered under home/cache/sha256 by the file's device, inode, size and
  * modification time, so an unchanged file (a model) is hashed once (hashcache.c). With

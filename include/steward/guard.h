@@ -119,6 +119,10 @@ typedef struct sw_guard_verdict {
 
 typedef struct sw_guard sw_guard;
 
+/* The key of pseudonyms and reversible redaction: $STEWARD_HOME/keys/guard.key, 32 bytes,
+ * loaded with sw_keys_secret_load_or_create by every front end. */
+#define SW_GUARD_KEY_NAME "guard"
+
 typedef struct sw_guard_opts {
     const char *data_dir;    /* holds guard/rules/ and policy/; NULL: sw_guard_data_dir */
     const char *policy_path; /* NULL: <data_dir>/policy/default.policy */

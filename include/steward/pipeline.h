@@ -37,12 +37,17 @@ typedef struct sw_pipeline_opts {
     int parallel;            /* sessions decoded together at most (0: 1); more wait for a slot */
     const char *chat_template; /* "chatml" | "llama3" when the model's is missing or wrong;
                                   NULL: recognised from the model's tokenizer.chat_template */
+    const char *upstream;       /* an OpenAI-compatible server's URL: generation goes there
+                                   (no local model, no token watermark); NULL: local */
+    const char *upstream_key;   /* its API key (from the environment, never a flag); may be NULL */
+    const char *upstream_model; /* the model to ask it for; NULL: "default" */
 } sw_pipeline_opts;
 
 /* Loads the model and opens the state directory. The model's SHA-256 is remembered under
  * the state directory, so an unchanged file is hashed once. -1 with a message on error. */
 int sw_pipeline_open(const sw_pipeline_opts *opts, sw_pipeline **out, sw_err *err);
 void sw_pipeline_close(sw_pipeline *p);
+/* The local model; NULL when generation goes upstream. */
 const sw_model *sw_pipeline_model(const sw_pipeline *p);
 /* Hex SHA-256 of the model file (computed once, at open). */
 const char *sw_pipeline_model_sha256(const sw_pipeline *p);
@@ -87,6 +92,15 @@ typedef struct sw_gen_request {
     int first_turn;    /* with chat: the first interaction, which opens with the disclosure */
     int no_context_shift; /* stop at the context's end instead of shifting (see below) */
     sw_sampler_params sampling;
+    int uncertainty;         /* report the spans where the model was unsure (see below) */
+    int mark_uncertain;      /* ... and mark them in the delivered text (not when streaming) */
+    float uncertain_p;       /* a token is uncertain under this probability (0: 0.1) ... */
+    float uncertain_entropy; /* ... or over this entropy in nats (0: 3.0) of the model's
+                                own distribution (temperature 1, before any sampling rule) */
+    int consistency;         /* N > 1: also sample N - 1 other answers (seeds seed+1 ...,
+                                not delivered) and measure how the answer agrees with them */
+    float consistency_min;   /* agreement under this (0: 0.3) flags the answer ... */
+    int consistency_review;  /* ... or, when set, sends it to review (withheld) */
     sw_text_fn on_text; /* may be NULL */
     void *ud;
 } sw_gen_request;
@@ -96,11 +110,29 @@ typedef struct sw_gen_step_logprobs {
     sw_logprob top[20];
 } sw_gen_step_logprobs;
 
+/* A run of consecutive uncertain tokens: token indices [token_start, token_end) of the
+ * generated ids, byte offsets [start, end) in the delivered text (valid when
+ * offsets_valid: the output guard changed nothing), the least probability and the most
+ * entropy among them. */
+typedef struct sw_gen_span {
+    int token_start, token_end;
+    size_t start, end;
+    float min_p, max_entropy;
+} sw_gen_span;
+
+#define SW_CONSISTENCY_MIN_DEFAULT 0.3f
+#define SW_CONSISTENCY_MAX 16 /* samples per request at most */
+#define SW_UNCERTAIN_P_DEFAULT 0.1f
+#define SW_UNCERTAIN_ENTROPY_DEFAULT 3.0f
+#define SW_UNCERTAIN_OPEN "\xe2\x9f\xa6"  /* U+27E6 ⟦ before a marked span */
+#define SW_UNCERTAIN_CLOSE "\xe2\x9f\xa7" /* U+27E7 ⟧ after it */
+
 typedef struct sw_gen_result {
     sw_buf text;              /* the text delivered (no label): generated, then redacted or
                                  cut short as the output guard's policy says */
-    int32_t *tokens;          /* generated ids */
+    int32_t *tokens;          /* generated ids (none when generation went upstream) */
     int n_tokens;
+    int usage_tokens;         /* tokens generated: n_tokens, or what the upstream server counted */
     int32_t *context;         /* what the model saw: prompt_tokens ids (BOS, template, the
                                  prompt as the input guard passed it) then the generated ids */
     sw_gen_step_logprobs *logprobs; /* n_tokens entries when sampling.n_logprobs > 0 */
@@ -118,6 +150,14 @@ typedef struct sw_gen_result {
     json_t *verdict_in;       /* input guard verdict (scan --json form) */
     json_t *verdict_out;      /* output guard verdict; NULL when the input was refused */
     char raw_sha256[2 * SW_SHA256_BYTES + 1]; /* of the generated text before the guard */
+    sw_gen_span *uncertain;   /* with request.uncertainty: the uncertain spans, n_uncertain */
+    int n_uncertain;
+    int uncertain_offsets_valid;
+    int uncertain_marked;     /* the spans were marked in text with SW_UNCERTAIN_OPEN/CLOSE */
+    double agreement;         /* with request.consistency: mean agreement of the answer with
+                                 the other samples, (word Dice + word-bigram Dice) / 2 */
+    double agreement_unigram, agreement_bigram;
+    int low_consistency;      /* agreement under the request's minimum */
 } sw_gen_result;
 
 /* Runs one request through the pipeline (thread-safe: a session of its own). Streaming

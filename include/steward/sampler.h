@@ -17,7 +17,15 @@ typedef struct sw_sampler_params {
     int n_logprobs;       /* how many alternatives to report per step (0..20) */
 } sw_sampler_params;
 
+#define SW_SAMPLER_MAX_LOGPROBS 20
+#define SW_SAMPLER_NO_TOKEN (-1) /* sw_sampler_sample: no logit was a number */
+
 void sw_sampler_params_default(sw_sampler_params *p);
+/* Checks the values no sampler can honour: temperature, top_p, min_p and repeat_penalty
+ * must be finite; temperature >= 0; top_p and min_p in [0, 1]; repeat_penalty > 0;
+ * top_k, repeat_last_n >= 0; n_logprobs in 0..SW_SAMPLER_MAX_LOGPROBS. 0, or -1 with
+ * err naming the parameter and its value. Front ends call it before sw_sampler_new. */
+int sw_sampler_params_check(const sw_sampler_params *p, sw_err *err);
 
 /* One candidate of the final distribution. */
 typedef struct sw_candidate {
@@ -56,7 +64,11 @@ void sw_sampler_set_hook(sw_sampler *s, const sw_sampler_hook *hook); /* NULL re
 
 /* Chooses the next token from logits[n_vocab] (modified in place). history holds the
  * tokens so far. When the params ask for logprobs, fills out_logprobs (n_logprobs
- * entries, best first, log-softmax of the raw logits) and *chosen_logprob. */
+ * entries, best first, log-softmax of the raw logits) and *chosen_logprob.
+ * Non-finite logits have a defined meaning: NaN is never chosen (as -inf), +inf is the
+ * largest float; a repeat_penalty that sw_sampler_params_check refuses is ignored.
+ * Returns SW_SAMPLER_NO_TOKEN when no logit is a number (a model with NaN weights):
+ * the caller must stop with an error, as there is nothing to sample from. */
 int32_t sw_sampler_sample(sw_sampler *s, float *logits, const int32_t *history, int n_history,
                           sw_logprob *out_logprobs, float *chosen_logprob);
 

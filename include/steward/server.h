@@ -30,6 +30,9 @@ typedef struct sw_server_opts {
     int threads;               /* compute threads; 0: all cores */
     const char *chat_template; /* NULL: the model's own */
     const char *policy_path;   /* guard policy; NULL: the shipped default */
+    const char *upstream;      /* an OpenAI-compatible server generation goes to; NULL: local */
+    const char *upstream_key;  /* its API key; may be NULL */
+    const char *upstream_model; /* the model to ask it for; NULL: the pipeline's default */
     size_t max_body;           /* 0: SW_SERVER_MAX_BODY */
     size_t max_header;         /* 0: SW_SERVER_MAX_HEADER */
     int conn_timeout_s;        /* 0: SW_SERVER_CONN_TIMEOUT_S */

@@ -24,6 +24,7 @@ struct sw_audit {
     sw_audit_opts opts;
     int read_only;
     int lock_fd;
+    int dirty;                  /* the previous writer did not close cleanly (lock held a pid) */
     uint64_t seg_bytes;
 
     pthread_mutex_t fd_mu;      /* guards the file tables below */
@@ -37,6 +38,7 @@ struct sw_audit {
     pthread_mutex_t mu;         /* guards everything below */
     pthread_cond_t cv;
     uint64_t durable;           /* records durable and present in the derived files */
+    uint8_t durable_root[SW_HASH_BYTES]; /* root of the first `durable` records (frontier) */
     uint64_t assigned;          /* records numbered so far */
     uint32_t w_seg;             /* where the next frame goes */
     uint64_t w_off;
@@ -59,6 +61,7 @@ struct sw_audit {
     uint8_t pubs[SW_KEYS_MAX_OLD][32];
     size_t npubs;
     uint64_t cp_size;           /* size of the latest checkpoint */
+    uint8_t cp_root[SW_HASH_BYTES]; /* its root (as found at open) */
     uint64_t cp_ns;             /* when it was written (monotonic) */
 
     /* retention */
@@ -85,8 +88,18 @@ int audit_walk_frames(sw_audit *a, uint64_t limit,
 int audit_checkpoint_init(sw_audit *a, sw_err *err);
 /* checkpoint.c: 1 when a checkpoint is due at this durable size (interval passed). */
 int audit_checkpoint_due(sw_audit *a, uint64_t durable);
-/* checkpoint.c: signs and stores a checkpoint of the first size records. */
-int audit_checkpoint_at(sw_audit *a, uint64_t size, sw_checkpoint *cp, sw_buf *note, sw_err *err);
+/* checkpoint.c: signs and stores a checkpoint of the first size records whose root (taken
+ * from the in-memory frontier, not the tree files) is given. */
+int audit_checkpoint_at(sw_audit *a, uint64_t size, const uint8_t root[SW_HASH_BYTES], sw_checkpoint *cp,
+                        sw_buf *note, sw_err *err);
+/* checkpoint.c: the largest verified checkpoint in checkpoints.log (size 0 and a zero
+ * root when there is none); -1 when the history cannot be read or a note fails. */
+int audit_checkpoint_history_max(sw_audit *a, uint64_t *size, uint8_t root[SW_HASH_BYTES], sw_err *err);
+/* checkpoint.c: cuts an incomplete last entry of checkpoints.log (left by a writer that
+ * died while appending it); run by a writer open after an unclean close. */
+int audit_history_repair(sw_audit *a, sw_err *err);
+/* store.c: the durable size and its root, read together. */
+void audit_durable_root(sw_audit *a, uint64_t *size, uint8_t root[SW_HASH_BYTES]);
 /* checkpoint.c: all stored checkpoints, verified, in file order; caller frees *cps. */
 int audit_checkpoints_all(sw_audit *a, sw_checkpoint **cps, size_t *n, sw_err *err);
 /* sha256_ni.c: SHA-256(a || b) with the x86 SHA extensions, when available. */

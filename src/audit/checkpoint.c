@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -64,6 +65,7 @@ int sw_checkpoint_sign(const sw_checkpoint *cp, const uint8_t sk[64], sw_buf *ou
 /* Splits off the next '\n'-terminated line of [*p, end); NULL when there is none. */
 static const char *next_line(const char **p, const char *end, size_t *len) {
     const char *s = *p;
+    if (!s || s >= end) return NULL;
     const char *nl = memchr(s, '\n', (size_t)(end - s));
     if (!nl) return NULL;
     *len = (size_t)(nl - s);
@@ -75,6 +77,7 @@ static const char *next_line(const char **p, const char *end, size_t *len) {
  * line's newline) so that signatures can be checked over it. */
 static int parse_body(const char *note, size_t len, sw_checkpoint *cp, size_t *body_len, sw_err *err) {
     memset(cp, 0, sizeof *cp);
+    if (!note || len == 0) return sw_err_set(err, "checkpoint: empty");
     const char *p = note, *end = note + len, *l;
     size_t n;
     if (!(l = next_line(&p, end, &n)) || n == 0 || n >= SW_AUDIT_ORIGIN_MAX)
@@ -175,14 +178,21 @@ int audit_checkpoint_init(sw_audit *a, sw_err *err) {
     if (load_pubs(a, err) < 0) return -1;
     char path[4300];
     snprintf(path, sizeof path, "%s/checkpoint", a->dir);
-    if (access(path, F_OK) != 0) return 0;
     sw_checkpoint cp;
     sw_err e;
+    if (access(path, F_OK) != 0) { /* deleted or never written: the history still binds */
+        if (a->read_only) return 0;
+        uint64_t size;
+        if (audit_checkpoint_history_max(a, &size, a->cp_root, err) < 0) return -1;
+        a->cp_size = size;
+        return 0;
+    }
     if (sw_audit_latest_checkpoint(a, &cp, NULL, &e) < 0) {
         if (a->read_only) return 0; /* verify reports it */
         return sw_err_set(err, "%s", e.msg);
     }
     a->cp_size = cp.size;
+    memcpy(a->cp_root, cp.root, SW_HASH_BYTES);
     return 0;
 }
 
@@ -205,13 +215,54 @@ static int write_file_synced(const char *path, const void *p, size_t n, int flag
     return 0;
 }
 
-int audit_checkpoint_at(sw_audit *a, uint64_t size, sw_checkpoint *out, sw_buf *note, sw_err *err) {
+/* Appends one entry to checkpoints.log and fdatasyncs it; on failure the file is cut back
+ * to its old length, so a failed append leaves no partial entry for the next to follow. */
+static int append_history(const char *path, const void *p, size_t n, sw_err *err) {
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) return sw_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    int ok = fstat(fd, &st) == 0;
+    ok = ok && write(fd, p, n) == (ssize_t)n && fdatasync(fd) == 0;
+    int e = errno;
+    if (!ok && ftruncate(fd, st.st_size) != 0) { /* best effort; the next writer cuts it too */ }
+    close(fd);
+    if (!ok) return sw_err_set(err, "%s: cannot write: %s", path, strerror(e));
+    return 0;
+}
+
+int audit_history_repair(sw_audit *a, sw_err *err) {
+    char path[4300];
+    snprintf(path, sizeof path, "%s/checkpoints.log", a->dir);
+    if (access(path, F_OK) != 0) return 0;
+    sw_buf b = {0};
+    if (sw_read_file(path, &b, err) < 0) {
+        sw_buf_free(&b);
+        return -1;
+    }
+    size_t off = 0;
+    while (b.len - off >= 4) {
+        const uint8_t *p = (const uint8_t *)b.data + off;
+        size_t len = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+        if (len > b.len - off - 4) break;
+        off += 4 + len;
+    }
+    size_t total = b.len;
+    sw_buf_free(&b);
+    if (off == total) return 0;
+    if (truncate(path, (off_t)off) != 0) return sw_err_set(err, "%s: truncate: %s", path, strerror(errno));
+    sw_log(SW_LOG_WARN, "audit: %s: cut an incomplete last entry of %zu bytes (a checkpoint being written "
+           "when its writer died; never acknowledged)", path, total - off);
+    return 0;
+}
+
+int audit_checkpoint_at(sw_audit *a, uint64_t size, const uint8_t root[SW_HASH_BYTES], sw_checkpoint *out,
+                        sw_buf *note, sw_err *err) {
     if (!a->have_key) return sw_err_set(err, "audit log opened read-only: cannot sign a checkpoint");
     sw_checkpoint cp;
     memset(&cp, 0, sizeof cp);
     snprintf(cp.origin, sizeof cp.origin, "%s", a->origin);
     cp.size = size;
-    if (sw_merkle_range_hash(audit_node, a, 0, size, cp.root, err) < 0) return -1;
+    memcpy(cp.root, root, SW_HASH_BYTES); /* the frontier's, never re-read from the tree files */
     pthread_mutex_lock(&a->cp_mu);
     sw_buf text = {0};
     int rc = sw_checkpoint_sign(&cp, a->key.sk, &text, err);
@@ -223,7 +274,7 @@ int audit_checkpoint_at(sw_audit *a, uint64_t size, sw_checkpoint *out, sw_buf *
         snprintf(path, sizeof path, "%s/checkpoints.log", a->dir);
         rc = sw_buf_append(&rec, len, 4) < 0 || sw_buf_append(&rec, text.data, text.len) < 0
                  ? sw_err_set(err, "out of memory")
-                 : write_file_synced(path, rec.data, rec.len, O_APPEND, err);
+                 : append_history(path, rec.data, rec.len, err);
         sw_buf_free(&rec);
     }
     if (rc == 0) {
@@ -246,7 +297,10 @@ int audit_checkpoint_at(sw_audit *a, uint64_t size, sw_checkpoint *out, sw_buf *
 
 int sw_audit_checkpoint(sw_audit *a, sw_checkpoint *cp, sw_buf *note, sw_err *err) {
     if (a->read_only) return sw_err_set(err, "audit log opened read-only: cannot sign a checkpoint");
-    return audit_checkpoint_at(a, sw_audit_size(a), cp, note, err);
+    uint64_t size;
+    uint8_t root[SW_HASH_BYTES];
+    audit_durable_root(a, &size, root);
+    return audit_checkpoint_at(a, size, root, cp, note, err);
 }
 
 /* Reads checkpoints.log: u32 length + note, repeated. Each note is verified. */
@@ -263,14 +317,11 @@ static int read_history(sw_audit *a, sw_checkpoint **cps, size_t *ncps, uint64_t
     int rc = 0, k = 0;
     while (off < b.len && rc == 0) {
         k++;
-        if (b.len - off < 4) {
-            rc = sw_err_set(err, "%s: checkpoint %d at offset %zu: truncated length", path, k, off);
-            break;
-        }
         const uint8_t *p = (const uint8_t *)b.data + off;
-        size_t len = (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
-        if (len > b.len - off - 4) {
-            rc = sw_err_set(err, "%s: checkpoint %d at offset %zu: length %zu past the end", path, k, off, len);
+        size_t len = b.len - off < 4 ? 0 : (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 | (size_t)p[3] << 24;
+        if (b.len - off < 4 || len > b.len - off - 4) { /* torn while appended: never a checkpoint */
+            sw_log(SW_LOG_WARN, "audit: %s: an incomplete last entry at offset %zu (a checkpoint being "
+                   "written when its writer died) is ignored; the next writer cuts it", path, off);
             break;
         }
         sw_checkpoint cp;
@@ -304,6 +355,21 @@ static int read_history(sw_audit *a, sw_checkpoint **cps, size_t *ncps, uint64_t
 
 int audit_checkpoints_all(sw_audit *a, sw_checkpoint **cps, size_t *n, sw_err *err) {
     return read_history(a, cps, n, UINT64_MAX, NULL, err);
+}
+
+int audit_checkpoint_history_max(sw_audit *a, uint64_t *size, uint8_t root[SW_HASH_BYTES], sw_err *err) {
+    sw_checkpoint *cps;
+    size_t n;
+    *size = 0;
+    memset(root, 0, SW_HASH_BYTES);
+    if (read_history(a, &cps, &n, UINT64_MAX, NULL, err) < 0) return -1;
+    for (size_t i = 0; i < n; i++)
+        if (cps[i].size > *size) {
+            *size = cps[i].size;
+            memcpy(root, cps[i].root, SW_HASH_BYTES);
+        }
+    free(cps);
+    return 0;
 }
 
 int sw_audit_find_checkpoint(sw_audit *a, uint64_t size, sw_checkpoint *cp, sw_buf *note, sw_err *err) {

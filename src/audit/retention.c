@@ -23,13 +23,13 @@
 #define STATE_LIVE 1
 #define STATE_FORGOTTEN 2
 
-typedef struct slot {
+typedef struct slot_t {
     uint64_t created, off;
     uint32_t len, state;
     uint8_t key[crypto_secretbox_KEYBYTES];
-} slot;
+} slot_t;
 
-static void enc_slot(const slot *s, uint8_t b[SLOT_BYTES]) {
+static void enc_slot(const slot_t *s, uint8_t b[SLOT_BYTES]) {
     memset(b, 0, SLOT_BYTES);
     for (int i = 0; i < 8; i++) b[i] = (uint8_t)(s->created >> (8 * i));
     for (int i = 0; i < 8; i++) b[8 + i] = (uint8_t)(s->off >> (8 * i));
@@ -38,7 +38,7 @@ static void enc_slot(const slot *s, uint8_t b[SLOT_BYTES]) {
     memcpy(b + 24, s->key, 32);
 }
 
-static void dec_slot(const uint8_t b[SLOT_BYTES], slot *s) {
+static void dec_slot(const uint8_t b[SLOT_BYTES], slot_t *s) {
     s->created = s->off = 0;
     s->len = s->state = 0;
     for (int i = 7; i >= 0; i--) s->created = s->created << 8 | b[i];
@@ -81,7 +81,7 @@ static int nslots(sw_audit *a, uint64_t *n, sw_err *err) {
     return 0;
 }
 
-static int read_slot(sw_audit *a, uint64_t i, slot *s, sw_err *err) {
+static int read_slot(sw_audit *a, uint64_t i, slot_t *s, sw_err *err) {
     uint64_t n;
     if (nslots(a, &n, err) < 0) return -1;
     if (i >= n) return sw_err_set(err, "retained content slot %" PRIu64 " does not exist (%" PRIu64 " slots)", i, n);
@@ -92,7 +92,7 @@ static int read_slot(sw_audit *a, uint64_t i, slot *s, sw_err *err) {
     return 0;
 }
 
-static int write_slot(sw_audit *a, uint64_t i, const slot *s, sw_err *err) {
+static int write_slot(sw_audit *a, uint64_t i, const slot_t *s, sw_err *err) {
     uint8_t b[SLOT_BYTES];
     enc_slot(s, b);
     int rc = audit_pwrite(a->vault_keys_fd, b, SLOT_BYTES, i * SLOT_BYTES, "vault keys", err);
@@ -107,7 +107,7 @@ int sw_audit_retain(sw_audit *a, const void *content, size_t len, uint64_t *slot
     size_t clen = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + len;
     uint8_t *box = malloc(clen);
     if (!box) return sw_err_set(err, "out of memory");
-    slot s = {0};
+    slot_t s = {0};
     crypto_secretbox_keygen(s.key);
     randombytes_buf(box, crypto_secretbox_NONCEBYTES);
     crypto_secretbox_easy(box + crypto_secretbox_NONCEBYTES, content, len, box, s.key);
@@ -133,11 +133,10 @@ int sw_audit_retain(sw_audit *a, const void *content, size_t len, uint64_t *slot
     return rc;
 }
 
-int sw_audit_recall(sw_audit *a, uint64_t i, sw_buf *out, sw_err *err) {
-    pthread_mutex_lock(&a->vault_mu);
-    slot s;
-    int rc = vault_open(a, err);
-    if (rc == 0) rc = read_slot(a, i, &s, err);
+/* Decrypts slot i into out; vault open, vault_mu held. */
+static int recall_locked(sw_audit *a, uint64_t i, sw_buf *out, sw_err *err) {
+    slot_t s;
+    int rc = read_slot(a, i, &s, err);
     uint8_t *box = NULL;
     if (rc == 0 && s.state != STATE_LIVE)
         rc = sw_err_set(err, "retained content slot %" PRIu64 " was forgotten (its key is destroyed)", i);
@@ -146,7 +145,6 @@ int sw_audit_recall(sw_audit *a, uint64_t i, sw_buf *out, sw_err *err) {
         rc = sw_err_set(err, "retained content slot %" PRIu64 ": bad length %u", i, s.len);
     if (rc == 0 && !(box = malloc(s.len))) rc = sw_err_set(err, "out of memory");
     if (rc == 0) rc = audit_pread(a->vault_data_fd, box, s.len, s.off, "vault data", err);
-    pthread_mutex_unlock(&a->vault_mu);
     if (rc == 0) {
         size_t plen = s.len - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES;
         size_t base = out->len;
@@ -167,8 +165,43 @@ int sw_audit_recall(sw_audit *a, uint64_t i, sw_buf *out, sw_err *err) {
     return rc;
 }
 
+int sw_audit_recall(sw_audit *a, uint64_t i, sw_buf *out, sw_err *err) {
+    pthread_mutex_lock(&a->vault_mu);
+    int rc = vault_open(a, err);
+    if (rc == 0) rc = recall_locked(a, i, out, err);
+    pthread_mutex_unlock(&a->vault_mu);
+    return rc;
+}
+
+/* What record `index` claims: "retained":{"slot":N} and "content_sha256" (64 lower-case
+ * hex digits). -1 naming the record when either is missing or malformed. */
+static int record_claim(sw_audit *a, uint64_t index, uint64_t *slot_out, uint8_t hash[SW_HASH_BYTES],
+                        sw_err *err) {
+    sw_buf b = {0};
+    if (sw_audit_read(a, index, &b, err) < 0) {
+        sw_buf_free(&b);
+        return -1;
+    }
+    json_error_t je;
+    json_t *rec = json_loadb(b.data, b.len, 0, &je);
+    sw_buf_free(&b);
+    json_t *r = json_object_get(rec, "retained"), *s = json_object_get(r, "slot");
+    const char *hx = json_string_value(json_object_get(rec, "content_sha256"));
+    int rc = 0;
+    if (!json_is_object(r) || !json_is_integer(s) || json_integer_value(s) < 0)
+        rc = sw_err_set(err, "record %" PRIu64 " has no retained content (no \"retained\":{\"slot\":N})", index);
+    else if (!hx || strlen(hx) != 2 * SW_HASH_BYTES || strspn(hx, "0123456789abcdef") != 2 * SW_HASH_BYTES ||
+             sodium_hex2bin(hash, SW_HASH_BYTES, hx, strlen(hx), NULL, NULL, NULL) != 0)
+        rc = sw_err_set(err, "record %" PRIu64 " claims retained content but has no \"content_sha256\" "
+                        "to check the slot against: refusing", index);
+    else
+        *slot_out = (uint64_t)json_integer_value(s);
+    json_decref(rec);
+    return rc;
+}
+
 static int forget_locked(sw_audit *a, uint64_t i, int *did, sw_err *err) {
-    slot s;
+    slot_t s;
     *did = 0;
     if (read_slot(a, i, &s, err) < 0) return -1;
     if (s.state == STATE_FORGOTTEN) return 0;
@@ -196,7 +229,7 @@ int sw_audit_forget_expired(sw_audit *a, int64_t max_age_s, int64_t now, uint64_
     int rc = vault_open(a, err);
     if (rc == 0) rc = nslots(a, &n, err);
     for (uint64_t i = 0; rc == 0 && i < n; i++) {
-        slot s;
+        slot_t s;
         if ((rc = read_slot(a, i, &s, err)) < 0) break;
         int expired = s.state == STATE_LIVE && (int64_t)s.created + max_age_s <= now;
         sodium_memzero(&s, sizeof s);
@@ -208,20 +241,66 @@ int sw_audit_forget_expired(sw_audit *a, int64_t max_age_s, int64_t now, uint64_
 }
 
 int sw_audit_record_slot(sw_audit *a, uint64_t index, uint64_t *slot_out, sw_err *err) {
+    uint8_t hash[SW_HASH_BYTES];
+    return record_claim(a, index, slot_out, hash, err);
+}
+
+/* 1 when the slot's content decrypts and hashes to `hash`; 0 when it holds other content;
+ * -1 when it cannot be read or was forgotten. vault_mu held. */
+static int slot_matches(sw_audit *a, uint64_t i, const uint8_t hash[SW_HASH_BYTES], sw_err *err) {
     sw_buf b = {0};
-    if (sw_audit_read(a, index, &b, err) < 0) {
+    if (recall_locked(a, i, &b, err) < 0) {
         sw_buf_free(&b);
         return -1;
     }
-    json_error_t je;
-    json_t *rec = json_loadb(b.data, b.len, 0, &je);
+    uint8_t h[SW_HASH_BYTES];
+    sw_sha256(b.data, b.len, h);
+    if (b.data) sodium_memzero(b.data, b.len);
     sw_buf_free(&b);
-    json_t *s = json_object_get(json_object_get(rec, "retained"), "slot");
-    int rc = 0;
-    if (!json_is_integer(s) || json_integer_value(s) < 0)
-        rc = sw_err_set(err, "record %" PRIu64 " has no retained content (no \"retained\":{\"slot\":N})", index);
-    else
-        *slot_out = (uint64_t)json_integer_value(s);
-    json_decref(rec);
+    return sodium_memcmp(h, hash, SW_HASH_BYTES) == 0;
+}
+
+/* The error for a record whose slot holds other content; returns -1. */
+static int claim_mismatch(uint64_t index, uint64_t slot, sw_err *err) {
+    return sw_err_set(err, "record %" PRIu64 " claims retained content slot %" PRIu64 ", but that slot "
+                      "holds content whose hash differs from the record's content_sha256 (the slot "
+                      "belongs to another record): refusing", index, slot);
+}
+
+int sw_audit_recall_record(sw_audit *a, uint64_t index, sw_buf *out, sw_err *err) {
+    uint64_t slot;
+    uint8_t hash[SW_HASH_BYTES];
+    if (record_claim(a, index, &slot, hash, err) < 0) return -1;
+    size_t base = out->len;
+    pthread_mutex_lock(&a->vault_mu);
+    int rc = vault_open(a, err);
+    if (rc == 0) rc = recall_locked(a, slot, out, err);
+    pthread_mutex_unlock(&a->vault_mu);
+    if (rc < 0) return sw_err_prefix(err, "record %" PRIu64, index);
+    uint8_t h[SW_HASH_BYTES];
+    sw_sha256(out->data + base, out->len - base, h);
+    if (sodium_memcmp(h, hash, SW_HASH_BYTES) != 0) {
+        sodium_memzero(out->data + base, out->len - base);
+        out->len = base;
+        return claim_mismatch(index, slot, err);
+    }
+    return 0;
+}
+
+int sw_audit_forget_record(sw_audit *a, uint64_t index, sw_err *err) {
+    if (a->read_only) return sw_err_set(err, "audit log opened read-only");
+    uint64_t slot;
+    uint8_t hash[SW_HASH_BYTES];
+    if (record_claim(a, index, &slot, hash, err) < 0) return -1;
+    pthread_mutex_lock(&a->vault_mu);
+    slot_t s;
+    int did, rc = vault_open(a, err);
+    if (rc == 0) rc = read_slot(a, slot, &s, err);
+    if (rc == 0 && s.state == STATE_LIVE) { /* a forgotten slot stays forgotten: idempotent */
+        int m = slot_matches(a, slot, hash, err);
+        rc = m < 0 ? -1 : m == 0 ? claim_mismatch(index, slot, err) : forget_locked(a, slot, &did, err);
+    }
+    sodium_memzero(&s, sizeof s);
+    pthread_mutex_unlock(&a->vault_mu);
     return rc;
 }

@@ -1,5 +1,33 @@
 /* store.c - the audit log's storage: segment files, the record index, the subtree-hash
- * files, group commit, crash recovery, reads, proofs and full verification. */
+ * files, group commit, crash recovery, reads, proofs and full verification.
+ *
+ * Invariants (what the rest of this file keeps true, and what recovery relies on):
+ *
+ * 1. The segments are the log. A record is acknowledged (sw_audit_append returns,
+ *    sw_audit_sync passes its index, `steward audit append` prints it) only after the
+ *    frames of its whole batch were written and fdatasync'd. Until then it may be torn.
+ * 2. One batch is in flight at a time (the `flushing` leader), so at most one batch's
+ *    frames can be torn after a crash: the torn bytes sit at the end of the last segment,
+ *    after every acknowledged frame, and no valid frame follows them.
+ * 3. Recovery may cut only such a torn tail: a bad frame with no later segment, no valid
+ *    frame after it, fewer bytes after it than an unacknowledged batch can hold, and no
+ *    signed checkpoint (the `checkpoint` file, or `checkpoints.log` when that is missing or
+ *    damage was found) covering it. Anything else is damage: open fails, names the record,
+ *    and touches no file (not even the derived ones), so readers keep what they had.
+ * 4. `index` and `tree/level-LL` are derived: rebuilt from the segments whenever they
+ *    disagree. Nothing that is signed is taken from them unchecked: at a writer open the
+ *    stored compact range is trusted only at the size of a signed checkpoint whose root it
+ *    reproduces, and the records after it are re-hashed from the segments; from then on
+ *    checkpoints sign the root of the in-memory frontier, never a re-read of the files.
+ * 5. `format` fixes segment_bytes for the life of the log; an open whose format disagrees
+ *    with the segments on disk (a segment larger than segment_bytes, or one that ends
+ *    where the next segment's first frame would still have fit) fails.
+ * 6. One writer: the writer holds an exclusive flock on the audit directory itself (which
+ *    cannot be unlinked from under it while it holds records); `lock` only names its pid.
+ *    Readers take no lock and see the records whose index entries are written.
+ * 7. `checkpoint` is replaced atomically (temp, fsync, rename) after its note was
+ *    appended to `checkpoints.log` and fdatasync'd; a checkpoint never covers a record
+ *    that is not durable. */
 #include "audit_int.h"
 
 #include <dirent.h>
@@ -224,6 +252,8 @@ static int flush_locked(sw_audit *a, sw_err *err) {
     if (a->assigned == a->durable) return 0;
     a->flushing = 1;
     uint64_t first = a->durable, upto = a->assigned;
+    uint8_t root[SW_HASH_BYTES]; /* the frontier is at upto now: what a checkpoint signs */
+    sw_merkle_frontier_root(&a->front, root);
     audit_chunk *chunks = a->chunks;
     size_t nchunks = a->nchunks;
     sw_buf idx = a->pend_idx, lvl[AUDIT_LEVELS];
@@ -256,7 +286,7 @@ static int flush_locked(sw_audit *a, sw_err *err) {
     int cp = rc == 0 && audit_checkpoint_due(a, upto);
     if (cp) {
         sw_err ce;
-        if (audit_checkpoint_at(a, upto, NULL, NULL, &ce) < 0) sw_log(SW_LOG_ERROR, "audit: %s", ce.msg);
+        if (audit_checkpoint_at(a, upto, root, NULL, NULL, &ce) < 0) sw_log(SW_LOG_ERROR, "audit: %s", ce.msg);
     }
     pthread_mutex_lock(&a->mu);
     if (rc < 0) {
@@ -264,6 +294,7 @@ static int flush_locked(sw_audit *a, sw_err *err) {
         snprintf(a->failmsg, sizeof a->failmsg, "%s", e.msg);
     } else {
         a->durable = upto;
+        memcpy(a->durable_root, root, SW_HASH_BYTES);
         a->stats.batches++;
         a->stats.records += upto - first;
     }
@@ -274,8 +305,10 @@ static int flush_locked(sw_audit *a, sw_err *err) {
 }
 
 static int failed_err(sw_audit *a, sw_err *err) {
-    return sw_err_set(err, "audit log unusable after an earlier failure (%s); reopen to recover",
-                      a->failmsg);
+    return sw_err_set(err, "audit log unusable after a failed write (%s); the first %" PRIu64
+                      " records are durable, later ones were not acknowledged. Fix the cause (free disk "
+                      "space, check the device), then run any writer (e.g. `steward audit checkpoint`): "
+                      "its recovery keeps every acknowledged record", a->failmsg, a->durable);
 }
 
 int sw_audit_submit(sw_audit *a, const void *rec, size_t len, uint64_t *index, sw_err *err) {
@@ -327,6 +360,13 @@ int sw_audit_append(sw_audit *a, const void *rec, size_t len, uint64_t *index, s
     if (sw_audit_submit(a, rec, len, &i, err) < 0 || sw_audit_sync(a, i, err) < 0) return -1;
     *index = i;
     return 0;
+}
+
+void audit_durable_root(sw_audit *a, uint64_t *size, uint8_t root[SW_HASH_BYTES]) {
+    pthread_mutex_lock(&a->mu);
+    *size = a->durable;
+    memcpy(root, a->durable_root, SW_HASH_BYTES);
+    pthread_mutex_unlock(&a->mu);
 }
 
 uint64_t sw_audit_size(sw_audit *a) {
@@ -574,6 +614,57 @@ int audit_walk_frames(sw_audit *a, uint64_t limit,
     return 0;
 }
 
+/* Next offset at or after off where a valid frame starts in m, or m->len when none. */
+static uint64_t next_valid_frame(const seg_map *m, uint64_t off) {
+    static const uint8_t magic[4] = {SW_AUDIT_FRAME_MAGIC & 0xff, SW_AUDIT_FRAME_MAGIC >> 8 & 0xff,
+                                     SW_AUDIT_FRAME_MAGIC >> 16 & 0xff, SW_AUDIT_FRAME_MAGIC >> 24};
+    sw_err e;
+    while (off + SW_AUDIT_FRAME_HEADER <= m->len) {
+        const uint8_t *q = memmem(m->p + off, m->len - off, magic, sizeof magic);
+        if (!q) break;
+        off = (uint64_t)(q - m->p);
+        sw_audit_frame fr;
+        if (sw_audit_frame_parse(q, m->len - off, &fr, &e) > 0) return off;
+        off++;
+    }
+    return m->len;
+}
+
+int sw_audit_salvage(sw_audit *a, int (*fn)(void *ud, uint64_t index, const uint8_t *rec, size_t len),
+                     void *ud, sw_audit_salvage_report *rep, sw_err *err) {
+    memset(rep, 0, sizeof *rep);
+    uint64_t expect = 0;
+    for (uint32_t seg = 0; seg_exists(a, seg); seg++) {
+        seg_map m;
+        if (map_seg(a, seg, &m, err) < 0) return -1;
+        uint64_t off = 0;
+        int skipped = 0; /* a gap in the numbering right after skipped bytes is the same damage */
+        while (off < m.len) {
+            sw_audit_frame fr;
+            sw_err e;
+            if (sw_audit_frame_parse(m.p + off, m.len - off, &fr, &e) <= 0) { /* skip the damage */
+                uint64_t next = next_valid_frame(&m, off + 1);
+                if (!rep->damaged++) rep->first_damaged = expect;
+                rep->damaged_bytes += next - off;
+                off = next;
+                skipped = 1;
+                continue;
+            }
+            if (fr.number != expect && !skipped && !rep->damaged++) rep->first_damaged = expect;
+            skipped = 0;
+            expect = fr.number + 1;
+            rep->records++;
+            if (fn(ud, fr.number, fr.rec, fr.len) != 0) {
+                unmap_seg(&m);
+                return sw_err_set(err, "salvage stopped");
+            }
+            off += fr.frame_len;
+        }
+        unmap_seg(&m);
+    }
+    return 0;
+}
+
 /* ---------------------------------------------------------------- open and recovery */
 
 static int read_format(sw_audit *a, sw_err *err) {
@@ -605,23 +696,34 @@ static int read_format(sw_audit *a, sw_err *err) {
     return 0;
 }
 
+/* Takes the writer lock: an exclusive flock on the audit directory (it cannot be deleted
+ * from under the holder, unlike a lock file), then records the pid in `lock` for the
+ * message a second writer gets; a clean close empties `lock`, so a pid found there marks
+ * an unclean close (a->dirty). -1 naming the holder when another process has it. */
 static int take_lock(sw_audit *a, sw_err *err) {
     char path[4300];
     snprintf(path, sizeof path, "%s/lock", a->dir);
-    a->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (a->lock_fd < 0) return sw_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    a->lock_fd = open(a->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (a->lock_fd < 0) return sw_err_set(err, "%s: cannot open: %s", a->dir, strerror(errno));
     if (flock(a->lock_fd, LOCK_EX | LOCK_NB) != 0) {
         char pid[32] = "?";
-        ssize_t r = pread(a->lock_fd, pid, sizeof pid - 1, 0);
+        int pfd = open(path, O_RDONLY | O_CLOEXEC);
+        ssize_t r = pfd >= 0 ? pread(pfd, pid, sizeof pid - 1, 0) : -1;
+        if (pfd >= 0) close(pfd);
         pid[r > 0 ? r : 1] = 0;
         pid[strcspn(pid, "\n")] = 0;
         return sw_err_set(err, "%s: the audit log is open for writing by another process (pid %s)",
-                          path, pid);
+                          a->dir, pid);
     }
     char pid[32];
+    int pfd = open(path, O_RDONLY | O_CLOEXEC); /* a pid left there: its writer died */
+    a->dirty = pfd >= 0 && pread(pfd, pid, 1, 0) == 1;
+    if (pfd >= 0) close(pfd);
     int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-    if (ftruncate(a->lock_fd, 0) != 0 || pwrite(a->lock_fd, pid, (size_t)n, 0) != n)
-        return sw_err_set(err, "%s: cannot write: %s", path, strerror(errno));
+    pfd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    int ok = pfd >= 0 && write(pfd, pid, (size_t)n) == n;
+    if (pfd >= 0) close(pfd);
+    if (!ok) return sw_err_set(err, "%s: cannot write: %s", path, strerror(errno));
     return 0;
 }
 
@@ -681,6 +783,7 @@ static int flush_rebuilt(sw_audit *a, sw_err *err) {
     return rc;
 }
 
+/* What the rebuild walk checks on its way: the root at the size of the signed checkpoint. */
 static int rebuild_cb(void *ud, uint64_t number, uint64_t pos, const sw_audit_frame *fr, sw_err *err) {
     sw_audit *a = ud;
     (void)number;
@@ -693,52 +796,176 @@ static int rebuild_cb(void *ud, uint64_t number, uint64_t pos, const sw_audit_fr
     a->assigned++;
     a->rec.rebuilt++;
     if (a->failed) return sw_err_set(err, "%s", a->failmsg);
+    if (a->assigned == a->cp_size) {
+        uint8_t root[SW_HASH_BYTES];
+        sw_merkle_frontier_root(&a->front, root);
+        if (memcmp(root, a->cp_root, SW_HASH_BYTES) != 0)
+            return sw_err_set(err, "records 0..%" PRIu64 " do not reproduce the root of their signed "
+                              "checkpoint: a record was altered (`steward audit verify` names it); "
+                              "refusing to sign anything over them", a->cp_size - 1);
+    }
     if (a->pend_idx.len >= (1u << 20)) return flush_rebuilt(a, err);
     return 0;
 }
 
-/* Writer recovery: index the records past the derived files' end, cut a torn tail. */
+static int noop_cb(void *ud, uint64_t number, uint64_t pos, const sw_audit_frame *fr, sw_err *err) {
+    (void)ud, (void)number, (void)pos, (void)fr, (void)err;
+    return 0;
+}
+
+/* 1 when a valid frame numbered above `number` starts anywhere after offset off of the
+ * segment: the bad frame at off is then damage in the middle, not a torn tail. */
+static int valid_frame_after(sw_audit *a, uint32_t seg, uint64_t off, uint64_t number, uint64_t *found) {
+    seg_map m;
+    sw_err e;
+    if (map_seg(a, seg, &m, &e) < 0 || !m.p) return 0;
+    int hit = 0;
+    for (uint64_t o = next_valid_frame(&m, off + 1); !hit && o < m.len; o = next_valid_frame(&m, o + 1)) {
+        sw_audit_frame fr;
+        if (sw_audit_frame_parse(m.p + o, m.len - o, &fr, &e) > 0 && fr.number > number) {
+            hit = 1;
+            *found = fr.number;
+        }
+    }
+    unmap_seg(&m);
+    return hit;
+}
+
+/* Why the bad frame of record sn at logical offset sp cannot be a torn tail (invariant 3),
+ * written into why; 0 when it can be cut. -1 when the checkpoint history cannot be read. */
+static int damage_reason(sw_audit *a, uint64_t sp, uint64_t sn, char *why, size_t wsz, sw_err *err) {
+    uint32_t seg = (uint32_t)(sp / a->seg_bytes);
+    uint64_t off = sp % a->seg_bytes, floor, found = 0;
+    uint8_t root[SW_HASH_BYTES];
+    why[0] = 0;
+    if (audit_checkpoint_history_max(a, &floor, root, err) < 0) return -1;
+    if (a->cp_size > floor) floor = a->cp_size;
+    sw_err e;
+    int fd = seg_fd(a, seg, 0, &e);
+    off_t sz = fd >= 0 ? fd_size(fd) : 0;
+    uint64_t tail = sz > 0 && (uint64_t)sz > off ? (uint64_t)sz - off : 0;
+    /* everything unacknowledged fits in one batch in flight plus the pending bytes */
+    uint64_t max_tail = a->opts.max_pending_bytes + SW_AUDIT_MAX_RECORD + SW_AUDIT_FRAME_HEADER;
+    if (seg_exists(a, seg + 1)) snprintf(why, wsz, "later segments follow");
+    else if (sn < floor) snprintf(why, wsz, "a signed checkpoint covers %" PRIu64 " records", floor);
+    else if (valid_frame_after(a, seg, off, sn, &found))
+        snprintf(why, wsz, "intact records follow it (record %" PRIu64 " and on)", found);
+    else if (tail > max_tail)
+        snprintf(why, wsz, "%" PRIu64 " bytes follow, more than an unacknowledged batch can hold", tail);
+    return 0;
+}
+
+/* The refusal for damage that is not a torn tail: what was found, and the way forward. */
+static int damage_err(sw_audit *a, uint64_t sp, uint64_t sn, const char *what, const char *why, sw_err *err) {
+    return sw_err_set(err, "%s; %s, so this is damage, not a torn tail: nothing was changed. "
+                      "Records 0..%" PRIu64 " before it are intact: `steward audit export --salvage` "
+                      "writes every intact record and `steward audit verify` names the damage; restore "
+                      "segment-%06u.log from a backup (or move the audit directory aside) to write again",
+                      what, why, sn ? sn - 1 : 0, (uint32_t)(sp / a->seg_bytes));
+}
+
+/* Writer recovery from the trusted prefix of n records (its last frame ends at pos):
+ * first a read-only walk decides what may be cut (invariant 3) and fails touching
+ * nothing when the log is damaged; then the torn tail is cut, the derived files are cut
+ * to n, and the records past n are re-indexed and re-hashed from the segments. */
 static int recover(sw_audit *a, uint64_t n, uint64_t pos, sw_err *err) {
     uint64_t sp, sn;
     int why;
     sw_err werr = {{0}};
-    if (walk(a, pos, n, UINT64_MAX, rebuild_cb, a, &sp, &sn, &why, &werr) < 0)
+    if (walk(a, pos, n, UINT64_MAX, noop_cb, NULL, &sp, &sn, &why, &werr) < 0)
         return sw_err_set(err, "%s", werr.msg);
-    if (flush_rebuilt(a, err) < 0) return -1;
     uint32_t seg = (uint32_t)(sp / a->seg_bytes);
     uint64_t off = sp % a->seg_bytes;
     if (why == 2) {
-        if (seg_exists(a, seg + 1))
-            return sw_err_set(err, "%s; later segments follow, so this is damage, not a torn tail",
-                              werr.msg);
-        if (sn < a->cp_size)
-            return sw_err_set(err, "%s; a signed checkpoint covers %" PRIu64
-                              " records, so this is damage, not a torn tail: refusing to truncate",
-                              werr.msg, a->cp_size);
+        char reason[256];
+        if (damage_reason(a, sp, sn, reason, sizeof reason, err) < 0) return -1;
+        if (reason[0]) return damage_err(a, sp, sn, werr.msg, reason, err);
+    }
+    if (sn < a->cp_size)
+        return sw_err_set(err, "the segments hold %" PRIu64 " records but a signed checkpoint covers %" PRIu64
+                          ": records were lost; nothing was changed (`steward audit export --salvage` "
+                          "writes what is intact)", sn, a->cp_size);
+    if (why == 2) {
         int fd = seg_fd(a, seg, 0, err);
         if (fd < 0) return -1;
         off_t sz = fd_size(fd);
-        /* everything unacknowledged fits in one batch in flight plus the pending bytes */
-        uint64_t max_tail = a->opts.max_pending_bytes + SW_AUDIT_MAX_RECORD + SW_AUDIT_FRAME_HEADER;
-        if (sz > 0 && (uint64_t)sz - off > max_tail)
-            return sw_err_set(err, "%s; %" PRIu64 " bytes follow, more than an unacknowledged batch can "
-                              "hold, so this is damage, not a torn tail: refusing to truncate",
-                              werr.msg, (uint64_t)sz - off);
         if (ftruncate(fd, (off_t)off) != 0 || fsync(fd) != 0)
             return sw_err_set(err, "audit segment %u: truncate: %s", seg, strerror(errno));
-        a->rec.truncated_bytes = (uint64_t)sz - off;
+        a->rec.truncated_bytes = sz > 0 ? (uint64_t)sz - off : 0;
         a->rec.truncated_from = sn;
         sw_log(SW_LOG_WARN, "audit: recovery truncated a torn tail of %" PRIu64
                " bytes at segment %u offset %" PRIu64 " (from record %" PRIu64
                ", never acknowledged): %s", a->rec.truncated_bytes, seg, off, sn, werr.msg);
     }
+    if (truncate_derived(a, n, err) < 0) return -1;
+    uint64_t sp2, sn2;
+    if (walk(a, pos, n, sn, rebuild_cb, a, &sp2, &sn2, &why, &werr) < 0) return sw_err_set(err, "%s", werr.msg);
+    if (flush_rebuilt(a, err) < 0) return -1;
+    if (sn2 != sn) return sw_err_set(err, "audit: the segments changed during recovery (%" PRIu64 " then %"
+                                     PRIu64 " records)", sn, sn2);
     if (a->rec.rebuilt)
         sw_log(SW_LOG_INFO, "audit: recovery re-indexed %" PRIu64 " records", a->rec.rebuilt);
-    if (sn < a->cp_size)
-        return sw_err_set(err, "the log holds %" PRIu64 " records but a signed checkpoint covers %" PRIu64
-                          ": records were lost", sn, a->cp_size);
     a->w_seg = seg;
     a->w_off = off;
+    return 0;
+}
+
+/* The size from which a writer trusts the derived files (invariant 4): the signed
+ * checkpoint's, when the index reaches it, its last entry matches the record, and the
+ * stored compact range reproduces its root; else 0. Loads the frontier at that size. */
+static uint64_t trusted_prefix(sw_audit *a, uint64_t n, uint64_t *pos) {
+    uint64_t t = a->cp_size;
+    *pos = 0;
+    memset(&a->front, 0, sizeof a->front);
+    if (t == 0 || n < t || !derived_ok(a, t, pos)) {
+        if (n > 0) sw_log(SW_LOG_INFO, "audit: re-deriving the index and tree files from the segments");
+        *pos = 0;
+        return 0;
+    }
+    sw_err e;
+    for (unsigned l = 0; l < AUDIT_LEVELS; l++) /* compact range */
+        if (t >> l & 1 && audit_node(a, l, (t >> l) - 1, a->front.h[l], &e) < 0) t = 0;
+    uint8_t root[SW_HASH_BYTES];
+    a->front.size = t;
+    if (t) sw_merkle_frontier_root(&a->front, root);
+    if (t == 0 || memcmp(root, a->cp_root, SW_HASH_BYTES) != 0) {
+        sw_log(SW_LOG_WARN, "audit: the stored subtree hashes do not reproduce the signed checkpoint of %"
+               PRIu64 " records; rebuilding the tree files from the segments", a->cp_size);
+        memset(&a->front, 0, sizeof a->front);
+        *pos = 0;
+        return 0;
+    }
+    return t;
+}
+
+/* Invariant 5: every segment fits segment_bytes, and each one but the last ends where the
+ * next segment's first frame would not have fitted. */
+static int check_format_fits(sw_audit *a, sw_err *err) {
+    for (uint32_t s = 0; seg_exists(a, s); s++) {
+        char path[4300];
+        struct stat st;
+        seg_name(a, s, path, sizeof path);
+        if (stat(path, &st) != 0) return sw_err_set(err, "%s: stat: %s", path, strerror(errno));
+        if ((uint64_t)st.st_size > a->seg_bytes)
+            return sw_err_set(err, "%s holds %lld bytes but %s/format says segment_bytes=%" PRIu64
+                              ": the format file disagrees with the segments (was it edited?); "
+                              "refusing to open", path, (long long)st.st_size, a->dir, a->seg_bytes);
+        if (!seg_exists(a, s + 1)) break;
+        uint8_t h[SW_AUDIT_FRAME_HEADER];
+        char next[4300];
+        seg_name(a, s + 1, next, sizeof next);
+        int fd = open(next, O_RDONLY | O_CLOEXEC);
+        ssize_t r = fd >= 0 ? pread(fd, h, sizeof h, 0) : -1;
+        if (fd >= 0) close(fd);
+        if (r != (ssize_t)sizeof h) continue; /* a torn first frame: recovery judges it */
+        uint64_t first = SW_AUDIT_FRAME_HEADER + ((uint64_t)h[4] | (uint64_t)h[5] << 8 |
+                                                  (uint64_t)h[6] << 16 | (uint64_t)h[7] << 24);
+        if ((uint64_t)st.st_size + first <= a->seg_bytes)
+            return sw_err_set(err, "%s ends at %lld bytes, but %s/format says segment_bytes=%" PRIu64
+                              ", so the next segment's first frame would have fitted: the format file "
+                              "disagrees with the segments (was it edited?); refusing to open",
+                              path, (long long)st.st_size, a->dir, a->seg_bytes);
+    }
     return 0;
 }
 
@@ -777,34 +1004,28 @@ int sw_audit_open(const char *home, const sw_audit_opts *opts, sw_audit **out, s
         rc = sw_err_set(err, "no audit log here yet (nothing was recorded)");
     } else if ((!a->read_only && sw_mkdirs(a->dir, 0700, err) < 0) ||
                (!a->read_only && take_lock(a, err) < 0) || read_format(a, err) < 0 ||
-               open_files(a, err) < 0 || audit_checkpoint_init(a, err) < 0) {
+               check_format_fits(a, err) < 0 || open_files(a, err) < 0 ||
+               (a->dirty && audit_history_repair(a, err) < 0) || audit_checkpoint_init(a, err) < 0) {
         rc = -1;
+    } else if (!a->read_only) {
+        off_t isz = fd_size(a->idx_fd);
+        n = isz > 0 ? (uint64_t)isz / 8 : 0;
+        n = trusted_prefix(a, n, &pos);
+        a->durable = a->assigned = n;
+        rc = recover(a, n, pos, err);
+        sw_merkle_frontier_root(&a->front, a->durable_root);
     } else {
         off_t isz = fd_size(a->idx_fd);
         n = isz > 0 ? (uint64_t)isz / 8 : 0;
-        if (!derived_ok(a, n, &pos)) {
-            if (a->read_only) { /* keep n: verify will name what is wrong */
-                sw_log(SW_LOG_WARN, "audit: derived files disagree with the log at record %" PRIu64, n);
-            } else {
-                sw_log(SW_LOG_WARN, "audit: derived files disagree with the log at record %" PRIu64
-                       "; rebuilding them from the segments", n);
-                n = 0;
-                pos = 0;
-            }
-        }
-        for (unsigned l = 0; !a->read_only && rc == 0 && l < AUDIT_LEVELS; l++) /* compact range */
-            if (n >> l & 1) rc = audit_node(a, l, (n >> l) - 1, a->front.h[l], err);
-        a->front.size = n;
+        if (!derived_ok(a, n, &pos)) /* keep n: verify will name what is wrong */
+            sw_log(SW_LOG_WARN, "audit: derived files disagree with the log at record %" PRIu64, n);
         a->durable = a->assigned = n;
-        if (rc == 0 && !a->read_only) rc = truncate_derived(a, n, err) < 0 ? -1 : recover(a, n, pos, err);
-        if (rc == 0 && a->read_only) { /* report what lies past the index, touch nothing */
-            for (uint32_t s = (uint32_t)(pos / a->seg_bytes); seg_exists(a, s); s++) {
-                sw_err e;
-                int fd = seg_fd(a, s, 0, &e);
-                off_t sz = fd >= 0 ? fd_size(fd) : 0;
-                uint64_t start = s == pos / a->seg_bytes ? pos % a->seg_bytes : 0;
-                if (sz > 0 && (uint64_t)sz > start) a->rec.tail_bytes += (uint64_t)sz - start;
-            }
+        for (uint32_t s = (uint32_t)(pos / a->seg_bytes); seg_exists(a, s); s++) { /* report, touch nothing */
+            sw_err e;
+            int fd = seg_fd(a, s, 0, &e);
+            off_t sz = fd >= 0 ? fd_size(fd) : 0;
+            uint64_t start = s == pos / a->seg_bytes ? pos % a->seg_bytes : 0;
+            if (sz > 0 && (uint64_t)sz > start) a->rec.tail_bytes += (uint64_t)sz - start;
         }
     }
     if (rc < 0) {
@@ -838,6 +1059,10 @@ int sw_audit_close(sw_audit *a, sw_err *err) {
             for (unsigned l = 0; l < AUDIT_LEVELS; l++)
                 if (a->lvl_fd[l] >= 0) fdatasync(a->lvl_fd[l]);
         }
+        char path[4300]; /* a clean close: the next writer need not look for torn files */
+        snprintf(path, sizeof path, "%s/lock", a->dir);
+        if (!failed && a->lock_fd >= 0 && truncate(path, 0) != 0 && errno != ENOENT && rc == 0)
+            rc = sw_err_set(err, "%s: truncate: %s", path, strerror(errno));
     }
     audit_vault_close(a);
     for (uint32_t i = 0; i < a->nseg; i++)

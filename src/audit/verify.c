@@ -116,7 +116,8 @@ static int verify_one(vctx *c, uint64_t i, uint64_t pos, const uint8_t leaf[SW_H
     if (c->bad_node) {
         uint64_t first = c->bad_index << c->bad_level;
         sw_err_set(err, "stored subtree hash at level %u index %" PRIu64 " (records %" PRIu64 "..%" PRIu64
-                   ") differs from the records", c->bad_level, c->bad_index, first,
+                   ") differs from the records (the tree files are derived: when the records are intact, "
+                   "delete audit/index and audit/tree and the next writer rebuilds them)", c->bad_level, c->bad_index, first,
                    first + ((uint64_t)1 << c->bad_level) - 1);
         return bad(c, first, err);
     }

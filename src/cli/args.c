@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,8 @@ static int store_value(const char *cmd, const sw_opt *o, const char *val) {
         double v = strtod(val, &end);
         if (errno || *end || end == val)
             return sw_cli_usage_error(cmd, "--%s expects a number, got '%s'", o->name, val);
+        if (!isfinite(v)) /* strtod takes "nan" and "inf"; no option means either */
+            return sw_cli_usage_error(cmd, "--%s expects a finite number, got '%s'", o->name, val);
         *(double *)o->dst = v;
         return 0;
     }

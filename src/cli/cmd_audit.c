@@ -15,15 +15,17 @@
 #define CMD "audit"
 #define USAGE "audit verify | show N | prove N [--size S | --checkpoint FILE] | consistency OLD NEW |\n" \
               "       checkpoint |" \
-              " append [--retain] | export [--from N] | forget [--record N | --older-than-days D] |\n" \
+              " append [--retain] | export [--from N | --salvage] | forget [--record N | --older-than-days D] |\n" \
               "       recall N | lineage EVENT [in:ROLE=FILE]... [out:ROLE=FILE]... | rotate-key   [--json]\n\n" \
               "lineage records a data, train, policy or key event linking the SHA-256 of its input and\n" \
               "output files (e.g. 'lineage train in:dataset=d.jsonl out:model=m.gguf').\n" \
+              "export --salvage reads the segments directly (not the index) and writes every record\n" \
+              "whose frame is intact, skipping damage: for getting records out of a damaged log.\n" \
               "OLD and NEW are tree sizes or checkpoint files. --batch (prove, consistency) reads\n" \
               "'N SIZE' or 'OLD NEW' pairs from stdin, one per line, and answers one JSON line each."
 
 typedef struct args {
-    int json, batch, retain, record, older_days;
+    int json, batch, retain, record, older_days, salvage;
     const char *size_s, *from_s, *record_s, *principal, *details, *checkpoint_s;
 } args;
 
@@ -141,9 +143,23 @@ static int do_export(const args *a) {
     uint64_t from = 0;
     if (a->from_s && parse_u64(a->from_s, &from) < 0)
         return sw_cli_usage_error(CMD, "--from expects a record number");
+    if (a->from_s && a->salvage) return sw_cli_usage_error(CMD, "--salvage reads everything; no --from");
     sw_err err;
     sw_audit *log;
     if (open_log(0, &log, &err) < 0) return sw_cli_fail(CMD, &err);
+    if (a->salvage) {
+        sw_audit_salvage_report r;
+        if (sw_audit_salvage(log, export_one, NULL, &r, &err) < 0) {
+            sw_audit_close(log, NULL);
+            return sw_cli_fail(CMD, &err);
+        }
+        fprintf(stderr, "steward audit: salvaged %" PRIu64 " intact records", r.records);
+        if (r.damaged)
+            fprintf(stderr, "; skipped %" PRIu64 " damaged stretch(es), %" PRIu64 " bytes, the first where record %"
+                    PRIu64 " was expected", r.damaged, r.damaged_bytes, r.first_damaged);
+        fputc('\n', stderr);
+        return finish(log, SW_EXIT_OK);
+    }
     if (sw_audit_scan(log, from, export_one, NULL, &err) < 0) {
         sw_audit_close(log, NULL);
         return sw_cli_fail(CMD, &err);
@@ -425,7 +441,10 @@ static int do_append(const args *a) {
         uint64_t idx;
         rc = sw_audit_submit(log, text, strlen(text), &idx, &err);
         free(text);
-        if (rc < 0) break;
+        if (rc < 0) {
+            sw_err_prefix(&err, "stdin line %" PRIu64, lineno);
+            break;
+        }
         if (!have) first_unacked = idx;
         have = 1;
         last = idx;
@@ -453,11 +472,10 @@ static int do_forget(const args *a) {
     uint64_t rec = 0;
     if (a->record_s && parse_u64(a->record_s, &rec) < 0) return sw_cli_usage_error(CMD, "--record expects a number");
     if (open_log(1, &log, &err) < 0) return sw_cli_fail(CMD, &err);
-    uint64_t count = 0, slot;
+    uint64_t count = 0;
     int rc;
     if (a->record_s) {
-        rc = sw_audit_record_slot(log, rec, &slot, &err);
-        if (rc == 0) rc = sw_audit_forget(log, slot, &err);
+        rc = sw_audit_forget_record(log, rec, &err);
         count = rc == 0;
     } else {
         int64_t age = a->older_days >= 0 ? (int64_t)a->older_days * 86400 : SW_AUDIT_RETENTION_DEFAULT_S;
@@ -473,14 +491,13 @@ static int do_forget(const args *a) {
 }
 
 static int do_recall(const args *a, const char *n_s) {
-    uint64_t n, slot;
+    uint64_t n;
     if (parse_u64(n_s, &n) < 0) return sw_cli_usage_error(CMD, "recall expects a record number");
     sw_err err;
     sw_audit *log;
     if (open_log(0, &log, &err) < 0) return sw_cli_fail(CMD, &err);
     sw_buf b = {0};
-    int rc = sw_audit_record_slot(log, n, &slot, &err);
-    if (rc == 0) rc = sw_audit_recall(log, slot, &b, &err);
+    int rc = sw_audit_recall_record(log, n, &b, &err);
     if (rc == 0) {
         if (a->json) sw_cli_print_json(json_pack("{s:I, s:s%}", "index", (json_int_t)n, "content", b.data, b.len));
         else fwrite(b.data, 1, b.len, stdout);
@@ -567,6 +584,7 @@ int sw_cmd_audit(int argc, char **argv) {
         {"batch", SW_OPT_FLAG, &a.batch, NULL, "prove, consistency: read queries from stdin"},
         {"retain", SW_OPT_FLAG, &a.retain, NULL, "append: keep a \"content\" string encrypted in the vault"},
         {"from", SW_OPT_STR, &a.from_s, "N", "export: first record"},
+        {"salvage", SW_OPT_FLAG, &a.salvage, NULL, "export: every intact frame of the segments, skipping damage"},
         {"record", SW_OPT_STR, &a.record_s, "N", "forget: this record's content"},
         {"older-than-days", SW_OPT_INT, &a.older_days, "D", "forget: content older than D days (default 183)"},
         {"principal", SW_OPT_STR, &a.principal, "WHO", "lineage, rotate-key: who made the change"},

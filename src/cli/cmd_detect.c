@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "steward/pipeline.h"
 #include "steward/tokenizer.h"
+#include "steward/json.h"
 #include "steward/keys.h"
 
 #include <limits.h>
@@ -21,11 +22,12 @@ static const char *USAGE =
 
 /* Reads a JSON array of token ids from text. -1 naming the bad element. */
 static int parse_token_array(const sw_buf *in, int32_t **ids, size_t *n, sw_err *err) {
-    json_error_t je;
-    json_t *a = json_loadb(in->data ? in->data : "", in->len, 0, &je);
+    json_t *a = sw_json_parse(in->data, in->len, "stdin", 0, err);
+    if (!a) return sw_err_prefix(err, "--tokens");
     if (!json_is_array(a)) {
+        const char *kind = json_is_object(a) ? "object" : "value";
         json_decref(a);
-        return sw_err_set(err, "stdin: expected a JSON array of token ids (line %d: %s)", je.line, je.text);
+        return sw_err_set(err, "--tokens: stdin holds a JSON %s, not an array of token ids", kind);
     }
     *n = json_array_size(a);
     *ids = malloc((*n ? *n : 1) * sizeof **ids);
@@ -111,7 +113,7 @@ int sw_cmd_detect(int argc, char **argv) {
         sw_wm_detect(&wp, keys[k], ids, (int)n, &whole);
         sw_wm_detection *pick = &whole;
         int w = 0;
-        if (!whole.watermarked && (int)n > 2 * window) {
+        if (!whole.watermarked && (uint64_t)n > 2 * (uint64_t)window) { /* window may be INT_MAX */
             sw_wm_detect_windowed(&wp, keys[k], ids, (int)n, window, &win);
             if (win.watermarked) pick = &win, w = 1;
         }

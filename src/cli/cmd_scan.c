@@ -1,38 +1,21 @@
 /* cmd_scan.c - `steward scan`: the input or output guard alone, no generation. */
 #include "cli.h"
 #include "steward/guard.h"
+#include "steward/json.h"
+#include "steward/keys.h"
 #include "steward/model.h"
 
-#include <errno.h>
 #include <limits.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-/* Loads $STEWARD_HOME/keys/guard.key (32 bytes), creating it (mode 0600) on first use. */
+/* Loads $STEWARD_HOME/keys/guard.key with the checks generate makes (one loader: 32
+ * bytes, mode 0600, created on first use). */
 static int load_key(uint8_t key[32], sw_err *err) {
-    char home[4096], dir[4200], path[4300];
+    char home[PATH_MAX];
     if (sw_home_resolve(sw_cli_home, home, sizeof home, err) < 0) return -1;
-    snprintf(dir, sizeof dir, "%s/keys", home);
-    if (sw_mkdirs(dir, 0700, err) < 0) return -1;
-    snprintf(path, sizeof path, "%s/guard.key", dir);
-    int fd = open(path, O_RDONLY);
-    if (fd >= 0) {
-        ssize_t n = read(fd, key, 32);
-        close(fd);
-        if (n != 32) return sw_err_set(err, "%s: expected 32 bytes of key", path);
-        return 0;
-    }
-    if (errno != ENOENT) return sw_err_set(err, "%s: cannot open: %s", path, strerror(errno));
-    randombytes_buf(key, 32);
-    fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
-    if (fd < 0) return sw_err_set(err, "%s: cannot create: %s", path, strerror(errno));
-    ssize_t n = write(fd, key, 32);
-    if (close(fd) != 0 || n != 32) return sw_err_set(err, "%s: cannot write the key", path);
-    return 0;
+    return sw_keys_secret_load_or_create(home, SW_GUARD_KEY_NAME, key, 32, err);
 }
 
 static void print_plain(const sw_guard_verdict *v) {
@@ -102,13 +85,15 @@ static int scan_lines(const sw_guard *g, sw_guard_dir dir, const sw_buf *in) {
     size_t ll;
     while (sw_next_line(in->data, in->len, &i, &line, &l, &ll)) {
         if (ll == 0 || (ll == 1 && l[0] == '\r')) continue;
-        json_error_t je;
-        json_t *o = json_loadb(l, ll, 0, &je);
-        json_t *t = o ? json_object_get(o, "text") : NULL;
+        char what[64];
+        snprintf(what, sizeof what, "stdin line %d", line);
+        sw_err err;
+        json_t *o = sw_json_parse(l, ll, what, 0, &err);
+        if (!o) return sw_cli_fail("scan", &err);
+        json_t *t = json_object_get(o, "text");
         if (!json_is_string(t)) {
             json_decref(o);
-            sw_err err;
-            sw_err_set(&err, "stdin line %d: expected {\"text\": \"...\"}%s%s", line, o ? "" : ": ", o ? "" : je.text);
+            sw_err_set(&err, "%s: expected {\"text\": \"...\"}", what);
             return sw_cli_fail("scan", &err);
         }
         int rc = scan_one(g, dir, json_string_value(t), json_string_length(t), 1);

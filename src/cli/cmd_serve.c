@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -78,7 +79,7 @@ static int run(sw_server_opts *o, int drain_ms) {
 
 int sw_cmd_serve(int argc, char **argv) {
     sw_server_opts o = {.home = sw_cli_home, .host = "127.0.0.1", .port = SW_SERVER_DEFAULT_PORT};
-    const char *access = NULL, *upstream = NULL;
+    const char *access = NULL;
     int max_body = 0, drain_ms = DEFAULT_DRAIN_MS;
     const sw_opt opts[] = {
         {"model", SW_OPT_STR, &o.model_path, "FILE", "GGUF model (default: the shipped model)"},
@@ -88,7 +89,9 @@ int sw_cmd_serve(int argc, char **argv) {
         {"threads", SW_OPT_INT, &o.threads, "N", "compute threads (default: all cores)"},
         {"chat-template", SW_OPT_STR, &o.chat_template, "T", "chatml or llama3 (default: the model's own)"},
         {"policy", SW_OPT_STR, &o.policy_path, "FILE", "guard policy (default: the shipped policy)"},
-        {"upstream", SW_OPT_STR, &upstream, "URL", "not supported yet (refused)"},
+        {"upstream", SW_OPT_STR, &o.upstream, "URL",
+         "generate on this OpenAI-compatible server (key: $STEWARD_UPSTREAM_KEY), guards and labels here"},
+        {"upstream-model", SW_OPT_STR, &o.upstream_model, "NAME", "the model to ask the upstream server for"},
         {"max-body", SW_OPT_INT, &max_body, "BYTES", "largest request body (default 1 MiB)"},
         {"timeout", SW_OPT_INT, &o.conn_timeout_s, "S", "close connections silent this long (default 30)"},
         {"body-deadline", SW_OPT_INT, &o.body_deadline_s, "S", "a body must arrive within S (default 30)"},
@@ -101,7 +104,7 @@ int sw_cmd_serve(int argc, char **argv) {
     int npos;
     int rc = sw_cli_parse("serve", USAGE, opts, argc, argv, pos, 0, &npos);
     if (rc) return sw_cli_exit(rc);
-    if (upstream) return sw_cli_usage_error("serve", "--upstream is not supported yet");
+    o.upstream_key = getenv("STEWARD_UPSTREAM_KEY");
     if (o.port < 0 || o.port > 65535) return sw_cli_usage_error("serve", "--port takes 0 to 65535");
     if (o.port == 0) o.port = -1; /* the library's "any free port" */
     if (o.parallel < 0 || o.threads < 0 || max_body < 0 || o.conn_timeout_s < 0 || o.body_deadline_s < 0 ||

@@ -1,5 +1,6 @@
 /* cmd_verify.c - `steward verify`: checks delivered text against its signed manifest. */
 #include "cli.h"
+#include "steward/json.h"
 #include "steward/keys.h"
 #include "steward/label.h"
 
@@ -29,7 +30,7 @@ int sw_cmd_verify(int argc, char **argv) {
 
     sw_err err;
     char home[PATH_MAX];
-    sw_buf doc = {0}, mbuf = {0};
+    sw_buf doc = {0};
     json_t *manifest = NULL;
     const char *text = NULL;
     size_t text_len = 0;
@@ -40,13 +41,7 @@ int sw_cmd_verify(int argc, char **argv) {
     if (sw_keys_public_all(home, "signing", trusted, SW_KEYS_MAX_OLD + 1, &n_trusted, &err) < 0) goto out;
     if (sw_read_file(path, &doc, &err) < 0) goto out;
     if (manifest_path) {
-        if (sw_read_file(manifest_path, &mbuf, &err) < 0) goto out;
-        json_error_t je;
-        manifest = json_loadb(mbuf.data ? mbuf.data : "", mbuf.len, 0, &je);
-        if (!manifest) {
-            sw_err_set(&err, "%s: line %d, column %d: %s", manifest_path, je.line, je.column, je.text);
-            goto out;
-        }
+        if (!(manifest = sw_json_load_file(manifest_path, SW_FILE_MAX_SMALL, 0, &err))) goto out;
         text = doc.data ? doc.data : "";
         text_len = doc.len;
     } else if (sw_manifest_extract(doc.data ? doc.data : "", doc.len, &manifest, &text, &text_len, &err) < 0) {
@@ -59,6 +54,5 @@ out:
     if (rc < 0) fprintf(stderr, "steward verify: invalid: %s\n", err.msg);
     json_decref(manifest);
     sw_buf_free(&doc);
-    sw_buf_free(&mbuf);
     return rc == 0 ? SW_EXIT_OK : SW_EXIT_FAIL;
 }

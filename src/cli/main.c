@@ -93,7 +93,7 @@ int main(int argc, char **argv) {
     }
     sw_log_set(log_to_stderr, NULL, level);
     sw_err err;
-    if (sw_crypto_init(&err) < 0) return sw_cli_fail(argv[i], &err);
+    if (sw_crypto_init(&err) < 0 || sw_map_fault_handler_install(&err) < 0) return sw_cli_fail(argv[i], &err);
     for (const command *c = commands; c->name; c++)
         if (strcmp(c->name, argv[i]) == 0) return c->fn(argc - i, argv + i);
     fprintf(stderr, "steward: unknown command '%s' (see 'steward --help')\n", argv[i]);

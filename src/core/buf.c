@@ -1,4 +1,4 @@
-/* buf.c - a growable, always NUL-terminated byte buffer, and whole-file reads. */
+/* buf.c - a growable, always NUL-terminated byte buffer and a line iterator over one. */
 #include "steward/core.h"
 
 #include <errno.h>
@@ -63,22 +63,4 @@ int sw_next_line(const char *data, size_t len, size_t *pos, int *line_no, const 
     *line = l;
     *line_len = n;
     return 1;
-}
-
-int sw_read_file(const char *path, sw_buf *out, sw_err *err) {
-    int is_stdin = strcmp(path, "-") == 0;
-    FILE *f = is_stdin ? stdin : fopen(path, "rb");
-    if (!f) return sw_err_set(err, "%s: cannot open: %s", path, strerror(errno));
-    char chunk[65536];
-    size_t n;
-    int rc = 0;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
-        if (sw_buf_append(out, chunk, n) < 0) {
-            rc = sw_err_set(err, "%s: out of memory after %zu bytes", path, out->len);
-            break;
-        }
-    }
-    if (rc == 0 && ferror(f)) rc = sw_err_set(err, "%s: read error: %s", path, strerror(errno));
-    if (!is_stdin) fclose(f);
-    return rc;
 }

@@ -5,6 +5,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 int sw_crypto_init(sw_err *err) {
     if (sodium_init() < 0) return sw_err_set(err, "libsodium: initialisation failed");
@@ -31,16 +32,17 @@ void sw_sha256_hex(const void *p, size_t n, char out[2 * SW_SHA256_BYTES + 1]) {
 }
 
 int sw_sha256_file_hex(const char *path, char hex[2 * SW_SHA256_BYTES + 1], sw_err *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return sw_err_set(err, "%s: cannot open: %s", path, strerror(errno));
+    int fd = sw_file_open_regular(path, 0, NULL, err);
+    if (fd < 0) return -1;
     crypto_hash_sha256_state st;
     crypto_hash_sha256_init(&st);
     unsigned char chunk[1 << 16];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) crypto_hash_sha256_update(&st, chunk, n);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) return sw_err_set(err, "%s: read error", path);
+    ssize_t n;
+    while ((n = read(fd, chunk, sizeof chunk)) > 0 || (n < 0 && errno == EINTR))
+        if (n > 0) crypto_hash_sha256_update(&st, chunk, (size_t)n);
+    int e = errno;
+    close(fd);
+    if (n < 0) return sw_err_set(err, "%s: read error: %s", path, strerror(e));
     uint8_t out[SW_SHA256_BYTES];
     crypto_hash_sha256_final(&st, out);
     sw_hex(out, sizeof out, hex);

@@ -30,14 +30,14 @@ static int key_path(char *out, size_t sz, const char *home, const char *name, co
     return 0;
 }
 
-/* Reads exactly n bytes of a file. Returns 1 when read, 0 when the file is missing. */
+/* Reads exactly n bytes of a regular file. Returns 1 when read, 0 when the file is
+ * missing, -1 with err when it is not a regular file, has another size, cannot be read,
+ * or (secret) is accessible to others. */
 static int read_exact(const char *path, uint8_t *out, size_t n, int secret, sw_err *err) {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        if (errno == ENOENT) return 0;
-        return sw_err_set(err, "%s: cannot open: %s", path, strerror(errno));
-    }
     struct stat st;
+    if (lstat(path, &st) != 0 && errno == ENOENT) return 0;
+    int fd = sw_file_open_regular(path, 0, NULL, err);
+    if (fd < 0) return -1;
     if (fstat(fd, &st) != 0 || st.st_size != (off_t)n) {
         close(fd);
         return sw_err_set(err, "%s: expected %zu bytes", path, n);
@@ -85,6 +85,22 @@ static int generate(const char *home, const char *name, sw_keypair *kp, sw_err *
     return write_atomic(skp, kp->sk, 64, 0600, err);
 }
 
+/* The command that starts a new key NAME, for messages. */
+static const char *rotate_hint(const char *name) {
+    if (strcmp(name, "signing") == 0) return "steward keygen --rotate --signing";
+    if (strcmp(name, "audit") == 0) return "steward keygen --rotate --audit";
+    if (strcmp(name, "watermark") == 0) return "steward keygen --rotate --watermark";
+    return "steward keygen --rotate";
+}
+
+/* The error for a secret key that is gone while what it made still exists (its public
+ * key, or retired keys): never replaced behind the operator's back. Returns -1. */
+static int lost_key(const char *name, const char *evidence, sw_err *err) {
+    return sw_err_set(err, "keys/%s.key is missing but %s exists: restore it from a backup, or run `%s` "
+                           "to start a new key (the old one is archived, so what it signed or marked still "
+                           "verifies)", name, evidence, rotate_hint(name));
+}
+
 int sw_keys_load_or_create(const char *home, const char *name, sw_keypair *kp, sw_err *err) {
     if (sw_crypto_init(err) < 0 || ensure_dir(home, err) < 0) return -1;
     char skp[4096], pkp[4096];
@@ -93,7 +109,13 @@ int sw_keys_load_or_create(const char *home, const char *name, sw_keypair *kp, s
         return -1;
     int r = read_exact(skp, kp->sk, 64, 1, err);
     if (r < 0) return -1;
-    if (r == 0) return generate(home, name, kp, err);
+    if (r == 0) {
+        struct stat st;
+        char evidence[300];
+        snprintf(evidence, sizeof evidence, "keys/%s.pub", name);
+        if (lstat(pkp, &st) == 0) return lost_key(name, evidence, err);
+        return generate(home, name, kp, err); /* first use */
+    }
     memcpy(kp->pk, kp->sk + 32, 32); /* libsodium's secret key is seed || public key */
     uint8_t pub[32];
     r = read_exact(pkp, pub, 32, 0, err);
@@ -169,6 +191,25 @@ static int create_secret_once(const char *path, size_t n, sw_err *err) {
     return 0;
 }
 
+/* 1 when a retired key keys/NAME.key.<id> exists (its name into out), 0 when none, -1
+ * when the directory cannot be listed (errno set). */
+static int has_retired(const char *home, const char *name, char *out, size_t outsz) {
+    char dir[4096], prefix[256];
+    snprintf(dir, sizeof dir, "%s/keys", home);
+    snprintf(prefix, sizeof prefix, "%s.key.", name);
+    DIR *d = opendir(dir);
+    if (!d) return -1;
+    struct dirent *e;
+    int found = 0;
+    while (!found && (e = readdir(d)))
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0 && !strstr(e->d_name, ".tmp")) {
+            snprintf(out, outsz, "the retired key keys/%s", e->d_name);
+            found = 1;
+        }
+    closedir(d);
+    return found;
+}
+
 int sw_keys_secret_load_or_create(const char *home, const char *name, uint8_t *key, size_t n,
                                   sw_err *err) {
     if (n == 0 || n > SW_KEYS_SECRET_MAX) return sw_err_set(err, "secret key size %zu unsupported", n);
@@ -177,6 +218,10 @@ int sw_keys_secret_load_or_create(const char *home, const char *name, uint8_t *k
     if (key_path(path, sizeof path, home, name, ".key", err) < 0) return -1;
     int r = read_exact(path, key, n, 1, err);
     if (r != 0) return r < 0 ? -1 : 0;
+    char retired[300];
+    int had = has_retired(home, name, retired, sizeof retired);
+    if (had < 0) return sw_err_set(err, "%s/keys: cannot list: %s", home, strerror(errno));
+    if (had) return lost_key(name, retired, err);
     if (create_secret_once(path, n, err) < 0) return -1;
     return read_exact(path, key, n, 1, err) == 1 ? 0 : -1;
 }

@@ -28,6 +28,22 @@ void sw_sampler_params_default(sw_sampler_params *p) {
     p->n_logprobs = 0;
 }
 
+int sw_sampler_params_check(const sw_sampler_params *p, sw_err *err) {
+    if (!isfinite(p->temperature) || p->temperature < 0)
+        return sw_err_set(err, "sampler: temperature %g is not a number >= 0", (double)p->temperature);
+    if (!(p->top_p >= 0 && p->top_p <= 1)) /* NaN fails too */
+        return sw_err_set(err, "sampler: top_p %g is not in [0, 1]", (double)p->top_p);
+    if (!(p->min_p >= 0 && p->min_p <= 1))
+        return sw_err_set(err, "sampler: min_p %g is not in [0, 1]", (double)p->min_p);
+    if (!isfinite(p->repeat_penalty) || p->repeat_penalty <= 0)
+        return sw_err_set(err, "sampler: repeat_penalty %g is not a number > 0 (1 is off)", (double)p->repeat_penalty);
+    if (p->top_k < 0) return sw_err_set(err, "sampler: top_k %d is negative", p->top_k);
+    if (p->repeat_last_n < 0) return sw_err_set(err, "sampler: repeat_last_n %d is negative", p->repeat_last_n);
+    if (p->n_logprobs < 0 || p->n_logprobs > SW_SAMPLER_MAX_LOGPROBS)
+        return sw_err_set(err, "sampler: n_logprobs %d is not in 0..%d", p->n_logprobs, SW_SAMPLER_MAX_LOGPROBS);
+    return 0;
+}
+
 sw_sampler *sw_sampler_new(const sw_sampler_params *p, int n_vocab) {
     if (n_vocab <= 0) return NULL;
     sw_sampler *s = calloc(1, sizeof *s);
@@ -78,9 +94,22 @@ static void top_logprobs(const float *logits, int n, int k, double lse, sw_logpr
     }
 }
 
+/* Gives every logit a defined value: NaN becomes -inf (never chosen), +inf the largest
+ * float (so that differences stay numbers). Returns how many are above -inf. */
+static int sanitize(float *x, int n) {
+    int usable = 0;
+    for (int i = 0; i < n; i++) {
+        if (isnan(x[i])) x[i] = -INFINITY;
+        else if (x[i] > FLT_MAX) x[i] = FLT_MAX;
+        usable += x[i] > -INFINITY;
+    }
+    return usable;
+}
+
 static void apply_repeat_penalty(const sw_sampler_params *p, float *logits, int n_vocab,
                                  const int32_t *hist, int n_hist) {
     if (p->repeat_penalty == 1.0f || p->repeat_last_n <= 0) return;
+    if (!isfinite(p->repeat_penalty) || p->repeat_penalty <= 0) return; /* degenerate: off */
     int from = n_hist > p->repeat_last_n ? n_hist - p->repeat_last_n : 0;
     /* Penalise each distinct token once, as llama.cpp does. Mark by sign trick free:
      * a small seen-set over the window (window is at most a few hundred tokens). */
@@ -141,6 +170,10 @@ static int filter_candidates(const sw_sampler_params *p, const float *logits, in
         double pi = exp((double)(logits[i] - m) / p->temperature);
         if (pi >= cut) c[n++] = (sw_candidate){i, logits[i], (float)pi};
     }
+    if (n == 0) { /* only when min_p > 1 (refused by the check): keep the best */
+        int32_t b = argmax(logits, n_vocab);
+        c[n++] = (sw_candidate){b, logits[b], 1.0f};
+    }
     if (p->top_k > 0 && p->top_k < n) n = keep_top_k(c, n, p->top_k);
     else if (p->top_p < 1.0f) qsort(c, (size_t)n, sizeof *c, cmp_cand_desc);
     if (p->top_p < 1.0f) {
@@ -163,6 +196,12 @@ int32_t sw_sampler_sample(sw_sampler *s, float *logits, const int32_t *history, 
                           sw_logprob *out_logprobs, float *chosen_logprob) {
     const sw_sampler_params *p = &s->p;
     int n = s->n_vocab;
+    if (sanitize(logits, n) == 0) {
+        if (chosen_logprob) *chosen_logprob = NAN;
+        if (p->n_logprobs > 0 && out_logprobs)
+            for (int j = 0; j < p->n_logprobs; j++) out_logprobs[j] = (sw_logprob){SW_SAMPLER_NO_TOKEN, -INFINITY};
+        return SW_SAMPLER_NO_TOKEN;
+    }
     double lse = 0;
     int want_lp = p->n_logprobs > 0 || chosen_logprob;
     if (want_lp) lse = logsumexp(logits, n);
@@ -176,6 +215,11 @@ int32_t sw_sampler_sample(sw_sampler *s, float *logits, const int32_t *history, 
 
     if (s->has_hook && s->hook.adjust) s->hook.adjust(s->hook.ud, logits, n, history, n_history);
     apply_repeat_penalty(p, logits, n, history, n_history);
+    if (sanitize(logits, n) == 0) { /* the hook took every candidate away */
+        free(raw);
+        if (chosen_logprob) *chosen_logprob = NAN;
+        return SW_SAMPLER_NO_TOKEN;
+    }
 
     int32_t tok;
     if (p->temperature <= 0) {

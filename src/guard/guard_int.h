@@ -80,6 +80,9 @@ size_t grules_states(const grules *r);
 int grules_scan(const grules *r, const sw_guard_norm *n, sw_guard_verdict *v);
 /* TC260-003 code of a harm category, or "" */
 const char *grules_tc260(const char *category);
+int grules_has_category(const grules *r, const char *category); /* 1 when a rules file defines it */
+/* sw_guard_policy_parse, also accepting the categories that rules define (may be NULL). */
+sw_guard_policy *gpolicy_parse(const char *text, size_t len, const char *name, const grules *rules, sw_err *err);
 
 /* ---- encoded payloads and invisible text (decode.c) ---- */
 /* A decoded segment: the original span it came from and the decoded bytes. */

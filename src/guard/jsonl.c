@@ -2,7 +2,9 @@
  * perplexity calibration): one {"text", "label"?, "source"?} object per line. */
 #include "guard_int.h"
 
-#include <jansson.h>
+#include "steward/json.h"
+
+#include <stdio.h>
 
 int gjsonl_each(const char *path, int need_label, gjsonl_fn fn, void *ud, sw_err *err) {
     sw_buf b = {0};
@@ -16,8 +18,13 @@ int gjsonl_each(const char *path, int need_label, gjsonl_fn fn, void *ud, sw_err
     size_t ll;
     while (rc == 0 && sw_next_line(b.data, b.len, &i, &line, &l, &ll)) {
         if (ll == 0) continue;
-        json_error_t je;
-        json_t *o = json_loadb(l, ll, 0, &je);
+        char what[300];
+        snprintf(what, sizeof what, "%s:%d", path, line);
+        json_t *o = sw_json_parse(l, ll, what, 0, err);
+        if (!o) {
+            rc = -1;
+            break;
+        }
         json_t *t = json_object_get(o, "text");
         gjsonl_rec r = {
             .text = json_string_value(t),

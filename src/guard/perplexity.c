@@ -4,6 +4,7 @@
  * benign text for the loaded model. */
 #include "guard_int.h"
 #include "steward/model.h"
+#include "steward/json.h"
 #include "steward/tokenizer.h"
 
 #include <jansson.h>
@@ -134,9 +135,8 @@ int sw_guard_ppl_calibrate(sw_ctx *c, const sw_tokenizer *tk, const char *benign
 }
 
 int sw_guard_ppl_load(const char *path, const char *model_sha256, sw_guard_ppl *out, sw_err *err) {
-    json_error_t je;
-    json_t *j = json_load_file(path, 0, &je);
-    if (!j) return sw_err_set(err, "%s:%d: %s", path, je.line, je.text);
+    json_t *j = sw_json_load_file(path, SW_FILE_MAX_SMALL, 0, err);
+    if (!j) return -1;
     const char *sha = json_string_value(json_object_get(j, "model_sha256"));
     json_t *a = json_object_get(j, "len_per_ppl_max"), *b = json_object_get(j, "edge_ppl_max");
     int rc = 0;

@@ -3,7 +3,10 @@
  * One rule per line, first match wins; a finding no rule matches is allowed:
  *   # comment
  *   CATEGORY[:TYPE]  [input|output]  [score>=X]  ACTION  [OPERATOR]
- * CATEGORY and TYPE may be '*'. ACTION is allow, flag, redact, review or block.
+ * CATEGORY is one the guard produces (BUILTIN_CATS, or one a loaded rules file defines)
+ * or '*'; TYPE may be '*'. ACTION is allow, flag, redact, review or block. A typo is an
+ * error, never a rule that silently matches nothing, and a policy without rules is an
+ * error too: allowing everything takes the explicit line `* allow`.
  * OPERATOR (for redact) is replace (default: <TYPE>), mask[:N] (keep the last N
  * characters), hash (keyed pseudonym), encrypt (reversible) or remove.
  * The policy's SHA-256 travels with every verdict. */
@@ -27,6 +30,20 @@ struct sw_guard_policy {
 };
 
 static const char *ACTIONS[] = {"allow", "flag", "redact", "review", "block"};
+
+/* The categories the scanners, classifiers and shipped taxonomy produce. */
+static const char *BUILTIN_CATS[] = {
+    "prompt_injection", "jailbreak", "harmful", "pii", "secret", "encoded_payload", "invisible_text",
+    "profanity", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "S11", "S12", "S13", "S14",
+};
+
+/* 1 when cat is '*', a built-in category, or one the rules define. */
+static int known_category(const char *cat, const grules *rules) {
+    if (strcmp(cat, "*") == 0) return 1;
+    for (size_t i = 0; i < sizeof BUILTIN_CATS / sizeof BUILTIN_CATS[0]; i++)
+        if (strcmp(cat, BUILTIN_CATS[i]) == 0) return 1;
+    return rules && grules_has_category(rules, cat);
+}
 
 const char *sw_guard_action_name(sw_guard_action a) {
     return (unsigned)a < 5 ? ACTIONS[a] : "allow";
@@ -59,7 +76,7 @@ static int name_ok(const char *s) {
 }
 
 /* Parses one rule from the words of a line. 0, or -1 with err naming the line. */
-static int parse_rule(char **w, int nw, prule *r, const char *name, int line, sw_err *err) {
+static int parse_rule(char **w, int nw, prule *r, const grules *rules, const char *name, int line, sw_err *err) {
     memset(r, 0, sizeof *r);
     r->dir = -1;
     r->line = line;
@@ -67,6 +84,10 @@ static int parse_rule(char **w, int nw, prule *r, const char *name, int line, sw
     if (colon) *colon = 0;
     if (strlen(w[0]) >= sizeof r->cat || !name_ok(w[0]))
         return sw_err_set(err, "%s:%d: bad category '%.40s'", name, line, w[0]);
+    if (!known_category(w[0], rules))
+        return sw_err_set(err, "%s:%d: unknown category '%.40s' (categories are lower-case: prompt_injection, "
+                               "jailbreak, harmful, pii, secret, encoded_payload, invisible_text, profanity, "
+                               "S1..S14, those of the rules files, or *)", name, line, w[0]);
     strcpy(r->cat, w[0]);
     strcpy(r->type, "*");
     if (colon) {
@@ -119,6 +140,10 @@ static int parse_rule(char **w, int nw, prule *r, const char *name, int line, sw
 }
 
 sw_guard_policy *sw_guard_policy_parse(const char *text, size_t len, const char *name, sw_err *err) {
+    return gpolicy_parse(text, len, name, NULL, err);
+}
+
+sw_guard_policy *gpolicy_parse(const char *text, size_t len, const char *name, const grules *rules, sw_err *err) {
     sw_guard_policy *p = calloc(1, sizeof *p);
     if (!p) {
         sw_err_set(err, "%s: out of memory", name);
@@ -162,8 +187,12 @@ sw_guard_policy *sw_guard_policy_parse(const char *text, size_t len, const char 
             }
             p->r = r;
         }
-        if (parse_rule(w, nw, &p->r[p->n], name, line, err) < 0) goto fail;
+        if (parse_rule(w, nw, &p->r[p->n], rules, name, line, err) < 0) goto fail;
         p->n++;
+    }
+    if (p->n == 0) {
+        sw_err_set(err, "%s: no rules; a policy that allows everything says so with the line '* allow'", name);
+        goto fail;
     }
     return p;
 fail:

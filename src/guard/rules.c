@@ -134,6 +134,12 @@ static int more(void **p, size_t *cap, size_t n, size_t sz) {
     return 0;
 }
 
+int grules_has_category(const grules *r, const char *category) {
+    for (size_t i = 0; i < r->ncats; i++)
+        if (strcmp(r->cats[i], category) == 0) return 1;
+    return 0;
+}
+
 static int cat_index(grules *r, const char *name) {
     for (size_t i = 0; i < r->ncats; i++)
         if (strcmp(r->cats[i], name) == 0) return (int)i;

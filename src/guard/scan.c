@@ -94,11 +94,11 @@ sw_guard *sw_guard_open(const sw_guard_opts *opts, sw_err *err) {
         o.policy_path = path;
     }
     sw_buf b = {0};
-    if (sw_read_file(o.policy_path, &b, err) < 0) {
+    if (sw_file_read_all(o.policy_path, SW_FILE_MAX_SMALL, &b, err) < 0) {
         sw_buf_free(&b);
         goto fail;
     }
-    g->policy = sw_guard_policy_parse(b.data ? b.data : "", b.len, o.policy_path, err);
+    g->policy = gpolicy_parse(b.data ? b.data : "", b.len, o.policy_path, g->rules, err);
     sw_buf_free(&b);
     if (!g->policy) goto fail;
     if (o.key) {

@@ -1,6 +1,7 @@
 /* label.c - explicit labels, the GB 45438 AIGC object, and signed provenance manifests. */
 #include "steward/label.h"
 #include "steward/keys.h"
+#include "steward/json.h"
 
 #include <sodium.h>
 #include <stdlib.h>
@@ -209,18 +210,31 @@ int sw_manifest_embed(const json_t *manifest, const char *text, size_t len, sw_b
     return rc ? sw_err_set(err, "manifest: out of memory") : 0;
 }
 
+#define UTF8_BOM "\xEF\xBB\xBF"
+#define FRONT_OPEN_CRLF "---\r\naigc_manifest: "
+
+/* Why a document without our front matter has none: a byte-order mark or CRLF line ends
+ * added by an editor are named, since the signed bytes no longer match. Returns -1. */
+static int no_front_matter(const char *doc, size_t len, sw_err *err) {
+    size_t bom = strlen(UTF8_BOM);
+    if (len >= bom && memcmp(doc, UTF8_BOM, bom) == 0)
+        return sw_err_set(err, "manifest: the document starts with a UTF-8 byte-order mark (EF BB BF) before its "
+                               "front matter; an editor added it: remove it (the manifest covers the exact bytes)");
+    if (len >= strlen(FRONT_OPEN_CRLF) && memcmp(doc, FRONT_OPEN_CRLF, strlen(FRONT_OPEN_CRLF)) == 0)
+        return sw_err_set(err, "manifest: the front matter has CRLF line ends; the document was converted (an "
+                               "editor or git autocrlf) after it was signed: restore its LF line ends");
+    return sw_err_set(err, "no manifest: the text neither starts with aigc_manifest front matter nor came with --manifest");
+}
+
 int sw_manifest_extract(const char *doc, size_t len, json_t **manifest, const char **text,
                         size_t *text_len, sw_err *err) {
     size_t open = strlen(FRONT_OPEN);
-    if (len < open || memcmp(doc, FRONT_OPEN, open))
-        return sw_err_set(err, "no manifest: the text neither starts with aigc_manifest front matter nor came with --manifest");
+    if (len < open || memcmp(doc, FRONT_OPEN, open)) return no_front_matter(doc, len, err);
     const char *js = doc + open;
     const char *end = memmem(js, len - open, FRONT_CLOSE, strlen(FRONT_CLOSE));
     if (!end) return sw_err_set(err, "manifest: front matter is not closed by a '---' line");
-    json_error_t je;
-    *manifest = json_loadb(js, (size_t)(end - js), 0, &je);
-    if (!*manifest)
-        return sw_err_set(err, "manifest: front matter JSON, column %d: %s", je.column, je.text);
+    *manifest = sw_json_parse(js, (size_t)(end - js), "manifest: front matter JSON", 0, err);
+    if (!*manifest) return -1;
     *text = end + strlen(FRONT_CLOSE);
     *text_len = len - (size_t)(*text - doc);
     return 0;

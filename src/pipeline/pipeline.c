@@ -8,10 +8,14 @@
 #include "steward/keys.h"
 #include "batch.h"
 #include "outguard.h"
+#include "consistency.h"
+#include "uncertainty.h"
+#include "upstream.h"
 
 #include <sodium.h>
 
 #include <limits.h>
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +23,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define GUARD_KEY_NAME "guard"
 #define SIGNING_KEY_NAME "signing"
 #define PRINCIPAL_MAX 128
 #define DEFAULT_MAX_TOKENS 256
@@ -27,8 +30,9 @@
 #define N_CTX_FALLBACK 2048    /* ... or this when the model does not say */
 
 struct sw_pipeline {
-    sw_model *model;
-    sw_batch *batch;    /* the decoder: every forward pass runs on its thread */
+    sw_model *model;    /* NULL when generation goes upstream */
+    sw_batch *batch;    /* the decoder: every forward pass runs on its thread (NULL upstream) */
+    sw_upstream *upstream; /* generation by another server, or NULL */
     sw_chat_style chat; /* the chat template in use */
     char home[PATH_MAX];
     char model_path[PATH_MAX];
@@ -91,7 +95,7 @@ static int open_state(sw_pipeline *p, const sw_pipeline_opts *opts, sw_err *err)
     if (opts->label) p->label = *opts->label;
     else sw_label_opts_default(&p->label);
     snprintf(p->principal, sizeof p->principal, "%s", opts->principal ? opts->principal : "cli");
-    if (sw_keys_secret_load_or_create(p->home, GUARD_KEY_NAME, p->guard_key, sizeof p->guard_key, err) < 0)
+    if (sw_keys_secret_load_or_create(p->home, SW_GUARD_KEY_NAME, p->guard_key, sizeof p->guard_key, err) < 0)
         return -1;
     sw_guard_opts go = {.policy_path = opts->policy_path, .key = p->guard_key};
     if (!(p->guard = sw_guard_open(&go, err))) return -1;
@@ -139,11 +143,21 @@ static int open_model(sw_pipeline *p, const sw_pipeline_opts *opts, sw_err *err)
     return p->batch ? 0 : -1;
 }
 
+/* Generation by an upstream server: no local model; what records and manifests name as
+ * the model is the hash of "URL model". */
+static int open_upstream(sw_pipeline *p, const sw_pipeline_opts *opts, sw_err *err) {
+    if (!(p->upstream = sw_upstream_new(opts->upstream, opts->upstream_key, opts->upstream_model, err))) return -1;
+    const char *name = sw_upstream_name(p->upstream);
+    snprintf(p->model_path, sizeof p->model_path, "upstream:%s", name);
+    sw_sha256_hex(name, strlen(name), p->model_sha256);
+    return 0;
+}
+
 int sw_pipeline_open(const sw_pipeline_opts *opts, sw_pipeline **out, sw_err *err) {
     *out = NULL;
     sw_pipeline *p = calloc(1, sizeof *p);
     if (!p) return sw_err_set(err, "out of memory");
-    if (open_state(p, opts, err) < 0 || open_model(p, opts, err) < 0) {
+    if (open_state(p, opts, err) < 0 || (opts->upstream ? open_upstream(p, opts, err) : open_model(p, opts, err)) < 0) {
         sw_pipeline_close(p);
         return -1;
     }
@@ -155,6 +169,7 @@ void sw_pipeline_close(sw_pipeline *p) {
     if (!p) return;
     sw_batch_free(p->batch);
     sw_model_free(p->model);
+    sw_upstream_free(p->upstream);
     sw_audit_close(p->audit, NULL); /* its final checkpoint is best effort at close */
     sw_guard_free(p->guard);
     sodium_memzero(p->guard_key, sizeof p->guard_key);
@@ -169,11 +184,14 @@ const char *sw_pipeline_model_path(const sw_pipeline *p) { return p->model_path;
 const char *sw_pipeline_home(const sw_pipeline *p) { return p->home; }
 const char *sw_pipeline_policy_sha256(const sw_pipeline *p) { return sw_guard_policy_hash(p->guard); }
 const sw_guard *sw_pipeline_guard(const sw_pipeline *p) { return p->guard; }
-
 sw_audit *sw_pipeline_audit(sw_pipeline *p) { return p->audit; }
-void sw_pipeline_load(sw_pipeline *p, int *running, int *waiting) { sw_batch_load(p->batch, running, waiting); }
+void sw_pipeline_load(sw_pipeline *p, int *running, int *waiting) {
+    *running = *waiting = 0;
+    if (p->batch) sw_batch_load(p->batch, running, waiting);
+}
 
 int sw_pipeline_token_text(const sw_pipeline *p, int32_t id, sw_buf *out, sw_err *err) {
+    if (!p->model) return sw_err_set(err, "no local tokenizer (generation goes upstream)");
     const sw_tokenizer *tok = sw_model_tokenizer(p->model);
     if (id < 0 || id >= sw_tokenizer_n_vocab(tok)) return sw_err_set(err, "token %d is out of range", (int)id);
     if (sw_token_to_bytes(tok, id, 1, out) < 0) return sw_err_set(err, "out of memory");
@@ -199,6 +217,7 @@ void sw_gen_result_free(sw_gen_result *r) {
     free(r->tokens);
     free(r->context);
     free(r->logprobs);
+    free(r->uncertain);
     memset(r, 0, sizeof *r);
 }
 
@@ -223,6 +242,8 @@ typedef struct session {
     int max_tokens;
     int logprobs; /* the request wants log-probabilities */
     int cap;      /* generated tokens that hist, res->tokens and res->logprobs have room for */
+    int unc_cap;  /* spans res->uncertain has room for */
+    float unc_p, unc_entropy; /* the request's thresholds */
     sw_err step_err;
 } session;
 
@@ -365,6 +386,9 @@ static int audit_generation(session *s, const sw_buf *request, json_t *wmj, sw_e
                                                 "prompt_ms", res->prompt_ms, "gen_tokens", res->n_tokens,
                                                 "gen_ms", res->gen_ms));
     json_object_set_new(r, "energy", json_pack("{s:f,s:s}", "joules", res->joules, "method", res->energy_method));
+    if (s->req->consistency > 1)
+        json_object_set_new(r, "consistency", json_pack("{s:i,s:f,s:b}", "samples", s->req->consistency, "agreement",
+                                                        res->agreement, "low", res->low_consistency));
     return append_record(s->p, r, &res->audit_index, err);
 }
 
@@ -420,7 +444,7 @@ static int input_stage(session *s, const sw_buf *request, const char **prompt, s
     sw_pipeline *p = s->p;
     *prompt = s->req->prompt ? s->req->prompt : "";
     int rc;
-    if (p->has_ppl) {
+    if (p->has_ppl && p->batch) {
         scan_lm_job j = {p, request, &s->vin};
         rc = sw_batch_call(p->batch, scan_lm_on_decoder, &j, err);
     } else {
@@ -474,15 +498,35 @@ static int reserve(session *s, int need, int max, sw_err *err) {
     return 0;
 }
 
+static int prepare_sampler(session *s, sw_err *err);
+
 /* Sets up the sampler (with the watermark unless the request opts out), the labels
  * around the text and the output guard. */
 static int prepare(session *s, sw_err *err) {
+    sw_pipeline *p = s->p;
+    const sw_gen_request *req = s->req;
+    if (p->model && prepare_sampler(s, err) < 0) return -1;
+    if ((req->chat || req->n_messages) && req->first_turn) {
+        const char *d = p->label.disclosure ? p->label.disclosure : sw_label_disclosure(p->label.lang);
+        if (d && sw_buf_printf(&s->prefix, "%s\n", d) < 0) return sw_err_set(err, "out of memory");
+    }
+    if (sw_label_affixes(&p->label, &s->prefix, &s->suffix, err) < 0) return -1;
+    sw_detok_stream_init(&s->ds);
+    /* nothing leaves before the end when the input was redacted (restored values must
+     * not leave unrestored) or when the answer's agreement decides whether it leaves */
+    int hold_all = s->vin.action == SW_ACT_REDACT || req->consistency > 1;
+    return sw_outguard_begin(&s->out, p->guard, hold_all, req->on_text, req->ud, err);
+}
+
+/* The local engine's part of prepare: room for the tokens, the sampler and watermark. */
+static int prepare_sampler(session *s, sw_err *err) {
     sw_pipeline *p = s->p;
     const sw_gen_request *req = s->req;
     int n_vocab = sw_model_hparams(p->model)->n_vocab;
     s->logprobs = req->sampling.n_logprobs > 0;
     if (reserve(s, s->max_tokens < DEFAULT_MAX_TOKENS ? s->max_tokens : DEFAULT_MAX_TOKENS, s->max_tokens, err) < 0)
         return -1;
+    if (sw_sampler_params_check(&req->sampling, err) < 0) return -1;
     s->smp = sw_sampler_new(&req->sampling, n_vocab);
     if (!s->smp) return sw_err_set(err, "out of memory");
     if (!req->no_watermark) {
@@ -491,13 +535,7 @@ static int prepare(session *s, sw_err *err) {
         sw_wm_hook(s->wm, &hook);
         sw_sampler_set_hook(s->smp, &hook);
     }
-    if ((req->chat || req->n_messages) && req->first_turn) {
-        const char *d = p->label.disclosure ? p->label.disclosure : sw_label_disclosure(p->label.lang);
-        if (d && sw_buf_printf(&s->prefix, "%s\n", d) < 0) return sw_err_set(err, "out of memory");
-    }
-    if (sw_label_affixes(&p->label, &s->prefix, &s->suffix, err) < 0) return -1;
-    sw_detok_stream_init(&s->ds);
-    return sw_outguard_begin(&s->out, p->guard, s->vin.action == SW_ACT_REDACT, req->on_text, req->ud, err);
+    return 0;
 }
 
 /* sw_seq_ops.step: samples the next token, hands its text to the output guard; ends the
@@ -509,9 +547,14 @@ static int session_step(void *ud, const float *logits, int32_t *next, sw_err *er
     int i = res->n_tokens, stop = 0;
     if (reserve(s, i + 1, s->max_tokens, err) < 0) return -1;
     sw_gen_step_logprobs *lp = res->logprobs ? &res->logprobs[i] : NULL;
+    sw_unc_stats us;
+    float chosen = 0;
+    if (s->req->uncertainty) sw_unc_measure(logits, sw_tokenizer_n_vocab(tok), &us);
     /* the sampler may change the logits it is given (penalties, the watermark's bias) */
     int32_t t = sw_sampler_sample(s->smp, (float *)logits, s->hist, s->n_hist, lp ? lp->top : NULL,
-                                  lp ? &lp->chosen : NULL);
+                                  lp ? &lp->chosen : s->req->uncertainty ? &chosen : NULL);
+    if (t == SW_SAMPLER_NO_TOKEN) return sw_err_set(err, "the model gave no finite logits (NaN weights?)");
+    if (lp) chosen = lp->chosen;
     if (!s->req->ignore_eos && sw_tokenizer_is_eog(tok, t)) {
         res->finish_reason = "stop";
         return 0;
@@ -520,7 +563,12 @@ static int session_step(void *ud, const float *logits, int32_t *next, sw_err *er
     res->tokens[res->n_tokens++] = t;
     sw_buf_reset(&s->piece);
     if (sw_detok_stream_push(tok, &s->ds, t, &s->piece) < 0) return sw_err_set(err, "cannot decode token %d", t);
+    size_t at = s->out.raw.len;
     if (s->piece.len && sw_outguard_push(&s->out, s->piece.data, s->piece.len, &stop, err) < 0) return -1;
+    if (s->req->uncertainty &&
+        sw_unc_note(res, &s->unc_cap, i, at, s->out.raw.len, expf(chosen), (float)us.entropy, s->unc_p,
+                    s->unc_entropy) < 0)
+        return sw_err_set(err, "out of memory");
     if (stop) res->finish_reason = s->out.stopped ? "blocked" : "stop";
     if (stop || res->n_tokens >= s->max_tokens) return 0;
     *next = t;
@@ -548,35 +596,174 @@ static int session_shift(void *ud, int32_t next, const int32_t **tokens, int *n,
     return 0;
 }
 
-/* Generation: the prompt, then the decoder's steps until the sequence ends; the output
- * guard's verdict and the delivered text. */
-static int generate(session *s, sw_err *err) {
+/* The local engine: the prompt, then the decoder's steps until the sequence ends. */
+static int decode_local(session *s, sw_err *err) {
     sw_gen_result *res = s->res;
-    int n_ctx = sw_batch_n_ctx(s->p->batch);
-    if ((int)s->n_prompt >= n_ctx)
-        return sw_err_set(err, "the prompt has %zu tokens; the context holds %d", s->n_prompt, n_ctx);
-    if (s->req->no_context_shift && (int)s->n_prompt + s->max_tokens > n_ctx) s->max_tokens = n_ctx - (int)s->n_prompt;
-    if (prepare(s, err) < 0) return -1;
-    res->prompt_tokens = (int)s->n_prompt;
-    s->n_hist = (int)s->n_prompt;
-    if (s->req->on_text && s->prefix.len) s->req->on_text(s->req->ud, s->prefix.data, s->prefix.len);
     sw_seq_ops ops = {session_step, session_shift, s};
     sw_seq_stats st;
     int rc = sw_batch_run(s->p->batch, s->hist, (int)s->n_prompt, &ops, &st, err);
     res->prompt_ms = (double)st.prompt_ns / 1e6;
     res->gen_ms = (double)st.decode_ns / 1e6;
     res->context_shifts = st.shifts;
+    res->usage_tokens = res->n_tokens;
     if (rc < 0) return -1;
     int stop = 0;
     sw_buf_reset(&s->piece);
     sw_detok_stream_finish(&s->ds, &s->piece);
     if (s->piece.len && !s->out.stopped && sw_outguard_push(&s->out, s->piece.data, s->piece.len, &stop, err) < 0)
         return -1;
+    return 0;
+}
+
+/* sw_upstream_piece_fn: upstream's text goes through the output guard like the
+ * engine's; the guard (or the client) stopping it cancels the request. */
+static int upstream_piece(void *ud, const char *text, size_t len) {
+    session *s = ud;
+    int stop = 0;
+    if (sw_outguard_push(&s->out, text, len, &stop, &s->step_err) < 0) return 1;
+    if (stop) s->res->finish_reason = s->out.stopped ? "blocked" : "stop";
+    return stop;
+}
+
+/* An upstream server generates: the conversation (or the prompt, the guard's redacted
+ * one) goes there, its answer streams back through the output guard. */
+static int decode_upstream(session *s, const char *prompt, sw_err *err) {
+    const sw_gen_request *req = s->req;
+    sw_gen_result *res = s->res;
+    sw_chat_msg one = {"user", prompt};
+    const sw_chat_msg *msgs = req->n_messages ? req->messages : req->chat ? &one : NULL;
+    int n = req->n_messages ? req->n_messages : req->chat ? 1 : 0;
+    sw_upstream_result ur;
+    uint64_t t0 = sw_now_ns();
+    s->step_err.msg[0] = 0;
+    int rc = sw_upstream_generate(s->p->upstream, msgs, n, prompt, req, s->max_tokens, upstream_piece, s, &ur, err);
+    res->gen_ms = (double)(sw_now_ns() - t0) / 1e6;
+    if (rc < 0) return -1;
+    if (s->step_err.msg[0]) {
+        *err = s->step_err;
+        return -1;
+    }
+    if (!s->out.stopped && strcmp(res->finish_reason, "blocked") != 0)
+        res->finish_reason = strcmp(ur.finish_reason, "length") == 0 ? "length" : "stop";
+    res->usage_tokens = ur.completion_tokens > 0 ? ur.completion_tokens : 0;
+    res->prompt_tokens = ur.prompt_tokens;
+    return 0;
+}
+
+/* The uncertain spans' offsets hold in the delivered text when the output guard changed
+ * nothing; then, when asked and nothing has been streamed, the spans are marked. */
+static int mark_uncertain(session *s, sw_err *err) {
+    sw_gen_result *res = s->res;
+    res->uncertain_offsets_valid = res->text.len == s->out.raw.len &&
+                                   (res->text.len == 0 || memcmp(res->text.data, s->out.raw.data, res->text.len) == 0);
+    if (!s->req->mark_uncertain || s->req->on_text || !res->uncertain_offsets_valid || !res->n_uncertain) return 0;
+    sw_buf marked = {0};
+    if (sw_unc_mark(res->uncertain, res->n_uncertain, res->text.data, res->text.len, &marked) < 0) {
+        sw_buf_free(&marked);
+        return sw_err_set(err, "out of memory marking uncertain spans");
+    }
+    sw_buf_free(&res->text);
+    res->text = marked;
+    res->uncertain_marked = 1;
+    return 0;
+}
+
+static int decode_local(session *s, sw_err *err);
+static int decode_upstream(session *s, const char *prompt, sw_err *err);
+static int prepare(session *s, sw_err *err);
+
+/* Samples one more answer to the session's request with another seed, silently (no
+ * delivery, no labels, no record): its raw text goes to out. */
+static int sample_again(session *parent, const char *prompt, uint64_t seed, sw_buf *out, sw_err *err) {
+    sw_gen_request req = *parent->req;
+    req.sampling.seed = seed;
+    req.on_text = NULL;
+    req.uncertainty = req.mark_uncertain = 0;
+    req.consistency = 0;
+    req.sampling.n_logprobs = 0;
+    sw_gen_result res;
+    memset(&res, 0, sizeof res);
+    res.finish_reason = "length";
+    session c = {.p = parent->p, .req = &req, .res = &res, .principal = parent->principal};
+    c.max_tokens = parent->max_tokens;
+    c.n_prompt = parent->n_prompt;
+    c.n_hist = (int)parent->n_prompt;
+    int rc = -1;
+    if (parent->hist && !(c.hist = malloc(c.n_prompt * sizeof *c.hist))) {
+        sw_err_set(err, "out of memory");
+        goto done;
+    }
+    if (parent->hist) memcpy(c.hist, parent->hist, c.n_prompt * sizeof *c.hist);
+    if (prepare(&c, err) < 0 || (c.p->upstream ? decode_upstream(&c, prompt, err) : decode_local(&c, err)) < 0) goto done;
+    rc = sw_buf_append(out, c.out.raw.data ? c.out.raw.data : "", c.out.raw.len) < 0 ? sw_err_set(err, "out of memory") : 0;
+done:
+    session_free(&c);
+    sw_gen_result_free(&res);
+    return rc;
+}
+
+/* Self-consistency: the answer against consistency - 1 other samples; a mean agreement
+ * under the request's minimum marks it low (flagged, or withheld for review). */
+static int judge_consistency(session *s, const char *prompt, sw_err *err) {
+    sw_gen_result *res = s->res;
+    const sw_gen_request *req = s->req;
+    int n = req->consistency < SW_CONSISTENCY_MAX ? req->consistency : SW_CONSISTENCY_MAX;
+    double sum = 0, sum_u = 0, sum_b = 0;
+    sw_buf other = {0};
+    for (int k = 1; k < n; k++) {
+        sw_buf_reset(&other);
+        if (sample_again(s, prompt, req->sampling.seed + (uint64_t)k, &other, err) < 0) {
+            sw_buf_free(&other);
+            return -1;
+        }
+        double u, b, a = sw_text_agreement(s->out.raw.data ? s->out.raw.data : "", s->out.raw.len,
+                                          other.data ? other.data : "", other.len, &u, &b);
+        if (a < 0) {
+            sw_buf_free(&other);
+            return sw_err_set(err, "out of memory");
+        }
+        sum += a, sum_u += u, sum_b += b;
+    }
+    sw_buf_free(&other);
+    res->agreement = sum / (n - 1);
+    res->agreement_unigram = sum_u / (n - 1);
+    res->agreement_bigram = sum_b / (n - 1);
+    float min = req->consistency_min > 0 ? req->consistency_min : SW_CONSISTENCY_MIN_DEFAULT;
+    res->low_consistency = res->agreement < min;
+    if (res->low_consistency && req->consistency_review) s->out.emit = NULL; /* held, not delivered */
+    return 0;
+}
+
+/* The prompt must leave room in the context; without shifting, max_tokens ends there. */
+static int fit_context(session *s, sw_err *err) {
+    int n_ctx = sw_batch_n_ctx(s->p->batch);
+    if ((int)s->n_prompt >= n_ctx)
+        return sw_err_set(err, "the prompt has %zu tokens; the context holds %d", s->n_prompt, n_ctx);
+    if (s->req->no_context_shift && (int)s->n_prompt + s->max_tokens > n_ctx) s->max_tokens = n_ctx - (int)s->n_prompt;
+    s->res->prompt_tokens = (int)s->n_prompt;
+    s->n_hist = (int)s->n_prompt;
+    return 0;
+}
+
+/* Generation, locally or upstream, through the output guard: its verdict and the
+ * delivered text. */
+static int generate(session *s, const char *prompt, sw_err *err) {
+    sw_gen_result *res = s->res;
+    if (s->p->model && fit_context(s, err) < 0) return -1;
+    if (prepare(s, err) < 0) return -1;
+    if (s->req->on_text && s->prefix.len) s->req->on_text(s->req->ud, s->prefix.data, s->prefix.len);
+    if ((s->p->upstream ? decode_upstream(s, prompt, err) : decode_local(s, err)) < 0) return -1;
+    if (s->req->consistency > 1 && judge_consistency(s, prompt, err) < 0) return -1;
     sw_guard_action out_action;
     if (sw_outguard_finish(&s->out, &res->text, &out_action, err) < 0) return -1;
     if (out_action >= SW_ACT_REVIEW) res->finish_reason = out_action == SW_ACT_BLOCK ? "blocked" : "review";
+    if (res->low_consistency && s->req->consistency_review) {
+        res->finish_reason = "review";
+        sw_buf_reset(&res->text); /* withheld: nothing was delivered */
+    }
     res->verdict_out = sw_guard_verdict_json(sw_outguard_verdict(&s->out));
     sw_sha256_hex(s->out.raw.data ? s->out.raw.data : "", s->out.raw.len, res->raw_sha256);
+    if (s->req->uncertainty && mark_uncertain(s, err) < 0) return -1;
     if (s->req->on_text && s->suffix.len) s->req->on_text(s->req->ud, s->suffix.data, s->suffix.len);
     return 0;
 }
@@ -595,6 +782,8 @@ int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_resul
     new_content_id(res->id);
     session s = {.p = p, .req = req, .res = res, .principal = req->principal ? req->principal : p->principal};
     s.max_tokens = req->max_tokens > 0 ? req->max_tokens : DEFAULT_MAX_TOKENS;
+    s.unc_p = req->uncertain_p > 0 ? req->uncertain_p : SW_UNCERTAIN_P_DEFAULT;
+    s.unc_entropy = req->uncertain_entropy > 0 ? req->uncertain_entropy : SW_UNCERTAIN_ENTROPY_DEFAULT;
     sw_energy energy;
     sw_energy_begin(&energy, 0);
     sw_buf request = {0};
@@ -609,13 +798,13 @@ int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_resul
     }
     res->verdict_in = sw_guard_verdict_json(&s.vin);
     /* 2. generation, watermarked in the sampler, through the output guard */
-    if (prompt_tokens(p, req, prompt, &s.hist, &s.n_prompt, err) < 0) goto done;
-    if (s.n_prompt == 0) {
+    if (p->model && prompt_tokens(p, req, prompt, &s.hist, &s.n_prompt, err) < 0) goto done;
+    if (p->model && s.n_prompt == 0) {
         sw_err_set(err, "the prompt is empty and the model adds no BOS token");
         goto done;
     }
     if (req->on_text && audit_started(&s, &request, err) < 0) goto done;
-    if (generate(&s, err) < 0) goto done;
+    if (generate(&s, prompt, err) < 0) goto done;
     res->joules = sw_energy_end(&energy, &res->energy_method);
     /* 3. labels, audit record, signed manifest */
     rc = finish_labels(&s, &request, err);

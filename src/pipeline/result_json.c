@@ -34,6 +34,28 @@ static json_t *logprobs_json(const sw_pipeline *p, const sw_gen_result *r, int k
     return a;
 }
 
+/* The uncertain spans: token indices, byte offsets (when they hold), the text, the
+ * least probability and the most entropy. */
+static json_t *uncertain_json(const sw_gen_request *req, const sw_gen_result *r) {
+    json_t *spans = json_array();
+    for (int i = 0; i < r->n_uncertain; i++) {
+        const sw_gen_span *u = &r->uncertain[i];
+        json_t *o = json_pack("{s:i,s:i,s:f,s:f}", "token_start", u->token_start, "token_end", u->token_end,
+                              "min_p", (double)u->min_p, "max_entropy",
+                              (double)u->max_entropy);
+        if (r->uncertain_offsets_valid && !r->uncertain_marked) {
+            json_object_set_new(o, "start", json_integer((json_int_t)u->start));
+            json_object_set_new(o, "end", json_integer((json_int_t)u->end));
+            json_object_set_new(o, "text", json_stringn(r->text.data + u->start, u->end - u->start));
+        }
+        json_array_append_new(spans, o);
+    }
+    return json_pack("{s:f,s:f,s:b,s:o}", "p_below",
+                     (double)(req->uncertain_p > 0 ? req->uncertain_p : SW_UNCERTAIN_P_DEFAULT), "entropy_above",
+                     (double)(req->uncertain_entropy > 0 ? req->uncertain_entropy : SW_UNCERTAIN_ENTROPY_DEFAULT),
+                     "marked", r->uncertain_marked, "spans", spans);
+}
+
 json_t *sw_gen_result_json(const sw_pipeline *p, const sw_gen_request *req, const sw_gen_result *r) {
     double tps = r->gen_ms > 0 ? r->n_tokens / (r->gen_ms / 1000.0) : 0;
     int k = req->sampling.n_logprobs;
@@ -63,5 +85,14 @@ json_t *sw_gen_result_json(const sw_pipeline *p, const sw_gen_request *req, cons
     json_object_set_new(o, "energy", json_pack("{s:f,s:s}", "joules", r->joules, "method",
                                                r->energy_method ? r->energy_method : "none"));
     if (k > 0 && r->logprobs) json_object_set_new(o, "logprobs", logprobs_json(p, r, k));
+    if (req->uncertainty) json_object_set_new(o, "uncertainty", uncertain_json(req, r));
+    if (req->consistency > 1)
+        json_object_set_new(o, "consistency",
+                            json_pack("{s:i,s:f,s:f,s:f,s:f,s:b,s:s}", "samples", req->consistency, "agreement",
+                                      r->agreement, "unigram", r->agreement_unigram, "bigram", r->agreement_bigram,
+                                      "min", (double)(req->consistency_min > 0 ? req->consistency_min
+                                                                                : SW_CONSISTENCY_MIN_DEFAULT),
+                                      "low", r->low_consistency, "action",
+                                      r->low_consistency ? (req->consistency_review ? "review" : "flag") : "none"));
     return o;
 }

@@ -12,7 +12,7 @@ static json_t *status_json(sw_server *s, sw_err *err) {
     char by[SW_HALT_BY_MAX + 1] = "", reason[SW_HALT_REASON_MAX + 1] = "";
     if (sw_store_halt_get(s->st, &halted, &since, by, reason, err) < 0) return NULL;
     sw_pipeline_load(s->p, &running, &waiting);
-    return json_pack("{s:b, s:I, s:s, s:s, s:i, s:i, s:i, s:s, s:s, s:s, s:I}", "halted", halted, "since",
+    return json_pack("{s:b, s:I, s:s, s:s, s:i, s:i, s:i, s:s, s:s?, s:s?, s:I}", "halted", halted, "since",
                      (json_int_t)since, "by", by, "reason", reason, "generations_in_flight",
                      atomic_load(&s->gen_inflight), "running", running, "waiting", waiting, "model", s->model_id,
                      "model_sha256", sw_pipeline_model_sha256(s->p), "policy_sha256",

@@ -53,7 +53,10 @@ int srv_pipeline_open(sw_server *s, sw_err *err) {
                            .principal = "server",
                            .policy_path = s->o.policy_path,
                            .parallel = s->o.parallel,
-                           .chat_template = s->o.chat_template};
+                           .chat_template = s->o.chat_template,
+                           .upstream = s->o.upstream,
+                           .upstream_key = s->o.upstream_key,
+                           .upstream_model = s->o.upstream_model};
     if (sw_pipeline_open(&po, &s->p, err) < 0) return -1;
     s->guard = sw_pipeline_guard(s->p);
     return 0;
@@ -151,7 +154,7 @@ static void run(gen_job *j) {
     fill_request(j, &j->req);
     j->rc = sw_pipeline_generate(j->s->p, &j->req, &j->res, &j->err);
     sw_err err;
-    if (j->rc == 0 && sw_store_limit_charge(j->s->st, &j->key, j->res.n_tokens, &err) < 0)
+    if (j->rc == 0 && sw_store_limit_charge(j->s->st, &j->key, j->res.usage_tokens, &err) < 0)
         sw_log(SW_LOG_ERROR, "serve: %s", err.msg);
     const json_t *vs[2] = {j->res.verdict_in, j->res.verdict_out};
     for (int v = 0; v < 2; v++) {
@@ -264,8 +267,8 @@ static json_t *completion_logprobs(gen_job *j) {
 }
 
 static json_t *usage_json(const sw_gen_result *r) {
-    return json_pack("{s:i, s:i, s:i}", "prompt_tokens", r->prompt_tokens, "completion_tokens", r->n_tokens,
-                     "total_tokens", r->prompt_tokens + r->n_tokens);
+    return json_pack("{s:i, s:i, s:i}", "prompt_tokens", r->prompt_tokens, "completion_tokens", r->usage_tokens,
+                     "total_tokens", r->prompt_tokens + r->usage_tokens);
 }
 
 /* The whole answer (chat.completion or text_completion). */
@@ -379,7 +382,7 @@ static int stream_fill(gen_job *j) {
         store_answer(j, a);
         json_decref(a);
         j->r->prompt_tokens = j->res.prompt_tokens;
-        j->r->completion_tokens = j->res.n_tokens;
+        j->r->completion_tokens = j->res.usage_tokens;
     }
     return rc == 0;
 }
@@ -477,7 +480,7 @@ enum MHD_Result srv_route_generate(srv_req *r, int chat) {
         return rc;
     }
     r->prompt_tokens = j->res.prompt_tokens;
-    r->completion_tokens = j->res.n_tokens;
+    r->completion_tokens = j->res.usage_tokens;
     json_t *a = answer_json(j);
     store_answer(j, a);
     job_free(j);

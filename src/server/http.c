@@ -370,8 +370,13 @@ int sw_server_shutdown(sw_server *s, int deadline_ms) {
     return atomic_load(&s->cancelled);
 }
 
-/* The model's name as clients see it: the file's name without its directory and .gguf. */
+/* The model's name as clients see it: the file's name without its directory and .gguf
+ * (or the upstream model's name). */
 static void model_id(sw_server *s) {
+    if (s->o.upstream) { /* the upstream server's model, as it was asked for */
+        snprintf(s->model_id, sizeof s->model_id, "%s", s->o.upstream_model ? s->o.upstream_model : "default");
+        return;
+    }
     const char *path = sw_pipeline_model_path(s->p);
     const char *base = path ? strrchr(path, '/') : NULL;
     base = base ? base + 1 : (path ? path : "steward");

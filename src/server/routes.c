@@ -13,7 +13,7 @@ enum MHD_Result srv_route_healthz(srv_req *r) {
 
 enum MHD_Result srv_route_models(srv_req *r) {
     sw_server *s = r->s;
-    json_t *m = json_pack("{s:s, s:s, s:I, s:s, s:{s:s, s:s}}", "id", s->model_id, "object", "model", "created",
+    json_t *m = json_pack("{s:s, s:s, s:I, s:s, s:{s:s?, s:s?}}", "id", s->model_id, "object", "model", "created",
                           (json_int_t)s->created, "owned_by", "steward", "steward", "sha256",
                           sw_pipeline_model_sha256(s->p), "policy_sha256", sw_pipeline_policy_sha256(s->p));
     return srv_send_json(r, 200, json_pack("{s:s, s:[o]}", "object", "list", "data", m));

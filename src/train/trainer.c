@@ -316,9 +316,25 @@ static int read_head(FILE *f, const char *path, ckpt_head *h, sw_err *err) {
     return 0;
 }
 
+/* Opens a checkpoint for reading: a regular file only (a FIFO or device fails at once).
+ * NULL with err naming it. */
+static FILE *open_ckpt(const char *path, sw_err *err) {
+    int fd = sw_file_open_regular(path, 0, NULL, err);
+    if (fd < 0) {
+        sw_err_prefix(err, "checkpoint");
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        sw_err_set(err, "checkpoint %s: %s", path, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
 int sw_checkpoint_peek(const char *path, sw_tconfig *cfg, sw_topts *opts, int *step, sw_err *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return sw_err_set(err, "checkpoint %s: %s", path, strerror(errno));
+    FILE *f = open_ckpt(path, err);
+    if (!f) return -1;
     ckpt_head h;
     int rc = read_head(f, path, &h, err);
     fclose(f);
@@ -330,8 +346,8 @@ int sw_checkpoint_peek(const char *path, sw_tconfig *cfg, sw_topts *opts, int *s
 }
 
 static int load(sw_trainer *t, const char *path, int weights_only, sw_err *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) return sw_err_set(err, "checkpoint %s: %s", path, strerror(errno));
+    FILE *f = open_ckpt(path, err);
+    if (!f) return -1;
     ckpt_head h;
     if (read_head(f, path, &h, err)) {
         fclose(f);

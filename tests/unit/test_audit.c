@@ -521,7 +521,7 @@ static void test_recovery_torn_tail(void) {
     b[len / 2] ^= 1;
     spill(p, b, len);
     T_CHECK(sw_audit_open(home, NULL, &log, &err) == -1);
-    T_CHECK_MSG(strstr(err.msg, "refusing to truncate"), "%s", err.msg);
+    T_CHECK_MSG(strstr(err.msg, "damage, not a torn tail: nothing was changed"), "%s", err.msg);
     T_CHECK(file_size(p) == len);
     free(b);
 }
@@ -697,6 +697,56 @@ static void test_lineage(void) {
     sw_audit_close(log, NULL);
 }
 
+/* An empty or absent note is an error, never a null pointer handed to memchr (UBSan). */
+static void test_checkpoint_empty_note(void) {
+    sw_checkpoint cp;
+    sw_err err;
+    uint8_t pub[1][32] = {{0}};
+    T_CHECK(sw_checkpoint_parse(NULL, 0, &cp, &err) == -1 && strstr(err.msg, "empty"));
+    T_CHECK(sw_checkpoint_verify(NULL, 0, (const uint8_t(*)[32])pub, 1, &cp, &err) == -1);
+    T_CHECK(sw_checkpoint_verify("", 0, (const uint8_t(*)[32])pub, 1, &cp, &err) == -1);
+}
+
+/* A checkpoint signs the root of the records, whatever the tree files say: a flipped byte
+ * in the stored compact range is caught at open (against the signed checkpoint) and the
+ * tree rebuilt; flips after open never reach a signature. */
+static void test_checkpoint_ignores_damaged_tree(void) {
+    fresh_home();
+    sw_err err;
+    sw_audit *log = open_log(0, &err);
+    if (!log) { T_CHECK(0); return; }
+    uint64_t idx = 0;
+    for (int i = 0; i < 1000; i++) { /* one fdatasync for all */
+        char rec[64];
+        int n = snprintf(rec, sizeof rec, "{\"i\":%d}", i);
+        T_CHECK(sw_audit_submit(log, rec, (size_t)n, &idx, &err) == 0);
+    }
+    T_CHECK(sw_audit_sync(log, idx, &err) == 0);
+    sw_audit_close(log, NULL);
+    char p[400];
+    snprintf(p, sizeof p, "%s/audit/tree/level-09", home);
+    long len;
+    unsigned char *b = slurp(p, &len);
+    T_CHECK(b && len == 32);
+    if (b) { b[5] ^= 1; spill(p, b, len); free(b); }
+    log = open_log(0, &err);
+    if (!log) { T_CHECK(0); return; }
+    snprintf(p, sizeof p, "%s/audit/tree/level-08", home); /* and after open */
+    b = slurp(p, &len);
+    if (b) { b[len - 1] ^= 1; spill(p, b, len); free(b); }
+    append_n(log, 1000, 1);
+    sw_checkpoint cp;
+    T_CHECK(sw_audit_checkpoint(log, &cp, NULL, &err) == 0 && cp.size == 1001);
+    sw_audit_close(log, NULL);
+    char cmd[1000];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s/audit/index' '%s/audit/tree'", home, home);
+    T_CHECK(system(cmd) == 0);
+    log = open_log(0, &err); /* rebuilt from the segments */
+    if (log) sw_audit_close(log, NULL);
+    sw_audit_verify_report rep;
+    T_CHECK_MSG(verify(&rep, &err) == 0 && rep.records == 1001, "%s", err.msg);
+}
+
 /* ---------------------------------------------------------------- retention */
 
 static void test_retention_crypto_shredding(void) {
@@ -708,15 +758,33 @@ static void test_retention_crypto_shredding(void) {
     const char *secret = "the user's prompt: my card is 4111 1111 1111 1111";
     T_CHECK(sw_audit_retain(log, secret, strlen(secret), &s0, &err) == 0);
     T_CHECK(sw_audit_retain(log, "second", 6, &s1, &err) == 0 && s1 == s0 + 1);
-    char rec[128];
-    snprintf(rec, sizeof rec, "{\"type\":\"generation\",\"retained\":{\"slot\":%llu}}", (unsigned long long)s0);
+    char rec[256], h0[65], h1[65];
+    sw_sha256_hex(secret, strlen(secret), h0);
+    sw_sha256_hex("second", 6, h1);
+    snprintf(rec, sizeof rec, "{\"content_sha256\":\"%s\",\"type\":\"generation\",\"retained\":{\"slot\":%llu}}",
+             h0, (unsigned long long)s0);
     T_CHECK(sw_audit_append(log, rec, strlen(rec), &idx0, &err) == 0);
-    snprintf(rec, sizeof rec, "{\"type\":\"generation\",\"retained\":{\"slot\":%llu}}", (unsigned long long)s1);
+    snprintf(rec, sizeof rec, "{\"content_sha256\":\"%s\",\"type\":\"generation\",\"retained\":{\"slot\":%llu}}",
+             h1, (unsigned long long)s1);
     T_CHECK(sw_audit_append(log, rec, strlen(rec), &idx1, &err) == 0);
     sw_buf b = {0};
-    uint64_t slot;
+    uint64_t slot, hostile, bare;
     T_CHECK(sw_audit_record_slot(log, idx0, &slot, &err) == 0 && slot == s0);
     T_CHECK(sw_audit_recall(log, slot, &b, &err) == 0 && strcmp(b.data, secret) == 0);
+    sw_buf_reset(&b);
+    T_CHECK(sw_audit_recall_record(log, idx0, &b, &err) == 0 && b.len == strlen(secret));
+    /* a record that claims another record's slot recalls and forgets nothing */
+    snprintf(rec, sizeof rec, "{\"content_sha256\":\"%s\",\"retained\":{\"slot\":%llu}}", h1,
+             (unsigned long long)s0);
+    T_CHECK(sw_audit_append(log, rec, strlen(rec), &hostile, &err) == 0);
+    snprintf(rec, sizeof rec, "{\"retained\":{\"slot\":%llu}}", (unsigned long long)s0);
+    T_CHECK(sw_audit_append(log, rec, strlen(rec), &bare, &err) == 0);
+    sw_buf_reset(&b);
+    T_CHECK(sw_audit_recall_record(log, hostile, &b, &err) == -1 && b.len == 0 && strstr(err.msg, "another record"));
+    T_CHECK(sw_audit_forget_record(log, hostile, &err) == -1 && strstr(err.msg, "another record"));
+    T_CHECK(sw_audit_recall_record(log, bare, &b, &err) == -1 && strstr(err.msg, "content_sha256"));
+    T_CHECK(sw_audit_forget_record(log, bare, &err) == -1 && strstr(err.msg, "content_sha256"));
+    T_CHECK(sw_audit_recall_record(log, idx0, &b, &err) == 0 && strcmp(b.data, secret) == 0);
     /* ciphertext only on disk */
     char p[400];
     snprintf(p, sizeof p, "%s/audit/vault/data", home);
@@ -747,7 +815,7 @@ static void test_retention_crypto_shredding(void) {
     sw_audit_close(log, NULL);
     /* the records and their hashes still verify */
     sw_audit_verify_report rep;
-    T_CHECK(verify(&rep, &err) == 0 && rep.records == 2);
+    T_CHECK(verify(&rep, &err) == 0 && rep.records == 4);
 }
 
 int main(void) {
@@ -765,6 +833,8 @@ int main(void) {
     T_RUN(test_checkpoints_and_keys);
     T_RUN(test_checkpoint_interval);
     T_RUN(test_lineage);
+    T_RUN(test_checkpoint_empty_note);
+    T_RUN(test_checkpoint_ignores_damaged_tree);
     T_RUN(test_retention_crypto_shredding);
     if (home[0]) {
         char cmd[300];

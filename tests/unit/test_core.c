@@ -1,5 +1,8 @@
-/* test_core.c - core helpers: UTF-8, buffers, hashing, errors, state directory. */
+/* test_core.c - core helpers: UTF-8, buffers, hashing, errors, state directory, regular-file
+ * reads with caps, strict JSON. */
 #include "steward/core.h"
+#include "steward/json.h"
+#include "steward/train.h"
 #include "t.h"
 
 #include <math.h>
@@ -75,6 +78,63 @@ static void test_home(void) {
     T_CHECK(system(cmd) == 0);
 }
 
+/* Inputs that are not regular files are refused at once (a FIFO with no writer would
+ * block open() forever, /dev/zero would be read until memory runs out), and caps hold. */
+static void test_file_regular(void) {
+    char dir[] = "/tmp/sw-file-XXXXXX";
+    T_CHECK(mkdtemp(dir) != NULL);
+    char fifo[300], reg[300];
+    snprintf(fifo, sizeof fifo, "%s/fifo", dir);
+    snprintf(reg, sizeof reg, "%s/reg", dir);
+    T_CHECK(mkfifo(fifo, 0600) == 0);
+    FILE *f = fopen(reg, "wb");
+    T_CHECK(f && fwrite("0123456789", 1, 10, f) == 10);
+    if (f) fclose(f);
+    sw_buf b = {0};
+    sw_err e;
+    T_CHECK(sw_file_read_all(fifo, 100, &b, &e) == -1 && strstr(e.msg, "a FIFO"));
+    T_CHECK(sw_file_read_all("/dev/zero", 100, &b, &e) == -1 && strstr(e.msg, "character device"));
+    T_CHECK(sw_read_file(dir, &b, &e) == -1 && strstr(e.msg, "a directory"));
+    char hex[65];
+    T_CHECK(sw_sha256_file_hex(fifo, hex, &e) == -1 && strstr(e.msg, "a FIFO"));
+    T_CHECK(sw_sha256_file_hex("/dev/zero", hex, &e) == -1);
+    T_CHECK(sw_sha256_file_hex(dir, hex, &e) == -1 && strstr(e.msg, "a directory"));
+    int step;
+    T_CHECK(sw_checkpoint_peek(fifo, NULL, NULL, &step, &e) == -1 && strstr(e.msg, "a FIFO"));
+    T_CHECK(sw_file_read_all(reg, 9, &b, &e) == -1 && strstr(e.msg, "more than the 9"));
+    T_CHECK(sw_file_read_all(reg, 10, &b, &e) == 0 && b.len == 10);
+    T_CHECK(sw_sha256_file_hex(reg, hex, &e) == 0 &&
+            strcmp(hex, "84d89877f0d4041efb6bf91a16f0248f2fd573e6af05c19f96bedb9f882f7882") == 0);
+    uint64_t size = 0;
+    int fd = sw_file_open_regular(reg, 0, &size, &e);
+    T_CHECK(fd >= 0 && size == 10);
+    if (fd >= 0) close(fd);
+    sw_buf_free(&b);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    T_CHECK(system(cmd) == 0);
+}
+
+/* A duplicated key is an error (what a signature covers must be what a reader sees), and
+ * jansson's flag names stay out of messages. */
+static void test_json_strict(void) {
+    sw_err e;
+    const char *dup = "{\"a\":1,\"b\":2,\"a\":3}";
+    json_t *v = sw_json_parse(dup, strlen(dup), "m.json", 0, &e);
+    T_CHECK(v == NULL && strstr(e.msg, "m.json: line 1") && strstr(e.msg, "twice"));
+    json_decref(v);
+    const char *nul = "{\"text\":\"a\\u0000b\"}";
+    v = sw_json_parse(nul, strlen(nul), "stdin line 2", 0, &e);
+    T_CHECK_MSG(v == NULL && strstr(e.msg, "NUL") && !strstr(e.msg, "JSON_ALLOW_NUL"), "%s", e.msg);
+    json_decref(v);
+    const char *ok = "{\"a\":{\"a\":1}}";
+    v = sw_json_parse(ok, strlen(ok), "x", 0, &e);
+    T_CHECK(json_is_object(v));
+    json_decref(v);
+    v = sw_json_load_file("/dev/zero", SW_FILE_MAX_SMALL, 0, &e);
+    T_CHECK(v == NULL && strstr(e.msg, "/dev/zero"));
+}
+
 static void test_energy(void) {
     sw_energy e;
     sw_energy_begin(&e, 5.0);
@@ -124,6 +184,8 @@ int main(void) {
     T_RUN(test_sha256);
     T_RUN(test_err);
     T_RUN(test_home);
+    T_RUN(test_file_regular);
+    T_RUN(test_json_strict);
     T_RUN(test_energy);
     return t_done();
 }

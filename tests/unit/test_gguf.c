@@ -158,6 +158,72 @@ static void test_valid(void) {
 }
 
 /* Parses b, expects failure with a message containing every needle. */
+static int fails_with(const sw_buf *b, const char *n1, const char *n2);
+
+/* ---- keys built to collide under FNV-1a: the duplicate check must stay fast ---- */
+
+#define COLLIDE_KEYS (1u << 17)      /* 2^17 keys: 19 s with the old FNV-1a set */
+#define COLLIDE_MASK ((1u << 18) - 1) /* the old set's size for that many keys */
+#define COLLIDE_MAX_S 3.0             /* generous: the sorted check takes well under 1 s */
+#define FNV_PRIME 1099511628211ull
+
+static uint64_t fnv_step(uint64_t h, uint8_t b) { return (h ^ b) * FNV_PRIME; }
+
+/* Writes "k%06u" plus three bytes chosen so that the key's FNV-1a hash has the low 18
+ * bits of target: low bits of a product depend only on low bits of its factors, so the
+ * last byte is solved for and two bytes before it are searched. Returns the length. */
+static size_t colliding_key(unsigned i, uint64_t target, char *out) {
+    uint64_t inv = FNV_PRIME; /* FNV_PRIME^-1 mod 2^64 by Newton's iteration */
+    for (int k = 0; k < 6; k++) inv *= 2 - FNV_PRIME * inv;
+    uint64_t u = (target * inv) & COLLIDE_MASK;
+    int n = snprintf(out, 16, "k%06u", i);
+    uint64_t h = 1469598103934665603ull;
+    for (int k = 0; k < n; k++) h = fnv_step(h, (uint8_t)out[k]);
+    for (unsigned b1 = 1; b1 < 256; b1++)
+        for (unsigned b2 = 1; b2 < 256; b2++) {
+            uint64_t h2 = fnv_step(fnv_step(h, (uint8_t)b1), (uint8_t)b2) & COLLIDE_MASK;
+            uint64_t b3 = (h2 ^ u) & 0xff;
+            if ((h2 >> 8) != (u >> 8) || b3 == 0) continue;
+            out[n] = (char)b1, out[n + 1] = (char)b2, out[n + 2] = (char)b3;
+            return (size_t)n + 3;
+        }
+    return 0;
+}
+
+static void test_colliding_keys(void) {
+    sw_buf b = {0};
+    header(&b, 0, COLLIDE_KEYS);
+    char key[16];
+    int built = 1;
+    for (unsigned i = 0; i < COLLIDE_KEYS && built; i++) {
+        size_t n = colliding_key(i, 12345, key);
+        built = n > 0;
+        uint64_t h = 1469598103934665603ull;
+        for (size_t k = 0; k < n; k++) h = fnv_step(h, (uint8_t)key[k]);
+        built = built && (h & COLLIDE_MASK) == 12345;
+        u64(&b, n);
+        put(&b, key, n);
+        u32(&b, SW_GGUF_U32);
+        u32(&b, i);
+    }
+    T_CHECK(built);
+    sw_gguf *g = NULL;
+    sw_err e;
+    uint64_t t0 = sw_now_ns();
+    T_CHECK_MSG(parse(&b, &g, &e) == 0, "%s", e.msg);
+    double s = (double)(sw_now_ns() - t0) / 1e9;
+    T_CHECK_MSG(s < COLLIDE_MAX_S, "%u colliding keys took %.1f s", COLLIDE_KEYS, s);
+    sw_gguf_close(g);
+    /* and a duplicate among them is still found, naming the second */
+    sw_buf_free(&b);
+    header(&b, 0, 3);
+    kv_u32(&b, "x", 1);
+    kv_u32(&b, "y", 2);
+    kv_u32(&b, "x", 3);
+    T_CHECK(fails_with(&b, "kv 2: duplicate key 'x'", NULL));
+    sw_buf_free(&b);
+}
+
 static int fails_with(const sw_buf *b, const char *n1, const char *n2) {
     sw_gguf *g = NULL;
     sw_err err = {{0}};
@@ -673,5 +739,6 @@ int main(int argc, char **argv) {
     T_RUN(test_open);
     T_RUN(test_writer_roundtrip);
     T_RUN(test_writer_errors);
+    T_RUN(test_colliding_keys);
     return t_done();
 }

@@ -32,7 +32,7 @@ static sw_guard *guard_with(const char *policy, const uint8_t *key) {
 
 static void test_parse_errors(void) {
     static const struct { const char *text; const char *want; } bad[] = {
-        {"pii redact\nfoo bar\n", ":2: unknown action 'bar'"},
+        {"pii redact\npii bar\n", ":2: unknown action 'bar'"},
         {"pii score>=1.5 block\n", ":1: bad threshold"},
         {"pii score>=x block\n", ":1: bad threshold"},
         {"pii\n", ":1: missing action"},
@@ -44,6 +44,12 @@ static void test_parse_errors(void) {
         {"pii:EMAIL! block\n", ":1: bad type"},
         {"pii block extra\n", ":1: an operator is only allowed with redact"},
         {"pii redact mask extra\n", ":1: unexpected 'extra'"},
+        /* typos used to load and never match: protection silently off */
+        {"jailbrake input block\n", ":1: unknown category 'jailbrake'"},
+        {"pii block\nPII output redact\n", ":2: unknown category 'PII'"},
+        /* an empty policy allowed everything without a word */
+        {"", "no rules"},
+        {"# only comments\n\n", "'* allow'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         sw_err err = {{0}};
@@ -55,6 +61,36 @@ static void test_parse_errors(void) {
     const char *good = "# comment\n\n  pii:EMAIL_ADDRESS output score>=0.5 redact mask:2 # trailing\n* both block\n";
     sw_err err;
     sw_guard_policy *p = sw_guard_policy_parse(good, strlen(good), "t.policy", &err);
+    T_CHECK(p != NULL);
+    sw_guard_policy_free(p);
+}
+
+/* A category that a rules file defines is known to the guard's policy (not to the bare
+ * parser); allow-all is the explicit '* allow'. */
+static void test_rules_categories(void) {
+    char dir[] = "/tmp/steward-rules-XXXXXX", path[300], cmd[400];
+    T_CHECK(mkdtemp(dir) != NULL);
+    snprintf(cmd, sizeof cmd, "mkdir -p %s/guard/rules %s/policy && printf 'category: house_style\\nscore: 0.9\\n"
+             "synergy\\n' >%s/guard/rules/x.rules && printf 'house_style block\\n' >%s/policy/p.policy",
+             dir, dir, dir, dir);
+    T_CHECK(system(cmd) == 0);
+    snprintf(path, sizeof path, "%s/policy/p.policy", dir);
+    sw_err err;
+    sw_guard_opts o = {.data_dir = dir, .policy_path = path, .model_path = ""};
+    sw_guard *g = sw_guard_open(&o, &err);
+    T_CHECK_MSG(g != NULL, "%s", err.msg);
+    sw_guard_verdict v;
+    const char *text = "more synergy please";
+    T_CHECK(g && sw_guard_scan(g, SW_GUARD_INPUT, text, strlen(text), &v, &err) == 0 && v.action == SW_ACT_BLOCK);
+    if (g) sw_guard_verdict_free(&v);
+    sw_guard_free(g);
+    const char *own = "house_style block\n";
+    sw_guard_policy *q = sw_guard_policy_parse(own, strlen(own), "t.policy", &err);
+    T_CHECK(q == NULL && strstr(err.msg, "unknown category 'house_style'"));
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    T_CHECK(system(cmd) == 0);
+    const char *all = "* allow\n";
+    sw_guard_policy *p = sw_guard_policy_parse(all, strlen(all), "t.policy", &err);
     T_CHECK(p != NULL);
     sw_guard_policy_free(p);
 }
@@ -210,6 +246,7 @@ int main(void) {
     sw_err err;
     if (sw_crypto_init(&err) < 0) return 1;
     T_RUN(test_parse_errors);
+    T_RUN(test_rules_categories);
     T_RUN(test_every_action);
     T_RUN(test_threshold_and_order);
     T_RUN(test_operators);

@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static char home[64];
 
@@ -48,12 +49,64 @@ static void test_refuses_loose_mode_and_bad_size(void) {
     T_CHECK(sw_keys_secret_load_or_create(home, "../x", k, 32, &e) == -1);
 }
 
+/* A lost secret is never replaced behind the operator's back: with its public key still
+ * there, loading fails and says how to recover; an explicit rotation archives the old
+ * public key and starts a new one. Keys are created on first use in an empty home. */
+static void test_lost_signing_key(void) {
+    sw_keypair a, b;
+    sw_err e;
+    char path[160];
+    T_CHECK(sw_keys_load_or_create(home, "sig", &a, &e) == 0); /* first use */
+    snprintf(path, sizeof path, "%s/keys/sig.key", home);
+    T_CHECK(unlink(path) == 0);
+    T_CHECK(sw_keys_load_or_create(home, "sig", &b, &e) == -1);
+    T_CHECK_MSG(strstr(e.msg, "keys/sig.key is missing but keys/sig.pub exists") && strstr(e.msg, "restore"),
+                "%s", e.msg);
+    struct stat st;
+    T_CHECK(stat(path, &st) != 0); /* nothing was written */
+    uint8_t old[32], pubs[4][32];
+    int had = 0;
+    size_t n = 0;
+    T_CHECK(sw_keys_rotate(home, "sig", &b, old, &had, &e) == 0);
+    T_CHECK(had == 1 && memcmp(old, a.pk, 32) == 0 && memcmp(b.pk, a.pk, 32) != 0);
+    T_CHECK(sw_keys_public_all(home, "sig", pubs, 4, &n, &e) == 0 && n == 2);
+    T_CHECK(n == 2 && memcmp(pubs[0], b.pk, 32) == 0 && memcmp(pubs[1], a.pk, 32) == 0);
+    T_CHECK(sw_keys_load_or_create(home, "sig", &a, &e) == 0 && memcmp(a.pk, b.pk, 32) == 0);
+}
+
+/* The same for a secret key with retired ones beside it (it was rotated before). */
+static void test_lost_secret_key(void) {
+    uint8_t k[32];
+    sw_err e;
+    char path[160];
+    T_CHECK(sw_keys_secret_load_or_create(home, "wm2", k, 32, &e) == 0);
+    T_CHECK(sw_keys_secret_rotate(home, "wm2", k, 32, &e) == 0);
+    snprintf(path, sizeof path, "%s/keys/wm2.key", home);
+    T_CHECK(unlink(path) == 0);
+    T_CHECK(sw_keys_secret_load_or_create(home, "wm2", k, 32, &e) == -1 && strstr(e.msg, "retired key"));
+    T_CHECK(sw_keys_secret_rotate(home, "wm2", k, 32, &e) == 0);
+    T_CHECK(sw_keys_secret_load_or_create(home, "wm2", k, 32, &e) == 0);
+}
+
+/* A key file that is a FIFO is refused at once, not waited on. */
+static void test_key_not_regular(void) {
+    uint8_t k[32];
+    sw_err e;
+    char path[160];
+    snprintf(path, sizeof path, "%s/keys/fifo.key", home);
+    T_CHECK(mkfifo(path, 0600) == 0);
+    T_CHECK(sw_keys_secret_load_or_create(home, "fifo", k, 32, &e) == -1 && strstr(e.msg, "FIFO"));
+}
+
 int main(void) {
     snprintf(home, sizeof home, "/tmp/sw-keys-XXXXXX");
     if (!mkdtemp(home)) return 1;
     T_RUN(test_create_and_reload);
     T_RUN(test_rotate_keeps_old);
     T_RUN(test_refuses_loose_mode_and_bad_size);
+    T_RUN(test_lost_signing_key);
+    T_RUN(test_lost_secret_key);
+    T_RUN(test_key_not_regular);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", home);
     if (system(cmd) != 0) return 1;

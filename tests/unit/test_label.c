@@ -109,6 +109,39 @@ static void test_any_byte_change_fails(void) {
     json_decref(m);
 }
 
+/* A key repeated in the front matter (a forged content_sha256 put before the real one)
+ * must not verify: jansson kept the last, the signature covered it, the reader saw the
+ * first. Now the manifest does not even parse. A BOM or CRLF front matter is named. */
+static void test_duplicate_keys_and_editors(void) {
+    const char *text = "Hello.";
+    json_t *m = make_manifest(text, text, 1);
+    sw_buf doc = {0};
+    sw_err e;
+    T_CHECK(sw_manifest_embed(m, text, strlen(text), &doc, &e) == 0);
+    const char *open = "---\naigc_manifest: {";
+    T_CHECK(doc.len > strlen(open) && memcmp(doc.data, open, strlen(open)) == 0);
+    sw_buf forged = {0};
+    sw_buf_append(&forged, doc.data, strlen(open));
+    sw_buf_puts(&forged, "\"content_sha256\":\"0000000000000000000000000000000000000000000000000000000000000000\",");
+    sw_buf_append(&forged, doc.data + strlen(open), doc.len - strlen(open));
+    json_t *m2 = NULL;
+    const char *body;
+    size_t blen;
+    T_CHECK(sw_manifest_extract(forged.data, forged.len, &m2, &body, &blen, &e) == -1);
+    T_CHECK_MSG(strstr(e.msg, "twice") != NULL, "%s", e.msg);
+    json_decref(m2);
+    sw_buf bom = {0};
+    sw_buf_puts(&bom, "\xEF\xBB\xBF");
+    sw_buf_append(&bom, doc.data, doc.len);
+    T_CHECK(sw_manifest_extract(bom.data, bom.len, &m2, &body, &blen, &e) == -1 && strstr(e.msg, "byte-order mark"));
+    const char *crlf = "---\r\naigc_manifest: {}\r\n---\r\nHello.";
+    T_CHECK(sw_manifest_extract(crlf, strlen(crlf), &m2, &body, &blen, &e) == -1 && strstr(e.msg, "CRLF"));
+    sw_buf_free(&bom);
+    sw_buf_free(&forged);
+    sw_buf_free(&doc);
+    json_decref(m);
+}
+
 static void test_key_rotation(void) {
     const char *labelled = "text";
     json_t *old = make_manifest(labelled, labelled, -1);
@@ -134,5 +167,6 @@ int main(void) {
     T_RUN(test_manifest_roundtrip);
     T_RUN(test_any_byte_change_fails);
     T_RUN(test_key_rotation);
+    T_RUN(test_duplicate_keys_and_editors);
     return t_done();
 }

@@ -3,6 +3,7 @@
 #include "steward/sampler.h"
 #include "t.h"
 
+#include <math.h>
 #include <stdlib.h>
 
 #define NV 100
@@ -158,6 +159,62 @@ static void test_hook_and_logprobs(void) {
     sw_sampler_free(s);
 }
 
+/* A repeat penalty of 0 turned a positive logit into +inf, every candidate into NaN and
+ * the choice into cands[-1] (heap overflow, NUL bytes delivered): now the check refuses
+ * it and the sampler, given it anyway, still picks a real token. */
+static void test_degenerate_penalty(void) {
+    sw_sampler_params p;
+    sw_sampler_params_default(&p);
+    p.repeat_penalty = 0;
+    sw_err e;
+    T_CHECK(sw_sampler_params_check(&p, &e) == -1 && strstr(e.msg, "repeat_penalty"));
+    sw_sampler *s = sw_sampler_new(&p, NV);
+    int32_t hist[NV];
+    for (int i = 0; i < NV; i++) hist[i] = i;
+    for (int round = 0; round < 20; round++) {
+        float l[NV];
+        fill_logits(l);
+        int32_t t = sw_sampler_sample(s, l, hist, NV, NULL, NULL);
+        T_CHECK_MSG(t >= 0 && t < NV, "token %d", t);
+    }
+    sw_sampler_free(s);
+    sw_sampler_params_default(&p);
+    T_CHECK(sw_sampler_params_check(&p, &e) == 0);
+    p.temperature = NAN;
+    T_CHECK(sw_sampler_params_check(&p, &e) == -1 && strstr(e.msg, "temperature"));
+    sw_sampler_params_default(&p);
+    p.top_p = NAN;
+    T_CHECK(sw_sampler_params_check(&p, &e) == -1 && strstr(e.msg, "top_p"));
+    sw_sampler_params_default(&p);
+    p.min_p = 1.5f;
+    T_CHECK(sw_sampler_params_check(&p, &e) == -1 && strstr(e.msg, "min_p"));
+}
+
+/* NaN logits (a model with NaN weights) are never chosen; all NaN gives no token rather
+ * than an index before the candidates; +inf is the best. With logprobs too. */
+static void test_non_finite_logits(void) {
+    for (int temp = 0; temp < 2; temp++) {
+        sw_sampler_params p;
+        sw_sampler_params_default(&p);
+        p.temperature = temp ? 0.8f : 0;
+        p.n_logprobs = 2;
+        sw_sampler *s = sw_sampler_new(&p, NV);
+        float l[NV];
+        sw_logprob lp[2];
+        float chosen;
+        for (int i = 0; i < NV; i++) l[i] = NAN;
+        T_CHECK(sw_sampler_sample(s, l, NULL, 0, lp, &chosen) == SW_SAMPLER_NO_TOKEN);
+        for (int i = 0; i < NV; i++) l[i] = i == 7 ? 1.0f : NAN;
+        T_CHECK(sw_sampler_sample(s, l, NULL, 0, lp, &chosen) == 7);
+        T_CHECK(lp[0].id == 7 && isfinite(chosen));
+        fill_logits(l);
+        l[42] = INFINITY;
+        l[3] = NAN;
+        T_CHECK(sw_sampler_sample(s, l, NULL, 0, lp, &chosen) == 42);
+        sw_sampler_free(s);
+    }
+}
+
 static void test_chat_formats(void) {
     sw_chat_msg m[] = {{"system", "Be brief."}, {"user", "Hi"}};
     sw_buf b = {0};
@@ -186,5 +243,7 @@ int main(void) {
     T_RUN(test_repeat_penalty);
     T_RUN(test_hook_and_logprobs);
     T_RUN(test_chat_formats);
+    T_RUN(test_degenerate_penalty);
+    T_RUN(test_non_finite_logits);
     return t_done();
 }
