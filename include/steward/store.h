@@ -53,6 +53,14 @@ int sw_store_key_get(sw_store *s, const char *id_or_name, sw_key_info *info, sw_
 typedef struct sw_audit sw_audit;
 int sw_store_key_audit(sw_audit *log, const char *action, const sw_key_info *k, const char *principal,
                        uint64_t *index, sw_err *err);
+/* Appends the audit record of an oversight action by a person in charge: {"type":
+ * "oversight","action","time","principal","subject","details"} where action names what was
+ * done ("review.approve", "review.edit", "review.reject", "takeover", "release", "halt",
+ * "resume", "feedback.handle", ...), principal the key id of who did it, subject what it was
+ * done to (review id, conversation id, ...; may be NULL) and details_json a JSON object (may
+ * be NULL). -1 when details_json is not a JSON object or the append fails. */
+int sw_store_audit_oversight(sw_audit *log, const char *action, const char *principal, const char *subject,
+                             const char *details_json, uint64_t *index, sw_err *err);
 /* Tokens charged to key_id on the current UTC day into *tokens (0 when none). -1 on error. */
 int sw_store_limit_used(sw_store *s, const char *key_id, long long *tokens, sw_err *err);
 

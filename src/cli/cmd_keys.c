@@ -82,7 +82,7 @@ static int keys_add(int argc, char **argv) {
     int json = 0;
     const sw_opt opts[] = {
         {"role", SW_OPT_STR, &role_s, "ROLE", "user, reviewer or admin (required)"},
-        {"name", SW_OPT_STR, &name, "NAME", "a unique name among live keys (letters, digits, ._-@)"},
+        {"name", SW_OPT_STR, &name, "NAME", "unique among live keys; printable ASCII, no spaces, <= 64 bytes"},
         {"rate", SW_OPT_STR, &rate_s, "N/min", "requests per minute (N, N/min or N/s); 0: unlimited"},
         {"tokens-per-day", SW_OPT_STR, &tokens_s, "N", "generated tokens per UTC day; 0: unlimited"},
         {"json", SW_OPT_FLAG, &json, NULL, "print one JSON object (the key in \"key\")"},

@@ -161,11 +161,17 @@ static int token_hash(const char *bearer, uint8_t hash[SW_SHA256_BYTES]) {
     return 1;
 }
 
+int store_keys_prepare(sw_store *s, sw_err *err) {
+    if (sqlite3_prepare_v3(s->db, "SELECT " KEY_COLUMNS ", hash FROM keys WHERE hash = ?", -1,
+                           SQLITE_PREPARE_PERSISTENT, &s->auth_st, NULL) != SQLITE_OK)
+        return store_db_err(s, "prepare", err);
+    return 0;
+}
+
 /* Reads the key with this hash from the database and caches it when live. Call with db_mu
  * held. 1 live, 0 unknown or revoked, -1 error. */
 static int auth_from_db(sw_store *s, const uint8_t hash[SW_SHA256_BYTES], sw_key_info *info, sw_err *err) {
-    sqlite3_stmt *st;
-    if (store_prepare(s, "SELECT " KEY_COLUMNS ", hash FROM keys WHERE hash = ?", &st, err) < 0) return -1;
+    sqlite3_stmt *st = s->auth_st;
     sqlite3_bind_blob(st, 1, hash, SW_SHA256_BYTES, SQLITE_STATIC);
     int rc = sqlite3_step(st), live = 0;
     if (rc == SQLITE_ROW) {
@@ -179,8 +185,9 @@ static int auth_from_db(sw_store *s, const uint8_t hash[SW_SHA256_BYTES], sw_key
             if (info) *info = k;
         }
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return store_db_err(s, "authenticating a key", err);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) live = store_db_err(s, "authenticating a key", err);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     return live;
 }
 
@@ -280,17 +287,41 @@ int sw_store_key_revoke(sw_store *s, const char *id_or_name, sw_err *err) {
     return rc;
 }
 
+/* Appends r (consumed) as one compact JSON record with sorted keys. */
+static int append_json(sw_audit *log, json_t *r, uint64_t *index, sw_err *err) {
+    char *text = r ? json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(r);
+    if (!text) return sw_err_set(err, "audit record: out of memory");
+    uint64_t idx;
+    int rc = sw_audit_append(log, text, strlen(text), index ? index : &idx, err);
+    free(text);
+    return rc;
+}
+
 int sw_store_key_audit(sw_audit *log, const char *action, const sw_key_info *k, const char *principal,
                        uint64_t *index, sw_err *err) {
     json_t *r = json_pack("{s:s,s:s,s:I,s:s,s:s,s:s,s:s,s:i,s:I}", "type", "key", "action", action, "time",
                           (json_int_t)store_now(), "principal", principal ? principal : "", "key_id", k->id,
                           "name", k->name, "role", sw_role_name(k->role), "rate_per_min", k->rate_per_min,
                           "tokens_per_day", (json_int_t)k->tokens_per_day);
-    char *text = r ? json_dumps(r, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(r);
-    if (!text) return sw_err_set(err, "key audit record: out of memory");
-    uint64_t idx;
-    int rc = sw_audit_append(log, text, strlen(text), index ? index : &idx, err);
-    free(text);
-    return rc < 0 ? sw_err_prefix(err, "audit record of key %s", k->id) : 0;
+    return append_json(log, r, index, err) < 0 ? sw_err_prefix(err, "audit record of key %s", k->id) : 0;
+}
+
+int sw_store_audit_oversight(sw_audit *log, const char *action, const char *principal, const char *subject,
+                             const char *details_json, uint64_t *index, sw_err *err) {
+    if (!action || !*action) return sw_err_set(err, "oversight audit record: no action given");
+    json_t *details = NULL;
+    if (details_json) {
+        json_error_t je;
+        details = json_loads(details_json, 0, &je);
+        if (!json_is_object(details)) {
+            json_decref(details);
+            return sw_err_set(err, "oversight audit record (%s): details are not a JSON object (%s)", action,
+                              details ? "another JSON value" : je.text);
+        }
+    }
+    json_t *r = json_pack("{s:s,s:s,s:I,s:s,s:s?,s:o*}", "type", "oversight", "action", action, "time",
+                          (json_int_t)store_now(), "principal", principal ? principal : "", "subject", subject,
+                          "details", details);
+    return append_json(log, r, index, err) < 0 ? sw_err_prefix(err, "oversight audit record (%s)", action) : 0;
 }

@@ -76,6 +76,8 @@ int sw_store_review_add(sw_store *s, const char *completion_id, const char *owne
                         const char *request_json, const char *verdicts_json, const sw_blob *held,
                         long long *id, sw_err *err) {
     if (store_check_ident(completion_id, SW_REVIEW_COMPLETION_ID_MAX, "review: completion id", err) < 0) return -1;
+    if (held && held->len && !held->data)
+        return sw_err_set(err, "review of %s: held text of %zu bytes has no data", completion_id, held->len);
     pthread_mutex_lock(&s->db_mu);
     sqlite3_stmt *st;
     int rc = store_prepare(s,

@@ -242,7 +242,7 @@ int sw_store_open(const char *home, sw_store **out, sw_err *err) {
         store_db_err(s, "cannot open", err);
         goto fail;
     }
-    if (configure(s, err) < 0 || store_sync(s, 1, err) < 0) goto fail;
+    if (configure(s, err) < 0 || store_keys_prepare(s, err) < 0 || store_sync(s, 1, err) < 0) goto fail;
     *out = s;
     return 0;
 fail:
@@ -252,6 +252,7 @@ fail:
 
 void sw_store_close(sw_store *s) {
     if (!s) return;
+    sqlite3_finalize(s->auth_st);
     if (s->db) sqlite3_close(s->db);
     store_cache_free(s);
     store_limits_free(s);

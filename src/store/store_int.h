@@ -35,6 +35,7 @@ typedef struct limit_entry {
 struct sw_store {
     sqlite3 *db;
     pthread_mutex_t db_mu;          /* one connection, used by one thread at a time */
+    sqlite3_stmt *auth_st;          /* the key lookup by hash, prepared once (db_mu) */
     char path[4096];
     /* authenticated keys, keyed by SHA-256 of the secret */
     pthread_rwlock_t cache_mu;
@@ -80,6 +81,8 @@ long long store_now(void);
 int store_check_ident(const char *s, size_t max, const char *field, sw_err *err);
 
 /* ---- keys.c ---- */
+/* Prepares the statements keys.c keeps for the life of the store. -1 on error. */
+int store_keys_prepare(sw_store *s, sw_err *err);
 /* Empties the authenticated-key cache. */
 void store_cache_flush(sw_store *s);
 void store_cache_free(sw_store *s);

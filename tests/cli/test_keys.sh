@@ -68,6 +68,16 @@ check "six key records (3 adds, 2 revokes, 1 add)" "[ \$(grep -c '\"type\":\"key
 check "a revoke record names alice's id" "grep '\"action\":\"revoke\"' \"$T/audit\" | grep -q \"$alice_id\""
 check "no record holds a key" "! grep -q 'sk-sw-' \"$T/audit\""
 
+# while another process holds the audit log (a running server), nothing is created
+flock "$STEWARD_HOME/audit/lock" sleep 3 &
+holder=$!
+sleep 0.5
+before=$($BIN keys list | wc -l)
+$BIN keys add --role user --name blocked >"$T/blocked.out" 2>"$T/err"; rc=$?
+check "add fails while the audit log is held" "[ $rc -eq 1 ] && grep -q 'audit log' \"$T/err\" && ! grep -q sk-sw- \"$T/blocked.out\""
+check "... and creates no key" "[ \$($BIN keys list | wc -l) -eq $before ]"
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+
 for sub in "" " add" " list" " revoke"; do
     $BIN keys$sub --help >/dev/null; check "keys$sub --help exits 0" "[ $? -eq 0 ]"
 done

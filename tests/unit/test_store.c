@@ -132,6 +132,8 @@ static void test_key_add_auth_and_hash_only(void) {
     char path[256];
     snprintf(path, sizeof path, "%s/state.db-wal", home);
     T_CHECK(file_contains(path, k.id) && !file_contains(path, secret + 6));
+    struct stat st;
+    T_CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600); /* the WAL takes the database's mode */
     sw_store_close(s);
     snprintf(path, sizeof path, "%s/state.db", home);
     T_CHECK(file_contains(path, k.id) && !file_contains(path, secret + 6));
@@ -278,6 +280,8 @@ static void test_review_queue(void) {
     T_CHECK(sw_store_review_add(s, "cmpl-c", NULL, "{}", "{}", NULL, &c, &e) == 0);
     T_CHECK(a < b && b < c);
     T_CHECK(sw_store_review_add(s, "", owner.id, "{}", "{}", NULL, &c, &e) == -1);
+    sw_blob no_data = {NULL, 4, {0}};
+    T_CHECK(sw_store_review_add(s, "cmpl-y", owner.id, "{}", "{}", &no_data, NULL, &e) == -1);
     T_CHECK(sw_store_review_add(s, "cmpl-x", "0000000000000000", "{}", "{}", NULL, NULL, &e) == -1);
     sw_review_item it;
     T_CHECK(sw_store_review_get(s, a, &it, &e) == 1);
@@ -465,6 +469,16 @@ static void test_key_audit_record(void) {
                 "%s", rec.data ? rec.data : "(none)");
     T_CHECK(rec.data && !strstr(rec.data, secret + 6));
     sw_buf_free(&rec);
+    T_CHECK(sw_store_audit_oversight(log, "review.reject", k.id, "17", "{\"reason\":\"unsafe\"}", &idx, &e) == 0);
+    T_CHECK(sw_audit_read(log, idx, &rec, &e) == 0);
+    T_CHECK_MSG(rec.data && strstr(rec.data, "\"type\":\"oversight\"") && strstr(rec.data, "\"subject\":\"17\"") &&
+                    strstr(rec.data, "\"details\":{\"reason\":\"unsafe\"}") && strstr(rec.data, k.id),
+                "%s", rec.data ? rec.data : "(none)");
+    sw_buf_free(&rec);
+    T_CHECK(sw_store_audit_oversight(log, "halt", k.id, NULL, NULL, &idx, &e) == 0);
+    T_CHECK(sw_store_audit_oversight(log, "halt", k.id, NULL, "[1]", &idx, &e) == -1);
+    T_CHECK(sw_store_audit_oversight(log, "halt", k.id, NULL, "{bad", &idx, &e) == -1);
+    T_CHECK(sw_store_audit_oversight(log, "", k.id, NULL, NULL, &idx, &e) == -1);
     sw_audit_close(log, &e);
     sw_store_close(s);
 }
