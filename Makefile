@@ -7,7 +7,7 @@ CSTD     = -std=c11 -D_GNU_SOURCE
 INC      = -Iinclude -Isrc
 OPT     ?= -O2 -g
 CFLAGS_BASE = $(CSTD) $(INC) $(WARN) -fopenmp -pthread
-LIBS     = -lsodium -ljansson -lutf8proc -lsqlite3 -lmicrohttpd -lcurl -lm -fopenmp -pthread
+LIBS     = -lsodium -ljansson -lutf8proc -lcurl -lsqlite3 -lmicrohttpd -lm -fopenmp -pthread
 # Kernels that use AVX2/FMA/F16C live in files named *_avx2.c; the rest of the code
 # chooses them at run time (__builtin_cpu_supports), so the binary runs on any x86-64.
 SIMD_FLAGS = -mavx2 -mfma -mf16c
