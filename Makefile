@@ -7,7 +7,7 @@ CSTD     = -std=c11 -D_GNU_SOURCE
 INC      = -Iinclude -Isrc
 OPT     ?= -O2 -g
 CFLAGS_BASE = $(CSTD) $(INC) $(WARN) -fopenmp -pthread
-LIBS     = -lsodium -lcrypto -ljansson -lutf8proc -lcurl -lsqlite3 -lm -fopenmp -pthread
+LIBS     = -lsodium -lcrypto -ljansson -lutf8proc -lcurl -lsqlite3 -lmicrohttpd -lm -fopenmp -pthread
 # Kernels that use AVX2/FMA/F16C live in files named *_avx2.c; the rest of the code
 # chooses them at run time (__builtin_cpu_supports), so the binary runs on any x86-64.
 SIMD_FLAGS = -mavx2 -mfma -mf16c
@@ -25,7 +25,7 @@ HDRS     = $(wildcard include/steward/*.h src/*/*.h)
 # obj_dir(build-dir, sources) -> object files
 objs = $(patsubst src/%.c,$(1)/obj/%.o,$(2))
 
-.PHONY: all run test bench fuzz setup setup-run clean asan fault lib install deb
+.PHONY: all run serve test bench fuzz setup setup-run clean asan fault lib install deb
 all: steward lib
 
 # What running needs (compiler, libraries) and, for `make test`, what the tests need too.
@@ -137,6 +137,10 @@ deb: steward libsteward.so
 	printf 'Package: steward\nVersion: %s\nArchitecture: %s\nMaintainer: steward developers <dev@steward.local>\nDepends: libsodium23, libjansson4, libutf8proc2, libgomp1\nDescription: responsible generative-AI runtime\n guards, watermark, labels, signed manifests and a Merkle audit log\n around its own transformer engine.\n' \
 	    "$(DEB_VERSION)" "$$(dpkg --print-architecture)" >$(BUILD)/deb/DEBIAN/control
 	dpkg-deb --root-owner-group --build $(BUILD)/deb steward_$(DEB_VERSION)_$$(dpkg --print-architecture).deb
+
+# the HTTP API on the default model, with a demo key; prints curl examples
+serve: setup-run steward
+	@bash scripts/serve.sh
 
 test: setup steward libsteward.so asan fault $(FUZZ_BINS)
 	@STEWARD_BUILD=$(BUILD) bash tests/run.sh

@@ -13,6 +13,10 @@ PKGS=(make gcc pkg-config libsodium-dev libssl-dev libjansson-dev libcurl4-opens
 PKGS+=(libutf8proc-dev)
 # Server state store: API keys, limits, review queue (SQLite, WAL).
 PKGS+=(libsqlite3-dev)
+# Server: HTTP/1.1 (keep-alive, limits, thread per connection) for `steward serve`.
+PKGS+=(libmicrohttpd-dev)
+# Benchmarks: HTTP load generation on loopback for the server.
+PKGS+=(wrk)
 # Tests: sanitizers and libFuzzer (clang), the numpy reference, the npm oracles.
 if [ "$WHAT" = test ]; then PKGS+=(clang libclang-rt-14-dev python3 python3-numpy jq); fi
 
@@ -39,4 +43,9 @@ fi
 if [ "$WHAT" = test ] && [ -f tests/oracle/package.json ] && [ ! -d tests/oracle/node_modules ]; then
   echo "setup: installing npm test oracles" >&2
   (cd tests/oracle && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# npm `openai`, the official client, used unchanged by the server tests (tests/server/package-lock.json).
+if [ -f tests/server/package.json ] && [ ! -d tests/server/node_modules ]; then
+  echo "setup: installing the npm openai client for the server tests" >&2
+  (cd tests/server && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -56,6 +56,9 @@ const char *sw_pipeline_model_path(const sw_pipeline *p);
 const char *sw_pipeline_home(const sw_pipeline *p);
 /* The guard in force (thread-safe to scan with: for moderation without generation). */
 const sw_guard *sw_pipeline_guard(const sw_pipeline *p);
+/* The audit log the pipeline writes (thread-safe; owned by p): for inclusion proofs and
+ * checkpoints of its records while the pipeline holds the log's one writer lock. */
+struct sw_audit *sw_pipeline_audit(sw_pipeline *p);
 /* Appends the text of token id (special tokens rendered) to out: for log-probabilities
  * shown as strings. -1 on an id out of range or OOM. */
 int sw_pipeline_token_text(const sw_pipeline *p, int32_t id, sw_buf *out, sw_err *err);

@@ -82,6 +82,7 @@ int sw_cmd_eval_guard(int argc, char **argv);
 
 int sw_cmd_scan(int argc, char **argv);
 int sw_cmd_guard(int argc, char **argv);
+int sw_cmd_serve(int argc, char **argv);
 int sw_cmd_keys(int argc, char **argv);
 int sw_cmd_data(int argc, char **argv);
 

@@ -24,6 +24,7 @@ static const command commands[] = {
     {"audit", sw_cmd_audit, "the Merkle audit log (subcommands below)"},
     {"scan", sw_cmd_scan, "run the input or output guard on a text (no generation)"},
     {"guard", sw_cmd_guard, "guard tools: train, eval, calibrate-ppl"},
+    {"serve", sw_cmd_serve, "the HTTP API (OpenAI-compatible) over the pipeline"},
     {"keys", sw_cmd_keys, "the server's API keys: add, list, revoke"},
     {"data", sw_cmd_data, "build a training set from raw text with its lineage (data build)"},
     {NULL, NULL, NULL},

@@ -189,6 +189,7 @@ const char *sw_pipeline_model_path(const sw_pipeline *p) { return p->model_path;
 const char *sw_pipeline_home(const sw_pipeline *p) { return p->home; }
 const char *sw_pipeline_policy_sha256(const sw_pipeline *p) { return sw_guard_policy_hash(p->guard); }
 const sw_guard *sw_pipeline_guard(const sw_pipeline *p) { return p->guard; }
+sw_audit *sw_pipeline_audit(sw_pipeline *p) { return p->audit; }
 void sw_pipeline_load(sw_pipeline *p, int *running, int *waiting) {
     *running = *waiting = 0;
     if (p->batch) sw_batch_load(p->batch, running, waiting);

@@ -1,0 +1,58 @@
+/* server.h - the HTTP API: OpenAI-compatible routes over the pipeline, the guard and the
+ * state store (libmicrohttpd, one thread per connection), with limits, metrics and an
+ * access log. `steward serve` is a thin front end over these four calls. */
+#ifndef STEWARD_SERVER_H
+#define STEWARD_SERVER_H
+
+#include "steward/core.h"
+
+typedef struct sw_server sw_server;
+
+/* Defaults of the limits (an option left at 0 takes them). */
+#define SW_SERVER_DEFAULT_PORT 8080
+#define SW_SERVER_MAX_BODY (1u << 20)      /* request body bytes */
+#define SW_SERVER_MAX_HEADER (32u << 10)   /* per-connection memory for the request head */
+#define SW_SERVER_CONN_TIMEOUT_S 30        /* a connection silent this long is closed */
+#define SW_SERVER_BODY_DEADLINE_S 30       /* a body still arriving after this is refused */
+#define SW_SERVER_MAX_CONNECTIONS 4096
+#define SW_SERVER_MAX_INFLIGHT 256         /* generations running or queued at once */
+
+/* Receives one line of the access log (JSON, no newline, never prompt content). Called
+ * from connection threads, so it must be thread-safe. */
+typedef void (*sw_server_log_fn)(void *ud, const char *line, size_t len);
+
+typedef struct sw_server_opts {
+    const char *home;          /* state directory (NULL: $STEWARD_HOME / ~/.steward) */
+    const char *model_path;    /* NULL: the default model */
+    const char *host;          /* numeric IPv4 or IPv6 address; NULL: 127.0.0.1 */
+    int port;                  /* 0: SW_SERVER_DEFAULT_PORT; -1: any free port */
+    int parallel;              /* requests decoded together; 0: the pipeline's default */
+    int threads;               /* compute threads; 0: all cores */
+    const char *chat_template; /* NULL: the model's own */
+    const char *policy_path;   /* guard policy; NULL: the shipped default */
+    const char *upstream;      /* an OpenAI-compatible server generation goes to; NULL: local */
+    const char *upstream_key;  /* its API key; may be NULL */
+    const char *upstream_model; /* the model to ask it for; NULL: the pipeline's default */
+    size_t max_body;           /* 0: SW_SERVER_MAX_BODY */
+    size_t max_header;         /* 0: SW_SERVER_MAX_HEADER */
+    int conn_timeout_s;        /* 0: SW_SERVER_CONN_TIMEOUT_S */
+    int body_deadline_s;       /* 0: SW_SERVER_BODY_DEADLINE_S */
+    int max_connections;       /* 0: SW_SERVER_MAX_CONNECTIONS */
+    sw_server_log_fn access_log; /* NULL: no access log */
+    void *access_log_ud;
+} sw_server_opts;
+
+/* Opens the pipeline and the state store, then listens. -1 with a message naming what
+ * failed (the model, the store, the address in use). Free with sw_server_close. */
+int sw_server_open(const sw_server_opts *opts, sw_server **out, sw_err *err);
+/* The port listened on (useful with port -1). */
+int sw_server_port(const sw_server *s);
+/* Graceful stop: accepts no new connection, lets requests in flight finish for up to
+ * deadline_ms, then cancels the generations still running and closes every connection.
+ * Returns the number of requests that had to be cancelled. Idempotent. */
+int sw_server_shutdown(sw_server *s, int deadline_ms);
+/* Shuts down (deadline 0 when not done yet), closes the pipeline (flushing the audit log
+ * and writing its checkpoint) and the store, and frees. NULL is accepted. */
+void sw_server_close(sw_server *s);
+
+#endif

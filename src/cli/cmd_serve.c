@@ -1,0 +1,129 @@
+/* cmd_serve.c - `steward serve`: parses flags, starts the HTTP server (src/server/), writes
+ * the access log, and stops gracefully on SIGTERM or SIGINT. */
+#include "cli.h"
+#include "steward/server.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#define DEFAULT_DRAIN_MS 10000
+
+static const char *USAGE =
+    "serve [--model F] [--host 127.0.0.1] [--port 8080] [--parallel N] [--threads N]\n"
+    "      [--chat-template T] [--policy F] [--access-log FILE|off] [OPTIONS]\n\n"
+    "The HTTP API, OpenAI-compatible: POST /v1/chat/completions, POST /v1/completions (plain and\n"
+    "streamed), GET /v1/chat/completions/{id}, POST /v1/moderations, GET /v1/models; with an admin\n"
+    "key GET /metrics, POST /v1/admin/halt|resume and GET /v1/admin/status; GET /healthz is open.\n"
+    "Every other route needs 'Authorization: Bearer KEY' (keys: `steward keys add`). SIGTERM or\n"
+    "SIGINT lets requests in flight finish (up to --drain-ms), then closes the pipeline, which\n"
+    "flushes the audit log and writes a checkpoint.\n"
+    "The access log has one JSON line per request (never prompt content), on stderr by default.\n"
+    "The shipped demonstration model has no chat template: give --chat-template chatml for chat.";
+
+typedef struct {
+    FILE *f;
+    pthread_mutex_t mu;
+} log_sink;
+
+static void write_access(void *ud, const char *line, size_t len) {
+    log_sink *s = ud;
+    pthread_mutex_lock(&s->mu);
+    fwrite(line, 1, len, s->f);
+    fputc('\n', s->f);
+    fflush(s->f);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Many idle keep-alive connections need as many descriptors as the hard limit allows. */
+static void raise_fd_limit(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+/* Blocks SIGTERM/SIGINT in every thread (the server's threads inherit the mask), so that
+ * the main thread alone takes them with sigwait. */
+static void block_signals(sigset_t *set) {
+    sigemptyset(set);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static int run(sw_server_opts *o, int drain_ms) {
+    sigset_t set;
+    block_signals(&set);
+    raise_fd_limit();
+    sw_err err;
+    sw_server *srv;
+    if (sw_server_open(o, &srv, &err) < 0) return sw_cli_fail("serve", &err);
+    fprintf(stderr, "steward serve: listening on http://%s%s%s:%d/ (SIGTERM stops)\n",
+            strchr(o->host, ':') ? "[" : "", o->host, strchr(o->host, ':') ? "]" : "", sw_server_port(srv));
+    int sig = 0;
+    sigwait(&set, &sig);
+    fprintf(stderr, "steward serve: %s: finishing requests in flight (up to %d ms)\n",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT", drain_ms);
+    int cancelled = sw_server_shutdown(srv, drain_ms);
+    sw_server_close(srv);
+    fprintf(stderr, "steward serve: stopped (%d generation%s cancelled); audit log closed\n", cancelled,
+            cancelled == 1 ? "" : "s");
+    return SW_EXIT_OK;
+}
+
+int sw_cmd_serve(int argc, char **argv) {
+    sw_server_opts o = {.home = sw_cli_home, .host = "127.0.0.1", .port = SW_SERVER_DEFAULT_PORT};
+    const char *access = NULL;
+    int max_body = 0, drain_ms = DEFAULT_DRAIN_MS;
+    const sw_opt opts[] = {
+        {"model", SW_OPT_STR, &o.model_path, "FILE", "GGUF model (default: the shipped model)"},
+        {"host", SW_OPT_STR, &o.host, "ADDR", "numeric address to listen on (default 127.0.0.1)"},
+        {"port", SW_OPT_INT, &o.port, "N", "port (default 8080; 0 picks a free one, printed at start)"},
+        {"parallel", SW_OPT_INT, &o.parallel, "N", "requests decoded together (default: the pipeline's)"},
+        {"threads", SW_OPT_INT, &o.threads, "N", "compute threads (default: all cores)"},
+        {"chat-template", SW_OPT_STR, &o.chat_template, "T", "chatml or llama3 (default: the model's own)"},
+        {"policy", SW_OPT_STR, &o.policy_path, "FILE", "guard policy (default: the shipped policy)"},
+        {"upstream", SW_OPT_STR, &o.upstream, "URL",
+         "generate on this OpenAI-compatible server (key: $STEWARD_UPSTREAM_KEY), guards and labels here"},
+        {"upstream-model", SW_OPT_STR, &o.upstream_model, "NAME", "the model to ask the upstream server for"},
+        {"max-body", SW_OPT_INT, &max_body, "BYTES", "largest request body (default 1 MiB)"},
+        {"timeout", SW_OPT_INT, &o.conn_timeout_s, "S", "close connections silent this long (default 30)"},
+        {"body-deadline", SW_OPT_INT, &o.body_deadline_s, "S", "a body must arrive within S (default 30)"},
+        {"max-connections", SW_OPT_INT, &o.max_connections, "N", "connections at once (default 4096)"},
+        {"drain-ms", SW_OPT_INT, &drain_ms, "MS", "on SIGTERM, wait this long for requests (default 10000)"},
+        {"access-log", SW_OPT_STR, &access, "FILE", "access log file, or 'off' (default: stderr)"},
+        {NULL, 0, NULL, NULL, NULL},
+    };
+    const char *pos[1];
+    int npos;
+    int rc = sw_cli_parse("serve", USAGE, opts, argc, argv, pos, 0, &npos);
+    if (rc) return sw_cli_exit(rc);
+    o.upstream_key = getenv("STEWARD_UPSTREAM_KEY");
+    if (o.port < 0 || o.port > 65535) return sw_cli_usage_error("serve", "--port takes 0 to 65535");
+    if (o.port == 0) o.port = -1; /* the library's "any free port" */
+    if (o.parallel < 0 || o.threads < 0 || max_body < 0 || o.conn_timeout_s < 0 || o.body_deadline_s < 0 ||
+        o.max_connections < 0 || drain_ms < 0)
+        return sw_cli_usage_error("serve", "numeric options must not be negative");
+    o.max_body = (size_t)max_body;
+    log_sink sink = {.f = stderr};
+    pthread_mutex_init(&sink.mu, NULL);
+    if (!access || strcmp(access, "off") != 0) {
+        if (access && !(sink.f = fopen(access, "a"))) {
+            sw_err err;
+            sw_err_set(&err, "%s: cannot open the access log", access);
+            return sw_cli_fail("serve", &err);
+        }
+        o.access_log = write_access;
+        o.access_log_ud = &sink;
+    }
+    rc = run(&o, drain_ms);
+    if (sink.f != stderr) fclose(sink.f);
+    pthread_mutex_destroy(&sink.mu);
+    return rc;
+}

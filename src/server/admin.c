@@ -1,0 +1,59 @@
+/* admin.c - the person in charge's routes (admin key): halt all generation, resume, and
+ * the server's status. The halt is kept in the state store, so a halted server starts
+ * halted; while halted, generation routes answer 503 and generations running stop. */
+#include "server_int.h"
+
+#include <stdio.h>
+#include <time.h>
+
+static json_t *status_json(sw_server *s, sw_err *err) {
+    int halted = 0, running = 0, waiting = 0;
+    long long since = 0;
+    char by[SW_HALT_BY_MAX + 1] = "", reason[SW_HALT_REASON_MAX + 1] = "";
+    if (sw_store_halt_get(s->st, &halted, &since, by, reason, err) < 0) return NULL;
+    sw_pipeline_load(s->p, &running, &waiting);
+    return json_pack("{s:b, s:I, s:s, s:s, s:i, s:i, s:i, s:s, s:s?, s:s?, s:I}", "halted", halted, "since",
+                     (json_int_t)since, "by", by, "reason", reason, "generations_in_flight",
+                     atomic_load(&s->gen_inflight), "running", running, "waiting", waiting, "model", s->model_id,
+                     "model_sha256", sw_pipeline_model_sha256(s->p), "policy_sha256",
+                     sw_pipeline_policy_sha256(s->p), "uptime_s", (json_int_t)(time(NULL) - s->created));
+}
+
+int srv_halt_load(sw_server *s, sw_err *err) {
+    int halted = 0;
+    if (sw_store_halt_get(s->st, &halted, NULL, NULL, NULL, err) < 0) return -1;
+    atomic_store(&s->halted, halted ? 1 : 0);
+    return 0;
+}
+
+enum MHD_Result srv_route_admin_status(srv_req *r) {
+    sw_err err;
+    json_t *o = status_json(r->s, &err);
+    if (!o) return srv_send_error(r, 500, "server_error", "store_error", NULL, "%s", err.msg);
+    return srv_send_json(r, 200, o);
+}
+
+/* POST /v1/admin/halt {"reason": "..."} and POST /v1/admin/resume. */
+enum MHD_Result srv_route_admin_halt(srv_req *r, int halt) {
+    sw_err err;
+    const char *reason = NULL;
+    json_t *body = NULL;
+    if (r->body.len) {
+        if (!(body = srv_body_json(r))) return MHD_YES;
+        json_t *v = json_object_get(body, "reason");
+        if (v && !json_is_string(v)) {
+            json_decref(body);
+            return srv_send_error(r, 400, "invalid_request_error", "invalid_value", "reason",
+                                  "'reason' must be a string");
+        }
+        reason = json_string_value(v);
+    }
+    char by[SW_HALT_BY_MAX + 1];
+    snprintf(by, sizeof by, "%s", r->key.name[0] ? r->key.name : r->key.id);
+    int rc = sw_store_halt_set(r->s->st, halt, by, reason, &err);
+    json_decref(body);
+    if (rc < 0) return srv_send_error(r, 500, "server_error", "store_error", NULL, "%s", err.msg);
+    atomic_store(&r->s->halted, halt);
+    sw_log(SW_LOG_WARN, "serve: generation %s by key %s", halt ? "halted" : "resumed", r->key.id);
+    return srv_route_admin_status(r);
+}

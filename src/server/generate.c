@@ -1,0 +1,488 @@
+/* generate.c - the generation routes (/v1/chat/completions, /v1/completions): one request
+ * through sw_pipeline_generate, answered whole or streamed as server-sent events, every
+ * answer with its `steward` object; stored for its owner; tokens charged to the key. */
+#include "server_int.h"
+
+
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define STREAM_WAIT_NS 1000000000ll /* a waiting stream looks at the shutdown flag this often */
+#define ID_MAX 64
+
+/* A request held for review has no refusal of the policy's: this one stands in. */
+static const char *DEFAULT_REFUSAL = SW_REFUSAL_EN " " SW_REFUSAL_ZH;
+
+/* One generation: the parsed request, the result, and for streams the text waiting to
+ * be sent (filled by the decoding thread, drained by the connection's thread). */
+typedef struct gen_job {
+    sw_server *s;
+    srv_req *r;         /* valid only inside the access handler and the content reader */
+    json_t *body;
+    srv_gen_params prm;
+    int chat;
+    sw_gen_request req;
+    json_t *steward;    /* the answer's steward object, once built */
+    char id[ID_MAX];
+    long long created;
+    char owner[SW_KEY_ID_CHARS + 1];
+    sw_key_info key;
+    sw_gen_result res;
+    int rc;
+    sw_err err;
+    /* stream state, under mu */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    sw_buf pending;     /* delivered text not yet sent */
+    int done, client_gone, started_thread, counted;
+    pthread_t th;
+    /* owned by the content reader */
+    sw_buf out;
+    size_t out_off;
+    int role_sent, final_sent;
+} gen_job;
+
+/* ---- opening the pipeline ---- */
+
+int srv_pipeline_open(sw_server *s, sw_err *err) {
+    sw_pipeline_opts po = {.home = s->home,
+                           .model_path = s->o.model_path,
+                           .threads = s->o.threads,
+                           .principal = "server",
+                           .policy_path = s->o.policy_path,
+                           .parallel = s->o.parallel,
+                           .chat_template = s->o.chat_template,
+                           .upstream = s->o.upstream,
+                           .upstream_key = s->o.upstream_key,
+                           .upstream_model = s->o.upstream_model};
+    if (sw_pipeline_open(&po, &s->p, err) < 0) return -1;
+    s->guard = sw_pipeline_guard(s->p);
+    return 0;
+}
+
+void srv_pipeline_close(sw_server *s) {
+    s->guard = NULL;
+    sw_pipeline_close(s->p);
+    s->p = NULL;
+}
+
+/* ---- the request as the pipeline takes it ---- */
+
+static int first_turn(const srv_gen_params *p) {
+    for (int i = 0; i < p->n_msgs; i++)
+        if (strcmp(p->msgs[i].role, "assistant") == 0) return 0;
+    return 1;
+}
+
+static int on_text(void *ud, const char *text, size_t len);
+
+static void fill_request(gen_job *j, sw_gen_request *req) {
+    const srv_gen_params *p = &j->prm;
+    memset(req, 0, sizeof *req);
+    sw_sampler_params_default(&req->sampling);
+    if (p->has_temperature) req->sampling.temperature = (float)p->temperature;
+    if (p->has_top_p) req->sampling.top_p = (float)p->top_p;
+    if (p->has_seed) req->sampling.seed = p->seed;
+    else randombytes_buf(&req->sampling.seed, sizeof req->sampling.seed);
+    req->sampling.seed &= 0x7fffffffffffffffull; /* fits JSON integers */
+    req->sampling.n_logprobs = p->logprobs ? (p->top_logprobs > 0 ? p->top_logprobs : 1) : 0;
+    req->chat = j->chat;
+    req->messages = p->msgs;
+    req->n_messages = p->n_msgs;
+    req->prompt = p->prompt;
+    req->principal = j->owner;
+    req->conversation = p->conversation;
+    req->first_turn = j->chat && first_turn(p);
+    req->max_tokens = p->max_tokens;
+    req->ignore_eos = p->ignore_eos;
+    req->on_text = on_text;
+    req->ud = j;
+}
+
+static const char *refusal_text(const sw_gen_result *res) { return res->refusal ? res->refusal : DEFAULT_REFUSAL; }
+
+/* The fields of `steward generate --json` (sw_gen_result_json) that every answer carries. */
+static json_t *steward_build(gen_job *j) {
+    static const char *keep[] = {"finish_reason", "verdicts", "label",  "manifest", "audit",
+                                 "policy_sha256", "seed",     "timings", "energy"};
+    json_t *all = sw_gen_result_json(j->s->p, &j->req, &j->res);
+    json_t *o = json_object();
+    for (size_t i = 0; all && i < sizeof keep / sizeof keep[0]; i++) {
+        json_t *v = json_object_get(all, keep[i]);
+        if (v) json_object_set(o, keep[i], v);
+    }
+    json_decref(all);
+    if (j->prm.proof) {
+        sw_err err;
+        json_t *pr = srv_audit_proof(j->s, j->res.audit_index, &err);
+        json_object_set_new(o, "proof", pr ? pr : json_pack("{s:s}", "error", err.msg));
+    }
+    return o;
+}
+
+/* The steward object, built once per answer (a stream and its stored copy share it); a
+ * new reference. */
+static json_t *steward_object(gen_job *j) {
+    if (!j->steward) j->steward = steward_build(j);
+    return json_incref(j->steward);
+}
+
+/* ---- running it ---- */
+
+static int on_text(void *ud, const char *text, size_t len) {
+    gen_job *j = ud;
+    int stop = 0;
+    if (j->prm.stream) {
+        pthread_mutex_lock(&j->mu);
+        sw_buf_append(&j->pending, text, len);
+        stop = j->client_gone;
+        pthread_cond_signal(&j->cv);
+        pthread_mutex_unlock(&j->mu);
+    }
+    if (atomic_load(&j->s->halted)) stop = 1; /* a person halted generation */
+    if (atomic_load(&j->s->cancel)) {
+        if (!j->counted) atomic_fetch_add(&j->s->cancelled, 1);
+        j->counted = 1;
+        stop = 1;
+    }
+    return stop;
+}
+
+static void run(gen_job *j) {
+    fill_request(j, &j->req);
+    j->rc = sw_pipeline_generate(j->s->p, &j->req, &j->res, &j->err);
+    sw_err err;
+    if (j->rc == 0 && sw_store_limit_charge(j->s->st, &j->key, j->res.usage_tokens, &err) < 0)
+        sw_log(SW_LOG_ERROR, "serve: %s", err.msg);
+    const json_t *vs[2] = {j->res.verdict_in, j->res.verdict_out};
+    for (int v = 0; v < 2; v++) {
+        size_t i;
+        json_t *f;
+        json_array_foreach(json_object_get(vs[v], "findings"), i, f) {
+            const char *act = json_string_value(json_object_get(f, "action"));
+            if (act && (strcmp(act, "block") == 0 || strcmp(act, "review") == 0))
+                srv_metrics_block(&j->s->m, json_string_value(json_object_get(f, "category")));
+        }
+    }
+}
+
+static void *run_thread(void *ud) {
+    gen_job *j = ud;
+    run(j);
+    pthread_mutex_lock(&j->mu);
+    j->done = 1;
+    pthread_cond_signal(&j->cv);
+    pthread_mutex_unlock(&j->mu);
+    return NULL;
+}
+
+static void job_free(gen_job *j) {
+    if (!j) return;
+    if (j->started_thread) pthread_join(j->th, NULL);
+    json_decref(j->steward);
+    sw_gen_result_free(&j->res);
+    srv_gen_params_free(&j->prm);
+    json_decref(j->body);
+    sw_buf_free(&j->pending);
+    sw_buf_free(&j->out);
+    pthread_mutex_destroy(&j->mu);
+    pthread_cond_destroy(&j->cv);
+    atomic_fetch_sub(&j->s->gen_inflight, 1);
+    free(j);
+}
+
+/* ---- the answer's JSON ---- */
+
+static const char *finish_reason(const sw_gen_result *r) {
+    const char *f = r->finish_reason ? r->finish_reason : "stop";
+    if (strcmp(f, "blocked") == 0 || strcmp(f, "review") == 0) return "content_filter";
+    return f;
+}
+
+static int refused(const sw_gen_result *r) { return strcmp(finish_reason(r), "content_filter") == 0; }
+
+/* A token's text as valid UTF-8 (ill-formed bytes as U+FFFD) and its bytes. */
+static json_t *token_json(const sw_pipeline *p, int32_t id, float lp, const char *key_lp) {
+    sw_buf b = {0}, u = {0};
+    sw_pipeline_token_text(p, id, &b, NULL);
+    json_t *bytes = json_array();
+    const unsigned char *t = (const unsigned char *)(b.data ? b.data : "");
+    for (size_t i = 0; i < b.len; i++) json_array_append_new(bytes, json_integer(t[i]));
+    for (size_t i = 0; i < b.len;) {
+        int l = sw_utf8_seq_len(t + i, b.len - i);
+        sw_buf_append(&u, l ? (const char *)t + i : "\xEF\xBF\xBD", l ? (size_t)l : 3);
+        i += l ? (size_t)l : 1;
+    }
+    json_t *o = json_pack("{s:s%, s:f, s:o}", "token", u.data ? u.data : "", u.len, key_lp, (double)lp, "bytes", bytes);
+    sw_buf_free(&b);
+    sw_buf_free(&u);
+    return o;
+}
+
+/* Chat's {"content": [{token, logprob, bytes, top_logprobs}]}. */
+static json_t *chat_logprobs(gen_job *j) {
+    const sw_gen_result *r = &j->res;
+    if (!j->prm.logprobs || !r->logprobs) return json_null();
+    const sw_pipeline *tk = j->s->p;
+    json_t *content = json_array();
+    for (int i = 0; i < r->n_tokens; i++) {
+        json_t *t = token_json(tk, r->tokens[i], r->logprobs[i].chosen, "logprob");
+        json_t *top = json_array();
+        for (int k = 0; k < j->prm.top_logprobs; k++)
+            json_array_append_new(top, token_json(tk, r->logprobs[i].top[k].id, r->logprobs[i].top[k].logprob,
+                                                  "logprob"));
+        json_object_set_new(t, "top_logprobs", top);
+        json_array_append_new(content, t);
+    }
+    return json_pack("{s:o, s:n}", "content", content, "refusal");
+}
+
+/* Completions' {tokens, token_logprobs, top_logprobs: [{token: logprob}], text_offset}. */
+static json_t *completion_logprobs(gen_job *j) {
+    const sw_gen_result *r = &j->res;
+    if (!j->prm.logprobs || !r->logprobs) return json_null();
+    const sw_pipeline *tk = j->s->p;
+    json_t *toks = json_array(), *lps = json_array(), *tops = json_array(), *offs = json_array();
+    long long off = 0;
+    for (int i = 0; i < r->n_tokens; i++) {
+        json_t *t = token_json(tk, r->tokens[i], r->logprobs[i].chosen, "logprob");
+        const char *text = json_string_value(json_object_get(t, "token"));
+        json_array_append_new(toks, json_string(text));
+        json_array_append_new(lps, json_real(r->logprobs[i].chosen));
+        json_array_append_new(offs, json_integer(off));
+        off += (long long)strlen(text);
+        json_t *top = json_object();
+        for (int k = 0; k < j->prm.top_logprobs; k++) {
+            json_t *a = token_json(tk, r->logprobs[i].top[k].id, r->logprobs[i].top[k].logprob, "logprob");
+            json_object_set(top, json_string_value(json_object_get(a, "token")), json_object_get(a, "logprob"));
+            json_decref(a);
+        }
+        json_array_append_new(tops, top);
+        json_decref(t);
+    }
+    return json_pack("{s:o, s:o, s:o, s:o}", "tokens", toks, "token_logprobs", lps, "top_logprobs", tops,
+                     "text_offset", offs);
+}
+
+static json_t *usage_json(const sw_gen_result *r) {
+    return json_pack("{s:i, s:i, s:i}", "prompt_tokens", r->prompt_tokens, "completion_tokens", r->usage_tokens,
+                     "total_tokens", r->prompt_tokens + r->usage_tokens);
+}
+
+/* The whole answer (chat.completion or text_completion). */
+static json_t *answer_json(gen_job *j) {
+    const sw_gen_result *r = &j->res;
+    const char *text = refused(r) ? refusal_text(r) : (r->labelled_text.data ? r->labelled_text.data : "");
+    json_t *choice;
+    if (j->chat)
+        choice = json_pack("{s:i, s:{s:s, s:s, s:n}, s:o, s:s}", "index", 0, "message", "role", "assistant",
+                           "content", text, "refusal", "logprobs", chat_logprobs(j), "finish_reason",
+                           finish_reason(r));
+    else
+        choice = json_pack("{s:i, s:s, s:o, s:s}", "index", 0, "text", text, "logprobs", completion_logprobs(j),
+                           "finish_reason", finish_reason(r));
+    return json_pack("{s:s, s:s, s:I, s:s, s:[o], s:o, s:o}", "id", j->id, "object",
+                     j->chat ? "chat.completion" : "text_completion", "created", (json_int_t)j->created, "model",
+                     j->s->model_id, "choices", choice, "usage", usage_json(r), "steward", steward_object(j));
+}
+
+static void store_answer(gen_job *j, const json_t *answer) {
+    if (!j->chat || !j->prm.store || !answer) return;
+    char *text = json_dumps(answer, JSON_COMPACT);
+    sw_err err;
+    if (!text || sw_store_completion_put(j->s->st, j->id, j->owner, text, &err) < 0)
+        sw_log(SW_LOG_ERROR, "serve: cannot store completion %s: %s", j->id, text ? err.msg : "out of memory");
+    free(text);
+}
+
+/* ---- streaming: server-sent events ---- */
+
+static int sse(sw_buf *out, json_t *obj) {
+    char *t = obj ? json_dumps(obj, JSON_COMPACT) : NULL;
+    json_decref(obj);
+    if (!t) return -1;
+    int rc = sw_buf_printf(out, "data: %s\n\n", t);
+    free(t);
+    return rc;
+}
+
+/* A chunk with one choice: delta (chat) or text (completions), and finish_reason. */
+static json_t *chunk(gen_job *j, const char *text, size_t len, int role, const char *finish) {
+    json_t *choice = json_pack("{s:i, s:n, s:s?}", "index", 0, "logprobs", "finish_reason", finish);
+    if (!finish) json_object_set_new(choice, "finish_reason", json_null());
+    if (j->chat) {
+        json_t *delta = json_object();
+        if (role) json_object_set_new(delta, "role", json_string("assistant"));
+        if (text) json_object_set_new(delta, "content", json_stringn(text, len));
+        json_object_set_new(choice, "delta", delta);
+    } else {
+        json_object_set_new(choice, "text", json_stringn(text ? text : "", text ? len : 0));
+    }
+    return json_pack("{s:s, s:s, s:I, s:s, s:[o]}", "id", j->id, "object",
+                     j->chat ? "chat.completion.chunk" : "text_completion", "created", (json_int_t)j->created,
+                     "model", j->s->model_id, "choices", choice);
+}
+
+/* The end of a stream: the refusal when the answer was refused, the finishing chunk with
+ * its logprobs and `steward` object, usage when asked, [DONE]. */
+static int stream_end(gen_job *j) {
+    sw_buf *o = &j->out;
+    if (j->rc < 0) {
+        json_t *e = json_pack("{s:{s:s, s:s, s:n, s:s}}", "error", "message", j->err.msg, "type", "server_error",
+                              "param", "code", "generation_failed");
+        return sse(o, e) | sw_buf_puts(o, "data: [DONE]\n\n");
+    }
+    int rc = 0;
+    if (refused(&j->res)) {
+        const char *t = refusal_text(&j->res);
+        rc |= sse(o, chunk(j, t, strlen(t), 0, NULL));
+    }
+    json_t *last = chunk(j, NULL, 0, 0, finish_reason(&j->res));
+    json_t *c0 = json_array_get(json_object_get(last, "choices"), 0);
+    json_object_set_new(c0, "logprobs", j->chat ? chat_logprobs(j) : completion_logprobs(j));
+    json_object_set_new(last, "steward", steward_object(j));
+    rc |= sse(o, last);
+    if (j->prm.include_usage) {
+        json_t *u = chunk(j, NULL, 0, 0, NULL);
+        json_object_set_new(u, "choices", json_array());
+        json_object_set_new(u, "usage", usage_json(&j->res));
+        rc |= sse(o, u);
+    }
+    return rc | sw_buf_puts(o, "data: [DONE]\n\n");
+}
+
+/* Fills j->out with the next events; blocks until there is text or the end. 0 when there is
+ * nothing more to send. */
+static int stream_fill(gen_job *j) {
+    if (!j->role_sent) {
+        j->role_sent = 1;
+        if (j->chat) return sse(&j->out, chunk(j, "", 0, 1, NULL)) == 0;
+    }
+    if (j->final_sent) return 0;
+    pthread_mutex_lock(&j->mu);
+    while (!j->pending.len && !j->done) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += STREAM_WAIT_NS / 1000000000ll;
+        pthread_cond_timedwait(&j->cv, &j->mu, &ts);
+    }
+    sw_buf text = j->pending;
+    memset(&j->pending, 0, sizeof j->pending);
+    int done = j->done;
+    pthread_mutex_unlock(&j->mu);
+    int rc = 0;
+    if (text.len) rc |= sse(&j->out, chunk(j, text.data, text.len, 0, NULL));
+    sw_buf_free(&text);
+    if (done) {
+        j->final_sent = 1;
+        rc |= stream_end(j);
+        json_t *a = j->rc == 0 ? answer_json(j) : NULL;
+        store_answer(j, a);
+        json_decref(a);
+        j->r->prompt_tokens = j->res.prompt_tokens;
+        j->r->completion_tokens = j->res.usage_tokens;
+    }
+    return rc == 0;
+}
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
+    (void)pos;
+    gen_job *j = cls;
+    while (j->out_off == j->out.len) {
+        sw_buf_reset(&j->out);
+        j->out_off = 0;
+        if (!stream_fill(j)) return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    size_t n = j->out.len - j->out_off;
+    if (n > max) n = max;
+    memcpy(buf, j->out.data + j->out_off, n);
+    j->out_off += n;
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls) {
+    gen_job *j = cls;
+    pthread_mutex_lock(&j->mu);
+    j->client_gone = 1;
+    pthread_mutex_unlock(&j->mu);
+    job_free(j);
+}
+
+static enum MHD_Result start_stream(srv_req *r, gen_job *j) {
+    if (pthread_create(&j->th, NULL, run_thread, j) != 0) {
+        job_free(j);
+        return srv_send_error(r, 503, "server_error", "overloaded", NULL, "cannot start the generation");
+    }
+    j->started_thread = 1;
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, j, stream_free);
+    if (!resp) {
+        stream_free(j);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    return srv_queue(r, 200, resp);
+}
+
+/* ---- the route ---- */
+
+static gen_job *job_new(srv_req *r, json_t *body, int chat) {
+    gen_job *j = calloc(1, sizeof *j);
+    if (!j) return NULL;
+    j->s = r->s;
+    j->r = r;
+    j->body = body;
+    j->chat = chat;
+    j->created = (long long)time(NULL);
+    j->key = r->key;
+    snprintf(j->owner, sizeof j->owner, "%s", r->key.id);
+    srv_new_id(r->s, chat ? "chatcmpl" : "cmpl", j->id, sizeof j->id);
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_cond_init(&j->cv, NULL);
+    atomic_fetch_add(&r->s->gen_inflight, 1);
+    return j;
+}
+
+enum MHD_Result srv_route_generate(srv_req *r, int chat) {
+    if (atomic_load(&r->s->halted))
+        return srv_send_error(r, 503, "server_error", "halted", NULL,
+                              "generation is halted by a person in charge (GET /v1/admin/status says why)");
+    json_t *body = srv_body_json(r);
+    if (!body) return MHD_YES;
+    if (atomic_load(&r->s->gen_inflight) >= SW_SERVER_MAX_INFLIGHT) {
+        json_decref(body);
+        return srv_send_error(r, 503, "server_error", "overloaded", NULL, "too many generations in flight; retry");
+    }
+    gen_job *j = job_new(r, body, chat);
+    if (!j) {
+        json_decref(body);
+        return srv_send_error(r, 500, "server_error", "out_of_memory", NULL, "out of memory");
+    }
+    if (srv_gen_params_parse(body, chat, &j->prm) < 0) {
+        enum MHD_Result rc =
+            srv_send_error(r, 400, "invalid_request_error", "invalid_value", j->prm.param, "%s", j->prm.why);
+        job_free(j);
+        return rc;
+    }
+    if (j->prm.n_stop) { /* cutting the text here would leave the signed manifest behind */
+        enum MHD_Result rc = srv_send_error(r, 400, "invalid_request_error", "unsupported_parameter", "stop",
+                                            "'stop' is not supported yet (the pipeline has no stop sequences)");
+        job_free(j);
+        return rc;
+    }
+    if (j->prm.stream) return start_stream(r, j);
+    run(j);
+    if (j->rc < 0) {
+        enum MHD_Result rc = srv_send_error(r, 500, "server_error", "generation_failed", NULL, "%s", j->err.msg);
+        job_free(j);
+        return rc;
+    }
+    r->prompt_tokens = j->res.prompt_tokens;
+    r->completion_tokens = j->res.usage_tokens;
+    json_t *a = answer_json(j);
+    store_answer(j, a);
+    job_free(j);
+    return srv_send_json(r, 200, a);
+}

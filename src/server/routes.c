@@ -1,0 +1,145 @@
+/* routes.c - the server's small routes: /healthz, /v1/models, GET /v1/chat/completions/{id}
+ * and /v1/moderations (the guard alone, no generation, in OpenAI's shape). */
+#include "server_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+enum MHD_Result srv_route_healthz(srv_req *r) {
+    char *body = strdup("{\"status\":\"ok\"}");
+    if (!body) return MHD_NO;
+    return srv_send(r, 200, "application/json", body, strlen(body));
+}
+
+enum MHD_Result srv_route_models(srv_req *r) {
+    sw_server *s = r->s;
+    json_t *m = json_pack("{s:s, s:s, s:I, s:s, s:{s:s?, s:s?}}", "id", s->model_id, "object", "model", "created",
+                          (json_int_t)s->created, "owned_by", "steward", "steward", "sha256",
+                          sw_pipeline_model_sha256(s->p), "policy_sha256", sw_pipeline_policy_sha256(s->p));
+    return srv_send_json(r, 200, json_pack("{s:s, s:[o]}", "object", "list", "data", m));
+}
+
+enum MHD_Result srv_route_chat_get(srv_req *r) {
+    sw_err err;
+    char *text = NULL;
+    int found = sw_store_completion_get_as(r->s->st, r->path_arg, &r->key, &text, &err);
+    if (found < 0) {
+        sw_log(SW_LOG_ERROR, "serve: %s", err.msg);
+        return srv_send_error(r, 500, "server_error", "store_error", NULL, "the completion store failed");
+    }
+    if (!found)
+        return srv_send_error(r, 404, "invalid_request_error", "not_found", "completion_id",
+                              "no stored completion with this id for this key");
+    return srv_send(r, 200, "application/json", text, strlen(text));
+}
+
+/* ---- moderations ---- */
+
+/* OpenAI's moderation categories, and the guard categories each one gathers
+ * (Llama Guard 3's S1..S14 and the guard's own). */
+typedef struct {
+    const char *openai;
+    const char *guard[4];
+} category_map;
+
+static const category_map cats[] = {
+    {"harassment", {"profanity"}},
+    {"harassment/threatening", {0}},
+    {"hate", {"S10"}},
+    {"hate/threatening", {0}},
+    {"illicit", {"S2", "S8", "S14"}},
+    {"illicit/violent", {"S9"}},
+    {"self-harm", {"S11"}},
+    {"self-harm/intent", {0}},
+    {"self-harm/instructions", {0}},
+    {"sexual", {"S3", "S12"}},
+    {"sexual/minors", {"S4"}},
+    {"violence", {"S1"}},
+    {"violence/graphic", {0}},
+};
+#define N_CATS (sizeof cats / sizeof cats[0])
+
+static int maps_to(const category_map *c, const char *guard_cat) {
+    for (int i = 0; i < 4 && c->guard[i]; i++)
+        if (strcmp(c->guard[i], guard_cat) == 0) return 1;
+    return 0;
+}
+
+/* One result: flagged when the policy sends the text to review or blocks it; a category is
+ * true when one of its findings is sent to review or blocked; its score is the highest. */
+static json_t *moderation_result(sw_server *s, const sw_guard_verdict *v) {
+    json_t *flags = json_object(), *scores = json_object();
+    for (size_t k = 0; k < N_CATS; k++) {
+        int hit = 0;
+        double best = 0;
+        for (size_t i = 0; i < v->n_findings; i++) {
+            const sw_guard_finding *f = &v->findings[i];
+            if (!maps_to(&cats[k], f->category)) continue;
+            if (f->score > best) best = f->score;
+            if (f->action >= SW_ACT_REVIEW) hit = 1;
+        }
+        json_object_set_new(flags, cats[k].openai, json_boolean(hit));
+        json_object_set_new(scores, cats[k].openai, json_real(best));
+    }
+    for (size_t i = 0; i < v->n_findings; i++)
+        if (v->findings[i].action >= SW_ACT_REVIEW) srv_metrics_block(&s->m, v->findings[i].category);
+    return json_pack("{s:b, s:o, s:o, s:o}", "flagged", v->action >= SW_ACT_REVIEW, "categories", flags,
+                     "category_scores", scores, "steward", sw_guard_verdict_json(v));
+}
+
+/* The texts of "input": a string, or an array of strings or of {"type":"text","text":...}.
+ * Fills texts (borrowed from in) and returns their count, or -1 naming the problem in why. */
+#define MAX_INPUTS 256
+static int input_texts(json_t *in, json_t **texts, const char **why) {
+    if (json_is_string(in)) {
+        texts[0] = in;
+        return 1;
+    }
+    if (!json_is_array(in) || json_array_size(in) == 0 || json_array_size(in) > MAX_INPUTS) {
+        *why = "'input' must be a string or an array of 1 to 256 strings or text parts";
+        return -1;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(in, i, e) {
+        json_t *t = json_is_object(e) ? json_object_get(e, "text") : e;
+        if (!json_is_string(t)) {
+            *why = "each element of 'input' must be a string or {\"type\": \"text\", \"text\": ...}";
+            return -1;
+        }
+        texts[i] = t;
+    }
+    return (int)json_array_size(in);
+}
+
+enum MHD_Result srv_route_moderations(srv_req *r) {
+    sw_server *s = r->s;
+    json_t *req = srv_body_json(r);
+    if (!req) return MHD_YES;
+    json_t *texts[MAX_INPUTS];
+    const char *why = NULL;
+    int n = input_texts(json_object_get(req, "input"), texts, &why);
+    if (n < 0) {
+        json_decref(req);
+        return srv_send_error(r, 400, "invalid_request_error", "invalid_value", "input", "%s", why);
+    }
+    json_t *results = json_array();
+    for (int i = 0; i < n; i++) {
+        sw_guard_verdict v = {0};
+        sw_err err;
+        if (sw_guard_scan(s->guard, SW_GUARD_INPUT, json_string_value(texts[i]), json_string_length(texts[i]), &v,
+                          &err) < 0) {
+            sw_guard_verdict_free(&v);
+            json_decref(results);
+            json_decref(req);
+            return srv_send_error(r, 500, "server_error", "guard_error", NULL, "the guard failed: %s", err.msg);
+        }
+        json_array_append_new(results, moderation_result(s, &v));
+        sw_guard_verdict_free(&v);
+    }
+    json_decref(req);
+    char id[64];
+    srv_new_id(s, "modr", id, sizeof id);
+    return srv_send_json(r, 200, json_pack("{s:s, s:s, s:s, s:o}", "id", id, "model", "steward-guard",
+                                           "policy_sha256", sw_guard_policy_hash(s->guard), "results", results));
+}
