@@ -241,15 +241,18 @@ static int load_label(const gen_flags *f, sw_label_config *lc, sw_err *err) {
     return 0;
 }
 
-/* The prompt: --prompt, --file or stdin (a NUL in it is refused: from here on the prompt
- * is a C string, and it would end there unseen). 0, or -1 with err. */
+/* The prompt: --prompt, --file or stdin. 0; -1 with err when it cannot be read; 1 with
+ * err when it holds a NUL (a usage error: from here on the prompt is a C string, and it
+ * would end there unseen). */
 static int read_prompt(gen_flags *f, sw_buf *input, sw_err *err) {
     if (f->prompt) return 0;
     if (sw_read_file(f->prompt_file ? f->prompt_file : "-", input, err) < 0) return -1;
     const char *nul = input->len ? memchr(input->data, 0, input->len) : NULL;
-    if (nul)
-        return sw_err_set(err, "the prompt (%s) holds a NUL byte at offset %zu", f->prompt_file ? f->prompt_file : "stdin",
-                          (size_t)(nul - input->data));
+    if (nul) {
+        sw_err_set(err, "the prompt on %s holds a NUL byte at offset %zu", f->prompt_file ? f->prompt_file : "stdin",
+                   (size_t)(nul - input->data));
+        return 1;
+    }
     f->prompt = input->data ? input->data : "";
     return 0;
 }
@@ -267,9 +270,9 @@ int sw_cmd_generate(int argc, char **argv) {
     sw_buf input = {0};
     sw_grammar *constraint = NULL;
     sw_pipeline *p = NULL;
-    if (load_label(&f, &lc, &err) < 0 || read_prompt(&f, &input, &err) < 0 ||
+    if (load_label(&f, &lc, &err) < 0 || (rc = read_prompt(&f, &input, &err)) != 0 ||
         load_constraint(f.schema, f.grammar, &constraint, &err) < 0) {
-        rc = sw_cli_fail("generate", &err);
+        rc = rc > 0 ? sw_cli_usage_error("generate", "%s", err.msg) : sw_cli_fail("generate", &err);
         goto out;
     }
     req.prompt = f.prompt;

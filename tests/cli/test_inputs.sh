@@ -71,9 +71,9 @@ check "generate --model DIR says it is a directory" "[ $rc -eq 1 ] && grep -q 'i
 run $BIN audit lineage e in:a=/dev/zero
 check "audit lineage in:a=/dev/zero fails at once" "[ $rc -eq 1 ] && grep -q 'not a regular file' $T/err"
 run $BIN verify /dev/zero
-check "verify /dev/zero fails at once" "[ $rc -eq 1 ] && grep -q 'not a regular file' $T/err"
+check "verify /dev/zero fails at once" "[ $rc -eq 2 ] && grep -q 'not a regular file' $T/err"
 run $BIN verify --manifest "$T/fifo" "$T/doc"
-check "verify --manifest FIFO fails at once" "[ $rc -eq 1 ] && grep -q 'a FIFO' $T/err"
+check "verify --manifest FIFO fails at once" "[ $rc -eq 2 ] && grep -q 'a FIFO' $T/err"
 echo x | timeout 30 $BIN scan --policy /dev/zero >"$T/out" 2>"$T/err"; rc=$?
 check "scan --policy /dev/zero fails at once" "[ $rc -eq 1 ] && grep -q 'not a regular file' $T/err"
 run $BIN scan --lm "$M" --ppl "$T/dir"
@@ -106,13 +106,13 @@ cp "$T/guard.key.bak" "$H/keys/guard.key"
 
 # ---- JSON messages in the user's terms ----
 printf '{"text":"a\\u0000b"}\n' | timeout 30 $BIN scan --jsonl >"$T/out" 2>"$T/err"; rc=$?
-check "a NUL escape in JSONL is named without jansson's flag" "[ $rc -eq 1 ] && grep -q 'stdin line 1' $T/err && ! grep -q JSON_ALLOW_NUL $T/err"
+check "a NUL escape in JSONL is named without jansson's flag" "[ $rc -eq 1 ] && grep -q 'stdin line 1' $T/out && ! grep -q JSON_ALLOW_NUL $T/out $T/err"
 echo '{}' | timeout 30 $BIN detect --model "$M" --tokens >"$T/out" 2>"$T/err"; rc=$?
-check "detect --tokens with an object says so" "[ $rc -eq 1 ] && grep -q 'object, not an array' $T/err && ! grep -q 'line -1' $T/err"
+check "detect --tokens with an object says so" "[ $rc -eq 2 ] && grep -q 'object, not an array' $T/err && ! grep -q 'line -1' $T/err"
 
 # ---- 17a: detect --window INT_MAX does not overflow ----
 jq -r .text "$T/first.json" | timeout 30 $BIN detect --model "$M" --window 2147483647 >"$T/out" 2>"$T/err"; rc=$?
-check "detect --window 2147483647 runs clean" "[ $rc -eq 0 ] && no_sanitizer"
+check "detect --window 2147483647 runs clean" "[ $rc -le 1 ] && no_sanitizer"
 
 # ---- 3: a lost key stops the writer with instructions, never replaced ----
 pub_before=$(sha256sum <"$H/keys/signing.pub")
@@ -140,7 +140,7 @@ check "generate works again" "[ $rc -eq 0 ]"
 n_arch=$(ls $H/keys/ | grep -c '^signing.pub.')
 sig_before=$(sha256sum <"$H/keys/signing.pub")
 wm_before=$(sha256sum <"$H/keys/watermark.key")
-flock "$H/audit/lock" sleep 3 &
+flock "$H/audit" sleep 3 &  # the writer lock is on the audit directory itself
 holder=$!
 sleep 0.5
 run $BIN keygen --rotate

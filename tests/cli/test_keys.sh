@@ -69,7 +69,7 @@ check "a revoke record names alice's id" "grep '\"action\":\"revoke\"' \"$T/audi
 check "no record holds a key" "! grep -q 'sk-sw-' \"$T/audit\""
 
 # while another process holds the audit log (a running server), nothing is created
-flock "$STEWARD_HOME/audit/lock" sleep 3 &
+flock "$STEWARD_HOME/audit" sleep 3 &  # the writer lock is on the audit directory itself
 holder=$!
 sleep 0.5
 before=$($BIN keys list | wc -l)
