@@ -214,7 +214,7 @@ int sw_guard_clf_train(const sw_guard_train_opts *o, sw_guard_train_report *rep,
  * or blocked; fpr is the share of benign examples predicted as the category. Per source
  * (the label when an example has none; past 63 sources, "other"), what the user gets:
  * the share of examples whose verdict is review or block (stop_rate) and flag or more
- * (alarm_rate). Returns {examples, rules_refused, categories: {cat: {support, tp, fp, fn,
+ * (alarm_rate: flag, review or block, or a flagged finding beside a redaction). Returns {examples, rules_refused, categories: {cat: {support, tp, fp, fn,
  * tn, precision, recall, f1, fpr}}, confusion, benign_fpr_by_source, actions_by_source:
  * {source: {label, n, stopped, alarmed, stop_rate, alarm_rate}}}, or NULL with err. */
 struct json_t *sw_guard_eval(const sw_guard *g, const char *path, sw_err *err);

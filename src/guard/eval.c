@@ -60,9 +60,14 @@ static void count_source(eval_state *st, const char *source, int flagged) {
     }
 }
 
-/* Counts the verdict's action for the example's source (its label when it has none);
- * sources past MAX_SOURCES are counted under "other". */
-static void count_action(eval_state *st, const gjsonl_rec *r, sw_guard_action a) {
+/* Counts what the verdict v gives the user, for the example's source (its label when it
+ * has none; sources past MAX_SOURCES are counted under "other"): stopped when it is review
+ * or block, alarmed when it is flag, review or block or any finding is flagged (a redacted
+ * text goes through, but a flag beside the redaction is still an alarm). */
+static void count_action(eval_state *st, const sw_guard_verdict *v, const gjsonl_rec *r) {
+    sw_guard_action a = v->action;
+    int flagged = a == SW_ACT_FLAG || a >= SW_ACT_REVIEW;
+    for (size_t k = 0; k < v->n_findings && !flagged; k++) flagged = v->findings[k].action == SW_ACT_FLAG;
     const char *sname = r->source ? r->source : r->label;
     int s = 0;
     while (s < st->nact && strcmp(st->act[s].name, sname) != 0) s++;
@@ -77,7 +82,7 @@ static void count_action(eval_state *st, const gjsonl_rec *r, sw_guard_action a)
     }
     st->act[s].n++;
     st->act[s].stopped += a >= SW_ACT_REVIEW;
-    st->act[s].alarmed += a >= SW_ACT_FLAG;
+    st->act[s].alarmed += flagged;
 }
 
 static int eval_one(void *ud, const gjsonl_rec *r, sw_err *err) {
@@ -94,7 +99,7 @@ static int eval_one(void *ud, const gjsonl_rec *r, sw_err *err) {
         sw_guard_verdict_free(&v);
         return -1;
     }
-    count_action(st, r, v.action);
+    count_action(st, &v, r);
     /* predicted: categories with a finding the policy sends to review or blocks */
     int pred[NCATS] = {0}, top = NCATS;
     double best = -1;
