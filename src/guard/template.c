@@ -91,13 +91,15 @@ static int scan_from(const sw_guard_norm *nm, char c, sw_guard_verdict *v) {
     size_t n = nm->light.len;
     for (const char *p = memchr(s, c, n); p; p = memchr(p + 1, c, n - (size_t)(p + 1 - s))) {
         size_t i = (size_t)(p - s);
+        if (i + 1 >= n) break;
         for (size_t k = 0; k < N_MARKERS; k++) {
-            size_t l = strlen(MARKERS[k].text);
-            if (MARKERS[k].text[0] != c || i + l > n || memcmp(p, MARKERS[k].text, l) != 0) continue;
+            const char *t = MARKERS[k].text;
+            if (t[0] != c || t[1] != p[1]) continue; /* most '<' begin HTML tags or comparisons */
+            size_t l = strlen(t);
+            if (i + l > n || memcmp(p, t, l) != 0) continue;
             if (add_marker(nm, &MARKERS[k], i, i + l, v) < 0) return -1;
             break;
         }
-        if (p + 1 >= s + n) break;
     }
     return 0;
 }
