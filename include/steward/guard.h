@@ -144,6 +144,9 @@ void sw_guard_free(sw_guard *g);
 const char *sw_guard_policy_hash(const sw_guard *g);
 /* 1 when a classifier model is loaded. */
 int sw_guard_has_classifier(const sw_guard *g);
+/* Word-list entries ("language:" sections of the rules files) refused at load: with a
+ * digit, without a letter, of another script, or too short (docs/guard.md). */
+size_t sw_guard_rules_refused(const sw_guard *g);
 
 /* Scans text[0..len) flowing in direction dir. Fills *v (which the caller frees with
  * sw_guard_verdict_free, also after a failure). Returns 0, or -1 (out of memory, text
@@ -208,9 +211,12 @@ int sw_guard_clf_train(const sw_guard_train_opts *o, sw_guard_train_report *rep,
 /* Evaluates the guard (input direction, its policy) on labelled JSONL lines {"text",
  * "label": benign|prompt_injection|jailbreak|harmful, "source"?}. A category counts as
  * predicted when a finding of it (harm codes S1..S14 count as harmful) is sent to review
- * or blocked; fpr is the share of benign examples predicted as the category. Returns
- * {examples, categories: {cat: {support, tp, fp, fn, tn, precision, recall, f1, fpr}},
- * confusion, benign_fpr_by_source}, or NULL with err (file:line). */
+ * or blocked; fpr is the share of benign examples predicted as the category. Per source
+ * (the label when an example has none; past 63 sources, "other"), what the user gets:
+ * the share of examples whose verdict is review or block (stop_rate) and flag or more
+ * (alarm_rate: flag, review or block, or a flagged finding beside a redaction). Returns {examples, rules_refused, categories: {cat: {support, tp, fp, fn,
+ * tn, precision, recall, f1, fpr}}, confusion, benign_fpr_by_source, actions_by_source:
+ * {source: {label, n, stopped, alarmed, stop_rate, alarm_rate}}}, or NULL with err. */
 struct json_t *sw_guard_eval(const sw_guard *g, const char *path, sw_err *err);
 
 /* ---- language-model signals (NeMo Guardrails' perplexity heuristics) ---- */

@@ -28,6 +28,12 @@ static void print_table(json_t *r) {
     json_object_foreach(json_object_get(r, "benign_fpr_by_source"), k, x)
         printf("  %-22s %5lld examples  FPR %.3f\n", k, (long long)json_integer_value(json_object_get(x, "n")),
                json_real_value(json_object_get(x, "fpr")));
+    printf("\nwhat the user gets, by source (stop: review or block; alarm: flag, review, block or a flagged finding)\n");
+    json_object_foreach(json_object_get(r, "actions_by_source"), k, x)
+        printf("  %-22s %-16s %5lld examples  stop %.3f  alarm %.3f\n", k,
+               json_string_value(json_object_get(x, "label")), (long long)json_integer_value(json_object_get(x, "n")),
+               json_real_value(json_object_get(x, "stop_rate")), json_real_value(json_object_get(x, "alarm_rate")));
+    printf("\nword-list entries refused at load: %lld\n", (long long)json_integer_value(json_object_get(r, "rules_refused")));
 }
 
 /* argv[0] is "guard" (the subcommand of `eval`). */

@@ -1,5 +1,6 @@
 /* eval.c - guard evaluation on labelled JSONL: precision, recall, F1 and false-positive
- * rate per category, a confusion table, and false-positive rates per benign source. */
+ * rate per category, a confusion table, false-positive rates per benign source, and per
+ * source of every label what the user gets: the stop and alarm rates of the verdict. */
 #include "guard_int.h"
 
 #include <jansson.h>
@@ -25,20 +26,30 @@ typedef struct {
     int n, flagged;
 } source_stat;
 
+#define MAX_SOURCES 64
+
+/* What the user gets from one source: the verdict's action, as `steward scan` answers. */
+typedef struct {
+    char name[48], label[24];
+    int n, stopped, alarmed; /* stopped: review or block; alarmed: flag or more */
+} action_stat;
+
 /* The counts of an evaluation, filled one example at a time. */
 typedef struct eval_state {
     const sw_guard *g;
     int tp[NCATS], fp[NCATS], fn[NCATS], tn[NCATS], bfp[NCATS], nbenign, n;
     int conf[NCATS + 1][NPRED]; /* true label (benign = NCATS) x predicted */
-    source_stat src[64];
+    source_stat src[MAX_SOURCES];
     int nsrc;
+    action_stat act[MAX_SOURCES];
+    int nact;
 } eval_state;
 
 static void count_source(eval_state *st, const char *source, int flagged) {
     const char *sname = source ? source : "benign";
     int s = 0;
     while (s < st->nsrc && strcmp(st->src[s].name, sname) != 0) s++;
-    if (s == st->nsrc && st->nsrc < 64) {
+    if (s == st->nsrc && st->nsrc < MAX_SOURCES) {
         snprintf(st->src[s].name, sizeof st->src[s].name, "%s", sname);
         st->src[s].n = st->src[s].flagged = 0;
         st->nsrc++;
@@ -47,6 +58,31 @@ static void count_source(eval_state *st, const char *source, int flagged) {
         st->src[s].n++;
         st->src[s].flagged += flagged;
     }
+}
+
+/* Counts what the verdict v gives the user, for the example's source (its label when it
+ * has none; sources past MAX_SOURCES are counted under "other"): stopped when it is review
+ * or block, alarmed when it is flag, review or block or any finding is flagged (a redacted
+ * text goes through, but a flag beside the redaction is still an alarm). */
+static void count_action(eval_state *st, const sw_guard_verdict *v, const gjsonl_rec *r) {
+    sw_guard_action a = v->action;
+    int flagged = a == SW_ACT_FLAG || a >= SW_ACT_REVIEW;
+    for (size_t k = 0; k < v->n_findings && !flagged; k++) flagged = v->findings[k].action == SW_ACT_FLAG;
+    const char *sname = r->source ? r->source : r->label;
+    int s = 0;
+    while (s < st->nact && strcmp(st->act[s].name, sname) != 0) s++;
+    if (s == st->nact && st->nact == MAX_SOURCES - 1) { /* the last slot collects the rest */
+        sname = "other";
+        for (s = 0; s < st->nact && strcmp(st->act[s].name, sname) != 0;) s++;
+    }
+    if (s == st->nact) {
+        snprintf(st->act[s].name, sizeof st->act[s].name, "%s", sname);
+        snprintf(st->act[s].label, sizeof st->act[s].label, "%s", r->label);
+        st->nact++;
+    }
+    st->act[s].n++;
+    st->act[s].stopped += a >= SW_ACT_REVIEW;
+    st->act[s].alarmed += flagged;
 }
 
 static int eval_one(void *ud, const gjsonl_rec *r, sw_err *err) {
@@ -63,6 +99,7 @@ static int eval_one(void *ud, const gjsonl_rec *r, sw_err *err) {
         sw_guard_verdict_free(&v);
         return -1;
     }
+    count_action(st, &v, r);
     /* predicted: categories with a finding the policy sends to review or blocks */
     int pred[NCATS] = {0}, top = NCATS;
     double best = -1;
@@ -135,12 +172,26 @@ json_t *sw_guard_eval(const sw_guard *g, const char *path, sw_err *err) {
         json_object_set_new(x, "fpr", json_real(src[s].n ? (double)src[s].flagged / src[s].n : 0));
         json_object_set_new(bs, src[s].name, x);
     }
+    json_t *as = json_object();
+    for (int s = 0; s < st->nact; s++) {
+        const action_stat *a = &st->act[s];
+        json_t *x = json_object();
+        json_object_set_new(x, "label", json_string(a->label));
+        json_object_set_new(x, "n", json_integer(a->n));
+        json_object_set_new(x, "stopped", json_integer(a->stopped));
+        json_object_set_new(x, "alarmed", json_integer(a->alarmed));
+        json_object_set_new(x, "stop_rate", json_real(a->n ? (double)a->stopped / a->n : 0));
+        json_object_set_new(x, "alarm_rate", json_real(a->n ? (double)a->alarmed / a->n : 0));
+        json_object_set_new(as, a->name, x);
+    }
     json_object_set_new(out, "examples", json_integer(n));
+    json_object_set_new(out, "rules_refused", json_integer((json_int_t)sw_guard_rules_refused(g)));
     json_object_set_new(out, "policy_hash", json_string(sw_guard_policy_hash(g)));
     json_object_set_new(out, "classifier", json_boolean(sw_guard_has_classifier(g)));
     json_object_set_new(out, "categories", cats);
     json_object_set_new(out, "confusion", cm);
     json_object_set_new(out, "benign_fpr_by_source", bs);
+    json_object_set_new(out, "actions_by_source", as);
     free(st);
     return out;
 }

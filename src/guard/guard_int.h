@@ -32,6 +32,9 @@ static inline void gv_span(const sw_guard_view *v, size_t s, size_t e, size_t *o
 int gnormalize_reuse(const char *text, size_t len, sw_guard_norm *out, sw_err *err);
 int gpii_scan(const sw_guard_norm *n, sw_guard_verdict *v);
 int gsecret_scan(const char *text, size_t len, sw_guard_verdict *v);
+/* Chat-template control tokens in the light view (template.c): template_injection
+ * findings of type turn_open or control_token. -1 on OOM. */
+int gtemplate_scan(const sw_guard_norm *n, sw_guard_verdict *v);
 
 /* ---- labelled JSONL files (jsonl.c) ---- */
 typedef struct gjsonl_rec {
@@ -77,6 +80,15 @@ void grules_free(grules *r);
 size_t grules_count(const grules *r); /* pattern lines (one per encoding) */
 size_t grules_keys(const grules *r);  /* automaton keys */
 size_t grules_states(const grules *r);
+/* Word-list entries ("language:" sections) refused at load, by reason. */
+enum {
+    GRULES_REFUSE_DIGITS = 0, /* has a digit: numbers never match a word list */
+    GRULES_REFUSE_NO_LETTER,  /* no letter at all (punctuation, symbols) */
+    GRULES_REFUSE_SCRIPT,     /* letters of another script than the list's language */
+    GRULES_REFUSE_SHORT,      /* one Han character (a morpheme of ordinary words) or < 3 Latin letters */
+    GRULES_REFUSE_KINDS
+};
+size_t grules_refused(const grules *r, int why);
 int grules_scan(const grules *r, const sw_guard_norm *n, sw_guard_verdict *v);
 /* TC260-003 code of a harm category, or "" */
 const char *grules_tc260(const char *category);

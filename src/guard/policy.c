@@ -122,7 +122,7 @@ static const char *ACTIONS[] = {"allow", "flag", "redact", "review", "block"};
 /* The categories the scanners, classifiers and shipped taxonomy produce. */
 static const char *BUILTIN_CATS[] = {
     "prompt_injection", "jailbreak", "harmful", "pii", "secret", "encoded_payload", "invisible_text",
-    "profanity", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "S11", "S12", "S13", "S14",
+    "profanity", "template_injection", "S1", "S2", "S3", "S4", "S5", "S6", "S7", "S8", "S9", "S10", "S11", "S12", "S13", "S14",
 };
 
 /* 1 when cat is '*', a built-in category, or one the rules define. */
@@ -175,7 +175,7 @@ static int parse_rule(char **w, int nw, prule *r, const grules *rules, const cha
     if (!known_category(w[0], rules))
         return sw_err_set(err, "%s:%d: unknown category '%.40s' (categories are lower-case: prompt_injection, "
                                "jailbreak, harmful, pii, secret, encoded_payload, invisible_text, profanity, "
-                               "S1..S14, those of the rules files, or *)", name, line, w[0]);
+                               "template_injection, S1..S14, those of the rules files, or *)", name, line, w[0]);
     strcpy(r->cat, w[0]);
     strcpy(r->type, "*");
     if (colon) {

@@ -12,6 +12,8 @@
  *   category: prompt_injection      sets the category of the lines that follow
  *   score: 0.9                      sets their score
  *   encodings: rot13 atbash         also match these encodings of the following lines
+ *   language: en                    the lines that follow are a word list of one language
+ *                                   (en: Latin script, zh: Han script; any: no scope)
  *   ignore {all |}{previous|prior} instructions      a pattern; {a|b|} is an alternation
  *   =0.6 some phrase                a pattern with its own score
  */
@@ -27,6 +29,12 @@
 #define ENC_NONE 0
 #define ENC_ROT13 1
 #define ENC_ATBASH 2
+#define LANG_ANY 0   /* phrase libraries: no scope */
+#define LANG_LATIN 1 /* a word list of a Latin-script language: whole words only */
+#define LANG_HAN 2   /* a Chinese word list: Han entries, not next to Japanese kana */
+#define HAN_MIN_CHARS 2 /* one Han character is a morpheme inside many words (性 in 性能) */
+#define LATIN_MIN_LETTERS 3 /* "xx", "sm" (from "s&m"): abbreviations and numerals met by chance */
+#define KANA_WINDOW 4   /* code points looked at on each side of a Chinese match */
 
 typedef struct {
     uint32_t off; /* normalised alternative in r->strings */
@@ -41,6 +49,7 @@ typedef struct {
 typedef struct {
     uint16_t cat;
     uint8_t enc;
+    uint8_t lang; /* LANG_*: the scope of a word list's entry */
     float score;
     uint32_t text;  /* the line as written, in r->strings */
     uint32_t slot0; /* first slot in r->slots */
@@ -72,6 +81,7 @@ struct grules {
     char **cats;
     size_t ncats;
     sw_buf strings;
+    size_t refused[GRULES_REFUSE_KINDS]; /* word-list entries refused at load, by reason */
 };
 
 static const struct { const char *cat, *code, *name; } TAXONOMY[] = {
@@ -122,6 +132,9 @@ void grules_free(grules *r) {
 size_t grules_count(const grules *r) { return r->nlines; }
 size_t grules_keys(const grules *r) { return r->nkeys; }
 size_t grules_states(const grules *r) { return gac_states(r->ac) + gac_states(r->ac_u8); }
+size_t grules_refused(const grules *r, int why) {
+    return why >= 0 && why < GRULES_REFUSE_KINDS ? r->refused[why] : 0;
+}
 
 /* Grows *p (of *cap elements of size sz) to hold one more. */
 static int more(void **p, size_t *cap, size_t n, size_t sz) {
@@ -269,7 +282,8 @@ static int add_keys(grules *r, uint32_t li, const char *name, int line, sw_err *
             if (r->alts[sl->first + i].len > mx) mx = r->alts[sl->first + i].len;
         longest += mx;
     }
-    int squeezable = longest >= MIN_SQUEEZED;
+    /* a word of a Latin word list is matched whole, never across word edges */
+    int squeezable = longest >= MIN_SQUEEZED && ln->lang != LANG_LATIN;
     if (combos > MAX_EXPANSIONS)
         return sw_err_set(err, "%s:%d: leading slots expand to more than %d keys", name, line, MAX_EXPANSIONS);
     int choice[MAX_SLOTS] = {0};
@@ -312,7 +326,7 @@ static int add_keys(grules *r, uint32_t li, const char *name, int line, sw_err *
     return 0;
 }
 
-static int add_line(grules *r, const char *p, size_t n, int cat, float score, int encs, uint32_t toff,
+static int add_line(grules *r, const char *p, size_t n, int cat, float score, int encs, int lang, uint32_t toff,
                     const char *name, int line, sw_err *err) {
     for (int enc = 0; enc <= ENC_ATBASH; enc++) {
         if (enc && !(encs & (1 << enc))) continue;
@@ -321,11 +335,63 @@ static int add_line(grules *r, const char *p, size_t n, int cat, float score, in
         gline *ln = &r->lines[r->nlines];
         ln->cat = (uint16_t)cat;
         ln->enc = (uint8_t)enc;
+        ln->lang = (uint8_t)lang;
         ln->score = score;
         ln->text = toff;
         if (compile_slots(r, p, n, enc, ln, name, line, err) < 0) return -1;
         r->nlines++;
         if (add_keys(r, (uint32_t)(r->nlines - 1), name, line, err) < 0) return -1;
+    }
+    return 0;
+}
+
+static int is_han(uint32_t c) {
+    return (c >= 0x3400 && c <= 0x9FFF) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x3134F);
+}
+
+static int is_kana(uint32_t c) {
+    return (c >= 0x3040 && c <= 0x30FF) || (c >= 0x31F0 && c <= 0x31FF) || (c >= 0xFF66 && c <= 0xFF9F);
+}
+
+/* Why an entry of a word list of language lang is refused (GRULES_REFUSE_*), or -1 when
+ * it is kept. A word list holds words of its own script: an entry with a digit would
+ * match numbers in any text ("13." in "Room 13"), one without a letter of the script
+ * matches punctuation or another script, a single Han character is a morpheme inside
+ * many ordinary words, and two Latin letters are an abbreviation or a numeral ("xx"). Pattern syntax ({, |, }) is not part of the words. */
+static int refuse_entry(const char *p, size_t n, int lang) {
+    size_t latin = 0, han = 0, other = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t c;
+        int l = sw_utf8_decode((const unsigned char *)p + i, n - i, &c);
+        if (l == 0) return GRULES_REFUSE_SCRIPT;
+        i += (size_t)l;
+        if (c >= '0' && c <= '9') return GRULES_REFUSE_DIGITS;
+        if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') latin++;
+        else if (is_han(c)) han++;
+        else if (c >= 0xC0 && c < 0x250 && c != 0xD7 && c != 0xF7) latin++; /* Latin-1 and Extended letters */
+        else if (c >= 0x80 && !(c >= 0x3100 && c <= 0x312F)) other++;  /* bopomofo goes with Han */
+    }
+    if (lang == LANG_LATIN) {
+        if (han || other) return GRULES_REFUSE_SCRIPT;
+        if (latin == 0) return GRULES_REFUSE_NO_LETTER;
+        return latin < LATIN_MIN_LETTERS ? GRULES_REFUSE_SHORT : -1;
+    }
+    if (han == 0) return latin ? GRULES_REFUSE_SCRIPT : GRULES_REFUSE_NO_LETTER;
+    return han < HAN_MIN_CHARS ? GRULES_REFUSE_SHORT : -1;
+}
+
+/* Parses the value of a "language:" line into *lang. 0, or -1 when unknown. */
+static int parse_language(const char *v, size_t n, int *lang) {
+    static const char *LATIN[] = {"en", "de", "fr", "es", "it", "pt", "nl"};
+    if (n == 3 && memcmp(v, "any", 3) == 0) *lang = LANG_ANY;
+    else if (n == 2 && memcmp(v, "zh", 2) == 0) *lang = LANG_HAN;
+    else {
+        for (size_t i = 0; i < sizeof LATIN / sizeof LATIN[0]; i++)
+            if (n == 2 && memcmp(v, LATIN[i], 2) == 0) {
+                *lang = LANG_LATIN;
+                return 0;
+            }
+        return -1;
     }
     return 0;
 }
@@ -347,7 +413,7 @@ static size_t trim(const char **p, size_t n) {
 }
 
 int grules_add_text(grules *r, const char *text, size_t len, const char *name, sw_err *err) {
-    int cat = -1, line = 0, encs = 0;
+    int cat = -1, line = 0, encs = 0, lang = LANG_ANY;
     float score = 0.8f;
     size_t i = 0;
     const char *l;
@@ -364,6 +430,15 @@ int grules_add_text(grules *r, const char *text, size_t len, const char *name, s
             c[vl] = 0;
             if ((cat = cat_index(r, c)) < 0) return sw_err_set(err, "%s:%d: out of memory", name, line);
             encs = 0;
+            lang = LANG_ANY;
+            continue;
+        }
+        if (ll > 9 && memcmp(l, "language:", 9) == 0) {
+            const char *v = l + 9;
+            size_t vl = trim(&v, ll - 9);
+            if (parse_language(v, vl, &lang) < 0)
+                return sw_err_set(err, "%s:%d: unknown language '%.*s' (en, de, fr, es, it, pt, nl, zh or any)", name,
+                                  line, (int)(vl > 20 ? 20 : vl), v);
             continue;
         }
         if (ll > 6 && memcmp(l, "score:", 6) == 0) {
@@ -410,10 +485,15 @@ int grules_add_text(grules *r, const char *text, size_t len, const char *name, s
             ll = trim(&l, ll - k);
             if (ll == 0) return sw_err_set(err, "%s:%d: score without a pattern", name, line);
         }
+        int why = lang == LANG_ANY ? -1 : refuse_entry(l, ll, lang);
+        if (why >= 0) {
+            r->refused[why]++;
+            continue;
+        }
         uint32_t toff = (uint32_t)r->strings.len;
         if (sw_buf_append(&r->strings, l, ll) < 0 || sw_buf_append(&r->strings, "", 1) < 0)
             return sw_err_set(err, "%s:%d: out of memory", name, line);
-        if (add_line(r, l, ll, cat, sc, encs, toff, name, line, err) < 0) return -1;
+        if (add_line(r, l, ll, cat, sc, encs, lang, toff, name, line, err) < 0) return -1;
     }
     return 0;
 }
@@ -539,6 +619,39 @@ static size_t extend(const grules *r, const sw_guard_norm *n, const gline *ln, i
     return 0;
 }
 
+/* A strict word edge between match-view bytes a and a+1: not two ASCII letters or digits
+ * (letters joined from a spaced-out run are one word here: "c l a s s" holds no "ass"). */
+static int word_edge(const sw_guard_norm *n, size_t a) {
+    const unsigned char *m = (const unsigned char *)n->match.s;
+    return a + 1 >= n->match.len || !(isalnum_ascii(m[a]) && isalnum_ascii(m[a + 1]));
+}
+
+/* 1 when a Japanese kana lies within KANA_WINDOW code points before s or after e. */
+static int kana_near(const sw_guard_view *v, size_t s, size_t e) {
+    const unsigned char *m = (const unsigned char *)v->s;
+    size_t i = s;
+    for (int k = 0; k < KANA_WINDOW && i > 0; k++) {
+        do i--; while (i > 0 && (m[i] & 0xC0) == 0x80);
+        uint32_t c;
+        if (sw_utf8_decode(m + i, v->len - i, &c) && is_kana(c)) return 1;
+    }
+    for (int k = 0; k < KANA_WINDOW && e < v->len; k++) {
+        uint32_t c;
+        int l = sw_utf8_decode(m + e, v->len - e, &c);
+        if (l && is_kana(c)) return 1;
+        e += l ? (size_t)l : 1;
+    }
+    return 0;
+}
+
+/* Whether a match [s, end) of line ln in the match view lies in its list's scope: a
+ * Latin word list's entry is a whole word; a Chinese one is not inside Japanese text. */
+static int in_scope(const sw_guard_norm *n, const gline *ln, size_t s, size_t end) {
+    if (ln->lang == LANG_LATIN) return (s == 0 || word_edge(n, s - 1)) && word_edge(n, end - 1);
+    if (ln->lang == LANG_HAN) return !kana_near(&n->match, s, end);
+    return 1;
+}
+
 static int on_match(uint32_t id, size_t s, size_t e, void *ud) {
     scan_ctx *c = ud;
     const gkey *key = &c->r->keys[id];
@@ -549,6 +662,7 @@ static int on_match(uint32_t id, size_t s, size_t e, void *ud) {
         if (!key->squeeze) return 0;
         end = extend_squeezed(c->r, view, ln, key->next, e);
         if (!end || end - s < MIN_SQUEEZED) return 0;
+        if (ln->lang == LANG_HAN && kana_near(view, s, end)) return 0;
         /* the phrase must begin and end on word edges of the match view: "c4" folded
          * to "ca" must not match the start of "catchy" */
         size_t ms = c->n->sq2m[s], me = c->n->sq2m[end - 1];
@@ -557,6 +671,7 @@ static int on_match(uint32_t id, size_t s, size_t e, void *ud) {
         if (key->squeeze) return 0;
         if (key->bl && s > 0 && !boundary(c->n, s - 1)) return 0;
         end = extend(c->r, c->n, ln, key->next, e);
+        if (end && !in_scope(c->n, ln, s, end)) return 0;
     }
     if (!end) return 0;
     size_t os, oe;

@@ -145,6 +145,12 @@ static int classify(const sw_guard_clf *c, const sw_guard_norm *nm, size_t len, 
 
 int sw_guard_has_classifier(const sw_guard *g) { return g->clf != NULL; }
 
+size_t sw_guard_rules_refused(const sw_guard *g) {
+    size_t k = 0;
+    for (int why = 0; why < GRULES_REFUSE_KINDS; why++) k += grules_refused(g->rules, why);
+    return k;
+}
+
 /* Runs every recogniser over text; findings of decoded payloads are re-homed to the
  * span of the encoded segment. ws: the caller's normalisation buffers to reuse, or NULL. */
 static int scan_into(const sw_guard *g, const char *text, size_t len, int depth, sw_guard_verdict *v,
@@ -155,6 +161,7 @@ static int scan_into(const sw_guard *g, const char *text, size_t len, int depth,
     if (rc == 0) rc = gpii_scan(np, v);
     if (rc == 0) rc = gsecret_scan(text, len, v);
     if (rc == 0) rc = grules_scan(g->rules, np, v);
+    if (rc == 0) rc = gtemplate_scan(np, v);
     if (rc == 0 && g->clf) rc = classify(g->clf, np, len, v);
     gdecoded *d = NULL;
     size_t nd = 0;
