@@ -83,37 +83,36 @@ static int split_words(const char *t, size_t len, words *ws) {
 
 /* An open-addressing set/counter of 64-bit keys (0 is remapped), sized per document. */
 typedef struct {
-    uint64_t *k;
-    uint32_t *v;
+    uint64_t k; /* 0: empty */
+    uint32_t v;
+} slot;
+
+/* Open-addressing counter; key and count share a slot so that a probe touches one cache line. */
+typedef struct {
+    slot *s;
     size_t mask;
 } table;
 
+/* 0, or -1 on OOM (table_free is still safe). */
 static int table_init(table *t, size_t n) {
     size_t cap = 64;
     while (cap < 2 * n) cap *= 2;
-    t->k = calloc(cap, sizeof *t->k);
-    t->v = calloc(cap, sizeof *t->v);
+    t->s = calloc(cap, sizeof *t->s);
     t->mask = cap - 1;
-    return t->k && t->v ? 0 : -1;
+    return t->s ? 0 : -1;
 }
-static void table_free(table *t) {
-    free(t->k);
-    free(t->v);
-}
-/* Adds one to key's count and returns the new count. */
-static uint32_t table_add(table *t, uint64_t key, uint32_t by) {
+static void table_free(table *t) { free(t->s); }
+static void table_clear(table *t) { memset(t->s, 0, (t->mask + 1) * sizeof *t->s); }
+/* The slot of key, claimed if key is new. */
+static slot *table_slot(table *t, uint64_t key) {
     key = key ? key : 1;
     size_t i = (size_t)key & t->mask;
-    while (t->k[i] && t->k[i] != key) i = (i + 1) & t->mask;
-    t->k[i] = key;
-    return t->v[i] += by;
+    while (t->s[i].k && t->s[i].k != key) i = (i + 1) & t->mask;
+    t->s[i].k = key;
+    return &t->s[i];
 }
-static uint32_t table_get(const table *t, uint64_t key) {
-    key = key ? key : 1;
-    size_t i = (size_t)key & t->mask;
-    while (t->k[i] && t->k[i] != key) i = (i + 1) & t->mask;
-    return t->k[i] ? t->v[i] : 0;
-}
+/* Adds by to key's count and returns the new count. */
+static uint32_t table_add(table *t, uint64_t key, uint32_t by) { return table_slot(t, key)->v += by; }
 
 static uint64_t span_hash(const char *s, size_t n) {
     uint64_t h = 0xcbf29ce484222325ull;
@@ -283,28 +282,31 @@ static size_t ngram_chars(const words *ws, size_t i, int n) {
     return c;
 }
 
-/* Top n-gram (n = 2..4) and duplicate n-gram (n = 5..10) character shares. -1 on OOM. */
+#define SEEN_BIT 0x80000000u /* in a count: an occurrence has been passed in the duplicate sweep */
+
+/* Top n-gram (n = 2..4) and duplicate n-gram (n = 5..10) character shares. -1 on OOM.
+ * One probe per n-gram: the sweep for duplicates reuses the slot each n-gram got when counted. */
 static int gopher_ngram_rules(const words *ws, sw_quality_result *r, int *tripped) {
     *tripped = 0;
     size_t total = 0, nw = ws->n;
     for (size_t i = 0; i < nw; i++) total += ws->w[i].len;
-    table cnt = {0}, seen = {0};
+    table cnt = {0};
     prefix px = {0};
     uint8_t *covered = calloc(nw ? nw : 1, 1);
-    if (!covered || table_init(&cnt, nw) || table_init(&seen, nw) || prefix_init(&px, ws)) {
+    slot **at = malloc((nw ? nw : 1) * sizeof *at);
+    if (!covered || !at || table_init(&cnt, nw) || prefix_init(&px, ws)) {
         free(covered);
+        free(at);
         free(px.pre);
         table_free(&cnt);
-        table_free(&seen);
         return -1;
     }
     for (int n = G_TOP_NGRAM_MIN; n <= G_DUP_NGRAM_MAX && !*tripped && (size_t)n <= nw; n++) {
-        memset(cnt.k, 0, (cnt.mask + 1) * sizeof *cnt.k);
-        memset(cnt.v, 0, (cnt.mask + 1) * sizeof *cnt.v);
+        table_clear(&cnt);
         uint32_t best = 0;
         size_t best_at = 0;
         for (size_t i = 0; i + (size_t)n <= nw; i++) {
-            uint32_t c = table_add(&cnt, ngram_hash(&px, i, n), 1);
+            uint32_t c = ++(at[i] = table_slot(&cnt, ngram_hash(&px, i, n)))->v;
             if (c > best) best = c, best_at = i;
         }
         if (n <= G_TOP_NGRAM_MAX) {
@@ -314,11 +316,11 @@ static int gopher_ngram_rules(const words *ws, sw_quality_result *r, int *trippe
         }
         if (n < G_DUP_NGRAM_MIN) continue;
         memset(covered, 0, nw);
-        memset(seen.k, 0, (seen.mask + 1) * sizeof *seen.k);
-        memset(seen.v, 0, (seen.mask + 1) * sizeof *seen.v);
         for (size_t i = 0; i + (size_t)n <= nw; i++) {
-            uint64_t h = ngram_hash(&px, i, n);
-            if (table_get(&cnt, h) > 1 && table_add(&seen, h, 1) > 1) memset(covered + i, 1, (size_t)n);
+            slot *e = at[i];
+            if ((e->v & ~SEEN_BIT) < 2) continue;
+            if (e->v & SEEN_BIT) memset(covered + i, 1, (size_t)n);
+            e->v |= SEEN_BIT;
         }
         size_t dup = 0;
         for (size_t i = 0; i < nw; i++) dup += covered[i] ? ws->w[i].len : 0;
@@ -326,9 +328,9 @@ static int gopher_ngram_rules(const words *ws, sw_quality_result *r, int *trippe
         if (share > g_dup_ngram_max[n - G_DUP_NGRAM_MIN]) *tripped = trip(r, dup_rule_names[n - G_DUP_NGRAM_MIN], share);
     }
     free(covered);
+    free(at);
     free(px.pre);
     table_free(&cnt);
-    table_free(&seen);
     return 0;
 }
 
