@@ -49,7 +49,14 @@ steward: $(call objs,$(PIC),$(CLI_SRC)) $(BUILD)/libsteward.a
 	$(CC) $(OPT) -o $@ $^ $(LIBS)
 
 # The library for other programs (python/steward.py loads it with ctypes), beside ./steward.
-libsteward.so: $(call objs,$(PIC),$(LIB_SRC))
+# A shared object may not carry a .preinit_array, so threads.c is built again without its
+# pre-initialiser (SW_NO_PREINIT): a program loading the library chooses OpenMP's waiting.
+SO_OBJS = $(filter-out $(PIC)/obj/engine/threads.o,$(call objs,$(PIC),$(LIB_SRC))) $(PIC)/obj/engine/threads_so.o
+$(PIC)/obj/engine/threads_so.o: src/engine/threads.c $(HDRS)
+	@mkdir -p $(dir $@)
+	@echo "  CC   $< (shared)"; $(CC) $(CFLAGS_BASE) $(OPT) -fPIC -DSW_NO_PREINIT -c $< -o $@
+
+libsteward.so: $(SO_OBJS)
 	$(CC) -shared -o $@ $^ $(LIBS) -ldl
 
 lib: libsteward.so

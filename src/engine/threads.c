@@ -30,8 +30,12 @@ static void prefer_passive_waiting(int argc, char **argv, char **envp) {
     if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT"))
         asked_passive = setenv("OMP_WAIT_POLICY", "PASSIVE", 0) == 0;
 }
+#ifndef SW_NO_PREINIT /* libsteward.so: a shared object may not have a .preinit_array */
 __attribute__((section(".preinit_array"), used)) static void (*const sw_threads_preinit)(int, char **, char **) =
     prefer_passive_waiting;
+#else
+__attribute__((unused)) static void (*const sw_threads_preinit)(int, char **, char **) = prefer_passive_waiting;
+#endif
 
 const char *sw_threads_wait_policy(void) {
     if (asked_passive) return "PASSIVE";
