@@ -4,6 +4,8 @@
  * 9/3 heads, FFN 1536, 49152 tokens, tied), 64 tokens per request, 2 threads.
  *
  *   build/bench/bench_batch [--quick] [--model FILE]   (--quick: 4 blocks instead of 30)
+ *   build/bench/bench_batch --write FILE               (only writes the model, for other
+ *                                                        servers to load: bench_vs_llama.sh)
  *
  * The baseline is measured in the same run: the same request alone, best of 3. */
 #include "steward/pipeline.h"
@@ -64,17 +66,19 @@ static double run_streams(sw_pipeline *p, int n) {
 
 int main(int argc, char **argv) {
     int quick = 0;
-    const char *model = NULL;
+    const char *model = NULL, *write_only = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--quick") == 0) quick = 1;
         else if (strcmp(argv[i], "--model") == 0 && i + 1 < argc) model = argv[++i];
+        else if (strcmp(argv[i], "--write") == 0 && i + 1 < argc) write_only = argv[++i];
     }
     char dir[] = "/tmp/steward-bench-batch-XXXXXX", path[128], home[128];
     if (!mkdtemp(dir)) return 1;
     snprintf(home, sizeof home, "%s/home", dir);
     sw_err err;
     if (!model) {
-        snprintf(path, sizeof path, "%s/smollm2-shape-q8_0.gguf", dir);
+        snprintf(path, sizeof path, "%s", write_only ? write_only : "");
+        if (!write_only) snprintf(path, sizeof path, "%s/smollm2-shape-q8_0.gguf", dir);
         sw_model_shape shape = {.n_vocab = 49152, .n_ctx = 2048, .n_embd = 576, .n_layer = quick ? 4 : 30,
                                 .n_ff = 1536, .n_head = 9, .n_head_kv = 3, .tied = 1};
         if (sw_model_write_random(path, &shape, SW_TYPE_Q8_0, 1, &err) < 0) {
@@ -82,6 +86,10 @@ int main(int argc, char **argv) {
             return 1;
         }
         model = path;
+        if (write_only) {
+            snprintf(home, sizeof home, "rm -rf %s", dir);
+            return system(home) == 0 ? 0 : 1;
+        }
     }
     sw_pipeline_opts o = {.home = home, .model_path = model, .threads = THREADS, .parallel = MAX_STREAMS,
                           .n_ctx = 512};
