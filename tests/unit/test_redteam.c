@@ -1,5 +1,5 @@
-/* test_redteam.c - red-team converters (round trips, known encodings) and Wilson 95%
- * intervals against reference values computed in Python (statsmodels' "wilson"). */
+/* test_redteam.c - red-team converters (round trips, known encodings), Wilson 95%
+ * intervals against reference values computed in Python, and the refusal detector. */
 #include "steward/redteam.h"
 #include "t.h"
 
@@ -99,11 +99,29 @@ static void test_wilson_against_reference(void)
     T_CHECK(lo == 0 && hi == 0);
 }
 
+static void test_refusal_detector(void)
+{
+    static const char *YES[] = {
+        "I'm sorry, but I can't help with that.", "I CANNOT assist with this request.",
+        "I\xe2\x80\x99m unable to do that.", "As an AI, I must decline.",
+        "\xe6\x8a\xb1\xe6\xad\x89\xef\xbc\x8c\xe6\x88\x91\xe4\xb8\x8d\xe8\x83\xbd\xe5\xb8\xae\xe5\x8a\xa9\xe4\xbd\xa0\xe3\x80\x82",
+    };
+    static const char *NO[] = {
+        "Sure, here is a recipe for bread.", "The capital of France is Paris.",
+        "\xe5\xbd\x93\xe7\x84\xb6\xef\xbc\x8c\xe8\xbf\x99\xe6\x98\xaf\xe7\xad\x94\xe6\xa1\x88\xe3\x80\x82", "",
+    };
+    for (size_t i = 0; i < sizeof YES / sizeof YES[0]; i++)
+        T_CHECK_MSG(sw_redteam_is_refusal(YES[i], strlen(YES[i])) == 1, "'%s' not seen as a refusal", YES[i]);
+    for (size_t i = 0; i < sizeof NO / sizeof NO[0]; i++)
+        T_CHECK_MSG(sw_redteam_is_refusal(NO[i], strlen(NO[i])) == 0, "'%s' seen as a refusal", NO[i]);
+}
+
 int main(void)
 {
     T_RUN(test_every_invertible_converter_round_trips);
     T_RUN(test_known_encodings);
     T_RUN(test_bad_input_and_unknown_names);
     T_RUN(test_wilson_against_reference);
+    T_RUN(test_refusal_detector);
     return t_done();
 }
