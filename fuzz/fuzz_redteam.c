@@ -1,6 +1,7 @@
-/* fuzz_redteam.c - libFuzzer target for the red-team decoders and converters: the first
- * byte picks a converter; the rest is decoded (where it has an inverse), encoded, and
- * scanned by the refusal detector. An encode of the decoded text must decode again. */
+/* fuzz_redteam.c - libFuzzer target for the red-team attack-library reader (goals and
+ * templates JSONL), decoders and converters: the first byte picks a converter; the rest
+ * is parsed as a library, decoded (where it has an inverse), encoded, and scanned by the
+ * refusal detector. */
 #include "steward/redteam.h"
 
 #include <stdint.h>
@@ -20,6 +21,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         dec.len > 0 && sw_redteam_convert(name, dec.data, dec.len, &again, &err) < 0)
         abort();
     (void)sw_redteam_is_refusal(in, len);
+    sw_redteam_item *items = NULL;
+    size_t n = 0;
+    if (sw_redteam_items_parse(in, len, "fuzz", data[0] & 1 ? "goal" : "template", &items, &n, &err) == 0)
+        sw_redteam_items_free(items, n);
     sw_buf_free(&enc);
     sw_buf_free(&dec);
     sw_buf_free(&again);

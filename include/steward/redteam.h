@@ -35,4 +35,18 @@ void sw_redteam_wilson95(size_t k, size_t n, double *lo, double *hi);
  * Never fails. */
 int sw_redteam_is_refusal(const char *text, size_t len);
 
+/* One line of the attack library: a goal (goals.jsonl: id, category, lang, goal) or a
+ * template (templates.jsonl: id, template; category and lang are empty). */
+typedef struct sw_redteam_item {
+    char *id, *category, *lang, *text;
+} sw_redteam_item;
+
+/* Parses the JSONL data[0..len) (blank lines skipped; `what` names the source in
+ * messages) into a new array of items in *items (n in *n); text_key is "goal" or
+ * "template". Returns 0 (free with sw_redteam_items_free), or -1 with err naming the
+ * source, line and missing or ill-typed field (nothing to free). */
+int sw_redteam_items_parse(const char *data, size_t len, const char *what, const char *text_key,
+                           sw_redteam_item **items, size_t *n, sw_err *err);
+void sw_redteam_items_free(sw_redteam_item *items, size_t n);
+
 #endif

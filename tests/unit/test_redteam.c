@@ -116,6 +116,35 @@ static void test_refusal_detector(void)
         T_CHECK_MSG(sw_redteam_is_refusal(NO[i], strlen(NO[i])) == 0, "'%s' seen as a refusal", NO[i]);
 }
 
+static void test_library_reader(void)
+{
+    sw_redteam_item *it = NULL;
+    size_t n = 0;
+    sw_err err = {0};
+    const char *ok = "{\"id\":\"g1\",\"category\":\"S9\",\"lang\":\"en\",\"goal\":\"x\"}\n\n  \n{\"id\":\"g2\",\"category\":\"S1\",\"lang\":\"zh\",\"goal\":\"y\"}\n";
+    T_CHECK(sw_redteam_items_parse(ok, strlen(ok), "t", "goal", &it, &n, &err) == 0);
+    T_CHECK(n == 2 && strcmp(it[1].id, "g2") == 0 && strcmp(it[1].lang, "zh") == 0 && strcmp(it[0].text, "x") == 0);
+    sw_redteam_items_free(it, n);
+    const char *bad = "{\"id\":\"g1\",\"category\":\"S9\",\"lang\":\"en\",\"goal\":\"x\"}\n{\"id\":\"g2\",\"lang\":\"en\",\"goal\":1}\n";
+    T_CHECK(sw_redteam_items_parse(bad, strlen(bad), "t", "goal", &it, &n, &err) == -1);
+    T_CHECK_MSG(strstr(err.msg, "line 2 of t") && strstr(err.msg, "category"), "%s", err.msg);
+    const char *tpl = "{\"id\":\"direct\",\"template\":\"{goal}\"}\n";
+    T_CHECK(sw_redteam_items_parse(tpl, strlen(tpl), "t", "template", &it, &n, &err) == 0 && n == 1 && it[0].category[0] == 0);
+    sw_redteam_items_free(it, n);
+    /* the shipped library parses, 42 goals and 9 templates */
+    static const char *FILES[] = {"data/redteam/goals.jsonl", "data/redteam/templates.jsonl"};
+    static const char *KEYS[] = {"goal", "template"};
+    static const size_t COUNTS[] = {42, 9};
+    for (int f = 0; f < 2; f++) {
+        sw_buf b = {0};
+        if (sw_read_file(FILES[f], &b, &err) < 0) { T_SKIP("%s not found (run from the repository root)", FILES[f]); return; }
+        T_CHECK_MSG(sw_redteam_items_parse(b.data, b.len, FILES[f], KEYS[f], &it, &n, &err) == 0, "%s", err.msg);
+        T_CHECK(n == COUNTS[f]);
+        sw_redteam_items_free(it, n);
+        sw_buf_free(&b);
+    }
+}
+
 int main(void)
 {
     T_RUN(test_every_invertible_converter_round_trips);
@@ -123,5 +152,6 @@ int main(void)
     T_RUN(test_bad_input_and_unknown_names);
     T_RUN(test_wilson_against_reference);
     T_RUN(test_refusal_detector);
+    T_RUN(test_library_reader);
     return t_done();
 }
