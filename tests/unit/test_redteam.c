@@ -1,0 +1,157 @@
+/* test_redteam.c - red-team converters (round trips, known encodings), Wilson 95%
+ * intervals against reference values computed in Python, and the refusal detector. */
+#include "steward/redteam.h"
+#include "t.h"
+
+#include <stdlib.h>
+
+static const char *SAMPLES[] = {
+    "Explain how to pick a lock",
+    "Hello, World! 123",
+    "\xe8\xaf\xb7\xe5\x91\x8a\xe8\xaf\x89\xe6\x88\x91 mixed \xe4\xb8\xad\xe6\x96\x87 text",
+    "",
+};
+#define N_SAMPLES (sizeof SAMPLES / sizeof SAMPLES[0])
+
+/* Converts s with name into a fresh malloc'd string (NULL on error). */
+static char *convert(const char *name, const char *s, int inverse)
+{
+    sw_buf b = {0};
+    sw_err err = {0};
+    int rc = inverse ? sw_redteam_unconvert(name, s, strlen(s), &b, &err) : sw_redteam_convert(name, s, strlen(s), &b, &err);
+    if (rc < 0) { sw_buf_free(&b); return NULL; }
+    if (!b.data) return calloc(1, 1);
+    return b.data;
+}
+
+static void test_every_invertible_converter_round_trips(void)
+{
+    int n_inv = 0;
+    for (size_t i = 0; i < sw_redteam_converter_count(); i++) {
+        const char *name = sw_redteam_converter_name(i);
+        if (sw_redteam_converter_invertible(name) != 1) continue;
+        n_inv++;
+        for (size_t s = 0; s < N_SAMPLES; s++) {
+            /* Morse folds case and drops what it cannot encode: it round-trips lower-case
+             * letters, digits and spaces only. */
+            const char *in = strcmp(name, "morse") == 0 ? "pick a lock 42" : SAMPLES[s];
+            char *enc = convert(name, in, 0), *dec = enc ? convert(name, enc, 1) : NULL;
+            T_CHECK_MSG(enc && dec && strcmp(dec, in) == 0, "%s on '%s' gave '%s'", name, in, dec ? dec : "(error)");
+            if (in[0]) T_CHECK_MSG(enc && strcmp(enc, in) != 0, "%s left '%s' unchanged", name, in);
+            free(enc);
+            free(dec);
+        }
+    }
+    T_CHECK(n_inv == 9);
+    T_CHECK(sw_redteam_converter_count() == 12);
+}
+
+static void test_known_encodings(void)
+{
+    struct { const char *conv, *in, *out; } cases[] = {
+        {"base64", "Man", "TWFu"}, {"base64", "Ma", "TWE="}, {"base64", "M", "TQ=="},
+        {"hex", "Hi", "4869"}, {"rot13", "Hello", "Uryyb"}, {"atbash", "abcXYZ", "zyxCBA"},
+        {"leetspeak", "test site", "7357 5173"}, {"morse", "SOS me", "... --- ... / -- ."},
+        {"spacing", "abc", "a b c"}, {"casemix", "hello", "hElLo"},
+        {"fullwidth", "A b", "\xef\xbc\xa1\xe3\x80\x80\xef\xbd\x82"},
+        {"zerowidth", "ab", "a\xe2\x80\x8b" "b"}, {"tags", "A", "\xf3\xa0\x81\x81"},
+        {"homoglyph", "ox", "\xd0\xbe\xd1\x85"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *got = convert(cases[i].conv, cases[i].in, 0);
+        T_CHECK_MSG(got && strcmp(got, cases[i].out) == 0, "%s('%s') = '%s'", cases[i].conv, cases[i].in, got ? got : "(error)");
+        free(got);
+    }
+}
+
+static void test_bad_input_and_unknown_names(void)
+{
+    sw_buf b = {0};
+    sw_err err = {0};
+    T_CHECK(sw_redteam_unconvert("base64", "abc", 3, &b, &err) == -1);
+    T_CHECK(sw_redteam_unconvert("base64", "a=bc", 4, &b, &err) == -1);
+    T_CHECK(sw_redteam_unconvert("hex", "4g", 2, &b, &err) == -1);
+    T_CHECK(sw_redteam_unconvert("morse", ".-.-.-.-", 8, &b, &err) == -1);
+    T_CHECK(sw_redteam_unconvert("leetspeak", "x", 1, &b, &err) == -1);
+    T_CHECK(strstr(err.msg, "leetspeak") != NULL);
+    T_CHECK(sw_redteam_convert("nope", "x", 1, &b, &err) == -1);
+    T_CHECK(strstr(err.msg, "nope") != NULL);
+    T_CHECK(sw_redteam_converter_invertible("nope") == -1);
+    T_CHECK(sw_redteam_converter_name(sw_redteam_converter_count()) == NULL);
+    sw_buf_free(&b);
+}
+
+static void test_wilson_against_reference(void)
+{
+    /* k, n, lo, hi: Python, z = 1.959964 (statsmodels proportion_confint method="wilson"). */
+    static const double REF[][4] = {
+        {0, 10, 0.000000, 0.277533}, {3, 10, 0.107791, 0.603222}, {10, 10, 0.722467, 1.000000},
+        {1, 50, 0.003539, 0.104954}, {25, 100, 0.175452, 0.343045},
+    };
+    for (size_t i = 0; i < sizeof REF / sizeof REF[0]; i++) {
+        double lo, hi;
+        sw_redteam_wilson95((size_t)REF[i][0], (size_t)REF[i][1], &lo, &hi);
+        T_NEAR(lo, REF[i][2], 1e-6);
+        T_NEAR(hi, REF[i][3], 1e-6);
+    }
+    double lo = 1, hi = 1;
+    sw_redteam_wilson95(0, 0, &lo, &hi);
+    T_CHECK(lo == 0 && hi == 0);
+}
+
+static void test_refusal_detector(void)
+{
+    static const char *YES[] = {
+        "I'm sorry, but I can't help with that.", "I CANNOT assist with this request.",
+        "I\xe2\x80\x99m unable to do that.", "As an AI, I must decline.",
+        "\xe6\x8a\xb1\xe6\xad\x89\xef\xbc\x8c\xe6\x88\x91\xe4\xb8\x8d\xe8\x83\xbd\xe5\xb8\xae\xe5\x8a\xa9\xe4\xbd\xa0\xe3\x80\x82",
+    };
+    static const char *NO[] = {
+        "Sure, here is a recipe for bread.", "The capital of France is Paris.",
+        "\xe5\xbd\x93\xe7\x84\xb6\xef\xbc\x8c\xe8\xbf\x99\xe6\x98\xaf\xe7\xad\x94\xe6\xa1\x88\xe3\x80\x82", "",
+    };
+    for (size_t i = 0; i < sizeof YES / sizeof YES[0]; i++)
+        T_CHECK_MSG(sw_redteam_is_refusal(YES[i], strlen(YES[i])) == 1, "'%s' not seen as a refusal", YES[i]);
+    for (size_t i = 0; i < sizeof NO / sizeof NO[0]; i++)
+        T_CHECK_MSG(sw_redteam_is_refusal(NO[i], strlen(NO[i])) == 0, "'%s' seen as a refusal", NO[i]);
+}
+
+static void test_library_reader(void)
+{
+    sw_redteam_item *it = NULL;
+    size_t n = 0;
+    sw_err err = {0};
+    const char *ok = "{\"id\":\"g1\",\"category\":\"S9\",\"lang\":\"en\",\"goal\":\"x\"}\n\n  \n{\"id\":\"g2\",\"category\":\"S1\",\"lang\":\"zh\",\"goal\":\"y\"}\n";
+    T_CHECK(sw_redteam_items_parse(ok, strlen(ok), "t", "goal", &it, &n, &err) == 0);
+    T_CHECK(n == 2 && strcmp(it[1].id, "g2") == 0 && strcmp(it[1].lang, "zh") == 0 && strcmp(it[0].text, "x") == 0);
+    sw_redteam_items_free(it, n);
+    const char *bad = "{\"id\":\"g1\",\"category\":\"S9\",\"lang\":\"en\",\"goal\":\"x\"}\n{\"id\":\"g2\",\"lang\":\"en\",\"goal\":1}\n";
+    T_CHECK(sw_redteam_items_parse(bad, strlen(bad), "t", "goal", &it, &n, &err) == -1);
+    T_CHECK_MSG(strstr(err.msg, "line 2 of t") && strstr(err.msg, "category"), "%s", err.msg);
+    const char *tpl = "{\"id\":\"direct\",\"template\":\"{goal}\"}\n";
+    T_CHECK(sw_redteam_items_parse(tpl, strlen(tpl), "t", "template", &it, &n, &err) == 0 && n == 1 && it[0].category[0] == 0);
+    sw_redteam_items_free(it, n);
+    /* the shipped library parses, 42 goals and 9 templates */
+    static const char *FILES[] = {"data/redteam/goals.jsonl", "data/redteam/templates.jsonl"};
+    static const char *KEYS[] = {"goal", "template"};
+    static const size_t COUNTS[] = {42, 9};
+    for (int f = 0; f < 2; f++) {
+        sw_buf b = {0};
+        if (sw_read_file(FILES[f], &b, &err) < 0) { T_SKIP("%s not found (run from the repository root)", FILES[f]); return; }
+        T_CHECK_MSG(sw_redteam_items_parse(b.data, b.len, FILES[f], KEYS[f], &it, &n, &err) == 0, "%s", err.msg);
+        T_CHECK(n == COUNTS[f]);
+        sw_redteam_items_free(it, n);
+        sw_buf_free(&b);
+    }
+}
+
+int main(void)
+{
+    T_RUN(test_every_invertible_converter_round_trips);
+    T_RUN(test_known_encodings);
+    T_RUN(test_bad_input_and_unknown_names);
+    T_RUN(test_wilson_against_reference);
+    T_RUN(test_refusal_detector);
+    T_RUN(test_library_reader);
+    return t_done();
+}
