@@ -97,6 +97,9 @@ static void fill_request(gen_job *j, sw_gen_request *req) {
     req->first_turn = j->chat && first_turn(p);
     req->max_tokens = p->max_tokens;
     req->ignore_eos = p->ignore_eos;
+    req->stop = p->stop;
+    req->n_stop = p->n_stop;
+    req->grammar = p->grammar;
     req->on_text = on_text;
     req->ud = j;
 }
@@ -463,12 +466,6 @@ enum MHD_Result srv_route_generate(srv_req *r, int chat) {
     if (srv_gen_params_parse(body, chat, &j->prm) < 0) {
         enum MHD_Result rc =
             srv_send_error(r, 400, "invalid_request_error", "invalid_value", j->prm.param, "%s", j->prm.why);
-        job_free(j);
-        return rc;
-    }
-    if (j->prm.n_stop) { /* cutting the text here would leave the signed manifest behind */
-        enum MHD_Result rc = srv_send_error(r, 400, "invalid_request_error", "unsupported_parameter", "stop",
-                                            "'stop' is not supported yet (the pipeline has no stop sequences)");
         job_free(j);
         return rc;
     }

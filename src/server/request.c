@@ -19,6 +19,8 @@ static int bad(srv_gen_params *p, const char *param, const char *fmt, ...) {
 }
 
 void srv_gen_params_free(srv_gen_params *p) {
+    sw_grammar_free(p->grammar);
+    p->grammar = NULL;
     for (int i = 0; i < p->n_owned; i++) free(p->owned[i]);
     free(p->owned);
     free(p->msgs);
@@ -178,6 +180,35 @@ static int parse_options(srv_gen_params *p, json_t *o) {
     return 0;
 }
 
+/* response_format: "text"; "json_object" (any JSON object: compiled from the schema
+ * {"type": "object"}); "json_schema" with json_schema.schema (OpenAI's structured
+ * outputs). The answer is then always a complete, valid document (docs/grammar.md). */
+static int parse_response_format(srv_gen_params *p, json_t *v) {
+    if (!v || json_is_null(v)) return 0;
+    const char *type = json_string_value(json_object_get(v, "type"));
+    if (!json_is_object(v) || !type)
+        return bad(p, "response_format", "'response_format' must be an object with a 'type'");
+    if (strcmp(type, "text") == 0) return 0;
+    json_t *schema = NULL;
+    if (strcmp(type, "json_object") == 0) {
+        schema = json_pack("{s:s}", "type", "object");
+    } else if (strcmp(type, "json_schema") == 0) {
+        json_t *s = json_object_get(json_object_get(v, "json_schema"), "schema");
+        if (!json_is_object(s))
+            return bad(p, "response_format", "'response_format.json_schema.schema' must be a JSON Schema object");
+        schema = json_incref(s);
+    } else {
+        return bad(p, "response_format", "'response_format.type' must be text, json_object or json_schema");
+    }
+    char *text = schema ? json_dumps(schema, JSON_COMPACT) : NULL;
+    json_decref(schema);
+    sw_err err;
+    int rc = text ? sw_grammar_from_schema(text, strlen(text), &p->grammar, &err) : sw_err_set(&err, "out of memory");
+    free(text);
+    if (rc < 0) return bad(p, "response_format", "response_format: %s", err.msg);
+    return 0;
+}
+
 int srv_gen_params_parse(json_t *o, int chat, srv_gen_params *p) {
     memset(p, 0, sizeof *p);
     p->store = 1;
@@ -195,5 +226,6 @@ int srv_gen_params_parse(json_t *o, int chat, srv_gen_params *p) {
     if (bool_of(p, o, "stream", &p->stream) < 0 || bool_of(p, o, "ignore_eos", &p->ignore_eos) < 0 ||
         bool_of(p, o, "store", &p->store) < 0)
         return -1;
+    if (parse_response_format(p, json_object_get(o, "response_format")) < 0) return -1;
     return parse_options(p, o);
 }

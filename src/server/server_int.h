@@ -4,6 +4,7 @@
 #define STEWARD_SERVER_INT_H
 
 #include "steward/server.h"
+#include "steward/grammar.h"
 #include "steward/pipeline.h"
 #include "steward/store.h"
 #include "steward/guard.h"
@@ -133,6 +134,7 @@ typedef struct srv_gen_params {
     int logprobs, top_logprobs;
     const char *user, *conversation;
     int ignore_eos, stream, include_usage, proof, store;
+    sw_grammar *grammar; /* response_format json_object / json_schema, compiled; owned */
     char **owned;
     int n_owned;
     const char *param; /* on error: the field at fault (may be NULL) */

@@ -173,6 +173,40 @@ if ok:
 t.ok(ok, "completion: text, usage, logprobs with token strings, steward object", obj)
 plain_text = obj["choices"][0]["text"] if st == 200 else None
 
+# ---- stop sequences and structured output through the pipeline ----
+# the same request without a stop gives text T (after the label's line); with stop = a
+# piece of T, the answer ends before it
+def generated(text):
+    return text.split("\n", 1)[1] if text and "\n" in text else ""
+gen = generated(plain_text)
+if len(gen.strip()) > 4:
+    cut = gen.strip()[1:3]
+    st, obj = srv.json("POST", "/v1/completions", dict(req, stop=[cut], logprobs=None), key=user)
+    text = generated(obj["choices"][0]["text"]) if st == 200 else None
+    t.ok(st == 200 and text is not None and cut not in text and gen.startswith(text) and len(text) < len(gen),
+         "completion: 'stop' ends the answer before the stop string", obj)
+else:
+    t.ok(False, "completion: 'stop' (the first answer was too short to cut)", plain_text)
+schema = {"type": "object", "properties": {"name": {"type": "string", "maxLength": 8},
+                                           "age": {"type": "integer", "minimum": 0, "maximum": 120}},
+          "required": ["name", "age"], "additionalProperties": False}
+rf = {"type": "json_schema", "json_schema": {"name": "person", "schema": schema, "strict": True}}
+st, obj = srv.json("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": "A person?"}],
+                                                     "max_tokens": 60, "seed": 3, "response_format": rf}, key=user)
+ok = False
+if st == 200:
+    try:
+        content = obj["choices"][0]["message"]["content"]
+        doc = json.loads(content[content.index("{"):])  # after the disclosure and the label
+        ok = (set(doc) == {"name", "age"} and isinstance(doc["name"], str) and len(doc["name"]) <= 8
+              and isinstance(doc["age"], int) and 0 <= doc["age"] <= 120)
+    except (ValueError, KeyError, TypeError):
+        ok = False
+t.ok(ok, "chat: response_format json_schema gives a valid document", obj)
+st, obj = srv.json("POST", "/v1/chat/completions", {"messages": [{"role": "user", "content": "hi"}],
+                                                     "response_format": {"type": "xml"}}, key=user)
+t.ok(st == 400 and obj["error"]["param"] == "response_format", "response_format: an unknown type is a 400", obj)
+
 st, h, data = srv.request("POST", "/v1/completions", dict(req, stream=True, stream_options={"include_usage": True}),
                           key=user)
 events, done = sse_events(data) if st == 200 else ([], False)
