@@ -84,7 +84,7 @@ asan: $(ASAN)/steward $(patsubst tests/unit/%.c,$(ASAN)/tests/%,$(UNIT_SRC))
 # ---- fault injection: the optimised CLI with write, pwrite, fsync, fdatasync, rename,
 # mmap, open and ftruncate routed through tests/fault/fault_shim.c (STEWARD_FAULT) ----
 FAULT_WRAP = -Wl,--wrap=write,--wrap=pwrite,--wrap=fsync,--wrap=fdatasync,--wrap=rename,--wrap=mmap,--wrap=open,--wrap=ftruncate
-$(BUILD)/fault/steward: tests/fault/fault_shim.c $(call objs,$(BUILD),$(CLI_SRC)) $(BUILD)/libsteward.a
+$(BUILD)/fault/steward: tests/fault/fault_shim.c $(call objs,$(PIC),$(CLI_SRC)) $(BUILD)/libsteward.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) $(OPT) $(FAULT_WRAP) -o $@ $^ $(LIBS)
 
