@@ -101,6 +101,20 @@ static int lost_key(const char *name, const char *evidence, sw_err *err) {
                            "verifies)", name, evidence, rotate_hint(name));
 }
 
+/* A rotation archives the current public key as NAME.pub.<id>, then writes the new
+ * public key, then the new secret key. Killed between the last two, it leaves the old
+ * secret key beside the new public key, and the old public key in the archive: the
+ * rotation did not happen, and the public key the secret key carries is put back.
+ * 1 when pkp's archive of pk shows exactly that, else 0. */
+static int rotation_interrupted(const char *pkp, const uint8_t pk[32]) {
+    char id[17], arch[4200];
+    uint8_t archived[32];
+    sw_err e;
+    sw_keys_id(pk, id);
+    snprintf(arch, sizeof arch, "%s.%s", pkp, id);
+    return read_exact(arch, archived, 32, 0, &e) == 1 && sodium_memcmp(archived, pk, 32) == 0;
+}
+
 int sw_keys_load_or_create(const char *home, const char *name, sw_keypair *kp, sw_err *err) {
     if (sw_crypto_init(err) < 0 || ensure_dir(home, err) < 0) return -1;
     char skp[4096], pkp[4096];
@@ -121,8 +135,10 @@ int sw_keys_load_or_create(const char *home, const char *name, sw_keypair *kp, s
     r = read_exact(pkp, pub, 32, 0, err);
     if (r < 0) return -1;
     if (r == 0) return write_atomic(pkp, kp->pk, 32, 0644, err);
-    if (sodium_memcmp(pub, kp->pk, 32) != 0)
+    if (sodium_memcmp(pub, kp->pk, 32) != 0) {
+        if (rotation_interrupted(pkp, kp->pk)) return write_atomic(pkp, kp->pk, 32, 0644, err);
         return sw_err_set(err, "%s: public key does not match %s", pkp, skp);
+    }
     return 0;
 }
 

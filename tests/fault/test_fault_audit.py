@@ -8,14 +8,17 @@ ftruncate); then every point is hit once with an error (EIO, or ENOSPC for write
 point that changes state (all but open and mmap) once with SIGKILL, and writes once with a
 torn write (half the bytes, then SIGKILL). After each, the log is reopened by a writer
 (recovery), `audit verify` must pass, and `audit export` must hold every acknowledged record
-(the base log's and those the faulted run printed) with its exact bytes. A resulting state
+(the base log's and those the faulted run printed) with its exact bytes, and a manifest
+signed before the sweep must still verify (after a key rotation, by the retired key). A
+resulting state
 identical to one already checked (same files, same bytes; `lock` aside) is not re-checked.
 
 Bounded: FAULT_BUDGET_S (default 60 s) for the whole sweep, two runs at a time; points not
 reached in time are reported as a TAP skip with their number, never counted as passed.
 Failures inside key rotation's own key files (src/core/keys.c: a public key that no longer
-matches its private key, defects 3 and 8 of issue 13, mended on another branch) are
-reported as a separate line, so that they are visible without hiding audit failures.
+matches its private key) are reported as a line of their own. A rotation killed between
+its new public and new secret key is rolled back when the key is next loaded (the
+archive it made first shows what happened), so none are expected.
 """
 import concurrent.futures
 import hashlib
@@ -36,6 +39,7 @@ KEYS_DEFECT = "public key does not match"
 OPS = ["write", "pwrite", "fsync", "fdatasync", "rename", "mmap", "open", "ftruncate"]
 BASE_RECORDS = 20
 results = []
+MANIFEST = []  # [manifest path, text path] signed before the sweep
 SEEN = set()
 LOCK = __import__("threading").Lock()
 
@@ -72,6 +76,9 @@ def check_log(home, acked):
     r = run(["audit", "verify"], home)
     if r.returncode != 0:
         return "verify failed: " + r.stderr.decode(errors="replace")[-400:]
+    r = run(["verify", "--manifest", MANIFEST[0], MANIFEST[1]], home)
+    if r.returncode != 0:
+        return "an earlier manifest no longer verifies: " + r.stderr.decode(errors="replace")[-400:]
     r = run(["audit", "export"], home)
     if r.returncode != 0:
         return "export failed: " + r.stderr.decode(errors="replace")[-400:]
@@ -171,7 +178,7 @@ def sweep(name, template, args, stdin, acked_fn):
         print("    " + b)
     if keys_bad:
         print("ok - fault_sweep_%s_key_files # SKIP %d points leave a public key that does not match its "
-              "private key (src/core/keys.c, issue 13 defects 3 and 8, another branch)" % (name, len(keys_bad)))
+              "private key (src/core/keys.c)" % (name, len(keys_bad)))
         for b in keys_bad[:3]:
             print("#   " + b)
     if left:
@@ -210,7 +217,25 @@ def make_template():
     t = os.path.join(WORK, "template")
     r = run(["audit", "append"], t, lines(BASE_RECORDS, 0, "base"))
     assert r.returncode == 0, r.stderr
+    sign_manifest(t)
     return t
+
+
+def sign_manifest(template):
+    """A text and its manifest signed by a key of the template, made in a copy of the home
+    (so the template's log keeps only the base records, at their indexes); the copy's key
+    files, the signing key first made there, go back to the template."""
+    copy = os.path.join(WORK, "signer")
+    shutil.copytree(template, copy)
+    text, man = os.path.join(WORK, "earlier.txt"), os.path.join(WORK, "earlier.json")
+    with open(text, "wb") as out:
+        r = subprocess.run([ASAN_BIN, "--home", copy, "generate", "--model", os.path.join(ROOT, "models", "default.gguf"),
+                            "-p", "ROMEO:", "-n", "8", "-s", "1", "--manifest-out", man], stdout=out,
+                           stderr=subprocess.PIPE, timeout=120)
+    assert r.returncode == 0, r.stderr
+    shutil.copytree(os.path.join(copy, "keys"), os.path.join(template, "keys"), dirs_exist_ok=True)
+    shutil.rmtree(copy)
+    MANIFEST[:] = [man, text]
 
 
 def make_torn_template(base):

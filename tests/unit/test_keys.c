@@ -3,6 +3,8 @@
 #include "steward/keys.h"
 #include "t.h"
 
+#include <sodium.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -98,6 +100,31 @@ static void test_key_not_regular(void) {
     T_CHECK(sw_keys_secret_load_or_create(home, "fifo", k, 32, &e) == -1 && strstr(e.msg, "FIFO"));
 }
 
+/* A rotation killed between the new public key and the new secret key: the old secret
+ * stays in force and its public key is put back from the archive's evidence; a public key
+ * that does not match without that evidence is still an error. */
+static void test_interrupted_rotation(void) {
+    sw_keypair kp, again, other;
+    sw_err e;
+    T_CHECK(sw_keys_load_or_create(home, "rot", &kp, &e) == 0);
+    char pub[160], arch[200];
+    snprintf(pub, sizeof pub, "%s/keys/rot.pub", home);
+    char id[17];
+    sw_keys_id(kp.pk, id);
+    snprintf(arch, sizeof arch, "%s.%s", pub, id);
+    crypto_sign_keypair(other.pk, other.sk);
+    FILE *f = fopen(pub, "wb"); /* the new public key, written; its secret never was */
+    T_CHECK(f && fwrite(other.pk, 1, 32, f) == 32 && fclose(f) == 0);
+    T_CHECK(sw_keys_load_or_create(home, "rot", &again, &e) < 0 && strstr(e.msg, "does not match"));
+    f = fopen(arch, "wb"); /* the archive the rotation made first */
+    T_CHECK(f && fwrite(kp.pk, 1, 32, f) == 32 && fclose(f) == 0);
+    T_CHECK_MSG(sw_keys_load_or_create(home, "rot", &again, &e) == 0, "%s", e.msg);
+    T_CHECK(memcmp(again.pk, kp.pk, 32) == 0 && memcmp(again.sk, kp.sk, 64) == 0);
+    uint8_t now[32];
+    f = fopen(pub, "rb");
+    T_CHECK(f && fread(now, 1, 32, f) == 32 && fclose(f) == 0 && memcmp(now, kp.pk, 32) == 0);
+}
+
 int main(void) {
     snprintf(home, sizeof home, "/tmp/sw-keys-XXXXXX");
     if (!mkdtemp(home)) return 1;
@@ -107,6 +134,7 @@ int main(void) {
     T_RUN(test_lost_signing_key);
     T_RUN(test_lost_secret_key);
     T_RUN(test_key_not_regular);
+    T_RUN(test_interrupted_rotation);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", home);
     if (system(cmd) != 0) return 1;
