@@ -290,6 +290,18 @@ sw_guard_policy *sw_guard_policy_load(const char *path, sw_err *err);
  * p or g may be NULL (the defaults). */
 const char *sw_guard_policy_refusal(const sw_guard_policy *p, const char *lang);
 const char *sw_guard_refusal(const sw_guard *g, const char *lang);
+
+/* Generation settings a policy may carry besides its rules:
+ *   uncertainty p_below P entropy_above H   where the model counts as unsure
+ *   consistency min A flag|review           a self-consistency agreement under A flags the
+ *                                           answer or sends it to review
+ * Fields a policy does not set are 0 (the pipeline's defaults stand). */
+typedef struct sw_guard_gen_settings {
+    float uncertain_p, uncertain_entropy, consistency_min;
+    int consistency_review;
+} sw_guard_gen_settings;
+void sw_guard_policy_gen_settings(const sw_guard_policy *p, sw_guard_gen_settings *out);
+void sw_guard_gen_settings_get(const sw_guard *g, sw_guard_gen_settings *out);
 /* The notice that ends an output the guard cut short; NULL for another language. */
 const char *sw_guard_policy_cut_notice(const sw_guard_policy *p, const char *lang);
 const char *sw_guard_cut_notice(const sw_guard *g, const char *lang);

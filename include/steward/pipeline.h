@@ -95,13 +95,17 @@ typedef struct sw_gen_request {
     sw_sampler_params sampling;
     int uncertainty;         /* report the spans where the model was unsure (see below) */
     int mark_uncertain;      /* ... and mark them in the delivered text (not when streaming) */
-    float uncertain_p;       /* a token is uncertain under this probability (0: 0.1) ... */
-    float uncertain_entropy; /* ... or over this entropy in nats (0: 3.0) of the model's
-                                own distribution (temperature 1, before any sampling rule) */
+    float uncertain_p;       /* a token is uncertain under this probability (0: the policy's
+                                "uncertainty" line, else 0.1) ... */
+    float uncertain_entropy; /* ... or over this entropy in nats (0: the policy's, else 3.0) of
+                                the model's own distribution (temperature 1, before any
+                                sampling rule) */
     int consistency;         /* N > 1: also sample N - 1 other answers (seeds seed+1 ...,
                                 not delivered) and measure how the answer agrees with them */
-    float consistency_min;   /* agreement under this (0: 0.3) flags the answer ... */
-    int consistency_review;  /* ... or, when set, sends it to review (withheld) */
+    float consistency_min;   /* agreement under this (0: the policy's "consistency" line,
+                                else 0.3) flags the answer ... */
+    int consistency_review;  /* ... or, when set (or the policy says review), sends it to
+                                review (withheld) */
     const sw_grammar *grammar; /* constrained decoding (see grammar.h): the answer is a
                                   complete document of it within max_tokens; NULL: free text */
     const char *const *stop;   /* stop sequences: generation ends at the first one, matched
@@ -166,7 +170,9 @@ typedef struct sw_gen_result {
     double agreement;         /* with request.consistency: mean agreement of the answer with
                                  the other samples, (word Dice + word-bigram Dice) / 2 */
     double agreement_unigram, agreement_bigram;
-    int low_consistency;      /* agreement under the request's minimum */
+    int low_consistency;      /* agreement under the minimum in force */
+    sw_guard_gen_settings settings; /* the thresholds in force: the request's, else the
+                                       policy's, else the defaults */
 } sw_gen_result;
 
 /* Runs one request through the pipeline (thread-safe: a session of its own). Streaming

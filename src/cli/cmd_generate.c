@@ -75,7 +75,7 @@ typedef struct gen_flags {
 /* Parses argv into f; 0 to go on, else the exit status. */
 static int parse_flags(int argc, char **argv, gen_flags *f) {
     *f = (gen_flags){.max_tokens = 256, .top_k = -1, .temperature = -1, .top_p = -1, .min_p = -1, .repeat_penalty = -1,
-                     .consistency_min = SW_CONSISTENCY_MIN_DEFAULT};
+                     .consistency_min = -1};
     const sw_opt opts[] = {
         {"model|m", SW_OPT_STR, &f->model, "FILE", "GGUF model (default: the shipped model)"},
         {"prompt|p", SW_OPT_STR, &f->prompt, "TEXT", "prompt text (default: read stdin)"},
@@ -100,7 +100,7 @@ static int parse_flags(int argc, char **argv, gen_flags *f) {
         {"consistency", SW_OPT_INT, &f->consistency, "N",
          "sample N answers (2-16) and report how the answer agrees with the others"},
         {"consistency-min", SW_OPT_DOUBLE, &f->consistency_min, "A",
-         "agreement under A (0-1, default 0.3) flags the answer ..."},
+         "agreement under A (0-1; default: the policy's, else 0.3) flags the answer ..."},
         {"consistency-review", SW_OPT_FLAG, &f->consistency_review, NULL, "... or sends it to review (withheld)"},
         {"uncertainty", SW_OPT_FLAG, &f->uncertainty, NULL,
          "report the spans where the model was unsure (probability < 0.1 or entropy > 3 nats)"},
@@ -137,7 +137,7 @@ static int parse_flags(int argc, char **argv, gen_flags *f) {
     if (f->max_time < 0) return sw_cli_usage_error("generate", "--max-time must not be negative");
     if (f->consistency != 0 && (f->consistency < 2 || f->consistency > SW_CONSISTENCY_MAX))
         return sw_cli_usage_error("generate", "--consistency takes 2 to %d samples", SW_CONSISTENCY_MAX);
-    if (f->consistency_min <= 0 || f->consistency_min > 1)
+    if (f->consistency_min != -1 && (f->consistency_min <= 0 || f->consistency_min > 1))
         return sw_cli_usage_error("generate", "--consistency-min takes a value in (0, 1]");
     return 0;
 }
@@ -173,7 +173,7 @@ static int fill_request(const gen_flags *f, sw_gen_request *req, uint64_t *seed)
     req->no_watermark = f->no_watermark;
     req->no_context_shift = f->no_shift;
     req->consistency = f->consistency;
-    req->consistency_min = (float)f->consistency_min;
+    req->consistency_min = f->consistency_min > 0 ? (float)f->consistency_min : 0; /* 0: the policy's */
     req->consistency_review = f->consistency_review;
     req->uncertainty = f->uncertainty || f->mark_uncertain;
     req->mark_uncertain = f->mark_uncertain;

@@ -16,6 +16,7 @@
 #include "guard_int.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,7 @@ struct sw_guard_policy {
     char hash[65];
     char refusal[SW_GUARD_N_LANGS][SW_GUARD_MESSAGE_MAX];
     char cut[SW_GUARD_N_LANGS][SW_GUARD_MESSAGE_MAX];
+    sw_guard_gen_settings gen;
 };
 
 static int lang_index(const char *lang) {
@@ -62,6 +64,43 @@ const char *sw_guard_policy_cut_notice(const sw_guard_policy *p, const char *lan
     int i = lang_index(lang);
     if (i < 0) return NULL;
     return p && p->cut[i][0] ? p->cut[i] : DEFAULT_CUT[i];
+}
+
+void sw_guard_policy_gen_settings(const sw_guard_policy *p, sw_guard_gen_settings *out) {
+    if (p) *out = p->gen;
+    else memset(out, 0, sizeof *out);
+}
+
+void sw_guard_gen_settings_get(const sw_guard *g, sw_guard_gen_settings *out) {
+    sw_guard_policy_gen_settings(g ? gguard_policy(g) : NULL, out);
+}
+
+/* A number in (lo, hi] after keyword kw in w[i]; -1 with err naming the line. */
+static int setting_number(char **w, int nw, int i, const char *kw, double lo, double hi, float *out,
+                          const char *name, int line, sw_err *err) {
+    char *end = NULL;
+    double v = i + 1 < nw && strcmp(w[i], kw) == 0 ? strtod(w[i + 1], &end) : NAN;
+    if (!end || *end || !(v > lo && v <= hi))
+        return sw_err_set(err, "%s:%d: expected '%s' and a number in (%g, %g]", name, line, kw, lo, hi);
+    *out = (float)v;
+    return 0;
+}
+
+/* An "uncertainty p_below P entropy_above H" or "consistency min A flag|review" line (its
+ * words in w): 1 when it is one and was stored, 0 when the line is a rule, -1 with err. */
+static int parse_gen_setting(sw_guard_policy *p, char **w, int nw, const char *name, int line, sw_err *err) {
+    if (strcmp(w[0], "uncertainty") == 0) {
+        if (nw != 5 || setting_number(w, nw, 1, "p_below", 0, 1, &p->gen.uncertain_p, name, line, err) < 0 ||
+            setting_number(w, nw, 3, "entropy_above", 0, 100, &p->gen.uncertain_entropy, name, line, err) < 0)
+            return sw_err_set(err, "%s:%d: expected 'uncertainty p_below P entropy_above H'", name, line);
+        return 1;
+    }
+    if (strcmp(w[0], "consistency") != 0) return 0;
+    if (nw != 4 || setting_number(w, nw, 1, "min", 0, 1, &p->gen.consistency_min, name, line, err) < 0 ||
+        (strcmp(w[3], "flag") != 0 && strcmp(w[3], "review") != 0))
+        return sw_err_set(err, "%s:%d: expected 'consistency min A flag|review'", name, line);
+    p->gen.consistency_review = strcmp(w[3], "review") == 0;
+    return 1;
 }
 
 const char *sw_guard_refusal(const sw_guard *g, const char *lang) {
@@ -269,6 +308,9 @@ sw_guard_policy *gpolicy_parse(const char *text, size_t len, const char *name, c
             w[nw++] = tok;
         }
         if (nw == 0) continue;
+        int setting = parse_gen_setting(p, w, nw, name, line, err);
+        if (setting < 0) goto fail;
+        if (setting) continue;
         if (p->n == cap) {
             cap = cap ? cap * 2 : 16;
             prule *r = realloc(p->r, cap * sizeof *r);

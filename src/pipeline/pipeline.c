@@ -248,7 +248,6 @@ typedef struct session {
     int logprobs; /* the request wants log-probabilities */
     int cap;      /* generated tokens that hist, res->tokens and res->logprobs have room for */
     int unc_cap;  /* spans res->uncertain has room for */
-    float unc_p, unc_entropy; /* the request's thresholds */
     sw_err step_err;
     sw_grammar_state *gs; /* the request's grammar, when it has one */
     sw_stopper stopper;   /* its stop sequences */
@@ -607,8 +606,8 @@ static int session_step(void *ud, const float *logits, int32_t *next, sw_err *er
     size_t at = s->out.raw.len;
     if (s->piece.len && deliver(s, s->piece.data, s->piece.len, &stop, err) < 0) return -1;
     if (s->req->uncertainty &&
-        sw_unc_note(res, &s->unc_cap, i, at, s->out.raw.len, expf(chosen), (float)us.entropy, s->unc_p,
-                    s->unc_entropy) < 0)
+        sw_unc_note(res, &s->unc_cap, i, at, s->out.raw.len, expf(chosen), (float)us.entropy, res->settings.uncertain_p,
+                    res->settings.uncertain_entropy) < 0)
         return sw_err_set(err, "out of memory");
     if (stop) res->finish_reason = s->out.stopped ? "blocked" : "stop";
     if (!stop && s->gs && sw_grammar_state_is_done(s->gs) && !s->timed_out) res->finish_reason = "stop";
@@ -777,9 +776,8 @@ static int judge_consistency(session *s, const char *prompt, sw_err *err) {
     res->agreement = sum / (n - 1);
     res->agreement_unigram = sum_u / (n - 1);
     res->agreement_bigram = sum_b / (n - 1);
-    float min = req->consistency_min > 0 ? req->consistency_min : SW_CONSISTENCY_MIN_DEFAULT;
-    res->low_consistency = res->agreement < min;
-    if (res->low_consistency && req->consistency_review) s->out.emit = NULL; /* held, not delivered */
+    res->low_consistency = res->agreement < res->settings.consistency_min;
+    if (res->low_consistency && res->settings.consistency_review) s->out.emit = NULL; /* held, not delivered */
     return 0;
 }
 
@@ -806,7 +804,7 @@ static int generate(session *s, const char *prompt, sw_err *err) {
     sw_guard_action out_action;
     if (sw_outguard_finish(&s->out, &res->text, &out_action, err) < 0) return -1;
     if (out_action >= SW_ACT_REVIEW) res->finish_reason = out_action == SW_ACT_BLOCK ? "blocked" : "review";
-    if (res->low_consistency && s->req->consistency_review) {
+    if (res->low_consistency && res->settings.consistency_review) {
         res->finish_reason = "review";
         sw_buf_reset(&res->text); /* withheld: nothing was delivered */
     }
@@ -815,6 +813,22 @@ static int generate(session *s, const char *prompt, sw_err *err) {
     if (s->req->uncertainty && mark_uncertain(s, err) < 0) return -1;
     if (s->req->on_text && s->suffix.len) s->req->on_text(s->req->ud, s->suffix.data, s->suffix.len);
     return 0;
+}
+
+/* The request's thresholds, else the policy's, else the defaults. */
+static void settings_in_force(const sw_pipeline *p, const sw_gen_request *req, sw_guard_gen_settings *out) {
+    sw_guard_gen_settings pol;
+    sw_guard_gen_settings_get(p->guard, &pol);
+    out->uncertain_p = req->uncertain_p > 0   ? req->uncertain_p
+                       : pol.uncertain_p > 0 ? pol.uncertain_p
+                                             : SW_UNCERTAIN_P_DEFAULT;
+    out->uncertain_entropy = req->uncertain_entropy > 0   ? req->uncertain_entropy
+                             : pol.uncertain_entropy > 0 ? pol.uncertain_entropy
+                                                         : SW_UNCERTAIN_ENTROPY_DEFAULT;
+    out->consistency_min = req->consistency_min > 0   ? req->consistency_min
+                           : pol.consistency_min > 0 ? pol.consistency_min
+                                                     : SW_CONSISTENCY_MIN_DEFAULT;
+    out->consistency_review = req->consistency_review || pol.consistency_review;
 }
 
 /* A fresh content id: the manifest's ProduceID and the audit records' content_id. */
@@ -831,8 +845,7 @@ int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_resul
     new_content_id(res->id);
     session s = {.p = p, .req = req, .res = res, .principal = req->principal ? req->principal : p->principal};
     s.max_tokens = req->max_tokens > 0 ? req->max_tokens : DEFAULT_MAX_TOKENS;
-    s.unc_p = req->uncertain_p > 0 ? req->uncertain_p : SW_UNCERTAIN_P_DEFAULT;
-    s.unc_entropy = req->uncertain_entropy > 0 ? req->uncertain_entropy : SW_UNCERTAIN_ENTROPY_DEFAULT;
+    settings_in_force(p, req, &res->settings);
     sw_stopper_init(&s.stopper, req->stop, req->n_stop);
     if (req->max_time > 0) s.deadline_ns = sw_now_ns() + (uint64_t)(req->max_time * 1e9);
     sw_energy energy;

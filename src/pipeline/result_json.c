@@ -50,10 +50,9 @@ static json_t *uncertain_json(const sw_gen_request *req, const sw_gen_result *r)
         }
         json_array_append_new(spans, o);
     }
-    return json_pack("{s:f,s:f,s:b,s:o}", "p_below",
-                     (double)(req->uncertain_p > 0 ? req->uncertain_p : SW_UNCERTAIN_P_DEFAULT), "entropy_above",
-                     (double)(req->uncertain_entropy > 0 ? req->uncertain_entropy : SW_UNCERTAIN_ENTROPY_DEFAULT),
-                     "marked", r->uncertain_marked, "spans", spans);
+    (void)req;
+    return json_pack("{s:f,s:f,s:b,s:o}", "p_below", (double)r->settings.uncertain_p, "entropy_above",
+                     (double)r->settings.uncertain_entropy, "marked", r->uncertain_marked, "spans", spans);
 }
 
 json_t *sw_gen_result_json(const sw_pipeline *p, const sw_gen_request *req, const sw_gen_result *r) {
@@ -90,9 +89,7 @@ json_t *sw_gen_result_json(const sw_pipeline *p, const sw_gen_request *req, cons
         json_object_set_new(o, "consistency",
                             json_pack("{s:i,s:f,s:f,s:f,s:f,s:b,s:s}", "samples", req->consistency, "agreement",
                                       r->agreement, "unigram", r->agreement_unigram, "bigram", r->agreement_bigram,
-                                      "min", (double)(req->consistency_min > 0 ? req->consistency_min
-                                                                                : SW_CONSISTENCY_MIN_DEFAULT),
-                                      "low", r->low_consistency, "action",
-                                      r->low_consistency ? (req->consistency_review ? "review" : "flag") : "none"));
+                                      "min", (double)r->settings.consistency_min, "low", r->low_consistency, "action",
+                                      r->low_consistency ? (r->settings.consistency_review ? "review" : "flag") : "none"));
     return o;
 }

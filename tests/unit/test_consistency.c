@@ -79,8 +79,67 @@ static void test_pipeline(void) {
     T_CHECK(system(cmd) == 0);
 }
 
+/* The thresholds may come from the policy: "consistency min A review" sends a low answer
+ * to review without the request asking; "uncertainty ..." sets where tokens are unsure;
+ * a malformed line names its line. */
+static void test_policy_settings(void) {
+    const char *text = "*  flag\nuncertainty p_below 0.5 entropy_above 1.5\nconsistency min 0.99 review\n";
+    sw_err err;
+    sw_guard_policy *pol = sw_guard_policy_parse(text, strlen(text), "t.policy", &err);
+    T_CHECK_MSG(pol != NULL, "%s", err.msg);
+    sw_guard_gen_settings g;
+    sw_guard_policy_gen_settings(pol, &g);
+    T_CHECK(g.uncertain_p == 0.5f && g.uncertain_entropy == 1.5f && g.consistency_min == 0.99f && g.consistency_review);
+    sw_guard_policy_free(pol);
+    const char *bad[] = {"consistency min 2 flag\n", "consistency min 0.5 maybe\n", "uncertainty p_below x entropy_above 1\n",
+                         "uncertainty p_below 0.2\n"};
+    for (int i = 0; i < 4; i++) {
+        pol = sw_guard_policy_parse(bad[i], strlen(bad[i]), "t.policy", &err);
+        T_CHECK_MSG(pol == NULL && strstr(err.msg, "t.policy:1"), "'%s' accepted", bad[i]);
+        sw_guard_policy_free(pol);
+    }
+    /* through the pipeline: the policy's review applies to a request that says nothing */
+    char dir[] = "/tmp/steward-test-cons-pol-XXXXXX", model[PATH_MAX], home[160], polpath[160];
+    const char *root = getenv("STEWARD_ROOT");
+    if (!mkdtemp(dir)) return;
+    snprintf(model, sizeof model, "%s/models/default.gguf", root ? root : ".");
+    snprintf(home, sizeof home, "%s/home", dir);
+    snprintf(polpath, sizeof polpath, "%s/p.policy", dir);
+    FILE *f = fopen(polpath, "w");
+    T_CHECK(f && fputs(text, f) >= 0 && fclose(f) == 0);
+    sw_pipeline *p = NULL;
+    sw_pipeline_opts o = {.home = home, .model_path = model, .threads = 1, .policy_path = polpath};
+    if (sw_pipeline_open(&o, &p, &err) < 0) {
+        T_CHECK_MSG(0, "%s", err.msg);
+        return;
+    }
+    sw_gen_request req = {0};
+    sw_sampler_params_default(&req.sampling);
+    req.sampling.seed = 9;
+    req.prompt = "ROMEO:";
+    req.max_tokens = 16;
+    req.ignore_eos = 1;
+    req.consistency = 3;
+    req.uncertainty = 1;
+    sw_gen_result res;
+    T_CHECK_MSG(sw_pipeline_generate(p, &req, &res, &err) == 0, "%s", err.msg);
+    T_CHECK(res.settings.consistency_review && res.settings.uncertain_p == 0.5f && res.settings.uncertain_entropy == 1.5f);
+    T_CHECK(res.low_consistency && strcmp(res.finish_reason, "review") == 0 && res.text.len == 0);
+    sw_gen_result_free(&res);
+    /* the request's own threshold wins over the policy's */
+    req.consistency_min = 0.01f;
+    T_CHECK(sw_pipeline_generate(p, &req, &res, &err) == 0);
+    T_CHECK(res.settings.consistency_min == 0.01f && !res.low_consistency && res.text.len > 0);
+    sw_gen_result_free(&res);
+    sw_pipeline_close(p);
+    char cmd[200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    T_CHECK(system(cmd) == 0);
+}
+
 int main(void) {
     T_RUN(test_measure);
     T_RUN(test_pipeline);
+    T_RUN(test_policy_settings);
     return t_done();
 }
