@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 static const char *USAGE =
-    "generate [-m FILE] [-p TEXT | -f FILE] [--chat] [-n N] [-c N] [--temp T] [--top-k K]\n"
+    "generate [-m FILE] [-p TEXT | -f FILE] [--chat] [--system TEXT] [-n N] [-c N] [--temp T] [--top-k K]\n"
     "         [--top-p P] [--min-p P] [--repeat-penalty R] [-s S] [-t N] [--ignore-eos]\n"
     "         [--no-watermark] [--no-context-shift] [--logprobs N] [--policy FILE]\n"
     "         [--label-lang en|zh|both] [--producer NAME] [--manifest-out FILE]\n"
@@ -65,7 +65,7 @@ static int load_constraint(const char *schema, const char *grammar, sw_grammar *
 /* Flags beyond the sampling ones. */
 typedef struct gen_flags {
     const char *model, *prompt, *prompt_file, *policy, *seed_s, *manifest_out, *label_lang, *producer;
-    const char *chat_template, *upstream, *upstream_model, *schema, *grammar;
+    const char *chat_template, *upstream, *upstream_model, *schema, *grammar, *system;
     int chat, max_tokens, n_ctx, top_k, threads, ignore_eos, json, front_matter, logprobs, no_watermark, no_shift;
     int consistency, consistency_review, uncertainty, mark_uncertain;
     double temperature, top_p, min_p, repeat_penalty, consistency_min, max_time;
@@ -81,6 +81,8 @@ static int parse_flags(int argc, char **argv, gen_flags *f) {
         {"prompt|p", SW_OPT_STR, &f->prompt, "TEXT", "prompt text (default: read stdin)"},
         {"file|f", SW_OPT_STR, &f->prompt_file, "FILE", "read the prompt from FILE"},
         {"chat", SW_OPT_FLAG, &f->chat, NULL, "format the prompt with the model's chat template"},
+        {"system|sys|system-prompt", SW_OPT_STR, &f->system, "TEXT",
+         "a system message before the prompt (implies --chat)"},
         {"chat-template", SW_OPT_STR, &f->chat_template, "T",
          "chat template when the model has none or the wrong one: chatml, llama3"},
         {"max-tokens|n|n-predict", SW_OPT_INT, &f->max_tokens, "N", "tokens to generate at most (default 256)"},
@@ -277,6 +279,11 @@ int sw_cmd_generate(int argc, char **argv) {
     }
     req.prompt = f.prompt;
     req.grammar = constraint;
+    sw_chat_msg conversation[2] = {{"system", f.system}, {"user", f.prompt}};
+    if (f.system) { /* a conversation of two messages, every content plain text */
+        req.messages = conversation;
+        req.n_messages = 2;
+    }
     sw_pipeline_opts po = {.home = sw_cli_home, .model_path = f.model, .n_ctx = f.n_ctx, .threads = f.threads,
                            .policy_path = f.policy, .label = &lc.opts, .chat_template = f.chat_template,
                            .upstream = f.upstream, .upstream_key = getenv("STEWARD_UPSTREAM_KEY"),

@@ -141,4 +141,8 @@ head -c 1000 "$M" >"$T/trunc.gguf"
 $BIN generate --model "$T/trunc.gguf" --prompt x 2>"$T/err"; check "truncated model: clear error" "[ $? -eq 1 ] && grep -q trunc.gguf $T/err"
 $BIN generate "${GEN[@]:1}" --prompt "hello" --max-tokens 4 --seed 1 >"$T/plain" 2>/dev/null
 check "plain output starts with the label" "head -n1 $T/plain | grep -q 'AI-generated content'"
+# --system: a system message before the prompt, in the chat template, as plain text
+$BIN "${GEN[@]}" --chat -p "hello" -n 2 -s 1 --json >"$T/nosys.json" 2>/dev/null
+$BIN "${GEN[@]}" --system "Answer in verse." -p "hello" -n 2 -s 1 --json >"$T/sys.json" 2>/dev/null
+check "--system adds a system message to the chat prompt" "[ \"\$(jget $T/sys.json 'd[\"timings\"][\"prompt_tokens\"] > 0 and d[\"labelled_text\"].startswith(\"You are talking to an AI\")')\" = True ] && [ \$(jget $T/sys.json 'd[\"timings\"][\"prompt_tokens\"]') -gt \$(jget $T/nosys.json 'd[\"timings\"][\"prompt_tokens\"]') ]"
 exit $((fails > 0))
