@@ -6,7 +6,7 @@
 /* jansson's message, reworded where it names jansson's own flags. */
 static const char *reword(const char *text) {
     if (strstr(text, "JSON_ALLOW_NUL")) return "a \\u0000 (NUL) escape is not allowed in a string";
-    if (strstr(text, "duplicate object key")) return "a key appears twice in the same object";
+    if (strstr(text, "duplicate object key")) return "duplicate key: a key appears twice in the same object";
     return text;
 }
 
