@@ -2,6 +2,8 @@
  * --json` and the server's `steward` object. */
 #include "steward/pipeline.h"
 
+#define SCORE_DIGITS 4 /* significant digits of scores, as the guard's findings have */
+
 static json_t *tokens_json(const int32_t *ids, int n) {
     json_t *a = json_array();
     for (int i = 0; i < n; i++) json_array_append_new(a, json_integer(ids[i]));
@@ -41,8 +43,8 @@ static json_t *uncertain_json(const sw_gen_request *req, const sw_gen_result *r)
     for (int i = 0; i < r->n_uncertain; i++) {
         const sw_gen_span *u = &r->uncertain[i];
         json_t *o = json_pack("{s:i,s:i,s:f,s:f}", "token_start", u->token_start, "token_end", u->token_end,
-                              "min_p", (double)u->min_p, "max_entropy",
-                              (double)u->max_entropy);
+                              "min_p", sw_round_sig(u->min_p, SCORE_DIGITS),
+                              "max_entropy", sw_round_sig(u->max_entropy, SCORE_DIGITS));
         if (r->uncertain_offsets_valid && !r->uncertain_marked) {
             json_object_set_new(o, "start", json_integer((json_int_t)u->start));
             json_object_set_new(o, "end", json_integer((json_int_t)u->end));
@@ -51,8 +53,8 @@ static json_t *uncertain_json(const sw_gen_request *req, const sw_gen_result *r)
         json_array_append_new(spans, o);
     }
     (void)req;
-    return json_pack("{s:f,s:f,s:b,s:o}", "p_below", (double)r->settings.uncertain_p, "entropy_above",
-                     (double)r->settings.uncertain_entropy, "marked", r->uncertain_marked, "spans", spans);
+    return json_pack("{s:f,s:f,s:b,s:o}", "p_below", sw_round_sig(r->settings.uncertain_p, SCORE_DIGITS),
+                     "entropy_above", sw_round_sig(r->settings.uncertain_entropy, SCORE_DIGITS), "marked", r->uncertain_marked, "spans", spans);
 }
 
 json_t *sw_gen_result_json(const sw_pipeline *p, const sw_gen_request *req, const sw_gen_result *r) {
@@ -88,8 +90,10 @@ json_t *sw_gen_result_json(const sw_pipeline *p, const sw_gen_request *req, cons
     if (req->consistency > 1)
         json_object_set_new(o, "consistency",
                             json_pack("{s:i,s:f,s:f,s:f,s:f,s:b,s:s}", "samples", req->consistency, "agreement",
-                                      r->agreement, "unigram", r->agreement_unigram, "bigram", r->agreement_bigram,
-                                      "min", (double)r->settings.consistency_min, "low", r->low_consistency, "action",
+                                      sw_round_sig(r->agreement, SCORE_DIGITS), "unigram",
+                                      sw_round_sig(r->agreement_unigram, SCORE_DIGITS), "bigram",
+                                      sw_round_sig(r->agreement_bigram, SCORE_DIGITS),
+                                      "min", sw_round_sig(r->settings.consistency_min, SCORE_DIGITS), "low", r->low_consistency, "action",
                                       r->low_consistency ? (r->settings.consistency_review ? "review" : "flag") : "none"));
     return o;
 }
