@@ -697,10 +697,12 @@ static int decode_upstream(session *s, const char *prompt, sw_err *err) {
 }
 
 /* The uncertain spans' offsets hold in the delivered text when the output guard changed
- * nothing; then, when asked and nothing has been streamed, the spans are marked. */
+ * nothing and no stop sequence held text back (tokens then reach the guard in other
+ * pieces); then, when asked and nothing has been streamed, the spans are marked. Else
+ * the spans keep their token indices only. */
 static int mark_uncertain(session *s, sw_err *err) {
     sw_gen_result *res = s->res;
-    res->uncertain_offsets_valid = res->text.len == s->out.raw.len &&
+    res->uncertain_offsets_valid = s->req->n_stop == 0 && res->text.len == s->out.raw.len &&
                                    (res->text.len == 0 || memcmp(res->text.data, s->out.raw.data, res->text.len) == 0);
     if (!s->req->mark_uncertain || s->req->on_text || !res->uncertain_offsets_valid || !res->n_uncertain) return 0;
     sw_buf marked = {0};
