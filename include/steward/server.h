@@ -11,7 +11,7 @@ typedef struct sw_server sw_server;
 /* Defaults of the limits (an option left at 0 takes them). */
 #define SW_SERVER_DEFAULT_PORT 8080
 #define SW_SERVER_MAX_BODY (1u << 20)      /* request body bytes */
-#define SW_SERVER_MAX_HEADER (32u << 10)   /* per-connection memory for the request head */
+#define SW_SERVER_MAX_HEADER (16u << 10)   /* per-connection memory for the request head */
 #define SW_SERVER_CONN_TIMEOUT_S 30        /* a connection silent this long is closed */
 #define SW_SERVER_BODY_DEADLINE_S 30       /* a body still arriving after this is refused */
 #define SW_SERVER_MAX_CONNECTIONS 4096
