@@ -4,7 +4,7 @@ FUZZCC  ?= clang
 BUILD   ?= build
 WARN     = -Wall -Wextra -Werror
 CSTD     = -std=c11 -D_GNU_SOURCE
-INC      = -Iinclude -Isrc
+INC      = -Iinclude -Isrc -I$(BUILD)/gen
 OPT     ?= -O2 -g
 CFLAGS_BASE = $(CSTD) $(INC) $(WARN) -fopenmp -pthread
 LIBS     = -lsodium -lcrypto -ljansson -lutf8proc -lcurl -lsqlite3 -lmicrohttpd -lm -fopenmp -pthread
@@ -24,6 +24,13 @@ HDRS     = $(wildcard include/steward/*.h src/*/*.h)
 
 # obj_dir(build-dir, sources) -> object files
 objs = $(patsubst src/%.c,$(1)/obj/%.o,$(2))
+
+# The console's HTML, CSS and JavaScript, embedded in the binary as byte arrays.
+CONSOLE_FILES = $(sort $(wildcard src/server/console/*))
+$(BUILD)/gen/console_assets.h: $(CONSOLE_FILES) scripts/embed_console.sh
+	@echo "  GEN  $@"; bash scripts/embed_console.sh $@ $(CONSOLE_FILES)
+$(BUILD)/pic/obj/server/console.o $(BUILD)/asan/obj/server/console.o $(BUILD)/fuzz/obj/server/console.o: \
+    $(BUILD)/gen/console_assets.h
 
 .PHONY: all run serve test bench fuzz setup setup-run clean asan fault lib install deb
 all: steward lib

@@ -25,7 +25,7 @@
 const char *srv_route_name(srv_route r) {
     static const char *names[SRV_R_COUNT] = {"healthz",     "models",  "chat_completions", "completions",
                                              "chat_completion_get", "moderations", "metrics",
-                                             "admin_halt",  "admin_resume", "admin_status", "other"};
+                                             "admin_halt",  "admin_resume", "admin_status", "console", "other"};
     return r < SRV_R_COUNT ? names[r] : "other";
 }
 
@@ -124,6 +124,9 @@ static const route_entry routes[] = {
     {"POST", "/v1/admin/halt", 0, SRV_R_ADMIN_HALT},
     {"POST", "/v1/admin/resume", 0, SRV_R_ADMIN_RESUME},
     {"GET", "/v1/admin/status", 0, SRV_R_ADMIN_STATUS},
+    {"GET", "/console", 0, SRV_R_CONSOLE},
+    {"GET", "/console/", 0, SRV_R_CONSOLE},
+    {"GET", "/console/", 1, SRV_R_CONSOLE},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
@@ -149,7 +152,8 @@ static srv_route find_route(const char *method, const char *url, char *arg, size
 /* The role a route needs; 0 for an open route. */
 static int route_role(srv_route r) {
     switch (r) {
-    case SRV_R_HEALTHZ: return 0;
+    case SRV_R_HEALTHZ:
+    case SRV_R_CONSOLE: return 0;
     case SRV_R_METRICS:
     case SRV_R_ADMIN_HALT:
     case SRV_R_ADMIN_RESUME:
@@ -170,6 +174,7 @@ static enum MHD_Result dispatch(srv_req *r) {
     case SRV_R_ADMIN_HALT: return srv_route_admin_halt(r, 1);
     case SRV_R_ADMIN_RESUME: return srv_route_admin_halt(r, 0);
     case SRV_R_ADMIN_STATUS: return srv_route_admin_status(r);
+    case SRV_R_CONSOLE: return srv_route_console(r);
     default: break;
     }
     return srv_send_error(r, 404, "invalid_request_error", "not_found", NULL, "no such route");

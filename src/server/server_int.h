@@ -26,6 +26,7 @@ typedef enum {
     SRV_R_ADMIN_HALT,
     SRV_R_ADMIN_RESUME,
     SRV_R_ADMIN_STATUS,
+    SRV_R_CONSOLE,
     SRV_R_OTHER,
     SRV_R_COUNT
 } srv_route;
@@ -113,6 +114,8 @@ enum MHD_Result srv_route_generate(srv_req *r, int chat);
 enum MHD_Result srv_route_chat_get(srv_req *r);
 enum MHD_Result srv_route_admin_status(srv_req *r);
 enum MHD_Result srv_route_admin_halt(srv_req *r, int halt);
+/* The console's page and files, embedded in the binary (console.c); no key needed. */
+enum MHD_Result srv_route_console(srv_req *r);
 /* Reads the halt from the store into s->halted. -1 with err. */
 int srv_halt_load(sw_server *s, sw_err *err);
 
