@@ -19,6 +19,8 @@ PKGS+=(libmicrohttpd-dev)
 PKGS+=(wrk)
 # Tests: sanitizers and libFuzzer (clang), the numpy reference, the npm oracles.
 if [ "$WHAT" = test ]; then PKGS+=(clang libclang-rt-14-dev python3 python3-numpy jq); fi
+# Tests: headless Chromium for the console's end-to-end test (tests/console/).
+if [ "$WHAT" = test ]; then PKGS+=(chromium); fi
 
 missing=()
 for p in "${PKGS[@]}"; do
@@ -48,4 +50,10 @@ fi
 if [ -f tests/server/package.json ] && [ ! -d tests/server/node_modules ]; then
   echo "setup: installing the npm openai client for the server tests" >&2
   (cd tests/server && npm ci --no-audit --no-fund --loglevel=error)
+fi
+# npm `playwright-core` (no bundled browser: it drives Debian's chromium) for the console test
+# (tests/console/package-lock.json).
+if [ "$WHAT" = test ] && [ -f tests/console/package.json ] && [ ! -d tests/console/node_modules ]; then
+  echo "setup: installing npm playwright-core for the console test" >&2
+  (cd tests/console && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -15,7 +15,7 @@
       'signin.as': 'Signed in as', 'role.admin': 'admin', 'role.reviewer': 'reviewer',
       'signin.lost': 'The key is no longer accepted: signed out.',
       'counts.title': 'Live counts', 'counts.pending': 'Waiting for review', 'counts.feedback': 'Feedback not handled',
-      'counts.convs': 'Conversations taken over here', 'counts.inflight': 'Generations in flight',
+      'counts.convs': 'Conversations taken over', 'counts.inflight': 'Generations in flight',
       'counts.running': 'Running', 'counts.waiting': 'Waiting for a slot', 'counts.state': 'Generation',
       'counts.updated': 'Updated',
       'review.title': 'Review queue',
@@ -30,7 +30,7 @@
       'conv.title': 'Conversations',
       'conv.hint': "While a conversation is taken over, its requests wait for a person's reply, labelled human-written.",
       'conv.id': 'Conversation id', 'conv.takeover': 'Take over',
-      'conv.empty': 'No conversation is taken over from this console.', 'conv.item': 'Conversation',
+      'conv.empty': 'No conversation is taken over.', 'conv.item': 'Conversation',
       'conv.since': 'taken over', 'conv.reply': 'Your reply', 'conv.send': 'Send reply',
       'conv.release': 'Release to the model', 'conv.taken': 'Taken over', 'conv.sent': 'Reply sent',
       'conv.released': 'Released',
@@ -53,7 +53,7 @@
       'signin.as': '已登录，角色：', 'role.admin': '管理员', 'role.reviewer': '审核员',
       'signin.lost': '密钥已不再被接受：已退出登录。',
       'counts.title': '实时计数', 'counts.pending': '待审核', 'counts.feedback': '未处理的反馈',
-      'counts.convs': '本控制台接管的对话', 'counts.inflight': '进行中的生成',
+      'counts.convs': '被接管的对话', 'counts.inflight': '进行中的生成',
       'counts.running': '运行中', 'counts.waiting': '排队中', 'counts.state': '生成状态',
       'counts.updated': '更新于',
       'review.title': '审核队列',
@@ -68,7 +68,7 @@
       'conv.title': '对话',
       'conv.hint': '对话被接管期间，其请求等待人工回复，回复标注为人工撰写。',
       'conv.id': '对话 ID', 'conv.takeover': '接管',
-      'conv.empty': '本控制台没有接管任何对话。', 'conv.item': '对话',
+      'conv.empty': '没有被接管的对话。', 'conv.item': '对话',
       'conv.since': '接管于', 'conv.reply': '您的回复', 'conv.send': '发送回复',
       'conv.release': '交还给模型', 'conv.taken': '已接管', 'conv.sent': '回复已发送',
       'conv.released': '已交还',
@@ -88,7 +88,8 @@
   /* The key lives in this object only: never in storage, cookies or the URL. */
   const state = {
     lang: 'en', key: null, role: null, timer: null, polling: false, status: null,
-    reviews: new Map(), feedback: new Map(), convs: new Map(), pending: 0, unhandled: 0,
+    reviews: new Map(), feedback: new Map(), convs: new Map(), pending: 0, unhandled: 0, convSeq: 0,
+    gen: { reviews: 0, convs: 0, feedback: 0 }, /* local changes: a poll begun before one is stale */
   };
 
   const $ = (id) => document.getElementById(id);
@@ -212,6 +213,7 @@
   function signOut(msg) {
     clearInterval(state.timer);
     Object.assign(state, { key: null, role: null, timer: null, status: null, pending: 0, unhandled: 0 });
+    for (const k of Object.keys(state.gen)) state.gen[k]++;
     for (const m of [state.reviews, state.feedback, state.convs]) m.clear();
     for (const id of ['review-list', 'feedback-list', 'conv-list', 'counts-list']) $(id).replaceChildren();
     $('app').hidden = true;
@@ -378,6 +380,7 @@
     const id = li.dataset.id;
     await busy(buttons, async () => {
       await api('POST', '/v1/review/' + encodeURIComponent(id) + '/' + what, body);
+      state.gen.reviews++;
       toast(t(doneKey) + ' #' + id);
       const next = li.nextElementSibling || li.previousElementSibling;
       removeReview(id);
@@ -414,14 +417,16 @@
 
   /* ---- conversations ---- */
 
-  function convItem(id) {
-    const safe = 'conv-' + state.convs.size + '-' + Date.now();
+  function convItem(c) {
+    const id = String(c.id);
+    const safe = 'conv-' + (++state.convSeq);
     const box = el('textarea', { id: safe + '-reply' });
     const sendB = el('button', { type: 'button', class: 'send', i18n: 'conv.send' });
     const releaseB = el('button', { type: 'button', class: 'secondary release', i18n: 'conv.release' });
+    const meta = el('p', { class: 'meta' }, el('span', { i18n: 'conv.since' }), ' ', el('span', { ts: c.since }));
+    if (c.by) meta.append(' · ', el('span', { i18n: 'admin.by' }), ' ' + c.by);
     const li = el('li', { class: 'item', 'data-id': id },
-      el('h3', {}, el('span', { i18n: 'conv.item' }), ' ', el('code', { text: id })),
-      el('p', { class: 'meta' }, el('span', { i18n: 'conv.since' }), ' ', el('span', { ts: Date.now() / 1000 })),
+      el('h3', {}, el('span', { i18n: 'conv.item' }), ' ', el('code', { text: id })), meta,
       el('label', { for: safe + '-reply', i18n: 'conv.reply' }), box,
       el('div', { class: 'actions' }, sendB, releaseB));
     const path = '/v1/conversations/' + encodeURIComponent(id);
@@ -434,14 +439,38 @@
     }));
     releaseB.addEventListener('click', () => busy([sendB, releaseB], async () => {
       await api('POST', path + '/release');
-      li.remove();
-      state.convs.delete(id);
-      $('conv-empty').hidden = state.convs.size > 0;
-      renderCounts();
+      state.gen.convs++;
+      removeConv(id);
       toast(t('conv.released'));
       $('conv-id').focus();
     }));
     return li;
+  }
+
+  function addConv(c) {
+    const id = String(c.id);
+    if (state.convs.has(id)) return state.convs.get(id);
+    const li = convItem(c);
+    state.convs.set(id, li);
+    $('conv-list').append(li);
+    $('conv-empty').hidden = true;
+    return li;
+  }
+
+  function removeConv(id) {
+    const li = state.convs.get(id);
+    if (li) li.remove();
+    state.convs.delete(id);
+    $('conv-empty').hidden = state.convs.size > 0;
+    renderCounts();
+  }
+
+  /* Keeps the list in step with the conversations taken over (by anyone). */
+  function syncConvs(items) {
+    const seen = new Set(items.filter((c) => c && c.id !== undefined).map((c) => String(c.id)));
+    for (const id of [...state.convs.keys()]) if (!seen.has(id)) removeConv(id);
+    for (const c of items) if (c && c.id !== undefined) addConv(c);
+    $('conv-empty').hidden = state.convs.size > 0;
   }
 
   async function takeover(ev) {
@@ -449,17 +478,13 @@
     const id = $('conv-id').value.trim();
     if (!id) return;
     await busy([$('takeover-go')], async () => {
-      await api('POST', '/v1/conversations/' + encodeURIComponent(id) + '/takeover');
+      const c = await api('POST', '/v1/conversations/' + encodeURIComponent(id) + '/takeover');
+      state.gen.convs++;
       $('conv-id').value = '';
-      if (!state.convs.has(id)) {
-        const li = convItem(id);
-        state.convs.set(id, li);
-        $('conv-list').append(li);
-      }
-      $('conv-empty').hidden = true;
+      const li = addConv({ id, since: (c && c.since) || Date.now() / 1000, by: c && c.by });
       renderCounts();
       toast(t('conv.taken'));
-      state.convs.get(id).querySelector('textarea').focus();
+      li.querySelector('textarea').focus();
     });
   }
 
@@ -479,6 +504,7 @@
       el('div', { class: 'actions' }, handleB));
     handleB.addEventListener('click', () => busy([handleB], async () => {
       await api('POST', '/v1/feedback/' + encodeURIComponent(id) + '/handle');
+      state.gen.feedback++;
       setHandled(li, true);
       state.unhandled = [...state.feedback.values()].filter((e) => e.dataset.handled !== '1').length;
       renderCounts();
@@ -515,12 +541,19 @@
 
   /* ---- polling ---- */
 
+  /* GETs path and, unless a local change to what it lists happened meanwhile, syncs it. */
+  function refresh(path, what, sync) {
+    const g = state.gen[what];
+    return api('GET', path).then((d) => { if (state.key && g === state.gen[what]) sync(listOf(d)); });
+  }
+
   async function poll() {
     if (state.polling || !state.key) return;
     state.polling = true;
     const jobs = [
-      api('GET', '/v1/review').then((d) => syncReviews(listOf(d))),
-      api('GET', '/v1/feedback').then((d) => syncFeedback(listOf(d))),
+      refresh('/v1/review', 'reviews', syncReviews),
+      refresh('/v1/conversations', 'convs', syncConvs),
+      refresh('/v1/feedback', 'feedback', syncFeedback),
     ];
     if (state.role === 'admin') jobs.push(api('GET', '/v1/admin/status').then(renderStatus));
     const results = await Promise.allSettled(jobs);
