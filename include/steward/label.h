@@ -19,6 +19,16 @@
 
 typedef enum { SW_LABEL_START = 1, SW_LABEL_END = 2, SW_LABEL_BOTH = 3 } sw_label_position;
 
+/* Who wrote a delivered text: the model, a person (a reply in a conversation taken over),
+ * or the model with a person's edit (a review decision). */
+typedef enum { SW_AUTHOR_MODEL = 0, SW_AUTHOR_HUMAN = 1, SW_AUTHOR_EDITED = 2 } sw_author;
+/* "model" | "human" | "edited". */
+const char *sw_author_name(sw_author a);
+/* The explicit notice for a language and an author: sw_label_notice for the model,
+ * "[Written by a person]" for a person, "[AI-generated content, edited by a person]" for
+ * an edit (and their Chinese forms). NULL for an unknown language. */
+const char *sw_label_notice_by(const char *lang, sw_author a);
+
 /* The explicit label: a notice per language at the start, the end or both. */
 typedef struct sw_label_opts {
     sw_label_position position;
@@ -94,10 +104,16 @@ typedef struct sw_manifest_input {
     json_t *watermark;                              /* borrowed; NULL when none */
     long long audit_index;                          /* < 0 while no audit log exists */
     const sw_label_opts *label;
+    sw_author author;                               /* 0: the model */
+    const char *original_sha256;                    /* edited: hex SHA-256 of the model's text
+                                                       before the person's edit */
 } sw_manifest_input;
 
 /* Builds and signs a manifest (Ed25519 over the RFC 8785 form of the manifest without
- * "signature"). Returns a new object (caller decrefs) or NULL with a message. */
+ * "signature"). It names its "author" ("model", or "human" for a person's text or edit);
+ * a person's own text has AIGC.Label "0" (not AI-generated) and the C2PA source type
+ * digitalCreation; an edit keeps Label "1" and records "edit": {original_sha256,
+ * edited_sha256}. Returns a new object (caller decrefs) or NULL with a message. */
 json_t *sw_manifest_create(const sw_manifest_input *in, const uint8_t sk[SW_SIGN_SECRET_BYTES],
                            sw_err *err);
 

@@ -114,6 +114,9 @@ typedef struct sw_gen_request {
     double max_time;           /* seconds of decoding at most (<= 0: no limit); then it ends
                                   ("length"), with a grammar once the shortest completion
                                   is written */
+    int input_approved;        /* a person approved this request after the input guard sent
+                                  it to review: a review verdict on it no longer holds it
+                                  (a block still does) */
     sw_text_fn on_text; /* may be NULL */
     void *ud;
 } sw_gen_request;
@@ -173,6 +176,9 @@ typedef struct sw_gen_result {
     int low_consistency;      /* agreement under the minimum in force */
     sw_guard_gen_settings settings; /* the thresholds in force: the request's, else the
                                        policy's, else the defaults */
+    sw_buf held;              /* with finish_reason "review" after generation: the text
+                                 withheld (as generated), for a person to decide on */
+    sw_author author;         /* who wrote the delivered text (sw_pipeline_deliver) */
 } sw_gen_result;
 
 /* Runs one request through the pipeline (thread-safe: a session of its own). Streaming
@@ -191,6 +197,27 @@ void sw_gen_result_free(sw_gen_result *r);
  * audit, verdicts, policy_sha256, timings, energy, logprobs with token strings).
  * New reference; NULL when out of memory. */
 json_t *sw_gen_result_json(const sw_pipeline *p, const sw_gen_request *req, const sw_gen_result *r);
+
+/* ---- text a person decided on: delivered through the same labels, audit and manifest ---- */
+typedef struct sw_deliver_request {
+    const char *text;          /* the text to deliver (unlabelled) */
+    size_t len;
+    sw_author author;          /* model (a held answer approved), human (a person's reply) or
+                                  edited (a person's edit of a held answer) */
+    const char *original_sha256; /* edited: hex SHA-256 of the model's text before the edit */
+    const char *principal;     /* whose answer it is (the audit record); NULL: the pipeline's */
+    const char *conversation;  /* may be NULL */
+    const char *decided_by;    /* the person who approved, edited or wrote it (audit record) */
+} sw_deliver_request;
+/* Delivers a text a person approved, edited or wrote: a person's text (human, edited)
+ * passes the output guard like any answer (redacted as the policy says; a block delivers
+ * the policy's refusal with finish_reason "blocked"; review is not applied again: a
+ * person already decided), a model's approved text is delivered as it was held. Then the
+ * explicit label for its author (sw_label_notice_by), an audit record of type "delivery"
+ * and the signed manifest naming the author. Fills res as sw_pipeline_generate does (text,
+ * labelled_text, finish_reason "stop" or "blocked", refusal, verdict_out, manifest,
+ * audit_index, id, author); free it with sw_gen_result_free. -1 with a message on error. */
+int sw_pipeline_deliver(sw_pipeline *p, const sw_deliver_request *req, sw_gen_result *res, sw_err *err);
 
 /* Hex SHA-256 of the guard policy in force. */
 const char *sw_pipeline_policy_sha256(const sw_pipeline *p);

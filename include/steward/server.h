@@ -16,6 +16,7 @@ typedef struct sw_server sw_server;
 #define SW_SERVER_BODY_DEADLINE_S 30       /* a body still arriving after this is refused */
 #define SW_SERVER_MAX_CONNECTIONS 4096
 #define SW_SERVER_MAX_INFLIGHT 256         /* generations running or queued at once */
+#define SW_SERVER_REVIEW_WAIT_S 3.0        /* --review-wait default */
 
 /* Receives one line of the access log (JSON, no newline, never prompt content). Called
  * from connection threads, so it must be thread-safe. */
@@ -38,6 +39,9 @@ typedef struct sw_server_opts {
     int conn_timeout_s;        /* 0: SW_SERVER_CONN_TIMEOUT_S */
     int body_deadline_s;       /* 0: SW_SERVER_BODY_DEADLINE_S */
     int max_connections;       /* 0: SW_SERVER_MAX_CONNECTIONS */
+    double review_wait_s;      /* seconds a request held for review (or for a person's reply
+                                  in a conversation taken over) waits before it is answered
+                                  "pending"; 0: SW_SERVER_REVIEW_WAIT_S; < 0: no wait */
     sw_server_log_fn access_log; /* NULL: no access log */
     void *access_log_ud;
 } sw_server_opts;

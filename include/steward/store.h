@@ -204,4 +204,19 @@ int sw_store_feedback_handle(sw_store *s, long long id, sw_err *err);
 /* counts[c] = number of feedback items of category c (handled or not). -1 on error. */
 int sw_store_feedback_counts(sw_store *s, long long counts[SW_FEEDBACK_CATEGORIES], sw_err *err);
 
+/* ---- what waits for people (status, metrics, console) ---- */
+/* Calls fn for each conversation taken over, longest first; fn returns non-zero to stop.
+ * -1 on error. */
+int sw_store_takeover_list(sw_store *s, int (*fn)(void *ud, const char *conv_id, const char *by_key_id,
+                                                  long long since),
+                           void *ud, sw_err *err);
+typedef struct sw_oversight_depths {
+    long long review_pending;     /* review items not yet decided */
+    long long takeovers;          /* conversations taken over */
+    long long replies_queued;     /* human replies not yet delivered */
+    long long feedback_unhandled; /* feedback not yet marked handled */
+} sw_oversight_depths;
+/* Fills *d from the store. -1 on error. */
+int sw_store_oversight_depths(sw_store *s, sw_oversight_depths *d, sw_err *err);
+
 #endif

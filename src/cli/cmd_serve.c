@@ -81,6 +81,7 @@ int sw_cmd_serve(int argc, char **argv) {
     sw_server_opts o = {.home = sw_cli_home, .host = "127.0.0.1", .port = SW_SERVER_DEFAULT_PORT};
     const char *access = NULL;
     int max_body = 0, drain_ms = DEFAULT_DRAIN_MS;
+    double review_wait = SW_SERVER_REVIEW_WAIT_S;
     const sw_opt opts[] = {
         {"model", SW_OPT_STR, &o.model_path, "FILE", "GGUF model (default: the shipped model)"},
         {"host", SW_OPT_STR, &o.host, "ADDR", "numeric address to listen on (default 127.0.0.1)"},
@@ -97,6 +98,9 @@ int sw_cmd_serve(int argc, char **argv) {
         {"body-deadline", SW_OPT_INT, &o.body_deadline_s, "S", "a body must arrive within S (default 30)"},
         {"max-connections", SW_OPT_INT, &o.max_connections, "N", "connections at once (default 4096)"},
         {"drain-ms", SW_OPT_INT, &drain_ms, "MS", "on SIGTERM, wait this long for requests (default 10000)"},
+        {"review-wait", SW_OPT_DOUBLE, &review_wait, "S",
+         "an answer held for review (or a conversation taken over) waits S seconds for a person, then is "
+         "answered pending (default 3; 0: at once)"},
         {"access-log", SW_OPT_STR, &access, "FILE", "access log file, or 'off' (default: stderr)"},
         {NULL, 0, NULL, NULL, NULL},
     };
@@ -108,8 +112,9 @@ int sw_cmd_serve(int argc, char **argv) {
     if (o.port < 0 || o.port > 65535) return sw_cli_usage_error("serve", "--port takes 0 to 65535");
     if (o.port == 0) o.port = -1; /* the library's "any free port" */
     if (o.parallel < 0 || o.threads < 0 || max_body < 0 || o.conn_timeout_s < 0 || o.body_deadline_s < 0 ||
-        o.max_connections < 0 || drain_ms < 0)
+        o.max_connections < 0 || drain_ms < 0 || review_wait < 0)
         return sw_cli_usage_error("serve", "numeric options must not be negative");
+    o.review_wait_s = review_wait > 0 ? review_wait : -1; /* the library's "no wait" */
     o.max_body = (size_t)max_body;
     log_sink sink = {.f = stderr};
     pthread_mutex_init(&sink.mu, NULL);

@@ -126,6 +126,19 @@ const char *sw_label_notice(const char *lang) {
     return NULL;
 }
 
+const char *sw_author_name(sw_author a) {
+    return a == SW_AUTHOR_HUMAN ? "human" : a == SW_AUTHOR_EDITED ? "edited" : "model";
+}
+
+const char *sw_label_notice_by(const char *lang, sw_author a) {
+    if (a == SW_AUTHOR_MODEL || !sw_label_notice(lang)) return sw_label_notice(lang);
+    int human = a == SW_AUTHOR_HUMAN;
+    if (strcmp(lang, "en") == 0) return human ? "[Written by a person]" : "[AI-generated content, edited by a person]";
+    if (strcmp(lang, "zh") == 0) return human ? "【本内容由人工撰写】" : "【本内容由人工智能生成，经人工编辑】";
+    return human ? "[Written by a person | 本内容由人工撰写]"
+                 : "[AI-generated content, edited by a person | 本内容由人工智能生成，经人工编辑]";
+}
+
 const char *sw_label_disclosure(const char *lang) {
     if (strcmp(lang, "en") == 0) return "You are talking to an AI system; its answers are generated automatically.";
     if (strcmp(lang, "zh") == 0) return "您正在与人工智能系统对话，回答由人工智能自动生成。";
@@ -175,8 +188,8 @@ int sw_label_aigc_check(const json_t *label, sw_err *err) {
     if (json_object_size(a) != sizeof fields / sizeof fields[0])
         return sw_err_set(err, "label: AIGC has fields beyond the seven of GB 45438");
     const char *l = json_string_value(json_object_get(a, "Label"));
-    if (strcmp(l, "1") && strcmp(l, "2") && strcmp(l, "3"))
-        return sw_err_set(err, "label: AIGC.Label is '%s', not 1, 2 or 3", l);
+    if (strcmp(l, "0") && strcmp(l, "1") && strcmp(l, "2") && strcmp(l, "3"))
+        return sw_err_set(err, "label: AIGC.Label is '%s', not 0 (a person's text), 1, 2 or 3", l);
     if (!*json_string_value(json_object_get(a, "ContentProducer")))
         return sw_err_set(err, "label: AIGC.ContentProducer is empty");
     if (!*json_string_value(json_object_get(a, "ProduceID")))
@@ -213,6 +226,24 @@ static json_t *explicit_json(const sw_label_opts *o) {
     return e;
 }
 
+/* The author, the C2PA-style actions (what happened to the content) and, for a person's
+ * text, AIGC.Label "0"; for an edit, both hashes. */
+static void set_author(json_t *m, const sw_manifest_input *in, const char *generated) {
+    int human = in->author == SW_AUTHOR_HUMAN, edited = in->author == SW_AUTHOR_EDITED;
+    json_object_set_new(m, "author", json_string(human || edited ? "human" : "model"));
+    if (human) json_object_set_new(json_object_get(json_object_get(m, "label"), "AIGC"), "Label", json_string("0"));
+    json_t *acts = json_pack("[{s:s,s:s}]", "action", "c2pa.created", "digitalSourceType",
+                             human ? "digitalCreation" : "trainedAlgorithmicMedia");
+    if (edited) {
+        json_array_append_new(acts, json_pack("{s:s,s:s}", "action", "c2pa.edited", "digitalSourceType",
+                                              "compositeWithTrainedAlgorithmicMedia"));
+        json_object_set_new(m, "edit", json_pack("{s:s,s:s}", "original_sha256",
+                                                 in->original_sha256 ? in->original_sha256 : "", "edited_sha256",
+                                                 generated));
+    }
+    json_object_set_new(m, "actions", acts);
+}
+
 json_t *sw_manifest_create(const sw_manifest_input *in, const uint8_t sk[SW_SIGN_SECRET_BYTES],
                            sw_err *err) {
     char content[65], generated[65], id[33], kid[17], pkb64[64], ts[32];
@@ -245,9 +276,7 @@ json_t *sw_manifest_create(const sw_manifest_input *in, const uint8_t sk[SW_SIGN
     if (in->audit_index >= 0) json_object_set_new(m, "audit_index", json_integer(in->audit_index));
     json_object_set_new(m, "label", sw_label_aigc(in->label, id, content));
     json_object_set_new(m, "explicit_label", explicit_json(in->label));
-    /* C2PA-style assertion: what happened to the content */
-    json_object_set_new(m, "actions", json_pack("[{s:s,s:s}]", "action", "c2pa.created",
-                                                "digitalSourceType", "trainedAlgorithmicMedia"));
+    set_author(m, in, generated);
     json_object_set_new(m, "signer", json_pack("{s:s,s:s,s:s}", "alg", "ed25519", "key_id", kid,
                                                "public_key", pkb64));
     char *msg = canonical(m, 2, err);
@@ -313,6 +342,12 @@ static int check_content_and_label(const json_t *m, const char *text, size_t len
     snprintf(integrity, sizeof integrity, "sha256:%s", content);
     if (strcmp(str_field(a, "ReservedCode1"), integrity))
         return sw_err_set(err, "label: AIGC.ReservedCode1 does not match the content hash");
+    /* Label "0" (not AI-generated) only on a person's own text, and always on it */
+    const char *author = str_field(m, "author");
+    int human_text = author && strcmp(author, "human") == 0 && !json_object_get(m, "edit");
+    if (human_text != (strcmp(str_field(a, "Label"), "0") == 0))
+        return sw_err_set(err, "label: AIGC.Label is '%s' but the manifest's author is %s%s", str_field(a, "Label"),
+                          author ? author : "the model", json_object_get(m, "edit") ? " (an edit)" : "");
     return 0;
 }
 

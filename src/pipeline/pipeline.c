@@ -223,6 +223,7 @@ void sw_gen_result_free(sw_gen_result *r) {
     free(r->context);
     free(r->logprobs);
     free(r->uncertain);
+    sw_buf_free(&r->held);
     memset(r, 0, sizeof *r);
 }
 
@@ -810,6 +811,9 @@ static int generate(session *s, const char *prompt, sw_err *err) {
         res->finish_reason = "review";
         sw_buf_reset(&res->text); /* withheld: nothing was delivered */
     }
+    if (strcmp(res->finish_reason, "review") == 0 && s->out.raw.len &&
+        sw_buf_append(&res->held, s->out.raw.data, s->out.raw.len))
+        return sw_err_set(err, "out of memory (the text held for review)");
     res->verdict_out = sw_guard_verdict_json(sw_outguard_verdict(&s->out));
     sw_sha256_hex(s->out.raw.data ? s->out.raw.data : "", s->out.raw.len, res->raw_sha256);
     if (s->req->uncertainty && mark_uncertain(s, err) < 0) return -1;
@@ -857,7 +861,7 @@ int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_resul
     int rc = -1;
     /* 1. input guard */
     if (request_text(req, &request, err) < 0 || input_stage(&s, &request, &prompt, err) < 0) goto done;
-    if (s.vin.action >= SW_ACT_REVIEW) {
+    if (s.vin.action >= SW_ACT_REVIEW && !(req->input_approved && s.vin.action == SW_ACT_REVIEW)) {
         res->joules = sw_energy_end(&energy, &res->energy_method);
         rc = refuse(&s, &request, err);
         goto done;
@@ -881,4 +885,96 @@ done:
     sw_buf_free(&request);
     session_free(&s);
     return rc;
+}
+
+/* ---- text a person decided on ---- */
+
+/* A person's text through the output guard: redacted as the policy says, or the refusal
+ * when the policy blocks it (review is not applied again). Fills res->text, verdict_out,
+ * finish_reason and refusal. -1 with err. */
+static int deliver_guard(sw_pipeline *p, const sw_deliver_request *req, sw_gen_result *res, sw_err *err) {
+    sw_guard_verdict v = {0};
+    if (sw_guard_scan(p->guard, SW_GUARD_OUTPUT, req->text, req->len, &v, err) < 0) {
+        sw_guard_verdict_free(&v);
+        return -1;
+    }
+    int rc = 0;
+    res->verdict_out = sw_guard_verdict_json(&v);
+    if (v.action == SW_ACT_BLOCK) {
+        res->finish_reason = "blocked";
+        res->refusal = has_han(req->text) ? SW_REFUSAL_ZH : SW_REFUSAL_EN;
+    } else if (v.action == SW_ACT_REDACT && v.redacted) {
+        rc = sw_buf_append(&res->text, v.redacted, v.redacted_len);
+    } else {
+        rc = sw_buf_append(&res->text, req->text, req->len);
+    }
+    sw_guard_verdict_free(&v);
+    return rc < 0 ? sw_err_set(err, "out of memory") : 0;
+}
+
+/* The audit record of a delivery: who wrote and who decided, hashes only. */
+static int audit_delivery(sw_pipeline *p, const sw_deliver_request *req, sw_gen_result *res, sw_err *err) {
+    json_t *r = json_object();
+    json_object_set_new(r, "type", json_string("delivery"));
+    json_object_set_new(r, "time", json_integer((json_int_t)time(NULL)));
+    json_object_set_new(r, "principal", json_string(req->principal ? req->principal : p->principal));
+    json_object_set_new(r, "content_id", json_string(res->id));
+    if (req->conversation) json_object_set_new(r, "conversation", json_string(req->conversation));
+    json_object_set_new(r, "author", json_string(sw_author_name(req->author)));
+    if (req->decided_by) json_object_set_new(r, "decided_by", json_string(req->decided_by));
+    if (req->original_sha256) json_object_set_new(r, "original_sha256", json_string(req->original_sha256));
+    json_object_set_new(r, "model_sha256", json_string(p->model_sha256));
+    json_object_set_new(r, "policy_sha256", json_string(sw_guard_policy_hash(p->guard)));
+    json_object_set_new(r, "input_sha256", sha256_json(req->text, req->len));
+    json_object_set_new(r, "delivered_text_sha256", sha256_json(res->text.data ? res->text.data : "", res->text.len));
+    json_object_set_new(r, "delivered_sha256",
+                        sha256_json(res->labelled_text.data ? res->labelled_text.data : "", res->labelled_text.len));
+    json_object_set_new(r, "verdicts", json_pack("{s:o*}", "output", verdict_for_audit(res->verdict_out)));
+    json_object_set_new(r, "finish_reason", json_string(res->finish_reason));
+    return append_record(p, r, &res->audit_index, err);
+}
+
+int sw_pipeline_deliver(sw_pipeline *p, const sw_deliver_request *req, sw_gen_result *res, sw_err *err) {
+    memset(res, 0, sizeof *res);
+    res->finish_reason = "stop";
+    res->audit_index = -1;
+    res->author = req->author;
+    new_content_id(res->id);
+    if (!req->text && req->len) return sw_err_set(err, "deliver: %zu bytes of text without data", req->len);
+    sw_deliver_request r = *req;
+    if (!r.text) r.text = "";
+    if (r.author != SW_AUTHOR_MODEL) {
+        if (deliver_guard(p, &r, res, err) < 0) return -1;
+    } else if (sw_buf_append(&res->text, r.text, r.len) < 0) {
+        return sw_err_set(err, "out of memory");
+    }
+    sw_label_opts lo = p->label;
+    if (r.author != SW_AUTHOR_MODEL) lo.notice = sw_label_notice_by(lo.lang, r.author);
+    if (res->refusal) {
+        if (sw_buf_puts(&res->labelled_text, res->refusal) < 0) return sw_err_set(err, "out of memory");
+        return audit_delivery(p, &r, res, err); /* a refusal is not labelled nor signed */
+    }
+    if (sw_label_apply(&lo, res->text.data ? res->text.data : "", res->text.len, &res->labelled_text, err) < 0) return -1;
+    char orig[2 * SW_SHA256_BYTES + 1];
+    if (!r.original_sha256 && r.author == SW_AUTHOR_EDITED) { /* edited from nothing held */
+        sw_sha256_hex("", 0, orig);
+        r.original_sha256 = orig;
+    }
+    sw_sha256_hex(res->text.data ? res->text.data : "", res->text.len, res->raw_sha256);
+    if (audit_delivery(p, &r, res, err) < 0) return -1;
+    sw_manifest_input in = {
+        .id = res->id,
+        .labelled_text = res->labelled_text.data ? res->labelled_text.data : "",
+        .labelled_len = res->labelled_text.len,
+        .text = res->text.data ? res->text.data : "",
+        .text_len = res->text.len,
+        .model_sha256 = r.author == SW_AUTHOR_HUMAN ? "" : p->model_sha256,
+        .policy_sha256 = sw_guard_policy_hash(p->guard),
+        .audit_index = res->audit_index,
+        .label = &lo,
+        .author = r.author,
+        .original_sha256 = r.original_sha256,
+    };
+    res->manifest = sw_manifest_create(&in, p->signer.sk, err);
+    return res->manifest ? 0 : -1;
 }

@@ -12,16 +12,32 @@ static json_t *status_json(sw_server *s, sw_err *err) {
     char by[SW_HALT_BY_MAX + 1] = "", reason[SW_HALT_REASON_MAX + 1] = "";
     if (sw_store_halt_get(s->st, &halted, &since, by, reason, err) < 0) return NULL;
     sw_pipeline_load(s->p, &running, &waiting);
-    return json_pack("{s:b, s:I, s:s, s:s, s:i, s:i, s:i, s:s, s:s?, s:s?, s:I}", "halted", halted, "since",
+    sw_oversight_depths d;
+    if (sw_store_oversight_depths(s->st, &d, err) < 0) return NULL;
+    json_t *o = json_pack("{s:b, s:I, s:s, s:s, s:i, s:i, s:i, s:s, s:s?, s:s?, s:I}", "halted", halted, "since",
                      (json_int_t)since, "by", by, "reason", reason, "generations_in_flight",
                      atomic_load(&s->gen_inflight), "running", running, "waiting", waiting, "model", s->model_id,
                      "model_sha256", sw_pipeline_model_sha256(s->p), "policy_sha256",
                      sw_pipeline_policy_sha256(s->p), "uptime_s", (json_int_t)(time(NULL) - s->created));
+    json_object_set_new(o, "queues", json_pack("{s:I, s:I, s:I, s:I}", "review_pending", (json_int_t)d.review_pending,
+                                               "takeovers", (json_int_t)d.takeovers, "replies_queued",
+                                               (json_int_t)d.replies_queued, "feedback_unhandled",
+                                               (json_int_t)d.feedback_unhandled));
+    return o;
+}
+
+/* Mirrors the halt's reason for the messages clients get. */
+static void set_reason(sw_server *s, const char *reason) {
+    pthread_mutex_lock(&s->ov_mu);
+    snprintf(s->halt_reason, sizeof s->halt_reason, "%s", reason ? reason : "");
+    pthread_mutex_unlock(&s->ov_mu);
 }
 
 int srv_halt_load(sw_server *s, sw_err *err) {
     int halted = 0;
-    if (sw_store_halt_get(s->st, &halted, NULL, NULL, NULL, err) < 0) return -1;
+    char reason[SW_HALT_REASON_MAX + 1] = "";
+    if (sw_store_halt_get(s->st, &halted, NULL, NULL, reason, err) < 0) return -1;
+    set_reason(s, reason);
     atomic_store(&s->halted, halted ? 1 : 0);
     return 0;
 }
@@ -50,10 +66,22 @@ enum MHD_Result srv_route_admin_halt(srv_req *r, int halt) {
     }
     char by[SW_HALT_BY_MAX + 1];
     snprintf(by, sizeof by, "%s", r->key.name[0] ? r->key.name : r->key.id);
+    if (halt) { /* stop first, persist after: the 100 ms budget is for the streams */
+        set_reason(r->s, reason);
+        atomic_store(&r->s->halted, 1);
+        srv_oversight_signal(r->s);
+    }
     int rc = sw_store_halt_set(r->s->st, halt, by, reason, &err);
+    if (rc < 0) {
+        json_decref(body);
+        return srv_send_error(r, 500, "server_error", "store_error", NULL, "%s", err.msg);
+    }
+    if (!halt) {
+        atomic_store(&r->s->halted, 0);
+        srv_oversight_signal(r->s);
+    }
+    srv_audit_action(r, halt ? "halt" : "resume", NULL, halt ? "halted" : "resumed", NULL, NULL);
     json_decref(body);
-    if (rc < 0) return srv_send_error(r, 500, "server_error", "store_error", NULL, "%s", err.msg);
-    atomic_store(&r->s->halted, halt);
     sw_log(SW_LOG_WARN, "serve: generation %s by key %s", halt ? "halted" : "resumed", r->key.id);
     return srv_route_admin_status(r);
 }

@@ -37,6 +37,9 @@ typedef struct gen_job {
     pthread_cond_t cv;
     sw_buf pending;     /* delivered text not yet sent */
     int done, client_gone, started_thread, counted;
+    int halted_stop;    /* the generation stopped because a person halted generation */
+    srv_waiter waiter;  /* streams: registered so that a halt wakes them */
+    long long review_id; /* > 0 once the answer is held for review */
     pthread_t th;
     /* owned by the content reader */
     sw_buf out;
@@ -144,7 +147,7 @@ static int on_text(void *ud, const char *text, size_t len) {
         pthread_cond_signal(&j->cv);
         pthread_mutex_unlock(&j->mu);
     }
-    if (atomic_load(&j->s->halted)) stop = 1; /* a person halted generation */
+    if (atomic_load(&j->s->halted)) stop = j->halted_stop = 1; /* a person halted generation */
     if (atomic_load(&j->s->cancel)) {
         if (!j->counted) atomic_fetch_add(&j->s->cancelled, 1);
         j->counted = 1;
@@ -328,6 +331,50 @@ static json_t *chunk(gen_job *j, const char *text, size_t len, int role, const c
                      "model", j->s->model_id, "choices", choice);
 }
 
+static int is_review(const sw_gen_result *r) { return r->finish_reason && strcmp(r->finish_reason, "review") == 0; }
+
+/* Holds the answer for review; *pending receives the completion object to answer with
+ * while it is pending (new reference). -1 with j->err. */
+static int hold(gen_job *j, json_t **pending) {
+    srv_hold h = {.completion_id = j->id, .owner_key_id = j->owner, .chat = j->chat, .request = j->body,
+                  .held = j->res.held.len ? j->res.held.data : NULL, .held_len = j->res.held.len,
+                  .verdict_in = j->res.verdict_in, .verdict_out = j->res.verdict_out,
+                  .conversation = j->prm.conversation, .created = j->created, .model = j->s->model_id};
+    return srv_review_hold(j->s, &h, &j->review_id, pending, &j->err);
+}
+
+/* A stream held for review: the last chunk (finish_reason content_filter, steward with
+ * review {id, status "pending"}), an "event: review" with {id, status, completion_id},
+ * then [DONE]. */
+static int stream_review(gen_job *j) {
+    sw_buf *o = &j->out;
+    json_t *pending = NULL;
+    if (hold(j, &pending) < 0) {
+        json_t *e = json_pack("{s:{s:s, s:s, s:n, s:s}}", "error", "message", j->err.msg, "type", "server_error",
+                              "param", "code", "review_failed");
+        return sse(o, e) | sw_buf_puts(o, "data: [DONE]\n\n");
+    }
+    json_t *last = chunk(j, NULL, 0, 0, "content_filter");
+    json_object_set(last, "steward", json_object_get(pending, "steward"));
+    json_decref(pending);
+    int rc = sse(o, last);
+    json_t *ev = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)j->review_id, "status", "pending", "completion_id", j->id);
+    char *t = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
+    json_decref(ev);
+    rc |= t ? sw_buf_printf(o, "event: review\ndata: %s\n\n", t) : -1;
+    free(t);
+    return rc | sw_buf_puts(o, "data: [DONE]\n\n");
+}
+
+/* A stream stopped by a halt: an error event carrying the reason, then [DONE]. */
+static int stream_halted(gen_job *j) {
+    char msg[SW_HALT_REASON_MAX + 64];
+    srv_halt_message(j->s, msg, sizeof msg);
+    json_t *e = json_pack("{s:{s:s, s:s, s:n, s:s}}", "error", "message", msg, "type", "server_error", "param", "code",
+                          "halted");
+    return sse(&j->out, e) | sw_buf_puts(&j->out, "data: [DONE]\n\n");
+}
+
 /* The end of a stream: the refusal when the answer was refused, the finishing chunk with
  * its logprobs and `steward` object, usage when asked, [DONE]. */
 static int stream_end(gen_job *j) {
@@ -338,6 +385,7 @@ static int stream_end(gen_job *j) {
         return sse(o, e) | sw_buf_puts(o, "data: [DONE]\n\n");
     }
     int rc = 0;
+    if (is_review(&j->res)) return stream_review(j);
     if (refused(&j->res)) {
         const char *t = refusal_text(&j->res);
         rc |= sse(o, chunk(j, t, strlen(t), 0, NULL));
@@ -365,7 +413,7 @@ static int stream_fill(gen_job *j) {
     }
     if (j->final_sent) return 0;
     pthread_mutex_lock(&j->mu);
-    while (!j->pending.len && !j->done) {
+    while (!j->pending.len && !j->done && !atomic_load(&j->s->halted)) {
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += STREAM_WAIT_NS / 1000000000ll;
@@ -376,12 +424,17 @@ static int stream_fill(gen_job *j) {
     int done = j->done;
     pthread_mutex_unlock(&j->mu);
     int rc = 0;
+    if (atomic_load(&j->s->halted) && !(done && j->rc == 0 && !j->halted_stop)) {
+        sw_buf_free(&text); /* a halt: what was not sent yet is not sent */
+        j->final_sent = 1;
+        return stream_halted(j) == 0;
+    }
     if (text.len) rc |= sse(&j->out, chunk(j, text.data, text.len, 0, NULL));
     sw_buf_free(&text);
     if (done) {
         j->final_sent = 1;
         rc |= stream_end(j);
-        json_t *a = j->rc == 0 ? answer_json(j) : NULL;
+        json_t *a = j->rc == 0 && !is_review(&j->res) ? answer_json(j) : NULL;
         store_answer(j, a);
         json_decref(a);
         j->r->prompt_tokens = j->res.prompt_tokens;
@@ -407,6 +460,7 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
 
 static void stream_free(void *cls) {
     gen_job *j = cls;
+    srv_stream_unregister(j->s, &j->waiter);
     pthread_mutex_lock(&j->mu);
     j->client_gone = 1;
     pthread_mutex_unlock(&j->mu);
@@ -419,6 +473,9 @@ static enum MHD_Result start_stream(srv_req *r, gen_job *j) {
         return srv_send_error(r, 503, "server_error", "overloaded", NULL, "cannot start the generation");
     }
     j->started_thread = 1;
+    j->waiter.mu = &j->mu;
+    j->waiter.cv = &j->cv;
+    srv_stream_register(r->s, &j->waiter);
     struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, j, stream_free);
     if (!resp) {
         stream_free(j);
@@ -431,27 +488,155 @@ static enum MHD_Result start_stream(srv_req *r, gen_job *j) {
 
 /* ---- the route ---- */
 
-static gen_job *job_new(srv_req *r, json_t *body, int chat) {
+/* A job for owner's request body (borrowed: freed with the job). NULL when out of memory. */
+static gen_job *job_alloc(sw_server *s, const sw_key_info *owner, json_t *body, int chat) {
     gen_job *j = calloc(1, sizeof *j);
     if (!j) return NULL;
-    j->s = r->s;
-    j->r = r;
+    j->s = s;
     j->body = body;
     j->chat = chat;
     j->created = (long long)time(NULL);
-    j->key = r->key;
-    snprintf(j->owner, sizeof j->owner, "%s", r->key.id);
-    srv_new_id(r->s, chat ? "chatcmpl" : "cmpl", j->id, sizeof j->id);
+    j->key = *owner;
+    snprintf(j->owner, sizeof j->owner, "%s", owner->id);
+    srv_new_id(s, chat ? "chatcmpl" : "cmpl", j->id, sizeof j->id);
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->cv, NULL);
-    atomic_fetch_add(&r->s->gen_inflight, 1);
+    atomic_fetch_add(&s->gen_inflight, 1);
     return j;
 }
 
+static gen_job *job_new(srv_req *r, json_t *body, int chat) {
+    gen_job *j = job_alloc(r->s, &r->key, body, chat);
+    if (j) j->r = r;
+    return j;
+}
+
+int srv_generate_approved(sw_server *s, const json_t *body, int chat, const sw_key_info *owner,
+                          sw_gen_result *res, sw_err *err) {
+    memset(res, 0, sizeof *res);
+    json_t *copy = json_deep_copy(body);
+    gen_job *j = copy ? job_alloc(s, owner, copy, chat) : NULL;
+    if (!j) {
+        json_decref(copy);
+        return sw_err_set(err, "approved generation: out of memory");
+    }
+    int rc = -1;
+    if (srv_gen_params_parse(copy, chat, &j->prm) < 0) {
+        sw_err_set(err, "approved generation: the held request no longer parses: %s", j->prm.why);
+    } else {
+        j->prm.stream = 0;
+        fill_request(j, &j->req);
+        j->req.input_approved = 1;
+        rc = sw_pipeline_generate(s->p, &j->req, &j->res, err);
+    }
+    *res = j->res;
+    memset(&j->res, 0, sizeof j->res);
+    job_free(j);
+    return rc;
+}
+
+json_t *srv_answer_delivered(sw_server *s, const char *id, int chat, long long created, const sw_gen_result *res) {
+    int refused_ = res->refusal != NULL;
+    const char *text = refused_ ? res->refusal : (res->labelled_text.data ? res->labelled_text.data : "");
+    const char *finish = refused_ ? "content_filter" : "stop";
+    json_t *choice = chat ? json_pack("{s:i, s:{s:s, s:s, s:n}, s:n, s:s}", "index", 0, "message", "role",
+                                      "assistant", "content", text, "refusal", "logprobs", "finish_reason", finish)
+                          : json_pack("{s:i, s:s, s:n, s:s}", "index", 0, "text", text, "logprobs", "finish_reason",
+                                      finish);
+    json_t *st = json_pack("{s:s, s:s, s:{s:O*}, s:O*, s:O*, s:{s:I}, s:s}", "finish_reason", res->finish_reason,
+                           "author", res->author == SW_AUTHOR_MODEL ? "model" : "human", "verdicts", "output",
+                           res->verdict_out, "label", json_object_get(res->manifest, "label"), "manifest",
+                           res->manifest, "audit", "index", (json_int_t)res->audit_index, "policy_sha256",
+                           sw_pipeline_policy_sha256(s->p));
+    if (st && res->author == SW_AUTHOR_EDITED) json_object_set_new(st, "edited", json_true());
+    return json_pack("{s:s, s:s, s:I, s:s, s:[o], s:{s:i, s:i, s:i}, s:o}", "id", id, "object",
+                     chat ? "chat.completion" : "text_completion", "created", (json_int_t)created, "model",
+                     s->model_id, "choices", choice, "usage", "prompt_tokens", res->prompt_tokens,
+                     "completion_tokens", res->usage_tokens, "total_tokens", res->prompt_tokens + res->usage_tokens,
+                     "steward", st);
+}
+
+/* A whole answer as a stream: role, content, the last chunk with its steward object, [DONE]. */
+static enum MHD_Result send_as_stream(srv_req *r, gen_job *j, json_t *answer) {
+    json_t *c0 = json_array_get(json_object_get(answer, "choices"), 0);
+    json_t *content = j->chat ? json_object_get(json_object_get(c0, "message"), "content") : json_object_get(c0, "text");
+    int rc = j->chat ? sse(&j->out, chunk(j, "", 0, 1, NULL)) : 0;
+    if (json_is_string(content))
+        rc |= sse(&j->out, chunk(j, json_string_value(content), json_string_length(content), 0, NULL));
+    json_t *last = chunk(j, NULL, 0, 0, json_string_value(json_object_get(c0, "finish_reason")));
+    json_object_set(last, "steward", json_object_get(answer, "steward"));
+    rc |= sse(&j->out, last) | sw_buf_puts(&j->out, "data: [DONE]\n\n");
+    json_decref(answer);
+    sw_buf out = j->out;
+    memset(&j->out, 0, sizeof j->out);
+    job_free(j);
+    if (rc) {
+        sw_buf_free(&out);
+        return srv_send_error(r, 500, "server_error", "out_of_memory", NULL, "out of memory");
+    }
+    return srv_send(r, 200, "text/event-stream", out.data, out.len);
+}
+
+/* The answer of a conversation a person has taken over: the person's reply, delivered as
+ * human-written; or, when none came within --review-wait, no content and
+ * steward.takeover {conversation, status "pending"}. */
+static enum MHD_Result answer_taken_over(srv_req *r, gen_job *j) {
+    sw_gen_result res;
+    int got = srv_takeover_answer(r->s, j->prm.conversation, j->owner, &res, &j->err);
+    if (got < 0) {
+        sw_gen_result_free(&res);
+        enum MHD_Result rc = srv_send_error(r, 500, "server_error", "delivery_failed", NULL, "%s", j->err.msg);
+        job_free(j);
+        return rc;
+    }
+    json_t *a;
+    if (got) {
+        a = srv_answer_delivered(r->s, j->id, j->chat, j->created, &res);
+        json_object_set_new(json_object_get(a, "steward"), "takeover",
+                            json_pack("{s:s, s:s}", "conversation", j->prm.conversation, "status", "answered"));
+        sw_gen_result_free(&res);
+    } else {
+        sw_gen_result none = {.finish_reason = "takeover", .audit_index = -1, .author = SW_AUTHOR_HUMAN};
+        a = srv_answer_delivered(r->s, j->id, j->chat, j->created, &none);
+        json_t *c0 = json_array_get(json_object_get(a, "choices"), 0);
+        if (j->chat) json_object_set_new(json_object_get(c0, "message"), "content", json_null());
+        json_object_set_new(json_object_get(a, "steward"), "takeover",
+                            json_pack("{s:s, s:s}", "conversation", j->prm.conversation, "status", "pending"));
+    }
+    store_answer(j, a);
+    if (j->prm.stream) return send_as_stream(r, j, a);
+    job_free(j);
+    return srv_send_json(r, 200, a);
+}
+
+/* A plain answer the policy sent to review: held, then the decision if it comes within
+ * --review-wait, else the pending object. */
+static enum MHD_Result answer_held(srv_req *r, gen_job *j) {
+    json_t *pending = NULL, *decided = NULL;
+    int rc = hold(j, &pending);
+    if (rc == 0) rc = srv_review_wait(j->s, j->review_id, j->id, j->owner, &decided, &j->err);
+    enum MHD_Result out;
+    if (rc < 0) out = srv_send_error(r, 500, "server_error", "review_failed", NULL, "%s", j->err.msg);
+    else out = srv_send_json(r, 200, decided ? decided : json_incref(pending));
+    json_decref(pending);
+    job_free(j);
+    return out;
+}
+
+static enum MHD_Result send_halted(srv_req *r) {
+    char msg[SW_HALT_REASON_MAX + 64];
+    srv_halt_message(r->s, msg, sizeof msg);
+    return srv_send_error(r, 503, "server_error", "halted", NULL, "%s", msg);
+}
+
+/* 1 when the request's conversation is taken over by a person; -1 on a store error. */
+static int taken_over(gen_job *j) {
+    if (!j->prm.conversation) return 0;
+    return sw_store_takeover_get(j->s->st, j->prm.conversation, NULL, NULL, &j->err);
+}
+
 enum MHD_Result srv_route_generate(srv_req *r, int chat) {
-    if (atomic_load(&r->s->halted))
-        return srv_send_error(r, 503, "server_error", "halted", NULL,
-                              "generation is halted by a person in charge (GET /v1/admin/status says why)");
+    if (atomic_load(&r->s->halted)) return send_halted(r);
     json_t *body = srv_body_json(r);
     if (!body) return MHD_YES;
     if (atomic_load(&r->s->gen_inflight) >= SW_SERVER_MAX_INFLIGHT) {
@@ -469,8 +654,19 @@ enum MHD_Result srv_route_generate(srv_req *r, int chat) {
         job_free(j);
         return rc;
     }
+    int taken = taken_over(j);
+    if (taken) {
+        if (taken > 0) return answer_taken_over(r, j);
+        enum MHD_Result rc = srv_send_error(r, 500, "server_error", "store_error", NULL, "%s", j->err.msg);
+        job_free(j);
+        return rc;
+    }
     if (j->prm.stream) return start_stream(r, j);
     run(j);
+    if (j->halted_stop) {
+        job_free(j);
+        return send_halted(r);
+    }
     if (j->rc < 0) {
         enum MHD_Result rc = srv_send_error(r, 500, "server_error", "generation_failed", NULL, "%s", j->err.msg);
         job_free(j);
@@ -478,6 +674,7 @@ enum MHD_Result srv_route_generate(srv_req *r, int chat) {
     }
     r->prompt_tokens = j->res.prompt_tokens;
     r->completion_tokens = j->res.usage_tokens;
+    if (is_review(&j->res)) return answer_held(r, j);
     json_t *a = answer_json(j);
     store_answer(j, a);
     job_free(j);

@@ -25,7 +25,11 @@
 const char *srv_route_name(srv_route r) {
     static const char *names[SRV_R_COUNT] = {"healthz",     "models",  "chat_completions", "completions",
                                              "chat_completion_get", "moderations", "metrics",
-                                             "admin_halt",  "admin_resume", "admin_status", "console", "other"};
+                                             "admin_halt",  "admin_resume", "admin_status", "review_list",
+                                             "review_approve", "review_edit", "review_reject",
+                                             "conversations", "conversation_takeover", "conversation_reply",
+                                             "conversation_release", "feedback_add", "feedback_list",
+                                             "feedback_handle", "console", "other"};
     return r < SRV_R_COUNT ? names[r] : "other";
 }
 
@@ -109,24 +113,36 @@ void srv_new_id(sw_server *s, const char *prefix, char *out, size_t outsz) {
 
 typedef struct {
     const char *method, *path;
-    int prefix; /* path is a prefix followed by one {id} segment */
+    int prefix; /* path is a prefix followed by one {id} segment, then suffix */
     srv_route route;
+    const char *suffix; /* after the {id} (NULL: nothing) */
 } route_entry;
 
 static const route_entry routes[] = {
-    {"GET", "/healthz", 0, SRV_R_HEALTHZ},
-    {"GET", "/v1/models", 0, SRV_R_MODELS},
-    {"POST", "/v1/chat/completions", 0, SRV_R_CHAT},
-    {"GET", "/v1/chat/completions/", 1, SRV_R_CHAT_GET},
-    {"POST", "/v1/completions", 0, SRV_R_COMPLETIONS},
-    {"POST", "/v1/moderations", 0, SRV_R_MODERATIONS},
-    {"GET", "/metrics", 0, SRV_R_METRICS},
-    {"POST", "/v1/admin/halt", 0, SRV_R_ADMIN_HALT},
-    {"POST", "/v1/admin/resume", 0, SRV_R_ADMIN_RESUME},
-    {"GET", "/v1/admin/status", 0, SRV_R_ADMIN_STATUS},
-    {"GET", "/console", 0, SRV_R_CONSOLE},
-    {"GET", "/console/", 0, SRV_R_CONSOLE},
-    {"GET", "/console/", 1, SRV_R_CONSOLE},
+    {"GET", "/healthz", 0, SRV_R_HEALTHZ, NULL},
+    {"GET", "/v1/models", 0, SRV_R_MODELS, NULL},
+    {"POST", "/v1/chat/completions", 0, SRV_R_CHAT, NULL},
+    {"GET", "/v1/chat/completions/", 1, SRV_R_CHAT_GET, NULL},
+    {"POST", "/v1/completions", 0, SRV_R_COMPLETIONS, NULL},
+    {"POST", "/v1/moderations", 0, SRV_R_MODERATIONS, NULL},
+    {"GET", "/metrics", 0, SRV_R_METRICS, NULL},
+    {"POST", "/v1/admin/halt", 0, SRV_R_ADMIN_HALT, NULL},
+    {"POST", "/v1/admin/resume", 0, SRV_R_ADMIN_RESUME, NULL},
+    {"GET", "/v1/admin/status", 0, SRV_R_ADMIN_STATUS, NULL},
+    {"GET", "/v1/review", 0, SRV_R_REVIEW_LIST, NULL},
+    {"POST", "/v1/review/", 1, SRV_R_REVIEW_APPROVE, "/approve"},
+    {"POST", "/v1/review/", 1, SRV_R_REVIEW_EDIT, "/edit"},
+    {"POST", "/v1/review/", 1, SRV_R_REVIEW_REJECT, "/reject"},
+    {"GET", "/v1/conversations", 0, SRV_R_CONV_LIST, NULL},
+    {"POST", "/v1/conversations/", 1, SRV_R_CONV_TAKEOVER, "/takeover"},
+    {"POST", "/v1/conversations/", 1, SRV_R_CONV_REPLY, "/reply"},
+    {"POST", "/v1/conversations/", 1, SRV_R_CONV_RELEASE, "/release"},
+    {"POST", "/v1/feedback", 0, SRV_R_FEEDBACK_ADD, NULL},
+    {"GET", "/v1/feedback", 0, SRV_R_FEEDBACK_LIST, NULL},
+    {"POST", "/v1/feedback/", 1, SRV_R_FEEDBACK_HANDLE, "/handle"},
+    {"GET", "/console", 0, SRV_R_CONSOLE, NULL},
+    {"GET", "/console/", 0, SRV_R_CONSOLE, NULL},
+    {"GET", "/console/", 1, SRV_R_CONSOLE, NULL},
 };
 #define N_ROUTES (sizeof routes / sizeof routes[0])
 
@@ -136,14 +152,17 @@ static srv_route find_route(const char *method, const char *url, char *arg, size
     for (size_t i = 0; i < N_ROUTES; i++) {
         const route_entry *e = &routes[i];
         size_t pl = strlen(e->path);
-        int match = e->prefix ? strncmp(url, e->path, pl) == 0 && url[pl] && !strchr(url + pl, '/')
+        const char *rest = url + pl, *slash = e->prefix ? strchr(rest, '/') : NULL;
+        size_t arg_len = slash ? (size_t)(slash - rest) : strlen(rest);
+        int match = e->prefix ? strncmp(url, e->path, pl) == 0 && arg_len > 0 && arg_len < argsz &&
+                                    strcmp(rest + arg_len, e->suffix ? e->suffix : "") == 0
                               : strcmp(url, e->path) == 0;
         if (!match) continue;
         if (strcmp(method, e->method) != 0) {
             *allowed = e->method;
             continue;
         }
-        if (e->prefix) snprintf(arg, argsz, "%s", url + pl);
+        if (e->prefix) snprintf(arg, argsz, "%.*s", (int)arg_len, rest);
         return e->route;
     }
     return SRV_R_OTHER;
@@ -158,6 +177,16 @@ static int route_role(srv_route r) {
     case SRV_R_ADMIN_HALT:
     case SRV_R_ADMIN_RESUME:
     case SRV_R_ADMIN_STATUS: return SW_ROLE_ADMIN;
+    case SRV_R_REVIEW_LIST:
+    case SRV_R_REVIEW_APPROVE:
+    case SRV_R_REVIEW_EDIT:
+    case SRV_R_REVIEW_REJECT:
+    case SRV_R_CONV_LIST:
+    case SRV_R_CONV_TAKEOVER:
+    case SRV_R_CONV_REPLY:
+    case SRV_R_CONV_RELEASE:
+    case SRV_R_FEEDBACK_LIST:
+    case SRV_R_FEEDBACK_HANDLE: return SW_ROLE_REVIEWER;
     default: return SW_ROLE_USER;
     }
 }
@@ -174,6 +203,17 @@ static enum MHD_Result dispatch(srv_req *r) {
     case SRV_R_ADMIN_HALT: return srv_route_admin_halt(r, 1);
     case SRV_R_ADMIN_RESUME: return srv_route_admin_halt(r, 0);
     case SRV_R_ADMIN_STATUS: return srv_route_admin_status(r);
+    case SRV_R_REVIEW_LIST: return srv_route_review_list(r);
+    case SRV_R_REVIEW_APPROVE: return srv_route_review_decide(r, SW_REVIEW_APPROVED);
+    case SRV_R_REVIEW_EDIT: return srv_route_review_decide(r, SW_REVIEW_EDITED);
+    case SRV_R_REVIEW_REJECT: return srv_route_review_decide(r, SW_REVIEW_REJECTED);
+    case SRV_R_CONV_LIST: return srv_route_conv_list(r);
+    case SRV_R_CONV_TAKEOVER:
+    case SRV_R_CONV_REPLY:
+    case SRV_R_CONV_RELEASE: return srv_route_conv_action(r, r->route);
+    case SRV_R_FEEDBACK_ADD: return srv_route_feedback_add(r);
+    case SRV_R_FEEDBACK_LIST: return srv_route_feedback_list(r);
+    case SRV_R_FEEDBACK_HANDLE: return srv_route_feedback_handle(r);
     case SRV_R_CONSOLE: return srv_route_console(r);
     default: break;
     }
@@ -363,10 +403,12 @@ static int wait_drained(sw_server *s, uint64_t until_ns) {
 int sw_server_shutdown(sw_server *s, int deadline_ms) {
     if (!s || atomic_exchange(&s->shut, 1)) return s ? atomic_load(&s->cancelled) : 0;
     atomic_store(&s->draining, 1);
+    srv_oversight_signal(s); /* requests waiting for a person answer now */
     MHD_socket lfd = s->d ? MHD_quiesce_daemon(s->d) : MHD_INVALID_SOCKET;
     uint64_t now = sw_now_ns();
     if (!wait_drained(s, now + (uint64_t)(deadline_ms > 0 ? deadline_ms : 0) * NS_PER_MS)) {
         atomic_store(&s->cancel, 1);
+        srv_oversight_signal(s);
         wait_drained(s, sw_now_ns() + CANCEL_GRACE_NS);
     }
     if (s->d) MHD_stop_daemon(s->d);
@@ -408,6 +450,7 @@ int sw_server_open(const sw_server_opts *opts, sw_server **out, sw_err *err) {
     apply_defaults(&s->o);
     s->created = (long long)time(NULL);
     srv_metrics_init(&s->m);
+    srv_oversight_init(s);
     if (sw_home_resolve(opts->home, s->home, sizeof s->home, err) < 0) goto fail;
     s->o.home = s->home;
     if (sw_store_open(s->home, &s->st, err) < 0) goto fail;
@@ -427,5 +470,6 @@ void sw_server_close(sw_server *s) {
     srv_pipeline_close(s);
     sw_store_close(s->st);
     srv_metrics_destroy(&s->m);
+    srv_oversight_destroy(s);
     free(s);
 }

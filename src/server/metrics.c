@@ -108,11 +108,35 @@ static int emit_blocks(srv_metrics *m, sw_buf *b) {
     return rc;
 }
 
+/* Feedback by category and what waits for people, from the state store. */
+static int emit_oversight(sw_server *s, sw_buf *b) {
+    sw_err err;
+    long long counts[SW_FEEDBACK_CATEGORIES];
+    sw_oversight_depths d;
+    if (sw_store_feedback_counts(s->st, counts, &err) < 0 || sw_store_oversight_depths(s->st, &d, &err) < 0) {
+        sw_log(SW_LOG_ERROR, "serve: metrics: %s", err.msg);
+        return 0; /* the other metrics still go out */
+    }
+    int rc = sw_buf_puts(b, "# HELP steward_feedback_total Feedback from users on completions, by category.\n"
+                            "# TYPE steward_feedback_total counter\n");
+    for (int c = 0; c < SW_FEEDBACK_CATEGORIES; c++)
+        rc |= sw_buf_printf(b, "steward_feedback_total{category=\"%s\"} %lld\n",
+                            sw_feedback_category_name((sw_feedback_category)c), counts[c]);
+    return rc | sw_buf_printf(b,
+                              "# HELP steward_review_pending Answers held for review, not yet decided.\n"
+                              "# TYPE steward_review_pending gauge\nsteward_review_pending %lld\n"
+                              "# HELP steward_takeovers Conversations taken over by a person.\n"
+                              "# TYPE steward_takeovers gauge\nsteward_takeovers %lld\n"
+                              "# HELP steward_feedback_unhandled Feedback not yet marked handled.\n"
+                              "# TYPE steward_feedback_unhandled gauge\nsteward_feedback_unhandled %lld\n",
+                              d.review_pending, d.takeovers, d.feedback_unhandled);
+}
+
 enum MHD_Result srv_route_metrics(srv_req *r) {
     sw_server *s = r->s;
     sw_buf b = {0};
     int halted = atomic_load(&s->halted);
-    int rc = emit_requests(&s->m, &b) | emit_latency(&s->m, &b) | emit_blocks(&s->m, &b);
+    int rc = emit_requests(&s->m, &b) | emit_latency(&s->m, &b) | emit_blocks(&s->m, &b) | emit_oversight(s, &b);
     int gen = atomic_load(&s->gen_inflight), running = 0, waiting = 0;
     sw_pipeline_load(s->p, &running, &waiting);
     rc |= sw_buf_printf(&b,

@@ -26,6 +26,17 @@ typedef enum {
     SRV_R_ADMIN_HALT,
     SRV_R_ADMIN_RESUME,
     SRV_R_ADMIN_STATUS,
+    SRV_R_REVIEW_LIST,
+    SRV_R_REVIEW_APPROVE,
+    SRV_R_REVIEW_EDIT,
+    SRV_R_REVIEW_REJECT,
+    SRV_R_CONV_LIST,
+    SRV_R_CONV_TAKEOVER,
+    SRV_R_CONV_REPLY,
+    SRV_R_CONV_RELEASE,
+    SRV_R_FEEDBACK_ADD,
+    SRV_R_FEEDBACK_LIST,
+    SRV_R_FEEDBACK_HANDLE,
     SRV_R_CONSOLE,
     SRV_R_OTHER,
     SRV_R_COUNT
@@ -53,6 +64,13 @@ void srv_metrics_request(srv_metrics *m, srv_route r, int status, uint64_t laten
 /* Counts one block (or review) for a guard category. */
 void srv_metrics_block(srv_metrics *m, const char *category);
 
+/* A stream waiting for text, so that a halt can wake it at once. */
+typedef struct srv_waiter {
+    pthread_mutex_t *mu;
+    pthread_cond_t *cv;
+    struct srv_waiter *prev, *next;
+} srv_waiter;
+
 struct sw_server {
     sw_server_opts o;
     char home[4096];
@@ -71,6 +89,13 @@ struct sw_server {
     atomic_int cancelled;    /* generations stopped by the shutdown */
     atomic_int shut;
     atomic_int halted;       /* a person halted generation (mirrors the store) */
+    /* people in charge (oversight.c): every decision, reply and halt bumps ov_seq and
+     * wakes the requests waiting for one */
+    pthread_mutex_t ov_mu;
+    pthread_cond_t ov_cv;
+    unsigned long long ov_seq;
+    srv_waiter *streams;     /* streams waiting for text (under ov_mu) */
+    char halt_reason[SW_HALT_REASON_MAX + 1]; /* under ov_mu */
 };
 
 /* One HTTP request, from its head to the end of its response. */
@@ -80,7 +105,7 @@ typedef struct srv_req {
     uint64_t t0;
     srv_route route;
     const char *method;
-    char path_arg[96];  /* {id} of GET /v1/chat/completions/{id} */
+    char path_arg[160]; /* the {id} of a route with one */
     sw_buf body;
     int over_limit;     /* body larger than max_body: dropped, answered 413 at its end */
     int responded;
@@ -118,6 +143,71 @@ enum MHD_Result srv_route_admin_halt(srv_req *r, int halt);
 enum MHD_Result srv_route_console(srv_req *r);
 /* Reads the halt from the store into s->halted. -1 with err. */
 int srv_halt_load(sw_server *s, sw_err *err);
+
+/* ---- people in charge (oversight.c) ---- */
+void srv_oversight_init(sw_server *s);
+void srv_oversight_destroy(sw_server *s);
+/* Bumps ov_seq and wakes every request waiting for a decision, a reply or a halt. */
+void srv_oversight_signal(sw_server *s);
+/* The current event number (to wait for a later one). */
+unsigned long long srv_oversight_seq(sw_server *s);
+/* Waits until an event after `seen`, the halt, the shutdown or deadline_ns (monotonic).
+ * 0 when the deadline passed, 1 otherwise. */
+int srv_oversight_wait(sw_server *s, unsigned long long seen, uint64_t deadline_ns);
+/* The deadline of a request that waits for a person, from now. */
+uint64_t srv_review_deadline(sw_server *s);
+/* Streams register while they run so that a halt wakes them. */
+void srv_stream_register(sw_server *s, srv_waiter *w);
+void srv_stream_unregister(sw_server *s, srv_waiter *w);
+/* The halt's reason as a message for clients (copied into out). */
+void srv_halt_message(sw_server *s, char *out, size_t outsz);
+/* Appends an oversight record naming the key's id, name and role, the decision and the
+ * hashes of what was shown and delivered (either may be NULL). Logs on failure. */
+void srv_audit_action(srv_req *r, const char *action, const char *subject, const char *decision,
+                      const char *shown_sha256, const char *delivered_sha256);
+
+/* What is held for review (review.c). */
+typedef struct srv_hold {
+    const char *completion_id;
+    const char *owner_key_id;
+    int chat;
+    const json_t *request;       /* the request's body, retained encrypted in the audit vault */
+    const char *held;            /* the model's text withheld (NULL: the input was held) */
+    size_t held_len;
+    const json_t *verdict_in, *verdict_out;
+    const char *conversation;    /* may be NULL */
+    long long created;
+    const char *model;
+} srv_hold;
+/* Queues h for review and stores its pending completion for its owner. *id receives the
+ * review id; *pending (new reference) the completion object the client gets while it is
+ * pending. -1 with err. */
+int srv_review_hold(sw_server *s, const srv_hold *h, long long *id, json_t **pending, sw_err *err);
+/* Waits (up to --review-wait) for review id to be decided; then *answer (new reference)
+ * is the stored completion. 1 decided, 0 still pending, -1 with err. */
+int srv_review_wait(sw_server *s, long long id, const char *completion_id, const char *owner, json_t **answer,
+                    sw_err *err);
+enum MHD_Result srv_route_review_list(srv_req *r);
+enum MHD_Result srv_route_review_decide(srv_req *r, sw_review_status decision);
+enum MHD_Result srv_route_conv_list(srv_req *r);
+enum MHD_Result srv_route_conv_action(srv_req *r, srv_route which);
+enum MHD_Result srv_route_feedback_add(srv_req *r);
+enum MHD_Result srv_route_feedback_list(srv_req *r);
+enum MHD_Result srv_route_feedback_handle(srv_req *r);
+
+/* The answer object of a text delivered by sw_pipeline_deliver (generate.c): chat or
+ * text completion with id, its steward object (finish_reason, author, verdicts, label,
+ * manifest, audit, policy_sha256). New reference. */
+json_t *srv_answer_delivered(sw_server *s, const char *id, int chat, long long created, const sw_gen_result *res);
+/* Generates the answer of a request a person approved after the input guard held it
+ * (generate.c): the request's body as the client sent it, for owner. *res is filled as
+ * sw_pipeline_generate fills it. -1 with err. */
+int srv_generate_approved(sw_server *s, const json_t *body, int chat, const sw_key_info *owner,
+                          sw_gen_result *res, sw_err *err);
+/* A conversation's request while a person has taken it over (takeover.c): waits for the
+ * person's reply; 1 with *res delivered (sw_pipeline_deliver), 0 when no reply came in
+ * time, -1 with err. */
+int srv_takeover_answer(sw_server *s, const char *conv, const char *owner, sw_gen_result *res, sw_err *err);
 
 /* ---- generation requests (request.c) ---- */
 #define SRV_MAX_MESSAGES 1024

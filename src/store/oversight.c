@@ -284,3 +284,70 @@ int sw_store_feedback_counts(sw_store *s, long long counts[SW_FEEDBACK_CATEGORIE
     pthread_mutex_unlock(&s->db_mu);
     return rc;
 }
+
+/* ------------------------------------------------------------------- depths */
+
+int sw_store_takeover_list(sw_store *s, int (*fn)(void *ud, const char *conv_id, const char *by_key_id,
+                                                  long long since),
+                           void *ud, sw_err *err) {
+    /* few conversations are taken over at once: read them all under the lock, call after */
+    typedef struct {
+        char conv[SW_CONV_ID_MAX + 1], by[SW_KEY_ID_CHARS + 1];
+        long long since;
+    } row;
+    row *rows = NULL;
+    size_t n = 0, cap = 0;
+    pthread_mutex_lock(&s->db_mu);
+    sqlite3_stmt *st;
+    int rc = store_prepare(s, "SELECT conv_id, by_key_id, since FROM takeovers ORDER BY since, conv_id", &st, err);
+    if (rc == 0) {
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            if (n == cap) {
+                row *g = realloc(rows, (cap = cap ? 2 * cap : 16) * sizeof *rows);
+                if (!g) break;
+                rows = g;
+            }
+            store_col_copy(st, 0, rows[n].conv, sizeof rows[n].conv);
+            store_col_copy(st, 1, rows[n].by, sizeof rows[n].by);
+            rows[n++].since = sqlite3_column_int64(st, 2);
+        }
+        if (step == SQLITE_ROW) rc = sw_err_set(err, "listing takeovers: out of memory");
+        else if (step != SQLITE_DONE) rc = store_db_err(s, "listing takeovers", err);
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->db_mu);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        if (fn(ud, rows[i].conv, rows[i].by, rows[i].since)) break;
+    free(rows);
+    return rc;
+}
+
+/* One COUNT(*) query; -1 naming what on failure. */
+static int count_rows(sw_store *s, const char *sql, const char *what, long long *out, sw_err *err) {
+    *out = 0;
+    pthread_mutex_lock(&s->db_mu);
+    sqlite3_stmt *st;
+    int rc = store_prepare(s, sql, &st, err);
+    if (rc == 0) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
+        else rc = store_db_err(s, what, err);
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->db_mu);
+    return rc;
+}
+
+int sw_store_oversight_depths(sw_store *s, sw_oversight_depths *d, sw_err *err) {
+    memset(d, 0, sizeof *d);
+    if (count_rows(s, "SELECT COUNT(*) FROM reviews WHERE status = 0", "counting pending reviews",
+                   &d->review_pending, err) < 0 ||
+        count_rows(s, "SELECT COUNT(*) FROM takeovers", "counting takeovers", &d->takeovers, err) < 0 ||
+        count_rows(s, "SELECT COUNT(*) FROM replies WHERE delivered = 0", "counting queued replies",
+                   &d->replies_queued, err) < 0 ||
+        count_rows(s, "SELECT COUNT(*) FROM feedback WHERE handled = 0", "counting unhandled feedback",
+                   &d->feedback_unhandled, err) < 0)
+        return -1;
+    return 0;
+}

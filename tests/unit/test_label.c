@@ -219,13 +219,13 @@ static void test_label_rules_in_manifest(void) {
     json_decref(m);
 }
 
-/* The field rules: Label 1, 2 or 3; the seven fields, strings, no more; producer and id set. */
+/* The field rules: Label 0 (a person's text, see the manifest's author), 1, 2 or 3; the seven fields, strings, no more; producer and id set. */
 static void test_label_field_values(void) {
     sw_label_opts o;
     sw_label_opts_default(&o);
-    const char *labels_ok[] = {"1", "2", "3"}, *labels_bad[] = {"0", "4", "", "11", "１"};
+    const char *labels_ok[] = {"0", "1", "2", "3"}, *labels_bad[] = {"00", "4", "", "11", "１"};
     sw_err e;
-    for (int i = 0; i < 3; i++) {
+    for (int i = 0; i < 4; i++) {
         json_t *l = sw_label_aigc(&o, "id", "00");
         json_object_set_new(json_object_get(l, "AIGC"), "Label", json_string(labels_ok[i]));
         T_CHECK_MSG(sw_label_aigc_check(l, &e) == 0, "Label %s", labels_ok[i]);
