@@ -21,6 +21,7 @@ const FB_PAYLOAD = '<img src=y onerror="window.__xss=3">wrong answer';
 const HALT_REASON = 'drill <b onmouseover="window.__xss=4">now</b>';
 const CONV = 'conv-e2e-1';
 const REPLY = 'A person answers here.';
+const EDITED = 'Edited by a person: <b>not bold</b>';
 
 let n = 0, failed = 0;
 function ok(cond, name, detail) {
@@ -75,7 +76,7 @@ async function checkHeaders() {
 }
 
 const PAINT_LOADS = 7;          // loads of each page for the first-paint figure (the first is a warm-up)
-const PAINT_OVERHEAD_MS = 150;  // on a loaded machine: at most this much over a bare page's paint
+const PAINT_MAX_SCALE = 5;      // a loaded machine: the bound grows with load per core, to at most 5x
 
 function paintOf(page) {
   return page.evaluate(() => new Promise((res) => {
@@ -89,10 +90,10 @@ const median = (a) => { const s = [...a].sort((x, y) => x - y); return s[s.lengt
 
 /* The console's first contentful paint (best and median of warm loads in fresh tabs), beside
  * that of a bare one-line page from a plain node server measured the same way, in the same
- * browser: the machine's floor at this moment. The best load passes at <= FCP_MAX_MS, or,
- * when the machine is so loaded that even the bare page is slow, at <= PAINT_OVERHEAD_MS over
- * the bare page's best (other work on the machine only ever adds time, so the best of several
- * loads is the steadiest figure). */
+ * browser (the browser's floor on this machine at this moment). The best load must paint
+ * within FCP_MAX_MS when the machine has no more runnable work than cores (1-minute load
+ * average <= cores); on a busier machine (shared by several builds) the bound grows in
+ * proportion to the load per core, to at most PAINT_MAX_SCALE times. */
 async function firstPaint(context) {
   const bare = http.createServer((q, r) => { r.setHeader('Content-Type', 'text/html'); r.end('<!doctype html><title>x</title><p>steward</p>'); });
   await new Promise((res) => bare.listen(0, '127.0.0.1', res));
@@ -109,11 +110,13 @@ async function firstPaint(context) {
   }
   bare.close();
   const c = Math.min(...con), b = Math.min(...ref);
+  const perCore = os.loadavg()[0] / os.cpus().length;
+  const limit = FCP_MAX_MS * Math.min(Math.max(perCore, 1), PAINT_MAX_SCALE);
   console.log(`# console first-contentful-paint: best ${c.toFixed(1)} ms, median ${median(con).toFixed(1)} ms of ` +
     `${con.length} loads (${con.map((x) => x.toFixed(0)).join(', ')}); a bare page: best ${b.toFixed(1)} ms, median ` +
-    `${median(ref).toFixed(1)} ms; load average ${os.loadavg()[0].toFixed(1)}`);
-  ok(c > 0 && (c <= FCP_MAX_MS || c <= b + PAINT_OVERHEAD_MS),
-     `first contentful paint ${c.toFixed(1)} ms <= ${FCP_MAX_MS} ms (or <= a bare page's ${b.toFixed(1)} + ${PAINT_OVERHEAD_MS} ms)`);
+    `${median(ref).toFixed(1)} ms; load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores`);
+  ok(c > 0 && c <= limit, `first contentful paint ${c.toFixed(1)} ms <= ${limit.toFixed(0)} ms` +
+     (limit > FCP_MAX_MS ? ` (${FCP_MAX_MS} ms scaled by the load per core)` : ''));
 }
 
 async function signIn(page, key) {
@@ -142,30 +145,61 @@ async function reviewerSees(browser) {
   await page.close();
 }
 
+/* The client's view of a held completion once decided: polls GET /v1/chat/completions/{id}
+ * (the first answer may already carry the decision when it came within --review-wait). */
+async function decided(first, status) {
+  let got = first;
+  const id = first.json && first.json.id;
+  const st = (x) => x.json && x.json.steward && x.json.steward.review && x.json.steward.review.status;
+  await until(async () => {
+    if (st(got) !== status) got = await api('GET', '/v1/chat/completions/' + encodeURIComponent(id), userKey);
+    return st(got) === status;
+  }, 'the client sees ' + status);
+  return got;
+}
+
+const itemWith = (page, text) => page.locator('#review-list > li', { hasText: text });
+
 async function review(page) {
-  // a held answer whose prompt carries the payload; the request waits for the decision
-  const held = api('POST', '/v1/chat/completions', userKey,
-    { messages: [{ role: 'user', content: PAYLOAD }], max_tokens: 8 });
-  await until(async () => (await page.locator('#review-list > li').count()) === 1, 'the held answer reaches the queue');
-  const item = page.locator('#review-list > li').first();
-  const text = await item.locator('pre.request').textContent();
+  // three held requests whose prompts carry the payload; each waits for its decision
+  const ask = (tag) => api('POST', '/v1/chat/completions', userKey,
+    { messages: [{ role: 'user', content: tag + ' ' + PAYLOAD }], max_tokens: 8 });
+  const held = { A: ask('[A]'), E: ask('[E]'), R: ask('[R]') };
+  await until(async () => (await page.locator('#review-list > li').count()) === 3, 'the held requests reach the queue');
+  const a = itemWith(page, '[A]');
+  const text = await a.locator('pre.request').textContent();
   ok(text.includes('<img src=x onerror="window.__xss=1">') && text.includes('<script>window.__xss=2</script>'),
      'the payload is shown as text', text);
   ok((await page.locator('#app img, #app script').count()) === 0, 'no element was made from the payload');
+  ok(/request itself was held/.test(await a.locator('.no-answer').textContent()), 'an input held for review says so');
   await shot(page, 'review');
-  await item.locator('button.approve').focus();
+  // approve from the keyboard
+  await a.locator('button.approve').focus();
   await page.keyboard.press('Enter');
-  await until(async () => (await page.locator('#review-list > li').count()) === 0, 'the approved item leaves the queue');
-  const first = await held;
-  const id = first.json && first.json.id;
-  let got = first;
-  await until(async () => {
-    if (first.json && first.json.steward && first.json.steward.review && first.json.steward.review.status === 'pending')
-      got = await api('GET', '/v1/chat/completions/' + encodeURIComponent(id), userKey);
-    const st = got.json && got.json.steward && got.json.steward.review;
-    return st && st.status === 'approved';
-  }, 'the client sees the approval');
-  ok(got.status === 200 && got.json.steward.review.status === 'approved', 'approved end to end', got.text.slice(0, 800));
+  await until(async () => (await itemWith(page, '[A]').count()) === 0, 'the approved item leaves the queue');
+  const ga = await decided(await held.A, 'approved');
+  ok(ga.status === 200 && ga.json.steward.review.status === 'approved', 'approved end to end', ga.text.slice(0, 600));
+  // edit: the delivered text is the reviewer's, labelled as edited by a person
+  const e = itemWith(page, '[E]');
+  await e.locator('button.edit').click();
+  ok(await page.evaluate(() => document.activeElement.tagName) === 'TEXTAREA', 'Edit moves focus to the text');
+  await page.keyboard.press('Escape');
+  ok(await e.locator('.edit-area').isHidden(), 'Escape closes the edit');
+  await e.locator('button.edit').click();
+  await e.locator('textarea').fill(EDITED);
+  await e.locator('button.deliver').click();
+  const ge = await decided(await held.E, 'edited');
+  const content = ge.json && ge.json.choices && ge.json.choices[0].message.content;
+  ok(typeof content === 'string' && content.includes(EDITED), 'the client gets the edited text', ge.text.slice(0, 600));
+  // reject with a reason
+  const r = itemWith(page, '[R]');
+  await r.locator('button.reject').click();
+  await r.locator('input').fill('not for this service');
+  await r.locator('button.confirm-reject').click();
+  const gr = await decided(await held.R, 'rejected');
+  ok(gr.status === 200 && gr.json.steward.review.status === 'rejected', 'rejected end to end', gr.text.slice(0, 600));
+  await until(async () => (await page.locator('#review-list > li').count()) === 0, 'the queue is empty');
+  return ga.json.id;
 }
 
 async function takeover(page) {
@@ -254,10 +288,9 @@ async function main() {
     ok(await page.isVisible('#admin') && /admin/.test(await page.textContent('#who')), 'admin sees the kill switch');
     await until(async () => (await page.textContent('#count-state')) === 'running', 'live counts show the state');
     await shot(page, 'console');
-    await review(page);
+    const approvedId = await review(page);
     await takeover(page);
-    const done = await api('GET', '/v1/review?status=all', adminKey);
-    await feedback(page, done.json && done.json.data && done.json.data[0] ? done.json.data[0].completion_id : 'none');
+    await feedback(page, approvedId);
     await haltResume(page);
     await languages(page);
     const leaked = await page.evaluate(() => ({ xss: window.__xss, ls: localStorage.length, ss: sessionStorage.length,

@@ -15,13 +15,16 @@
       'signin.as': 'Signed in as', 'role.admin': 'admin', 'role.reviewer': 'reviewer',
       'signin.lost': 'The key is no longer accepted: signed out.',
       'counts.title': 'Live counts', 'counts.pending': 'Waiting for review', 'counts.feedback': 'Feedback not handled',
-      'counts.convs': 'Conversations taken over', 'counts.inflight': 'Generations in flight',
+      'counts.convs': 'Conversations taken over', 'counts.replies': 'Human replies not yet delivered', 'counts.inflight': 'Generations in flight',
       'counts.running': 'Running', 'counts.waiting': 'Waiting for a slot', 'counts.state': 'Generation',
       'counts.updated': 'Updated',
       'review.title': 'Review queue',
       'review.hint': "Held answers, oldest first. Approve delivers the answer; edit delivers your text, labelled as edited by a person; reject delivers the policy's refusal.",
       'review.empty': 'No answer is waiting for review.', 'review.item': 'Review',
       'review.request': 'Request', 'review.answer': 'Held answer', 'review.noanswer': '(no answer text held)',
+      'review.inputheld': 'The request itself was held: approving generates the answer now.',
+      'review.forgotten': 'The retained content was forgotten (retention keys erased).',
+      'review.conv': 'conversation',
       'review.verdicts': 'Verdicts', 'review.approve': 'Approve', 'review.edit': 'Edit',
       'review.reject': 'Reject', 'review.edited': 'Edited answer', 'review.deliver': 'Deliver edited answer',
       'review.reason': 'Reason for rejecting', 'review.confirmreject': 'Reject the answer', 'cancel': 'Cancel',
@@ -53,13 +56,16 @@
       'signin.as': '已登录，角色：', 'role.admin': '管理员', 'role.reviewer': '审核员',
       'signin.lost': '密钥已不再被接受：已退出登录。',
       'counts.title': '实时计数', 'counts.pending': '待审核', 'counts.feedback': '未处理的反馈',
-      'counts.convs': '被接管的对话', 'counts.inflight': '进行中的生成',
+      'counts.convs': '被接管的对话', 'counts.replies': '尚未送达的人工回复', 'counts.inflight': '进行中的生成',
       'counts.running': '运行中', 'counts.waiting': '排队中', 'counts.state': '生成状态',
       'counts.updated': '更新于',
       'review.title': '审核队列',
       'review.hint': '被暂扣的回答，按时间先后排列。批准即发送原回答；编辑则发送您的文本，并标注为人工编辑；拒绝则发送策略规定的拒答。',
       'review.empty': '没有等待审核的回答。', 'review.item': '审核',
       'review.request': '请求', 'review.answer': '暂扣的回答', 'review.noanswer': '（未保存回答文本）',
+      'review.inputheld': '被暂扣的是请求本身：批准后才会生成回答。',
+      'review.forgotten': '保留的内容已被遗忘（保留密钥已删除）。',
+      'review.conv': '对话',
       'review.verdicts': '判定', 'review.approve': '批准', 'review.edit': '编辑',
       'review.reject': '拒绝', 'review.edited': '编辑后的回答', 'review.deliver': '发送编辑后的回答',
       'review.reason': '拒绝理由', 'review.confirmreject': '拒绝该回答', 'cancel': '取消',
@@ -231,6 +237,7 @@
 
   const COUNTS = [
     ['pending', 'counts.pending'], ['feedback', 'counts.feedback'], ['convs', 'counts.convs'],
+    ['replies', 'counts.replies', 'admin'],
     ['inflight', 'counts.inflight', 'admin'], ['running', 'counts.running', 'admin'],
     ['waiting', 'counts.waiting', 'admin'], ['state', 'counts.state', 'admin'],
   ];
@@ -246,11 +253,13 @@
 
   function setCount(id, v) { const e = $('count-' + id); if (e) e.textContent = String(v); }
 
+  /* The server's queue depths when the status has them (admin), else what the lists hold. */
   function renderCounts() {
-    setCount('pending', state.pending);
-    setCount('feedback', state.unhandled);
-    setCount('convs', state.convs.size);
-    const s = state.status;
+    const s = state.status, q = (s && s.queues) || {};
+    setCount('pending', q.review_pending ?? state.pending);
+    setCount('feedback', q.feedback_unhandled ?? state.unhandled);
+    setCount('convs', q.takeovers ?? state.convs.size);
+    setCount('replies', q.replies_queued ?? '-');
     if (!s) return;
     setCount('inflight', s.generations_in_flight ?? '-');
     setCount('running', s.running ?? '-');
@@ -330,7 +339,17 @@
     return parts.length ? parts.join('; ') : JSON.stringify(v);
   }
 
-  const heldText = (it) => it.content ?? it.held ?? it.answer ?? it.text ?? null;
+  const heldText = (it) => {
+    const h = it.held ?? it.content ?? null;
+    return typeof h === 'string' && h !== '' ? h : null;
+  };
+
+  /* What stands in for the held answer when there is none to show. */
+  function noAnswer(it) {
+    const meta = it.meta || {};
+    const key = it.forgotten ? 'review.forgotten' : meta.input_held ? 'review.inputheld' : 'review.noanswer';
+    return el('p', { class: 'empty no-answer', i18n: key });
+  }
 
   function reviewItem(it) {
     const id = String(it.id);
@@ -366,10 +385,12 @@
     if (it.completion_id) meta.append(' · ', el('span', { i18n: 'review.completion' }), ' ' + it.completion_id);
     const owner = it.owner || it.owner_key_id;
     if (owner) meta.append(' · ', el('span', { i18n: 'review.owner' }), ' ' + owner);
+    const conv = it.meta && typeof it.meta.conversation === 'string' ? it.meta.conversation : null;
+    if (conv) meta.append(' · ', el('span', { i18n: 'review.conv' }), ' ', el('code', { text: conv }));
     li.append(el('h3', {}, el('span', { i18n: 'review.item' }), ' #' + id), meta,
       el('h4', { i18n: 'review.request' }), el('pre', { class: 'text request', text: requestText(it.request) }),
       el('h4', { i18n: 'review.answer' }),
-      held === null ? el('p', { class: 'empty', i18n: 'review.noanswer' }) : el('pre', { class: 'text answer', text: held }),
+      held === null ? noAnswer(it) : el('pre', { class: 'text answer', text: held }),
       el('p', { class: 'meta verdicts' }, el('span', { i18n: 'review.verdicts' }), ': ' + verdictText(it.verdicts)),
       el('div', { class: 'actions' }, approveB, editB, rejectB), editArea, rejectArea);
     return li;
