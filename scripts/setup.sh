@@ -19,8 +19,9 @@ PKGS+=(libmicrohttpd-dev)
 PKGS+=(wrk)
 # Tests: sanitizers and libFuzzer (clang), the numpy reference, the npm oracles.
 if [ "$WHAT" = test ]; then PKGS+=(clang libclang-rt-14-dev python3 python3-numpy jq); fi
-# Tests: headless Chromium for the console's end-to-end test (tests/console/).
-if [ "$WHAT" = test ]; then PKGS+=(chromium); fi
+# Tests: headless Chromium for the console's end-to-end test (tests/console/), and a CJK font
+# so that its Chinese screenshots show characters.
+if [ "$WHAT" = test ]; then PKGS+=(chromium fonts-wqy-microhei); fi
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -588,7 +588,11 @@
     const zh = (navigator.language || '').toLowerCase().startsWith('zh');
     state.lang = zh ? 'zh' : 'en';
     applyLang();
-    $('lang').addEventListener('click', () => { state.lang = state.lang === 'en' ? 'zh' : 'en'; applyLang(); });
+    $('lang').addEventListener('click', () => {
+      state.lang = state.lang === 'en' ? 'zh' : 'en';
+      $('toast').textContent = '';
+      applyLang();
+    });
     $('signout').addEventListener('click', () => signOut(''));
     $('signin-form').addEventListener('submit', async (ev) => {
       ev.preventDefault();
