@@ -248,6 +248,8 @@ async function haltResume(page) {
   await page.press('#halt-reason', 'Enter');
   await until(() => page.isVisible('#banner'), 'the halt banner shows');
   ok((await page.textContent('#banner')).includes(HALT_REASON), 'the reason is shown as text');
+  ok(await page.evaluate(() => { const r = document.getElementById('banner').getBoundingClientRect();
+    return r.top >= 0 && r.bottom <= innerHeight && r.height > 0; }), 'the banner stays in view wherever the page is scrolled');
   const st = await api('GET', '/v1/admin/status', adminKey);
   ok(st.json && st.json.halted === true && st.json.reason === HALT_REASON, 'the server is halted', st.text);
   const g = await api('POST', '/v1/chat/completions', userKey, { messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 });
