@@ -264,7 +264,8 @@ actions.append("resume")
 st, d = srv.json("POST", "/v1/review/%d/approve" % ev["id"], key=rev)
 actions.append("review.approve")
 t.ok(st == 200 and d["status"] == "approved", "the kept item can be decided after the restart", d)
-srv.stop()
+rc = srv.stop()
+t.ok(rc == 0, "the server exits cleanly on SIGTERM (no sanitizer report)", srv.stderr()[-3000:])
 
 # ---- the audit log ----
 r = steward(home, "audit", "verify")
