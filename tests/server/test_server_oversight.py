@@ -264,8 +264,24 @@ actions.append("resume")
 st, d = srv.json("POST", "/v1/review/%d/approve" % ev["id"], key=rev)
 actions.append("review.approve")
 t.ok(st == 200 and d["status"] == "approved", "the kept item can be decided after the restart", d)
+st, ev, _, _ = held_stream()
 rc = srv.stop()
 t.ok(rc == 0, "the server exits cleanly on SIGTERM (no sanitizer report)", srv.stderr()[-3000:])
+
+# ---- the held content is forgotten with the audit log's retention keys ----
+r = steward(home, "audit", "forget", "--older-than-days", "0")
+srv = Server(home, *ARGS)
+st, lst = srv.json("GET", "/v1/review", key=rev)
+item = [i for i in lst["data"] if i["id"] == ev["id"]] if st == 200 else []
+t.ok(r.returncode == 0 and item and item[0]["forgotten"] and item[0]["request"] is None and item[0]["held"] is None,
+     "after `audit forget` the reviewer no longer sees the held request", (r.stderr, item))
+st, o = srv.json("POST", "/v1/review/%d/approve" % ev["id"], key=rev)
+st2, o2 = srv.json("POST", "/v1/review/%d/reject" % ev["id"], {"reason": "forgotten"}, key=rev)
+actions.append("review.reject")
+t.ok(st == 410 and o["error"]["code"] == "forgotten" and st2 == 200, "a forgotten item cannot be approved, only "
+     "edited or rejected", (o, o2))
+rc = srv.stop()
+t.ok(rc == 0, "the server exits cleanly again", srv.stderr()[-3000:])
 
 # ---- the audit log ----
 r = steward(home, "audit", "verify")
