@@ -556,6 +556,14 @@ json_t *srv_answer_delivered(sw_server *s, const char *id, int chat, long long c
                      "steward", st);
 }
 
+json_t *srv_answer_reply(sw_server *s, const char *id, int chat, long long created, const char *conv,
+                         const sw_gen_result *res) {
+    json_t *a = srv_answer_delivered(s, id, chat, created, res);
+    json_object_set_new(json_object_get(a, "steward"), "takeover",
+                        json_pack("{s:s, s:s}", "conversation", conv, "status", "answered"));
+    return a;
+}
+
 /* A whole answer as a stream: role, content, the last chunk with its steward object, [DONE]. */
 static enum MHD_Result send_as_stream(srv_req *r, gen_job *j, json_t *answer) {
     json_t *c0 = json_array_get(json_object_get(answer, "choices"), 0);
@@ -582,7 +590,7 @@ static enum MHD_Result send_as_stream(srv_req *r, gen_job *j, json_t *answer) {
  * steward.takeover {conversation, status "pending"}. */
 static enum MHD_Result answer_taken_over(srv_req *r, gen_job *j) {
     sw_gen_result res;
-    int got = srv_takeover_answer(r->s, j->prm.conversation, j->owner, &res, &j->err);
+    int got = srv_takeover_answer(r->s, j->prm.conversation, j->owner, j->id, j->chat, j->created, &res, &j->err);
     if (got < 0) {
         sw_gen_result_free(&res);
         enum MHD_Result rc = srv_send_error(r, 500, "server_error", "delivery_failed", NULL, "%s", j->err.msg);
@@ -591,9 +599,7 @@ static enum MHD_Result answer_taken_over(srv_req *r, gen_job *j) {
     }
     json_t *a;
     if (got) {
-        a = srv_answer_delivered(r->s, j->id, j->chat, j->created, &res);
-        json_object_set_new(json_object_get(a, "steward"), "takeover",
-                            json_pack("{s:s, s:s}", "conversation", j->prm.conversation, "status", "answered"));
+        a = srv_answer_reply(r->s, j->id, j->chat, j->created, j->prm.conversation, &res);
         sw_gen_result_free(&res);
     } else {
         sw_gen_result none = {.finish_reason = "takeover", .audit_index = -1, .author = SW_AUTHOR_HUMAN};
@@ -602,8 +608,12 @@ static enum MHD_Result answer_taken_over(srv_req *r, gen_job *j) {
         if (j->chat) json_object_set_new(json_object_get(c0, "message"), "content", json_null());
         json_object_set_new(json_object_get(a, "steward"), "takeover",
                             json_pack("{s:s, s:s}", "conversation", j->prm.conversation, "status", "pending"));
+        char *text = json_dumps(a, JSON_COMPACT); /* kept even with store: false, to be polled */
+        if (!text || sw_store_completion_put(r->s->st, j->id, j->owner, text, &j->err) < 0)
+            sw_log(SW_LOG_ERROR, "serve: cannot store pending completion %s", j->id);
+        free(text);
     }
-    store_answer(j, a);
+    if (got) store_answer(j, a);
     if (j->prm.stream) return send_as_stream(r, j, a);
     job_free(j);
     return srv_send_json(r, 200, a);

@@ -20,7 +20,10 @@ void srv_oversight_init(sw_server *s) {
     pthread_condattr_destroy(&ca);
 }
 
+static void waits_free(sw_server *s);
+
 void srv_oversight_destroy(sw_server *s) {
+    waits_free(s);
     pthread_cond_destroy(&s->ov_cv);
     pthread_mutex_destroy(&s->ov_mu);
 }
@@ -104,34 +107,174 @@ static void sha_hex(const char *text, size_t len, char out[2 * SW_SHA256_BYTES +
 
 /* ---- conversations taken over ---- */
 
-int srv_takeover_answer(sw_server *s, const char *conv, const char *owner, sw_gen_result *res, sw_err *err) {
+/* Registers a waiting request of conv (under ov_mu: appended, oldest first). */
+static srv_conv_wait *wait_add(sw_server *s, const char *conv, const char *owner, const char *cid, int chat,
+                               long long created) {
+    srv_conv_wait *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    snprintf(w->conv, sizeof w->conv, "%s", conv);
+    snprintf(w->owner, sizeof w->owner, "%s", owner);
+    snprintf(w->completion_id, sizeof w->completion_id, "%s", cid);
+    w->chat = chat;
+    w->created = created;
+    w->live = 1;
+    pthread_mutex_lock(&s->ov_mu);
+    srv_conv_wait **p = &s->conv_waits;
+    while (*p) p = &(*p)->next;
+    *p = w;
+    pthread_mutex_unlock(&s->ov_mu);
+    return w;
+}
+
+/* Unlinks w (ov_mu held). */
+static void wait_unlink(sw_server *s, srv_conv_wait *w) {
+    for (srv_conv_wait **p = &s->conv_waits; *p; p = &(*p)->next)
+        if (*p == w) {
+            *p = w->next;
+            return;
+        }
+}
+
+int srv_takeover_answer(sw_server *s, const char *conv, const char *owner, const char *completion_id, int chat,
+                        long long created, sw_gen_result *res, sw_err *err) {
+    memset(res, 0, sizeof *res);
     uint64_t deadline = srv_review_deadline(s);
+    srv_conv_wait *w = wait_add(s, conv, owner, completion_id, chat, created);
+    if (!w) return sw_err_set(err, "takeover: out of memory");
+    int rc = 0;
     for (;;) {
         unsigned long long seen = srv_oversight_seq(s);
         char *text = NULL;
         int got = sw_store_reply_take(s->st, conv, &text, err);
-        if (got < 0) return -1;
         if (got) {
-            sw_deliver_request d = {.text = text, .len = strlen(text), .author = SW_AUTHOR_HUMAN,
-                                    .principal = owner, .conversation = conv, .decided_by = "person"};
-            int rc = sw_pipeline_deliver(s->p, &d, res, err);
-            free(text);
-            return rc < 0 ? -1 : 1;
+            if (got > 0) {
+                sw_deliver_request d = {.text = text, .len = strlen(text), .author = SW_AUTHOR_HUMAN,
+                                        .principal = owner, .conversation = conv, .decided_by = "person"};
+                rc = sw_pipeline_deliver(s->p, &d, res, err) < 0 ? -1 : 1;
+                free(text);
+            } else {
+                rc = -1;
+            }
+            break;
         }
-        if (atomic_load(&s->halted) || atomic_load(&s->draining)) return 0;
-        if (!srv_oversight_wait(s, seen, deadline)) return 0;
+        if (atomic_load(&s->halted) || atomic_load(&s->draining) || !srv_oversight_wait(s, seen, deadline)) break;
+    }
+    pthread_mutex_lock(&s->ov_mu);
+    if (rc == 0 && !atomic_load(&s->draining)) {
+        w->live = 0; /* pending: the next reply goes to its stored completion */
+        w = NULL;
+    } else {
+        wait_unlink(s, w);
+    }
+    pthread_mutex_unlock(&s->ov_mu);
+    free(w);
+    return rc;
+}
+
+/* Delivers a reply just queued to the oldest pending request of conv, when there is one
+ * and no request of conv is waiting live (that one takes it from the queue). 1 when
+ * delivered (*cid receives the completion id), 0 when left queued, -1 with err. */
+static int reply_to_pending(sw_server *s, const char *conv, char cid[64], sw_err *err) {
+    srv_conv_wait *pend = NULL;
+    int live = 0;
+    pthread_mutex_lock(&s->ov_mu);
+    for (srv_conv_wait *w = s->conv_waits; w; w = w->next)
+        if (strcmp(w->conv, conv) == 0) {
+            if (w->live) live = 1;
+            else if (!pend) pend = w;
+        }
+    if (pend && !live) wait_unlink(s, pend);
+    else pend = NULL;
+    pthread_mutex_unlock(&s->ov_mu);
+    if (!pend) return 0;
+    char *text = NULL;
+    sw_gen_result res;
+    memset(&res, 0, sizeof res);
+    int got = sw_store_reply_take(s->st, conv, &text, err), rc = got;
+    if (got > 0) {
+        sw_deliver_request d = {.text = text, .len = strlen(text), .author = SW_AUTHOR_HUMAN,
+                                .principal = pend->owner, .conversation = conv, .decided_by = "person"};
+        rc = sw_pipeline_deliver(s->p, &d, &res, err) < 0 ? -1 : 1;
+    }
+    json_t *a = rc > 0 ? srv_answer_reply(s, pend->completion_id, pend->chat, pend->created, conv, &res) : NULL;
+    char *js = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    if (rc > 0 && (!js || sw_store_completion_put(s->st, pend->completion_id, pend->owner, js, err) < 0))
+        rc = js ? -1 : sw_err_set(err, "takeover: out of memory");
+    if (rc > 0) snprintf(cid, 64, "%s", pend->completion_id);
+    free(js);
+    json_decref(a);
+    sw_gen_result_free(&res);
+    free(text);
+    free(pend);
+    return rc;
+}
+
+/* On release: the pending requests of conv get no reply; their stored completions say
+ * steward.takeover.status "released" (the client asks again, and the model answers). */
+static void release_pending(sw_server *s, const char *conv) {
+    srv_conv_wait *mine = NULL, **tail = &mine;
+    pthread_mutex_lock(&s->ov_mu);
+    for (srv_conv_wait **p = &s->conv_waits; *p;) {
+        srv_conv_wait *w = *p;
+        if (!w->live && strcmp(w->conv, conv) == 0) {
+            *p = w->next;
+            w->next = NULL;
+            *tail = w;
+            tail = &w->next;
+        } else {
+            p = &w->next;
+        }
+    }
+    pthread_mutex_unlock(&s->ov_mu);
+    while (mine) {
+        srv_conv_wait *w = mine;
+        mine = w->next;
+        sw_err err;
+        char *text = NULL;
+        json_t *o = sw_store_completion_get(s->st, w->completion_id, w->owner, &text, &err) == 1
+                        ? json_loads(text, 0, NULL) : NULL;
+        json_t *tk = json_object_get(json_object_get(o, "steward"), "takeover");
+        if (tk) json_object_set_new(tk, "status", json_string("released"));
+        char *js = tk ? json_dumps(o, JSON_COMPACT) : NULL;
+        if (js && sw_store_completion_put(s->st, w->completion_id, w->owner, js, &err) < 0)
+            sw_log(SW_LOG_ERROR, "serve: release of %s: %s", conv, err.msg);
+        free(js);
+        json_decref(o);
+        free(text);
+        free(w);
+    }
+}
+
+/* Requests of conv waiting for a reply, live or pending. */
+static int waiting_count(sw_server *s, const char *conv) {
+    int n = 0;
+    pthread_mutex_lock(&s->ov_mu);
+    for (srv_conv_wait *w = s->conv_waits; w; w = w->next) n += strcmp(w->conv, conv) == 0;
+    pthread_mutex_unlock(&s->ov_mu);
+    return n;
+}
+
+/* Frees the pending requests' list (at close). */
+static void waits_free(sw_server *s) {
+    while (s->conv_waits) {
+        srv_conv_wait *w = s->conv_waits;
+        s->conv_waits = w->next;
+        free(w);
     }
 }
 
 static int list_conv(void *ud, const char *conv, const char *by, long long since) {
-    json_array_append_new(ud, json_pack("{s:s, s:s, s:I}", "id", conv, "by", by, "since", (json_int_t)since));
+    sw_server *s = ((void **)ud)[0];
+    json_array_append_new(((void **)ud)[1], json_pack("{s:s, s:s, s:I, s:i}", "id", conv, "by", by, "since",
+                                                      (json_int_t)since, "waiting", waiting_count(s, conv)));
     return 0;
 }
 
 enum MHD_Result srv_route_conv_list(srv_req *r) {
     sw_err err;
     json_t *data = json_array();
-    if (sw_store_takeover_list(r->s->st, list_conv, data, &err) < 0) {
+    void *ud[2] = {r->s, data};
+    if (sw_store_takeover_list(r->s->st, list_conv, ud, &err) < 0) {
         json_decref(data);
         return srv_send_error(r, 500, "server_error", "store_error", NULL, "%s", err.msg);
     }
@@ -155,10 +298,14 @@ static enum MHD_Result conv_reply(srv_req *r, const char *conv) {
     int rc = sw_store_reply_add(r->s->st, conv, r->key.id, content, &id, &err);
     json_decref(body);
     if (rc < 0) return srv_send_error(r, 500, "server_error", "store_error", NULL, "%s", err.msg);
-    srv_audit_action(r, "reply", conv, "queued", NULL, hex);
+    char cid[64] = "";
+    int to_pending = reply_to_pending(r->s, conv, cid, &err);
+    if (to_pending < 0) sw_log(SW_LOG_ERROR, "serve: reply to %s: %s", conv, err.msg);
+    srv_audit_action(r, "reply", conv, to_pending > 0 ? "delivered" : "queued", NULL, hex);
     srv_oversight_signal(r->s);
-    return srv_send_json(r, 200, json_pack("{s:I, s:s, s:s, s:s}", "id", (json_int_t)id, "object",
-                                           "conversation.reply", "conversation", conv, "content_sha256", hex));
+    return srv_send_json(r, 200, json_pack("{s:I, s:s, s:s, s:s, s:s?}", "id", (json_int_t)id, "object",
+                                           "conversation.reply", "conversation", conv, "content_sha256", hex,
+                                           "delivered_to", to_pending > 0 ? cid : NULL));
 }
 
 enum MHD_Result srv_route_conv_action(srv_req *r, srv_route which) {
@@ -177,6 +324,7 @@ enum MHD_Result srv_route_conv_action(srv_req *r, srv_route which) {
     int on = which == SRV_R_CONV_TAKEOVER;
     if (sw_store_takeover_set(r->s->st, conv, r->key.id, on, &err) < 0)
         return srv_send_error(r, 400, "invalid_request_error", "invalid_value", "id", "%s", err.msg);
+    if (!on) release_pending(r->s, conv);
     srv_audit_action(r, on ? "takeover" : "release", conv, on ? "taken over" : "released", NULL, NULL);
     srv_oversight_signal(r->s);
     if (on) sw_store_takeover_get(r->s->st, conv, by, &since, &err);

@@ -311,6 +311,11 @@ enum MHD_Result srv_route_review_decide(srv_req *r, sw_review_status decision) {
     long long id = strtoll(r->path_arg, &end, 10);
     if (*end || id <= 0)
         return srv_send_error(r, 400, "invalid_request_error", "invalid_value", "id", "a review id is a number");
+    if (decision == SW_REVIEW_APPROVED && atomic_load(&r->s->halted)) { /* approving may generate */
+        char msg[SW_HALT_REASON_MAX + 64];
+        srv_halt_message(r->s, msg, sizeof msg);
+        return srv_send_error(r, 503, "server_error", "halted", NULL, "%s", msg);
+    }
     json_t *body;
     const char *text;
     if (decision_text(r, decision, &body, &text) < 0) {

@@ -71,6 +71,19 @@ typedef struct srv_waiter {
     struct srv_waiter *prev, *next;
 } srv_waiter;
 
+/* A request of a conversation taken over, waiting for a person's reply: live while its
+ * client waits, then pending (its client was answered "pending"; the next reply goes to
+ * its stored completion). In memory only. */
+typedef struct srv_conv_wait {
+    char conv[SW_CONV_ID_MAX + 1];
+    char completion_id[64];
+    char owner[SW_KEY_ID_CHARS + 1];
+    int chat;
+    long long created;
+    int live;
+    struct srv_conv_wait *next;
+} srv_conv_wait;
+
 struct sw_server {
     sw_server_opts o;
     char home[4096];
@@ -95,6 +108,7 @@ struct sw_server {
     pthread_cond_t ov_cv;
     unsigned long long ov_seq;
     srv_waiter *streams;     /* streams waiting for text (under ov_mu) */
+    srv_conv_wait *conv_waits; /* requests waiting for a person's reply (under ov_mu), oldest first */
     char halt_reason[SW_HALT_REASON_MAX + 1]; /* under ov_mu */
 };
 
@@ -204,10 +218,16 @@ json_t *srv_answer_delivered(sw_server *s, const char *id, int chat, long long c
  * sw_pipeline_generate fills it. -1 with err. */
 int srv_generate_approved(sw_server *s, const json_t *body, int chat, const sw_key_info *owner,
                           sw_gen_result *res, sw_err *err);
-/* A conversation's request while a person has taken it over (takeover.c): waits for the
- * person's reply; 1 with *res delivered (sw_pipeline_deliver), 0 when no reply came in
- * time, -1 with err. */
-int srv_takeover_answer(sw_server *s, const char *conv, const char *owner, sw_gen_result *res, sw_err *err);
+/* A conversation's request while a person has taken it over (oversight.c): waits for
+ * the person's reply; 1 with *res delivered (sw_pipeline_deliver), 0 when no reply came
+ * in time (the request then stays pending: the next reply is delivered to completion_id,
+ * stored for owner), -1 with err. */
+int srv_takeover_answer(sw_server *s, const char *conv, const char *owner, const char *completion_id, int chat,
+                        long long created, sw_gen_result *res, sw_err *err);
+/* The answer object of a person's reply in a conversation taken over (generate.c):
+ * srv_answer_delivered with steward.takeover {conversation, status "answered"}. */
+json_t *srv_answer_reply(sw_server *s, const char *id, int chat, long long created, const char *conv,
+                         const sw_gen_result *res);
 
 /* ---- generation requests (request.c) ---- */
 #define SRV_MAX_MESSAGES 1024

@@ -180,6 +180,23 @@ t.ok(st == 200 and obj["steward"].get("author", "model") == "model" and "[AI-gen
 st, o = srv.json("POST", "/v1/conversations/conv-1/reply", {"content": "x"}, key=rev)
 t.ok(st == 409, "no reply to a conversation not taken over", o)
 
+# a request that waited longer than --review-wait stays pending; the next reply reaches it
+srv.json("POST", "/v1/conversations/conv-2/takeover", key=rev)
+actions.append("takeover")
+st, obj = srv.json("POST", "/v1/chat/completions", dict(PLAIN, steward={"conversation": "conv-2"}), key=user)
+t.ok(st == 200 and content_of(obj) is None and obj["steward"]["takeover"] == {"conversation": "conv-2",
+     "status": "pending"}, "no reply in time: the request is answered pending", obj)
+st, lst = srv.json("GET", "/v1/conversations", key=rev)
+t.ok(st == 200 and lst["data"][0]["waiting"] == 1, "the conversation shows one request waiting", lst)
+st, o = srv.json("POST", "/v1/conversations/conv-2/reply", {"content": "Sorry for the wait."}, key=rev)
+actions.append("reply")
+st2, got2 = srv.json("GET", "/v1/chat/completions/" + obj["id"], key=user)
+t.ok(st == 200 and o["delivered_to"] == obj["id"] and st2 == 200 and "Sorry for the wait." in content_of(got2)
+     and got2["steward"]["takeover"]["status"] == "answered" and got2["steward"]["author"] == "human",
+     "the reply reaches the pending request's stored completion", (o, got2))
+srv.json("POST", "/v1/conversations/conv-2/release", key=rev)
+actions.append("release")
+
 # ---- feedback ----
 st, mine = srv.json("POST", "/v1/chat/completions", PLAIN, key=user)
 st, fb = srv.json("POST", "/v1/feedback", {"id": mine["id"], "category": "wrong", "comment": "off"}, key=user)
@@ -264,7 +281,24 @@ actions.append("resume")
 st, d = srv.json("POST", "/v1/review/%d/approve" % ev["id"], key=rev)
 actions.append("review.approve")
 t.ok(st == 200 and d["status"] == "approved", "the kept item can be decided after the restart", d)
-srv.stop()
+st, ev, _, _ = held_stream()
+rc = srv.stop()
+t.ok(rc == 0, "the server exits cleanly on SIGTERM (no sanitizer report)", srv.stderr()[-3000:])
+
+# ---- the held content is forgotten with the audit log's retention keys ----
+r = steward(home, "audit", "forget", "--older-than-days", "0")
+srv = Server(home, *ARGS)
+st, lst = srv.json("GET", "/v1/review", key=rev)
+item = [i for i in lst["data"] if i["id"] == ev["id"]] if st == 200 else []
+t.ok(r.returncode == 0 and item and item[0]["forgotten"] and item[0]["request"] is None and item[0]["held"] is None,
+     "after `audit forget` the reviewer no longer sees the held request", (r.stderr, item))
+st, o = srv.json("POST", "/v1/review/%d/approve" % ev["id"], key=rev)
+st2, o2 = srv.json("POST", "/v1/review/%d/reject" % ev["id"], {"reason": "forgotten"}, key=rev)
+actions.append("review.reject")
+t.ok(st == 410 and o["error"]["code"] == "forgotten" and st2 == 200, "a forgotten item cannot be approved, only "
+     "edited or rejected", (o, o2))
+rc = srv.stop()
+t.ok(rc == 0, "the server exits cleanly again", srv.stderr()[-3000:])
 
 # ---- the audit log ----
 r = steward(home, "audit", "verify")

@@ -1,5 +1,6 @@
 /* test_label.c - explicit labels, AIGC field rules, signed manifests: any one-byte change
  * to the text, the manifest or the signature fails verification, and says which. */
+#include "steward/jcs.h"
 #include "steward/label.h"
 #include "t.h"
 
@@ -12,10 +13,57 @@ static json_t *make_manifest(const char *labelled, const char *text, long long a
     sw_label_opts lo;
     sw_label_opts_default(&lo);
     json_t *wm = json_pack("{s:s,s:f}", "scheme", "kgw-selfhash", "gamma", 0.25);
-    sw_manifest_input in = {NULL, labelled, strlen(labelled), text, strlen(text), "ab12", NULL, wm, audit, &lo};
+    sw_manifest_input in = {NULL, labelled, strlen(labelled), text, strlen(text), "ab12", NULL, wm, audit, &lo, SW_AUTHOR_MODEL, NULL};
     json_t *m = sw_manifest_create(&in, sk, NULL);
     json_decref(wm);
     return m;
+}
+
+/* Signs m again as sw_manifest_create does (to test the rules behind the signature). */
+static void resign(json_t *m) {
+    json_object_del(m, "signature");
+    char *msg = sw_jcs_dumps(m, NULL);
+    uint8_t sig[SW_SIGN_BYTES];
+    crypto_sign_detached(sig, NULL, (const unsigned char *)msg, strlen(msg), sk);
+    free(msg);
+    char b64[128];
+    sodium_bin2base64(b64, sizeof b64, sig, sizeof sig, sodium_base64_VARIANT_ORIGINAL);
+    json_object_set_new(m, "signature", json_string(b64));
+}
+
+/* A person's text: its own notice, AIGC Label "0", author "human", and it verifies; the
+ * same manifest claiming the model, or a model's manifest claiming Label "0", does not.
+ * An edit keeps Label "1" and records both hashes. */
+static void test_author(void) {
+    sw_label_opts lo;
+    sw_label_opts_default(&lo);
+    lo.notice = sw_label_notice_by("en", SW_AUTHOR_HUMAN);
+    T_CHECK(strcmp(lo.notice, "[Written by a person]") == 0);
+    T_CHECK(strstr(sw_label_notice_by("zh", SW_AUTHOR_EDITED), "经人工编辑") != NULL);
+    T_CHECK(sw_label_notice_by("fr", SW_AUTHOR_HUMAN) == NULL);
+    sw_buf b = {0};
+    T_CHECK(sw_label_apply(&lo, "hi", 2, &b, NULL) == 0);
+    sw_manifest_input in = {NULL, b.data, b.len, "hi", 2, "", NULL, NULL, 7, &lo, SW_AUTHOR_HUMAN, NULL};
+    json_t *m = sw_manifest_create(&in, sk, NULL);
+    sw_err e;
+    T_CHECK(strcmp(json_string_value(json_object_get(m, "author")), "human") == 0);
+    T_CHECK(strcmp(json_string_value(json_object_get(json_object_get(json_object_get(m, "label"), "AIGC"), "Label")),
+                   "0") == 0);
+    T_CHECK_MSG(sw_manifest_verify(m, b.data, b.len, &pk, 1, &e) == 0, "%s", e.msg);
+    json_object_set_new(m, "author", json_string("model")); /* validly signed, but Label 0 on a model's text */
+    resign(m);
+    T_CHECK(sw_manifest_verify(m, b.data, b.len, &pk, 1, &e) == -1 && strstr(e.msg, "Label"));
+    json_decref(m);
+    in.author = SW_AUTHOR_EDITED;
+    in.original_sha256 = "00ff";
+    m = sw_manifest_create(&in, sk, NULL);
+    json_t *edit = json_object_get(m, "edit");
+    T_CHECK(edit && strcmp(json_string_value(json_object_get(edit, "original_sha256")), "00ff") == 0);
+    T_CHECK(strcmp(json_string_value(json_object_get(json_object_get(json_object_get(m, "label"), "AIGC"), "Label")),
+                   "1") == 0);
+    T_CHECK_MSG(sw_manifest_verify(m, b.data, b.len, &pk, 1, &e) == 0, "%s", e.msg);
+    json_decref(m);
+    sw_buf_free(&b);
 }
 
 static void test_explicit_label(void) {
@@ -261,7 +309,7 @@ static void test_rewritten_manifest_verifies(void) {
     json_t *wm = json_pack("{s:s,s:f,s:f}", "scheme", "kgw-selfhash", "gamma", 0.25, "delta", 2.0);
     sw_label_opts lo;
     sw_label_opts_default(&lo);
-    sw_manifest_input in = {NULL, labelled, strlen(labelled), labelled + 23, strlen(labelled) - 23, "ab12", NULL, wm, 3, &lo};
+    sw_manifest_input in = {NULL, labelled, strlen(labelled), labelled + 23, strlen(labelled) - 23, "ab12", NULL, wm, 3, &lo, SW_AUTHOR_MODEL, NULL};
     json_t *m = sw_manifest_create(&in, sk, NULL);
     json_decref(wm);
     T_CHECK(m && strcmp(json_string_value(json_object_get(m, "version")), SW_MANIFEST_VERSION) == 0);
@@ -318,7 +366,7 @@ static void test_label_config(void) {
     T_CHECK(strcmp(c.opts.lang, "en+zh") == 0 && c.opts.position == SW_LABEL_END);
     sw_buf b = {0};
     T_CHECK(sw_label_apply(&c.opts, "x", 1, &b, NULL) == 0 && strcmp(b.data, "x\n[AI-generated content | \xe6\x9c\xac\xe5\x86\x85\xe5\xae\xb9\xe7\x94\xb1\xe4\xba\xba\xe5\xb7\xa5\xe6\x99\xba\xe8\x83\xbd\xe7\x94\x9f\xe6\x88\x90]") == 0);
-    sw_manifest_input in = {NULL, b.data, b.len, "x", 1, "ab12", NULL, NULL, -1, &c.opts};
+    sw_manifest_input in = {NULL, b.data, b.len, "x", 1, "ab12", NULL, NULL, -1, &c.opts, SW_AUTHOR_MODEL, NULL};
     json_t *m = sw_manifest_create(&in, sk, NULL);
     T_CHECK(strcmp(json_string_value(json_object_get(json_object_get(json_object_get(m, "label"), "AIGC"),
                                                      "ContentProducer")), "FC-0042") == 0);
@@ -338,6 +386,7 @@ int main(void) {
     if (sodium_init() < 0) return 1;
     crypto_sign_keypair(pk, sk);
     T_RUN(test_explicit_label);
+    T_RUN(test_author);
     T_RUN(test_aigc_rules);
     T_RUN(test_manifest_roundtrip);
     T_RUN(test_any_byte_change_fails);

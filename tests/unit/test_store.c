@@ -359,6 +359,14 @@ static void test_completions(void) {
     sw_store_close(s);
 }
 
+static int list_conv(void *ud, const char *conv, const char *by, long long since) {
+    char (*seen)[SW_CONV_ID_MAX + 1] = ud;
+    (void)by;
+    (void)since;
+    snprintf(seen[seen[0][0] ? 1 : 0], SW_CONV_ID_MAX + 1, "%s", conv);
+    return 0;
+}
+
 static void test_takeover_and_replies(void) {
     sw_store *s = open_store();
     sw_err e = {{0}};
@@ -380,8 +388,15 @@ static void test_takeover_and_replies(void) {
     T_CHECK(sw_store_reply_take(s, "conv-1", &text, &e) == 1 && strcmp(text, "second") == 0);
     free(text);
     T_CHECK(sw_store_reply_take(s, "conv-1", &text, &e) == 0 && text == NULL);
+    T_CHECK(sw_store_takeover_set(s, "conv-2", rev.id, 1, &e) == 0);
+    sw_oversight_depths d;
+    T_CHECK(sw_store_oversight_depths(s, &d, &e) == 0 && d.takeovers == 2 && d.replies_queued == 0);
+    char seen[2][SW_CONV_ID_MAX + 1] = {"", ""};
+    T_CHECK(sw_store_takeover_list(s, list_conv, seen, &e) == 0);
+    T_CHECK(strcmp(seen[0], "conv-1") == 0 && strcmp(seen[1], "conv-2") == 0);
     T_CHECK(sw_store_takeover_set(s, "conv-1", NULL, 0, &e) == 0);
     T_CHECK(sw_store_takeover_get(s, "conv-1", by, &since, &e) == 0);
+    T_CHECK(sw_store_oversight_depths(s, &d, &e) == 0 && d.takeovers == 1);
     sw_store_close(s);
 }
 
