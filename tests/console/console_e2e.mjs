@@ -215,8 +215,8 @@ async function takeover(page) {
   ok(r.status === 200 && (r.json.data || []).some((c) => c.id === CONV), 'the server has it taken over', r.text);
   const answer = api('POST', '/v1/chat/completions', userKey,
     { messages: [{ role: 'user', content: 'hello?' }], max_tokens: 8, steward: { conversation: CONV } });
-  await new Promise((res) => setTimeout(res, 500));
   const li = page.locator('#conv-list > li').first();
+  await until(async () => (await li.locator('.waiting').textContent()) === '1', 'the page shows the request waiting');
   await li.locator('textarea').fill(REPLY);
   await li.locator('button.send').click();
   const a = await answer;

@@ -36,7 +36,7 @@
       'conv.empty': 'No conversation is taken over.', 'conv.item': 'Conversation',
       'conv.since': 'taken over', 'conv.reply': 'Your reply', 'conv.send': 'Send reply',
       'conv.release': 'Release to the model', 'conv.taken': 'Taken over', 'conv.sent': 'Reply sent',
-      'conv.released': 'Released',
+      'conv.released': 'Released', 'conv.waiting': 'requests waiting for a reply:',
       'feedback.title': 'Feedback', 'feedback.empty': 'No feedback yet.', 'feedback.item': 'Feedback',
       'feedback.handle': 'Mark handled', 'feedback.handled': 'handled', 'feedback.open': 'not handled',
       'feedback.done': 'Marked handled', 'feedback.nocomment': '(no comment)',
@@ -77,7 +77,7 @@
       'conv.empty': '没有被接管的对话。', 'conv.item': '对话',
       'conv.since': '接管于', 'conv.reply': '您的回复', 'conv.send': '发送回复',
       'conv.release': '交还给模型', 'conv.taken': '已接管', 'conv.sent': '回复已发送',
-      'conv.released': '已交还',
+      'conv.released': '已交还', 'conv.waiting': '等待回复的请求：',
       'feedback.title': '反馈', 'feedback.empty': '暂无反馈。', 'feedback.item': '反馈',
       'feedback.handle': '标记为已处理', 'feedback.handled': '已处理', 'feedback.open': '未处理',
       'feedback.done': '已标记为已处理', 'feedback.nocomment': '（无评论）',
@@ -446,6 +446,7 @@
     const releaseB = el('button', { type: 'button', class: 'secondary release', i18n: 'conv.release' });
     const meta = el('p', { class: 'meta' }, el('span', { i18n: 'conv.since' }), ' ', el('span', { ts: c.since }));
     if (c.by) meta.append(' · ', el('span', { i18n: 'admin.by' }), ' ' + c.by);
+    meta.append(' · ', el('span', { i18n: 'conv.waiting' }), ' ', el('strong', { class: 'waiting', text: c.waiting ?? 0 }));
     const li = el('li', { class: 'item', 'data-id': id },
       el('h3', {}, el('span', { i18n: 'conv.item' }), ' ', el('code', { text: id })), meta,
       el('label', { for: safe + '-reply', i18n: 'conv.reply' }), box,
@@ -490,7 +491,11 @@
   function syncConvs(items) {
     const seen = new Set(items.filter((c) => c && c.id !== undefined).map((c) => String(c.id)));
     for (const id of [...state.convs.keys()]) if (!seen.has(id)) removeConv(id);
-    for (const c of items) if (c && c.id !== undefined) addConv(c);
+    for (const c of items) {
+      if (!c || c.id === undefined) continue;
+      const w = addConv(c).querySelector('.waiting');
+      if (typeof c.waiting === 'number') w.textContent = String(c.waiting);
+    }
     $('conv-empty').hidden = state.convs.size > 0;
   }
 
