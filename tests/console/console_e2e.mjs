@@ -254,6 +254,8 @@ async function haltResume(page) {
   ok(st.json && st.json.halted === true && st.json.reason === HALT_REASON, 'the server is halted', st.text);
   const g = await api('POST', '/v1/chat/completions', userKey, { messages: [{ role: 'user', content: 'hi' }], max_tokens: 4 });
   ok(g.status === 503, 'generation answers 503 while halted', g.status);
+  ok(await page.isDisabled('#halt-go') && await page.isEnabled('#resume-go') &&
+     await page.evaluate(() => document.activeElement.id) === 'resume-go', 'halted: Resume has the focus, Halt is off');
   await shot(page, 'halted');
   await page.click('#resume-go');
   await until(() => page.isHidden('#banner'), 'the banner goes on resume');

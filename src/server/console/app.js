@@ -190,8 +190,7 @@
       if (e.status !== 403) throw e;
       state.role = 'reviewer';
       try { await api('GET', '/v1/review'); } catch (e2) {
-        if (e2.status === 403) throw new ApiError(403, t('signin.user'));
-        if (e2.status !== 404) throw e2;
+        throw e2.status === 403 ? new ApiError(403, t('signin.user')) : e2;
       }
     }
   }
@@ -295,16 +294,18 @@
       renderStatus(await api('POST', '/v1/admin/halt', { reason }));
       $('halt-reason').value = '';
       toast(t('admin.didhalt'));
-      $('resume-go').focus();
     });
+    if (state.status) renderStatus(state.status); /* the buttons as the state says */
+    if (state.status && state.status.halted) $('resume-go').focus();
   }
 
   async function resume() {
     await busy([$('resume-go')], async () => {
       renderStatus(await api('POST', '/v1/admin/resume'));
       toast(t('admin.didresume'));
-      $('halt-reason').focus();
     });
+    if (state.status) renderStatus(state.status);
+    if (state.status && !state.status.halted) $('halt-reason').focus();
   }
 
   /* ---- review queue ---- */
