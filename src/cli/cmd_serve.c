@@ -21,6 +21,8 @@ static const char *USAGE =
     "Every other route needs 'Authorization: Bearer KEY' (keys: `steward keys add`). SIGTERM or\n"
     "SIGINT lets requests in flight finish (up to --drain-ms), then closes the pipeline, which\n"
     "flushes the audit log and writes a checkpoint.\n"
+    "GET /console (open; the page asks for a reviewer or admin key) is the console for people in\n"
+    "charge: review queue, takeover and reply, feedback, halt and resume, live counts.\n"
     "The access log has one JSON line per request (never prompt content), on stderr by default.\n"
     "The shipped demonstration model has no chat template: give --chat-template chatml for chat.";
 
