@@ -219,6 +219,11 @@ typedef struct sw_deliver_request {
  * audit_index, id, author); free it with sw_gen_result_free. -1 with a message on error. */
 int sw_pipeline_deliver(sw_pipeline *p, const sw_deliver_request *req, sw_gen_result *res, sw_err *err);
 
+/* A verdict's JSON as the audit log keeps it (and anything else that stores verdicts in
+ * clear): decisions, categories, spans and scores, but not the redacted text nor the
+ * explanations, which quote the content. New reference; NULL for NULL or out of memory. */
+json_t *sw_pipeline_verdict_plain(const json_t *v);
+
 /* Hex SHA-256 of the guard policy in force. */
 const char *sw_pipeline_policy_sha256(const sw_pipeline *p);
 

@@ -330,9 +330,7 @@ static json_t *sha256_json(const void *data, size_t len) {
     return json_string(hex);
 }
 
-/* A verdict as the audit log keeps it: decisions, categories, spans and scores, but no
- * text (the redacted text and the explanations quote the content). New reference. */
-static json_t *verdict_for_audit(const json_t *v) {
+json_t *sw_pipeline_verdict_plain(const json_t *v) {
     if (!v) return NULL;
     json_t *c = json_deep_copy(v);
     if (!c) return NULL;
@@ -373,7 +371,7 @@ static json_t *record_base(session *s, const char *type, const sw_buf *request) 
  * so that no delivered text is ever without a trace (the final record follows). */
 static int audit_started(session *s, const sw_buf *request, sw_err *err) {
     json_t *r = record_base(s, "generation_started", request);
-    json_object_set_new(r, "verdicts", json_pack("{s:o*}", "input", verdict_for_audit(s->res->verdict_in)));
+    json_object_set_new(r, "verdicts", json_pack("{s:o*}", "input", sw_pipeline_verdict_plain(s->res->verdict_in)));
     return append_record(s->p, r, NULL, err);
 }
 
@@ -385,8 +383,8 @@ static int audit_generation(session *s, const sw_buf *request, json_t *wmj, sw_e
     json_t *r = record_base(s, "generation", request);
     json_object_set_new(r, "output_sha256", json_string(res->raw_sha256));
     json_object_set_new(r, "delivered_text_sha256", sha256_json(res->text.data ? res->text.data : "", res->text.len));
-    json_object_set_new(r, "verdicts", json_pack("{s:o*,s:o*}", "input", verdict_for_audit(res->verdict_in), "output",
-                                                 verdict_for_audit(res->verdict_out)));
+    json_object_set_new(r, "verdicts", json_pack("{s:o*,s:o*}", "input", sw_pipeline_verdict_plain(res->verdict_in),
+                                                 "output", sw_pipeline_verdict_plain(res->verdict_out)));
     json_object_set_new(r, "delivered_sha256",
                         sha256_json(res->labelled_text.data ? res->labelled_text.data : "", res->labelled_text.len));
     json_object_set_new(r, "finish_reason", json_string(res->finish_reason));
@@ -929,7 +927,7 @@ static int audit_delivery(sw_pipeline *p, const sw_deliver_request *req, sw_gen_
     json_object_set_new(r, "delivered_text_sha256", sha256_json(res->text.data ? res->text.data : "", res->text.len));
     json_object_set_new(r, "delivered_sha256",
                         sha256_json(res->labelled_text.data ? res->labelled_text.data : "", res->labelled_text.len));
-    json_object_set_new(r, "verdicts", json_pack("{s:o*}", "output", verdict_for_audit(res->verdict_out)));
+    json_object_set_new(r, "verdicts", json_pack("{s:o*}", "output", sw_pipeline_verdict_plain(res->verdict_out)));
     json_object_set_new(r, "finish_reason", json_string(res->finish_reason));
     return append_record(p, r, &res->audit_index, err);
 }
@@ -954,7 +952,8 @@ int sw_pipeline_deliver(sw_pipeline *p, const sw_deliver_request *req, sw_gen_re
         if (sw_buf_puts(&res->labelled_text, res->refusal) < 0) return sw_err_set(err, "out of memory");
         return audit_delivery(p, &r, res, err); /* a refusal is not labelled nor signed */
     }
-    if (sw_label_apply(&lo, res->text.data ? res->text.data : "", res->text.len, &res->labelled_text, err) < 0) return -1;
+    if (sw_label_apply(&lo, res->text.data ? res->text.data : "", res->text.len, &res->labelled_text, err) < 0)
+        return -1;
     char orig[2 * SW_SHA256_BYTES + 1];
     if (!r.original_sha256 && r.author == SW_AUTHOR_EDITED) { /* edited from nothing held */
         sw_sha256_hex("", 0, orig);

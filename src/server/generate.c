@@ -12,8 +12,6 @@
 #define STREAM_WAIT_NS 1000000000ll /* a waiting stream looks at the shutdown flag this often */
 #define ID_MAX 64
 
-/* A request held for review has no refusal of the policy's: this one stands in. */
-static const char *DEFAULT_REFUSAL = SW_REFUSAL_EN " " SW_REFUSAL_ZH;
 
 /* One generation: the parsed request, the result, and for streams the text waiting to
  * be sent (filled by the decoding thread, drained by the connection's thread). */
@@ -107,7 +105,7 @@ static void fill_request(gen_job *j, sw_gen_request *req) {
     req->ud = j;
 }
 
-static const char *refusal_text(const sw_gen_result *res) { return res->refusal ? res->refusal : DEFAULT_REFUSAL; }
+static const char *refusal_text(const sw_gen_result *res) { return res->refusal ? res->refusal : SRV_REFUSAL; }
 
 /* The fields of `steward generate --json` (sw_gen_result_json) that every answer carries. */
 static json_t *steward_build(gen_job *j) {
@@ -358,7 +356,8 @@ static int stream_review(gen_job *j) {
     json_object_set(last, "steward", json_object_get(pending, "steward"));
     json_decref(pending);
     int rc = sse(o, last);
-    json_t *ev = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)j->review_id, "status", "pending", "completion_id", j->id);
+    json_t *ev = json_pack("{s:I, s:s, s:s}", "id", (json_int_t)j->review_id, "status", "pending", "completion_id",
+                           j->id);
     char *t = ev ? json_dumps(ev, JSON_COMPACT) : NULL;
     json_decref(ev);
     rc |= t ? sw_buf_printf(o, "event: review\ndata: %s\n\n", t) : -1;
@@ -528,6 +527,9 @@ int srv_generate_approved(sw_server *s, const json_t *body, int chat, const sw_k
         fill_request(j, &j->req);
         j->req.input_approved = 1;
         rc = sw_pipeline_generate(s->p, &j->req, &j->res, err);
+        sw_err cerr;
+        if (rc == 0 && owner->id[0] && sw_store_limit_charge(s->st, owner, j->res.usage_tokens, &cerr) < 0)
+            sw_log(SW_LOG_ERROR, "serve: %s", cerr.msg);
     }
     *res = j->res;
     memset(&j->res, 0, sizeof j->res);
@@ -567,7 +569,8 @@ json_t *srv_answer_reply(sw_server *s, const char *id, int chat, long long creat
 /* A whole answer as a stream: role, content, the last chunk with its steward object, [DONE]. */
 static enum MHD_Result send_as_stream(srv_req *r, gen_job *j, json_t *answer) {
     json_t *c0 = json_array_get(json_object_get(answer, "choices"), 0);
-    json_t *content = j->chat ? json_object_get(json_object_get(c0, "message"), "content") : json_object_get(c0, "text");
+    json_t *content =
+        j->chat ? json_object_get(json_object_get(c0, "message"), "content") : json_object_get(c0, "text");
     int rc = j->chat ? sse(&j->out, chunk(j, "", 0, 1, NULL)) : 0;
     if (json_is_string(content))
         rc |= sse(&j->out, chunk(j, json_string_value(content), json_string_length(content), 0, NULL));

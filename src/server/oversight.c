@@ -415,5 +415,6 @@ enum MHD_Result srv_route_feedback_handle(srv_req *r) {
     snprintf(subject, sizeof subject, "feedback:%lld", id);
     srv_audit_action(r, "feedback.handle", subject, "handled", NULL, NULL);
     srv_oversight_signal(r->s);
-    return srv_send_json(r, 200, json_pack("{s:I, s:s, s:b}", "id", (json_int_t)id, "object", "feedback", "handled", 1));
+    return srv_send_json(r, 200,
+                         json_pack("{s:I, s:s, s:b}", "id", (json_int_t)id, "object", "feedback", "handled", 1));
 }

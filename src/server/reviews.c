@@ -12,9 +12,6 @@
 
 #define HEX_SHA (2 * SW_SHA256_BYTES + 1)
 
-/* A request held for review has no refusal of the policy's: this one stands in. */
-static const char *const REJECT_REFUSAL = SW_REFUSAL_EN " " SW_REFUSAL_ZH;
-
 /* 1 when the held request was a chat request (meta's "route"). */
 static int route_is_chat(const json_t *meta) {
     const char *route = json_string_value(json_object_get(meta, "route"));
@@ -83,21 +80,9 @@ static int hold_plain(sw_server *s, const srv_hold *h, long long *id, json_t **p
     return 0;
 }
 
-/* A verdict as the store keeps it in clear: decisions, categories, spans and scores, not
- * the redacted text nor the explanations, which quote the content. New reference. */
-static json_t *verdict_plain(const json_t *v) {
-    json_t *c = v ? json_deep_copy(v) : NULL;
-    if (!c) return NULL;
-    json_object_del(c, "redacted");
-    size_t i;
-    json_t *f;
-    json_array_foreach(json_object_get(c, "findings"), i, f) json_object_del(f, "explain");
-    return c;
-}
-
 int srv_review_hold(sw_server *s, const srv_hold *h, long long *id, json_t **pending, sw_err *err) {
     srv_hold hc = *h;
-    json_t *vin = verdict_plain(h->verdict_in), *vout = verdict_plain(h->verdict_out);
+    json_t *vin = sw_pipeline_verdict_plain(h->verdict_in), *vout = sw_pipeline_verdict_plain(h->verdict_out);
     hc.verdict_in = vin;
     hc.verdict_out = vout;
     int rc = hold_plain(s, &hc, id, pending, err);
@@ -203,9 +188,9 @@ static int decide_delivery(srv_req *r, const sw_review_item *it, const json_t *m
     if (decision == SW_REVIEW_REJECTED) {
         memset(res, 0, sizeof *res);
         res->finish_reason = "blocked";
-        res->refusal = REJECT_REFUSAL;
+        res->refusal = SRV_REFUSAL;
         res->audit_index = -1;
-        return sw_buf_puts(&res->labelled_text, REJECT_REFUSAL) < 0 ? sw_err_set(err, "out of memory") : 0;
+        return sw_buf_puts(&res->labelled_text, SRV_REFUSAL) < 0 ? sw_err_set(err, "out of memory") : 0;
     }
     const char *held = json_string_value(json_object_get(content, "held"));
     size_t held_len = json_string_length(json_object_get(content, "held"));
@@ -218,7 +203,8 @@ static int decide_delivery(srv_req *r, const sw_review_item *it, const json_t *m
     if (!content) return sw_err_set(err, "review %lld: the held content was forgotten; edit or reject it", it->id);
     if (!held_len) { /* the input was held: a person approved the request, generate now */
         sw_key_info owner = {0};
-        if (sw_store_key_get(s->st, it->owner_key_id, &owner, err) <= 0) snprintf(owner.id, sizeof owner.id, "%s", it->owner_key_id);
+        if (sw_store_key_get(s->st, it->owner_key_id, &owner, err) <= 0) /* the principal, at least */
+            snprintf(owner.id, sizeof owner.id, "%s", it->owner_key_id);
         if (srv_generate_approved(s, json_object_get(content, "request"), chat, &owner, res, err) < 0) return -1;
         if (strcmp(res->finish_reason, "review") != 0 || !res->held.len) return 0;
         sw_buf again = res->held; /* the answer was held too: the approval covers it */
@@ -326,7 +312,8 @@ enum MHD_Result srv_route_review_decide(srv_req *r, sw_review_status decision) {
     int found = sw_store_review_get(r->s->st, id, &it, &err);
     enum MHD_Result out;
     if (found < 0) out = srv_send_error(r, 500, "server_error", "store_error", NULL, "%s", err.msg);
-    else if (!found) out = srv_send_error(r, 404, "invalid_request_error", "not_found", "id", "no review item %lld", id);
+    else if (!found)
+        out = srv_send_error(r, 404, "invalid_request_error", "not_found", "id", "no review item %lld", id);
     else if (it.status != SW_REVIEW_PENDING)
         out = srv_send_error(r, 409, "invalid_request_error", "already_decided", "id", "review %lld is already %s", id,
                              sw_review_status_name(it.status));

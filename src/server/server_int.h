@@ -159,6 +159,8 @@ enum MHD_Result srv_route_console(srv_req *r);
 int srv_halt_load(sw_server *s, sw_err *err);
 
 /* ---- people in charge (oversight.c) ---- */
+/* The refusal delivered when no policy message applies (a held request rejected). */
+#define SRV_REFUSAL SW_REFUSAL_EN " " SW_REFUSAL_ZH
 void srv_oversight_init(sw_server *s);
 void srv_oversight_destroy(sw_server *s);
 /* Bumps ov_seq and wakes every request waiting for a decision, a reply or a halt. */
