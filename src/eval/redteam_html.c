@@ -128,7 +128,10 @@ static int put_head(sw_buf *b, const json_t *r)
     json_object_foreach(json_object_get(r, "outcomes"), key, v) {
         rc |= sw_buf_printf(b, "<tr><td>%s</td><td>%lld</td></tr>\n", key, (long long)json_integer_value(v));
     }
-    return rc | sw_buf_puts(b, "</table>\n");
+    rc |= sw_buf_puts(b, "</table>\n");
+    return rc | sw_buf_printf(b, "<p>%lld of the passed attacks were never answered (the target could not take the "
+                                 "prompt, e.g. longer than the model's context): no control stopped them.</p>\n",
+                              (long long)json_integer_value(json_object_get(r, "not_answered")));
 }
 
 /* Over-refusal: stop rates of the benign sets. */

@@ -60,6 +60,14 @@ check "overrefusal.jsonl: 16 prompts" "[ \$(wc -l <$T/a/overrefusal.jsonl) -eq 1
 check "report.json is the --json report" "jq -e --slurpfile r $T/r1.json '. == \$r[0]' $T/a/report.json >/dev/null"
 check "report.html: inline SVG charts with whiskers, no script, nothing fetched" \
     "grep -q '<svg' $T/a/report.html && [ \$(grep -o '<svg' $T/a/report.html | wc -l) -eq 4 ] && ! grep -qi '<script\|src=\|href=\|@import\|url(' $T/a/report.html"
+if command -v chromium >/dev/null; then
+    timeout 120 chromium --headless --no-sandbox --disable-gpu --enable-logging=stderr --window-size=1000,2000 \
+        --screenshot="$T/report.png" "file://$T/a/report.html" >/dev/null 2>"$T/chromium.err"
+    check "report.html renders in headless Chromium with no console message" \
+        "[ -s $T/report.png ] && ! grep -q 'CONSOLE' $T/chromium.err"
+else
+    echo "ok - # SKIP chromium not installed: report.html not rendered"
+fi
 check "the production state directory is not written (scratch home)" "[ -z \"\$(ls -A $STEWARD_HOME)\" ]"
 
 $RT --limit 3 --converters base64,nope >/dev/null 2>"$T/bad.err"
