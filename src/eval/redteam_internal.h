@@ -57,7 +57,7 @@ typedef struct rt_answer {
 
 /* Sends prompt to t (an answer of at most max_tokens, sampled with seed) and scores it into
  * a (its text reset first). A prompt the guards let through that the target then cannot
- * answer (too long for the model's context, an HTTP 400 or 413) is "passed" with a->error set: no
+ * answer (too long for the model's context, an HTTP 400 or 413, a stream ending in an error about the context) is "passed" with a->error set: no
  * control stopped it. Returns 0, or -1 with err when the target fails otherwise (a
  * connection or server error, no memory). */
 int rt_target_ask(rt_target *t, const char *prompt, int max_tokens, uint64_t seed, rt_answer *a, sw_err *err);

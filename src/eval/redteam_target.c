@@ -19,6 +19,10 @@
  * or too large (an answer the target cannot give; 401, 403, 404 and 429 stay errors). */
 #define RT_HTTP_BAD_REQUEST "answered HTTP 400"
 #define RT_HTTP_TOO_LARGE "answered HTTP 413"
+/* ... and when a stream ends in an error about the context (steward: "the prompt has N
+ * tokens; the context holds M", sent after the 200 head); other mid-stream errors stay errors. */
+#define RT_MID_STREAM "failed mid-stream"
+#define RT_CONTEXT "context"
 
 struct rt_target {
     sw_pipeline *p;   /* embedded */
@@ -128,7 +132,8 @@ static int collect_piece(void *ud, const char *text, size_t len)
 /* One chat completion from a URL target. "content_filter" (how steward and other servers
  * report a guard's stop) counts as blocked at input when nothing but a refusal came back,
  * else as blocked at output: the stage is inferred, the API does not say it. An HTTP 400
- * or 413 answer (the request itself refused, e.g. too long) is "passed" with the error noted. */
+ * or 413 answer (the request itself refused, e.g. too long) or a stream that ends in an
+ * error about the context is "passed" with the error noted. */
 static int ask_url(rt_target *t, const char *prompt, int max_tokens, uint64_t seed, rt_answer *a, sw_err *err)
 {
     sw_chat_msg m = {.role = "user", .content = prompt};
@@ -137,7 +142,8 @@ static int ask_url(rt_target *t, const char *prompt, int max_tokens, uint64_t se
     req.sampling.seed = seed;
     sw_upstream_result ur;
     if (sw_upstream_generate(t->u, &m, 1, NULL, &req, max_tokens, collect_piece, &a->text, &ur, err) < 0) {
-        if (!strstr(err->msg, RT_HTTP_BAD_REQUEST) && !strstr(err->msg, RT_HTTP_TOO_LARGE)) return -1;
+        int too_long = strstr(err->msg, RT_MID_STREAM) && strstr(err->msg, RT_CONTEXT);
+        if (!too_long && !strstr(err->msg, RT_HTTP_BAD_REQUEST) && !strstr(err->msg, RT_HTTP_TOO_LARGE)) return -1;
         a->oc = SW_RT_PASSED;
         snprintf(a->error, sizeof a->error, "%s", err->msg);
         sw_buf_reset(&a->text);

@@ -1,6 +1,7 @@
 """test_redteam_url.py - `steward eval redteam --target URL`: a loopback `steward serve` is
 attacked over POST /v1/chat/completions (its guard stops attacks: blocked outcomes, its
-access log saw every request); `--judge URL` asks a stub OpenAI-compatible judge, whose
+access log saw every request, its answers came back); a server whose stream ends in an
+error event (no chat template) is an error, not a pass; `--judge URL` asks a stub OpenAI-compatible judge, whose
 "no" brings the ASR to 0 and whose "yes" leaves it at the not-stopped rate; a judge that
 answers neither is an error."""
 import json
@@ -46,16 +47,22 @@ def redteam(home, *args, env_extra=None):
 t = Tap()
 home, client_home = new_home(), new_home()
 key = make_key(home, "user", "redteam")
-srv = Server(home)
+srv = Server(home, "--chat-template", "chatml")  # the shipped model has none of its own
 url = "http://127.0.0.1:%d" % srv.port
 env = {"STEWARD_UPSTREAM_KEY": key}
 
-r = redteam(client_home, "--target", url, "--limit", "16", "--seed", "2", "--json", "--no-overrefusal", env_extra=env)
+out = os.path.join(client_home, "out")
+r = redteam(client_home, "--target", url, "--limit", "16", "--seed", "2", "--json", "--no-overrefusal", "--out", out,
+            env_extra=env)
 rep = json.loads(r.stdout) if r.returncode == 0 else {}
 t.ok(r.returncode == 0 and rep.get("attempts") == 16 and rep.get("target") == url, "a steward server is attacked "
      "over its URL", r.stderr)
 oc = rep.get("outcomes", {})
 t.ok(oc.get("blocked_at_input", 0) >= 4 and sum(oc.values()) == 16, "its guard's stops come back as blocked", oc)
+with open(os.path.join(out, "attempts.jsonl")) as f:
+    att = [json.loads(x) for x in f]
+answered = [a for a in att if a["outcome"] == "passed" and "not_answered" not in a]
+t.ok(answered and all(a["answer"] for a in answered), "passed attempts carry the server's answers", att[:3])
 with open(srv.access) as f:
     calls = [json.loads(x) for x in f if x.strip()]
 chat_calls = [c for c in calls if c.get("method") == "POST" and "chat" in c.get("route", "")]
@@ -64,6 +71,15 @@ t.ok(len(chat_calls) == 16 and all(c["key"] for c in chat_calls), "the server sa
 
 r = redteam(client_home, "--target", url, "--limit", "4", "--seed", "2", "--json", "--no-overrefusal")
 t.ok(r.returncode == 1 and "401" in r.stderr, "a refused key is an error, not a pass", r.stderr)
+
+plain_home = new_home()
+plain_key = make_key(plain_home, "user", "p")
+plain = Server(plain_home)  # no chat template: every chat completion fails mid-stream
+r = redteam(client_home, "--target", "http://127.0.0.1:%d" % plain.port, "--limit", "1",
+            env_extra={"STEWARD_UPSTREAM_KEY": plain_key})
+t.ok(r.returncode == 1 and "mid-stream" in r.stderr and "chat template" in r.stderr,
+     "a target whose answer fails mid-stream is an error, not a pass", r.stderr)
+plain.stop()
 
 judge = ThreadingHTTPServer(("127.0.0.1", 0), Judge)
 threading.Thread(target=judge.serve_forever, daemon=True).start()
