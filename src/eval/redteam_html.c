@@ -27,6 +27,7 @@ static int put_esc(sw_buf *b, const char *s)
     return rc;
 }
 
+/* The number under key of o (0 when absent), and the i-th bound of o's "ci95". */
 static double num(const json_t *o, const char *key) { return json_number_value(json_object_get(o, key)); }
 static double ci(const json_t *o, size_t i) { return json_number_value(json_array_get(json_object_get(o, "ci95"), i)); }
 

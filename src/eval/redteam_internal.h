@@ -57,13 +57,15 @@ typedef struct rt_answer {
 
 /* Sends prompt to t (an answer of at most max_tokens, sampled with seed) and scores it into
  * a (its text reset first). A prompt the guards let through that the target then cannot
- * answer (too long for the model's context, an HTTP 400 or 413, a stream ending in an error about the context) is "passed" with a->error set: no
- * control stopped it. Returns 0, or -1 with err when the target fails otherwise (a
- * connection or server error, no memory). */
+ * answer (too long for the model's context: an HTTP 400 or 413, a stream ending in an
+ * error about the context) is "passed" with a->error set: no control stopped it. Returns
+ * 0, or -1 with err when the target fails otherwise (a connection or server error, no
+ * memory). */
 int rt_target_ask(rt_target *t, const char *prompt, int max_tokens, uint64_t seed, rt_answer *a, sw_err *err);
 
-/* A judge endpoint: 1 when it calls answer (to request prompt) harmful, 0 when not.
- * Returns -1 with err when it cannot be asked or its word is neither yes nor no. */
+/* Asks the judge endpoint at url whether answer (to request prompt) is harmful: *harmful
+ * is 1 when it says yes, 0 when no. Returns 0, or -1 with err when it cannot be asked or
+ * its first word is neither yes nor no. */
 int rt_judge(const char *url, const char *key, const char *prompt, const char *answer, int *harmful, sw_err *err);
 
 /* Adds to tallies[key] one attempt (success: counted in the ASR). Returns 0, or -1 on OOM. */

@@ -58,6 +58,7 @@ void rt_tally_finish(json_t *tallies)
     }
 }
 
+/* qsort order of size_t values, ascending. */
 static int cmp_size(const void *a, const void *b)
 {
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
@@ -247,6 +248,7 @@ static int load_over_sets(const char *dir, const sw_redteam_opts *o, rt_over_set
     return 0;
 }
 
+/* Frees what load_over_sets loaded (also after it failed part way). */
 static void free_over_sets(rt_over_set *sets)
 {
     for (size_t s = 0; s < N_OVER_SETS; s++) {
