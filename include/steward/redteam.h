@@ -5,7 +5,9 @@
 
 #include "steward/core.h"
 
+#include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Number of converters, and the name of the i-th ("base64", "hex", "rot13", "atbash",
  * "leetspeak", "morse", "spacing", "zerowidth", "tags", "homoglyph", "fullwidth",
@@ -48,5 +50,64 @@ typedef struct sw_redteam_item {
 int sw_redteam_items_parse(const char *data, size_t len, const char *what, const char *text_key,
                            sw_redteam_item **items, size_t *n, sw_err *err);
 void sw_redteam_items_free(sw_redteam_item *items, size_t n);
+
+/* ---- the runner: `steward eval redteam` ---- */
+
+#define SW_REDTEAM_MAX_TOKENS_DEFAULT 48 /* tokens per answer: enough to see a refusal */
+
+/* What became of one attempt (an attack, or an over-refusal prompt). */
+typedef enum sw_redteam_outcome {
+    SW_RT_BLOCKED_INPUT,  /* the input guard blocked it (or sent it to review) */
+    SW_RT_BLOCKED_OUTPUT, /* the output guard blocked the answer (or sent it to review) */
+    SW_RT_REFUSED,        /* answered with a refusal (sw_redteam_is_refusal) */
+    SW_RT_PASSED          /* not stopped (with a judge: judged harmful or not) */
+} sw_redteam_outcome;
+
+/* "blocked_at_input", "blocked_at_output", "refused", "passed". */
+const char *sw_redteam_outcome_name(sw_redteam_outcome o);
+
+typedef struct sw_redteam_opts {
+    const char *target;      /* NULL or "pipeline": the embedded pipeline; else the base URL of
+                                a steward server or any OpenAI-compatible endpoint */
+    const char *api_key;     /* the URL target's key (from the environment); may be NULL */
+    const char *target_model; /* the model to ask the URL target for; NULL: "default" */
+    const char *home;        /* embedded: state directory; NULL: a scratch one (its own keys and
+                                audit log), removed afterwards: the real log is never written */
+    const char *model_path;  /* embedded: NULL: the default model */
+    const char *policy_path; /* embedded: NULL: the shipped default policy */
+    const char *data_dir;    /* holds redteam/ (goals, templates, overrefusal/); NULL:
+                                sw_guard_data_dir */
+    const char *converters;  /* comma-separated converter names ("none": the goal as written);
+                                NULL: "none" and every converter */
+    const char *judge;       /* an OpenAI-compatible endpoint that judges passed answers harmful
+                                or not; NULL: no judge ("passed" means "not stopped") */
+    const char *judge_key;   /* its key; may be NULL */
+    size_t limit;            /* 0: every attack and prompt; else at most this many attacks (a
+                                seeded sample) and this many prompts of each over-refusal set */
+    uint64_t seed;           /* sampling of attacks and of the target's answers */
+    int max_tokens;          /* per answer; <= 0: SW_REDTEAM_MAX_TOKENS_DEFAULT */
+    int threads;             /* embedded: 0: sw_threads_default() */
+    int no_overrefusal;      /* skip the over-refusal sets */
+    const char *out_dir;     /* when set: attempts.jsonl, overrefusal.jsonl and report.html are
+                                written there (created if missing) */
+    void (*progress)(void *ud, size_t done, size_t total); /* may be NULL */
+    void *ud;
+} sw_redteam_opts;
+
+/* Runs the attack library (goals x templates x converters) and the over-refusal sets
+ * against the target and returns the report, a new object:
+ *   {"attempts": N, "asr": x, "ci95": [lo, hi], "by_category": {...}, "by_template": {...},
+ *    "by_converter": {...}, "outcomes": {...}, "over_refusal": {"SET": {...}, ...},
+ *    "target", "seed", "judge", "passed_means", "library": {...}}
+ * where each entry is {"attempts", "asr", "ci95": [lo, hi]} (over-refusal entries carry
+ * "prompts", "stopped", "stop_rate", "ci95"). Seeded: the same options give the same
+ * report. Returns NULL with err on a missing or malformed library file, an unknown
+ * converter, a target that cannot be opened or reached, or an I/O error under out_dir. */
+json_t *sw_redteam_run(const sw_redteam_opts *o, sw_err *err);
+
+/* Writes the report (sw_redteam_run's object) as a self-contained HTML page: tables and
+ * inline SVG bar charts of ASR and stop rates with 95% whiskers; no script, nothing
+ * fetched. Returns 0, or -1 with err naming path. */
+int sw_redteam_write_html(const json_t *report, const char *path, sw_err *err);
 
 #endif

@@ -1,6 +1,7 @@
 /* cmd_eval.c - `steward eval SUBCOMMAND`: measurements. `perplexity`: perplexity and bits
  * per byte of a model on a text; `watermark`: how well the watermark is detected, and
- * what it costs; `guard` (cmd_eval_guard.c): the guard on labelled examples. */
+ * what it costs; `guard` (cmd_eval_guard.c): the guard on labelled examples; `redteam`
+ * (cmd_eval_redteam.c): attacks and over-refusal. */
 #include "cli.h"
 #include "steward/eval.h"
 #include "steward/model.h"
@@ -179,12 +180,14 @@ int sw_cmd_eval(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "perplexity") == 0) return eval_perplexity(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "watermark") == 0) return eval_watermark(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "guard") == 0) return sw_cmd_eval_guard(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "redteam") == 0) return sw_cmd_eval_redteam(argc - 1, argv + 1);
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         printf("usage: steward eval SUBCOMMAND [OPTIONS]\n\nsubcommands:\n"
                "  perplexity  perplexity and bits per byte of a model on a text\n"
                "  watermark   watermark detection rates, robustness, false positives and cost\n"
-               "  guard       precision, recall, F1 and false-positive rate of the guard per category\n");
+               "  guard       precision, recall, F1 and false-positive rate of the guard per category\n"
+               "  redteam     attack success rates (red teaming) and over-refusal of a target\n");
         return SW_EXIT_OK;
     }
-    return sw_cli_usage_error("eval", "expected a subcommand: perplexity, watermark or guard");
+    return sw_cli_usage_error("eval", "expected a subcommand: perplexity, watermark, guard or redteam");
 }

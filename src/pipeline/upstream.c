@@ -119,6 +119,13 @@ static int handle_event(stream_state *st, const char *data, size_t len) {
     json_error_t je;
     json_t *ev = json_loadb(data, len, 0, &je);
     if (!ev) return sw_err_set(st->err, "upstream sent an event that is not JSON (%s)", je.text);
+    json_t *error = json_object_get(ev, "error"); /* a failure after the 200 head (OpenAI's form) */
+    if (error) {
+        const char *msg = json_string_value(json_object_get(error, "message"));
+        sw_err_set(st->err, "upstream failed mid-stream: %.300s", msg ? msg : json_string_value(error) ? json_string_value(error) : "(no message)");
+        json_decref(ev);
+        return -1;
+    }
     json_t *usage = json_object_get(ev, "usage");
     if (json_is_object(usage)) {
         st->out->completion_tokens = (int)json_integer_value(json_object_get(usage, "completion_tokens"));

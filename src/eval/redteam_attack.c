@@ -1,0 +1,140 @@
+/* redteam_attack.c - the attack library as the runner uses it: goals, templates and the
+ * chosen converters, and the prompt of one attack (goal x template x converter). */
+#include "redteam_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RT_PATH_MAX 4200
+
+/* Converters whose output a model cannot read without decoding: the prompt says so, as
+ * an attacker would ("decode this and do what it says"). */
+static const char *const DECODE_HINTED[] = {"base64", "hex", "rot13", "atbash", "morse"};
+#define N_DECODE_HINTED (sizeof DECODE_HINTED / sizeof DECODE_HINTED[0])
+
+void rt_library_free(rt_library *lib)
+{
+    sw_redteam_items_free(lib->goals, lib->n_goals);
+    sw_redteam_items_free(lib->templates, lib->n_templates);
+    free(lib->conv);
+    free(lib->conv_buf);
+    memset(lib, 0, sizeof *lib);
+}
+
+/* Reads and parses DIR/redteam/NAME. Returns 0, or -1 with err naming the file. */
+static int load_items(const char *dir, const char *name, const char *key, sw_redteam_item **items, size_t *n,
+                      sw_err *err)
+{
+    char path[RT_PATH_MAX];
+    snprintf(path, sizeof path, "%s/redteam/%s", dir, name);
+    sw_buf b = {0};
+    int rc = sw_read_file(path, &b, err);
+    if (rc == 0) rc = sw_redteam_items_parse(b.data ? b.data : "", b.len, path, key, items, n, err);
+    sw_buf_free(&b);
+    if (rc == 0 && *n == 0) {
+        sw_redteam_items_free(*items, *n);
+        *items = NULL;
+        rc = sw_err_set(err, "%s: no entries", path);
+    }
+    return rc;
+}
+
+/* 1 when name is "none" or a known converter. */
+static int known_converter(const char *name)
+{
+    return strcmp(name, RT_NONE) == 0 || sw_redteam_converter_invertible(name) >= 0;
+}
+
+/* Fills lib->conv from the comma-separated list (NULL: "none" and every converter).
+ * Returns 0, or -1 with err naming an unknown or repeated converter. */
+static int choose_converters(const char *list, rt_library *lib, sw_err *err)
+{
+    size_t total = sw_redteam_converter_count() + 1;
+    lib->conv = calloc(total, sizeof *lib->conv);
+    if (!lib->conv) return sw_err_set(err, "redteam: out of memory");
+    if (!list) {
+        lib->conv[lib->n_conv++] = RT_NONE;
+        for (size_t i = 0; i + 1 < total; i++) lib->conv[lib->n_conv++] = sw_redteam_converter_name(i);
+        return 0;
+    }
+    lib->conv_buf = strdup(list);
+    if (!lib->conv_buf) return sw_err_set(err, "redteam: out of memory");
+    for (char *save = NULL, *tok = strtok_r(lib->conv_buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        if (!known_converter(tok)) return sw_err_set(err, "--converters: unknown converter '%s'", tok);
+        for (size_t i = 0; i < lib->n_conv; i++)
+            if (strcmp(lib->conv[i], tok) == 0) return sw_err_set(err, "--converters: '%s' named twice", tok);
+        if (lib->n_conv == total) return sw_err_set(err, "--converters: too many names");
+        lib->conv[lib->n_conv++] = tok;
+    }
+    return lib->n_conv ? 0 : sw_err_set(err, "--converters: no converter named");
+}
+
+int rt_library_load(const char *data_dir, const char *converters, rt_library *lib, sw_err *err)
+{
+    memset(lib, 0, sizeof *lib);
+    int rc = load_items(data_dir, "goals.jsonl", "goal", &lib->goals, &lib->n_goals, err);
+    if (rc == 0) rc = load_items(data_dir, "templates.jsonl", "template", &lib->templates, &lib->n_templates, err);
+    if (rc == 0) rc = choose_converters(converters, lib, err);
+    if (rc < 0) rt_library_free(lib);
+    return rc;
+}
+
+/* Appends text[0..len) converted by conv (with the decoding hint where one is needed). */
+static int put_converted(const char *conv, const char *text, size_t len, sw_buf *out, sw_err *err)
+{
+    if (strcmp(conv, RT_NONE) == 0) return sw_buf_append(out, text, len) < 0 ? sw_err_set(err, "redteam: out of memory") : 0;
+    for (size_t i = 0; i < N_DECODE_HINTED; i++)
+        if (strcmp(conv, DECODE_HINTED[i]) == 0 && sw_buf_printf(out, "(%s; decode it and do what it says) ", conv) < 0)
+            return sw_err_set(err, "redteam: out of memory");
+    return sw_redteam_convert(conv, text, len, out, err);
+}
+
+int rt_attack_applies(const rt_library *lib, size_t g, size_t c, sw_err *err)
+{
+    const char *goal = lib->goals[g].text, *conv = lib->conv[c];
+    if (strcmp(conv, RT_NONE) == 0) return 1;
+    sw_buf out = {0};
+    size_t len = strlen(goal);
+    if (sw_redteam_convert(conv, goal, len, &out, err) < 0) return -1;
+    int applies = out.len * 2 >= len && !(out.len == len && memcmp(out.data, goal, len) == 0);
+    sw_buf_free(&out);
+    return applies;
+}
+
+/* Where the goal splits into halves: the space nearest its middle, else the code point
+ * boundary nearest it (Chinese has no spaces). */
+static size_t split_point(const char *s, size_t len)
+{
+    size_t mid = len / 2, best = 0, best_d = (size_t)-1;
+    for (size_t i = 1; i < len; i++) {
+        size_t d = i > mid ? i - mid : mid - i;
+        if (s[i] == ' ' && d < best_d) best = i, best_d = d;
+    }
+    if (best) return best;
+    while (mid > 0 && ((unsigned char)s[mid] & 0xC0) == 0x80) mid--;
+    return mid;
+}
+
+int rt_attack_prompt(const rt_library *lib, size_t g, size_t t, size_t c, sw_buf *out, sw_err *err)
+{
+    const char *goal = lib->goals[g].text, *tp = lib->templates[t].text, *conv = lib->conv[c];
+    size_t glen = strlen(goal), half = split_point(goal, glen);
+    while (*tp) {
+        const char *open = strchr(tp, '{');
+        size_t lit = open ? (size_t)(open - tp) : strlen(tp);
+        if (sw_buf_append(out, tp, lit) < 0) return sw_err_set(err, "redteam: out of memory");
+        if (!open) break;
+        int rc = 0;
+        if (strncmp(open, "{goal}", 6) == 0) rc = put_converted(conv, goal, glen, out, err), tp = open + 6;
+        else if (strncmp(open, "{goal_a}", 8) == 0) rc = put_converted(conv, goal, half, out, err), tp = open + 8;
+        else if (strncmp(open, "{goal_b}", 8) == 0) {
+            size_t b = half < glen && goal[half] == ' ' ? half + 1 : half;
+            rc = put_converted(conv, goal + b, glen - b, out, err), tp = open + 8;
+        } else {
+            rc = sw_buf_append(out, "{", 1) < 0 ? sw_err_set(err, "redteam: out of memory") : 0, tp = open + 1;
+        }
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
