@@ -5,6 +5,9 @@
 
 #include <string.h>
 
+/* The hint for evaluations whose command does not record its figures yet. */
+#define NO_RECORDER "no command records it yet: an evaluation record with this name would be cited (docs/report.md)"
+
 /* One article under construction. */
 typedef struct article {
     json_t *obj, *controls, *missing;
@@ -42,13 +45,13 @@ static json_t *total(const src *s, const char *key) {
 }
 static const json_t *refs(const src *s, const char *key) { return json_object_get(s->refs, key); }
 
-/* Cites the latest evaluation record `name`, or says that there is none. */
+/* Cites the latest evaluation record `name`, or says that there is none and how to get
+ * one (how: a hint in words). */
 static void eval_control(article *a, const src *s, const char *control_name, const char *name, const char *how) {
     const json_t *e = json_object_get(s->evals, name);
     if (!e) {
-        char text[256];
-        snprintf(text, sizeof text, "%s: no '%s' evaluation recorded in the audit log (run '%s --record')",
-                 control_name, name, how);
+        char text[512];
+        snprintf(text, sizeof text, "%s: no '%s' evaluation recorded in the audit log (%s)", control_name, name, how);
         missing(a, text);
         return;
     }
@@ -56,7 +59,7 @@ static void eval_control(article *a, const src *s, const char *control_name, con
     sw_report_iso(sw_report_record_time(e), when);
     json_t *rec = json_pack("[O]", json_object_get(e, "record"));
     const char *cmd = json_string_value(json_object_get(e, "command"));
-    control(a, control_name, "latest evaluation record", json_incref(json_object_get(e, "figures")), cmd ? cmd : how,
+    control(a, control_name, "latest evaluation record", json_incref(json_object_get(e, "figures")), cmd ? cmd : name,
             when, rec);
     json_decref(rec);
 }
@@ -99,8 +102,8 @@ static void art05(json_t *arr, const src *s) {
                 json_pack("{s:O, s:O}", "reviews", json_object_get(s->store, "reviews"), "halted_now",
                           json_object_get(s->store, "halted_now")),
                 "steward serve", s->period, NULL);
-    eval_control(&a, s, "guard accuracy", "guard", "steward eval guard");
-    eval_control(&a, s, "red-team testing", "redteam", "steward eval redteam");
+    eval_control(&a, s, "guard accuracy", "guard", NO_RECORDER);
+    eval_control(&a, s, "red-team testing", "redteam", NO_RECORDER);
 }
 
 static void art06(json_t *arr, const src *s) {
@@ -137,7 +140,7 @@ static void art07(json_t *arr, const src *s) {
 
 static void art08(json_t *arr, const src *s) {
     article a = article_new(arr, "08", "Fairness and inclusiveness");
-    eval_control(&a, s, "bias of the guard and the model", "bias", "steward eval bias");
+    eval_control(&a, s, "bias of the guard and the model", "bias", "run 'steward eval bias --record'");
 }
 
 static void art09(json_t *arr, const src *s) {
@@ -146,7 +149,8 @@ static void art09(json_t *arr, const src *s) {
             json_incref((json_t *)s->checkpoint), "steward audit verify", s->period, NULL);
     control(&a, "lineage of data, models, policies and keys", "lineage records by event", total(s, "lineage"),
             "steward audit lineage", s->period, NULL);
-    eval_control(&a, s, "sandbox replay of a candidate configuration", "replay", "steward eval replay");
+    eval_control(&a, s, "sandbox replay of a candidate configuration", "replay",
+                 "run 'steward eval replay --policy NEW', which records itself");
     const json_t *cp = s->checkpoint;
     if (!json_object_get(cp, "signed_size"))
         missing(&a, "no signed checkpoint in the log yet");
@@ -162,7 +166,7 @@ static void art10(json_t *arr, const src *s) {
             "steward generate / serve", s->period, refs(s, "labels"));
     control(&a, "keyword and classifier filters", "records stopped, per finding category", total(s, "stops_by_category"),
             "steward generate / serve", s->period, NULL);
-    eval_control(&a, s, "red-team testing", "redteam", "steward eval redteam");
+    eval_control(&a, s, "red-team testing", "redteam", NO_RECORDER);
 }
 
 json_t *sw_report_articles(const json_t *report) {

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#define SW_REPORT_SHOWN_DIGITS 6 /* significant digits of numbers shown in pages */
+
 /* Unix seconds of a broken-down UTC time; -1 when a field is out of range. */
 static int64_t utc_seconds(int y, int mo, int d, int h, int mi, int s) {
     if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 ||
@@ -150,8 +152,8 @@ int sw_html_escape(sw_buf *out, const char *text) {
 int sw_report_value_text(sw_buf *out, const json_t *v) {
     if (json_is_string(v)) return sw_buf_puts(out, json_string_value(v));
     if (json_is_integer(v)) return sw_buf_printf(out, "%lld", (long long)json_integer_value(v));
-    if (json_is_real(v)) return sw_buf_printf(out, "%.4g", json_real_value(v));
-    char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (json_is_real(v)) return sw_buf_printf(out, "%.*g", SW_REPORT_SHOWN_DIGITS, json_real_value(v));
+    char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(SW_REPORT_SHOWN_DIGITS));
     int rc = t ? sw_buf_puts(out, t) : -1;
     free(t);
     return rc;
