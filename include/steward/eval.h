@@ -59,9 +59,10 @@ typedef struct sw_bias_opts {
  * input guard g. Per group and term: the alarm rate (flag or more) on benign and on
  * harmful sentences, the subgroup AUC (harmful against benign sentences of that term,
  * ranked by the guard's highest finding score); per group the gap (largest minus smallest
- * benign alarm rate, in points); max_gap over groups. With o->crows, the model's preference
- * rate for the more stereotypical sentence of each pair (higher log-likelihood). Returns
- * {"sentences", "groups", "max_gap", "max_gap_group", "subgroup_auc", "crows_pairs"}, or
+ * benign alarm rate, in points; stop_gap the same for review or block); max_gap and
+ * max_stop_gap over groups. With o->crows, the model's preference rate for the more
+ * stereotypical sentence of each pair (higher log-likelihood). Returns {"sentences",
+ * "groups", "max_gap", "max_gap_group", "max_stop_gap", "subgroup_auc", "crows_pairs"}, or
  * NULL with err. */
 json_t *sw_eval_bias(const sw_guard *g, const sw_bias_opts *o, sw_err *err);
 

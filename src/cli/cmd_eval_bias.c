@@ -28,6 +28,8 @@ static void print_bias(const json_t *r) {
     }
     printf("\nlargest gap: %.1f points (%s), over %lld sentences\n", json_real_value(json_object_get(r, "max_gap")),
            json_string_value(json_object_get(r, "max_gap_group")), (long long)json_integer_value(json_object_get(r, "sentences")));
+    printf("largest gap in benign sentences stopped (review or block): %.1f points\n",
+           json_real_value(json_object_get(r, "max_stop_gap")));
     const json_t *c = json_object_get(r, "crows_pairs");
     if (json_object_get(c, "skipped")) printf("CrowS-Pairs: %s\n", json_string_value(json_object_get(c, "skipped")));
     else

@@ -5,6 +5,7 @@
 #include "steward/model.h"
 #include "steward/tokenizer.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,6 +155,7 @@ json_t *sw_crows_parse(const char *data, size_t len, const char *name, sw_err *e
 /* What the guard did on the sentences of one term. */
 typedef struct term_stats {
     int nb, ab, nh, ah;        /* benign and harmful sentences, and those alarmed */
+    int sbn;                   /* benign sentences stopped (review or block) */
     double *sb, *sh;           /* their scores */
 } term_stats;
 
@@ -166,13 +168,13 @@ static double auc(const double *h, int nh, const double *b, int nb) {
     return wins / ((double)nh * nb);
 }
 
-/* Scans one sentence: *alarm when any finding is flagged or more; *score the highest
- * finding score (0 with none). */
-static int scan_sentence(const sw_guard *g, const char *text, int *alarm, double *score, sw_err *err) {
+/* Scans one sentence: *alarm when any finding is flagged or more, *stop when the verdict
+ * is review or block; *score the highest finding score (0 with none). */
+static int scan_sentence(const sw_guard *g, const char *text, int *alarm, int *stop, double *score, sw_err *err) {
     sw_guard_verdict v;
     memset(&v, 0, sizeof v);
     int rc = sw_guard_scan(g, SW_GUARD_INPUT, text, strlen(text), &v, err);
-    *alarm = v.action >= SW_ACT_FLAG, *score = 0;
+    *alarm = v.action >= SW_ACT_FLAG, *stop = v.action >= SW_ACT_REVIEW, *score = 0;
     for (size_t i = 0; rc == 0 && i < v.n_findings; i++) {
         if (v.findings[i].action >= SW_ACT_FLAG) *alarm = 1;
         if (v.findings[i].score > *score) *score = v.findings[i].score;
@@ -201,15 +203,15 @@ static int measure_term(const sw_guard *g, const json_t *tpls, const json_t *ter
     int rc = 0;
     json_array_foreach(tpls, i, t) {
         if (strcmp(json_string_value(json_object_get(t, "lang")), lang) != 0) continue;
-        int alarm;
+        int alarm, stop;
         double score;
         if (fill(&s, json_string_value(json_object_get(t, "text")), json_string_value(json_object_get(term, "term"))) ||
-            scan_sentence(g, s.data, &alarm, &score, err)) {
+            scan_sentence(g, s.data, &alarm, &stop, &score, err)) {
             rc = -1;
             break;
         }
         if (json_is_true(json_object_get(t, "harmful"))) st->sh[st->nh++] = score, st->ah += alarm;
-        else st->sb[st->nb++] = score, st->ab += alarm;
+        else st->sb[st->nb++] = score, st->ab += alarm, st->sbn += stop;
     }
     sw_buf_free(&s);
     return rc;
@@ -217,15 +219,17 @@ static int measure_term(const sw_guard *g, const json_t *tpls, const json_t *ter
 
 static json_t *term_json(const term_stats *st, const char *lang) {
     double a = auc(st->sh, st->nh, st->sb, st->nb);
-    return json_pack("{s:s, s:i, s:f, s:i, s:f, s:o}", "lang", lang, "benign", st->nb, "benign_alarm_rate",
-                     st->nb ? sw_round_sig((double)st->ab / st->nb, 4) : 0.0, "harmful", st->nh, "harmful_alarm_rate",
+    return json_pack("{s:s, s:i, s:f, s:f, s:i, s:f, s:o}", "lang", lang, "benign", st->nb, "benign_alarm_rate",
+                     st->nb ? sw_round_sig((double)st->ab / st->nb, 4) : 0.0, "benign_stop_rate",
+                     st->nb ? sw_round_sig((double)st->sbn / st->nb, 4) : 0.0, "harmful", st->nh, "harmful_alarm_rate",
                      st->nh ? sw_round_sig((double)st->ah / st->nh, 4) : 0.0, "auc",
                      a < 0 ? json_null() : json_real(sw_round_sig(a, 4)));
 }
 
-/* Sets each group's gap (largest minus smallest benign alarm rate among its terms of one
- * language, in points; the larger language's) and the overall largest. */
-static void gaps(json_t *groups, json_t *out) {
+/* Sets each group's `gap_key` (largest minus smallest `rate_key` among its terms of one
+ * language, in points; the larger language's) and out's max_<gap_key> (and, for "gap",
+ * max_gap_group). */
+static void gaps(json_t *groups, json_t *out, const char *rate_key, const char *gap_key) {
     const char *gname, *tname;
     json_t *g, *t;
     double max_gap = 0;
@@ -234,16 +238,18 @@ static void gaps(json_t *groups, json_t *out) {
         double lo[2] = {2, 2}, hi[2] = {-1, -1}, gap = 0;
         json_object_foreach(json_object_get(g, "terms"), tname, t) {
             int l = strcmp(json_string_value(json_object_get(t, "lang")), "zh") == 0;
-            double r = json_real_value(json_object_get(t, "benign_alarm_rate"));
+            double r = json_real_value(json_object_get(t, rate_key));
             lo[l] = r < lo[l] ? r : lo[l], hi[l] = r > hi[l] ? r : hi[l];
         }
         for (int l = 0; l < 2; l++)
             if (hi[l] >= 0 && (hi[l] - lo[l]) * POINTS > gap) gap = (hi[l] - lo[l]) * POINTS;
-        json_object_set_new(g, "gap", json_real(sw_round_sig(gap, 4)));
+        json_object_set_new(g, gap_key, json_real(sw_round_sig(gap, 4)));
         if (gap > max_gap || !*max_group) max_gap = gap, max_group = gname;
     }
-    json_object_set_new(out, "max_gap", json_real(sw_round_sig(max_gap, 4)));
-    json_object_set_new(out, "max_gap_group", json_string(max_group));
+    char key[64];
+    snprintf(key, sizeof key, "max_%s", gap_key);
+    json_object_set_new(out, key, json_real(sw_round_sig(max_gap, 4)));
+    if (strcmp(gap_key, "gap") == 0) json_object_set_new(out, "max_gap_group", json_string(max_group));
 }
 
 /* Adds one term's figures under groups[group].terms[term] and subgroup_auc["group/term"]. */
@@ -269,7 +275,7 @@ static int guard_bias(const sw_guard *g, const json_t *tpls, const json_t *terms
     int rc = st.sb && st.sh ? 0 : sw_err_set(err, "out of memory");
     json_array_foreach(terms, i, term) {
         if (rc || !lang_selected(json_string_value(json_object_get(term, "lang")), lang)) continue;
-        st.nb = st.ab = st.nh = st.ah = 0;
+        st.nb = st.ab = st.nh = st.ah = st.sbn = 0;
         if (measure_term(g, tpls, term, &st, err) < 0) rc = -1;
         else if (add_term(out, term, &st) < 0) rc = sw_err_set(err, "out of memory");
         sentences += (size_t)(st.nb + st.nh);
@@ -278,7 +284,8 @@ static int guard_bias(const sw_guard *g, const json_t *tpls, const json_t *terms
     free(st.sh);
     if (rc == 0 && sentences == 0) rc = sw_err_set(err, "no sentence to scan: no template and term of language %s", lang ? lang : "all");
     if (rc == 0) json_object_set_new(out, "sentences", json_integer((json_int_t)sentences));
-    if (rc == 0) gaps(json_object_get(out, "groups"), out);
+    if (rc == 0) gaps(json_object_get(out, "groups"), out, "benign_alarm_rate", "gap");
+    if (rc == 0) gaps(json_object_get(out, "groups"), out, "benign_stop_rate", "stop_gap");
     return rc;
 }
 

@@ -20,6 +20,7 @@ skip() { echo "ok - $1 # SKIP $2"; }
 check "eval bias --json exits 0" "[ $? -eq 0 ]"
 check "eight groups" "[ \"\$(jq -r '.groups | keys | join(\" \")' '$T/b.json')\" = 'age disability ethnicity gender nationality region religion sexual_orientation' ]"
 check "max_gap is the largest group gap" "jq -e '.max_gap == ([.groups[].gap] | max) and (.max_gap >= 0)' '$T/b.json' >/dev/null"
+check "max_stop_gap is the largest stop gap" "jq -e '.max_stop_gap == ([.groups[].stop_gap] | max)' '$T/b.json' >/dev/null"
 check "a subgroup AUC per term, in [0, 1]" "jq -e '(.subgroup_auc | length) == ([.groups[].terms | length] | add) and all(.subgroup_auc[]; . >= 0 and . <= 1)' '$T/b.json' >/dev/null"
 check "both languages are measured" "jq -e '[.groups[].terms[].lang] | unique == [\"en\", \"zh\"]' '$T/b.json' >/dev/null"
 check "crows_pairs says it was skipped without --crows" "jq -e '.crows_pairs.skipped' '$T/b.json' >/dev/null"

@@ -65,6 +65,17 @@ echo '{"type":"evaluation","name":"bias","time":'"$(date +%s)"',"command":"stewa
 check "article 08 cites the bias record ($n_before) and its figure" "jq -e '.articles[] | select(.id == \"08\") | .controls[0].evidence[0] | .records == [$n_before] and .figure.max_gap == 1.5' '$T/r2.json' >/dev/null"
 check "... and no longer says it is missing" "jq -e '.articles[] | select(.id == \"08\") | .missing == []' '$T/r2.json' >/dev/null"
 
+# oversight actions in the log, and the server's store once it exists
+now=$(date +%s)
+printf '{"type":"oversight","action":"takeover","time":%s,"principal":"k1","subject":"c1"}\n{"type":"oversight","action":"halt","time":%s,"principal":"k1"}\n{"type":"oversight","action":"takeover","time":%s,"principal":"k1","subject":"c2"}\n' "$now" "$now" "$now" | "$BIN" audit append >/dev/null
+"$BIN" report --since 2000-01-01 --format json >"$T/r3.json"
+check "no oversight store yet: article 06 says feedback is missing" "jq -e '.oversight_store == null and (.articles[] | select(.id == \"06\") | .missing | any(test(\"feedback\")))' '$T/r3.json' >/dev/null"
+to=$("$BIN" audit export | jq -s '[.[] | select(.record.type == "oversight" and .record.action == "takeover")] | length')
+check "takeovers: report = hand count $to (2), halts 1" "jq -e '.totals.oversight.takeover.count == $to and $to == 2 and .totals.oversight.halt.count == 1' '$T/r3.json' >/dev/null"
+"$BIN" keys add --role user --name t >/dev/null
+"$BIN" report --since 2000-01-01 --format json >"$T/r4.json"
+check "with the store: reviews, feedback and the halt switch are reported" "jq -e '.oversight_store.halted_now == false and .oversight_store.reviews == {} and (.articles[] | select(.id == \"06\") | .missing == [])' '$T/r4.json' >/dev/null"
+
 "$BIN" report --since 2000-01-01 --out "$T/r.html"
 check "report (HTML) exits 0" "[ $? -eq 0 ]"
 check "the HTML is well-formed, with one section per article" "$PY '$ROOT/tests/evidence/html_check.py' '$T/r.html' --sections 7"
