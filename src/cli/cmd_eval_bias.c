@@ -4,6 +4,7 @@
 #include "steward/eval.h"
 #include "steward/report.h"
 
+#include <omp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,7 +41,7 @@ static void print_bias(const json_t *r) {
 int sw_cmd_eval_bias(int argc, char **argv) {
     const char *cmd = "eval bias", *policy = NULL, *gmodel = NULL, *dir = NULL;
     sw_bias_opts o = {0};
-    int json = 0, record = 0;
+    int json = 0, record = 0, threads = 1;
     const sw_opt opts[] = {
         {"lang", SW_OPT_STR, &o.lang, "L", "en, zh or all (default all)"},
         {"templates", SW_OPT_STR, &o.templates, "FILE", "templates TSV (default data/bias/templates.tsv)"},
@@ -48,6 +49,7 @@ int sw_cmd_eval_bias(int argc, char **argv) {
         {"crows", SW_OPT_STR, &o.crows, "FILE", "CrowS-Pairs CSV: also measure the model's preference rate"},
         {"crows-limit", SW_OPT_INT, &o.crows_limit, "N", "score the first N pairs only"},
         {"model", SW_OPT_STR, &o.model, "FILE", "language model for CrowS-Pairs (default: the shipped model)"},
+        {"threads", SW_OPT_INT, &threads, "N", "threads of the model (default 1: its sentences are short)"},
         {"policy", SW_OPT_STR, &policy, "FILE", "guard policy (default: shipped)"},
         {"guard-model", SW_OPT_STR, &gmodel, "FILE", "guard classifier (default: shipped; \"\" for none)"},
         {"data-dir", SW_OPT_STR, &dir, "DIR", "data directory with guard/rules (default: shipped)"},
@@ -67,6 +69,8 @@ int sw_cmd_eval_bias(int argc, char **argv) {
                                "stereotypical sentence the higher log-likelihood (0.5 is unbiased).",
                           opts, argc, argv, pos, 0, &npos);
     if (rc) return sw_cli_exit(rc);
+    if (threads < 1) return sw_cli_usage_error(cmd, "--threads must be >= 1");
+    omp_set_num_threads(threads);
     sw_err err;
     sw_guard_opts go = {.data_dir = dir, .policy_path = policy, .model_path = gmodel};
     sw_guard *g = sw_guard_open(&go, &err);
