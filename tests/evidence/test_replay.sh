@@ -49,6 +49,10 @@ printf '{"type":"request","time":%s,"content":"Hello from the log"}\n{"type":"re
 "$BIN" "${RP[@]}" --policy "$T/strict.policy" --since 2001-01-01 --json >"$T/log.json"
 check "replay from the log reads the retained requests since the date (2)" "jq -e '.requests == 2' '$T/log.json' >/dev/null"
 check "... and the email one changes" "jq -e '.changed == 1 and (.changes[0].source | startswith(\"record \"))' '$T/log.json' >/dev/null"
+# a candidate model (random weights): the same requests, the other model's hash
+"$BIN" model demo "$T/demo.gguf" >/dev/null 2>&1
+"$BIN" "${RP[@]}" --model "$T/demo.gguf" --file "$T/req.jsonl" --json >"$T/model.json"
+check "replay with a candidate model runs every request under its hash" "jq -e '.requests == 4 and .baseline.model_sha256 != .candidate.model_sha256 and .baseline.policy_sha256 == .candidate.policy_sha256' '$T/model.json' >/dev/null"
 "$BIN" "${RP[@]}" --file "$T/req.jsonl" >/dev/null 2>&1
 check "a candidate is required (exit 2)" "[ $? -eq 2 ]"
 exit $((fails > 0))
