@@ -119,34 +119,41 @@ static int csv_record(const char *data, size_t len, size_t *pos, sw_buf *store, 
     return n;
 }
 
-json_t *sw_crows_parse(const char *data, size_t len, const char *name, sw_err *err) {
+/* The column of each wanted name in a header record; 0 when all are found, -1 if not. */
+static int crows_header(const sw_buf *b, const size_t *off, int n, int col[3]) {
     static const char *const want[] = {"sent_more", "sent_less", "bias_type"};
-    int col[3] = {-1, -1, -1}, rec = 0, n = 0;
+    for (int w = 0; w < 3; w++) {
+        col[w] = -1;
+        for (int i = 0; i < n && i < CSV_MAX_COLS; i++)
+            if (strcmp(b->data + off[i], want[w]) == 0) col[w] = i;
+        if (col[w] < 0) return -1;
+    }
+    return 0;
+}
+
+json_t *sw_crows_parse(const char *data, size_t len, const char *name, sw_err *err) {
+    int col[3], rec = 0, n;
     size_t pos = 0, off[CSV_MAX_COLS];
     sw_buf b = {0};
     json_t *arr = json_array();
-    while (arr && (n = csv_record(data, len, &pos, &b, off)) > 0) {
+    const char *why = arr ? NULL : "out of memory";
+    while (!why && (n = csv_record(data, len, &pos, &b, off)) != 0) {
         if (n == 1 && b.data[0] == 0) continue; /* a blank line */
         rec++;
-        if (rec == 1) {
-            for (int i = 0; i < n && i < CSV_MAX_COLS; i++)
-                for (int w = 0; w < 3; w++)
-                    if (strcmp(b.data + off[i], want[w]) == 0) col[w] = i;
-            if (col[0] < 0 || col[1] < 0 || col[2] < 0) n = -2;
-            else continue;
+        if (n < 0) why = "unterminated quote";
+        else if (rec == 1) why = crows_header(&b, off, n, col) < 0 ? "the header lacks sent_more, sent_less or bias_type" : NULL;
+        else if (n <= col[0] || n <= col[1] || n <= col[2] || n > CSV_MAX_COLS) why = "too few or too many columns";
+        else {
+            json_t *o = json_pack("{s:s, s:s, s:s}", "more", b.data + off[col[0]], "less", b.data + off[col[1]],
+                                  "bias_type", b.data + off[col[2]]);
+            if (!o || json_array_append_new(arr, o)) why = "not UTF-8, or out of memory";
         }
-        if (n < 0 || n <= col[0] || n <= col[1] || n <= col[2] || n > CSV_MAX_COLS) break;
-        json_t *o = json_pack("{s:s, s:s, s:s}", "more", b.data + off[col[0]], "less", b.data + off[col[1]],
-                              "bias_type", b.data + off[col[2]]);
-        if (!o || json_array_append_new(arr, o)) n = -3;
-        if (n < 0) break;
     }
     sw_buf_free(&b);
-    if (n == 0 && arr && rec > 0) return arr;
+    if (!why && rec == 0) why = "empty";
+    if (!why) return arr;
     json_decref(arr);
-    if (rec == 0 && n == 0) sw_err_set(err, "%s: empty", name);
-    else if (n == -2) sw_err_set(err, "%s: the header lacks sent_more, sent_less or bias_type", name);
-    else sw_err_set(err, "%s: record %d: unterminated quote, too few columns or not UTF-8", name, rec + (n == -1));
+    sw_err_set(err, "%s: record %d: %s", name, rec, why);
     return NULL;
 }
 

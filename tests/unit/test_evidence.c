@@ -59,7 +59,7 @@ static void test_crows(void) {
     T_CHECK(!r && strstr(err.msg, "record 2"));
     const char nohdr[] = "a,b,c\n1,2,3\n";
     r = sw_crows_parse(nohdr, sizeof nohdr - 1, "c.csv", &err);
-    T_CHECK(!r && strstr(err.msg, "header"));
+    T_CHECK(!r && strstr(err.msg, "record 1: the header"));
 }
 
 static void test_replay_prompts(void) {
