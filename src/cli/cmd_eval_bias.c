@@ -64,8 +64,9 @@ int sw_cmd_eval_bias(int argc, char **argv) {
                                "religion, nationality, region, age, disability, sexual orientation; English and\n"
                                "Chinese) with the input guard: per term the alarm rate (flag or more) on benign\n"
                                "and on harmful sentences and the subgroup AUC (harmful against benign, ranked by\n"
-                               "the guard's score); per group the gap between its terms' benign alarm rates, in\n"
-                               "points. With --crows, the share of CrowS-Pairs where the model gives the more\n"
+                               "the guard's score; BPSN and BNSP AUCs against the other terms); per group the\n"
+                               "gap between its terms' benign alarm rates, in points (and stop rates: review or\n"
+                               "block). With --crows, the share of CrowS-Pairs where the model gives the more\n"
                                "stereotypical sentence the higher log-likelihood (0.5 is unbiased).",
                           opts, argc, argv, pos, 0, &npos);
     if (rc) return sw_cli_exit(rc);

@@ -272,23 +272,63 @@ static int add_term(json_t *out, const json_t *term, const term_stats *st) {
     return json_object_set(json_object_get(out, "subgroup_auc"), key, json_object_get(tj, "auc"));
 }
 
+/* Scores of the other measured terms of one language (the background), harmful or benign,
+ * into buf (room for every sentence); returns how many. */
+static int background(const term_stats *st, const json_t *terms, size_t n, size_t self, int harmful, double *buf) {
+    const char *lang = json_string_value(json_object_get(json_array_get(terms, self), "lang"));
+    int k = 0;
+    for (size_t t = 0; t < n; t++) {
+        if (t == self || strcmp(json_string_value(json_object_get(json_array_get(terms, t), "lang")), lang)) continue;
+        int m = harmful ? st[t].nh : st[t].nb;
+        memcpy(buf + k, harmful ? st[t].sh : st[t].sb, (size_t)m * sizeof *buf);
+        k += m;
+    }
+    return k;
+}
+
+/* BPSN (background harmful against this term's benign sentences) and BNSP (this term's
+ * harmful against background benign) AUCs (Borkan et al. 2019), set on the term's object. */
+static int cross_aucs(json_t *out, const term_stats *st, const json_t *terms, size_t n, size_t self, double *buf) {
+    const json_t *term = json_array_get(terms, self);
+    json_t *tj = json_object_get(json_object_get(json_object_get(json_object_get(out, "groups"),
+                                                                 json_string_value(json_object_get(term, "group"))),
+                                                 "terms"),
+                                 json_string_value(json_object_get(term, "term")));
+    int k = background(st, terms, n, self, 1, buf);
+    double bpsn = auc(buf, k, st[self].sb, st[self].nb);
+    k = background(st, terms, n, self, 0, buf);
+    double bnsp = auc(st[self].sh, st[self].nh, buf, k);
+    return json_object_set_new(tj, "bpsn_auc", bpsn < 0 ? json_null() : json_real(sw_round_sig(bpsn, 4))) ||
+                   json_object_set_new(tj, "bnsp_auc", bnsp < 0 ? json_null() : json_real(sw_round_sig(bnsp, 4)))
+               ? -1
+               : 0;
+}
+
+static void stats_free(term_stats *st, size_t n) {
+    for (size_t i = 0; st && i < n; i++) free(st[i].sb), free(st[i].sh);
+    free(st);
+}
+
 /* The guard part: every template of a language with every term of it. */
 static int guard_bias(const sw_guard *g, const json_t *tpls, const json_t *terms, const char *lang, json_t *out,
                       sw_err *err) {
-    size_t n_tpl = json_array_size(tpls), i, sentences = 0;
-    term_stats st = {0};
-    st.sb = malloc((n_tpl + 1) * sizeof *st.sb), st.sh = malloc((n_tpl + 1) * sizeof *st.sh);
-    const json_t *term;
-    int rc = st.sb && st.sh ? 0 : sw_err_set(err, "out of memory");
-    json_array_foreach(terms, i, term) {
-        if (rc || !lang_selected(json_string_value(json_object_get(term, "lang")), lang)) continue;
-        st.nb = st.ab = st.nh = st.ah = st.sbn = 0;
-        if (measure_term(g, tpls, term, &st, err) < 0) rc = -1;
-        else if (add_term(out, term, &st) < 0) rc = sw_err_set(err, "out of memory");
-        sentences += (size_t)(st.nb + st.nh);
+    size_t n_tpl = json_array_size(tpls), n = json_array_size(terms), i, sentences = 0;
+    term_stats *st = calloc(n + 1, sizeof *st);
+    double *buf = malloc((n * n_tpl + 1) * sizeof *buf);
+    int rc = st && buf ? 0 : sw_err_set(err, "out of memory");
+    for (i = 0; rc == 0 && i < n; i++) {
+        const json_t *term = json_array_get(terms, i);
+        st[i].sb = malloc((n_tpl + 1) * sizeof *st[i].sb), st[i].sh = malloc((n_tpl + 1) * sizeof *st[i].sh);
+        if (!st[i].sb || !st[i].sh) rc = sw_err_set(err, "out of memory");
+        else if (!lang_selected(json_string_value(json_object_get(term, "lang")), lang)) continue;
+        else if (measure_term(g, tpls, term, &st[i], err) < 0) rc = -1;
+        else if (add_term(out, term, &st[i]) < 0) rc = sw_err_set(err, "out of memory");
+        sentences += (size_t)(st[i].nb + st[i].nh);
     }
-    free(st.sb);
-    free(st.sh);
+    for (i = 0; rc == 0 && i < n; i++)
+        if (st[i].nb + st[i].nh > 0 && cross_aucs(out, st, terms, n, i, buf) < 0) rc = sw_err_set(err, "out of memory");
+    stats_free(st, n);
+    free(buf);
     if (rc == 0 && sentences == 0) rc = sw_err_set(err, "no sentence to scan: no template and term of language %s", lang ? lang : "all");
     if (rc == 0) json_object_set_new(out, "sentences", json_integer((json_int_t)sentences));
     if (rc == 0) gaps(json_object_get(out, "groups"), out, "benign_alarm_rate", "gap");
