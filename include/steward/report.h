@@ -21,6 +21,10 @@ int sw_report_parse_time(const char *s, int64_t *out, sw_err *err);
  * ISO 8601 UTC string (lineage records); -1 when it has none. */
 int64_t sw_report_record_time(const json_t *rec);
 
+/* Adds one to the integer obj[key] (0 when absent): the counters of reports and
+ * evaluations. -1 on OOM. */
+int sw_report_count(json_t *obj, const char *key);
+
 /* Appends an evaluation record (see above) to the log under home (opened, appended
  * durably, closed). figures is borrowed. *index (may be NULL) receives its number. -1
  * when the log cannot be opened (another process writes it) or written. */

@@ -14,6 +14,7 @@ void sw_cli_command_line(const char *prefix, int argc, char **argv, char *out, s
     for (int i = 1; i < argc && n < outsz; i++) n += (size_t)snprintf(out + n, outsz - n, " %s", argv[i]);
 }
 
+/* The figures as a table on stdout. */
 static void print_bias(const json_t *r) {
     const char *g, *t;
     const json_t *gv, *tv;

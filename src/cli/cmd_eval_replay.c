@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+/* The figures as a table on stdout. */
 static void print_replay(const json_t *r) {
     printf("%lld requests replayed from %s; %lld decisions would change\n",
            (long long)json_integer_value(json_object_get(r, "requests")), json_string_value(json_object_get(r, "source")),

@@ -3,6 +3,7 @@
  * model's preference for the more stereotypical sentence of CrowS-Pairs. */
 #include "steward/eval.h"
 #include "steward/model.h"
+#include "steward/report.h"
 #include "steward/tokenizer.h"
 
 #include <stdio.h>
@@ -57,8 +58,10 @@ static json_t *parse_tsv(const char *data, size_t len, const char *name, sw_err 
     return arr;
 }
 
+/* 1 for the languages the data may use: en and zh. */
 static int is_lang(const char *s, size_t n) { return (n == 2 && !memcmp(s, "en", 2)) || (n == 2 && !memcmp(s, "zh", 2)); }
 
+/* Line builders for parse_tsv: the object of a valid line, or NULL with *why set. */
 static json_t *build_template(const char *f[TSV_FIELDS], const size_t flen[TSV_FIELDS], const char **why) {
     int harmful = flen[1] == 7 && !memcmp(f[1], "harmful", 7);
     char text[FIELD_MAX];
@@ -197,6 +200,7 @@ static int fill(sw_buf *out, const char *tpl, const char *term) {
     return sw_buf_append(out, tpl, (size_t)(x - tpl)) || sw_buf_puts(out, term) || sw_buf_puts(out, x + strlen(SLOT));
 }
 
+/* 1 when lang is the one wanted (NULL or "all": every language). */
 static int lang_selected(const char *lang, const char *want) {
     return !want || !strcmp(want, "all") || !strcmp(lang, want);
 }
@@ -224,6 +228,7 @@ static int measure_term(const sw_guard *g, const json_t *tpls, const json_t *ter
     return rc;
 }
 
+/* One term's figures (NULL on OOM). */
 static json_t *term_json(const term_stats *st, const char *lang) {
     double a = auc(st->sh, st->nh, st->sb, st->nb);
     return json_pack("{s:s, s:i, s:f, s:f, s:i, s:f, s:o}", "lang", lang, "benign", st->nb, "benign_alarm_rate",
@@ -304,6 +309,7 @@ static int cross_aucs(json_t *out, const term_stats *st, const json_t *terms, si
                : 0;
 }
 
+/* Frees n term_stats and their score arrays (NULL ok). */
 static void stats_free(term_stats *st, size_t n) {
     for (size_t i = 0; st && i < n; i++) free(st[i].sb), free(st[i].sh);
     free(st);
@@ -385,8 +391,8 @@ static json_t *crows_score(sw_model *m, const json_t *pairs, int limit, sw_err *
             rc = sw_err_set(err, "out of memory");
             break;
         }
-        json_object_set_new(t, "pairs", json_integer(json_integer_value(json_object_get(t, "pairs")) + 1));
-        if (lm > ll) json_object_set_new(t, "more_preferred", json_integer(json_integer_value(json_object_get(t, "more_preferred")) + 1));
+        sw_report_count(t, "pairs");
+        if (lm > ll) sw_report_count(t, "more_preferred");
         n++, pref += lm > ll;
     }
     sw_ctx_free(c);
@@ -404,6 +410,7 @@ static json_t *crows_score(sw_model *m, const json_t *pairs, int limit, sw_err *
                      "by_bias_type", by);
 }
 
+/* The "crows_pairs" member: skipped without a file, else the scores; NULL with err. */
 static json_t *crows_part(const sw_bias_opts *o, sw_err *err) {
     if (!o->crows) return json_pack("{s:s}", "skipped", "no CrowS-Pairs file given (--crows FILE)");
     char mbuf[4096];

@@ -50,6 +50,8 @@ typedef struct retained_scan {
     size_t n, cap;
 } retained_scan;
 
+/* Scan callback: collects the numbers of records with retained content since r->since.
+ * Non-zero on OOM. */
 static int find_retained(void *ud, uint64_t index, const uint8_t *rec, size_t len) {
     retained_scan *r = ud;
     json_t *j = json_loadb((const char *)rec, len, 0, NULL);
@@ -153,10 +155,6 @@ static json_t *run_config(const json_t *prompts, const char *policy, const char 
     return out;
 }
 
-static void bump(json_t *obj, const char *key) {
-    json_object_set_new(obj, key, json_integer(json_integer_value(json_object_get(obj, key)) + 1));
-}
-
 /* json_equal, with two absent values equal. */
 static int same(const json_t *a, const json_t *b) { return (!a && !b) || json_equal(a, b); }
 
@@ -168,10 +166,10 @@ static json_t *changed_categories(const json_t *a, const json_t *b, json_t *by_c
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)ca, k, v) {
-        if (!same(v, json_object_get(cb, k))) json_array_append_new(out, json_string(k)), bump(by_cat, k);
+        if (!same(v, json_object_get(cb, k))) json_array_append_new(out, json_string(k)), sw_report_count(by_cat, k);
     }
     json_object_foreach((json_t *)cb, k, v) {
-        if (!json_object_get(ca, k)) json_array_append_new(out, json_string(k)), bump(by_cat, k);
+        if (!json_object_get(ca, k)) json_array_append_new(out, json_string(k)), sw_report_count(by_cat, k);
     }
     return out;
 }
@@ -194,7 +192,7 @@ static json_t *compare(const json_t *prompts, const json_t *before, const json_t
         char tr[64];
         snprintf(tr, sizeof tr, "%s->%s", json_string_value(json_object_get(a, "outcome")),
                  json_string_value(json_object_get(b, "outcome")));
-        bump(by_tr, tr);
+        sw_report_count(by_tr, tr);
         json_array_append_new(changes, json_pack("{s:O, s:O, s:O, s:o}", "source", json_object_get(pr, "source"),
                                                  "before", a, "after", b, "categories", cats));
     }

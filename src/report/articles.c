@@ -13,6 +13,8 @@ typedef struct article {
     json_t *obj, *controls, *missing;
 } article;
 
+/* Appends a new article (id, title, empty controls and missing) to arr; on OOM its
+ * members are NULL and the additions below do nothing. */
 static article article_new(json_t *arr, const char *id, const char *title) {
     article a = {json_pack("{s:s, s:s, s:[], s:[]}", "id", id, "title", title, "controls", "missing"), NULL, NULL};
     if (a.obj && json_array_append_new(arr, a.obj) == 0) {
@@ -32,6 +34,7 @@ static void control(article *a, const char *name, const char *what, json_t *figu
     json_array_append_new(a->controls, c);
 }
 
+/* Adds a sentence to the article's missing evidence. */
 static void missing(article *a, const char *text) { json_array_append_new(a->missing, json_string(text)); }
 
 /* Fields of the report that the sections read. */
@@ -40,6 +43,7 @@ typedef struct src {
     char period[2 * SW_REPORT_ISO_MAX + 8];
 } src;
 
+/* A new reference to totals[key] (NULL when absent); refs: the record numbers of a total. */
 static json_t *total(const src *s, const char *key) {
     return json_incref(json_object_get(s->totals, key));
 }
@@ -64,6 +68,7 @@ static void eval_control(article *a, const src *s, const char *control_name, con
     json_decref(rec);
 }
 
+/* Article 02, green development: energy and CO2e. */
 static void art02(json_t *arr, const src *s) {
     article a = article_new(arr, "02", "Green development");
     const json_t *en = json_object_get(s->totals, "energy");
@@ -80,6 +85,7 @@ static void art02(json_t *arr, const src *s) {
         missing(&a, "no training run recorded in the period (lineage event 'train')");
 }
 
+/* Article 05, safety and control: the guards, review, disclosure, oversight. */
 static void art05(json_t *arr, const src *s) {
     article a = article_new(arr, "05", "Safe, robust and controllable");
     control(&a, "input guard", "requests refused or held at input", total(s, "refused_input"), "steward generate / serve",
@@ -106,6 +112,7 @@ static void art05(json_t *arr, const src *s) {
     eval_control(&a, s, "red-team testing", "redteam", NO_RECORDER);
 }
 
+/* Article 06, transparency: explanations, card, report, feedback. */
 static void art06(json_t *arr, const src *s) {
     article a = article_new(arr, "06", "Transparency and explainability");
     json_int_t stops = json_integer_value(json_object_get(s->totals, "refused_input")) +
@@ -124,6 +131,7 @@ static void art06(json_t *arr, const src *s) {
                 NULL);
 }
 
+/* Article 07, data governance: redaction, retention, dataset lineage. */
 static void art07(json_t *arr, const src *s) {
     article a = article_new(arr, "07", "Data governance and privacy");
     control(&a, "PII redaction at run time", "findings redacted by the guards", total(s, "redactions"),
@@ -138,11 +146,13 @@ static void art07(json_t *arr, const src *s) {
         missing(&a, "no dataset lineage record in the period (steward data build)");
 }
 
+/* Article 08, fairness: the bias evaluation. */
 static void art08(json_t *arr, const src *s) {
     article a = article_new(arr, "08", "Fairness and inclusiveness");
     eval_control(&a, s, "bias of the guard and the model", "bias", "run 'steward eval bias --record'");
 }
 
+/* Article 09, accountability: the log, lineage, the sandbox. */
 static void art09(json_t *arr, const src *s) {
     article a = article_new(arr, "09", "Accountability, traceability and sandbox");
     control(&a, "append-only Merkle audit log", "records and root this report was computed at",
@@ -158,6 +168,7 @@ static void art09(json_t *arr, const src *s) {
         missing(&a, "the latest signed checkpoint does not yet cover every record read");
 }
 
+/* Article 10, value alignment: watermark, labels, filters, red-teaming. */
 static void art10(json_t *arr, const src *s) {
     article a = article_new(arr, "10", "Value alignment");
     control(&a, "statistical watermark", "generations watermarked", total(s, "watermarks"), "steward generate / serve",

@@ -40,6 +40,7 @@ static const char *const LIMITATIONS[] = {
     NULL,
 };
 
+/* A JSON array of a NULL-terminated string list (NULL on OOM). */
 static json_t *string_list(const char *const *items) {
     json_t *a = json_array();
     for (; a && *items; items++) json_array_append_new(a, json_string(*items));
@@ -126,6 +127,8 @@ typedef struct card_scan {
     json_t *lineage, *evals;
 } card_scan;
 
+/* Scan callback: keeps lineage records (the newest CARD_MAX_LINEAGE) and the latest
+ * evaluation of each name, each with its record number. Non-zero on OOM. */
 static int card_record(void *ud, uint64_t index, json_t *rec) {
     card_scan *c = ud;
     const char *type = json_string_value(json_object_get(rec, "type"));

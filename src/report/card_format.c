@@ -26,6 +26,7 @@ static void text(doc *d, const char *s) {
     }
 }
 
+/* A JSON value as escaped display text. */
 static void value(doc *d, const json_t *v) {
     sw_buf t = {0};
     if (v) d->rc |= sw_report_value_text(&t, v);
@@ -33,6 +34,7 @@ static void value(doc *d, const json_t *v) {
     sw_buf_free(&t);
 }
 
+/* A section heading, a paragraph, a bullet list of a JSON array's values. */
 static void heading(doc *d, const char *s) {
     d->rc |= sw_buf_puts(d->out, d->html ? "<h2>" : "\n## ");
     text(d, s);
@@ -74,6 +76,7 @@ static void row(doc *d, int head, const json_t *const *cells, const char *const 
     }
 }
 
+/* A table's start with its header row, and its end. */
 static void table_begin(doc *d, const char *const *labels, int n) {
     d->rc |= sw_buf_puts(d->out, d->html ? "<table>\n" : "");
     row(d, 1, NULL, labels, n);
@@ -121,6 +124,7 @@ static void objects_table(doc *d, const json_t *items, const char *const *cols, 
     table_end(d);
 }
 
+/* The card's sections in order. */
 static void card_body(doc *d, const json_t *card) {
     const json_t *dep = json_object_get(card, "deployment"), *model = json_object_get(card, "model");
     const json_t *data = json_object_get(card, "data"), *log = json_object_get(card, "audit_log");
@@ -164,6 +168,7 @@ static void card_body(doc *d, const json_t *card) {
     else para(d, "No audit log here yet.");
 }
 
+/* The card as a page of either format, appended to out. -1 with err on OOM. */
 static int card_write(const json_t *card, sw_buf *out, int html, sw_err *err) {
     doc d = {out, html, 0};
     char title[64];

@@ -131,6 +131,10 @@ json_t *sw_report_checkpoint_json(const sw_report_checkpoint *cp) {
     return j;
 }
 
+int sw_report_count(json_t *obj, const char *key) {
+    return json_object_set_new(obj, key, json_integer(json_integer_value(json_object_get(obj, key)) + 1));
+}
+
 int sw_html_escape(sw_buf *out, const char *text) {
     for (const char *p = text; *p; p++) {
         const char *rep = NULL;

@@ -48,6 +48,7 @@ int sw_html_kv_table(sw_buf *out, const json_t *obj) {
     return rc ? -1 : 0;
 }
 
+/* One article's section: its controls' evidence as a table, then what is missing. */
 static int article_html(sw_buf *out, const json_t *a) {
     int rc = sw_buf_puts(out, "<section>\n<h2>Article ");
     rc |= sw_html_escape(out, json_string_value(json_object_get(a, "id")));

@@ -54,6 +54,7 @@ static void total_ref(tally *t, const char *key, uint64_t index) {
     if (json_array_size(r) < MAX_REFS) json_array_append_new(r, json_integer((json_int_t)index));
 }
 
+/* 1 when a verdict or finding object's "action" is at least a. */
 static int action_at_least(const json_t *verdict, sw_guard_action a) {
     const json_t *act = json_object_get(verdict, "action");
     int v = json_is_string(act) ? sw_guard_action_parse(json_string_value(act)) : -1;
@@ -80,6 +81,7 @@ static void tally_verdict(tally *t, const json_t *verdict, uint64_t index) {
     json_decref(seen);
 }
 
+/* Counts one generation record: outcome, stops, labels, watermark, tokens, energy. */
 static void tally_generation(tally *t, const json_t *rec, uint64_t index) {
     const json_t *v = json_object_get(rec, "verdicts");
     const json_t *vin = json_object_get(v, "input"), *vout = json_object_get(v, "output");
@@ -103,8 +105,7 @@ static void tally_generation(tally *t, const json_t *rec, uint64_t index) {
     if (json_is_number(json_object_get(en, "joules"))) {
         t->joules += json_number_value(json_object_get(en, "joules"));
         const char *m = json_string_value(json_object_get(en, "method"));
-        json_t *c = json_object_get(t->energy_methods, m ? m : "unknown");
-        json_object_set_new(t->energy_methods, m ? m : "unknown", json_integer(json_integer_value(c) + 1));
+        if (sw_report_count(t->energy_methods, m ? m : "unknown") < 0) t->oom = 1;
     }
     if (json_object_get(rec, "retained")) t->retained++;
 }
@@ -123,6 +124,8 @@ static void tally_eval(tally *t, const json_t *rec, uint64_t index, int64_t when
     json_object_set_new(t->evals, name, e);
 }
 
+/* Scan callback: evaluations up to the period's end, everything else inside the period.
+ * Non-zero on OOM. */
 static int tally_record(void *ud, uint64_t index, json_t *rec) {
     tally *t = ud;
     const char *type = json_string_value(json_object_get(rec, "type"));
@@ -141,6 +144,7 @@ static int tally_record(void *ud, uint64_t index, json_t *rec) {
     return t->oom;
 }
 
+/* Frees what a tally holds. */
 static void tally_free(tally *t) {
     json_decref(t->energy_methods);
     json_decref(t->stops);
@@ -157,22 +161,20 @@ typedef struct store_tally {
     json_t *reviews, *feedback;
 } store_tally;
 
-static void bump(json_t *obj, const char *key) {
-    json_object_set_new(obj, key, json_integer(json_integer_value(json_object_get(obj, key)) + 1));
-}
-
+/* Store callbacks: count the items created in the period. */
 static int store_review_fn(void *ud, const sw_review_item *it) {
     store_tally *s = ud;
-    if (it->created >= s->since && it->created < s->until) bump(s->reviews, sw_review_status_name(it->status));
+    if (it->created >= s->since && it->created < s->until) sw_report_count(s->reviews, sw_review_status_name(it->status));
     return 0;
 }
 
 static int store_feedback_fn(void *ud, const sw_feedback *f) {
     store_tally *s = ud;
-    if (f->created >= s->since && f->created < s->until) bump(s->feedback, sw_feedback_category_name(f->category));
+    if (f->created >= s->since && f->created < s->until) sw_report_count(s->feedback, sw_feedback_category_name(f->category));
     return 0;
 }
 
+/* Reads the store under home; json null when there is none, NULL with err on a store error. */
 static json_t *store_figures(const char *home, int64_t since, int64_t until, sw_err *err) {
     char path[4200];
     struct stat st;
@@ -195,6 +197,7 @@ static json_t *store_figures(const char *home, int64_t since, int64_t until, sw_
     return out;
 }
 
+/* The report's "totals" (NULL on OOM). */
 static json_t *totals_json(const tally *t, double grid) {
     double kwh = t->joules / JOULES_PER_KWH;
     return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:f, s:f, s:f, s:O}, s:O, s:O, "
