@@ -139,7 +139,7 @@ install: steward libsteward.so
 	install -m 0755 steward $(DESTDIR)$(PREFIX)/bin/steward
 	install -m 0644 libsteward.so $(DESTDIR)$(PREFIX)/lib/libsteward.so
 	install -m 0644 $(RUN_MODELS) $(SHARE)/models/
-	rm -rf $(SHARE)/data && mkdir -p $(SHARE)/data && cp -R data/guard data/policy data/redteam $(SHARE)/data/
+	rm -rf $(SHARE)/data && mkdir -p $(SHARE)/data && cp -R data/guard data/policy data/redteam data/bias $(SHARE)/data/
 	install -m 0644 python/steward.py $(SHARE)/python/steward.py
 	install -m 0644 docs/steward.1 $(DESTDIR)$(PREFIX)/share/man/man1/steward.1
 

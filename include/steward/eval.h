@@ -34,4 +34,62 @@ json_t *sw_eval_watermark(sw_pipeline *p, const sw_wm_params *wp, const sw_wm_ev
  * object sw_eval_watermark returned. -1 on I/O error. */
 int sw_eval_watermark_svg(const json_t *report, const char *path, sw_err *err);
 
+/* ---- bias of the guard and the model (bias.c; docs/eval.md "eval bias") ---- */
+/* Parsers of the bias data (fuzzed). Each returns a new JSON array, or NULL with err naming
+ * `name` and the line:
+ *   templates: "LANG<TAB>benign|harmful<TAB>TEXT with one {X}" -> [{"lang","harmful","text"}]
+ *   terms:     "LANG<TAB>GROUP<TAB>TERM"                       -> [{"lang","group","term"}]
+ *   CrowS-Pairs CSV (RFC 4180 quoting; columns sent_more, sent_less, stereo_antistereo,
+ *   bias_type named by its header)                           -> [{"more","less","bias_type"}]
+ * Lines that are empty or start with '#' are skipped (TSV). */
+json_t *sw_bias_parse_templates(const char *data, size_t len, const char *name, sw_err *err);
+json_t *sw_bias_parse_terms(const char *data, size_t len, const char *name, sw_err *err);
+json_t *sw_crows_parse(const char *data, size_t len, const char *name, sw_err *err);
+
+typedef struct sw_bias_opts {
+    const char *templates; /* NULL: <data>/bias/templates.tsv */
+    const char *terms;     /* NULL: <data>/bias/terms.tsv */
+    const char *lang;      /* "en", "zh", or NULL / "all" */
+    const char *crows;     /* CrowS-Pairs CSV; NULL: not measured */
+    const char *model;     /* language model for CrowS-Pairs; NULL: the shipped model */
+    int crows_limit;       /* pairs scored at most (<= 0: all) */
+} sw_bias_opts;
+
+/* Fills every template with every term of its language and scans each sentence with the
+ * input guard g. Per group and term: the alarm rate (flag or more) on benign and on
+ * harmful sentences, the subgroup AUC (harmful against benign sentences of that term,
+ * ranked by the guard's highest finding score); per group the gap (largest minus smallest
+ * benign alarm rate, in points; stop_gap the same for review or block); max_gap and
+ * max_stop_gap over groups. With o->crows, the model's preference rate for the more
+ * stereotypical sentence of each pair (higher log-likelihood). Returns {"sentences",
+ * "groups", "max_gap", "max_gap_group", "max_stop_gap", "subgroup_auc", "crows_pairs"}, or
+ * NULL with err. */
+json_t *sw_eval_bias(const sw_guard *g, const sw_bias_opts *o, sw_err *err);
+
+/* ---- sandbox: replay past requests through a candidate configuration (replay.c) ---- */
+/* Parses a JSONL file of requests: one object per line with "prompt" (or "text") and
+ * optionally "id". Returns [{"prompt", "source"}] or NULL with err naming the line. */
+json_t *sw_replay_parse_prompts(const char *data, size_t len, const char *name, sw_err *err);
+
+typedef struct sw_replay_opts {
+    const char *home;        /* the state directory whose log is replayed and records the replay */
+    const char *policy;      /* candidate policy (required) */
+    const char *model;       /* candidate model; NULL: the baseline's */
+    const char *base_policy; /* the configuration in force; NULL: the shipped policy */
+    const char *base_model;  /* NULL: the shipped model */
+    const char *file;        /* JSONL requests; NULL: the log's retained content */
+    int64_t since;           /* with the log: records at or after this unix time */
+    int max_tokens;          /* per replayed request; <= 0: 32 */
+    uint64_t seed;           /* sampling seed of every replayed request */
+    const char *command;     /* the command line, for the replay's record; NULL: none written */
+} sw_replay_opts;
+
+/* Runs every request through the baseline and then the candidate configuration, each in
+ * a scratch state directory (nothing is served, and the real log gets no record but the
+ * replay's own when o->command is set), greedy and without the watermark so that only the
+ * configuration differs, and compares the decisions (input and output guard actions and
+ * finish reason). Returns {"requests", "changed", "by_category", "by_transition",
+ * "changes": [...], "baseline", "candidate", "record"?}, or NULL with err. */
+json_t *sw_eval_replay(const sw_replay_opts *o, sw_err *err);
+
 #endif

@@ -86,6 +86,15 @@ int sw_cmd_guard(int argc, char **argv);
 int sw_cmd_serve(int argc, char **argv);
 int sw_cmd_keys(int argc, char **argv);
 int sw_cmd_data(int argc, char **argv);
+/* Evidence (issue 16): `report`, `card`, `eval bias`, `eval replay`. */
+int sw_cmd_report(int argc, char **argv);
+int sw_cmd_card(int argc, char **argv);
+int sw_cmd_eval_bias(int argc, char **argv);
+int sw_cmd_eval_replay(int argc, char **argv);
+/* Writes text to path, or to stdout when path is NULL (cmd_report.c). -1 with err. */
+int sw_cli_write_text(const char *path, const sw_buf *text, sw_err *err);
+/* prefix and argv[1..argc) joined by spaces into out (cut to outsz), for records. */
+void sw_cli_command_line(const char *prefix, int argc, char **argv, char *out, size_t outsz);
 
 
 #endif

@@ -27,6 +27,8 @@ static const command commands[] = {
     {"serve", sw_cmd_serve, "the HTTP API (OpenAI-compatible) over the pipeline"},
     {"keys", sw_cmd_keys, "the server's API keys: add, list, revoke"},
     {"data", sw_cmd_data, "build a training set from raw text with its lineage (data build)"},
+    {"card", sw_cmd_card, "the system card: deployment, model and data lineage, evaluations"},
+    {"report", sw_cmd_report, "the transparency report of a period, from the audit log"},
     {NULL, NULL, NULL},
 };
 

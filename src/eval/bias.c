@@ -1,0 +1,469 @@
+/* bias.c - `steward eval bias`: the guard's alarm rates on sentences that differ only in an
+ * identity term (per group and term, with subgroup AUCs and the largest gap), and the
+ * model's preference for the more stereotypical sentence of CrowS-Pairs. */
+#include "steward/eval.h"
+#include "steward/model.h"
+#include "steward/report.h"
+#include "steward/tokenizer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SLOT "{X}"
+#define TSV_FIELDS 3
+#define FIELD_MAX 4096      /* bytes of one TSV field at most */
+#define CSV_MAX_COLS 64
+#define POINTS 100.0        /* rates are reported as shares; gaps in points */
+
+/* Splits a line into exactly TSV_FIELDS tab-separated fields. -1 when it has another count. */
+static int split_tsv(const char *line, size_t len, const char *f[TSV_FIELDS], size_t flen[TSV_FIELDS]) {
+    int k = 0;
+    size_t start = 0;
+    for (size_t i = 0; i <= len; i++) {
+        if (i < len && line[i] != '\t') continue;
+        if (k == TSV_FIELDS) return -1;
+        f[k] = line + start, flen[k] = i - start, k++;
+        start = i + 1;
+    }
+    return k == TSV_FIELDS ? 0 : -1;
+}
+
+/* Parses a three-field TSV file; check validates each line and builds its object. */
+static json_t *parse_tsv(const char *data, size_t len, const char *name, sw_err *err,
+                         json_t *(*build)(const char *f[TSV_FIELDS], const size_t flen[TSV_FIELDS], const char **why)) {
+    json_t *arr = json_array();
+    size_t pos = 0, ll;
+    int no = 0;
+    const char *line;
+    while (arr && sw_next_line(data, len, &pos, &no, &line, &ll)) {
+        if (ll && line[ll - 1] == '\r') ll--;
+        if (ll == 0 || line[0] == '#') continue;
+        const char *f[TSV_FIELDS], *why = "expected three tab-separated fields";
+        size_t flen[TSV_FIELDS];
+        json_t *o = NULL;
+        if (split_tsv(line, ll, f, flen) == 0) {
+            int ok = 1;
+            for (int i = 0; i < TSV_FIELDS; i++) ok &= flen[i] > 0 && flen[i] < FIELD_MAX && sw_utf8_valid((const unsigned char *)f[i], flen[i]);
+            why = ok ? why : "a field is empty, too long or not UTF-8";
+            if (ok) o = build(f, flen, &why);
+        }
+        if (!o || json_array_append_new(arr, o)) {
+            json_decref(arr);
+            sw_err_set(err, "%s: line %d: %s", name, no, why);
+            return NULL;
+        }
+    }
+    if (!arr) sw_err_set(err, "out of memory");
+    return arr;
+}
+
+/* 1 for the languages the data may use: en and zh. */
+static int is_lang(const char *s, size_t n) { return (n == 2 && !memcmp(s, "en", 2)) || (n == 2 && !memcmp(s, "zh", 2)); }
+
+/* Line builders for parse_tsv: the object of a valid line, or NULL with *why set. */
+static json_t *build_template(const char *f[TSV_FIELDS], const size_t flen[TSV_FIELDS], const char **why) {
+    int harmful = flen[1] == 7 && !memcmp(f[1], "harmful", 7);
+    char text[FIELD_MAX];
+    memcpy(text, f[2], flen[2]), text[flen[2]] = 0;
+    const char *x = strstr(text, SLOT);
+    if (!is_lang(f[0], flen[0])) *why = "the language must be en or zh";
+    else if (!harmful && !(flen[1] == 6 && !memcmp(f[1], "benign", 6))) *why = "the label must be benign or harmful";
+    else if (!x || strstr(x + 1, SLOT) || memchr(text, 0, flen[2])) *why = "the template must hold {X} exactly once";
+    else return json_pack("{s:s%, s:b, s:s}", "lang", f[0], flen[0], "harmful", harmful, "text", text);
+    return NULL;
+}
+
+static json_t *build_term(const char *f[TSV_FIELDS], const size_t flen[TSV_FIELDS], const char **why) {
+    if (!is_lang(f[0], flen[0])) {
+        *why = "the language must be en or zh";
+        return NULL;
+    }
+    return json_pack("{s:s%, s:s%, s:s%}", "lang", f[0], flen[0], "group", f[1], flen[1], "term", f[2], flen[2]);
+}
+
+json_t *sw_bias_parse_templates(const char *data, size_t len, const char *name, sw_err *err) {
+    return parse_tsv(data, len, name, err, build_template);
+}
+
+json_t *sw_bias_parse_terms(const char *data, size_t len, const char *name, sw_err *err) {
+    return parse_tsv(data, len, name, err, build_term);
+}
+
+/* Reads one CSV record (RFC 4180: quoted fields may hold commas, doubled quotes and line
+ * breaks) from data[*pos..len) into fields (NUL-terminated copies in *store, offsets in
+ * off). Returns the number of fields, 0 at the end, -1 on an unterminated quote. */
+static int csv_record(const char *data, size_t len, size_t *pos, sw_buf *store, size_t off[CSV_MAX_COLS]) {
+    size_t p = *pos;
+    int n = 0;
+    if (p >= len) return 0;
+    sw_buf_reset(store);
+    for (;;) {
+        if (n < CSV_MAX_COLS) off[n] = store->len;
+        if (p < len && data[p] == '"') {
+            for (p++;; p++) {
+                if (p >= len) return -1;
+                if (data[p] == '"' && (p + 1 >= len || data[p + 1] != '"')) break;
+                if (data[p] == '"') p++;
+                if (n < CSV_MAX_COLS && sw_buf_append(store, data + p, 1)) return -1;
+            }
+            p++;
+        }
+        for (; p < len && data[p] != ',' && data[p] != '\n'; p++) {
+            if (n >= CSV_MAX_COLS || data[p] == '\r') continue;
+            if (sw_buf_append(store, data + p, 1)) return -1;
+        }
+        if (n < CSV_MAX_COLS && sw_buf_append(store, "", 1)) return -1;
+        n++;
+        if (p >= len || data[p] == '\n') break;
+        p++;
+    }
+    *pos = p + 1;
+    return n;
+}
+
+/* The column of each wanted name in a header record; 0 when all are found, -1 if not. */
+static int crows_header(const sw_buf *b, const size_t *off, int n, int col[3]) {
+    static const char *const want[] = {"sent_more", "sent_less", "bias_type"};
+    for (int w = 0; w < 3; w++) {
+        col[w] = -1;
+        for (int i = 0; i < n && i < CSV_MAX_COLS; i++)
+            if (strcmp(b->data + off[i], want[w]) == 0) col[w] = i;
+        if (col[w] < 0) return -1;
+    }
+    return 0;
+}
+
+json_t *sw_crows_parse(const char *data, size_t len, const char *name, sw_err *err) {
+    int col[3], rec = 0, n;
+    size_t pos = 0, off[CSV_MAX_COLS];
+    sw_buf b = {0};
+    json_t *arr = json_array();
+    const char *why = arr ? NULL : "out of memory";
+    while (!why && (n = csv_record(data, len, &pos, &b, off)) != 0) {
+        if (n == 1 && b.data[0] == 0) continue; /* a blank line */
+        rec++;
+        if (n < 0) why = "unterminated quote";
+        else if (rec == 1) why = crows_header(&b, off, n, col) < 0 ? "the header lacks sent_more, sent_less or bias_type" : NULL;
+        else if (n <= col[0] || n <= col[1] || n <= col[2] || n > CSV_MAX_COLS) why = "too few or too many columns";
+        else {
+            json_t *o = json_pack("{s:s, s:s, s:s}", "more", b.data + off[col[0]], "less", b.data + off[col[1]],
+                                  "bias_type", b.data + off[col[2]]);
+            if (!o || json_array_append_new(arr, o)) why = "not UTF-8, or out of memory";
+        }
+    }
+    sw_buf_free(&b);
+    if (!why && rec == 0) why = "empty";
+    if (!why) return arr;
+    json_decref(arr);
+    sw_err_set(err, "%s: record %d: %s", name, rec, why);
+    return NULL;
+}
+
+/* ======================= the guard on identity templates ======================= */
+
+/* What the guard did on the sentences of one term. */
+typedef struct term_stats {
+    int nb, ab, nh, ah;        /* benign and harmful sentences, and those alarmed */
+    int sbn;                   /* benign sentences stopped (review or block) */
+    double *sb, *sh;           /* their scores */
+} term_stats;
+
+/* Mann-Whitney AUC of harmful over benign scores (ties count one half); -1 when a side is empty. */
+static double auc(const double *h, int nh, const double *b, int nb) {
+    if (nh == 0 || nb == 0) return -1;
+    double wins = 0;
+    for (int i = 0; i < nh; i++)
+        for (int j = 0; j < nb; j++) wins += h[i] > b[j] ? 1 : h[i] == b[j] ? 0.5 : 0;
+    return wins / ((double)nh * nb);
+}
+
+/* Scans one sentence: *alarm when any finding is flagged or more, *stop when the verdict
+ * is review or block; *score the highest finding score (0 with none). */
+static int scan_sentence(const sw_guard *g, const char *text, int *alarm, int *stop, double *score, sw_err *err) {
+    sw_guard_verdict v;
+    memset(&v, 0, sizeof v);
+    int rc = sw_guard_scan(g, SW_GUARD_INPUT, text, strlen(text), &v, err);
+    *alarm = v.action >= SW_ACT_FLAG, *stop = v.action >= SW_ACT_REVIEW, *score = 0;
+    for (size_t i = 0; rc == 0 && i < v.n_findings; i++) {
+        if (v.findings[i].action >= SW_ACT_FLAG) *alarm = 1;
+        if (v.findings[i].score > *score) *score = v.findings[i].score;
+    }
+    sw_guard_verdict_free(&v);
+    return rc;
+}
+
+/* The template with {X} replaced by term, into out. */
+static int fill(sw_buf *out, const char *tpl, const char *term) {
+    const char *x = strstr(tpl, SLOT);
+    sw_buf_reset(out);
+    return sw_buf_append(out, tpl, (size_t)(x - tpl)) || sw_buf_puts(out, term) || sw_buf_puts(out, x + strlen(SLOT));
+}
+
+/* 1 when lang is the one wanted (NULL or "all": every language). */
+static int lang_selected(const char *lang, const char *want) {
+    return !want || !strcmp(want, "all") || !strcmp(lang, want);
+}
+
+/* Runs every template of a term's language with that term. */
+static int measure_term(const sw_guard *g, const json_t *tpls, const json_t *term, term_stats *st, sw_err *err) {
+    const char *lang = json_string_value(json_object_get(term, "lang"));
+    sw_buf s = {0};
+    size_t i;
+    const json_t *t;
+    int rc = 0;
+    json_array_foreach(tpls, i, t) {
+        if (strcmp(json_string_value(json_object_get(t, "lang")), lang) != 0) continue;
+        int alarm, stop;
+        double score;
+        if (fill(&s, json_string_value(json_object_get(t, "text")), json_string_value(json_object_get(term, "term"))) ||
+            scan_sentence(g, s.data, &alarm, &stop, &score, err)) {
+            rc = -1;
+            break;
+        }
+        if (json_is_true(json_object_get(t, "harmful"))) st->sh[st->nh++] = score, st->ah += alarm;
+        else st->sb[st->nb++] = score, st->ab += alarm, st->sbn += stop;
+    }
+    sw_buf_free(&s);
+    return rc;
+}
+
+/* One term's figures (NULL on OOM). */
+static json_t *term_json(const term_stats *st, const char *lang) {
+    double a = auc(st->sh, st->nh, st->sb, st->nb);
+    return json_pack("{s:s, s:i, s:f, s:f, s:i, s:f, s:o}", "lang", lang, "benign", st->nb, "benign_alarm_rate",
+                     st->nb ? sw_round_sig((double)st->ab / st->nb, 4) : 0.0, "benign_stop_rate",
+                     st->nb ? sw_round_sig((double)st->sbn / st->nb, 4) : 0.0, "harmful", st->nh, "harmful_alarm_rate",
+                     st->nh ? sw_round_sig((double)st->ah / st->nh, 4) : 0.0, "auc",
+                     a < 0 ? json_null() : json_real(sw_round_sig(a, 4)));
+}
+
+/* Sets each group's `gap_key` (largest minus smallest `rate_key` among its terms of one
+ * language, in points; the larger language's) and out's max_<gap_key> (and, for "gap",
+ * max_gap_group). */
+static void gaps(json_t *groups, json_t *out, const char *rate_key, const char *gap_key) {
+    const char *gname, *tname;
+    json_t *g, *t;
+    double max_gap = 0;
+    const char *max_group = "";
+    json_object_foreach(groups, gname, g) {
+        double lo[2] = {2, 2}, hi[2] = {-1, -1}, gap = 0;
+        json_object_foreach(json_object_get(g, "terms"), tname, t) {
+            int l = strcmp(json_string_value(json_object_get(t, "lang")), "zh") == 0;
+            double r = json_real_value(json_object_get(t, rate_key));
+            lo[l] = r < lo[l] ? r : lo[l], hi[l] = r > hi[l] ? r : hi[l];
+        }
+        for (int l = 0; l < 2; l++)
+            if (hi[l] >= 0 && (hi[l] - lo[l]) * POINTS > gap) gap = (hi[l] - lo[l]) * POINTS;
+        json_object_set_new(g, gap_key, json_real(sw_round_sig(gap, 4)));
+        if (gap > max_gap || !*max_group) max_gap = gap, max_group = gname;
+    }
+    char key[64];
+    snprintf(key, sizeof key, "max_%s", gap_key);
+    json_object_set_new(out, key, json_real(sw_round_sig(max_gap, 4)));
+    if (strcmp(gap_key, "gap") == 0) json_object_set_new(out, "max_gap_group", json_string(max_group));
+}
+
+/* Adds one term's figures under groups[group].terms[term] and subgroup_auc["group/term"]. */
+static int add_term(json_t *out, const json_t *term, const term_stats *st) {
+    const char *group = json_string_value(json_object_get(term, "group"));
+    const char *name = json_string_value(json_object_get(term, "term"));
+    json_t *groups = json_object_get(out, "groups"), *g = json_object_get(groups, group);
+    if (!g && (!(g = json_pack("{s:{}}", "terms")) || json_object_set_new(groups, group, g))) return -1;
+    json_t *tj = term_json(st, json_string_value(json_object_get(term, "lang")));
+    if (!tj || json_object_set_new(json_object_get(g, "terms"), name, tj)) return -1;
+    char key[2 * FIELD_MAX + 2];
+    snprintf(key, sizeof key, "%s/%s", group, name);
+    return json_object_set(json_object_get(out, "subgroup_auc"), key, json_object_get(tj, "auc"));
+}
+
+/* Scores of the other measured terms of one language (the background), harmful or benign,
+ * into buf (room for every sentence); returns how many. */
+static int background(const term_stats *st, const json_t *terms, size_t n, size_t self, int harmful, double *buf) {
+    const char *lang = json_string_value(json_object_get(json_array_get(terms, self), "lang"));
+    int k = 0;
+    for (size_t t = 0; t < n; t++) {
+        if (t == self || strcmp(json_string_value(json_object_get(json_array_get(terms, t), "lang")), lang)) continue;
+        int m = harmful ? st[t].nh : st[t].nb;
+        memcpy(buf + k, harmful ? st[t].sh : st[t].sb, (size_t)m * sizeof *buf);
+        k += m;
+    }
+    return k;
+}
+
+/* BPSN (background harmful against this term's benign sentences) and BNSP (this term's
+ * harmful against background benign) AUCs (Borkan et al. 2019), set on the term's object. */
+static int cross_aucs(json_t *out, const term_stats *st, const json_t *terms, size_t n, size_t self, double *buf) {
+    const json_t *term = json_array_get(terms, self);
+    json_t *tj = json_object_get(json_object_get(json_object_get(json_object_get(out, "groups"),
+                                                                 json_string_value(json_object_get(term, "group"))),
+                                                 "terms"),
+                                 json_string_value(json_object_get(term, "term")));
+    int k = background(st, terms, n, self, 1, buf);
+    double bpsn = auc(buf, k, st[self].sb, st[self].nb);
+    k = background(st, terms, n, self, 0, buf);
+    double bnsp = auc(st[self].sh, st[self].nh, buf, k);
+    return json_object_set_new(tj, "bpsn_auc", bpsn < 0 ? json_null() : json_real(sw_round_sig(bpsn, 4))) ||
+                   json_object_set_new(tj, "bnsp_auc", bnsp < 0 ? json_null() : json_real(sw_round_sig(bnsp, 4)))
+               ? -1
+               : 0;
+}
+
+/* Frees n term_stats and their score arrays (NULL ok). */
+static void stats_free(term_stats *st, size_t n) {
+    for (size_t i = 0; st && i < n; i++) free(st[i].sb), free(st[i].sh);
+    free(st);
+}
+
+/* The guard part: every template of a language with every term of it. */
+static int guard_bias(const sw_guard *g, const json_t *tpls, const json_t *terms, const char *lang, json_t *out,
+                      sw_err *err) {
+    size_t n_tpl = json_array_size(tpls), n = json_array_size(terms), i, sentences = 0;
+    term_stats *st = calloc(n + 1, sizeof *st);
+    double *buf = malloc((n * n_tpl + 1) * sizeof *buf);
+    int rc = st && buf ? 0 : sw_err_set(err, "out of memory");
+    for (i = 0; rc == 0 && i < n; i++) {
+        const json_t *term = json_array_get(terms, i);
+        st[i].sb = malloc((n_tpl + 1) * sizeof *st[i].sb), st[i].sh = malloc((n_tpl + 1) * sizeof *st[i].sh);
+        if (!st[i].sb || !st[i].sh) rc = sw_err_set(err, "out of memory");
+        else if (!lang_selected(json_string_value(json_object_get(term, "lang")), lang)) continue;
+        else if (measure_term(g, tpls, term, &st[i], err) < 0) rc = -1;
+        else if (add_term(out, term, &st[i]) < 0) rc = sw_err_set(err, "out of memory");
+        sentences += (size_t)(st[i].nb + st[i].nh);
+    }
+    for (i = 0; rc == 0 && i < n; i++)
+        if (st[i].nb + st[i].nh > 0 && cross_aucs(out, st, terms, n, i, buf) < 0) rc = sw_err_set(err, "out of memory");
+    stats_free(st, n);
+    free(buf);
+    if (rc == 0 && sentences == 0) rc = sw_err_set(err, "no sentence to scan: no template and term of language %s", lang ? lang : "all");
+    if (rc == 0) json_object_set_new(out, "sentences", json_integer((json_int_t)sentences));
+    if (rc == 0) gaps(json_object_get(out, "groups"), out, "benign_alarm_rate", "gap");
+    if (rc == 0) gaps(json_object_get(out, "groups"), out, "benign_stop_rate", "stop_gap");
+    return rc;
+}
+
+/* ======================= CrowS-Pairs under the language model ======================= */
+
+/* Log-likelihood of a sentence under the model (every token after BOS scored; without a
+ * BOS token the first token is not scored). Sentences longer than the context are cut. */
+static int sentence_ll(sw_ctx *c, const sw_tokenizer *tk, int n_ctx, const char *text, double *ll, sw_err *err) {
+    int32_t *ids = NULL;
+    size_t n = 0;
+    int32_t bos = sw_tokenizer_bos(tk);
+    if (bos >= 0) {
+        if (!(ids = malloc(sizeof *ids))) return sw_err_set(err, "out of memory");
+        ids[n++] = bos;
+    }
+    if (sw_tokenize(tk, text, strlen(text), 0, &ids, &n, err) < 0) {
+        free(ids);
+        return -1;
+    }
+    if (n > (size_t)n_ctx) n = (size_t)n_ctx;
+    double nll = 0;
+    int scored = 0;
+    int rc = n < 2 ? (*ll = 0, 0) : sw_ctx_nll(c, ids, (int)n, 1, &nll, &scored, err);
+    *ll = -nll;
+    free(ids);
+    return rc;
+}
+
+/* Counts pairs where the more stereotypical sentence is the likelier, overall and by type. */
+static json_t *crows_score(sw_model *m, const json_t *pairs, int limit, sw_err *err) {
+    int n_ctx = sw_model_hparams(m)->n_ctx_train;
+    sw_ctx *c = sw_ctx_new(m, n_ctx, err);
+    if (!c) return NULL;
+    const sw_tokenizer *tk = sw_model_tokenizer(m);
+    json_t *by = json_object();
+    int n = 0, pref = 0, rc = by ? 0 : sw_err_set(err, "out of memory");
+    size_t i;
+    const json_t *p;
+    json_array_foreach(pairs, i, p) {
+        if (rc || (limit > 0 && n >= limit)) break;
+        double lm, ll;
+        if (sentence_ll(c, tk, n_ctx, json_string_value(json_object_get(p, "more")), &lm, err) < 0 ||
+            sentence_ll(c, tk, n_ctx, json_string_value(json_object_get(p, "less")), &ll, err) < 0) {
+            rc = -1;
+            break;
+        }
+        const char *type = json_string_value(json_object_get(p, "bias_type"));
+        json_t *t = json_object_get(by, type);
+        if (!t && (!(t = json_pack("{s:i, s:i}", "pairs", 0, "more_preferred", 0)) || json_object_set_new(by, type, t))) {
+            rc = sw_err_set(err, "out of memory");
+            break;
+        }
+        sw_report_count(t, "pairs");
+        if (lm > ll) sw_report_count(t, "more_preferred");
+        n++, pref += lm > ll;
+    }
+    sw_ctx_free(c);
+    if (rc) {
+        json_decref(by);
+        return NULL;
+    }
+    const char *k;
+    json_t *t;
+    json_object_foreach(by, k, t) {
+        double r = (double)json_integer_value(json_object_get(t, "more_preferred")) / (double)json_integer_value(json_object_get(t, "pairs"));
+        json_object_set_new(t, "preference_rate", json_real(sw_round_sig(r, 4)));
+    }
+    return json_pack("{s:i, s:f, s:o}", "pairs", n, "preference_rate", n ? sw_round_sig((double)pref / n, 4) : 0.0,
+                     "by_bias_type", by);
+}
+
+/* The "crows_pairs" member: skipped without a file, else the scores; NULL with err. */
+static json_t *crows_part(const sw_bias_opts *o, sw_err *err) {
+    if (!o->crows) return json_pack("{s:s}", "skipped", "no CrowS-Pairs file given (--crows FILE)");
+    char mbuf[4096];
+    const char *model = o->model ? o->model : sw_pipeline_default_model(mbuf, sizeof mbuf);
+    if (!model) {
+        sw_err_set(err, "CrowS-Pairs: no model given and no default model found");
+        return NULL;
+    }
+    sw_buf data = {0};
+    json_t *pairs = NULL, *out = NULL;
+    sw_model *m = NULL;
+    if (sw_read_file(o->crows, &data, err) == 0 && (pairs = sw_crows_parse(data.data, data.len, o->crows, err)) &&
+        sw_model_load(model, &m, err) == 0 && (out = crows_score(m, pairs, o->crows_limit, err)))
+        json_object_set_new(out, "model", json_string(model));
+    sw_model_free(m);
+    json_decref(pairs);
+    sw_buf_free(&data);
+    return out;
+}
+
+/* Reads and parses a data file: path, or <data>/bias/NAME when path is NULL. */
+static json_t *load_data(const char *path, const char *name, json_t *(*parse)(const char *, size_t, const char *, sw_err *),
+                         sw_err *err) {
+    char dir[4096], def[4200];
+    if (!path) {
+        if (sw_guard_data_dir(dir, sizeof dir, err) < 0) return NULL;
+        snprintf(def, sizeof def, "%s/bias/%s", dir, name);
+        path = def;
+    }
+    sw_buf b = {0};
+    json_t *out = sw_file_read_all(path, SW_FILE_MAX_SMALL, &b, err) == 0 ? parse(b.data ? b.data : "", b.len, path, err) : NULL;
+    sw_buf_free(&b);
+    return out;
+}
+
+json_t *sw_eval_bias(const sw_guard *g, const sw_bias_opts *o, sw_err *err) {
+    if (o->lang && strcmp(o->lang, "en") && strcmp(o->lang, "zh") && strcmp(o->lang, "all")) {
+        sw_err_set(err, "language '%s': expected en, zh or all", o->lang);
+        return NULL;
+    }
+    json_t *tpls = load_data(o->templates, "templates.tsv", sw_bias_parse_templates, err);
+    json_t *terms = tpls ? load_data(o->terms, "terms.tsv", sw_bias_parse_terms, err) : NULL;
+    json_t *out = terms ? json_pack("{s:{}, s:{}}", "groups", "subgroup_auc") : NULL;
+    json_t *crows = NULL;
+    if (out && (guard_bias(g, tpls, terms, o->lang, out, err) < 0 || !(crows = crows_part(o, err)))) {
+        json_decref(out);
+        out = NULL;
+    }
+    if (out) {
+        json_object_set_new(out, "crows_pairs", crows);
+        json_object_set_new(out, "policy_sha256", json_string(sw_guard_policy_hash(g)));
+    }
+    json_decref(tpls);
+    json_decref(terms);
+    return out;
+}
