@@ -70,7 +70,7 @@ static int encode_file(const sw_tokenizer *tk, const char *tok_path, const char 
     }
     *bytes = b.len;
     *n = 0;
-    int rc = sw_tokenize(tk, b.data, b.len, 0, ids, n, err);
+    int rc = sw_tokenize(tk, b.data, b.len, sw_data_corpus_special(tk), ids, n, err);
     sw_buf_free(&b);
     return rc ? sw_err_prefix(err, "%s", path) : 0;
 }
