@@ -31,7 +31,7 @@ SOURCES = {
     "humaneval": {
         "path": "benign/human-eval/HumanEval.jsonl.gz",
         "license": "MIT",
-        "url": "https://github.com/openai/human-eval/blob/master/data/HumanEval.jsonl.gz",
+        "url": "https://github.com/openai/human-eval/blob/6d43fb980f9fee3c892a914eda09951f772ad10d/data/HumanEval.jsonl.gz",
     },
 }
 
