@@ -25,7 +25,7 @@ HDRS     = $(wildcard include/steward/*.h src/*/*.h)
 # obj_dir(build-dir, sources) -> object files
 objs = $(patsubst src/%.c,$(1)/obj/%.o,$(2))
 
-.PHONY: all run serve test bench fuzz setup setup-run clean asan fault lib install deb
+.PHONY: all run serve test bench fuzz setup setup-run clean asan fault lib install deb chat-model
 all: steward lib
 
 # What running needs (compiler, libraries) and, for `make test`, what the tests need too.
@@ -117,6 +117,12 @@ FUZZ_SECONDS ?= 60
 # ---- the README's two commands ----
 run: setup-run steward
 	@bash scripts/run.sh
+
+# The chat model through `steward data build` and `steward train` (docs/data.md): niced,
+# one thread, resumable from run/chat/checkpoint.bin; then its card's data, lineage and
+# guard sections.
+chat-model: setup-run steward
+	bash scripts/chat_model.sh && python3 scripts/chat_card.py
 
 # ---- installation: the binary, the library, the shipped models and data, the man page
 # and the Python module; the installed binary finds share/steward/ beside its bin/ ----
