@@ -10,7 +10,8 @@
 #      and models/chat.md
 # Resumable: run it again and training continues from run/chat/checkpoint.bin (steps 1-3
 # are skipped once their outputs exist). Environment: THREADS (default 1), MAX_SECONDS
-# (stop and checkpoint), EXPORT_ONLY=1 (write the GGUF of the checkpoint as it is),
+# (stop and checkpoint), EXPORT_ONLY=1 (write the GGUF of the checkpoint as it is), STEWARD
+# (the binary; default a private copy in run/chat),
 # STEWARD_HOME (audit log of the records).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +23,7 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 export STEWARD_GIT_COMMIT=${STEWARD_GIT_COMMIT:-$(git rev-parse HEAD 2>/dev/null || echo unknown)}
 # a private copy of the binary: rebuilding ./steward must not touch a running job
 [ -x "$RUN/steward" ] && [ -f "$RUN/checkpoint.bin" ] || cp ./steward "$RUN/steward"
-S="$RUN/steward"
+S=${STEWARD:-$RUN/steward} # STEWARD=./steward: e.g. to export with a newer binary
 [ -f data/chat/conversations.jsonl ] || python3 scripts/chat_corpus.py --out data/chat/conversations.jsonl
 
 if [ ! -f "$RUN/data/clean.jsonl" ]; then
@@ -61,6 +62,7 @@ TOK=models/chat-tokenizer.gguf
 
 COMMON=(--corpus "$RUN/train.txt" --val "$RUN/val.txt" --tokenizer "$TOK" --manifest "$RUN/MANIFEST.json"
         --name steward-chat-1m --checkpoint "$RUN/checkpoint.bin" --out "$MODEL_OUT" --card "$CARD_OUT"
+        --card-about data/chat/model-about.md --license "MIT (weights); training data Apache-2.0 and MIT (data/chat/SOURCE.md)"
         --checkpoint-every 120 --eval-every 100 --eval-seqs 32 --threads "${THREADS:-1}" --json)
 [ -n "${MAX_SECONDS:-}" ] && COMMON+=(--max-seconds "$MAX_SECONDS")
 if [ -f "$RUN/checkpoint.bin" ]; then

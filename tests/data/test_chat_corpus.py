@@ -101,11 +101,18 @@ def main():
     check("one <|im_start|> id and one <|im_end|> id per turn in the shard",
           ids.count(vocab - 2) == n_turns and ids.count(vocab - 1) == n_turns, (ids.count(vocab - 2), n_turns))
 
-    model = os.path.join(t, "m.gguf")
+    model, card, about = os.path.join(t, "m.gguf"), os.path.join(t, "m.md"), os.path.join(t, "about.md")
+    with open(about, "w") as f:
+        f.write("A test chat model about nothing.\n")
     r = run("train", "--corpus", text, "--tokenizer", tok, "--out", model, "--layers", "1", "--embd", "32", "--heads",
             "2", "--kv-heads", "1", "--ff", "64", "--ctx", "64", "--batch", "2", "--steps", "3", "--threads", "1",
-            home=home)
+            "--card", card, "--card-about", about, "--license", "X-TEST-LICENCE", home=home)
     check("a tiny model trains on the conversations", r.returncode == 0, r.stderr[-400:])
+    ctext = open(card, encoding="utf-8").read() if os.path.exists(card) else ""
+    check("--card-about replaces the Shakespeare text of the card",
+          "A test chat model about nothing." in ctext and "Shakespeare" not in ctext and "validation bits per byte" in ctext,
+          ctext[:300])
+    check("--license sets general.license", b"X-TEST-LICENCE" in open(model, "rb").read())
     r = run("generate", "-m", model, "--chat", "--system", "Answer briefly.", "-p", "Who are you?", "-n", "8",
             "--temp", "0", "--json", home=home)
     check("generate --chat with a system prompt uses the model's template", r.returncode == 0, r.stderr[-400:])
