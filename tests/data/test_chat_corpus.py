@@ -4,7 +4,8 @@ renders each source in ChatML with provenance; `steward data build` with the cha
 keeps the conversations; `tokenizer train --chat-template chatml` adds the control tokens
 and the template; the token shard holds one <|im_start|> id per turn; a model trained a
 few steps on it answers `generate --chat` (with a system prompt), and a model whose
-tokenizer has no template is refused."""
+tokenizer has no template is refused. The shipped chat model (models/chat.gguf) answers
+in the chat format: it ends its turn with <|im_end|> (finish "stop") within the budget."""
 import json, os, re, shutil, struct, subprocess, sys, tempfile
 
 BIN = os.environ.get("STEWARD_BIN", "./steward")
@@ -45,10 +46,37 @@ def shard_tokens(path):
     return struct.unpack("<%di" % ((len(data) - 160) // 4), data[160:])
 
 
+def shipped_model():
+    model = os.path.join(ROOT, "models", "chat.gguf")
+    if not os.path.exists(model):
+        print("ok - skipped: models/chat.gguf not shipped")
+        return
+    check("the chat model is at most 32 MB", os.path.getsize(model) <= 32 << 20, os.path.getsize(model))
+    home = tempfile.mkdtemp()
+    stops = 0
+    for seed, (system, prompt) in enumerate([(None, "Who are you?"), ("You are a helpful assistant.", "Tom has 3 apples "
+                                             "and buys 5 more. How many apples does he have?"),
+                                            (None, "Write a Python function that adds two numbers.")]):
+        args = ["generate", "-m", model, "--chat", "-p", prompt, "-n", "160", "--temp", "0.8", "--repeat-penalty",
+                "1.3", "-s", str(seed + 1), "--json"] + (["--system", system] if system else [])
+        r = run(*args, home=home)
+        try:
+            d = json.loads(r.stdout)
+        except ValueError:
+            d = {}
+        ok = r.returncode in (0, 3) and d.get("text", "").strip() and "<|im_start|>" not in d.get("text", "")
+        check("chat model answers '%s'%s" % (prompt[:30], " with a system prompt" if system else ""), ok,
+              r.stderr[-300:])
+        stops += d.get("finish_reason") == "stop"
+    check("chat model ends its turn (<|im_end|>) in at least 2 of 3 answers", stops >= 2, stops)
+    shutil.rmtree(home, ignore_errors=True)
+
+
 def main():
+    shipped_model()
     if not os.path.isdir(os.path.join(SHARED, "benign")):
         print("ok - skipped: ../shared/data not found")
-        return 0
+        return 1 if fails else 0
     t = tempfile.mkdtemp()
     home = os.path.join(t, "home")
     conv = os.path.join(t, "conv.jsonl")
