@@ -32,7 +32,7 @@ $(BUILD)/gen/console_assets.h: $(CONSOLE_FILES) scripts/embed_console.sh
 $(BUILD)/pic/obj/server/console.o $(BUILD)/asan/obj/server/console.o $(BUILD)/fuzz/obj/server/console.o: \
     $(BUILD)/gen/console_assets.h
 
-.PHONY: all run serve test bench fuzz setup setup-run clean asan fault lib install deb
+.PHONY: all run serve test bench fuzz setup setup-run clean asan fault lib install deb chat-model
 all: steward lib
 
 # What running needs (compiler, libraries) and, for `make test`, what the tests need too.
@@ -124,6 +124,12 @@ FUZZ_SECONDS ?= 60
 # ---- the README's two commands ----
 run: setup-run steward
 	@bash scripts/run.sh
+
+# The chat model through `steward data build` and `steward train` (docs/data.md): niced,
+# one thread, resumable from run/chat/checkpoint.bin; then its card's data, lineage and
+# guard sections.
+chat-model: setup-run steward
+	bash scripts/chat_model.sh && python3 scripts/chat_card.py
 
 # ---- installation: the binary, the library, the shipped models and data, the man page
 # and the Python module; the installed binary finds share/steward/ beside its bin/ ----

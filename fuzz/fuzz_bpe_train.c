@@ -3,7 +3,10 @@
  * Learns a small vocabulary from the input, then: the trainer's encoding must decode
  * (through the merges) back to the input; the vocabulary written as GGUF must read back
  * (sw_bpe_from_gguf) to the same encoding; and for ASCII input the engine's tokenizer,
- * loading that GGUF, must encode exactly as the trainer does. */
+ * loading that GGUF, must encode exactly as the trainer does. With ChatML's control
+ * tokens (sw_bpe_train_special): they follow <|endoftext|> as control tokens, and the
+ * vocabulary reads back with the same size and eos. */
+#include "steward/chat.h"
 #include "steward/tokenizer.h"
 #include "steward/train.h"
 
@@ -63,6 +66,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     free(ids2);
     sw_bpe_free(&b2);
     sw_buf_free(&back);
+    sw_bpe_free(&b);
+
+    int ns;
+    const char *const *ctl = sw_chat_control_tokens(SW_CHAT_CHATML, &ns);
+    if (sw_bpe_train_special(text, size, 320, ctl, ns, &b, NULL) < 0) abort();
+    if (strcmp(b.tokens[b.eos_id], "<|endoftext|>") || b.eos_id != b.n_vocab - 1 - ns) abort();
+    for (int k = 0; k < ns; k++)
+        if (strcmp(b.tokens[b.n_vocab - ns + k], ctl[k]) || b.token_type[b.n_vocab - ns + k] != 3) abort();
+    w = sw_gguf_writer_new();
+    if (!w || sw_bpe_put_gguf(w, &b, NULL) < 0 || sw_gguf_write(w, path, NULL) < 0) abort();
+    sw_gguf_writer_free(w);
+    if (sw_gguf_open(path, &g, NULL) < 0 || sw_bpe_from_gguf(g, &b2, NULL) < 0) abort();
+    if (b2.n_vocab != b.n_vocab || b2.eos_id != b.eos_id) abort();
+    sw_gguf_close(g);
+    unlink(path);
+    sw_bpe_free(&b2);
     sw_bpe_free(&b);
     return 0;
 }

@@ -23,6 +23,10 @@ const char *sw_chat_style_name(sw_chat_style s);
 /* The style called name ("chatml", "llama3"), as --chat-template takes it; -1 when
  * there is none of that name. */
 int sw_chat_style_parse(const char *name, sw_chat_style *out);
+/* The style's Jinja template text (as tokenizer.chat_template carries it) and its
+ * control tokens (n set to their count); NULL for SW_CHAT_NONE. Static strings. */
+const char *sw_chat_template_text(sw_chat_style s);
+const char *const *sw_chat_control_tokens(sw_chat_style s, int *n);
 /* Is role one a chat may carry (system, user, assistant, tool)? */
 int sw_chat_role_valid(const char *role);
 /* Renders messages in the style piece by piece (see sw_chat_piece_fn), ending with the

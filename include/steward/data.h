@@ -165,6 +165,12 @@ typedef struct sw_data_shard {
  * corpus) and writes the shard at path (tmp, fsync, rename). -1 with err. */
 int sw_data_shard_write(const char *path, const struct sw_tokenizer *tk, const char *tokenizer_sha256,
                         const char *text, size_t len, sw_err *err);
+/* 1 when corpus text is tokenized with control tokens parsed: the tokenizer has a chat
+ * template's control tokens (`steward tokenizer train --chat-template`), so conversations
+ * rendered in that template train on its tokens, as `generate --chat` feeds them. 0 for
+ * every other tokenizer (text containing "<|endoftext|>" stays text). Used for the token
+ * shards and by `steward train` for text files alike. */
+int sw_data_corpus_special(const struct sw_tokenizer *tk);
 /* 1 when the file at path starts with the shard magic, 0 when not, -1 when unreadable. */
 int sw_data_shard_is(const char *path);
 /* Reads a shard (from memory: sw_data_shard_parse, name used in messages). -1 with err

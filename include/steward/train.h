@@ -140,12 +140,17 @@ typedef struct sw_bpe {
     char **merges; /* "left right" in rank order */
     int32_t *merge_left, *merge_right; /* merge k makes token 256 + k */
     int32_t *token_type;
-    int eos_id;    /* "<|endoftext|>" */
+    int eos_id;    /* "<|endoftext|>" (the first control token; chat specials follow it) */
     int32_t *pair_rank; /* [n_vocab][n_vocab]: rank of the merge of a pair, or -1 */
 } sw_bpe;
 /* Learns vocab_size - 257 merges over text (GPT-2 pre-tokenisation, merges never cross
  * a piece), ties broken by the smaller pair of ids. -1 on a bad size or no memory. */
 int sw_bpe_train(const char *text, size_t len, int vocab_size, sw_bpe *out, sw_err *err);
+/* As sw_bpe_train, then the special texts (e.g. "<|im_start|>", "<|im_end|>") appended
+ * as control tokens after <|endoftext|>; vocab_size counts them. Merges are learned on
+ * the text with the specials cut out, so none crosses or enters them. -1 with err. */
+int sw_bpe_train_special(const char *text, size_t len, int vocab_size, const char *const *special, int n_special,
+                         sw_bpe *out, sw_err *err);
 void sw_bpe_free(sw_bpe *b);
 /* Encodes text with the learned merges (ranked application within each piece), for
  * training data. Appends to *ids (realloc'd). -1 when out of memory. */

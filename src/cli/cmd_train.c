@@ -20,6 +20,7 @@
 
 typedef struct run {
     const char *corpus, *val, *tokenizer, *out, *ckpt, *manifest, *name, *card, *init_from;
+    const char *about, *license; /* the card's own text and general.license (NULL: the default model's) */
     char init_record[1536]; /* where the initial weights came from (--init-from) */
     int parent_steps;
     int resume, threads, eval_every, eval_seqs, ckpt_every, max_seconds, json, untied, export_only, stop_after;
@@ -70,7 +71,7 @@ static int encode_file(const sw_tokenizer *tk, const char *tok_path, const char 
     }
     *bytes = b.len;
     *n = 0;
-    int rc = sw_tokenize(tk, b.data, b.len, 0, ids, n, err);
+    int rc = sw_tokenize(tk, b.data, b.len, sw_data_corpus_special(tk), ids, n, err);
     sw_buf_free(&b);
     return rc ? sw_err_prefix(err, "%s", path) : 0;
 }
@@ -120,7 +121,7 @@ static int set_records(sw_gguf_writer *w, const run *r, sw_trainer *t, double tr
     snprintf(code, sizeof code, "steward %s%s%s; executable sha256 %s", SW_VERSION, git ? " commit " : "",
              git ? git : "", r->exe_sha);
     int rc = sw_gguf_set_str(w, "general.name", r->name) ||
-             sw_gguf_set_str(w, "general.license", "MIT (weights); training text public domain") ||
+             sw_gguf_set_str(w, "general.license", r->license ? r->license : "MIT (weights); training text public domain") ||
              sw_gguf_set_str(w, "general.description",
                              "trained by steward itself on the corpus its manifest records; see the model card") ||
              sw_gguf_set_str(w, "steward.train.config", cfgjson) ||
@@ -157,17 +158,25 @@ static int write_card(const run *r, sw_trainer *t, double train_loss, double val
     FILE *f = fopen(r->card, "w");
     if (!f) return sw_err_set(err, "%s: cannot write the model card", r->card);
     fprintf(f, "# Model card: %s\n\n", r->name);
-    fprintf(f, "A small `llama`-architecture language model that steward trained itself (`steward train`),\n"
+    sw_buf about = {0};
+    if (r->about && sw_read_file(r->about, &about, err)) return fclose(f), sw_err_prefix(err, "--card-about");
+    if (r->about) fwrite(about.data ? about.data : "", 1, about.len, f), fputs("\n", f);
+    else fprintf(f, "A small `llama`-architecture language model that steward trained itself (`steward train`),\n"
                "shipped so that steward runs with no download. It continues English text in the style of\n"
                "Shakespeare's plays. It is a demonstration model: it knows nothing else, follows no\n"
                "instructions, and its text is often ungrammatical.\n\n");
+    sw_buf_free(&about);
     fprintf(f, "## Architecture\n\n| | |\n|---|---|\n| parameters | %zu |\n| layers | %d |\n| width | %d |\n"
                "| heads (kv heads) | %d (%d) |\n| feed-forward | %d (SwiGLU) |\n| context | %d tokens |\n"
                "| vocabulary | %d (byte-level BPE, trained by `steward tokenizer train`) |\n| output | %s |\n"
                "| weights | F32 GGUF |\n\n",
             sw_tconfig_n_params(c), c->n_layer, c->n_embd, c->n_head, c->n_head_kv, c->n_ff, c->n_ctx, c->n_vocab,
             c->tied ? "tied to the token embedding" : "separate matrix");
-    fprintf(f, "## Training data\n\nThe corpus in `data/corpus/` (manifest `data/corpus/MANIFEST.json`, sha256 `%s`):\n"
+    if (r->about)
+        fprintf(f, "## Training data\n\nCorpus manifest sha256 `%s`; training text sha256 `%s`.\n\n", r->manifest_sha,
+                r->corpus_sha);
+    else
+        fprintf(f, "## Training data\n\nThe corpus in `data/corpus/` (manifest `data/corpus/MANIFEST.json`, sha256 `%s`):\n"
                "tinyshakespeare (public-domain text; see the manifest for origin, licence and hashes),\n"
                "split into training (first 90%%) and held-out validation (last 10%%) text. Training text\n"
                "sha256 `%s`. No personal data is expected in it.\n\n",
@@ -193,8 +202,9 @@ static int write_card(const run *r, sw_trainer *t, double train_loss, double val
                "| energy | %.0f J (%s) |\n| CO2e | %.2f g (energy x %g g/kWh) |\n\n",
             r->init_from ? " (all phases, from the first step of the first run)" : "", L->wall_s, L->cpu_s, L->joules,
             L->energy_method[0] ? L->energy_method : "none", co2e, r->grid);
-    fprintf(f, "The same records are in the GGUF metadata under `steward.train.*`.\n\n"
-               "## Limitations and risks\n\nTrained on about one megabyte of 400-year-old drama, the model "
+    fprintf(f, "The same records are in the GGUF metadata under `steward.train.*`.\n");
+    if (!r->about)
+        fprintf(f, "\n## Limitations and risks\n\nTrained on about one megabyte of 400-year-old drama, the model "
                "reproduces its vocabulary,\nits archaic forms and its social attitudes (including those of its "
                "time about gender and\nclass). It has no knowledge of facts and must not be used to answer "
                "questions. Its output\npasses through steward's guards, labels and audit log like any model's.\n");
@@ -348,6 +358,9 @@ int sw_cmd_train(int argc, char **argv) {
         {"tokenizer", SW_OPT_STR, &r.tokenizer, "FILE", "GGUF with the vocabulary (steward tokenizer train) (required)"},
         {"out", SW_OPT_STR, &r.out, "FILE", "the trained model, GGUF (required)"},
         {"card", SW_OPT_STR, &r.card, "FILE", "also write a model card (Markdown)"},
+        {"card-about", SW_OPT_STR, &r.about, "FILE",
+         "Markdown for the card's description, data and limitations (default: the Shakespeare model's)"},
+        {"license", SW_OPT_STR, &r.license, "TEXT", "general.license of the weights (default: the Shakespeare model's)"},
         {"manifest", SW_OPT_STR, &r.manifest, "FILE", "corpus manifest whose sha256 is recorded"},
         {"name", SW_OPT_STR, &r.name, "NAME", "general.name of the model"},
         {"checkpoint", SW_OPT_STR, &r.ckpt, "FILE", "checkpoint file, written atomically"},

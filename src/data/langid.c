@@ -28,7 +28,9 @@ static const double langid_lambda[LANGID_MAX_ORDER] = {0.1, 0.3, 0.6};
 struct sw_langid {
     int n;
     char names[SW_LANGID_MAX][LANGID_NAME_MAX];
-    float *prob[SW_LANGID_MAX]; /* LANGID_BUCKETS each: smoothed probability of a bucket */
+    /* smoothed probability of a bucket, the languages of a bucket side by side
+     * (prob[bucket * n + language]) so that scoring reads one cache line per bucket */
+    float *prob;
 };
 
 /* Calls fn(buckets, ud) at every code point of text (ASCII lower-cased, runs of white
@@ -40,8 +42,8 @@ static void for_each_gram(const char *text, size_t len, void (*fn)(const uint32_
     size_t i = 0;
     int prev_space = 1;
     while (i < len) {
-        uint32_t cp;
-        int k = sw_utf8_decode(s + i, len - i, &cp);
+        uint32_t cp = s[i];
+        int k = cp < 0x80 ? 1 : sw_utf8_decode(s + i, len - i, &cp); /* ASCII without the decoder */
         if (k == 0) {
             cp = 0xFFFD;
             k = 1;
@@ -71,23 +73,22 @@ static void count_gram(const uint32_t *b, void *ud) {
     for (int o = 0; o < LANGID_MAX_ORDER; o++) ((double *)ud)[b[o]] += 1;
 }
 
-/* Builds one profile's probabilities from counts (each order's n-grams sum to one, up to
- * the smoothing). */
-static float *profile_from_counts(const double *counts) {
-    float *p = malloc(sizeof(float) * LANGID_BUCKETS);
-    if (!p) return NULL;
+/* Sets language i's probabilities in p (stride n) from counts (each order's n-grams sum
+ * to one, up to the smoothing). */
+static void profile_from_counts(const double *counts, float *p, int i, int n) {
     double total = 0;
     for (uint32_t b = 0; b < LANGID_BUCKETS; b++) total += counts[b];
     double denom = total / LANGID_MAX_ORDER + LANGID_ALPHA * LANGID_BUCKETS;
-    for (uint32_t b = 0; b < LANGID_BUCKETS; b++) p[b] = (float)((counts[b] + LANGID_ALPHA) / denom);
-    return p;
+    for (uint32_t b = 0; b < LANGID_BUCKETS; b++) p[(size_t)b * (size_t)n + (size_t)i] = (float)((counts[b] + LANGID_ALPHA) / denom);
 }
 
 sw_langid *sw_langid_build(const char *const *names, const char *const *paths, int n, sw_err *err) {
     if (n <= 0 || n > SW_LANGID_MAX) return sw_err_set(err, "langid: %d profiles (1..%d)", n, SW_LANGID_MAX), NULL;
     sw_langid *l = calloc(1, sizeof *l);
     double *counts = malloc(sizeof(double) * LANGID_BUCKETS);
-    if (!l || !counts) {
+    if (l) l->prob = malloc(sizeof(float) * LANGID_BUCKETS * (size_t)n);
+    if (!l || !counts || !l->prob) {
+        if (l) free(l->prob);
         free(l);
         free(counts);
         return sw_err_set(err, "langid: out of memory"), NULL;
@@ -106,10 +107,7 @@ sw_langid *sw_langid_build(const char *const *names, const char *const *paths, i
         for_each_gram(text.data ? text.data : "", text.len, count_gram, counts);
         sw_buf_free(&text);
         strcpy(l->names[i], names[i]);
-        if (!(l->prob[i] = profile_from_counts(counts))) {
-            sw_err_set(err, "langid: out of memory");
-            goto fail;
-        }
+        profile_from_counts(counts, l->prob, i, n);
         l->n = i + 1;
     }
     free(counts);
@@ -135,7 +133,7 @@ sw_langid *sw_langid_open_default(const char *data_dir, sw_err *err) {
 
 void sw_langid_free(sw_langid *l) {
     if (!l) return;
-    for (int i = 0; i < l->n; i++) free(l->prob[i]);
+    free(l->prob);
     free(l);
 }
 
@@ -150,10 +148,12 @@ typedef struct {
 static void score_gram(const uint32_t *b, void *ud) {
     score_acc *a = ud;
     int flush = ++a->grams % LANGID_LOG_EVERY == 0;
-    for (int i = 0; i < a->l->n; i++) {
-        const float *p = a->l->prob[i];
+    const int n = a->l->n;
+    const float *p[LANGID_MAX_ORDER];
+    for (int o = 0; o < LANGID_MAX_ORDER; o++) p[o] = a->l->prob + (size_t)b[o] * (size_t)n;
+    for (int i = 0; i < n; i++) {
         double q = 0;
-        for (int o = 0; o < LANGID_MAX_ORDER; o++) q += langid_lambda[o] * p[b[o]];
+        for (int o = 0; o < LANGID_MAX_ORDER; o++) q += langid_lambda[o] * p[o][i];
         a->prod[i] *= q;
         if (flush) a->sum[i] += log(a->prod[i]), a->prod[i] = 1;
     }

@@ -284,8 +284,36 @@ static size_t ngram_chars(const words *ws, size_t i, int n) {
 
 #define SEEN_BIT 0x80000000u /* in a count: an occurrence has been passed in the duplicate sweep */
 
+/* Marks the duplicate n-grams' words in covered and returns their characters' share.
+ * Every occurrence of a repeated n-gram starts at a position of cand (the positions whose
+ * (n-1)-gram repeats; all positions for the first n): an n-gram starting elsewhere has a
+ * unique prefix, so it is unique too. Keeps in cand only the positions whose n-gram
+ * repeats (*n_cand updated). */
+static double dup_share(const words *ws, const prefix *px, table *cnt, slot **at, size_t *cand, size_t *n_cand,
+                        int n, uint8_t *covered, size_t total) {
+    size_t nw = ws->n, k = 0;
+    table_clear(cnt);
+    for (size_t c = 0; c < *n_cand; c++)
+        if (cand[c] + (size_t)n <= nw) ++(at[cand[c]] = table_slot(cnt, ngram_hash(px, cand[c], n)))->v;
+    memset(covered, 0, nw);
+    for (size_t c = 0; c < *n_cand; c++) {
+        size_t i = cand[c];
+        if (i + (size_t)n > nw) continue;
+        slot *e = at[i];
+        if ((e->v & ~SEEN_BIT) < 2) continue;
+        cand[k++] = i;
+        if (e->v & SEEN_BIT) memset(covered + i, 1, (size_t)n);
+        e->v |= SEEN_BIT;
+    }
+    *n_cand = k;
+    size_t dup = 0;
+    for (size_t i = 0; i < nw; i++) dup += covered[i] ? ws->w[i].len : 0;
+    return (double)dup / (double)total;
+}
+
 /* Top n-gram (n = 2..4) and duplicate n-gram (n = 5..10) character shares. -1 on OOM.
- * One probe per n-gram: the sweep for duplicates reuses the slot each n-gram got when counted. */
+ * One probe per n-gram; for n > 5 only the n-grams whose (n-1)-gram prefix repeats are
+ * counted (dup_share), which finds the same duplicates. */
 static int gopher_ngram_rules(const words *ws, sw_quality_result *r, int *tripped) {
     *tripped = 0;
     size_t total = 0, nw = ws->n;
@@ -294,41 +322,34 @@ static int gopher_ngram_rules(const words *ws, sw_quality_result *r, int *trippe
     prefix px = {0};
     uint8_t *covered = calloc(nw ? nw : 1, 1);
     slot **at = malloc((nw ? nw : 1) * sizeof *at);
-    if (!covered || !at || table_init(&cnt, nw) || prefix_init(&px, ws)) {
+    size_t *cand = malloc((nw ? nw : 1) * sizeof *cand), n_cand = nw;
+    if (!covered || !at || !cand || table_init(&cnt, nw) || prefix_init(&px, ws)) {
         free(covered);
         free(at);
+        free(cand);
         free(px.pre);
         table_free(&cnt);
         return -1;
     }
-    for (int n = G_TOP_NGRAM_MIN; n <= G_DUP_NGRAM_MAX && !*tripped && (size_t)n <= nw; n++) {
+    for (size_t i = 0; i < nw; i++) cand[i] = i;
+    for (int n = G_TOP_NGRAM_MIN; n <= G_TOP_NGRAM_MAX && !*tripped && (size_t)n <= nw; n++) {
         table_clear(&cnt);
         uint32_t best = 0;
         size_t best_at = 0;
         for (size_t i = 0; i + (size_t)n <= nw; i++) {
-            uint32_t c = ++(at[i] = table_slot(&cnt, ngram_hash(&px, i, n)))->v;
+            uint32_t c = table_add(&cnt, ngram_hash(&px, i, n), 1);
             if (c > best) best = c, best_at = i;
         }
-        if (n <= G_TOP_NGRAM_MAX) {
-            double share = best > 1 ? (double)best * (double)ngram_chars(ws, best_at, n) / (double)total : 0;
-            if (share > g_top_ngram_max[n - G_TOP_NGRAM_MIN]) *tripped = trip(r, top_rule_names[n - G_TOP_NGRAM_MIN], share);
-            continue;
-        }
-        if (n < G_DUP_NGRAM_MIN) continue;
-        memset(covered, 0, nw);
-        for (size_t i = 0; i + (size_t)n <= nw; i++) {
-            slot *e = at[i];
-            if ((e->v & ~SEEN_BIT) < 2) continue;
-            if (e->v & SEEN_BIT) memset(covered + i, 1, (size_t)n);
-            e->v |= SEEN_BIT;
-        }
-        size_t dup = 0;
-        for (size_t i = 0; i < nw; i++) dup += covered[i] ? ws->w[i].len : 0;
-        double share = (double)dup / (double)total;
+        double share = best > 1 ? (double)best * (double)ngram_chars(ws, best_at, n) / (double)total : 0;
+        if (share > g_top_ngram_max[n - G_TOP_NGRAM_MIN]) *tripped = trip(r, top_rule_names[n - G_TOP_NGRAM_MIN], share);
+    }
+    for (int n = G_DUP_NGRAM_MIN; n <= G_DUP_NGRAM_MAX && !*tripped && (size_t)n <= nw && n_cand; n++) {
+        double share = dup_share(ws, &px, &cnt, at, cand, &n_cand, n, covered, total);
         if (share > g_dup_ngram_max[n - G_DUP_NGRAM_MIN]) *tripped = trip(r, dup_rule_names[n - G_DUP_NGRAM_MIN], share);
     }
     free(covered);
     free(at);
+    free(cand);
     free(px.pre);
     table_free(&cnt);
     return 0;
@@ -344,9 +365,6 @@ static int contains_ci(const char *s, size_t n, const char *needle) {
     }
     return 0;
 }
-
-/* Search in a lower-cased text. */
-static int contains_lower(const char *s, size_t n, const char *needle) { return memmem(s, n, needle, strlen(needle)) != NULL; }
 
 static const char *const policy_phrases[] = {"terms of use", "privacy policy", "cookie policy", "uses cookies",
                                              "use of cookies", "use cookies"};
@@ -369,20 +387,31 @@ static size_t count_words_in(const char *s, size_t n) {
     return w;
 }
 
-#define C4_LOWER_MAX 4096 /* longer lines are searched without the lower-cased copy */
+/* 1 when s holds the lower-case ASCII needle at i, ignoring case. */
+static int at_needle_ci(const char *s, size_t n, size_t i, const char *needle) {
+    size_t k = 0;
+    while (needle[k] && i + k < n && lower((unsigned char)s[i + k]) == (unsigned char)needle[k]) k++;
+    return needle[k] == 0;
+}
+
+/* L_JAVASCRIPT when a line mentions javascript (any case), else L_POLICY when it holds a
+ * policy phrase, else -1: one pass, trying a needle only where its first two bytes are. */
+static int c4_needles(const char *s, size_t n) {
+    int policy = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        unsigned char c = lower((unsigned char)s[i]), d = lower((unsigned char)s[i + 1]);
+        if (c == 'j' && d == 'a' && at_needle_ci(s, n, i, "javascript")) return L_JAVASCRIPT;
+        for (size_t k = 0; !policy && k < sizeof policy_phrases / sizeof *policy_phrases; k++)
+            policy = (unsigned char)policy_phrases[k][0] == c && (unsigned char)policy_phrases[k][1] == d &&
+                     at_needle_ci(s, n, i, policy_phrases[k]);
+    }
+    return policy ? L_POLICY : -1;
+}
 
 /* The C4 rule that removes this (trimmed, non-empty) line, or -1 to keep it. */
 static int c4_line_rule(const char *s, size_t n, int cjk) {
-    char low[C4_LOWER_MAX];
-    const char *hay = s;
-    if (n <= C4_LOWER_MAX) {
-        for (size_t i = 0; i < n; i++) low[i] = (char)lower((unsigned char)s[i]);
-        hay = low;
-    }
-    int (*has)(const char *, size_t, const char *) = hay == low ? contains_lower : contains_ci;
-    if (has(hay, n, "javascript")) return L_JAVASCRIPT;
-    for (size_t i = 0; i < sizeof policy_phrases / sizeof *policy_phrases; i++)
-        if (has(hay, n, policy_phrases[i])) return L_POLICY;
+    int rule = c4_needles(s, n);
+    if (rule >= 0) return rule;
     if (!ends_terminal(s, n)) return L_TERMINAL;
     if (!cjk && count_words_in(s, n) < C4_MIN_LINE_WORDS) return L_MIN_WORDS;
     return -1;

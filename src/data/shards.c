@@ -1,6 +1,7 @@
 /* shards.c - token shards: the kept text tokenized once by `data build`, read by
  * `steward train --corpus` instead of a text file. */
 #include "build_int.h"
+#include "steward/chat.h"
 #include "steward/tokenizer.h"
 
 #include <stdlib.h>
@@ -27,11 +28,23 @@ static uint64_t get_u64(const uint8_t *p) {
     return v;
 }
 
+int sw_data_corpus_special(const sw_tokenizer *tk) {
+    static const sw_chat_style styles[] = {SW_CHAT_CHATML, SW_CHAT_LLAMA3};
+    for (size_t i = 0; i < sizeof styles / sizeof *styles; i++) {
+        int n;
+        const char *const *ctl = sw_chat_control_tokens(styles[i], &n);
+        int all = 1;
+        for (int k = 0; k < n; k++) all &= sw_tokenizer_find(tk, ctl[k]) >= 0;
+        if (all) return 1;
+    }
+    return 0;
+}
+
 int sw_data_shard_write(const char *path, const sw_tokenizer *tk, const char *tokenizer_sha256, const char *text,
                         size_t len, sw_err *err) {
     int32_t *ids = NULL;
     size_t n = 0;
-    if (sw_tokenize(tk, text, len, 0, &ids, &n, err)) return sw_err_prefix(err, "%s", path);
+    if (sw_tokenize(tk, text, len, sw_data_corpus_special(tk), &ids, &n, err)) return sw_err_prefix(err, "%s", path);
     sw_buf b = {0};
     uint8_t h[SW_DATA_SHARD_HEADER] = {0};
     memcpy(h, SW_DATA_SHARD_MAGIC, 8);

@@ -28,6 +28,25 @@ int sw_chat_style_parse(const char *name, sw_chat_style *out) {
     return 0;
 }
 
+const char *sw_chat_template_text(sw_chat_style s) {
+    static const char chatml[] =
+        "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
+        "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}"
+        "{% endif %}";
+    static const char llama3[] =
+        "{% for message in messages %}{{'<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n' + "
+        "message['content'] + '<|eot_id|>'}}{% endfor %}{% if add_generation_prompt %}"
+        "{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}";
+    return s == SW_CHAT_CHATML ? chatml : s == SW_CHAT_LLAMA3 ? llama3 : NULL;
+}
+
+const char *const *sw_chat_control_tokens(sw_chat_style s, int *n) {
+    static const char *const chatml[] = {"<|im_start|>", "<|im_end|>"};
+    static const char *const llama3[] = {"<|start_header_id|>", "<|end_header_id|>", "<|eot_id|>"};
+    *n = s == SW_CHAT_CHATML ? 2 : s == SW_CHAT_LLAMA3 ? 3 : 0;
+    return s == SW_CHAT_CHATML ? chatml : s == SW_CHAT_LLAMA3 ? llama3 : NULL;
+}
+
 int sw_chat_role_valid(const char *role) {
     static const char *const roles[] = {"system", "user", "assistant", "tool"};
     for (size_t i = 0; i < sizeof roles / sizeof *roles; i++)

@@ -2,6 +2,7 @@
  * learned from a built-in text: the model `make run` uses before a trained one exists,
  * and the SmolLM2-shaped model of the benchmarks. Deterministic for a seed. */
 #include "model_internal.h"
+#include "steward/chat.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -18,11 +19,6 @@ static const char demo_text[] =
     "of each request is measured and reported. people can review what the model said, take "
     "over a conversation, or stop the service. the tokenizer splits the text into pieces; "
     "the pieces are the tokens that the model reads and writes.";
-
-static const char chatml_template[] =
-    "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
-    "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}"
-    "{% endif %}";
 
 #define MAX_MERGES 400
 
@@ -229,7 +225,7 @@ static int put_tokenizer(sw_gguf_writer *w, const vocab *v, int n_vocab) {
          sw_gguf_set_u32(w, "tokenizer.ggml.bos_token_id", (uint32_t)eot) |
          sw_gguf_set_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)im_end) |
          sw_gguf_set_bool(w, "tokenizer.ggml.add_bos_token", 0) |
-         sw_gguf_set_str(w, "tokenizer.chat_template", chatml_template);
+         sw_gguf_set_str(w, "tokenizer.chat_template", sw_chat_template_text(SW_CHAT_CHATML));
     free(mlen);
 done:
     free(tok);

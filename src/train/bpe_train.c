@@ -6,6 +6,7 @@
 #include <string.h>
 
 #define BPE_MAX_VOCAB 4096 /* pair tables are vocab x vocab */
+#define BPE_MAX_SPECIAL 16 /* control tokens after <|endoftext|> */
 
 /* ---- GPT-2 pre-tokeniser: 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
  * Non-ASCII bytes count as letters (a simplification: exact for ASCII text; the
@@ -363,5 +364,53 @@ int sw_bpe_encode(const sw_bpe *b, const char *text, size_t len, int32_t **ids, 
     sw_bpe_pretokenize(text, len, enc_piece, &e);
     free(e.tmp);
     if (e.oom) return sw_err_set(err, "bpe: out of memory while encoding");
+    return 0;
+}
+
+/* Copies text with every occurrence of the special texts replaced by a newline, so that
+ * no merge is learned across or inside them. NULL when out of memory. */
+static char *strip_specials(const char *text, size_t len, const char *const *special, int n_special, size_t *out_len) {
+    char *o = malloc(len + 1);
+    if (!o) return NULL;
+    size_t j = 0;
+    for (size_t i = 0; i < len;) {
+        int hit = -1;
+        for (int s = 0; s < n_special && hit < 0; s++) {
+            size_t sl = strlen(special[s]);
+            if (sl && sl <= len - i && memcmp(text + i, special[s], sl) == 0) hit = s;
+        }
+        if (hit >= 0) o[j++] = '\n', i += strlen(special[hit]);
+        else o[j++] = text[i++];
+    }
+    *out_len = j;
+    return o;
+}
+
+int sw_bpe_train_special(const char *text, size_t len, int vocab_size, const char *const *special, int n_special,
+                         sw_bpe *out, sw_err *err) {
+    memset(out, 0, sizeof *out);
+    if (n_special < 0 || n_special > BPE_MAX_SPECIAL)
+        return sw_err_set(err, "bpe: %d special tokens (at most %d)", n_special, BPE_MAX_SPECIAL);
+    size_t slen;
+    char *stripped = strip_specials(text, len, special, n_special, &slen);
+    if (!stripped) return sw_err_set(err, "bpe: out of memory");
+    int rc = sw_bpe_train(stripped, slen, vocab_size - n_special, out, err);
+    free(stripped);
+    if (rc) return -1;
+    int V = out->n_vocab + n_special;
+    char **tok = realloc(out->tokens, (size_t)V * sizeof *tok);
+    if (tok) out->tokens = tok;
+    int32_t *ty = tok ? realloc(out->token_type, (size_t)V * sizeof *ty) : NULL;
+    if (ty) out->token_type = ty;
+    if (!tok || !ty) return sw_bpe_free(out), sw_err_set(err, "bpe: out of memory");
+    for (int s = 0; s < n_special; s++) {
+        out->tokens[out->n_vocab] = strdup(special[s]);
+        out->token_type[out->n_vocab] = 3; /* control */
+        if (!out->tokens[out->n_vocab]) return sw_bpe_free(out), sw_err_set(err, "bpe: out of memory");
+        out->n_vocab++;
+    }
+    free(out->pair_rank); /* indexed by the vocabulary's size: rebuilt for the new one */
+    out->pair_rank = NULL;
+    if (bpe_finish(out, err)) return sw_bpe_free(out), -1;
     return 0;
 }

@@ -57,7 +57,7 @@ int sw_bpe_from_gguf(const sw_gguf *g, sw_bpe *b, sw_err *err) {
         int32_t t = 1;
         if (ty && (uint64_t)i < ty->arr_count) memcpy(&t, ty->arr_data + 4 * (size_t)i, 4);
         b->token_type[i] = t;
-        if (t == 3) b->eos_id = i;
+        if (t == 3 && !b->eos_id) b->eos_id = i; /* <|endoftext|>: the first control token */
     }
     for (int k = 0; k < b->n_merges; k++) {
         sw_gguf_str s = sw_gguf_arr_str(mg, (uint64_t)k);
