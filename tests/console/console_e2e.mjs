@@ -1,5 +1,5 @@
 // console_e2e.mjs - the console end to end in headless Chromium (playwright-core, Debian's
-// chromium): headers, first paint, sign in, approve a held answer, take over and reply, mark
+// chromium): headers, first paint, sign in, approve, edit and reject held answers, take over and reply, mark
 // feedback handled, halt and resume, both languages, screenshots checked, and an HTML/JS
 // payload in a prompt shown as text and never run. Prints TAP.
 // usage: node console_e2e.mjs BASE_URL ADMIN_KEY REVIEWER_KEY USER_KEY OUT_DIR
