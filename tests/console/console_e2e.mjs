@@ -1,5 +1,5 @@
 // console_e2e.mjs - the console end to end in headless Chromium (playwright-core, Debian's
-// chromium): headers, first paint, sign in, approve a held answer, take over and reply, mark
+// chromium): headers, first paint, sign in, approve, edit and reject held answers, take over and reply, mark
 // feedback handled, halt and resume, both languages, screenshots checked, and an HTML/JS
 // payload in a prompt shown as text and never run. Prints TAP.
 // usage: node console_e2e.mjs BASE_URL ADMIN_KEY REVIEWER_KEY USER_KEY OUT_DIR
@@ -142,11 +142,18 @@ async function userKeyRefused(browser) {
 
 async function reviewerSees(browser) {
   const page = await browser.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
   await page.goto(base + '/console');
   await signIn(page, reviewerKey);
   await until(() => page.isVisible('#app'), 'a reviewer key opens the console');
   ok(await page.isHidden('#admin'), 'a reviewer does not get the kill switch');
   ok(/reviewer/.test(await page.textContent('#who')), 'the header names the reviewer role');
+  await until(async () => (await page.textContent('#count-pending')) === '0', 'a reviewer gets the counts');
+  // the one error expected: the browser logs the 403 of the admin-status probe at sign-in
+  const other = errors.filter((e) => !/status of 403/.test(e));
+  ok(errors.length <= 1 && other.length === 0, 'a reviewer session has no other console error', errors.join('\n'));
   await page.close();
 }
 
