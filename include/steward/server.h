@@ -1,6 +1,6 @@
 /* server.h - the HTTP API: OpenAI-compatible routes over the pipeline, the guard and the
- * state store (libmicrohttpd, one thread per connection), with limits, metrics and an
- * access log. `steward serve` is a thin front end over these four calls. */
+ * state store (libmicrohttpd: a few epoll threads serve every connection; generations run
+ * on threads of their own), with limits, metrics and an access log. `steward serve` is a thin front end over these four calls. */
 #ifndef STEWARD_SERVER_H
 #define STEWARD_SERVER_H
 
@@ -16,9 +16,11 @@ typedef struct sw_server sw_server;
 #define SW_SERVER_BODY_DEADLINE_S 30       /* a body still arriving after this is refused */
 #define SW_SERVER_MAX_CONNECTIONS 4096
 #define SW_SERVER_MAX_INFLIGHT 256         /* generations running or queued at once */
+#define SW_SERVER_MAX_HTTP_THREADS 64      /* connection threads at most (default: the CPUs, up to 8) */
+#define SW_SERVER_DEFAULT_HTTP_THREADS 8
 
 /* Receives one line of the access log (JSON, no newline, never prompt content). Called
- * from connection threads, so it must be thread-safe. */
+ * from the server's threads, so it must be thread-safe. */
 typedef void (*sw_server_log_fn)(void *ud, const char *line, size_t len);
 
 typedef struct sw_server_opts {
@@ -38,6 +40,8 @@ typedef struct sw_server_opts {
     int conn_timeout_s;        /* 0: SW_SERVER_CONN_TIMEOUT_S */
     int body_deadline_s;       /* 0: SW_SERVER_BODY_DEADLINE_S */
     int max_connections;       /* 0: SW_SERVER_MAX_CONNECTIONS */
+    int http_threads;          /* epoll threads serving the connections; 0: the CPUs online,
+                                * at most SW_SERVER_DEFAULT_HTTP_THREADS */
     sw_server_log_fn access_log; /* NULL: no access log */
     void *access_log_ud;
 } sw_server_opts;

@@ -96,6 +96,7 @@ int sw_cmd_serve(int argc, char **argv) {
         {"timeout", SW_OPT_INT, &o.conn_timeout_s, "S", "close connections silent this long (default 30)"},
         {"body-deadline", SW_OPT_INT, &o.body_deadline_s, "S", "a body must arrive within S (default 30)"},
         {"max-connections", SW_OPT_INT, &o.max_connections, "N", "connections at once (default 4096)"},
+        {"http-threads", SW_OPT_INT, &o.http_threads, "N", "epoll threads serving connections (default: CPUs, <= 8)"},
         {"drain-ms", SW_OPT_INT, &drain_ms, "MS", "on SIGTERM, wait this long for requests (default 10000)"},
         {"access-log", SW_OPT_STR, &access, "FILE", "access log file, or 'off' (default: stderr)"},
         {NULL, 0, NULL, NULL, NULL},
@@ -108,7 +109,7 @@ int sw_cmd_serve(int argc, char **argv) {
     if (o.port < 0 || o.port > 65535) return sw_cli_usage_error("serve", "--port takes 0 to 65535");
     if (o.port == 0) o.port = -1; /* the library's "any free port" */
     if (o.parallel < 0 || o.threads < 0 || max_body < 0 || o.conn_timeout_s < 0 || o.body_deadline_s < 0 ||
-        o.max_connections < 0 || drain_ms < 0)
+        o.max_connections < 0 || o.http_threads < 0 || drain_ms < 0)
         return sw_cli_usage_error("serve", "numeric options must not be negative");
     o.max_body = (size_t)max_body;
     log_sink sink = {.f = stderr};

@@ -9,14 +9,18 @@
 #include <string.h>
 #include <time.h>
 
-#define STREAM_WAIT_NS 1000000000ll /* a waiting stream looks at the shutdown flag this often */
+#define STREAM_WAIT 2 /* stream_fill: nothing to send yet, the connection is suspended */
 #define ID_MAX 64
 
 /* A request held for review has no refusal of the policy's: this one stands in. */
 static const char *DEFAULT_REFUSAL = SW_REFUSAL_EN " " SW_REFUSAL_ZH;
 
 /* One generation: the parsed request, the result, and for streams the text waiting to
- * be sent (filled by the decoding thread, drained by the connection's thread). */
+ * be sent (filled by the decoding thread, drained by the content reader). It runs on a
+ * thread of its own while its connection is suspended, so that the server's few
+ * connection threads never wait for a model; the decoding thread resumes the connection
+ * when it has delivered text or finished. Two owners (the connection and the decoding
+ * thread) hold references; the last one frees it. */
 typedef struct gen_job {
     sw_server *s;
     srv_req *r;         /* valid only inside the access handler and the content reader */
@@ -32,12 +36,13 @@ typedef struct gen_job {
     sw_gen_result res;
     int rc;
     sw_err err;
-    /* stream state, under mu */
+    struct MHD_Connection *conn;
+    atomic_int refs;
+    /* under mu */
     pthread_mutex_t mu;
-    pthread_cond_t cv;
-    sw_buf pending;     /* delivered text not yet sent */
-    int done, client_gone, started_thread, counted;
-    pthread_t th;
+    sw_buf pending;     /* delivered text not yet sent (streams) */
+    int done, client_gone, counted;
+    int suspended;      /* the connection waits for the decoding thread */
     /* owned by the content reader */
     sw_buf out;
     size_t out_off;
@@ -134,6 +139,20 @@ static json_t *steward_object(gen_job *j) {
 
 /* ---- running it ---- */
 
+/* Resumes the connection when it waits for this job. Called with j->mu held. */
+static void wake(gen_job *j) {
+    if (!j->suspended || j->client_gone) return;
+    j->suspended = 0;
+    MHD_resume_connection(j->conn);
+}
+
+/* Suspends the connection until wake(). Called with j->mu held, from the access handler
+ * or the content reader (the only places libmicrohttpd allows it). */
+static void wait_for_work(gen_job *j) {
+    j->suspended = 1;
+    MHD_suspend_connection(j->conn);
+}
+
 static int on_text(void *ud, const char *text, size_t len) {
     gen_job *j = ud;
     int stop = 0;
@@ -141,7 +160,7 @@ static int on_text(void *ud, const char *text, size_t len) {
         pthread_mutex_lock(&j->mu);
         sw_buf_append(&j->pending, text, len);
         stop = j->client_gone;
-        pthread_cond_signal(&j->cv);
+        wake(j);
         pthread_mutex_unlock(&j->mu);
     }
     if (atomic_load(&j->s->halted)) stop = 1; /* a person halted generation */
@@ -171,19 +190,22 @@ static void run(gen_job *j) {
     }
 }
 
+static void job_release(gen_job *j);
+
 static void *run_thread(void *ud) {
     gen_job *j = ud;
     run(j);
     pthread_mutex_lock(&j->mu);
     j->done = 1;
-    pthread_cond_signal(&j->cv);
+    wake(j);
     pthread_mutex_unlock(&j->mu);
+    job_release(j);
     return NULL;
 }
 
-static void job_free(gen_job *j) {
-    if (!j) return;
-    if (j->started_thread) pthread_join(j->th, NULL);
+/* Drops one reference; the last frees the job. */
+static void job_release(gen_job *j) {
+    if (!j || atomic_fetch_sub(&j->refs, 1) != 1) return;
     json_decref(j->steward);
     sw_gen_result_free(&j->res);
     srv_gen_params_free(&j->prm);
@@ -191,9 +213,21 @@ static void job_free(gen_job *j) {
     sw_buf_free(&j->pending);
     sw_buf_free(&j->out);
     pthread_mutex_destroy(&j->mu);
-    pthread_cond_destroy(&j->cv);
     atomic_fetch_sub(&j->s->gen_inflight, 1);
     free(j);
+}
+
+/* Runs the generation on a detached thread of its own, which holds a reference. -1 when
+ * no thread can be started. */
+static int start_thread(gen_job *j) {
+    pthread_t th;
+    atomic_fetch_add(&j->refs, 1);
+    if (pthread_create(&th, NULL, run_thread, j) != 0) {
+        atomic_fetch_sub(&j->refs, 1);
+        return -1;
+    }
+    pthread_detach(th);
+    return 0;
 }
 
 /* ---- the answer's JSON ---- */
@@ -356,8 +390,9 @@ static int stream_end(gen_job *j) {
     return rc | sw_buf_puts(o, "data: [DONE]\n\n");
 }
 
-/* Fills j->out with the next events; blocks until there is text or the end. 0 when there is
- * nothing more to send. */
+/* Fills j->out with the next events: 1 when it did, 0 when there is nothing more to send,
+ * STREAM_WAIT when the decoding thread has delivered nothing yet (the connection is then
+ * suspended until it does). */
 static int stream_fill(gen_job *j) {
     if (!j->role_sent) {
         j->role_sent = 1;
@@ -365,11 +400,10 @@ static int stream_fill(gen_job *j) {
     }
     if (j->final_sent) return 0;
     pthread_mutex_lock(&j->mu);
-    while (!j->pending.len && !j->done) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += STREAM_WAIT_NS / 1000000000ll;
-        pthread_cond_timedwait(&j->cv, &j->mu, &ts);
+    if (!j->pending.len && !j->done) {
+        wait_for_work(j);
+        pthread_mutex_unlock(&j->mu);
+        return STREAM_WAIT;
     }
     sw_buf text = j->pending;
     memset(&j->pending, 0, sizeof j->pending);
@@ -396,7 +430,9 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
     while (j->out_off == j->out.len) {
         sw_buf_reset(&j->out);
         j->out_off = 0;
-        if (!stream_fill(j)) return MHD_CONTENT_READER_END_OF_STREAM;
+        int f = stream_fill(j);
+        if (f == STREAM_WAIT) return 0; /* called again once the connection is resumed */
+        if (!f) return MHD_CONTENT_READER_END_OF_STREAM;
     }
     size_t n = j->out.len - j->out_off;
     if (n > max) n = max;
@@ -410,15 +446,14 @@ static void stream_free(void *cls) {
     pthread_mutex_lock(&j->mu);
     j->client_gone = 1;
     pthread_mutex_unlock(&j->mu);
-    job_free(j);
+    job_release(j);
 }
 
 static enum MHD_Result start_stream(srv_req *r, gen_job *j) {
-    if (pthread_create(&j->th, NULL, run_thread, j) != 0) {
-        job_free(j);
+    if (start_thread(j) < 0) {
+        job_release(j);
         return srv_send_error(r, 503, "server_error", "overloaded", NULL, "cannot start the generation");
     }
-    j->started_thread = 1;
     struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, j, stream_free);
     if (!resp) {
         stream_free(j);
@@ -436,6 +471,8 @@ static gen_job *job_new(srv_req *r, json_t *body, int chat) {
     if (!j) return NULL;
     j->s = r->s;
     j->r = r;
+    j->conn = r->c;
+    atomic_init(&j->refs, 1);
     j->body = body;
     j->chat = chat;
     j->created = (long long)time(NULL);
@@ -443,9 +480,44 @@ static gen_job *job_new(srv_req *r, json_t *body, int chat) {
     snprintf(j->owner, sizeof j->owner, "%s", r->key.id);
     srv_new_id(r->s, chat ? "chatcmpl" : "cmpl", j->id, sizeof j->id);
     pthread_mutex_init(&j->mu, NULL);
-    pthread_cond_init(&j->cv, NULL);
     atomic_fetch_add(&r->s->gen_inflight, 1);
     return j;
+}
+
+/* Sends a finished (not streamed) generation's answer; releases the job. */
+static enum MHD_Result send_answer(srv_req *r) {
+    gen_job *j = r->work;
+    r->resume = NULL;
+    r->work = NULL;
+    if (j->rc < 0) {
+        enum MHD_Result rc = srv_send_error(r, 500, "server_error", "generation_failed", NULL, "%s", j->err.msg);
+        job_release(j);
+        return rc;
+    }
+    r->prompt_tokens = j->res.prompt_tokens;
+    r->completion_tokens = j->res.usage_tokens;
+    json_t *a = answer_json(j);
+    store_answer(j, a);
+    job_release(j);
+    return srv_send_json(r, 200, a);
+}
+
+/* Starts a generation answered whole: the connection is suspended until it ends, then
+ * send_answer runs in place of the route. */
+static enum MHD_Result start_whole(srv_req *r, gen_job *j) {
+    if (start_thread(j) < 0) {
+        job_release(j);
+        return srv_send_error(r, 503, "server_error", "overloaded", NULL, "cannot start the generation");
+    }
+    r->work = j;
+    pthread_mutex_lock(&j->mu);
+    int done = j->done;
+    if (!done) {
+        r->resume = send_answer;
+        wait_for_work(j);
+    }
+    pthread_mutex_unlock(&j->mu);
+    return done ? send_answer(r) : MHD_YES;
 }
 
 enum MHD_Result srv_route_generate(srv_req *r, int chat) {
@@ -466,20 +538,8 @@ enum MHD_Result srv_route_generate(srv_req *r, int chat) {
     if (srv_gen_params_parse(body, chat, &j->prm) < 0) {
         enum MHD_Result rc =
             srv_send_error(r, 400, "invalid_request_error", "invalid_value", j->prm.param, "%s", j->prm.why);
-        job_free(j);
+        job_release(j);
         return rc;
     }
-    if (j->prm.stream) return start_stream(r, j);
-    run(j);
-    if (j->rc < 0) {
-        enum MHD_Result rc = srv_send_error(r, 500, "server_error", "generation_failed", NULL, "%s", j->err.msg);
-        job_free(j);
-        return rc;
-    }
-    r->prompt_tokens = j->res.prompt_tokens;
-    r->completion_tokens = j->res.usage_tokens;
-    json_t *a = answer_json(j);
-    store_answer(j, a);
-    job_free(j);
-    return srv_send_json(r, 200, a);
+    return j->prm.stream ? start_stream(r, j) : start_whole(r, j);
 }

@@ -87,6 +87,10 @@ typedef struct srv_req {
     int has_key;
     sw_key_info key;
     long long prompt_tokens, completion_tokens;
+    /* set by a route that suspended the connection for long work: called (in place of
+     * the route) when the work resumes it, to send the answer */
+    enum MHD_Result (*resume)(struct srv_req *r);
+    void *work;
 } srv_req;
 
 /* ---- responses (http.c). Each returns MHD_YES/MHD_NO for the access handler. ---- */
