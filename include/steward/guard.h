@@ -241,6 +241,9 @@ int sw_guard_clf_train(const sw_guard_train_opts *o, sw_guard_train_report *rep,
  * tn, precision, recall, f1, fpr}}, confusion, benign_fpr_by_source, actions_by_source:
  * {source: {label, n, stopped, alarmed, stop_rate, alarm_rate}}}, or NULL with err. */
 struct json_t *sw_guard_eval(const sw_guard *g, const char *path, sw_err *err);
+/* sw_guard_eval with every example scanned as source (a document: document mode), which
+ * the result names ("source"). NULL with err, also for an unknown source. */
+struct json_t *sw_guard_eval_source(const sw_guard *g, const char *path, sw_guard_text_source source, sw_err *err);
 
 /* ---- language-model signals (NeMo Guardrails' perplexity heuristics) ---- */
 /* With a language model loaded, two more signals: length per perplexity (chars / PPL;

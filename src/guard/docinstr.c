@@ -19,7 +19,8 @@
 #define W_ADDR_WEAK 1.0   /* a bare mention of an AI, an assistant, a chatbot */
 #define W_IMPER 1.0       /* a clause opens with an imperative verb */
 #define W_MODAL 1.0       /* "you must", "you should", "make sure you" */
-#define W_AIM 1.5         /* aims at the answer or the user: "your response", "the user" */
+#define W_AIM 1.5         /* aims at the answer or the user: "your answer", "the user" */
+#define W_READER 2.0      /* what only an AI reader does: "when summarizing", "your response" */
 #define W_EXFIL 1.5       /* a link or an address with a verb that sends or opens */
 #define W_SECRET 1.5      /* the user's data, passwords, the conversation */
 #define W_LANG 1.5        /* changes the answer's language or form */
@@ -39,7 +40,7 @@ static const char *ADDR_STRONG[] = {
     "hey assistant", "ai tools", "ai tool", "ai systems", "chatbot reading", "bot reading",
 };
 static const char *ADDR_WEAK[] = {"ai", "assistant", "chatbot", "llm", "llms", "gpt*", "chatgpt", "claude",
-                                  "gemini", "copilot", "bot", "model", "agent"};
+                                  "gemini", "copilot", "bot", "model"}; /* not "agent": people are agents too */
 static const char *IMPERATIVES[] = {
     "ignore", "disregard", "forget", "override", "bypass", "write", "compose", "visit", "open", "navigate",
     "go", "browse", "fetch", "load", "click", "send", "forward", "email", "post", "upload", "share", "leak",
@@ -48,7 +49,7 @@ static const char *IMPERATIVES[] = {
     "reveal", "repeat", "disclose", "display", "show", "describe", "summarize", "summarise", "begin",
     "start", "end", "stop", "replace", "rewrite", "render", "call", "execute", "run", "delete", "transfer",
     "approve", "rate", "rank", "classify", "mark", "praise", "state", "claim", "treat", "pretend", "act",
-    "do", "don't", "never", "always", "make", "use", "from",
+    "do", "don't", "never", "always", "make", "use",
 };
 static const char *SKIP[] = {"please", "now", "also", "then", "kindly", "just", "immediately", "first",
                              "instead", "and", "important", "note", "attention", "urgent", "additionally",
@@ -58,14 +59,18 @@ static const char *MODALS[] = {"you must", "you should", "you need to", "you are
                                "you are required", "you are instructed", "you shall", "make sure you", "be sure to",
                                "make sure to", "you will respond", "you will reply", "you will answer",
                                "it is essential that you", "you are now"};
-static const char *AIMS[] = {
-    "your response*", "your summary", "your summaries", "your output", "your answer*", "your reply",
-    "your next", "your instructions", "your guidelines", "your rules", "your previous", "your original",
+static const char *READER[] = {
+    "your response*", "your summary", "your summaries", "your output", "your instructions", "your guidelines",
     "your system", "in the summary", "in any summary", "in your summary", "when summariz*", "when summaris*",
-    "if summariz*", "if asked", "when asked", "when answering", "when responding", "before answering",
-    "before responding", "while summariz*", "the user", "the user's", "the reader", "the human",
-    "this conversation", "the conversation", "system prompt", "the prompt", "end of", "the above",
+    "if summariz*", "if summaris*", "while summariz*", "while summaris*", "when you summariz*",
+    "when you summaris*", "system prompt", "this conversation",
 };
+static const char *AIMS[] = {
+    "your answer*", "your reply", "your next", "your rules", "your previous", "your original", "if asked",
+    "when asked", "when answering", "when responding", "before answering", "before responding", "the user",
+    "the user's", "the reader", "the human", "the conversation", "the prompt", "end of", "the above",
+};
+static const char *VOCATIVE_BEFORE[] = {"hey", "dear", "hi", "hello", "attention", "to", "for"};
 static const char *SENDERS[] = {"send", "forward", "post", "upload", "visit", "open", "navigate", "fetch", "load",
                                 "go", "click", "include", "embed", "render", "append", "insert", "exfiltrate",
                                 "transmit", "share", "email", "leak", "paste", "redirect", "direct", "link"};
@@ -213,6 +218,16 @@ static void judge_zh(const char *t, size_t s, size_t e, judgement *j) {
     }
 }
 
+/* 1 when word k (an AI's name) is called: it opens a clause and ',' or ':' follows it, or a
+ * greeting ("hey", "dear", "note to") comes before it. */
+static int vocative(const char *t, const word *w, const unsigned char *cs, size_t k, size_t s, size_t e) {
+    size_t after = w[k].e;
+    while (after < e && t[after] == ' ') after++;
+    if (cs[k] && after < e && (t[after] == ',' || t[after] == ':')) return 1;
+    (void)s;
+    return k > 0 && IN(t, &w[k - 1], VOCATIVE_BEFORE);
+}
+
 /* Scores sentence t[s..e) of the light view. */
 static void judge(const char *t, size_t s, size_t e, judgement *j) {
     word w[DOC_MAX_WORDS];
@@ -235,13 +250,16 @@ static void judge(const char *t, size_t s, size_t e, judgement *j) {
     }
     memset(j, 0, sizeof *j);
     const char *which = NULL;
+    long k;
     if (FIND(t, w, nw, ADDR_STRONG, &which) >= 0) note(j, W_ADDR_STRONG, which);
-    else if (FIND(t, w, nw, ADDR_WEAK, &which) >= 0) note(j, W_ADDR_WEAK, which);
+    else if ((k = FIND(t, w, nw, ADDR_WEAK, &which)) >= 0) /* called by name: "Assistant, ...", "hey Copilot" */
+        note(j, vocative(t, w, cs, (size_t)k, s, e) ? W_ADDR_STRONG : W_ADDR_WEAK, which);
     j->addr = j->score;
     const char *verb = imperative(t, w, nw, cs);
     if (verb) note(j, W_IMPER, verb);
     else if (FIND(t, w, nw, MODALS, &which) >= 0) note(j, W_MODAL, which);
-    if (FIND(t, w, nw, AIMS, &which) >= 0) note(j, W_AIM, which);
+    if (FIND(t, w, nw, READER, &which) >= 0) note(j, W_READER, which);
+    else if (FIND(t, w, nw, AIMS, &which) >= 0) note(j, W_AIM, which);
     if (has_link(t, s, e) && FIND(t, w, nw, SENDERS, &which) >= 0) note(j, W_EXFIL, "link");
     if (FIND(t, w, nw, SECRETS, &which) >= 0) note(j, W_SECRET, which);
     if (lang_change(t, w, nw)) note(j, W_LANG, "answer's language or form");
@@ -252,8 +270,9 @@ static void judge(const char *t, size_t s, size_t e, judgement *j) {
 static int sentence_end(const char *t, size_t i, size_t n, size_t *len) {
     unsigned char c = (unsigned char)t[i];
     *len = 1;
-    if (c == '\n' || c == '!' || c == '?') return 1;
-    if (c == '.') return i + 1 >= n || t[i + 1] == ' ' || t[i + 1] == '\n'; /* not 3.14, not example.com */
+    if (c == '\n') return 1;
+    if (c == '.' || c == '!' || c == '?') /* not 3.14, example.com, ![image](...) or ?q=x */
+        return i + 1 >= n || t[i + 1] == ' ' || t[i + 1] == '\n' || t[i + 1] == '"' || t[i + 1] == '<';
     if (c == 0xE3 && i + 2 < n && (unsigned char)t[i + 1] == 0x80 && (unsigned char)t[i + 2] == 0x82) {
         *len = 3; /* 。 */
         return 1;
