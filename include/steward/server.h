@@ -16,7 +16,8 @@ typedef struct sw_server sw_server;
 #define SW_SERVER_BODY_DEADLINE_S 30       /* a body still arriving after this is refused */
 #define SW_SERVER_MAX_CONNECTIONS 4096
 #define SW_SERVER_MAX_INFLIGHT 256         /* generations running or queued at once */
-#define SW_SERVER_MAX_HTTP_THREADS 64      /* connection threads at most (default: the CPUs, up to 8) */
+#define SW_SERVER_MAX_HTTP_THREADS 64      /* connection threads at most */
+#define SW_SERVER_HTTP_THREADS_PER_CPU 2   /* default: two per CPU (a shared machine), at most: */
 #define SW_SERVER_DEFAULT_HTTP_THREADS 8
 
 /* Receives one line of the access log (JSON, no newline, never prompt content). Called
@@ -40,8 +41,8 @@ typedef struct sw_server_opts {
     int conn_timeout_s;        /* 0: SW_SERVER_CONN_TIMEOUT_S */
     int body_deadline_s;       /* 0: SW_SERVER_BODY_DEADLINE_S */
     int max_connections;       /* 0: SW_SERVER_MAX_CONNECTIONS */
-    int http_threads;          /* epoll threads serving the connections; 0: the CPUs online,
-                                * at most SW_SERVER_DEFAULT_HTTP_THREADS */
+    int http_threads;          /* epoll threads serving the connections; 0: two per CPU
+                                * online, at most SW_SERVER_DEFAULT_HTTP_THREADS */
     sw_server_log_fn access_log; /* NULL: no access log */
     void *access_log_ud;
 } sw_server_opts;

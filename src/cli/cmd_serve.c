@@ -96,7 +96,7 @@ int sw_cmd_serve(int argc, char **argv) {
         {"timeout", SW_OPT_INT, &o.conn_timeout_s, "S", "close connections silent this long (default 30)"},
         {"body-deadline", SW_OPT_INT, &o.body_deadline_s, "S", "a body must arrive within S (default 30)"},
         {"max-connections", SW_OPT_INT, &o.max_connections, "N", "connections at once (default 4096)"},
-        {"http-threads", SW_OPT_INT, &o.http_threads, "N", "epoll threads serving connections (default: CPUs, <= 8)"},
+        {"http-threads", SW_OPT_INT, &o.http_threads, "N", "epoll threads serving connections (default: 2 per CPU, <= 8)"},
         {"drain-ms", SW_OPT_INT, &drain_ms, "MS", "on SIGTERM, wait this long for requests (default 10000)"},
         {"access-log", SW_OPT_STR, &access, "FILE", "access log file, or 'off' (default: stderr)"},
         {NULL, 0, NULL, NULL, NULL},

@@ -396,8 +396,8 @@ static void apply_defaults(sw_server_opts *o) {
     if (o->body_deadline_s <= 0) o->body_deadline_s = SW_SERVER_BODY_DEADLINE_S;
     if (o->max_connections <= 0) o->max_connections = SW_SERVER_MAX_CONNECTIONS;
     if (o->http_threads <= 0) {
-        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-        o->http_threads = cpus < 1 ? 1 : cpus > SW_SERVER_DEFAULT_HTTP_THREADS ? SW_SERVER_DEFAULT_HTTP_THREADS : (int)cpus;
+        long n = sysconf(_SC_NPROCESSORS_ONLN) * SW_SERVER_HTTP_THREADS_PER_CPU;
+        o->http_threads = n < 1 ? 1 : n > SW_SERVER_DEFAULT_HTTP_THREADS ? SW_SERVER_DEFAULT_HTTP_THREADS : (int)n;
     }
     if (o->http_threads > SW_SERVER_MAX_HTTP_THREADS) o->http_threads = SW_SERVER_MAX_HTTP_THREADS;
 }
