@@ -1,5 +1,5 @@
 /* fuzz_scan.c - libFuzzer target: the whole guard scan (normalisation, recognisers,
- * rules, decoders, policy, redaction) on arbitrary bytes; every finding's span must lie
+ * rules, decoders, document mode, policy, redaction) on arbitrary bytes; every finding's span must lie
  * inside the input, and the streaming guard must agree on the bytes it was given. */
 #include "steward/guard.h"
 
@@ -25,7 +25,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!g) open_guard();
     sw_guard_verdict v;
     sw_err err;
-    if (sw_guard_scan(g, size & 1 ? SW_GUARD_OUTPUT : SW_GUARD_INPUT, (const char *)data, size, &v, &err) < 0) abort();
+    /* the low bits pick the direction and the source (document mode's sentence detector) */
+    sw_guard_scan_opts so = {.dir = size & 1 ? SW_GUARD_OUTPUT : SW_GUARD_INPUT,
+                             .source = size & 2 ? SW_TEXT_DOCUMENT : SW_TEXT_USER};
+    if (sw_guard_scan_opts_scan(g, &so, (const char *)data, size, &v, &err) < 0) abort();
     for (size_t i = 0; i < v.n_findings; i++)
         if (v.findings[i].start >= v.findings[i].end || v.findings[i].end > size) abort();
     if (!v.redacted) abort();

@@ -1,5 +1,6 @@
 /* eval.h - evaluations that prove the controls work: watermark detection rates,
- * robustness, false positives on human text, and its cost in quality and speed. */
+ * robustness, false positives on human text, and its cost in quality and speed; the
+ * perplexity and bits per byte of a model on a text. */
 #ifndef STEWARD_EVAL_H
 #define STEWARD_EVAL_H
 
@@ -91,5 +92,22 @@ typedef struct sw_replay_opts {
  * finish reason). Returns {"requests", "changed", "by_category", "by_transition",
  * "changes": [...], "baseline", "candidate", "record"?}, or NULL with err. */
 json_t *sw_eval_replay(const sw_replay_opts *o, sw_err *err);
+/* ---- perplexity ---- */
+typedef struct sw_ppl_result {
+    int tokens;            /* tokens scored: all but the first */
+    double nll_per_token;  /* mean negative log-likelihood, nats */
+    double perplexity;     /* exp(nll_per_token) */
+    double bits_per_byte;  /* the total NLL in bits over the bytes the scored tokens decode to */
+    double bytes;
+    int ctx;               /* window in tokens */
+    double seconds;
+} sw_ppl_result;
+/* Scores text[0..len) under m in windows of ctx tokens (ctx <= 0 or over the model's
+ * training context: that context). -1 with err: fewer than two tokens, too many, no
+ * memory. */
+int sw_eval_perplexity(const sw_model *m, const char *text, size_t len, int ctx, sw_ppl_result *out, sw_err *err);
+/* The result as JSON, with the model's and the text's names (either may be NULL). New
+ * reference (NULL: no memory). */
+json_t *sw_ppl_result_json(const sw_ppl_result *r, const char *model, const char *file);
 
 #endif

@@ -114,6 +114,7 @@ typedef struct sw_guard_verdict {
     sw_guard_dir dir;
     int truncated; /* more than SW_GUARD_MAX_FINDINGS findings: the rest were dropped, and
                       the action is at least review (later spans were not redacted) */
+    int text_source; /* sw_guard_text_source the text was scanned as (user or document) */
 } sw_guard_verdict;
 #define SW_GUARD_MAX_FINDINGS 65536
 
@@ -154,6 +155,28 @@ size_t sw_guard_rules_refused(const sw_guard *g);
 int sw_guard_scan(const sw_guard *g, sw_guard_dir dir, const char *text, size_t len,
                   sw_guard_verdict *v, sw_err *err);
 void sw_guard_verdict_free(sw_guard_verdict *v);
+
+/* Where a text comes from. A user's own request may ask for anything the policy allows; a
+ * document is third-party content the model reads (a tool result, a retrieved web page,
+ * an attached file, an e-mail): it should carry no instructions, so in a document any
+ * instruction addressed to an AI reader is a prompt_injection finding of type
+ * document_instruction. Policy lines may be scoped to one source ("user" or "document"
+ * after the direction). In JSON and on the command line: "source": "user" | "document". */
+typedef enum { SW_TEXT_USER = 0, SW_TEXT_DOCUMENT = 1 } sw_guard_text_source;
+/* "user" or "document". */
+const char *sw_guard_text_source_name(sw_guard_text_source s);
+/* Parses "user" or "document"; -1 for anything else (NULL included). */
+int sw_guard_text_source_parse(const char *s);
+
+/* How one text is scanned. Zero-initialised: the input guard on a user's text. */
+typedef struct sw_guard_scan_opts {
+    sw_guard_dir dir;
+    sw_guard_text_source source;
+} sw_guard_scan_opts;
+
+/* sw_guard_scan with options (o may be NULL: input, user). Same contract. */
+int sw_guard_scan_opts_scan(const sw_guard *g, const sw_guard_scan_opts *o, const char *text, size_t len,
+                            sw_guard_verdict *v, sw_err *err);
 
 /* Restores the values that the encrypt operator replaced by <ENC:...> tokens in text
  * (e.g. a model's output answering a redacted prompt). Appends the result to out.
@@ -218,6 +241,9 @@ int sw_guard_clf_train(const sw_guard_train_opts *o, sw_guard_train_report *rep,
  * tn, precision, recall, f1, fpr}}, confusion, benign_fpr_by_source, actions_by_source:
  * {source: {label, n, stopped, alarmed, stop_rate, alarm_rate}}}, or NULL with err. */
 struct json_t *sw_guard_eval(const sw_guard *g, const char *path, sw_err *err);
+/* sw_guard_eval with every example scanned as source (a document: document mode), which
+ * the result names ("source"). NULL with err, also for an unknown source. */
+struct json_t *sw_guard_eval_source(const sw_guard *g, const char *path, sw_guard_text_source source, sw_err *err);
 
 /* ---- language-model signals (NeMo Guardrails' perplexity heuristics) ---- */
 /* With a language model loaded, two more signals: length per perplexity (chars / PPL;
@@ -275,7 +301,8 @@ typedef struct sw_guard_policy sw_guard_policy;
  * naming the line on error. */
 sw_guard_policy *sw_guard_policy_parse(const char *text, size_t len, const char *name, sw_err *err);
 void sw_guard_policy_free(sw_guard_policy *p);
-/* Applies the policy to each finding (sets finding.action/op) and to the verdict. */
+/* Applies the policy to each finding (sets finding.action/op) and to the verdict; rules
+ * scoped to a source (user|document) match v->text_source, which the caller sets. */
 void sw_guard_policy_apply(const sw_guard_policy *p, sw_guard_dir dir, sw_guard_verdict *v);
 /* Reads and parses a policy file (NULL: the shipped data/policy/default.policy). NULL
  * with err naming the file and line. */

@@ -1,6 +1,6 @@
 /* server.h - the HTTP API: OpenAI-compatible routes over the pipeline, the guard and the
- * state store (libmicrohttpd, one thread per connection), with limits, metrics and an
- * access log. `steward serve` is a thin front end over these four calls. */
+ * state store (libmicrohttpd: a few epoll threads serve every connection; generations run
+ * on threads of their own), with limits, metrics and an access log. `steward serve` is a thin front end over these four calls. */
 #ifndef STEWARD_SERVER_H
 #define STEWARD_SERVER_H
 
@@ -17,9 +17,12 @@ typedef struct sw_server sw_server;
 #define SW_SERVER_MAX_CONNECTIONS 4096
 #define SW_SERVER_MAX_INFLIGHT 256         /* generations running or queued at once */
 #define SW_SERVER_REVIEW_WAIT_S 3.0        /* --review-wait default */
+#define SW_SERVER_MAX_HTTP_THREADS 64      /* connection threads at most */
+#define SW_SERVER_HTTP_THREADS_PER_CPU 2   /* default: two per CPU (a shared machine), at most: */
+#define SW_SERVER_DEFAULT_HTTP_THREADS 8
 
 /* Receives one line of the access log (JSON, no newline, never prompt content). Called
- * from connection threads, so it must be thread-safe. */
+ * from the server's threads, so it must be thread-safe. */
 typedef void (*sw_server_log_fn)(void *ud, const char *line, size_t len);
 
 typedef struct sw_server_opts {
@@ -42,6 +45,8 @@ typedef struct sw_server_opts {
     double review_wait_s;      /* seconds a request held for review (or for a person's reply
                                   in a conversation taken over) waits before it is answered
                                   "pending"; 0: SW_SERVER_REVIEW_WAIT_S; < 0: no wait */
+    int http_threads;          /* epoll threads serving the connections; 0: two per CPU
+                                * online, at most SW_SERVER_DEFAULT_HTTP_THREADS */
     sw_server_log_fn access_log; /* NULL: no access log */
     void *access_log_ud;
 } sw_server_opts;

@@ -169,4 +169,68 @@ int sw_bpe_from_gguf(const sw_gguf *g, sw_bpe *b, sw_err *err);
 /* Sets the llama.* keys and adds every tensor (F32) of the model. */
 int sw_tmodel_put_gguf(sw_gguf_writer *w, sw_tmodel *m, sw_err *err);
 
+/* ---- the training record: what a run was made of and what it cost, in the GGUF's
+ * steward.train.* metadata, a model card and a lineage record of the audit log ---- */
+struct sw_tokenizer;
+struct json_t;
+#define SW_TRAIN_INIT_RECORD_MAX 1536
+typedef struct sw_train_record {
+    const char *name;                  /* general.name */
+    const char *about;                 /* Markdown file: the card's description, data and limitations
+                                        * (NULL: the Shakespeare model's) */
+    const char *license;               /* general.license (NULL: the Shakespeare model's) */
+    const char *corpus, *val, *tokenizer, *manifest, *init_from; /* paths; val, manifest, init_from may be NULL */
+    char corpus_sha[65];               /* of the training text */
+    char manifest_sha[65];             /* of the corpus manifest, or "none" */
+    char exe_sha[65];                  /* of the running executable, or "unknown" */
+    char init_record[SW_TRAIN_INIT_RECORD_MAX]; /* where the initial weights came from */
+    int parent_steps;                  /* steps of the run init_from continues */
+    double grid;                       /* grid carbon intensity, g CO2e/kWh */
+    sw_tconfig cfg;
+} sw_train_record;
+
+/* The figures of a run at its end. */
+typedef struct sw_train_outcome {
+    double train_loss, val_loss, val_bits_per_byte; /* NAN when not measured */
+    double co2e_grams, dp_epsilon;
+} sw_train_outcome;
+
+/* Reads a training text (tokenized with tk, no BOS) or a token shard of `steward data
+ * build --tokenizer` (checked to be made with the tokenizer at tok_path and within its
+ * vocabulary): *ids (malloc'd, the caller frees), their count, the text's bytes and, when
+ * sha is not NULL, its SHA-256. -1 with a message naming the file. */
+int sw_train_read_tokens(const struct sw_tokenizer *tk, const char *tok_path, const char *path, int32_t **ids,
+                         size_t *n, size_t *bytes, char sha[65], sw_err *err);
+/* Bytes of the tokens that an evaluation over the first max_seqs (<= 0: all) sequences of
+ * T predicts: the denominator of bits per byte. */
+double sw_train_predicted_bytes(const struct sw_tokenizer *tk, const int32_t *ids, size_t n, int T, int max_seqs);
+/* The model's configuration and the options as one JSON object, into out. */
+void sw_train_config_json(char *out, size_t size, const sw_tconfig *c, const sw_topts *o);
+/* Fills r->init_record and r->parent_steps from the checkpoint r->init_from, and sets
+ * r->cfg to its configuration. -1 when it cannot be read. */
+int sw_train_record_parent(sw_train_record *r, sw_err *err);
+/* The hash of the running executable into out ("unknown" when it cannot be read). */
+void sw_train_exe_sha(char out[65]);
+/* Measures the end of a run: the validation loss and bits per byte over all of
+ * val_ids (when there are more than a sequence of them), CO2e from the ledger, the DP
+ * epsilon over n_train tokens. */
+void sw_train_outcome_measure(sw_trainer *t, const sw_train_record *r, const struct sw_tokenizer *tk,
+                              const int32_t *val_ids, size_t n_val, size_t n_train, double train_loss,
+                              sw_train_outcome *out);
+/* Writes the trainer's model as GGUF at path: the tokenizer's keys copied from tokg, the
+ * steward.train.* records, every tensor. -1 with err. */
+int sw_train_export(const sw_train_record *r, sw_trainer *t, const sw_gguf *tokg, const sw_train_outcome *oc,
+                    const char *path, sw_err *err);
+/* Writes the model card (Markdown) at path. -1 when it cannot be written. */
+int sw_train_write_card(const sw_train_record *r, sw_trainer *t, const sw_train_outcome *oc, const char *path,
+                        sw_err *err);
+/* Appends a "train" lineage record to the audit log under home: the corpus, validation
+ * text, tokenizer, manifest and initial weights in, the model at model_path out. Its
+ * index in *idx. -1 with err. */
+int sw_train_record_lineage(const char *home, const sw_train_record *r, const char *model_path, int steps,
+                            double val_bpb, uint64_t *idx, sw_err *err);
+/* The run's figures as JSON (the model's path, steps, losses, tokens, time, energy,
+ * CO2e, tokens/s, DP epsilon when DP is on). New reference (NULL: no memory). */
+struct json_t *sw_train_outcome_json(sw_trainer *t, const sw_train_outcome *oc, const char *model_path);
+
 #endif

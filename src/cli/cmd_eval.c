@@ -5,27 +5,13 @@
 #include "cli.h"
 #include "steward/eval.h"
 #include "steward/model.h"
-#include "steward/tokenizer.h"
 
 #include <limits.h>
-#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* Bytes of the text that the scored tokens (all but the first) decode to. */
-static double scored_bytes(const sw_tokenizer *tk, const int32_t *ids, size_t n) {
-    sw_buf b = {0};
-    double bytes = 0;
-    for (size_t i = 1; i < n; i++) {
-        sw_buf_reset(&b);
-        if (sw_token_to_bytes(tk, ids[i], 1, &b) == 0) bytes += (double)b.len;
-    }
-    sw_buf_free(&b);
-    return bytes;
-}
 
 static int eval_perplexity(int argc, char **argv) {
     const char *cmd = "eval perplexity", *model = NULL, *file = NULL;
@@ -53,41 +39,22 @@ static int eval_perplexity(int argc, char **argv) {
     sw_err err = {{0}};
     sw_model *m = NULL;
     sw_buf text = {0};
-    int32_t *ids = NULL;
-    size_t n = 0;
-    int scored = 0;
-    double nll = 0, bytes = 0;
-    sw_ctx *c = NULL;
+    sw_ppl_result r;
     int status = SW_EXIT_FAIL;
     if (sw_model_load(model, &m, &err) || sw_read_file(file, &text, &err)) goto done;
-    if (sw_tokenize(sw_model_tokenizer(m), text.data, text.len, 0, &ids, &n, &err)) goto done;
-    if (n < 2) {
-        sw_err_set(&err, "%s: fewer than two tokens to score", file);
+    if (sw_eval_perplexity(m, text.data, text.len, ctx, &r, &err)) {
+        sw_err_prefix(&err, "%s", file);
         goto done;
     }
-    if (ctx <= 0 || ctx > sw_model_hparams(m)->n_ctx_train) ctx = sw_model_hparams(m)->n_ctx_train;
-    uint64_t t0 = sw_now_ns();
-    if (n > INT32_MAX) {
-        sw_err_set(&err, "%s: too many tokens", file);
-        goto done;
-    }
-    if (!(c = sw_ctx_new(m, ctx, &err)) || sw_ctx_nll(c, ids, (int)n, 1, &nll, &scored, &err)) goto done;
-    bytes = scored_bytes(sw_model_tokenizer(m), ids, n);
-    double secs = (double)(sw_now_ns() - t0) / 1e9;
-    double ppl = exp(nll / (double)scored), bpb = nll / bytes / log(2.0);
     if (json)
-        sw_cli_print_json(json_pack("{s:s,s:s,s:I,s:f,s:f,s:f,s:f,s:i,s:f}", "model", model, "file", file, "tokens",
-                                    (json_int_t)scored, "nll_per_token", nll / (double)scored, "perplexity", ppl,
-                                    "bits_per_byte", bpb, "bytes", bytes, "ctx", ctx, "seconds", secs));
+        sw_cli_print_json(sw_ppl_result_json(&r, model, file));
     else
-        printf("perplexity %.4f (%.4f nats/token over %d tokens), %.4f bits per byte, window %d\n", ppl,
-               nll / (double)scored, scored, bpb, ctx);
+        printf("perplexity %.4f (%.4f nats/token over %d tokens), %.4f bits per byte, window %d\n", r.perplexity,
+               r.nll_per_token, r.tokens, r.bits_per_byte, r.ctx);
     status = SW_EXIT_OK;
 done:
     if (status != SW_EXIT_OK) sw_cli_fail(cmd, &err);
-    free(ids);
     sw_buf_free(&text);
-    sw_ctx_free(c);
     sw_model_free(m);
     return status;
 }

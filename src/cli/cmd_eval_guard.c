@@ -38,10 +38,11 @@ static void print_table(json_t *r) {
 
 /* argv[0] is "guard" (the subcommand of `eval`). */
 int sw_cmd_eval_guard(int argc, char **argv) {
-    const char *data = NULL, *policy = NULL, *model = NULL, *dir = NULL;
+    const char *data = NULL, *policy = NULL, *model = NULL, *dir = NULL, *source = "user";
     int json = 0;
     sw_opt opts[] = {
         {"data", SW_OPT_STR, &data, "FILE.jsonl", "labelled examples {\"text\", \"label\"[, \"source\"]} (required)"},
+        {"source", SW_OPT_STR, &source, "user|document", "scan every example as a user's request (default) or a document"},
         {"policy", SW_OPT_STR, &policy, "FILE", "guard policy (default: shipped)"},
         {"model", SW_OPT_STR, &model, "FILE", "guard classifier (default: shipped; \"\" for none)"},
         {"data-dir", SW_OPT_STR, &dir, "DIR", "data directory with guard/rules (default: shipped)"},
@@ -50,14 +51,16 @@ int sw_cmd_eval_guard(int argc, char **argv) {
     };
     const char *pos[1];
     int npos;
-    int rc = sw_cli_parse("eval guard", "eval guard --data FILE.jsonl [--json]", opts, argc, argv, pos, 0, &npos);
+    int rc = sw_cli_parse("eval guard", "eval guard --data FILE.jsonl [--source user|document] [--json]", opts, argc, argv, pos, 0, &npos);
     if (rc) return sw_cli_exit(rc);
     if (!data) return sw_cli_usage_error("eval guard", "--data is required");
+    int src = sw_guard_text_source_parse(source);
+    if (src < 0) return sw_cli_usage_error("eval guard", "--source must be user or document, not '%s'", source);
     sw_err err;
     sw_guard_opts o = {.data_dir = dir, .policy_path = policy, .model_path = model};
     sw_guard *g = sw_guard_open(&o, &err);
     if (!g) return sw_cli_fail("eval guard", &err);
-    json_t *r = sw_guard_eval(g, data, &err);
+    json_t *r = sw_guard_eval_source(g, data, (sw_guard_text_source)src, &err);
     sw_guard_free(g);
     if (!r) return sw_cli_fail("eval guard", &err);
     if (json) return sw_cli_print_json(r) < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;

@@ -11,13 +11,16 @@
 #include <string.h>
 
 static const char *USAGE =
-    "scan [--direction input|output] [--policy FILE] [--json | --jsonl] [--lm FILE] < TEXT\n\n"
+    "scan [--direction input|output] [--source user|document] [--policy FILE] [--json | --jsonl] [--lm FILE] < TEXT\n\n"
     "Runs the input (default) or output guard on stdin, without generating: the action,\n"
     "the findings (category, type, byte span [start,end) and, in JSON, char_start/char_end\n"
     "in characters for Python slicing, score to 4 significant digits, why) and the redacted\n"
-    "text. --jsonl reads one {\"text\": ..., \"id\": ...} object per line and prints one\n"
-    "verdict per line with the id echoed; a bad line gets {\"error\", \"line\", \"id\"} and\n"
-    "the rest go on. --restore reverses the reversible pseudonyms (<ENC:TYPE:...>, the\n"
+    "text. --source document scans third-party text (a tool result, a web page, an e-mail,\n"
+    "an attached file): it should carry no instructions, so any instruction addressed to\n"
+    "an AI reader is a prompt_injection finding (document_instruction).\n"
+    "--jsonl reads one {\"text\": ..., \"id\": ..., \"source\": \"user\"|\"document\"} object per\n"
+    "line (source: default --source) and prints one verdict per line with the id echoed; a\n"
+    "bad line gets {\"error\", \"line\", \"id\"} and the rest go on. --restore reverses the reversible pseudonyms (<ENC:TYPE:...>, the\n"
     "policy's encrypt operator) in stdin with this instance's guard key; keyed hashes\n"
     "(<TYPE_xxxxxxxx>) are one-way.\n\n"
     "Exit status: 0 allow, flag or redact; 3 review; 4 block (--jsonl: the most severe\n"
@@ -77,11 +80,11 @@ static int action_status(sw_guard_action a) {
 
 /* Scans one text; prints the verdict (JSON with id echoed when id is not NULL). Stores
  * the action in *action. Returns 0, or -1 with err. */
-static int scan_one(const sw_guard *g, sw_guard_dir dir, const char *text, size_t len, int json, const json_t *id,
-                    sw_guard_action *action, sw_err *err) {
+static int scan_one(const sw_guard *g, const sw_guard_scan_opts *so, const char *text, size_t len, int json,
+                    const json_t *id, sw_guard_action *action, sw_err *err) {
     sw_guard_verdict v;
-    int src = lm.c ? sw_guard_scan_lm(g, dir, text, len, lm.c, sw_model_tokenizer(lm.m), &lm.th, &v, err)
-                   : sw_guard_scan(g, dir, text, len, &v, err);
+    int src = lm.c && so->source == SW_TEXT_USER ? sw_guard_scan_lm(g, so->dir, text, len, lm.c, sw_model_tokenizer(lm.m), &lm.th, &v, err)
+                   : sw_guard_scan_opts_scan(g, so, text, len, &v, err);
     if (src < 0) {
         sw_guard_verdict_free(&v);
         return -1;
@@ -107,10 +110,26 @@ static void print_line_error(int line, const char *msg, const json_t *id) {
     sw_cli_print_json(o);
 }
 
-/* --jsonl: one {"text": ..., "id"?: ...} per line in, one verdict per line out (with the
- * id echoed); a bad line gets an error record and the rest go on. Returns the status of
- * the most severe action, or SW_EXIT_FAIL when any line was bad. */
-static int scan_lines(const sw_guard *g, sw_guard_dir dir, const sw_buf *in) {
+/* The options of one --jsonl record: its "source" (user|document) replaces the default's.
+ * Returns 0, or -1 with msg set when "source" is not one of them. */
+static int record_opts(const json_t *o, const sw_guard_scan_opts *def, sw_guard_scan_opts *out, char *msg,
+                       size_t msz) {
+    *out = *def;
+    const json_t *s = json_object_get(o, "source");
+    if (!s) return 0;
+    int k = sw_guard_text_source_parse(json_string_value(s));
+    if (k < 0) {
+        snprintf(msg, msz, "\"source\" must be \"user\" or \"document\"");
+        return -1;
+    }
+    out->source = (sw_guard_text_source)k;
+    return 0;
+}
+
+/* --jsonl: one {"text": ..., "id"?: ..., "source"?: ...} per line in, one verdict per line
+ * out (with the id echoed); a bad line gets an error record and the rest go on. Returns
+ * the status of the most severe action, or SW_EXIT_FAIL when any line was bad. */
+static int scan_lines(const sw_guard *g, const sw_guard_scan_opts *def, const sw_buf *in) {
     size_t i = 0;
     int line = 0, bad = 0;
     sw_guard_action worst = SW_ACT_ALLOW;
@@ -124,6 +143,7 @@ static int scan_lines(const sw_guard *g, sw_guard_dir dir, const sw_buf *in) {
         json_t *o = sw_json_parse(l, ll, what, 0, &err);
         json_t *t = json_object_get(o, "text"), *id = json_object_get(o, "id");
         sw_guard_action a = SW_ACT_ALLOW;
+        sw_guard_scan_opts so;
         if (!o) {
             print_line_error(line, err.msg, id);
             bad = 1;
@@ -131,7 +151,10 @@ static int scan_lines(const sw_guard *g, sw_guard_dir dir, const sw_buf *in) {
             snprintf(err.msg, sizeof err.msg, "expected {\"text\": \"...\"}");
             print_line_error(line, err.msg, id);
             bad = 1;
-        } else if (scan_one(g, dir, json_string_value(t), json_string_length(t), 1, id, &a, &err) < 0) {
+        } else if (record_opts(o, def, &so, err.msg, sizeof err.msg) < 0) {
+            print_line_error(line, err.msg, id);
+            bad = 1;
+        } else if (scan_one(g, &so, json_string_value(t), json_string_length(t), 1, id, &a, &err) < 0) {
             print_line_error(line, err.msg, id);
             bad = 1;
         }
@@ -156,10 +179,11 @@ static int restore_text(const sw_guard *g, const sw_buf *in) {
 }
 
 int sw_cmd_scan(int argc, char **argv) {
-    const char *direction = "input", *policy = NULL, *data = NULL, *model = NULL, *lm_path = NULL, *ppl = NULL;
+    const char *direction = "input", *source = "user", *policy = NULL, *data = NULL, *model = NULL, *lm_path = NULL, *ppl = NULL;
     int json = 0, jsonl = 0, restore = 0;
     sw_opt opts[] = {
         {"direction", SW_OPT_STR, &direction, "input|output", "which guard to run (default input)"},
+        {"source", SW_OPT_STR, &source, "user|document", "a user's request (default) or a third-party document"},
         {"policy", SW_OPT_STR, &policy, "FILE", "guard policy (default data/policy/default.policy)"},
         {"data", SW_OPT_STR, &data, "DIR", "data directory with guard/rules (default: shipped)"},
         {"model", SW_OPT_STR, &model, "FILE", "guard classifier (default models/guard-classifier.bin; \"\" for none)"},
@@ -179,7 +203,13 @@ int sw_cmd_scan(int argc, char **argv) {
     if (strcmp(direction, "input") == 0) dir = SW_GUARD_INPUT;
     else if (strcmp(direction, "output") == 0) dir = SW_GUARD_OUTPUT;
     else return sw_cli_usage_error("scan", "--direction must be input or output, not '%s'", direction);
+    sw_guard_scan_opts so = {.dir = dir};
+    int src = sw_guard_text_source_parse(source);
+    if (src < 0) return sw_cli_usage_error("scan", "--source must be user or document, not '%s'", source);
+    so.source = (sw_guard_text_source)src;
     if (ppl && !lm_path) return sw_cli_usage_error("scan", "--ppl needs --lm");
+    if (lm_path && so.source == SW_TEXT_DOCUMENT)
+        return sw_cli_usage_error("scan", "--lm judges a user's request; not with --source document");
     sw_err err;
     if (lm_path && load_lm(lm_path, ppl, &err) < 0) {
         sw_ctx_free(lm.c);
@@ -200,8 +230,8 @@ int sw_cmd_scan(int argc, char **argv) {
     }
     sw_guard_action action;
     if (restore) rc = restore_text(g, &in);
-    else if (jsonl) rc = scan_lines(g, dir, &in);
-    else if (scan_one(g, dir, in.data ? in.data : "", in.len, json, NULL, &action, &err) < 0) rc = sw_cli_fail("scan", &err);
+    else if (jsonl) rc = scan_lines(g, &so, &in);
+    else if (scan_one(g, &so, in.data ? in.data : "", in.len, json, NULL, &action, &err) < 0) rc = sw_cli_fail("scan", &err);
     else rc = action_status(action);
     sw_buf_free(&in);
     sw_guard_free(g);

@@ -99,6 +99,7 @@ int sw_cmd_serve(int argc, char **argv) {
         {"timeout", SW_OPT_INT, &o.conn_timeout_s, "S", "close connections silent this long (default 30)"},
         {"body-deadline", SW_OPT_INT, &o.body_deadline_s, "S", "a body must arrive within S (default 30)"},
         {"max-connections", SW_OPT_INT, &o.max_connections, "N", "connections at once (default 4096)"},
+        {"http-threads", SW_OPT_INT, &o.http_threads, "N", "epoll threads serving connections (default: 2 per CPU, <= 8)"},
         {"drain-ms", SW_OPT_INT, &drain_ms, "MS", "on SIGTERM, wait this long for requests (default 10000)"},
         {"review-wait", SW_OPT_DOUBLE, &review_wait, "S",
          "an answer held for review (or a conversation taken over) waits S seconds for a person, then is "
@@ -114,7 +115,7 @@ int sw_cmd_serve(int argc, char **argv) {
     if (o.port < 0 || o.port > 65535) return sw_cli_usage_error("serve", "--port takes 0 to 65535");
     if (o.port == 0) o.port = -1; /* the library's "any free port" */
     if (o.parallel < 0 || o.threads < 0 || max_body < 0 || o.conn_timeout_s < 0 || o.body_deadline_s < 0 ||
-        o.max_connections < 0 || drain_ms < 0 || review_wait < 0)
+        o.max_connections < 0 || o.http_threads < 0 || drain_ms < 0 || review_wait < 0)
         return sw_cli_usage_error("serve", "numeric options must not be negative");
     o.review_wait_s = review_wait > 0 ? review_wait : -1; /* the library's "no wait" */
     o.max_body = (size_t)max_body;

@@ -37,6 +37,7 @@ typedef struct {
 /* The counts of an evaluation, filled one example at a time. */
 typedef struct eval_state {
     const sw_guard *g;
+    sw_guard_scan_opts so; /* input; the source every example is scanned as */
     int tp[NCATS], fp[NCATS], fn[NCATS], tn[NCATS], bfp[NCATS], nbenign, n;
     int conf[NCATS + 1][NPRED]; /* true label (benign = NCATS) x predicted */
     source_stat src[MAX_SOURCES];
@@ -95,7 +96,7 @@ static int eval_one(void *ud, const gjsonl_rec *r, sw_err *err) {
         return sw_err_set(err, "%s:%d: label \"%s\" is not benign, prompt_injection, jailbreak or harmful", r->path,
                           r->line, r->label);
     sw_guard_verdict v;
-    if (sw_guard_scan(st->g, SW_GUARD_INPUT, r->text, r->len, &v, err) < 0) {
+    if (sw_guard_scan_opts_scan(st->g, &st->so, r->text, r->len, &v, err) < 0) {
         sw_guard_verdict_free(&v);
         return -1;
     }
@@ -130,12 +131,21 @@ static int eval_one(void *ud, const gjsonl_rec *r, sw_err *err) {
 }
 
 json_t *sw_guard_eval(const sw_guard *g, const char *path, sw_err *err) {
+    return sw_guard_eval_source(g, path, SW_TEXT_USER, err);
+}
+
+json_t *sw_guard_eval_source(const sw_guard *g, const char *path, sw_guard_text_source source, sw_err *err) {
+    if (sw_guard_text_source_parse(sw_guard_text_source_name(source)) != (int)source) {
+        sw_err_set(err, "guard eval: unknown text source %d", (int)source);
+        return NULL;
+    }
     eval_state *st = calloc(1, sizeof *st);
     if (!st) {
         sw_err_set(err, "out of memory");
         return NULL;
     }
     st->g = g;
+    st->so = (sw_guard_scan_opts){.dir = SW_GUARD_INPUT, .source = source};
     if (gjsonl_each(path, 1, eval_one, st, err) < 0) {
         free(st);
         return NULL;
@@ -185,6 +195,7 @@ json_t *sw_guard_eval(const sw_guard *g, const char *path, sw_err *err) {
         json_object_set_new(as, a->name, x);
     }
     json_object_set_new(out, "examples", json_integer(n));
+    json_object_set_new(out, "source", json_string(sw_guard_text_source_name(source)));
     json_object_set_new(out, "rules_refused", json_integer((json_int_t)sw_guard_rules_refused(g)));
     json_object_set_new(out, "policy_hash", json_string(sw_guard_policy_hash(g)));
     json_object_set_new(out, "classifier", json_boolean(sw_guard_has_classifier(g)));

@@ -13,8 +13,9 @@ int gf_add(sw_guard_verdict *v, const char *category, const char *type, size_t s
            size_t end, double score, sw_guard_source src, const char *explain);
 
 const char *gpolicy_hash(const sw_guard_policy *p);
-/* Scans text with every recogniser (no policy, no merge) into v. -1 on OOM. */
-int gscan_raw(const sw_guard *g, const char *text, size_t len, sw_guard_verdict *v);
+/* Scans text with every recogniser (no policy, no merge) into v; src is a
+ * sw_guard_text_source (documents also get the instruction detector). -1 on OOM. */
+int gscan_raw(const sw_guard *g, const char *text, size_t len, int src, sw_guard_verdict *v);
 /* Sorts and merges overlapping findings of one category and type. */
 void gmerge_findings(sw_guard_verdict *v);
 const sw_guard_policy *gguard_policy(const sw_guard *g);
@@ -35,6 +36,9 @@ int gsecret_scan(const char *text, size_t len, sw_guard_verdict *v);
 /* Chat-template control tokens in the light view (template.c): template_injection
  * findings of type turn_open or control_token. -1 on OOM. */
 int gtemplate_scan(const sw_guard_norm *n, sw_guard_verdict *v);
+/* Instructions addressed to an AI reader inside a document (docinstr.c): prompt_injection
+ * findings of type document_instruction, one per sentence. -1 on OOM. */
+int gdocinstr_scan(const sw_guard_norm *n, sw_guard_verdict *v);
 
 /* ---- labelled JSONL files (jsonl.c) ---- */
 typedef struct gjsonl_rec {

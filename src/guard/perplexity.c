@@ -194,7 +194,7 @@ int sw_guard_scan_lm(const sw_guard *g, sw_guard_dir dir, const char *text, size
                      const sw_tokenizer *tk, const sw_guard_ppl *th, sw_guard_verdict *v, sw_err *err) {
     memset(v, 0, sizeof *v);
     if (len > (1u << 30)) return sw_err_set(err, "guard: text of %zu bytes is over the 1 GiB limit", len);
-    if (gscan_raw(g, text, len, v) < 0) return sw_err_set(err, "guard: out of memory scanning %zu bytes", len);
+    if (gscan_raw(g, text, len, SW_TEXT_USER, v) < 0) return sw_err_set(err, "guard: out of memory scanning %zu bytes", len);
     sw_guard_ppl_signals s;
     if (sw_guard_ppl_score(c, tk, text, len, &s, err) < 0) return -1;
     if (sw_guard_ppl_findings(th, &s, len, v) < 0) return sw_err_set(err, "guard: out of memory");

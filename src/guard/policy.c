@@ -2,7 +2,8 @@
  *
  * One rule per line, first match wins; a finding no rule matches is allowed:
  *   # comment
- *   CATEGORY[:TYPE]  [input|output]  [score>=X]  ACTION  [OPERATOR]
+ *   CATEGORY[:TYPE]  [input|output]  [user|document]  [score>=X]  ACTION  [OPERATOR]
+ * user|document scopes a rule to the texts scanned as that source (sw_guard_scan_opts).
  * CATEGORY is one the guard produces (BUILTIN_CATS, or one a loaded rules file defines)
  * or '*'; TYPE may be '*'. ACTION is allow, flag, redact, review or block. A typo is an
  * error, never a rule that silently matches nothing, and a policy without rules is an
@@ -24,6 +25,7 @@
 typedef struct {
     char cat[32], type[40];
     int dir; /* -1 both */
+    int src; /* sw_guard_text_source, -1 both */
     double min;
     int action, op, op_arg, line;
 } prule;
@@ -206,6 +208,7 @@ static int name_ok(const char *s) {
 static int parse_rule(char **w, int nw, prule *r, const grules *rules, const char *name, int line, sw_err *err) {
     memset(r, 0, sizeof *r);
     r->dir = -1;
+    r->src = -1;
     r->line = line;
     char *colon = strchr(w[0], ':');
     if (colon) *colon = 0;
@@ -227,6 +230,7 @@ static int parse_rule(char **w, int nw, prule *r, const grules *rules, const cha
         r->dir = strcmp(w[i], "input") == 0 ? SW_GUARD_INPUT : strcmp(w[i], "output") == 0 ? SW_GUARD_OUTPUT : -1;
         i++;
     }
+    if (i < nw && sw_guard_text_source_parse(w[i]) >= 0) r->src = sw_guard_text_source_parse(w[i++]);
     if (i < nw && strncmp(w[i], "score>=", 7) == 0) {
         char *end;
         double d = strtod(w[i] + 7, &end);
@@ -350,6 +354,7 @@ sw_guard_policy *sw_guard_policy_load(const char *path, sw_err *err) {
 }
 
 void sw_guard_policy_apply(const sw_guard_policy *p, sw_guard_dir dir, sw_guard_verdict *v) {
+    /* v->text_source is the caller's: rules scoped to user or document read it */
     v->action = SW_ACT_ALLOW;
     v->dir = dir;
     snprintf(v->policy_hash, sizeof v->policy_hash, "%s", p->hash);
@@ -361,6 +366,7 @@ void sw_guard_policy_apply(const sw_guard_policy *p, sw_guard_dir dir, sw_guard_
         for (size_t i = 0; i < p->n; i++) {
             const prule *r = &p->r[i];
             if (r->dir >= 0 && r->dir != (int)dir) continue;
+            if (r->src >= 0 && r->src != v->text_source) continue;
             if (strcmp(r->cat, "*") != 0 && strcmp(r->cat, f->category) != 0) continue;
             if (strcmp(r->type, "*") != 0 && strcmp(r->type, f->type) != 0) continue;
             if (f->score + 1e-6 < r->min) continue; /* scores pass through float */

@@ -153,7 +153,7 @@ size_t sw_guard_rules_refused(const sw_guard *g) {
 
 /* Runs every recogniser over text; findings of decoded payloads are re-homed to the
  * span of the encoded segment. ws: the caller's normalisation buffers to reuse, or NULL. */
-static int scan_into(const sw_guard *g, const char *text, size_t len, int depth, sw_guard_verdict *v,
+static int scan_into(const sw_guard *g, const char *text, size_t len, int src, int depth, sw_guard_verdict *v,
                      sw_guard_norm *ws) {
     sw_guard_norm own = {0}, *np = ws ? ws : &own;
     int rc = gnormalize_reuse(text, len, np, NULL);
@@ -162,6 +162,7 @@ static int scan_into(const sw_guard *g, const char *text, size_t len, int depth,
     if (rc == 0) rc = gsecret_scan(text, len, v);
     if (rc == 0) rc = grules_scan(g->rules, np, v);
     if (rc == 0) rc = gtemplate_scan(np, v);
+    if (rc == 0 && src == SW_TEXT_DOCUMENT) rc = gdocinstr_scan(np, v);
     if (rc == 0 && g->clf) rc = classify(g->clf, np, len, v);
     gdecoded *d = NULL;
     size_t nd = 0;
@@ -173,7 +174,7 @@ static int scan_into(const sw_guard *g, const char *text, size_t len, int depth,
         rc = gf_add(v, "encoded_payload", d[i].type, d[i].start, d[i].end, 0.5, SW_SRC_HEURISTIC, why);
         if (rc < 0 || depth >= MAX_DEPTH) continue;
         sw_guard_verdict inner = {0};
-        rc = scan_into(g, d[i].text, d[i].len, depth + 1, &inner, NULL);
+        rc = scan_into(g, d[i].text, d[i].len, src, depth + 1, &inner, NULL);
         for (size_t k = 0; k < inner.n_findings && rc == 0; k++) {
             const sw_guard_finding *f = &inner.findings[k];
             char type[40];
@@ -239,14 +240,14 @@ static size_t utf8_back(const char *t, size_t i) {
     return i;
 }
 
-int gscan_raw(const sw_guard *g, const char *text, size_t len, sw_guard_verdict *v) {
-    if (len <= SEG) return scan_into(g, text, len, 0, v, NULL);
+int gscan_raw(const sw_guard *g, const char *text, size_t len, int src, sw_guard_verdict *v) {
+    if (len <= SEG) return scan_into(g, text, len, src, 0, v, NULL);
     size_t a = 0;
     sw_guard_norm ws = {0};
     for (;;) {
         size_t b = len - a <= SEG ? len : utf8_back(text, a + SEG);
         sw_guard_verdict seg = {0};
-        int rc = scan_into(g, text + a, b - a, 0, &seg, &ws);
+        int rc = scan_into(g, text + a, b - a, src, 0, &seg, &ws);
         size_t lo = a == 0 ? 0 : a + SEG_OV / 2, hi = b == len ? len : b - SEG_OV / 2;
         for (size_t i = 0; i < seg.n_findings && rc == 0; i++) {
             const sw_guard_finding *f = &seg.findings[i];
@@ -266,17 +267,37 @@ int gscan_raw(const sw_guard *g, const char *text, size_t len, sw_guard_verdict 
 const sw_guard_policy *gguard_policy(const sw_guard *g) { return g->policy; }
 const uint8_t *gguard_key(const sw_guard *g) { return g->has_key ? g->key : NULL; }
 
-int sw_guard_scan(const sw_guard *g, sw_guard_dir dir, const char *text, size_t len, sw_guard_verdict *v,
-                  sw_err *err) {
+const char *sw_guard_text_source_name(sw_guard_text_source s) { return s == SW_TEXT_DOCUMENT ? "document" : "user"; }
+
+int sw_guard_text_source_parse(const char *s) {
+    if (!s) return -1;
+    if (strcmp(s, "user") == 0) return SW_TEXT_USER;
+    if (strcmp(s, "document") == 0) return SW_TEXT_DOCUMENT;
+    return -1;
+}
+
+int sw_guard_scan_opts_scan(const sw_guard *g, const sw_guard_scan_opts *o, const char *text, size_t len,
+                            sw_guard_verdict *v, sw_err *err) {
+    sw_guard_scan_opts def = {0};
+    if (!o) o = &def;
     memset(v, 0, sizeof *v);
+    if (o->source != SW_TEXT_USER && o->source != SW_TEXT_DOCUMENT)
+        return sw_err_set(err, "guard: unknown text source %d (user or document)", (int)o->source);
+    v->text_source = o->source;
     if (len > (1u << 30)) return sw_err_set(err, "guard: text of %zu bytes is over the 1 GiB limit", len);
-    if (gscan_raw(g, text, len, v) < 0) return sw_err_set(err, "guard: out of memory scanning %zu bytes", len);
+    if (gscan_raw(g, text, len, o->source, v) < 0) return sw_err_set(err, "guard: out of memory scanning %zu bytes", len);
     gmerge_findings(v);
-    sw_guard_policy_apply(g->policy, dir, v);
+    sw_guard_policy_apply(g->policy, o->dir, v);
     if (v->truncated && v->action < SW_ACT_REVIEW) v->action = SW_ACT_REVIEW;
     if (gredact(text, len, g->has_key ? g->key : NULL, v) < 0)
         return sw_err_set(err, "guard: out of memory redacting %zu bytes", len);
     return 0;
+}
+
+int sw_guard_scan(const sw_guard *g, sw_guard_dir dir, const char *text, size_t len, sw_guard_verdict *v,
+                  sw_err *err) {
+    sw_guard_scan_opts o = {.dir = dir, .source = SW_TEXT_USER};
+    return sw_guard_scan_opts_scan(g, &o, text, len, v, err);
 }
 
 int sw_guard_restore(const sw_guard *g, const char *text, size_t len, sw_buf *out, sw_err *err) {
@@ -315,6 +336,7 @@ json_t *sw_guard_verdict_json(const sw_guard_verdict *v) {
     }
     json_object_set_new(o, "action", json_string(sw_guard_action_name(v->action)));
     json_object_set_new(o, "direction", json_string(v->dir == SW_GUARD_OUTPUT ? "output" : "input"));
+    json_object_set_new(o, "source", json_string(sw_guard_text_source_name(v->text_source)));
     for (size_t i = 0; i < v->n_findings; i++) {
         const sw_guard_finding *f = &v->findings[i];
         json_t *j = json_object();

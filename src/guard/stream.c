@@ -55,7 +55,7 @@ static int scan_window(sw_guard_stream *s, int final, int *stop) {
     size_t ws = s->scanned > OVERLAP ? s->scanned - OVERLAP : 0;
     while (ws > 0 && ((unsigned char)s->text.data[ws] & 0xC0) == 0x80) ws--;
     sw_guard_verdict w = {0};
-    if (gscan_raw(s->g, s->text.data + ws, len - ws, &w) < 0) {
+    if (gscan_raw(s->g, s->text.data + ws, len - ws, SW_TEXT_USER, &w) < 0) {
         sw_guard_verdict_free(&w);
         return -1;
     }

@@ -10,6 +10,7 @@
 #include "batch.h"
 #include "outguard.h"
 #include "consistency.h"
+#include "documents.h"
 #include "uncertainty.h"
 #include "upstream.h"
 #include "stop.h"
@@ -235,6 +236,8 @@ typedef struct session {
     sw_gen_result *res;
     const char *principal;
     sw_guard_verdict vin;
+    sw_docspan *docs; /* the tool messages in the joined request: scanned as documents */
+    int n_docs;
     sw_outguard out;
     int32_t *hist;  /* the whole history: prompt, then generated ids */
     int n_hist;
@@ -259,6 +262,7 @@ typedef struct session {
 
 static void session_free(session *s) {
     sw_guard_verdict_free(&s->vin);
+    free(s->docs);
     sw_outguard_free(&s->out);
     free(s->hist);
     free(s->window);
@@ -306,22 +310,6 @@ static int prompt_tokens(const sw_pipeline *p, const sw_gen_request *req, const 
         return sw_chat_render(p->chat, &msg, 1, 1, tokenize_piece, &t, err);
     }
     return sw_chat_render(p->chat, req->messages, req->n_messages, 1, tokenize_piece, &t, err);
-}
-
-/* The text the input guard scans as the user's request: the prompt, or the messages
- * (system, user, assistant, tool) one after another. */
-static int request_text(const sw_gen_request *req, sw_buf *out, sw_err *err) {
-    if (req->n_messages == 0) {
-        if (sw_buf_append(out, req->prompt ? req->prompt : "", req->prompt ? strlen(req->prompt) : 0) < 0)
-            return sw_err_set(err, "out of memory");
-        return 0;
-    }
-    for (int i = 0; i < req->n_messages; i++) {
-        const char *c = req->messages[i].content ? req->messages[i].content : "";
-        if ((i && sw_buf_append(out, "\n", 1) < 0) || sw_buf_append(out, c, strlen(c)) < 0)
-            return sw_err_set(err, "out of memory");
-    }
-    return 0;
 }
 
 static json_t *sha256_json(const void *data, size_t len) {
@@ -449,23 +437,49 @@ static int scan_lm_on_decoder(void *ud, sw_ctx *ctx, sw_err *err) {
                             sw_model_tokenizer(p->model), &p->ppl, j->v, err);
 }
 
-/* Input stage: scans the request. Fills s->vin; *prompt is the text the model sees in
- * place of the prompt (the redacted prompt when the policy redacts). */
+/* Input stage: scans the request, the tool messages in it as documents and the rest as
+ * the user's text (with the documents blanked out, so that spans stay those of the joined
+ * request). Fills s->vin; *prompt is the text the model sees in place of the prompt (the
+ * redacted prompt when the policy redacts). */
 static int input_stage(session *s, const sw_buf *request, const char **prompt, sw_err *err) {
     sw_pipeline *p = s->p;
     *prompt = s->req->prompt ? s->req->prompt : "";
+    sw_buf view = {0};
+    const sw_buf *user = request;
+    if (s->n_docs) {
+        if (sw_request_user_view(request->data, request->len, s->docs, s->n_docs, &view, err) < 0) {
+            sw_buf_free(&view);
+            return -1;
+        }
+        user = &view;
+    }
     int rc;
     if (p->has_ppl && p->batch) {
-        scan_lm_job j = {p, request, &s->vin};
+        scan_lm_job j = {p, user, &s->vin};
         rc = sw_batch_call(p->batch, scan_lm_on_decoder, &j, err);
     } else {
-        rc = sw_guard_scan(p->guard, SW_GUARD_INPUT, request->data ? request->data : "", request->len, &s->vin, err);
+        rc = sw_guard_scan(p->guard, SW_GUARD_INPUT, user->data ? user->data : "", user->len, &s->vin, err);
     }
+    sw_buf_free(&view);
+    if (rc == 0 && s->n_docs) rc = sw_request_scan_documents(p->guard, request->data, s->docs, s->n_docs, &s->vin, err);
     if (rc < 0) return -1;
     /* the redacted text stands for the prompt; messages are redacted when they are
      * scanned one by one (a later change), not through the joined text */
     if (s->vin.action == SW_ACT_REDACT && s->vin.redacted && s->req->n_messages == 0) *prompt = s->vin.redacted;
     return 0;
+}
+
+/* The input verdict as JSON; with tool messages, "documents" lists the spans of the
+ * request that were scanned as documents, and there is no "redacted" (the user's view,
+ * documents blanked, is no text anybody sent; messages are not redacted). New reference
+ * (NULL: no memory). */
+static json_t *input_verdict_json(const session *s) {
+    json_t *v = sw_guard_verdict_json(&s->vin);
+    if (v && s->n_docs) {
+        json_object_del(v, "redacted");
+        json_object_set_new(v, "documents", sw_docspans_json(s->docs, s->n_docs));
+    }
+    return v;
 }
 
 /* Is there a Han character in text? Then a refusal speaks Chinese. */
@@ -481,7 +495,7 @@ static int refuse(session *s, const sw_buf *request, sw_err *err) {
     sw_gen_result *res = s->res;
     res->finish_reason = s->vin.action == SW_ACT_BLOCK ? "blocked" : "review";
     if (s->vin.action == SW_ACT_BLOCK) res->refusal = has_han(request->data) ? SW_REFUSAL_ZH : SW_REFUSAL_EN;
-    res->verdict_in = sw_guard_verdict_json(&s->vin);
+    res->verdict_in = input_verdict_json(s);
     sw_sha256_hex("", 0, res->raw_sha256);
     return audit_generation(s, request, NULL, err);
 }
@@ -858,13 +872,14 @@ int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_resul
     const char *prompt;
     int rc = -1;
     /* 1. input guard */
-    if (request_text(req, &request, err) < 0 || input_stage(&s, &request, &prompt, err) < 0) goto done;
+    if (sw_request_join(req, &request, &s.docs, &s.n_docs, err) < 0 || input_stage(&s, &request, &prompt, err) < 0)
+        goto done;
     if (s.vin.action >= SW_ACT_REVIEW && !(req->input_approved && s.vin.action == SW_ACT_REVIEW)) {
         res->joules = sw_energy_end(&energy, &res->energy_method);
         rc = refuse(&s, &request, err);
         goto done;
     }
-    res->verdict_in = sw_guard_verdict_json(&s.vin);
+    res->verdict_in = input_verdict_json(&s);
     /* 2. generation, watermarked in the sampler, through the output guard */
     if (p->model && prompt_tokens(p, req, prompt, &s.hist, &s.n_prompt, err) < 0) goto done;
     if (p->model && s.n_prompt == 0) {

@@ -9,12 +9,16 @@
 #include <string.h>
 #include <time.h>
 
-#define STREAM_WAIT_NS 1000000000ll /* a waiting stream looks at the shutdown flag this often */
+#define STREAM_WAIT 2 /* stream_fill: nothing to send yet, the connection is suspended */
 #define ID_MAX 64
 
 
 /* One generation: the parsed request, the result, and for streams the text waiting to
- * be sent (filled by the decoding thread, drained by the connection's thread). */
+ * be sent (filled by the decoding thread, drained by the content reader). It runs on a
+ * thread of its own while its connection is suspended, so that the server's few
+ * connection threads never wait for a model or a person; the job's thread resumes the
+ * connection when it has delivered text or finished. Two owners (the connection and the
+ * job's thread) hold references; the last one frees it. */
 typedef struct gen_job {
     sw_server *s;
     srv_req *r;         /* valid only inside the access handler and the content reader */
@@ -30,15 +34,19 @@ typedef struct gen_job {
     sw_gen_result res;
     int rc;
     sw_err err;
-    /* stream state, under mu */
+    struct MHD_Connection *conn;
+    atomic_int refs;
+    int takeover;       /* the conversation is answered by a person */
+    json_t *final;      /* whole answers decided on the job's thread (held, a person's) */
+    const char *fail_code; /* error code when rc < 0 (NULL: generation_failed) */
+    /* under mu */
     pthread_mutex_t mu;
-    pthread_cond_t cv;
-    sw_buf pending;     /* delivered text not yet sent */
-    int done, client_gone, started_thread, counted;
+    sw_buf pending;     /* delivered text not yet sent (streams) */
+    int done, client_gone, counted;
+    int suspended;      /* the connection waits for the job's thread */
     int halted_stop;    /* the generation stopped because a person halted generation */
     srv_waiter waiter;  /* streams: registered so that a halt wakes them */
     long long review_id; /* > 0 once the answer is held for review */
-    pthread_t th;
     /* owned by the content reader */
     sw_buf out;
     size_t out_off;
@@ -135,6 +143,23 @@ static json_t *steward_object(gen_job *j) {
 
 /* ---- running it ---- */
 
+/* Resumes the connection when it waits for this job. Called with j->mu held. */
+static void wake(gen_job *j) {
+    if (!j->suspended || j->client_gone) return;
+    j->suspended = 0;
+    MHD_resume_connection(j->conn);
+}
+
+/* A halt's wake-up of a registered stream (srv_waiter.wake; called with j->mu held). */
+static void wake_waiter(void *ud) { wake(ud); }
+
+/* Suspends the connection until wake(). Called with j->mu held, from the access handler
+ * or the content reader (the only places libmicrohttpd allows it). */
+static void wait_for_work(gen_job *j) {
+    j->suspended = 1;
+    MHD_suspend_connection(j->conn);
+}
+
 static int on_text(void *ud, const char *text, size_t len) {
     gen_job *j = ud;
     int stop = 0;
@@ -142,7 +167,7 @@ static int on_text(void *ud, const char *text, size_t len) {
         pthread_mutex_lock(&j->mu);
         sw_buf_append(&j->pending, text, len);
         stop = j->client_gone;
-        pthread_cond_signal(&j->cv);
+        wake(j);
         pthread_mutex_unlock(&j->mu);
     }
     if (atomic_load(&j->s->halted)) stop = j->halted_stop = 1; /* a person halted generation */
@@ -153,6 +178,8 @@ static int on_text(void *ud, const char *text, size_t len) {
     }
     return stop;
 }
+
+static void job_release(gen_job *j);
 
 static void run(gen_job *j) {
     fill_request(j, &j->req);
@@ -172,29 +199,47 @@ static void run(gen_job *j) {
     }
 }
 
+static json_t *decide_whole(gen_job *j);
+
+/* The job's thread: the generation (or a person's answer), then the connection resumed. */
 static void *run_thread(void *ud) {
     gen_job *j = ud;
-    run(j);
+    if (!j->takeover) run(j);
+    if (!j->prm.stream) j->final = decide_whole(j);
     pthread_mutex_lock(&j->mu);
     j->done = 1;
-    pthread_cond_signal(&j->cv);
+    wake(j);
     pthread_mutex_unlock(&j->mu);
+    job_release(j);
     return NULL;
 }
 
-static void job_free(gen_job *j) {
-    if (!j) return;
-    if (j->started_thread) pthread_join(j->th, NULL);
+/* Drops one reference; the last frees the job. */
+static void job_release(gen_job *j) {
+    if (!j || atomic_fetch_sub(&j->refs, 1) != 1) return;
     json_decref(j->steward);
+    json_decref(j->final);
     sw_gen_result_free(&j->res);
     srv_gen_params_free(&j->prm);
     json_decref(j->body);
     sw_buf_free(&j->pending);
     sw_buf_free(&j->out);
     pthread_mutex_destroy(&j->mu);
-    pthread_cond_destroy(&j->cv);
     atomic_fetch_sub(&j->s->gen_inflight, 1);
     free(j);
+}
+
+/* Runs the job on a detached thread of its own, which holds a reference. -1 when no
+ * thread can be started. */
+static int start_thread(gen_job *j) {
+    pthread_t th;
+    atomic_fetch_add(&j->refs, 1);
+    if (pthread_create(&th, NULL, run_thread, j) != 0) {
+        atomic_fetch_sub(&j->refs, 1);
+        return -1;
+    }
+    pthread_detach(th);
+    return 0;
 }
 
 /* ---- the answer's JSON ---- */
@@ -403,8 +448,9 @@ static int stream_end(gen_job *j) {
     return rc | sw_buf_puts(o, "data: [DONE]\n\n");
 }
 
-/* Fills j->out with the next events; blocks until there is text or the end. 0 when there is
- * nothing more to send. */
+/* Fills j->out with the next events: 1 when it did, 0 when there is nothing more to send,
+ * STREAM_WAIT when the job's thread has delivered nothing yet (the connection is then
+ * suspended until it does, or until a halt wakes it). */
 static int stream_fill(gen_job *j) {
     if (!j->role_sent) {
         j->role_sent = 1;
@@ -412,11 +458,10 @@ static int stream_fill(gen_job *j) {
     }
     if (j->final_sent) return 0;
     pthread_mutex_lock(&j->mu);
-    while (!j->pending.len && !j->done && !atomic_load(&j->s->halted)) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_sec += STREAM_WAIT_NS / 1000000000ll;
-        pthread_cond_timedwait(&j->cv, &j->mu, &ts);
+    if (!j->pending.len && !j->done && !atomic_load(&j->s->halted)) {
+        wait_for_work(j);
+        pthread_mutex_unlock(&j->mu);
+        return STREAM_WAIT;
     }
     sw_buf text = j->pending;
     memset(&j->pending, 0, sizeof j->pending);
@@ -448,7 +493,9 @@ static ssize_t stream_read(void *cls, uint64_t pos, char *buf, size_t max) {
     while (j->out_off == j->out.len) {
         sw_buf_reset(&j->out);
         j->out_off = 0;
-        if (!stream_fill(j)) return MHD_CONTENT_READER_END_OF_STREAM;
+        int f = stream_fill(j);
+        if (f == STREAM_WAIT) return 0; /* called again once the connection is resumed */
+        if (!f) return MHD_CONTENT_READER_END_OF_STREAM;
     }
     size_t n = j->out.len - j->out_off;
     if (n > max) n = max;
@@ -463,17 +510,17 @@ static void stream_free(void *cls) {
     pthread_mutex_lock(&j->mu);
     j->client_gone = 1;
     pthread_mutex_unlock(&j->mu);
-    job_free(j);
+    job_release(j);
 }
 
 static enum MHD_Result start_stream(srv_req *r, gen_job *j) {
-    if (pthread_create(&j->th, NULL, run_thread, j) != 0) {
-        job_free(j);
+    if (start_thread(j) < 0) {
+        job_release(j);
         return srv_send_error(r, 503, "server_error", "overloaded", NULL, "cannot start the generation");
     }
-    j->started_thread = 1;
     j->waiter.mu = &j->mu;
-    j->waiter.cv = &j->cv;
+    j->waiter.wake = wake_waiter;
+    j->waiter.ud = j;
     srv_stream_register(r->s, &j->waiter);
     struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, j, stream_free);
     if (!resp) {
@@ -492,6 +539,7 @@ static gen_job *job_alloc(sw_server *s, const sw_key_info *owner, json_t *body, 
     gen_job *j = calloc(1, sizeof *j);
     if (!j) return NULL;
     j->s = s;
+    atomic_init(&j->refs, 1);
     j->body = body;
     j->chat = chat;
     j->created = (long long)time(NULL);
@@ -499,14 +547,16 @@ static gen_job *job_alloc(sw_server *s, const sw_key_info *owner, json_t *body, 
     snprintf(j->owner, sizeof j->owner, "%s", owner->id);
     srv_new_id(s, chat ? "chatcmpl" : "cmpl", j->id, sizeof j->id);
     pthread_mutex_init(&j->mu, NULL);
-    pthread_cond_init(&j->cv, NULL);
     atomic_fetch_add(&s->gen_inflight, 1);
     return j;
 }
 
 static gen_job *job_new(srv_req *r, json_t *body, int chat) {
     gen_job *j = job_alloc(r->s, &r->key, body, chat);
-    if (j) j->r = r;
+    if (j) {
+        j->r = r;
+        j->conn = r->c;
+    }
     return j;
 }
 
@@ -533,7 +583,7 @@ int srv_generate_approved(sw_server *s, const json_t *body, int chat, const sw_k
     }
     *res = j->res;
     memset(&j->res, 0, sizeof j->res);
-    job_free(j);
+    job_release(j);
     return rc;
 }
 
@@ -566,7 +616,8 @@ json_t *srv_answer_reply(sw_server *s, const char *id, int chat, long long creat
     return a;
 }
 
-/* A whole answer as a stream: role, content, the last chunk with its steward object, [DONE]. */
+/* A whole answer as a stream: role, content, the last chunk with its steward object, [DONE].
+ * Takes the answer; releases the job. */
 static enum MHD_Result send_as_stream(srv_req *r, gen_job *j, json_t *answer) {
     json_t *c0 = json_array_get(json_object_get(answer, "choices"), 0);
     json_t *content =
@@ -580,7 +631,7 @@ static enum MHD_Result send_as_stream(srv_req *r, gen_job *j, json_t *answer) {
     json_decref(answer);
     sw_buf out = j->out;
     memset(&j->out, 0, sizeof j->out);
-    job_free(j);
+    job_release(j);
     if (rc) {
         sw_buf_free(&out);
         return srv_send_error(r, 500, "server_error", "out_of_memory", NULL, "out of memory");
@@ -588,52 +639,66 @@ static enum MHD_Result send_as_stream(srv_req *r, gen_job *j, json_t *answer) {
     return srv_send(r, 200, "text/event-stream", out.data, out.len);
 }
 
-/* The answer of a conversation a person has taken over: the person's reply, delivered as
- * human-written; or, when none came within --review-wait, no content and
- * steward.takeover {conversation, status "pending"}. */
-static enum MHD_Result answer_taken_over(srv_req *r, gen_job *j) {
+/* The answer of a conversation a person has taken over (on the job's thread: it waits up
+ * to --review-wait for the person): the person's reply, delivered as human-written; or,
+ * when none came, no content and steward.takeover {conversation, status "pending"}. NULL
+ * with j->rc -1 and j->err on failure. */
+static json_t *answer_taken_over(gen_job *j) {
     sw_gen_result res;
-    int got = srv_takeover_answer(r->s, j->prm.conversation, j->owner, j->id, j->chat, j->created, &res, &j->err);
+    int got = srv_takeover_answer(j->s, j->prm.conversation, j->owner, j->id, j->chat, j->created, &res, &j->err);
     if (got < 0) {
         sw_gen_result_free(&res);
-        enum MHD_Result rc = srv_send_error(r, 500, "server_error", "delivery_failed", NULL, "%s", j->err.msg);
-        job_free(j);
-        return rc;
+        j->rc = -1;
+        j->fail_code = "delivery_failed";
+        return NULL;
     }
     json_t *a;
     if (got) {
-        a = srv_answer_reply(r->s, j->id, j->chat, j->created, j->prm.conversation, &res);
+        a = srv_answer_reply(j->s, j->id, j->chat, j->created, j->prm.conversation, &res);
         sw_gen_result_free(&res);
-    } else {
-        sw_gen_result none = {.finish_reason = "takeover", .audit_index = -1, .author = SW_AUTHOR_HUMAN};
-        a = srv_answer_delivered(r->s, j->id, j->chat, j->created, &none);
-        json_t *c0 = json_array_get(json_object_get(a, "choices"), 0);
-        if (j->chat) json_object_set_new(json_object_get(c0, "message"), "content", json_null());
-        json_object_set_new(json_object_get(a, "steward"), "takeover",
-                            json_pack("{s:s, s:s}", "conversation", j->prm.conversation, "status", "pending"));
-        char *text = json_dumps(a, JSON_COMPACT); /* kept even with store: false, to be polled */
-        if (!text || sw_store_completion_put(r->s->st, j->id, j->owner, text, &j->err) < 0)
-            sw_log(SW_LOG_ERROR, "serve: cannot store pending completion %s", j->id);
-        free(text);
+        store_answer(j, a);
+        return a;
     }
-    if (got) store_answer(j, a);
-    if (j->prm.stream) return send_as_stream(r, j, a);
-    job_free(j);
-    return srv_send_json(r, 200, a);
+    sw_gen_result none = {.finish_reason = "takeover", .audit_index = -1, .author = SW_AUTHOR_HUMAN};
+    a = srv_answer_delivered(j->s, j->id, j->chat, j->created, &none);
+    json_t *c0 = json_array_get(json_object_get(a, "choices"), 0);
+    if (j->chat) json_object_set_new(json_object_get(c0, "message"), "content", json_null());
+    json_object_set_new(json_object_get(a, "steward"), "takeover",
+                        json_pack("{s:s, s:s}", "conversation", j->prm.conversation, "status", "pending"));
+    char *text = json_dumps(a, JSON_COMPACT); /* kept even with store: false, to be polled */
+    sw_err err;
+    if (!text || sw_store_completion_put(j->s->st, j->id, j->owner, text, &err) < 0)
+        sw_log(SW_LOG_ERROR, "serve: cannot store pending completion %s", j->id);
+    free(text);
+    return a;
 }
 
-/* A plain answer the policy sent to review: held, then the decision if it comes within
- * --review-wait, else the pending object. */
-static enum MHD_Result answer_held(srv_req *r, gen_job *j) {
+/* A plain answer the policy sent to review (on the job's thread): held, then the decision
+ * if it comes within --review-wait, else the pending object. NULL with j->rc -1 on
+ * failure. */
+static json_t *answer_held(gen_job *j) {
     json_t *pending = NULL, *decided = NULL;
     int rc = hold(j, &pending);
     if (rc == 0) rc = srv_review_wait(j->s, j->review_id, j->id, j->owner, &decided, &j->err);
-    enum MHD_Result out;
-    if (rc < 0) out = srv_send_error(r, 500, "server_error", "review_failed", NULL, "%s", j->err.msg);
-    else out = srv_send_json(r, 200, decided ? decided : json_incref(pending));
-    json_decref(pending);
-    job_free(j);
-    return out;
+    if (rc < 0) {
+        json_decref(pending);
+        j->rc = -1;
+        j->fail_code = "review_failed";
+        return NULL;
+    }
+    if (decided) {
+        json_decref(pending);
+        return decided;
+    }
+    return pending;
+}
+
+/* What a whole (not streamed) answer becomes on the job's thread when it is not the
+ * generation's own: a person's answer, or the held one. NULL: the generation's answer. */
+static json_t *decide_whole(gen_job *j) {
+    if (j->takeover) return answer_taken_over(j);
+    if (j->rc == 0 && !j->halted_stop && is_review(&j->res)) return answer_held(j);
+    return NULL;
 }
 
 static enum MHD_Result send_halted(srv_req *r) {
@@ -646,6 +711,49 @@ static enum MHD_Result send_halted(srv_req *r) {
 static int taken_over(gen_job *j) {
     if (!j->prm.conversation) return 0;
     return sw_store_takeover_get(j->s->st, j->prm.conversation, NULL, NULL, &j->err);
+}
+
+/* Sends a finished whole answer (or, for a conversation taken over, its stream form);
+ * releases the job. */
+static enum MHD_Result send_answer(srv_req *r) {
+    gen_job *j = r->work;
+    r->resume = NULL;
+    r->work = NULL;
+    if (j->halted_stop) {
+        job_release(j);
+        return send_halted(r);
+    }
+    if (j->rc < 0) {
+        enum MHD_Result rc = srv_send_error(r, 500, "server_error", j->fail_code ? j->fail_code : "generation_failed",
+                                            NULL, "%s", j->err.msg);
+        job_release(j);
+        return rc;
+    }
+    r->prompt_tokens = j->res.prompt_tokens;
+    r->completion_tokens = j->res.usage_tokens;
+    json_t *a = j->final ? json_incref(j->final) : answer_json(j);
+    if (j->takeover && j->prm.stream) return send_as_stream(r, j, a);
+    if (!j->final) store_answer(j, a);
+    job_release(j);
+    return srv_send_json(r, 200, a);
+}
+
+/* Starts a job answered whole: the connection is suspended until it ends, then
+ * send_answer runs in place of the route. */
+static enum MHD_Result start_whole(srv_req *r, gen_job *j) {
+    if (start_thread(j) < 0) {
+        job_release(j);
+        return srv_send_error(r, 503, "server_error", "overloaded", NULL, "cannot start the generation");
+    }
+    r->work = j;
+    pthread_mutex_lock(&j->mu);
+    int done = j->done;
+    if (!done) {
+        r->resume = send_answer;
+        wait_for_work(j);
+    }
+    pthread_mutex_unlock(&j->mu);
+    return done ? send_answer(r) : MHD_YES;
 }
 
 enum MHD_Result srv_route_generate(srv_req *r, int chat) {
@@ -664,32 +772,15 @@ enum MHD_Result srv_route_generate(srv_req *r, int chat) {
     if (srv_gen_params_parse(body, chat, &j->prm) < 0) {
         enum MHD_Result rc =
             srv_send_error(r, 400, "invalid_request_error", "invalid_value", j->prm.param, "%s", j->prm.why);
-        job_free(j);
+        job_release(j);
         return rc;
     }
     int taken = taken_over(j);
-    if (taken) {
-        if (taken > 0) return answer_taken_over(r, j);
+    if (taken < 0) {
         enum MHD_Result rc = srv_send_error(r, 500, "server_error", "store_error", NULL, "%s", j->err.msg);
-        job_free(j);
+        job_release(j);
         return rc;
     }
-    if (j->prm.stream) return start_stream(r, j);
-    run(j);
-    if (j->halted_stop) {
-        job_free(j);
-        return send_halted(r);
-    }
-    if (j->rc < 0) {
-        enum MHD_Result rc = srv_send_error(r, 500, "server_error", "generation_failed", NULL, "%s", j->err.msg);
-        job_free(j);
-        return rc;
-    }
-    r->prompt_tokens = j->res.prompt_tokens;
-    r->completion_tokens = j->res.usage_tokens;
-    if (is_review(&j->res)) return answer_held(r, j);
-    json_t *a = answer_json(j);
-    store_answer(j, a);
-    job_free(j);
-    return srv_send_json(r, 200, a);
+    j->takeover = taken;
+    return j->prm.stream && !taken ? start_stream(r, j) : start_whole(r, j);
 }

@@ -1,5 +1,5 @@
-/* http.c - the server's HTTP layer: the libmicrohttpd daemon (one thread per connection),
- * request bodies within their limits, routing, responses, the access log and the graceful
+/* http.c - the server's HTTP layer: the libmicrohttpd daemon (a pool of epoll threads;
+ * long work suspends its connection), request bodies within their limits, routing, responses, the access log and the graceful
  * shutdown. */
 #include "server_int.h"
 
@@ -14,7 +14,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define THREAD_STACK_BYTES (1u << 20) /* per connection thread (touched pages only count) */
 #define DRAIN_POLL_NS 10000000ull     /* 10 ms between looks at the requests in flight */
 #define CANCEL_GRACE_NS 5000000000ull /* after the deadline, time for cancelled work to end */
 #define ACCESS_LINE_MAX 512
@@ -293,6 +292,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return on_head(r, url);
     }
     if (*upload_size) return on_body(r, upload, upload_size);
+    if (r->resume) return r->resume(r); /* its connection was suspended and is now resumed */
     if (r->responded) return MHD_YES;
     if (r->over_limit)
         return srv_send_error(r, 413, "invalid_request_error", "request_too_large", NULL,
@@ -368,8 +368,10 @@ static int start_daemon(sw_server *s, sw_err *err) {
     struct sockaddr_storage ss;
     int port = s->o.port < 0 ? 0 : s->o.port;
     if (make_addr(s->o.host, port, &ss, err) < 0) return -1;
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG;
+    /* A few epoll threads serve every connection (an idle one costs its buffers, not a
+     * thread); a handler never blocks them: generations run on threads of their own and
+     * suspend their connection until there is something to send (generate.c). */
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
     s->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, s,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -377,7 +379,7 @@ static int start_daemon(sw_server *s, sw_err *err) {
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.max_connections,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->o.conn_timeout_s,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            MHD_OPTION_THREAD_STACK_SIZE, (size_t)THREAD_STACK_BYTES,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.http_threads,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                             MHD_OPTION_END);
     if (!s->d)
@@ -440,6 +442,11 @@ static void apply_defaults(sw_server_opts *o) {
     if (o->conn_timeout_s <= 0) o->conn_timeout_s = SW_SERVER_CONN_TIMEOUT_S;
     if (o->body_deadline_s <= 0) o->body_deadline_s = SW_SERVER_BODY_DEADLINE_S;
     if (o->max_connections <= 0) o->max_connections = SW_SERVER_MAX_CONNECTIONS;
+    if (o->http_threads <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN) * SW_SERVER_HTTP_THREADS_PER_CPU;
+        o->http_threads = n < 1 ? 1 : n > SW_SERVER_DEFAULT_HTTP_THREADS ? SW_SERVER_DEFAULT_HTTP_THREADS : (int)n;
+    }
+    if (o->http_threads > SW_SERVER_MAX_HTTP_THREADS) o->http_threads = SW_SERVER_MAX_HTTP_THREADS;
 }
 
 int sw_server_open(const sw_server_opts *opts, sw_server **out, sw_err *err) {

@@ -34,7 +34,7 @@ void srv_oversight_signal(sw_server *s) {
     pthread_cond_broadcast(&s->ov_cv);
     for (srv_waiter *w = s->streams; w; w = w->next) {
         pthread_mutex_lock(w->mu);
-        pthread_cond_broadcast(w->cv);
+        w->wake(w->ud);
         pthread_mutex_unlock(w->mu);
     }
     pthread_mutex_unlock(&s->ov_mu);

@@ -66,8 +66,9 @@ void srv_metrics_block(srv_metrics *m, const char *category);
 
 /* A stream waiting for text, so that a halt can wake it at once. */
 typedef struct srv_waiter {
-    pthread_mutex_t *mu;
-    pthread_cond_t *cv;
+    pthread_mutex_t *mu;      /* held while wake runs */
+    void (*wake)(void *ud);   /* resumes the stream's connection if it is suspended */
+    void *ud;
     struct srv_waiter *prev, *next;
 } srv_waiter;
 
@@ -127,6 +128,10 @@ typedef struct srv_req {
     int has_key;
     sw_key_info key;
     long long prompt_tokens, completion_tokens;
+    /* set by a route that suspended the connection for long work: called (in place of
+     * the route) when the work resumes it, to send the answer */
+    enum MHD_Result (*resume)(struct srv_req *r);
+    void *work;
 } srv_req;
 
 /* ---- responses (http.c). Each returns MHD_YES/MHD_NO for the access handler. ---- */
