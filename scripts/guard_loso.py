@@ -23,6 +23,7 @@ import argparse, json, os, subprocess, sys, tempfile
 
 EVAL_ONLY = {"xstest-safe", "xstest-unsafe", "written-heldout", "hard-negative-heldout"}
 SPLITS = ("train", "valid", "test", "test_heldout")
+TRAIN_ARGS = []  # --train-args: more options of `steward guard train` (e.g. "--l2 1e-3")
 
 
 def read(path):
@@ -53,7 +54,7 @@ def train_without(steward, split, held, out_model, tmp):
     tp, vp = os.path.join(tmp, "train.jsonl"), os.path.join(tmp, "valid.jsonl")
     write(tp, tr)
     write(vp, va)
-    run([steward, "guard", "train", "--data", tp, "--valid", vp, "--out", out_model, "--seed", "42"])
+    run([steward, "guard", "train", "--data", tp, "--valid", vp, "--out", out_model, "--seed", "42"] + TRAIN_ARGS)
     return len(tr)
 
 
@@ -72,7 +73,9 @@ def main():
     ap.add_argument("--out", default="build/guard-loso")
     ap.add_argument("--only", default="", help="comma-separated sources to hold out (default: all)")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--train-args", default="", help="more options of steward guard train, e.g. '--l2 1e-3'")
     a = ap.parse_args()
+    TRAIN_ARGS.extend(a.train_args.split())
     split = {s: read(os.path.join(a.data, s + ".jsonl")) for s in SPLITS}
     if not split["train"]:
         sys.exit("guard_loso: no %s/train.jsonl (run scripts/guard_data.py first)" % a.data)

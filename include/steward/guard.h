@@ -216,6 +216,8 @@ typedef struct sw_guard_train_opts {
     int epochs;             /* <= 0: 8 */
     int dim_bits;           /* hashed feature space 2^dim_bits; <= 0: 17 */
     uint64_t seed;
+    double l2; /* L2 penalty per update; <= 0: 1e-4 */
+    double target_fpr; /* share of validation negatives each head's threshold lets through; <= 0: 0.002 */
 } sw_guard_train_opts;
 
 typedef struct sw_guard_train_report {

@@ -9,6 +9,7 @@
 static int cmd_train(int argc, char **argv) {
     const char *data = NULL, *valid = NULL, *out = "models/guard-classifier.bin";
     int epochs = 8, bits = 17, seed = 42;
+    double l2 = 1e-4, target_fpr = 0.002;
     sw_opt opts[] = {
         {"data", SW_OPT_STR, &data, "FILE.jsonl", "training examples {\"text\", \"label\"} (required)"},
         {"valid", SW_OPT_STR, &valid, "FILE.jsonl", "validation examples for calibration (required)"},
@@ -16,6 +17,8 @@ static int cmd_train(int argc, char **argv) {
         {"epochs", SW_OPT_INT, &epochs, "N", "passes over the data (default 8)"},
         {"dim-bits", SW_OPT_INT, &bits, "B", "2^B hashed features (default 17)"},
         {"seed", SW_OPT_INT, &seed, "S", "shuffling seed (default 42)"},
+        {"l2", SW_OPT_DOUBLE, &l2, "X", "L2 penalty (default 1e-4; larger: smoother weights)"},
+        {"target-fpr", SW_OPT_DOUBLE, &target_fpr, "F", "validation negatives each threshold lets through (default 0.002)"},
         {NULL, 0, NULL, NULL, NULL},
     };
     const char *pos[1];
@@ -25,7 +28,9 @@ static int cmd_train(int argc, char **argv) {
     if (rc) return sw_cli_exit(rc);
     if (!data || !valid) return sw_cli_usage_error("guard train", "--data and --valid are required");
     if (bits < 8 || bits > 24) return sw_cli_usage_error("guard train", "--dim-bits must be 8..24");
-    sw_guard_train_opts o = {data, valid, out, epochs, bits, (uint64_t)seed};
+    if (!(l2 > 0 && l2 < 1)) return sw_cli_usage_error("guard train", "--l2 must be in (0, 1)");
+    if (!(target_fpr > 0 && target_fpr < 0.5)) return sw_cli_usage_error("guard train", "--target-fpr must be in (0, 0.5)");
+    sw_guard_train_opts o = {data, valid, out, epochs, bits, (uint64_t)seed, l2, target_fpr};
     sw_guard_train_report r;
     sw_err err;
     if (sw_guard_clf_train(&o, &r, &err) < 0) return sw_cli_fail("guard train", &err);

@@ -115,6 +115,7 @@ static int word_is(const char *t, const word *w, const char *p, size_t pl) {
 
 /* 1 when the word-sequence pattern p matches at word i. */
 static int seq_at(const char *t, const word *w, size_t nw, size_t i, const char *p) {
+    if (i >= nw || t[w[i].s] != p[0]) return 0; /* most pairs differ in their first letter */
     while (*p) {
         size_t pl = strcspn(p, " ");
         if (i >= nw || !word_is(t, &w[i], p, pl)) return 0;

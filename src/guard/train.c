@@ -9,9 +9,9 @@
 #include <string.h>
 
 #define TRAIN_WINDOW 2048
-#define L2 1e-4
+#define L2_DEFAULT 1e-4
 #define LR 0.2
-#define TARGET_FPR 0.002
+#define TARGET_FPR_DEFAULT 0.002
 #define OPERATING_SCORE 0.85 /* a head's threshold maps to this score */
 
 /* Heads and which labels are positive; labels listed in `skip` are left out of the
@@ -154,6 +154,7 @@ int sw_guard_clf_train(const sw_guard_train_opts *o, sw_guard_train_report *rep,
     uint64_t t0 = sw_now_ns();
     memset(rep, 0, sizeof *rep);
     int epochs = o->epochs > 0 ? o->epochs : 8;
+    float l2 = (float)(o->l2 > 0 ? o->l2 : L2_DEFAULT);
     uint32_t bits = o->dim_bits > 0 ? (uint32_t)o->dim_bits : 17;
     if (bits < 8 || bits > 24) return sw_err_set(err, "dim_bits must be 8..24");
     size_t dim = (size_t)1 << bits;
@@ -211,7 +212,7 @@ int sw_guard_clf_train(const sw_guard_train_opts *o, sw_guard_train_report *rep,
                 float gf = g * norm;
                 for (size_t f = 0; f < e->nf; f++) {
                     uint32_t b = e->f[f];
-                    float gg = gf + (float)L2 * w[h][b];
+                    float gg = gf + l2 * w[h][b];
                     g2[h][b] += gg * gg;
                     w[h][b] -= (float)(LR * gg / sqrt(g2[h][b] + 1e-8));
                 }
@@ -237,8 +238,9 @@ int sw_guard_clf_train(const sw_guard_train_opts *o, sw_guard_train_report *rep,
         for (size_t i = 0; i < va.n; i++)
             if (head_y(h, va.e[i].label) == 0) neg[nn++] = raw[i * NHEADS + (size_t)h];
         qsort(neg, nn, sizeof *neg, cmp_desc);
-        /* the threshold lets at most TARGET_FPR of the validation negatives through */
-        size_t allowed = (size_t)floor(TARGET_FPR * (double)nn);
+        /* the threshold lets at most target_fpr of the validation negatives through */
+        double target_fpr = o->target_fpr > 0 ? o->target_fpr : TARGET_FPR_DEFAULT;
+        size_t allowed = (size_t)floor(target_fpr * (double)nn);
         double t = nn ? (allowed < nn ? neg[allowed] + 1e-6 : neg[nn - 1]) : 0;
         /* never below the model's own decision boundary: when validation separates the
          * classes perfectly the quantile says little about texts unlike any seen */

@@ -42,7 +42,7 @@ static void test_train_and_score(void) {
     snprintf(model, sizeof model, "%s/m.bin", dir);
     write_set(tr, 60, 0);
     write_set(va, 20, 1000);
-    sw_guard_train_opts o = {tr, va, model, 4, 12, 7};
+    sw_guard_train_opts o = {.train_path = tr, .valid_path = va, .out_path = model, .epochs = 4, .dim_bits = 12, .seed = 7};
     sw_guard_train_report r;
     sw_err err;
     T_CHECK_MSG(sw_guard_clf_train(&o, &r, &err) == 0, "%s", err.msg);
