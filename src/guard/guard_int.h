@@ -20,6 +20,15 @@ void gmerge_findings(sw_guard_verdict *v);
 const sw_guard_policy *gguard_policy(const sw_guard *g);
 const uint8_t *gguard_key(const sw_guard *g);
 
+/* Script tests shared by the recognisers. */
+static inline int gis_han(uint32_t c) {
+    return (c >= 0x3400 && c <= 0x9FFF) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x3134F);
+}
+/* A character that is a word of its own for explanations: Han, kana or Hangul. */
+static inline int gis_cjk(uint32_t c) {
+    return gis_han(c) || (c >= 0x3040 && c <= 0x30FF) || (c >= 0xAC00 && c <= 0xD7AF);
+}
+
 /* Maps a span of a view back to the original text. */
 static inline void gv_span(const sw_guard_view *v, size_t s, size_t e, size_t *os, size_t *oe) {
     *os = v->ostart[s];
@@ -127,6 +136,19 @@ size_t gclf_window_sums(const sw_guard_clf *c, const char *s, size_t n, int64_t 
 size_t gclf_chars_avx2(const uint32_t *wb, uint32_t mask, const unsigned char *s, size_t npos, int64_t *sum);
 /* Scores a match view (windows of 2 KB, the best window per head). */
 int gclf_score_view(const sw_guard_clf *c, const char *s, size_t n, double *scores, char (*explain)[160]);
+/* Why a head scored as it did: the strongest words or phrases of the text, and the span
+ * from the first to the last of them. */
+typedef struct gclf_why {
+    size_t start, end; /* in the original text when a map is given, else in s */
+    char text[160];    /* "strongest words: 'ignore all previous' +0.31, 'prompt' +0.12" */
+} gclf_why;
+/* Explains head's score of the match view s[0..n): the words of its best window that
+ * carried the most weight, quoted from orig through map (the view's offsets; both may be
+ * NULL: quotes and span from s). Words inside a pii or secret finding of hide (spans in
+ * orig; may be NULL) are never quoted. Without such words the span is the whole text and
+ * the text names none. Returns 0, or -1 when memory runs out. */
+int gclf_explain(const sw_guard_clf *c, const char *s, size_t n, const sw_guard_view *map, const char *orig,
+                 const sw_guard_verdict *hide, int head, gclf_why *why);
 int gclf_write(const char *path, uint32_t bits, int heads, char (*names)[32], const float *bias, const float *shift,
                float *const *w, sw_err *err);
 

@@ -128,18 +128,21 @@ void sw_guard_free(sw_guard *g) {
 
 const char *sw_guard_policy_hash(const sw_guard *g) { return gpolicy_hash(g->policy); }
 
-/* The classifier heads judge the whole text: a finding spans all of it. */
+/* The classifier heads judge the whole text; a finding spans the words that carried its
+ * score (gclf_explain), never quoting the personal data or secrets already in v. */
 #define CLF_MIN_BYTES 24
 #define CLF_MIN_SCORE 0.7 /* the operating threshold is 0.85: report near misses only */
-static int classify(const sw_guard_clf *c, const sw_guard_norm *nm, size_t len, sw_guard_verdict *v) {
+static int classify(const sw_guard_clf *c, const sw_guard_norm *nm, const char *text, sw_guard_verdict *v) {
     double sc[SW_CLF_MAX_HEADS];
-    char why[SW_CLF_MAX_HEADS][160];
     /* a few words are too little evidence for n-gram statistics: rules judge those */
-    if (nm->match.len < CLF_MIN_BYTES || gclf_score_view(c, nm->match.s, nm->match.len, sc, why) < 0) return 0;
-    for (int h = 0; h < sw_guard_clf_heads(c); h++)
-        if (sc[h] >= CLF_MIN_SCORE && gf_add(v, sw_guard_clf_head_name(c, h), "linear_ngram", 0, len, sc[h], SW_SRC_CLASSIFIER,
-                                   why[h]) < 0)
+    if (nm->match.len < CLF_MIN_BYTES || gclf_score_view(c, nm->match.s, nm->match.len, sc, NULL) < 0) return 0;
+    for (int h = 0; h < sw_guard_clf_heads(c); h++) {
+        if (sc[h] < CLF_MIN_SCORE) continue;
+        gclf_why w;
+        if (gclf_explain(c, nm->match.s, nm->match.len, &nm->match, text, v, h, &w) < 0 ||
+            gf_add(v, sw_guard_clf_head_name(c, h), "linear_ngram", w.start, w.end, sc[h], SW_SRC_CLASSIFIER, w.text) < 0)
             return -1;
+    }
     return 0;
 }
 
@@ -162,7 +165,7 @@ static int scan_into(const sw_guard *g, const char *text, size_t len, int depth,
     if (rc == 0) rc = gsecret_scan(text, len, v);
     if (rc == 0) rc = grules_scan(g->rules, np, v);
     if (rc == 0) rc = gtemplate_scan(np, v);
-    if (rc == 0 && g->clf) rc = classify(g->clf, np, len, v);
+    if (rc == 0 && g->clf) rc = classify(g->clf, np, text, v);
     gdecoded *d = NULL;
     size_t nd = 0;
     if (rc == 0) rc = gdecode_find(text, len, np, &d, &nd);
