@@ -179,12 +179,14 @@ int sw_cmd_eval(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "perplexity") == 0) return eval_perplexity(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "watermark") == 0) return eval_watermark(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "guard") == 0) return sw_cmd_eval_guard(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "pii") == 0) return sw_cmd_eval_pii(argc - 1, argv + 1);
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         printf("usage: steward eval SUBCOMMAND [OPTIONS]\n\nsubcommands:\n"
                "  perplexity  perplexity and bits per byte of a model on a text\n"
                "  watermark   watermark detection rates, robustness, false positives and cost\n"
-               "  guard       precision, recall, F1 and false-positive rate of the guard per category\n");
+               "  guard       precision, recall, F1 and false-positive rate of the guard per category\n"
+               "  pii         precision and recall of the PII recognisers per type (Presidio's format)\n");
         return SW_EXIT_OK;
     }
-    return sw_cli_usage_error("eval", "expected a subcommand: perplexity, watermark or guard");
+    return sw_cli_usage_error("eval", "expected a subcommand: perplexity, watermark, guard or pii");
 }

@@ -45,6 +45,26 @@ int gsecret_scan(const char *text, size_t len, sw_guard_verdict *v);
  * findings of type turn_open or control_token. -1 on OOM. */
 int gtemplate_scan(const sw_guard_norm *n, sw_guard_verdict *v);
 
+/* ---- name lists (names.c): data/guard/names/{en-first,en-surnames,en-ambiguous,zh-surnames}.txt ---- */
+enum { GNAME_FIRST = 1, GNAME_LAST = 2, GNAME_AMBIG = 4, GNAME_ZH_SURNAME = 8 };
+#define GNAMES_MAX_ENTRY 32 /* bytes of one entry */
+typedef struct gnames gnames;
+gnames *gnames_new(void);
+void gnames_free(gnames *t);
+/* Adds each entry of a list file's text (one a line, '#' comments) with flag. An entry
+ * that is not a name (digits, punctuation, upper case, over GNAMES_MAX_ENTRY bytes, not
+ * UTF-8) is an error naming name:line. Returns 0 or -1 with err. */
+int gnames_add_text(gnames *t, const char *text, size_t len, const char *name, uint32_t flag, sw_err *err);
+/* Loads the lists under dir (a missing directory or file: no entries). NULL with err
+ * naming file:line on a bad list. */
+gnames *gnames_load(const char *dir, sw_err *err);
+/* The GNAME_* flags of the entry w[0..n) (exact bytes), 0 when absent. */
+uint32_t gnames_lookup(const gnames *t, const char *w, size_t n);
+size_t gnames_count(const gnames *t);
+/* Names, addresses and dates in English and Chinese (personal.c): PERSON, ADDRESS,
+ * DATE_OF_BIRTH and DATE_TIME findings of category pii over the original text. -1 on OOM. */
+int gpersonal_scan(const gnames *names, const char *text, size_t len, sw_guard_verdict *v);
+
 /* ---- labelled JSONL files (jsonl.c) ---- */
 typedef struct gjsonl_rec {
     const char *text; /* the "text" string (NUL-terminated; len bytes) */

@@ -13,6 +13,7 @@
 
 struct sw_guard {
     grules *rules;
+    gnames *names; /* name lists of the personal-data recognisers */
     sw_guard_clf *clf; /* NULL: rules and recognisers only */
     sw_guard_policy *policy;
     uint8_t key[32];
@@ -89,6 +90,8 @@ sw_guard *sw_guard_open(const sw_guard_opts *opts, sw_err *err) {
     snprintf(path, sizeof path, "%s/guard/rules", o.data_dir);
     g->rules = grules_load(path, err);
     if (!g->rules) goto fail;
+    snprintf(path, sizeof path, "%s/guard/names", o.data_dir);
+    if (!(g->names = gnames_load(path, err))) goto fail;
     if (!o.policy_path) {
         snprintf(path, sizeof path, "%s/policy/default.policy", o.data_dir);
         o.policy_path = path;
@@ -121,6 +124,7 @@ fail:
 void sw_guard_free(sw_guard *g) {
     if (!g) return;
     grules_free(g->rules);
+    gnames_free(g->names);
     sw_guard_clf_free(g->clf);
     sw_guard_policy_free(g->policy);
     free(g);
@@ -162,6 +166,7 @@ static int scan_into(const sw_guard *g, const char *text, size_t len, int depth,
     int rc = gnormalize_reuse(text, len, np, NULL);
     if (rc == 0) rc = ginvis_findings(np, v);
     if (rc == 0) rc = gpii_scan(np, v);
+    if (rc == 0) rc = gpersonal_scan(g->names, text, len, v);
     if (rc == 0) rc = gsecret_scan(text, len, v);
     if (rc == 0) rc = grules_scan(g->rules, np, v);
     if (rc == 0) rc = gtemplate_scan(np, v);
