@@ -57,7 +57,7 @@ static size_t letter_at(const char *t, size_t n, size_t i) {
 
 /* Splits t into tokens. Returns the count, or (size_t)-1 on OOM (*out NULL). */
 static size_t tokenize(const char *t, size_t n, tok **out) {
-    tok *k = malloc((n / 2 + 2) * sizeof *k);
+    tok *k = malloc((n + 1) * sizeof *k); /* at most one token per byte */
     *out = k;
     if (!k) return (size_t)-1;
     size_t nk = 0, i = 0;
@@ -338,12 +338,12 @@ static int addresses_en(pctx *c) {
     }
     /* P.O. Box 149, PO Box 149 */
     for (size_t i = 0; i + 1 < c->nk; i++) {
-        if (c->k[i].kind != 'w' || strncasecmp(c->t + c->k[i].s, "box", 3) || c->k[i].e - c->k[i].s != 3) continue;
+        if (c->k[i].kind != 'w' || !in_list(c->t, c->k[i].s, c->k[i].e, "box\0")) continue;
         if (c->k[i + 1].kind != 'n' || !near(c, i + 1) || i == 0) continue;
         size_t a = i - 1;
         while (a > 0 && (c->k[a].kind == 'p' || (c->k[a].kind == 'w' && c->k[a].e - c->k[a].s <= 2)) && i - a < 4) a--;
-        if (!(c->k[a].kind == 'w' && strchr("pP", c->t[c->k[a].s]))) a++;
-        if (strncasecmp(c->t + c->k[a].s, "p", 1)) continue;
+        if (!(c->k[a].kind == 'w' && (c->t[c->k[a].s] | 0x20) == 'p')) a++;
+        if (a >= i || (c->t[c->k[a].s] | 0x20) != 'p') continue;
         if (emit(c, "ADDRESS", c->k[a].s, c->k[i + 1].e, SC_ADDRESS, "a post-office box") < 0) return -1;
     }
     return 0;
@@ -478,7 +478,7 @@ static size_t worded_date(const pctx *c, size_t i) {
         day = 1;
         k++;
         if (k < c->nk && c->k[k].kind == 'w' && in_list(c->t, c->k[k].s, c->k[k].e, "st\0nd\0rd\0th\0")) k++;
-        if (k < c->nk && c->k[k].kind == 'w' && !strncasecmp(c->t + c->k[k].s, "of", 2) && c->k[k].e - c->k[k].s == 2) k++;
+        if (k < c->nk && c->k[k].kind == 'w' && in_list(c->t, c->k[k].s, c->k[k].e, "of\0")) k++;
     }
     if (!month_at(c, k)) return i;
     size_t e = ++k;
