@@ -17,6 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const uint32_t flags[] = {GNAME_FIRST | GNAME_LAST, GNAME_ZH_SURNAME};
     for (int i = 0; i < 2; i++)
         if (gnames_add_text(t, lists[i], strlen(lists[i]), "l.txt", flags[i], &err) < 0) abort();
+    if (gpersonal_words(t) < 0) abort();
     (void)gnames_lookup(t, s, size);
     sw_guard_verdict v = {0};
     if (gpersonal_scan(t, s, size, &v) == 0)

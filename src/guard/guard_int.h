@@ -46,7 +46,13 @@ int gsecret_scan(const char *text, size_t len, sw_guard_verdict *v);
 int gtemplate_scan(const sw_guard_norm *n, sw_guard_verdict *v);
 
 /* ---- name lists (names.c): data/guard/names/{en-first,en-surnames,en-ambiguous,zh-surnames}.txt ---- */
-enum { GNAME_FIRST = 1, GNAME_LAST = 2, GNAME_AMBIG = 4, GNAME_ZH_SURNAME = 8 };
+enum {
+    GNAME_FIRST = 1, GNAME_LAST = 2, GNAME_AMBIG = 4, GNAME_ZH_SURNAME = 8, /* the lists */
+    /* word classes of the recognisers (gpersonal_words): one lookup tells them all */
+    GNAME_NOT_NAME = 1 << 4, GNAME_TITLE = 1 << 5, GNAME_MONTH = 1 << 6, GNAME_WEEKDAY = 1 << 7,
+    GNAME_STREET = 1 << 8, GNAME_STREET_FIRST = 1 << 9, GNAME_UNIT = 1 << 10, GNAME_YEAR_CTX = 1 << 11,
+    GNAME_ORDINAL = 1 << 12, GNAME_CTX_END = 1 << 13,
+};
 #define GNAMES_MAX_ENTRY 32 /* bytes of one entry */
 typedef struct gnames gnames;
 gnames *gnames_new(void);
@@ -55,6 +61,8 @@ void gnames_free(gnames *t);
  * that is not a name (digits, punctuation, upper case, over GNAMES_MAX_ENTRY bytes, not
  * UTF-8) is an error naming name:line. Returns 0 or -1 with err. */
 int gnames_add_text(gnames *t, const char *text, size_t len, const char *name, uint32_t flag, sw_err *err);
+/* Adds each word of a NUL-separated list (ending in an empty word) with flag. -1 on OOM. */
+int gnames_add_words(gnames *t, const char *list, uint32_t flag);
 /* Loads the lists under dir (a missing directory or file: no entries). NULL with err
  * naming file:line on a bad list. */
 gnames *gnames_load(const char *dir, sw_err *err);
@@ -64,6 +72,8 @@ size_t gnames_count(const gnames *t);
 /* Names, addresses and dates in English and Chinese (personal.c): PERSON, ADDRESS,
  * DATE_OF_BIRTH and DATE_TIME findings of category pii over the original text. -1 on OOM. */
 int gpersonal_scan(const gnames *names, const char *text, size_t len, sw_guard_verdict *v);
+/* Adds the recognisers' word classes (titles, months, street types, ...) to t. -1 on OOM. */
+int gpersonal_words(gnames *t);
 
 /* ---- labelled JSONL files (jsonl.c) ---- */
 typedef struct gjsonl_rec {

@@ -48,6 +48,7 @@ void gnames_free(gnames *t) {
 
 size_t gnames_count(const gnames *t) { return t ? t->count : 0; }
 
+
 static gslot_name *find(gslot_name *slots, size_t nslots, const char *strings, const char *w, size_t n) {
     size_t i = hash(w, n) & (nslots - 1);
     while (slots[i].len && !(slots[i].len == n && memcmp(strings + slots[i].off, w, n) == 0)) i = (i + 1) & (nslots - 1);
@@ -105,6 +106,12 @@ static const char *bad_entry(const char *l, size_t n) {
             return "a character that is not a letter";
     }
     return NULL;
+}
+
+int gnames_add_words(gnames *t, const char *list, uint32_t flag) {
+    for (const char *w = list; *w; w += strlen(w) + 1)
+        if (put(t, w, strlen(w), flag) < 0) return -1;
+    return 0;
 }
 
 int gnames_add_text(gnames *t, const char *text, size_t len, const char *name, uint32_t flag, sw_err *err) {

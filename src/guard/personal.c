@@ -29,6 +29,8 @@ typedef struct {
     uint32_t s, e;
     char kind;        /* 'w' word of letters, 'n' digits, 'p' one punctuation byte */
     uint8_t cap, sent; /* begins upper case; first word of a sentence or line */
+    uint8_t looked;   /* flags below is known */
+    uint32_t flags;   /* GNAME_* of the word in lower case (names and word classes) */
 } tok;
 
 typedef struct {
@@ -46,10 +48,13 @@ static int lo(unsigned char c) { return c >= 'a' && c <= 'z'; }
 static int dg(unsigned char c) { return c >= '0' && c <= '9'; }
 
 /* A letter of a Latin, Greek or Cyrillic word (not CJK, not punctuation). */
-static size_t letter_at(const char *t, size_t n, size_t i) {
+static size_t letter_slow(const char *t, size_t n, size_t i);
+static inline size_t letter_at(const char *t, size_t n, size_t i) {
     unsigned char c = (unsigned char)t[i];
     if (up(c) || lo(c)) return 1;
-    if (c < 0xC0) return 0;
+    return c < 0xC0 ? 0 : letter_slow(t, n, i);
+}
+static size_t letter_slow(const char *t, size_t n, size_t i) {
     uint32_t cp;
     int l = sw_utf8_decode((const unsigned char *)t + i, n - i, &cp);
     return l > 0 && cp >= 0xC0 && cp < 0x530 && cp != 0xD7 && cp != 0xF7 ? (size_t)l : 0;
@@ -70,12 +75,13 @@ static size_t tokenize(const char *t, size_t n, tok **out) {
             continue;
         }
         if (c == '\n') sent = 1;
-        tok x = {(uint32_t)i, 0, 'p', 0, 0};
+        tok x = {(uint32_t)i, 0, 'p', 0, 0, 0, 0};
         if ((l = letter_at(t, n, i))) {
             x.kind = 'w';
             x.cap = up(c) || (c == 0xC3 && i + 1 < n && (unsigned char)t[i + 1] < 0x9F); /* À..Þ */
             while (i < n && (l = letter_at(t, n, i))) {
                 i += l;
+                while (i < n && (up((unsigned char)t[i]) || lo((unsigned char)t[i]))) i++; /* ASCII run */
                 /* inner apostrophe or hyphen; "'s" ends the word */
                 if (i + 1 < n && (t[i] == '\'' || t[i] == '-') && letter_at(t, n, i + 1) &&
                     !(t[i] == '\'' && (t[i + 1] == 's') && (i + 2 >= n || !letter_at(t, n, i + 2))))
@@ -126,13 +132,19 @@ static int ends_with(const char *t, size_t s, const char *list) {
     return 0;
 }
 
-static uint32_t name_flags(const pctx *c, const tok *x) {
+/* The GNAME_* flags of word token k: listed names and word classes, one lookup per
+ * token (cached). 0 for a non-word. */
+static uint32_t wflags(const pctx *c, size_t k) {
+    tok *x = &c->k[k];
+    if (x->looked) return x->flags;
+    x->looked = 1;
     char w[GNAMES_MAX_ENTRY];
     size_t l = x->e - x->s;
-    if (l > GNAMES_MAX_ENTRY) return 0;
+    if (x->kind != 'w' || l > GNAMES_MAX_ENTRY) return 0;
     for (size_t i = 0; i < l; i++) w[i] = (char)(up((unsigned char)c->t[x->s + i]) ? c->t[x->s + i] + 32 : c->t[x->s + i]);
-    return gnames_lookup(c->names, w, l);
+    return x->flags = gnames_lookup(c->names, w, l);
 }
+#define name_flags(c, x) wflags(c, (size_t)((x) - (c)->k))
 
 static int emit(pctx *c, const char *type, size_t s, size_t e, double score, const char *why) {
     return gf_add(c->v, "pii", type, s, e, score, SW_SRC_PII, why);
@@ -152,8 +164,16 @@ static const char NOT_NAME[] =
 static const char STREET[] = "street\0st\0avenue\0ave\0road\0rd\0lane\0ln\0drive\0dr\0boulevard\0blvd\0court\0ct\0"
                              "place\0pl\0terrace\0way\0square\0sq\0crescent\0parkway\0pkwy\0highway\0hwy\0"
                              "circle\0cir\0trail\0alley\0close\0mall\0row\0walk\0gardens\0grove\0heights\0";
-static const char NAME_CTX[] = "my name is\0name is\0i'm\0i am\0dear\0name:\0call me\0named\0signed\0"
+static const char NAME_CTX[] = "my name is\0name is\0i'm\0i am\0dear\0name:\0call me\0calls me\0named\0signed\0"
                                "regards,\0sincerely,\0patient\0customer\0account holder\0";
+
+/* The last words of the NAME_CTX phrases: a cheap test before ends_with. */
+static const char NAME_CTX_END[] = "is\0i'm\0am\0dear\0name\0me\0named\0signed\0regards\0sincerely\0patient\0"
+                                   "customer\0holder\0";
+static int ctx_word_before(const pctx *c, size_t i) {
+    if (i > 1 && c->k[i - 1].kind == 'p' && (c->t[c->k[i - 1].s] == ':' || c->t[c->k[i - 1].s] == ',')) i--;
+    return i > 0 && (wflags(c, i - 1) & GNAME_CTX_END);
+}
 
 /* Words of a name from token j on: capitalised words (not NOT_NAME) and initials, on one
  * line, one space apart. Returns the index past the last, j when none. */
@@ -162,7 +182,7 @@ static size_t name_run(const pctx *c, size_t j, size_t max) {
     while (k < c->nk && words < max) {
         const tok *x = &c->k[k];
         if (k > j && (x->s - c->k[k - 1].e > 2 || memchr(c->t + c->k[k - 1].e, '\n', x->s - c->k[k - 1].e))) break;
-        if (x->kind != 'w' || !x->cap || c->taken[k] || in_list(c->t, x->s, x->e, NOT_NAME)) break;
+        if (x->kind != 'w' || !x->cap || c->taken[k] || (wflags(c, k) & GNAME_NOT_NAME)) break;
         size_t l = x->e - x->s;
         if (l > 1) { /* an all-capitals word is a heading or an acronym */
             int all = 1;
@@ -180,7 +200,7 @@ static size_t name_run(const pctx *c, size_t j, size_t max) {
 
 /* The street suffix right after token k (a name followed by "Street" is a street). */
 static int street_next(const pctx *c, size_t k) {
-    return k < c->nk && c->k[k].kind == 'w' && in_list(c->t, c->k[k].s, c->k[k].e, STREET);
+    return k < c->nk && (wflags(c, k) & GNAME_STREET);
 }
 
 static int names_en(pctx *c) {
@@ -190,12 +210,12 @@ static int names_en(pctx *c) {
         double sc = 0;
         size_t a = i, b = i;
         const char *why = NULL;
-        if (in_list(c->t, x->s, x->e, TITLES)) { /* Mr. Smith, Dr Jane Doe */
+        if (wflags(c, i) & GNAME_TITLE) { /* Mr. Smith, Dr Jane Doe */
             a = i + 1 + (i + 1 < c->nk && c->t[c->k[i + 1].s] == '.');
             b = name_run(c, a, NAME_WORDS);
             sc = SC_NAME_CONTEXT;
             why = "a title before capitalised words";
-        } else if (ends_with(c->t, x->s, NAME_CTX)) {
+        } else if (ctx_word_before(c, i) && ends_with(c->t, x->s, NAME_CTX)) {
             b = name_run(c, i, NAME_WORDS);
             sc = SC_NAME_CONTEXT;
             why = "capitalised words after a naming phrase";
@@ -213,7 +233,7 @@ static int names_en(pctx *c) {
                 if (b == i + 1) b = i + 1;
             } else if (i + 1 < c->nk && c->k[i + 1].kind == 'w' && c->k[i + 1].cap && c->k[i + 1].s - x->e == 1 &&
                        (name_flags(c, &c->k[i + 1]) & GNAME_LAST) && !(name_flags(c, &c->k[i + 1]) & GNAME_AMBIG) &&
-                       !in_list(c->t, x->s, x->e, NOT_NAME) && !x->sent) {
+                       !(wflags(c, i) & GNAME_NOT_NAME) && !x->sent) {
                 b = i + 2;
                 sc = SC_NAME_PAIR;
                 why = "a capitalised word and a listed surname";
@@ -302,7 +322,7 @@ static int near(const pctx *c, size_t k) {
 static size_t unit_after(const pctx *c, size_t k) {
     size_t j = k;
     if (j < c->nk && c->k[j].kind == 'p' && c->t[c->k[j].s] == ',') j++;
-    if (j < c->nk && c->k[j].kind == 'w' && in_list(c->t, c->k[j].s, c->k[j].e, UNIT)) {
+    if (j < c->nk && (wflags(c, j) & GNAME_UNIT)) {
         j++;
         if (j < c->nk && c->k[j].kind == 'p' && (c->t[c->k[j].s] == '.' || c->t[c->k[j].s] == '#')) j++;
         if (j < c->nk && c->k[j].kind == 'n') return j + 1;
@@ -315,16 +335,16 @@ static int addresses_en(pctx *c) {
         if (c->k[i].kind != 'n' || c->taken[i] || c->k[i].e - c->k[i].s > 6) continue;
         size_t j = i + 1, end = 0;
         if (j < c->nk && c->k[j].kind == 'n' && near(c, j)) j++; /* "0896 69 Farnell Street" */
-        if (j < c->nk && c->k[j].kind == 'w' && near(c, j) && in_list(c->t, c->k[j].s, c->k[j].e, STREET_FIRST)) {
+        if (j < c->nk && near(c, j) && (wflags(c, j) & GNAME_STREET_FIRST)) {
             size_t k = j + 1; /* Rue de Tanger: a few words of any case */
             while (k < c->nk && k < j + 5 && c->k[k].kind == 'w' && near(c, k)) k++;
             if (k > j + 1) end = k;
         } else {
             size_t k = j;
             while (k < c->nk && k < j + 4 && c->k[k].kind == 'w' && c->k[k].cap && near(c, k) &&
-                   !in_list(c->t, c->k[k].s, c->k[k].e, STREET))
+                   !(wflags(c, k) & GNAME_STREET))
                 k++;
-            if (k > j && k < c->nk && c->k[k].kind == 'w' && near(c, k) && in_list(c->t, c->k[k].s, c->k[k].e, STREET))
+            if (k > j && k < c->nk && near(c, k) && (wflags(c, k) & GNAME_STREET))
                 end = k + 1 + (k + 1 < c->nk && c->t[c->k[k + 1].s] == '.' && c->k[k].e - c->k[k].s <= 4);
         }
         if (!end) continue;
@@ -449,7 +469,7 @@ static int is_p(const pctx *c, size_t k, char ch) {
 }
 static int is_n(const pctx *c, size_t k) { return k < c->nk && c->k[k].kind == 'n' && c->k[k].s == c->k[k - 1].e; }
 static int month_at(const pctx *c, size_t k) {
-    return k < c->nk && c->k[k].kind == 'w' && c->k[k].cap && in_list(c->t, c->k[k].s, c->k[k].e, MONTHS);
+    return k < c->nk && c->k[k].cap && (wflags(c, k) & GNAME_MONTH);
 }
 static int valid_dmy(int d, int m, int y) { return d >= 1 && d <= 31 && m >= 1 && m <= 12 && y >= 0; }
 
@@ -477,7 +497,7 @@ static size_t worded_date(const pctx *c, size_t i) {
     if (c->k[k].kind == 'n' && ndig(c, k) <= 2 && num(c, k) >= 1 && num(c, k) <= 31) { /* 12 May 1980 */
         day = 1;
         k++;
-        if (k < c->nk && c->k[k].kind == 'w' && in_list(c->t, c->k[k].s, c->k[k].e, "st\0nd\0rd\0th\0")) k++;
+        if (k < c->nk && (wflags(c, k) & GNAME_ORDINAL)) k++;
         if (k < c->nk && c->k[k].kind == 'w' && in_list(c->t, c->k[k].s, c->k[k].e, "of\0")) k++;
     }
     if (!month_at(c, k)) return i;
@@ -486,7 +506,7 @@ static size_t worded_date(const pctx *c, size_t i) {
     if (!day && k < c->nk && c->k[k].kind == 'n' && ndig(c, k) <= 2 && num(c, k) >= 1 && num(c, k) <= 31) { /* May 12 */
         day = 1;
         e = ++k;
-        if (k < c->nk && c->k[k].kind == 'w' && in_list(c->t, c->k[k].s, c->k[k].e, "st\0nd\0rd\0th\0")) e = ++k;
+        if (k < c->nk && (wflags(c, k) & GNAME_ORDINAL)) e = ++k;
         if (k < c->nk && c->k[k].kind == 'p' && c->t[c->k[k].s] == ',') k++;
     }
     if (k < c->nk && c->k[k].kind == 'n' && ndig(c, k) == 4) return k + 1;
@@ -528,13 +548,13 @@ static int dates(pctx *c) {
             if (e == i && (ze = zh_date(c->t, c->n, x->s)) > x->s) e = i + 1;
         } else if (x->kind == 'w' && x->cap) {
             e = worded_date(c, i);
-            if (e == i && in_list(c->t, x->s, x->e, WEEKDAYS)) {
+            if (e == i && (wflags(c, i) & GNAME_WEEKDAY)) {
                 if (emit(c, "DATE_TIME", x->s, x->e, SC_DATE_WEAK, "a day of the week") < 0) return -1;
                 continue;
             }
         }
         if (e == i && x->kind == 'n' && ndig(c, i) == 4 && num(c, i) >= 1900 && num(c, i) <= 2099 && i > 0 &&
-            c->k[i - 1].kind == 'w' && in_list(c->t, c->k[i - 1].s, c->k[i - 1].e, YEAR_CTX) &&
+            (wflags(c, i - 1) & GNAME_YEAR_CTX) &&
             !(i + 1 < c->nk && c->k[i + 1].s == x->e && c->k[i + 1].kind != 'p')) {
             if (emit(c, "DATE_TIME", x->s, x->e, SC_DATE_WEAK, "a year after a preposition") < 0) return -1;
             continue;
@@ -552,6 +572,17 @@ static int dates(pctx *c) {
     return 0;
 }
 
+int gpersonal_words(gnames *t) {
+    static const struct { const char *list; uint32_t flag; } CLASSES[] = {
+        {TITLES, GNAME_TITLE},   {NOT_NAME, GNAME_NOT_NAME}, {STREET, GNAME_STREET}, {STREET_FIRST, GNAME_STREET_FIRST},
+        {UNIT, GNAME_UNIT},      {MONTHS, GNAME_MONTH},      {WEEKDAYS, GNAME_WEEKDAY}, {YEAR_CTX, GNAME_YEAR_CTX},
+        {"st\0nd\0rd\0th\0", GNAME_ORDINAL}, {NAME_CTX_END, GNAME_CTX_END},
+    };
+    for (size_t i = 0; i < sizeof CLASSES / sizeof CLASSES[0]; i++)
+        if (gnames_add_words(t, CLASSES[i].list, CLASSES[i].flag) < 0) return -1;
+    return 0;
+}
+
 int gpersonal_scan(const gnames *names, const char *text, size_t len, sw_guard_verdict *v) {
     pctx c = {names, text, len, NULL, 0, v, NULL};
     size_t nk = tokenize(text, len, &c.k);
@@ -562,8 +593,14 @@ int gpersonal_scan(const gnames *names, const char *text, size_t len, sw_guard_v
     if (rc == 0) rc = dates(&c);
     if (rc == 0) rc = addresses_en(&c);
     if (rc == 0) rc = names_en(&c);
-    int u8 = 0;
-    for (size_t i = 0; i < len && !u8; i++) u8 = (unsigned char)text[i] >= 0x80;
+    int u8 = 0; /* any non-ASCII byte? (word at a time) */
+    size_t i = 0;
+    for (; i + 8 <= len && !u8; i += 8) {
+        uint64_t w;
+        memcpy(&w, text + i, 8);
+        u8 = (w & 0x8080808080808080ull) != 0;
+    }
+    for (; i < len && !u8; i++) u8 = (unsigned char)text[i] >= 0x80;
     if (rc == 0 && u8) rc = names_zh(&c);
     if (rc == 0 && u8) rc = addresses_zh(&c);
     free(c.taken);

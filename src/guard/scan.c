@@ -92,6 +92,10 @@ sw_guard *sw_guard_open(const sw_guard_opts *opts, sw_err *err) {
     if (!g->rules) goto fail;
     snprintf(path, sizeof path, "%s/guard/names", o.data_dir);
     if (!(g->names = gnames_load(path, err))) goto fail;
+    if (gpersonal_words(g->names) < 0) {
+        sw_err_set(err, "guard: out of memory");
+        goto fail;
+    }
     if (!o.policy_path) {
         snprintf(path, sizeof path, "%s/policy/default.policy", o.data_dir);
         o.policy_path = path;
