@@ -230,7 +230,6 @@ static int names_en(pctx *c) {
                     sc = SC_NAME_ONE;
                     why = "a listed first name";
                 }
-                if (b == i + 1) b = i + 1;
             } else if (i + 1 < c->nk && c->k[i + 1].kind == 'w' && c->k[i + 1].cap && c->k[i + 1].s - x->e == 1 &&
                        (name_flags(c, &c->k[i + 1]) & GNAME_LAST) && !(name_flags(c, &c->k[i + 1]) & GNAME_AMBIG) &&
                        !(wflags(c, i) & GNAME_NOT_NAME) && !x->sent) {
@@ -456,7 +455,7 @@ static const char MONTHS[] = "january\0february\0march\0april\0may\0june\0july\0
                              "november\0december\0jan\0feb\0mar\0apr\0jun\0jul\0aug\0sep\0sept\0oct\0nov\0dec\0";
 static const char WEEKDAYS[] = "monday\0tuesday\0wednesday\0thursday\0friday\0saturday\0sunday\0";
 static const char YEAR_CTX[] = "in\0since\0of\0year\0until\0from\0by\0founded\0born\0circa\0";
-static const char DOB_CTX[] = "born\0birth\0dob\0d.o.b\0birthday\0b.\0出生\0生日\0生于\0";
+static const char DOB_CTX[] = "born\0birth\0dob\0d.o.b\0出生\0生日\0生于\0"; /* birth: birthday, date of birth */
 
 static int num(const pctx *c, size_t k) {
     int v = 0;
