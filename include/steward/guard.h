@@ -247,6 +247,16 @@ struct json_t *sw_guard_eval(const sw_guard *g, const char *path, sw_err *err);
  * the result names ("source"). NULL with err, also for an unknown source. */
 struct json_t *sw_guard_eval_source(const sw_guard *g, const char *path, sw_guard_text_source source, sw_err *err);
 
+/* Evaluates the PII recognisers (input direction) on a labelled set in Presidio's format:
+ * a JSON array of {"full_text", "spans": [{"entity_type", "start_position",
+ * "end_position"}]}, positions in code points. Gold STREET_ADDRESS counts as ADDRESS, GPE
+ * as LOCATION; found DATE_OF_BIRTH as DATE_TIME. A gold span is found when a finding of
+ * its type (score >= 0.5) overlaps it by half of the longer of the two; other findings of
+ * a measured type are false positives. Returns {texts, min_score, types: {TYPE: {support,
+ * tp, fp, fn, precision, recall, f1, kind: structured|unstructured}}} (types with no gold
+ * span and no finding left out), or NULL with err naming the file and record. */
+struct json_t *sw_guard_eval_pii(const sw_guard *g, const char *path, sw_err *err);
+
 /* ---- language-model signals (NeMo Guardrails' perplexity heuristics) ---- */
 /* With a language model loaded, two more signals: length per perplexity (chars / PPL;
  * long, fluent jailbreaks score high) and, for texts of at least 20 words, the

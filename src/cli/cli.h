@@ -80,6 +80,7 @@ int sw_cmd_tokenizer(int argc, char **argv);
 int sw_cmd_eval(int argc, char **argv);
 int sw_cmd_eval_guard(int argc, char **argv);
 int sw_cmd_eval_redteam(int argc, char **argv);
+int sw_cmd_eval_pii(int argc, char **argv); /* cmd_eval_pii.c */
 
 int sw_cmd_scan(int argc, char **argv);
 int sw_cmd_guard(int argc, char **argv);

@@ -150,6 +150,7 @@ int sw_cmd_eval(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "redteam") == 0) return sw_cmd_eval_redteam(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "bias") == 0) return sw_cmd_eval_bias(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "replay") == 0) return sw_cmd_eval_replay(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "pii") == 0) return sw_cmd_eval_pii(argc - 1, argv + 1);
     if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
         printf("usage: steward eval SUBCOMMAND [OPTIONS]\n\nsubcommands:\n"
                "  perplexity  perplexity and bits per byte of a model on a text\n"
@@ -157,8 +158,9 @@ int sw_cmd_eval(int argc, char **argv) {
                "  guard       precision, recall, F1 and false-positive rate of the guard per category\n"
                "  redteam     attack success rates (red teaming) and over-refusal of a target\n"
                "  bias        the guard's alarm rates across identity terms; CrowS-Pairs preference\n"
-               "  replay      past requests through a candidate policy or model: what would change\n");
+               "  replay      past requests through a candidate policy or model: what would change\n"
+               "  pii         precision and recall of the PII recognisers per type (Presidio's format)\n");
         return SW_EXIT_OK;
     }
-    return sw_cli_usage_error("eval", "expected a subcommand: perplexity, watermark, guard, redteam, bias or replay");
+    return sw_cli_usage_error("eval", "expected a subcommand: perplexity, watermark, guard, redteam, bias, replay or pii");
 }

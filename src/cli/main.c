@@ -20,7 +20,7 @@ static const command commands[] = {
     {"model", sw_cmd_model, "GGUF model files: info, quantize, demo"},
     {"train", sw_cmd_train, "train a model on a text corpus (checkpoints, records, DP-SGD)"},
     {"tokenizer", sw_cmd_tokenizer, "train a byte-level BPE vocabulary (tokenizer train)"},
-    {"eval", sw_cmd_eval, "evaluations: perplexity, watermark, guard (in a scratch home)"},
+    {"eval", sw_cmd_eval, "evaluations: perplexity, watermark, guard, pii (in a scratch home)"},
     {"audit", sw_cmd_audit, "the Merkle audit log (subcommands below)"},
     {"scan", sw_cmd_scan, "run the input or output guard on a text (no generation)"},
     {"guard", sw_cmd_guard, "guard tools: train, eval, calibrate-ppl"},

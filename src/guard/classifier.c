@@ -214,41 +214,6 @@ size_t gclf_window_sums(const sw_guard_clf *c, const char *s, size_t n, int64_t 
     return window_sums(c, s, n, sum, simd < 0 ? simd_ok() : simd);
 }
 
-typedef struct {
-    const sw_guard_clf *c;
-    uint32_t mask;
-    int head;
-    float norm;
-    struct { float v; size_t st, len; } top[3];
-    const char *s;
-    size_t wl;
-} top_ctx;
-
-static void top(uint32_t h, size_t st, size_t len, void *ud) {
-    top_ctx *t = ud;
-    /* shown n-grams are whole UTF-8 characters: trim partial ones at both ends */
-    size_t en = st + len;
-    while (st < en && ((unsigned char)t->s[st] & 0xC0) == 0x80) st++;
-    while (en > st && en < t->wl && ((unsigned char)t->s[en] & 0xC0) == 0x80) en--;
-    if (en <= st || (en - st == 1 && t->s[st] == ' ')) return;
-    len = en - st;
-    float v = t->c->h[t->head].w[h & t->mask] * t->c->h[t->head].scale * t->norm;
-    if (v <= t->top[2].v) return;
-    for (int k = 0; k < 3; k++) /* the same n-gram text once */
-        if (t->top[k].len == len && memcmp(t->s + t->top[k].st, t->s + st, len) == 0) {
-            if (v > t->top[k].v) t->top[k].v = v;
-            return;
-        }
-    int k = 2;
-    while (k > 0 && v > t->top[k - 1].v) {
-        t->top[k] = t->top[k - 1];
-        k--;
-    }
-    t->top[k].v = v;
-    t->top[k].st = st;
-    t->top[k].len = len;
-}
-
 static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 
 /* Logits of one window; fills raw[h]. */
@@ -258,6 +223,13 @@ static size_t window_logits(const sw_guard_clf *c, const char *s, size_t n, doub
     double norm = gclf_norm(nf);
     for (int k = 0; k < c->nheads; k++) raw[k] = c->h[k].bias + (int32_t)sum[k] * c->h[k].scale * norm;
     return nf;
+}
+
+/* Length of the window at offset at: WINDOW bytes, ended on a character boundary. */
+static size_t window_len(const char *s, size_t n, size_t at) {
+    size_t wl = n - at > WINDOW ? WINDOW : n - at;
+    while (wl < n - at && wl > 0 && ((unsigned char)s[at + wl] & 0xC0) == 0x80) wl--;
+    return wl;
 }
 
 int sw_guard_clf_score(const sw_guard_clf *c, const char *text, size_t len, double *scores, char (*explain)[160],
@@ -272,14 +244,15 @@ int sw_guard_clf_score(const sw_guard_clf *c, const char *text, size_t len, doub
     return rc;
 }
 
-int gclf_score_view(const sw_guard_clf *c, const char *s, size_t n, double *scores, char (*explain)[160]) {
-    double best[SW_CLF_MAX_HEADS];
-    size_t best_at[SW_CLF_MAX_HEADS] = {0};
-    for (int k = 0; k < c->nheads; k++) best[k] = -1e30;
+/* The best window of each head: best[k] its logit, at[k] its offset. */
+static void best_windows(const sw_guard_clf *c, const char *s, size_t n, double *best, size_t *best_at) {
+    for (int k = 0; k < c->nheads; k++) {
+        best[k] = -1e30;
+        best_at[k] = 0;
+    }
     size_t at = 0;
     for (;;) {
-        size_t wl = n - at > WINDOW ? WINDOW : n - at;
-        while (wl < n - at && wl > 0 && ((unsigned char)s[at + wl] & 0xC0) == 0x80) wl--;
+        size_t wl = window_len(s, n, at);
         double raw[SW_CLF_MAX_HEADS];
         window_logits(c, s + at, wl, raw);
         for (int k = 0; k < c->nheads; k++)
@@ -291,31 +264,198 @@ int gclf_score_view(const sw_guard_clf *c, const char *s, size_t n, double *scor
         at += STRIDE;
         while (at < n && ((unsigned char)s[at] & 0xC0) == 0x80) at++;
     }
+}
+
+int gclf_score_view(const sw_guard_clf *c, const char *s, size_t n, double *scores, char (*explain)[160]) {
+    double best[SW_CLF_MAX_HEADS];
+    size_t best_at[SW_CLF_MAX_HEADS];
+    best_windows(c, s, n, best, best_at);
     for (int k = 0; k < c->nheads; k++) {
         scores[k] = sigmoid(best[k] + c->h[k].shift);
         if (!explain) continue;
         explain[k][0] = 0;
         if (scores[k] < 0.5) continue;
-        /* the window's n-grams that pushed the score up most */
-        size_t at2 = best_at[k], wl = n - at2 > WINDOW ? WINDOW : n - at2;
-        while (wl < n - at2 && wl > 0 && ((unsigned char)s[at2 + wl] & 0xC0) == 0x80) wl--;
-        top_ctx t = {c, (1u << c->dim_bits) - 1, k, 0, {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}}, s + at2, wl};
-        int64_t sum[4];
-        t.norm = gclf_norm(window_sums(c, s + at2, wl, sum, simd_ok()));
-        gclf_features(s + at2, wl, top, &t);
-        size_t o = (size_t)snprintf(explain[k], 160, "top n-grams:");
-        for (int j = 0; j < 3 && t.top[j].v > 0 && o < 150; j++) {
-            int l = (int)(t.top[j].len > 24 ? 24 : t.top[j].len);
-            while (l > 0 && t.top[j].st + (size_t)l < wl && ((unsigned char)t.s[t.top[j].st + (size_t)l] & 0xC0) == 0x80)
-                l--; /* whole UTF-8 characters only */
-            int w = snprintf(explain[k] + o, 160 - o, " '%.*s' %+.2f", l, t.s + t.top[j].st, t.top[j].v);
-            if (w < 0 || (size_t)w >= 160 - o) {
-                explain[k][o] = 0;
+        gclf_why w;
+        if (gclf_explain(c, s, n, NULL, NULL, NULL, k, &w) < 0) return -1;
+        memcpy(explain[k], w.text, sizeof w.text);
+    }
+    return 0;
+}
+
+/* ---- explanations: the words of the text that carried a head's score ----
+ * Every feature's weight in the best window is shared equally among the units it
+ * touches (a unit: a word of letters and digits, or one Han, kana or Hangul character);
+ * the strongest units grow into phrases with the neighbours that carried weight too. */
+#define EXPLAIN_PHRASES 3  /* phrases named */
+#define PHRASE_UNITS 6     /* words (or CJK characters) in one phrase at most */
+#define PHRASE_GROW 0.5f   /* a neighbour joins with at least this share of the seed's weight */
+#define PHRASE_GAP 3       /* bytes between two units of one phrase (", " and the like) */
+#define QUOTE_MAX 48       /* bytes of one quoted phrase */
+
+typedef struct {
+    const sw_guard_clf *c;
+    uint32_t mask;
+    int head;
+    float norm;
+    int16_t unit_of[WINDOW]; /* the unit of each byte of the window, -1 between units */
+    uint16_t us[WINDOW], ue[WINDOW];
+    float w[WINDOW];
+    uint8_t used[WINDOW];
+    int nu;
+} attr_ctx;
+
+/* Splits the window s[0..n) into units. */
+static void split_units(attr_ctx *a, const char *s, size_t n) {
+    a->nu = 0;
+    int in_word = 0;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp = (unsigned char)s[i];
+        int l = cp < 0x80 ? 1 : sw_utf8_decode((const unsigned char *)s + i, n - i, &cp);
+        if (l <= 0) l = 1;
+        int word = cp < 0x80 ? (cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9') || (cp >= 'A' && cp <= 'Z') : 1;
+        int alone = cp >= 0x80 && gis_cjk(cp);
+        if (!word) in_word = 0;
+        else if (alone || !in_word) {
+            a->us[a->nu] = (uint16_t)i;
+            a->w[a->nu] = 0;
+            a->used[a->nu] = 0;
+            a->nu++;
+            in_word = !alone;
+        }
+        for (int k = 0; k < l; k++) a->unit_of[i + (size_t)k] = (int16_t)(word ? a->nu - 1 : -1);
+        if (word) a->ue[a->nu - 1] = (uint16_t)(i + (size_t)l);
+        i += (size_t)l;
+    }
+}
+
+static void attribute(uint32_t h, size_t st, size_t len, void *ud) {
+    attr_ctx *a = ud;
+    int first = -1, last = -1;
+    for (size_t i = st; i < st + len; i++)
+        if (a->unit_of[i] >= 0) {
+            if (first < 0) first = a->unit_of[i];
+            last = a->unit_of[i];
+        }
+    if (first < 0) return;
+    float v = a->c->h[a->head].w[h & a->mask] * a->c->h[a->head].scale * a->norm;
+    for (int u = first; u <= last; u++) a->w[u] += v / (float)(last - first + 1);
+}
+
+typedef struct {
+    int lo, hi; /* units */
+    float v;    /* their summed weight */
+} phrase;
+
+/* Grows the phrase [*lo, *hi] around its seed by neighbours that carried weight. */
+static float grow_phrase(const attr_ctx *a, int *lo, int *hi) {
+    float seed = a->w[*lo], sum = seed;
+    while (*hi - *lo + 1 < PHRASE_UNITS) {
+        int l = *lo - 1, r = *hi + 1;
+        float wl = l >= 0 && !a->used[l] && a->us[*lo] - a->ue[l] <= PHRASE_GAP ? a->w[l] : 0;
+        float wr = r < a->nu && !a->used[r] && a->us[r] - a->ue[*hi] <= PHRASE_GAP ? a->w[r] : 0;
+        float wn = wl > wr ? wl : wr;
+        if (wn <= 0 || wn < PHRASE_GROW * seed) break;
+        if (wl >= wr) *lo = l;
+        else *hi = r;
+        sum += wn;
+    }
+    return sum;
+}
+
+/* Appends " 'phrase' +0.12" (", 'phrase' ..." unless first) to out, quoting q[os..oe)
+ * with controls as spaces. 0 when it did not fit (out unchanged). */
+static int quote_phrase(char *out, size_t cap, const char *q, size_t os, size_t oe, float v, int first) {
+    char buf[QUOTE_MAX + 8];
+    size_t k = 0, o = strlen(out);
+    int cut = 0;
+    for (size_t i = os; i < oe; i++) {
+        if (k >= QUOTE_MAX && ((unsigned char)q[i] & 0xC0) != 0x80) {
+            cut = 1;
+            break;
+        }
+        buf[k++] = (unsigned char)q[i] < 0x20 ? ' ' : q[i];
+    }
+    buf[k] = 0;
+    int w = snprintf(out + o, cap - o, "%s '%s%s' %+.2f", first ? "" : ",", buf, cut ? "..." : "", v);
+    if (w < 0 || (size_t)w >= cap - o) {
+        out[o] = 0;
+        return 0;
+    }
+    return 1;
+}
+
+/* Units inside a personal-data or secret finding of hide are never quoted. */
+static void hide_sensitive(attr_ctx *a, size_t at, const sw_guard_view *map, const sw_guard_verdict *hide) {
+    for (int u = 0; u < a->nu; u++) {
+        size_t os = map->ostart[at + a->us[u]], oe = map->oend[at + a->ue[u] - 1];
+        for (size_t i = 0; i < hide->n_findings; i++) {
+            const sw_guard_finding *f = &hide->findings[i];
+            if ((strcmp(f->category, "pii") == 0 || strcmp(f->category, "secret") == 0) && f->start < oe &&
+                os < f->end) {
+                a->used[u] = 1;
                 break;
             }
-            o += (size_t)w;
         }
     }
+}
+
+int gclf_explain(const sw_guard_clf *c, const char *s, size_t n, const sw_guard_view *map, const char *orig,
+                 const sw_guard_verdict *hide, int head, gclf_why *why) {
+    why->start = 0;
+    why->end = map ? (n ? map->oend[n - 1] : 0) : n;
+    snprintf(why->text, sizeof why->text, "strongest words:");
+    attr_ctx *a = malloc(sizeof *a);
+    if (!a) return -1;
+    double best[SW_CLF_MAX_HEADS];
+    size_t at[SW_CLF_MAX_HEADS];
+    best_windows(c, s, n, best, at);
+    size_t wl = window_len(s, n, at[head]);
+    const char *ws = s + at[head];
+    int64_t sum[4];
+    a->c = c;
+    a->mask = (1u << c->dim_bits) - 1;
+    a->head = head;
+    a->norm = gclf_norm(window_sums(c, ws, wl, sum, simd_ok()));
+    split_units(a, ws, wl);
+    gclf_features(ws, wl, attribute, a);
+    if (map && hide) hide_sensitive(a, at[head], map, hide);
+    phrase ph[EXPLAIN_PHRASES];
+    int np = 0;
+    for (; np < EXPLAIN_PHRASES; np++) {
+        int seed = -1;
+        for (int u = 0; u < a->nu; u++)
+            if (!a->used[u] && a->w[u] > 0 && (seed < 0 || a->w[u] > a->w[seed])) seed = u;
+        if (seed < 0) break;
+        ph[np].lo = ph[np].hi = seed;
+        ph[np].v = grow_phrase(a, &ph[np].lo, &ph[np].hi);
+        for (int u = ph[np].lo; u <= ph[np].hi; u++) a->used[u] = 1;
+        for (int k = np; k > 0 && ph[k].v > ph[k - 1].v; k--) { /* strongest first */
+            phrase t = ph[k];
+            ph[k] = ph[k - 1];
+            ph[k - 1] = t;
+        }
+    }
+    size_t lo_b = SIZE_MAX, hi_b = 0;
+    for (int p = 0; p < np; p++) {
+        size_t vs = at[head] + a->us[ph[p].lo], ve = at[head] + a->ue[ph[p].hi];
+        int seen = 0; /* the same words elsewhere in the text are named once */
+        for (int q = 0; q < p; q++) {
+            size_t qs = at[head] + a->us[ph[q].lo], qe = at[head] + a->ue[ph[q].hi];
+            seen |= qe - qs == ve - vs && memcmp(s + qs, s + vs, ve - vs) == 0;
+        }
+        if (seen) continue;
+        size_t os = map ? map->ostart[vs] : vs, oe = map ? map->oend[ve - 1] : ve;
+        int own = map && orig && sw_utf8_valid((const unsigned char *)orig + os, oe - os); /* the words as written */
+        if (!quote_phrase(why->text, sizeof why->text, own ? orig : s, own ? os : vs, own ? oe : ve, ph[p].v, hi_b == 0))
+            break;
+        if (os < lo_b) lo_b = os;
+        if (oe > hi_b) hi_b = oe;
+    }
+    if (hi_b > lo_b) {
+        why->start = lo_b;
+        why->end = hi_b;
+    }
+    free(a);
     return 0;
 }
 

@@ -21,6 +21,15 @@ void gmerge_findings(sw_guard_verdict *v);
 const sw_guard_policy *gguard_policy(const sw_guard *g);
 const uint8_t *gguard_key(const sw_guard *g);
 
+/* Script tests shared by the recognisers. */
+static inline int gis_han(uint32_t c) {
+    return (c >= 0x3400 && c <= 0x9FFF) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x3134F);
+}
+/* A character that is a word of its own for explanations: Han, kana or Hangul. */
+static inline int gis_cjk(uint32_t c) {
+    return gis_han(c) || (c >= 0x3040 && c <= 0x30FF) || (c >= 0xAC00 && c <= 0xD7AF);
+}
+
 /* Maps a span of a view back to the original text. */
 static inline void gv_span(const sw_guard_view *v, size_t s, size_t e, size_t *os, size_t *oe) {
     *os = v->ostart[s];
@@ -39,6 +48,36 @@ int gtemplate_scan(const sw_guard_norm *n, sw_guard_verdict *v);
 /* Instructions addressed to an AI reader inside a document (docinstr.c): prompt_injection
  * findings of type document_instruction, one per sentence. -1 on OOM. */
 int gdocinstr_scan(const sw_guard_norm *n, sw_guard_verdict *v);
+
+/* ---- name lists (names.c): data/guard/names/{en-first,en-surnames,en-ambiguous,zh-surnames}.txt ---- */
+enum {
+    GNAME_FIRST = 1, GNAME_LAST = 2, GNAME_AMBIG = 4, GNAME_ZH_SURNAME = 8, /* the lists */
+    /* word classes of the recognisers (gpersonal_words): one lookup tells them all */
+    GNAME_NOT_NAME = 1 << 4, GNAME_TITLE = 1 << 5, GNAME_MONTH = 1 << 6, GNAME_WEEKDAY = 1 << 7,
+    GNAME_STREET = 1 << 8, GNAME_STREET_FIRST = 1 << 9, GNAME_UNIT = 1 << 10, GNAME_YEAR_CTX = 1 << 11,
+    GNAME_ORDINAL = 1 << 12, GNAME_CTX_END = 1 << 13,
+};
+#define GNAMES_MAX_ENTRY 32 /* bytes of one entry */
+typedef struct gnames gnames;
+gnames *gnames_new(void);
+void gnames_free(gnames *t);
+/* Adds each entry of a list file's text (one a line, '#' comments) with flag. An entry
+ * that is not a name (digits, punctuation, upper case, over GNAMES_MAX_ENTRY bytes, not
+ * UTF-8) is an error naming name:line. Returns 0 or -1 with err. */
+int gnames_add_text(gnames *t, const char *text, size_t len, const char *name, uint32_t flag, sw_err *err);
+/* Adds each word of a NUL-separated list (ending in an empty word) with flag. -1 on OOM. */
+int gnames_add_words(gnames *t, const char *list, uint32_t flag);
+/* Loads the lists under dir (a missing directory or file: no entries). NULL with err
+ * naming file:line on a bad list. */
+gnames *gnames_load(const char *dir, sw_err *err);
+/* The GNAME_* flags of the entry w[0..n) (exact bytes), 0 when absent. */
+uint32_t gnames_lookup(const gnames *t, const char *w, size_t n);
+size_t gnames_count(const gnames *t);
+/* Names, addresses and dates in English and Chinese (personal.c): PERSON, ADDRESS,
+ * DATE_OF_BIRTH and DATE_TIME findings of category pii over the original text. -1 on OOM. */
+int gpersonal_scan(const gnames *names, const char *text, size_t len, sw_guard_verdict *v);
+/* Adds the recognisers' word classes (titles, months, street types, ...) to t. -1 on OOM. */
+int gpersonal_words(gnames *t);
 
 /* ---- labelled JSONL files (jsonl.c) ---- */
 typedef struct gjsonl_rec {
@@ -131,6 +170,19 @@ size_t gclf_window_sums(const sw_guard_clf *c, const char *s, size_t n, int64_t 
 size_t gclf_chars_avx2(const uint32_t *wb, uint32_t mask, const unsigned char *s, size_t npos, int64_t *sum);
 /* Scores a match view (windows of 2 KB, the best window per head). */
 int gclf_score_view(const sw_guard_clf *c, const char *s, size_t n, double *scores, char (*explain)[160]);
+/* Why a head scored as it did: the strongest words or phrases of the text, and the span
+ * from the first to the last of them. */
+typedef struct gclf_why {
+    size_t start, end; /* in the original text when a map is given, else in s */
+    char text[160];    /* "strongest words: 'ignore all previous' +0.31, 'prompt' +0.12" */
+} gclf_why;
+/* Explains head's score of the match view s[0..n): the words of its best window that
+ * carried the most weight, quoted from orig through map (the view's offsets; both may be
+ * NULL: quotes and span from s). Words inside a pii or secret finding of hide (spans in
+ * orig; may be NULL) are never quoted. Without such words the span is the whole text and
+ * the text names none. Returns 0, or -1 when memory runs out. */
+int gclf_explain(const sw_guard_clf *c, const char *s, size_t n, const sw_guard_view *map, const char *orig,
+                 const sw_guard_verdict *hide, int head, gclf_why *why);
 int gclf_write(const char *path, uint32_t bits, int heads, char (*names)[32], const float *bias, const float *shift,
                float *const *w, sw_err *err);
 

@@ -34,6 +34,7 @@
 #define LANG_HAN 2   /* a Chinese word list: Han entries, not next to Japanese kana */
 #define HAN_MIN_CHARS 2 /* one Han character is a morpheme inside many words (性 in 性能) */
 #define LATIN_MIN_LETTERS 3 /* "xx", "sm" (from "s&m"): abbreviations and numerals met by chance */
+#define RULE_WHERE_MAX 64 /* "file.rules:line" of a rule, cut to this */
 #define KANA_WINDOW 4   /* code points looked at on each side of a Chinese match */
 
 typedef struct {
@@ -51,7 +52,7 @@ typedef struct {
     uint8_t enc;
     uint8_t lang; /* LANG_*: the scope of a word list's entry */
     float score;
-    uint32_t text;  /* the line as written, in r->strings */
+    uint32_t text;  /* where the line is written ("10-injection.rules:12"), in r->strings */
     uint32_t slot0; /* first slot in r->slots */
     uint16_t nslots;
 } gline;
@@ -345,10 +346,6 @@ static int add_line(grules *r, const char *p, size_t n, int cat, float score, in
     return 0;
 }
 
-static int is_han(uint32_t c) {
-    return (c >= 0x3400 && c <= 0x9FFF) || (c >= 0xF900 && c <= 0xFAFF) || (c >= 0x20000 && c <= 0x3134F);
-}
-
 static int is_kana(uint32_t c) {
     return (c >= 0x3040 && c <= 0x30FF) || (c >= 0x31F0 && c <= 0x31FF) || (c >= 0xFF66 && c <= 0xFF9F);
 }
@@ -367,7 +364,7 @@ static int refuse_entry(const char *p, size_t n, int lang) {
         i += (size_t)l;
         if (c >= '0' && c <= '9') return GRULES_REFUSE_DIGITS;
         if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') latin++;
-        else if (is_han(c)) han++;
+        else if (gis_han(c)) han++;
         else if (c >= 0xC0 && c < 0x250 && c != 0xD7 && c != 0xF7) latin++; /* Latin-1 and Extended letters */
         else if (c >= 0x80 && !(c >= 0x3100 && c <= 0x312F)) other++;  /* bopomofo goes with Han */
     }
@@ -490,8 +487,12 @@ int grules_add_text(grules *r, const char *text, size_t len, const char *name, s
             r->refused[why]++;
             continue;
         }
+        /* an explanation names the rule by file and line: a pattern cut to fit is unreadable */
         uint32_t toff = (uint32_t)r->strings.len;
-        if (sw_buf_append(&r->strings, l, ll) < 0 || sw_buf_append(&r->strings, "", 1) < 0)
+        const char *base = strrchr(name, '/');
+        char where[RULE_WHERE_MAX];
+        snprintf(where, sizeof where, "%s:%d", base ? base + 1 : name, line);
+        if (sw_buf_append(&r->strings, where, strlen(where) + 1) < 0)
             return sw_err_set(err, "%s:%d: out of memory", name, line);
         if (add_line(r, l, ll, cat, sc, encs, lang, toff, name, line, err) < 0) return -1;
     }
@@ -652,6 +653,25 @@ static int in_scope(const sw_guard_norm *n, const gline *ln, size_t s, size_t en
     return 1;
 }
 
+/* Appends the words w[0..n) to out (cap bytes in all), cut at a word edge with "..."
+ * when they do not fit. */
+static void quote_words(char *out, size_t cap, const char *w, size_t n) {
+    size_t o = strlen(out);
+    if (o + 4 >= cap) return;
+    size_t room = cap - o - 4;
+    if (n > room) {
+        size_t k = room;
+        while (k > 0 && w[k] != ' ') k--;
+        if (k == 0) /* one long word: whole characters */
+            for (k = room; k > 0 && ((unsigned char)w[k] & 0xC0) == 0x80;) k--;
+        memcpy(out + o, w, k);
+        memcpy(out + o + k, "...", 4);
+        return;
+    }
+    memcpy(out + o, w, n);
+    out[o + n] = 0;
+}
+
 static int on_match(uint32_t id, size_t s, size_t e, void *ud) {
     scan_ctx *c = ud;
     const gkey *key = &c->r->keys[id];
@@ -679,11 +699,12 @@ static int on_match(uint32_t id, size_t s, size_t e, void *ud) {
     const char *cat = c->r->cats[ln->cat];
     char why[160];
     static const char *encname[] = {"keyword", "keyword_rot13", "keyword_atbash"};
-    int shown = (int)(end - s > 100 ? 100 : end - s);
-    if (snprintf(why, sizeof why, "%smatched '%.*s' (%s:%.40s)",
-                 ln->enc ? (ln->enc == ENC_ROT13 ? "rot13: " : "atbash: ") : "", shown, view->s + s,
-                 cat, c->r->strings.data + ln->text) >= (int)sizeof why)
-        why[sizeof why - 1] = 0;
+    if (snprintf(why, sizeof why, "%smatched '", ln->enc ? (ln->enc == ENC_ROT13 ? "rot13: " : "atbash: ") : "") < 0)
+        why[0] = 0;
+    size_t qs = c->squeeze ? c->n->sq2m[s] : s, qe = c->squeeze ? c->n->sq2m[end - 1] + 1 : end; /* with spaces */
+    quote_words(why, sizeof why - RULE_WHERE_MAX - 24, c->n->match.s + qs, qe - qs);
+    size_t o = strlen(why);
+    snprintf(why + o, sizeof why - o, "' (%s rule %s)", cat, c->r->strings.data + ln->text);
     if (gf_add(c->v, cat, encname[ln->enc], os, oe, ln->score, SW_SRC_RULE, why) < 0) {
         c->rc = -1;
         return 1;

@@ -13,6 +13,7 @@
 
 struct sw_guard {
     grules *rules;
+    gnames *names; /* name lists of the personal-data recognisers */
     sw_guard_clf *clf; /* NULL: rules and recognisers only */
     sw_guard_policy *policy;
     uint8_t key[32];
@@ -89,6 +90,12 @@ sw_guard *sw_guard_open(const sw_guard_opts *opts, sw_err *err) {
     snprintf(path, sizeof path, "%s/guard/rules", o.data_dir);
     g->rules = grules_load(path, err);
     if (!g->rules) goto fail;
+    snprintf(path, sizeof path, "%s/guard/names", o.data_dir);
+    if (!(g->names = gnames_load(path, err))) goto fail;
+    if (gpersonal_words(g->names) < 0) {
+        sw_err_set(err, "guard: out of memory");
+        goto fail;
+    }
     if (!o.policy_path) {
         snprintf(path, sizeof path, "%s/policy/default.policy", o.data_dir);
         o.policy_path = path;
@@ -121,6 +128,7 @@ fail:
 void sw_guard_free(sw_guard *g) {
     if (!g) return;
     grules_free(g->rules);
+    gnames_free(g->names);
     sw_guard_clf_free(g->clf);
     sw_guard_policy_free(g->policy);
     free(g);
@@ -128,18 +136,21 @@ void sw_guard_free(sw_guard *g) {
 
 const char *sw_guard_policy_hash(const sw_guard *g) { return gpolicy_hash(g->policy); }
 
-/* The classifier heads judge the whole text: a finding spans all of it. */
+/* The classifier heads judge the whole text; a finding spans the words that carried its
+ * score (gclf_explain), never quoting the personal data or secrets already in v. */
 #define CLF_MIN_BYTES 24
 #define CLF_MIN_SCORE 0.7 /* the operating threshold is 0.85: report near misses only */
-static int classify(const sw_guard_clf *c, const sw_guard_norm *nm, size_t len, sw_guard_verdict *v) {
+static int classify(const sw_guard_clf *c, const sw_guard_norm *nm, const char *text, sw_guard_verdict *v) {
     double sc[SW_CLF_MAX_HEADS];
-    char why[SW_CLF_MAX_HEADS][160];
     /* a few words are too little evidence for n-gram statistics: rules judge those */
-    if (nm->match.len < CLF_MIN_BYTES || gclf_score_view(c, nm->match.s, nm->match.len, sc, why) < 0) return 0;
-    for (int h = 0; h < sw_guard_clf_heads(c); h++)
-        if (sc[h] >= CLF_MIN_SCORE && gf_add(v, sw_guard_clf_head_name(c, h), "linear_ngram", 0, len, sc[h], SW_SRC_CLASSIFIER,
-                                   why[h]) < 0)
+    if (nm->match.len < CLF_MIN_BYTES || gclf_score_view(c, nm->match.s, nm->match.len, sc, NULL) < 0) return 0;
+    for (int h = 0; h < sw_guard_clf_heads(c); h++) {
+        if (sc[h] < CLF_MIN_SCORE) continue;
+        gclf_why w;
+        if (gclf_explain(c, nm->match.s, nm->match.len, &nm->match, text, v, h, &w) < 0 ||
+            gf_add(v, sw_guard_clf_head_name(c, h), "linear_ngram", w.start, w.end, sc[h], SW_SRC_CLASSIFIER, w.text) < 0)
             return -1;
+    }
     return 0;
 }
 
@@ -159,11 +170,12 @@ static int scan_into(const sw_guard *g, const char *text, size_t len, int src, i
     int rc = gnormalize_reuse(text, len, np, NULL);
     if (rc == 0) rc = ginvis_findings(np, v);
     if (rc == 0) rc = gpii_scan(np, v);
+    if (rc == 0) rc = gpersonal_scan(g->names, text, len, v);
     if (rc == 0) rc = gsecret_scan(text, len, v);
     if (rc == 0) rc = grules_scan(g->rules, np, v);
     if (rc == 0) rc = gtemplate_scan(np, v);
     if (rc == 0 && src == SW_TEXT_DOCUMENT) rc = gdocinstr_scan(np, v);
-    if (rc == 0 && g->clf) rc = classify(g->clf, np, len, v);
+    if (rc == 0 && g->clf) rc = classify(g->clf, np, text, v);
     gdecoded *d = NULL;
     size_t nd = 0;
     if (rc == 0) rc = gdecode_find(text, len, np, &d, &nd);

@@ -1,9 +1,10 @@
 /* test_guard_pii_eval.c - PII F1 per structured type on Presidio's synthetic set
- * ($STEWARD_ROOT/../shared/data/presidio-synth), and no validator-failing decoy reported.
- * A gold span counts as found when a finding of the same type (score >= 0.5) overlaps
- * it by at least half of the longer of the two; every other finding of a structured type
- * is a false positive. Skips (TAP "# SKIP") when the data set is absent; fails when it
- * is there but holds no gold span of a type (an F1 on nothing proves nothing). */
+ * ($STEWARD_ROOT/../shared/data/presidio-synth), through sw_guard_eval_pii (a gold span
+ * counts as found when a finding of its type with score >= 0.5 overlaps it by at least
+ * half of the longer of the two; every other finding of the type is a false positive),
+ * and no validator-failing decoy reported. Skips (TAP "# SKIP") when the data set is
+ * absent; fails when it is there but holds no gold span of a type (an F1 on nothing
+ * proves nothing). */
 #include "t.h"
 #include "steward/guard.h"
 
@@ -13,111 +14,42 @@
 
 static const char *TYPES[] = {"EMAIL_ADDRESS", "PHONE_NUMBER", "CREDIT_CARD", "IBAN_CODE", "US_SSN", "IP_ADDRESS"};
 #define NT 6
-static int tp[NT], fp[NT], fn[NT];
 static sw_guard *g;
 
-static int type_index(const char *t) {
-    for (int i = 0; i < NT; i++)
-        if (strcmp(TYPES[i], t) == 0) return i;
-    return -1;
-}
-
-static int overlaps(size_t a, size_t b, size_t c, size_t d) {
-    size_t lo = a > c ? a : c, hi = b < d ? b : d;
-    if (hi <= lo) return 0;
-    size_t longer = (b - a) > (d - c) ? (b - a) : (d - c);
-    return (hi - lo) * 2 >= longer;
-}
-
-/* Presidio's positions count code points; the guard's count bytes. */
-static size_t cp_to_byte(const char *s, size_t cp) {
-    size_t i = 0, c = 0;
-    while (s[i] && c < cp) {
-        i++;
-        while (((unsigned char)s[i] & 0xC0) == 0x80) i++;
-        c++;
-    }
-    return i;
-}
-
-static int verbose;
-
-static void eval_record(json_t *rec) {
-    const char *text = json_string_value(json_object_get(rec, "full_text"));
-    if (!text) return;
-    sw_guard_verdict v;
-    sw_err err;
-    if (sw_guard_scan(g, SW_GUARD_INPUT, text, strlen(text), &v, &err) < 0) {
-        T_CHECK_MSG(0, "%s", err.msg);
-        sw_guard_verdict_free(&v);
-        return;
-    }
-    int used[256] = {0};
-    json_t *spans = json_object_get(rec, "spans"), *sp;
-    size_t k;
-    json_array_foreach(spans, k, sp) {
-        int t = type_index(json_string_value(json_object_get(sp, "entity_type")));
-        if (t < 0) continue;
-        size_t s = cp_to_byte(text, (size_t)json_integer_value(json_object_get(sp, "start_position")));
-        size_t e = cp_to_byte(text, (size_t)json_integer_value(json_object_get(sp, "end_position")));
-        int found = 0;
-        for (size_t i = 0; i < v.n_findings && i < 256; i++) {
-            const sw_guard_finding *f = &v.findings[i];
-            if (f->score < 0.5 || strcmp(f->type, TYPES[t]) != 0) continue;
-            if (overlaps(s, e, f->start, f->end)) {
-                found = 1;
-                used[i] = 1;
-            }
-        }
-        if (found) tp[t]++;
-        else {
-            fn[t]++;
-            if (verbose) fprintf(stderr, "FN %s '%.*s' in: %s\n", TYPES[t], (int)(e - s), text + s, text);
-        }
-    }
-    for (size_t i = 0; i < v.n_findings && i < 256; i++) {
-        const sw_guard_finding *f = &v.findings[i];
-        int t = type_index(f->type);
-        if (t < 0 || f->score < 0.5 || used[i]) continue;
-        fp[t]++;
-        if (verbose)
-            fprintf(stderr, "FP %s '%.*s' in: %s\n", TYPES[t], (int)(f->end - f->start), text + f->start, text);
-    }
-    sw_guard_verdict_free(&v);
-}
-
+/* The figures come from the library's evaluator (sw_guard_eval_pii, `steward eval pii`). */
 static void test_presidio_f1(void) {
     /* ../shared beside the clone (CI); ../../shared from a worktree under wt/ */
     const char *root = getenv("STEWARD_ROOT");
     char path[4096];
-    json_error_t je;
-    json_t *all = NULL;
-    for (int up = 1; up <= 2 && !all; up++) {
+    json_t *r = NULL;
+    sw_err err;
+    for (int up = 1; up <= 2 && !r; up++) {
         snprintf(path, sizeof path, "%s/%sshared/data/presidio-synth/synth_dataset_v2.json", root ? root : ".",
                  up == 1 ? "../" : "../../");
-        all = json_load_file(path, 0, &je);
+        FILE *f = fopen(path, "r");
+        if (!f) continue;
+        fclose(f);
+        r = sw_guard_eval_pii(g, path, &err);
+        T_CHECK_MSG(r != NULL, "%s", err.msg);
     }
-    if (!all) {
+    if (!r) {
         T_SKIP("%.200s not readable", path);
         return;
     }
-    verbose = getenv("PII_VERBOSE") != NULL;
-    size_t i;
-    json_t *rec;
-    json_array_foreach(all, i, rec) eval_record(rec);
-    json_decref(all);
     for (int t = 0; t < NT; t++) {
-        if (tp[t] + fn[t] == 0) {
+        json_t *x = json_object_get(json_object_get(r, "types"), TYPES[t]);
+        if (!x || json_integer_value(json_object_get(x, "support")) == 0) {
             T_CHECK_MSG(0, "%s: no gold span of this type in %.200s", TYPES[t], path);
             continue;
         }
-        double p = tp[t] + fp[t] ? (double)tp[t] / (tp[t] + fp[t]) : 1;
-        double r = (double)tp[t] / (tp[t] + fn[t]);
-        double f1 = p + r > 0 ? 2 * p * r / (p + r) : 0;
-        printf("# %-14s tp %3d fp %3d fn %3d precision %.3f recall %.3f F1 %.3f\n", TYPES[t], tp[t], fp[t], fn[t], p,
-               r, f1);
+        double f1 = json_real_value(json_object_get(x, "f1"));
+        printf("# %-14s tp %3lld fp %3lld fn %3lld precision %.3f recall %.3f F1 %.3f\n", TYPES[t],
+               (long long)json_integer_value(json_object_get(x, "tp")), (long long)json_integer_value(json_object_get(x, "fp")),
+               (long long)json_integer_value(json_object_get(x, "fn")), json_real_value(json_object_get(x, "precision")),
+               json_real_value(json_object_get(x, "recall")), f1);
         T_CHECK_MSG(f1 >= 0.95, "%s F1 %.3f < 0.95", TYPES[t], f1);
     }
+    json_decref(r);
 }
 
 /* Values shaped like PII that fail their validator must not be reported. */
