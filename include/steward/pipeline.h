@@ -230,5 +230,8 @@ const char *sw_pipeline_policy_sha256(const sw_pipeline *p);
 /* Path of the default model: $STEWARD_MODEL, else the shipped models/default.gguf next
  * to the executable (or in the data directory), else NULL. */
 const char *sw_pipeline_default_model(char *buf, size_t bufsz);
+/* Path of the default chat model (one with a chat template): $STEWARD_MODEL, else the
+ * shipped models/chat.gguf next to the executable (or in the data directory), else NULL. */
+const char *sw_pipeline_default_chat_model(char *buf, size_t bufsz);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <sodium.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +78,7 @@ static int parse_flags(int argc, char **argv, gen_flags *f) {
     *f = (gen_flags){.max_tokens = 256, .top_k = -1, .temperature = -1, .top_p = -1, .min_p = -1, .repeat_penalty = -1,
                      .consistency_min = -1};
     const sw_opt opts[] = {
-        {"model|m", SW_OPT_STR, &f->model, "FILE", "GGUF model (default: the shipped model)"},
+        {"model|m", SW_OPT_STR, &f->model, "FILE", "GGUF model (default: the shipped model; with --chat or --system and no --chat-template, the shipped chat model)"},
         {"prompt|p", SW_OPT_STR, &f->prompt, "TEXT", "prompt text (default: read stdin)"},
         {"file|f", SW_OPT_STR, &f->prompt_file, "FILE", "read the prompt from FILE"},
         {"chat", SW_OPT_FLAG, &f->chat, NULL, "format the prompt with the model's chat template"},
@@ -284,6 +285,9 @@ int sw_cmd_generate(int argc, char **argv) {
         req.messages = conversation;
         req.n_messages = 2;
     }
+    char chat_model[PATH_MAX];
+    if ((f.chat || f.system) && !f.model && !f.chat_template && !f.upstream) /* the shipped chat model */
+        f.model = sw_pipeline_default_chat_model(chat_model, sizeof chat_model);
     sw_pipeline_opts po = {.home = sw_cli_home, .model_path = f.model, .n_ctx = f.n_ctx, .threads = f.threads,
                            .policy_path = f.policy, .label = &lc.opts, .chat_template = f.chat_template,
                            .upstream = f.upstream, .upstream_key = getenv("STEWARD_UPSTREAM_KEY"),

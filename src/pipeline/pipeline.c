@@ -53,17 +53,27 @@ struct sw_pipeline {
     sw_grammar_vocab *gvocab; /* the model's tokens for grammar masks */
 };
 
-const char *sw_pipeline_default_model(char *buf, size_t bufsz) {
+#define SHIPPED_REL_MAX 128 /* "share/steward/models/" and a model's file name */
+
+/* $STEWARD_MODEL, else models/NAME beside the executable or in an installed share/. */
+static const char *shipped_model(const char *name, char *buf, size_t bufsz) {
     const char *env = getenv("STEWARD_MODEL");
     if (env && *env) {
         snprintf(buf, bufsz, "%s", env);
         return buf;
     }
+    char rel[SHIPPED_REL_MAX];
     /* ./steward at the repository root, or an installed bin/ beside share/steward */
-    if (sw_find_near_exe("models/default.gguf", buf, bufsz) == 0) return buf;
-    if (sw_find_near_exe("share/steward/models/default.gguf", buf, bufsz) == 0) return buf;
+    snprintf(rel, sizeof rel, "models/%s", name);
+    if (sw_find_near_exe(rel, buf, bufsz) == 0) return buf;
+    snprintf(rel, sizeof rel, "share/steward/models/%s", name);
+    if (sw_find_near_exe(rel, buf, bufsz) == 0) return buf;
     return NULL;
 }
+
+const char *sw_pipeline_default_model(char *buf, size_t bufsz) { return shipped_model("default.gguf", buf, bufsz); }
+
+const char *sw_pipeline_default_chat_model(char *buf, size_t bufsz) { return shipped_model("chat.gguf", buf, bufsz); }
 
 /* The first generation under a policy that differs from the last one used appends a
  * "policy" lineage record (previous policy hash in, the new one out). The hash in force

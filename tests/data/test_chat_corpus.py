@@ -153,6 +153,13 @@ def main():
     r = run("generate", "-m", model2, "--chat", "-p", "Who are you?", "-n", "4", home=home)
     check("a model without a chat template is refused --chat", r.returncode != 0 and "template" in r.stderr,
           r.stderr[-300:])
+    env_model = os.environ.pop("STEWARD_MODEL", None)
+    r = run("generate", "--chat", "-p", "Who are you?", "-n", "4", "--threads", "1", "--json", home=home)
+    out = json.loads(r.stdout) if r.returncode == 0 else {}
+    check("generate --chat with no model uses the shipped chat model",
+          r.returncode == 0 and out.get("model", {}).get("path", "").endswith("models/chat.gguf"), r.stderr[-300:])
+    if env_model is not None:
+        os.environ["STEWARD_MODEL"] = env_model
     shutil.rmtree(t, ignore_errors=True)
     print("%d failed" % fails)
     return 1 if fails else 0
