@@ -95,6 +95,7 @@ int sw_cmd_eval_replay(int argc, char **argv);
 /* Writes text to path, or to stdout when path is NULL (cmd_report.c). -1 with err. */
 int sw_cli_write_text(const char *path, const sw_buf *text, sw_err *err);
 /* prefix and argv[1..argc) joined by spaces into out (cut to outsz), for records. */
+#define SW_CLI_COMMAND_LINE_MAX 1024 /* the command line an evaluation record keeps */
 void sw_cli_command_line(const char *prefix, int argc, char **argv, char *out, size_t outsz);
 
 

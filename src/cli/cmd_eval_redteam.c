@@ -2,7 +2,9 @@
  * its report (a table, or --json). */
 #include "cli.h"
 #include "steward/redteam.h"
+#include "steward/report.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +14,7 @@
 static const char USAGE[] =
     "eval redteam [--target pipeline|URL] [--limit N] [--seed S] [--json] [--out DIR]\n"
     "                    [--converters LIST] [--judge URL] [--model FILE] [--policy FILE]\n"
-    "                    [--max-tokens N] [--no-overrefusal]\n\n"
+    "                    [--max-tokens N] [--no-overrefusal] [--record]\n\n"
     "Attacks the target with the library in data/redteam/ (every goal x template x converter,\n"
     "or a seeded sample of --limit N of them) and scores each attempt blocked at input,\n"
     "blocked at output, refused (a refusal phrase) or passed. Prints the attack success rate\n"
@@ -67,12 +69,27 @@ static void print_report(const json_t *r)
     print_group(r, "over_refusal", "prompts", "stop_rate", "over-refusal set");
 }
 
+/* Appends the report's figures to the audit log (an "evaluation" record named redteam,
+ * which `steward card` and `steward report` cite) and adds its index as "record". -1
+ * with err. */
+static int record_report(int argc, char **argv, json_t *report, sw_err *err)
+{
+    char home[PATH_MAX], line[SW_CLI_COMMAND_LINE_MAX];
+    uint64_t index;
+    sw_cli_command_line("steward eval redteam", argc, argv, line, sizeof line);
+    if (sw_home_resolve(sw_cli_home, home, sizeof home, err) < 0 ||
+        sw_eval_record(home, "redteam", line, report, &index, err) < 0)
+        return -1;
+    json_object_set_new(report, "record", json_integer((json_int_t)index));
+    return 0;
+}
+
 /* argv[0] is "redteam" (the subcommand of `eval`). */
 int sw_cmd_eval_redteam(int argc, char **argv)
 {
     const char *cmd = "eval redteam";
     sw_redteam_opts o = {0};
-    int json = 0, limit = 0, seed = 0, max_tokens = 0, threads = 0;
+    int json = 0, limit = 0, seed = 0, max_tokens = 0, threads = 0, record = 0;
     const sw_opt opts[] = {
         {"target", SW_OPT_STR, &o.target, "T", "pipeline (default: the embedded pipeline) or a server's URL"},
         {"limit", SW_OPT_INT, &limit, "N", "a seeded sample of N attacks, and N prompts per over-refusal set"},
@@ -88,6 +105,7 @@ int sw_cmd_eval_redteam(int argc, char **argv)
         {"max-tokens", SW_OPT_INT, &max_tokens, "N", "tokens per answer (default 48)"},
         {"threads", SW_OPT_INT, &threads, "N", "embedded target: threads (default: all cores)"},
         {"no-overrefusal", SW_OPT_FLAG, &o.no_overrefusal, NULL, "skip the over-refusal sets"},
+        {"record", SW_OPT_FLAG, &record, NULL, "append the figures to the audit log (for the card and report)"},
         {NULL, 0, NULL, NULL, NULL},
     };
     const char *pos[1];
@@ -107,6 +125,10 @@ int sw_cmd_eval_redteam(int argc, char **argv)
     json_t *report = sw_redteam_run(&o, &err);
     if (!report) return sw_cli_fail(cmd, &err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (record && record_report(argc, argv, report, &err) < 0) {
+        json_decref(report);
+        return sw_cli_fail(cmd, &err);
+    }
     if (json) {
         sw_cli_print_json(report);
     } else {

@@ -109,7 +109,7 @@ static void art05(json_t *arr, const src *s) {
                           json_object_get(s->store, "halted_now")),
                 "steward serve", s->period, NULL);
     eval_control(&a, s, "guard accuracy", "guard", NO_RECORDER);
-    eval_control(&a, s, "red-team testing", "redteam", NO_RECORDER);
+    eval_control(&a, s, "red-team testing", "redteam", "run 'steward eval redteam --record'");
 }
 
 /* Article 06, transparency: explanations, card, report, feedback. */
@@ -177,7 +177,7 @@ static void art10(json_t *arr, const src *s) {
             "steward generate / serve", s->period, refs(s, "labels"));
     control(&a, "keyword and classifier filters", "records stopped, per finding category", total(s, "stops_by_category"),
             "steward generate / serve", s->period, NULL);
-    eval_control(&a, s, "red-team testing", "redteam", NO_RECORDER);
+    eval_control(&a, s, "red-team testing", "redteam", "run 'steward eval redteam --record'");
 }
 
 json_t *sw_report_articles(const json_t *report) {

@@ -76,6 +76,12 @@ $RT --limit 3 --converters none,base64 --no-overrefusal --json >"$T/conv.json" 2
 check "--converters limits the converters" "jq -e '(.by_converter | keys) == [\"base64\", \"none\"] and .library.attacks == 756' $T/conv.json >/dev/null"
 $RT --target http://127.0.0.1:1 --limit 1 --no-overrefusal >/dev/null 2>"$T/url.err"
 check "an unreachable URL target is an error, not a pass" "[ $? -eq 1 ] && grep -q '127.0.0.1:1' $T/url.err"
+export STEWARD_HOME="$T/rec"
+$RT --limit 2 --seed 3 --no-overrefusal --record --json >"$T/rec.json" 2>"$T/rec.err"
+check "--record: the figures go to the audit log as an evaluation record" \
+    "jq -e '.record >= 0' $T/rec.json >/dev/null && $BIN audit verify >/dev/null 2>&1"
+check "--record: the transparency report cites it under article 10" \
+    "$BIN report --since 2000-01-01 --format json | jq -e '[.articles[] | select(.id == \"10\") | .controls[] | select(.name == \"red-team testing\") | .evidence[]] | length >= 1' >/dev/null"
 check "--help names the options" "$BIN eval redteam --help | grep -q -- '--converters' && $BIN eval --help | grep -q redteam"
 
 [ $fails -eq 0 ]
