@@ -14,35 +14,6 @@
 #define REPLAY_MAX_TOKENS_DEFAULT 32
 #define SOURCE_MAX 96
 
-json_t *sw_replay_parse_prompts(const char *data, size_t len, const char *name, sw_err *err) {
-    json_t *arr = json_array();
-    size_t pos = 0, ll;
-    int no = 0;
-    const char *line;
-    while (arr && sw_next_line(data, len, &pos, &no, &line, &ll)) {
-        if (ll == 0 || (ll == 1 && line[0] == '\r')) continue;
-        char what[SOURCE_MAX];
-        snprintf(what, sizeof what, "line %d of %s", no, name);
-        json_t *o = sw_json_parse(line, ll, what, 0, err);
-        const json_t *p = json_object_get(o, "prompt");
-        if (!p) p = json_object_get(o, "text");
-        const json_t *id = json_object_get(o, "id");
-        char src[SOURCE_MAX];
-        if (json_is_string(id)) snprintf(src, sizeof src, "%s", json_string_value(id));
-        else if (json_is_integer(id)) snprintf(src, sizeof src, "%lld", (long long)json_integer_value(id));
-        else snprintf(src, sizeof src, "line %d", no);
-        json_t *item = json_is_string(p) ? json_pack("{s:O, s:s}", "prompt", p, "source", src) : NULL;
-        if (o && !item) sw_err_set(err, "%s: no \"prompt\" (or \"text\") string", what);
-        json_decref(o);
-        if (!item || json_array_append_new(arr, item)) {
-            json_decref(arr);
-            return NULL;
-        }
-    }
-    if (!arr) sw_err_set(err, "out of memory");
-    return arr;
-}
-
 /* Records with retained content at or after `since`, found by a scan of the log. */
 typedef struct retained_scan {
     int64_t since;
