@@ -97,7 +97,8 @@ int rt_attack_applies(const rt_library *lib, size_t g, size_t c, sw_err *err)
     sw_buf out = {0};
     size_t len = strlen(goal);
     if (sw_redteam_convert(conv, goal, len, &out, err) < 0) return -1;
-    int applies = out.len * 2 >= len && !(out.len == len && memcmp(out.data, goal, len) == 0);
+    /* an empty goal converts to nothing: memcmp must not see the NULL of an empty buffer */
+    int applies = out.len * 2 >= len && !(out.len == len && (len == 0 || memcmp(out.data, goal, len) == 0));
     sw_buf_free(&out);
     return applies;
 }
