@@ -12,7 +12,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from srvlib import BIN, Server, Tap, make_key, new_home  # noqa: E402
+from srvlib import BIN, Server, Tap, make_key, new_home, output_flag_policy  # noqa: E402
 
 RUN_TIMEOUT_S = 300
 
@@ -47,7 +47,8 @@ def redteam(home, *args, env_extra=None):
 t = Tap()
 home, client_home = new_home(), new_home()
 key = make_key(home, "user", "redteam")
-srv = Server(home, "--chat-template", "chatml")  # the shipped model has none of its own
+srv = Server(home, "--chat-template", "chatml",  # the shipped model has none of its own
+             "--policy", output_flag_policy(home))
 url = "http://127.0.0.1:%d" % srv.port
 env = {"STEWARD_UPSTREAM_KEY": key}
 
