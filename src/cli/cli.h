@@ -97,6 +97,10 @@ int sw_cli_write_text(const char *path, const sw_buf *text, sw_err *err);
 /* prefix and argv[1..argc) joined by spaces into out (cut to outsz), for records. */
 #define SW_CLI_COMMAND_LINE_MAX 1024 /* the command line an evaluation record keeps */
 void sw_cli_command_line(const char *prefix, int argc, char **argv, char *out, size_t outsz);
+/* `eval NAME --record`: appends figures to the audit log of the state directory as an
+ * evaluation record (with the command line) that `card` and `report` cite, and sets
+ * figures.record to its index. -1 with err (cmd_eval_bias.c). */
+int sw_cli_eval_record(const char *name, int argc, char **argv, json_t *figures, sw_err *err);
 
 
 #endif

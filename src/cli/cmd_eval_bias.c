@@ -4,6 +4,7 @@
 #include "steward/eval.h"
 #include "steward/report.h"
 
+#include <limits.h>
 #include <omp.h>
 #include <stdio.h>
 #include <string.h>
@@ -12,6 +13,18 @@
 void sw_cli_command_line(const char *prefix, int argc, char **argv, char *out, size_t outsz) {
     size_t n = (size_t)snprintf(out, outsz, "%s", prefix);
     for (int i = 1; i < argc && n < outsz; i++) n += (size_t)snprintf(out + n, outsz - n, " %s", argv[i]);
+}
+
+int sw_cli_eval_record(const char *name, int argc, char **argv, json_t *figures, sw_err *err) {
+    char home[PATH_MAX], line[SW_CLI_COMMAND_LINE_MAX], prefix[SW_CLI_COMMAND_LINE_MAX];
+    uint64_t index;
+    snprintf(prefix, sizeof prefix, "steward eval %s", name);
+    sw_cli_command_line(prefix, argc, argv, line, sizeof line);
+    if (sw_home_resolve(sw_cli_home, home, sizeof home, err) < 0 ||
+        sw_eval_record(home, name, line, figures, &index, err) < 0)
+        return -1;
+    json_object_set_new(figures, "record", json_integer((json_int_t)index));
+    return 0;
 }
 
 /* The figures as a table on stdout. */
@@ -82,16 +95,9 @@ int sw_cmd_eval_bias(int argc, char **argv) {
     sw_guard_free(g);
     if (!r) return sw_cli_fail(cmd, &err);
     json_object_set_new(r, "seconds", json_real(sw_round_sig((double)(sw_now_ns() - t0) / 1e9, 4)));
-    if (record) {
-        char home[4096], line[1024];
-        uint64_t index;
-        sw_cli_command_line("steward eval bias", argc, argv, line, sizeof line);
-        if (sw_home_resolve(sw_cli_home, home, sizeof home, &err) < 0 ||
-            sw_eval_record(home, "bias", line, r, &index, &err) < 0) {
-            json_decref(r);
-            return sw_cli_fail(cmd, &err);
-        }
-        json_object_set_new(r, "record", json_integer((json_int_t)index));
+    if (record && sw_cli_eval_record("bias", argc, argv, r, &err) < 0) {
+        json_decref(r);
+        return sw_cli_fail(cmd, &err);
     }
     if (json) return sw_cli_print_json(r) < 0 ? SW_EXIT_FAIL : SW_EXIT_OK;
     print_bias(r);

@@ -2,9 +2,7 @@
  * its report (a table, or --json). */
 #include "cli.h"
 #include "steward/redteam.h"
-#include "steward/report.h"
 
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,21 +67,6 @@ static void print_report(const json_t *r)
     print_group(r, "over_refusal", "prompts", "stop_rate", "over-refusal set");
 }
 
-/* Appends the report's figures to the audit log (an "evaluation" record named redteam,
- * which `steward card` and `steward report` cite) and adds its index as "record". -1
- * with err. */
-static int record_report(int argc, char **argv, json_t *report, sw_err *err)
-{
-    char home[PATH_MAX], line[SW_CLI_COMMAND_LINE_MAX];
-    uint64_t index;
-    sw_cli_command_line("steward eval redteam", argc, argv, line, sizeof line);
-    if (sw_home_resolve(sw_cli_home, home, sizeof home, err) < 0 ||
-        sw_eval_record(home, "redteam", line, report, &index, err) < 0)
-        return -1;
-    json_object_set_new(report, "record", json_integer((json_int_t)index));
-    return 0;
-}
-
 /* argv[0] is "redteam" (the subcommand of `eval`). */
 int sw_cmd_eval_redteam(int argc, char **argv)
 {
@@ -125,7 +108,7 @@ int sw_cmd_eval_redteam(int argc, char **argv)
     json_t *report = sw_redteam_run(&o, &err);
     if (!report) return sw_cli_fail(cmd, &err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (record && record_report(argc, argv, report, &err) < 0) {
+    if (record && sw_cli_eval_record("redteam", argc, argv, report, &err) < 0) {
         json_decref(report);
         return sw_cli_fail(cmd, &err);
     }
