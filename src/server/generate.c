@@ -205,7 +205,7 @@ static json_t *decide_whole(gen_job *j);
 static void *run_thread(void *ud) {
     gen_job *j = ud;
     if (!j->takeover) run(j);
-    if (!j->prm.stream) j->final = decide_whole(j);
+    if (j->takeover || !j->prm.stream) j->final = decide_whole(j); /* a person's answer streams whole */
     pthread_mutex_lock(&j->mu);
     j->done = 1;
     wake(j);

@@ -194,6 +194,12 @@ st2, got2 = srv.json("GET", "/v1/chat/completions/" + obj["id"], key=user)
 t.ok(st == 200 and o["delivered_to"] == obj["id"] and st2 == 200 and "Sorry for the wait." in content_of(got2)
      and got2["steward"]["takeover"]["status"] == "answered" and got2["steward"]["author"] == "human",
      "the reply reaches the pending request's stored completion", (o, got2))
+st, h, data = srv.request("POST", "/v1/chat/completions", dict(PLAIN, stream=True, steward={"conversation": "conv-2"}),
+                          key=user)
+events, done = sse_events(data)
+last = events[-1] if events else {}
+t.ok(st == 200 and done and last.get("steward", {}).get("takeover") == {"conversation": "conv-2", "status": "pending"},
+     "a streamed request of a conversation taken over is answered pending in stream form", data[-600:])
 srv.json("POST", "/v1/conversations/conv-2/release", key=rev)
 actions.append("release")
 
