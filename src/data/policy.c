@@ -107,8 +107,8 @@ static int apply_line(sw_data_policy *p, char **w, int n, sw_err *err) {
         }
         return 0;
     }
-    if (n != 2 && !(n == 3 && strcmp(k, "personal-data") == 0))
-        return sw_err_set(err, "'%s' takes %s", k, strcmp(k, "personal-data") == 0 ? "two values" : "one value");
+    int values = strcmp(k, "personal-data") == 0 ? 2 : 1; /* after the key */
+    if (n != values + 1) return sw_err_set(err, "'%s' takes %s", k, values == 2 ? "two values" : "one value");
     if (strcmp(k, "personal-data") == 0) {
         int c = sw_data_consent_parse(w[1]), a = parse_pd(w[2]);
         if (c < 0) return sw_err_set(err, "unknown consent '%s' (yes, no, unknown, not-applicable)", w[1]);
