@@ -183,6 +183,25 @@ int sw_guard_scan_opts_scan(const sw_guard *g, const sw_guard_scan_opts *o, cons
  * Tokens that do not decrypt under the guard's key are left as they are. 0 or -1. */
 int sw_guard_restore(const sw_guard *g, const char *text, size_t len, sw_buf *out, sw_err *err);
 
+/* ---- data governance: what `steward data build` needs of a training document ----
+ * sw_guard_scan_data scans text as sw_guard_scan (user text, direction dir) does, but
+ * keeps only the findings data governance uses -- personal data (categories pii and
+ * secret) and harm (category harmful, or a TC260-003 code) -- and skips the recognisers
+ * that find nothing else (invisible text, template tokens, document instructions), the
+ * other classifier heads' explanations and redaction (v->redacted stays NULL). Those
+ * findings have the same spans, types, scores and actions as in sw_guard_scan's verdict
+ * (unless either is truncated); v->action is the most severe of them. Same contract as
+ * sw_guard_scan otherwise: -1 with err on OOM or a text over 1 GiB; the caller frees v. */
+int sw_guard_scan_data(const sw_guard *g, sw_guard_dir dir, const char *text, size_t len, sw_guard_verdict *v,
+                       sw_err *err);
+/* 1 for a finding category sw_guard_scan_data keeps (tc260: its code, may be NULL or ""). */
+int sw_guard_category_is_data(const char *category, const char *tc260);
+/* 1 when a finding is personal data (pii or secret). */
+int sw_guard_finding_is_personal(const sw_guard_finding *f);
+/* 1 when a finding makes a document harmful: harm (category harmful or a TC260-003
+ * code) that the policy sends to review or blocks. */
+int sw_guard_finding_is_harmful(const sw_guard_finding *f);
+
 const char *sw_guard_action_name(sw_guard_action a);
 const char *sw_guard_source_name(sw_guard_source s);
 /* Parses an action name; -1 when unknown. */

@@ -28,16 +28,6 @@ static const char *placeholder(const sw_guard_finding *f) {
     return strcmp(f->category, "secret") == 0 ? "<SECRET>" : "<PII>";
 }
 
-static int is_personal(const sw_guard_finding *f) {
-    return strcmp(f->category, "pii") == 0 || strcmp(f->category, "secret") == 0;
-}
-
-/* 1 when the finding makes the document harmful: a harm category (TC260-003 code) or the
- * harmful classifier, sent to review or blocked by the guard's policy. */
-static int is_harmful(const sw_guard_finding *f) {
-    return (f->tc260[0] || strcmp(f->category, "harmful") == 0) && f->action >= SW_ACT_REVIEW;
-}
-
 /* Writes text with personal-data spans replaced by placeholders into out (findings are
  * in order of start; overlapping spans are merged into the first). -1 on OOM. */
 static int replace_personal(const char *text, size_t len, const sw_guard_verdict *v, sw_buf *out,
@@ -45,7 +35,7 @@ static int replace_personal(const char *text, size_t len, const sw_guard_verdict
     size_t at = 0;
     for (size_t i = 0; i < v->n_findings; i++) {
         const sw_guard_finding *f = &v->findings[i];
-        if (!is_personal(f) || f->start < at || f->end > len) continue;
+        if (!sw_guard_finding_is_personal(f) || f->start < at || f->end > len) continue;
         const char *ph = placeholder(f);
         if (sw_buf_append(out, text + at, f->start - at) || sw_buf_puts(out, ph)) return -1;
         json_object_set_new(counts, ph, json_integer(json_integer_value(json_object_get(counts, ph)) + 1));
@@ -70,17 +60,18 @@ static int stage_licence(const sw_data_stage_ctx *c, const sw_data_doc *d, json_
     return 0;
 }
 
-/* Harmful content and personal data from one guard scan. Returns 1 when dropped, -1 on
- * error; *text receives the text to go on with (redacted or not). */
+/* Harmful content and personal data from one guard scan (sw_guard_scan_data: the harm and
+ * personal-data findings of the full scan). Returns 1 when dropped, -1 on error; *text
+ * receives the text to go on with (redacted or not). */
 static int stage_guard(const sw_data_stage_ctx *c, const sw_data_doc *d, json_t *rec, sw_buf *text, sw_err *err) {
     sw_guard_verdict v = {0};
-    if (sw_guard_scan(c->guard, SW_GUARD_OUTPUT, d->text, d->len, &v, err)) return sw_guard_verdict_free(&v), -1;
+    if (sw_guard_scan_data(c->guard, SW_GUARD_OUTPUT, d->text, d->len, &v, err)) return sw_guard_verdict_free(&v), -1;
     if (v.n_findings) qsort(v.findings, v.n_findings, sizeof *v.findings, cmp_finding);
     int harmful = 0, personal = 0, rc = 0;
     const char *harm_cat = NULL;
     for (size_t i = 0; i < v.n_findings; i++) {
-        if (is_harmful(&v.findings[i]) && !harmful) harmful = 1, harm_cat = v.findings[i].category;
-        personal += is_personal(&v.findings[i]);
+        if (sw_guard_finding_is_harmful(&v.findings[i]) && !harmful) harmful = 1, harm_cat = v.findings[i].category;
+        personal += sw_guard_finding_is_personal(&v.findings[i]);
     }
     json_object_set_new(rec, "harmful", json_boolean(harmful));
     if (harmful) {

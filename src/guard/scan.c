@@ -140,12 +140,14 @@ const char *sw_guard_policy_hash(const sw_guard *g) { return gpolicy_hash(g->pol
  * score (gclf_explain), never quoting the personal data or secrets already in v. */
 #define CLF_MIN_BYTES 24
 #define CLF_MIN_SCORE 0.7 /* the operating threshold is 0.85: report near misses only */
-static int classify(const sw_guard_clf *c, const sw_guard_norm *nm, const char *text, sw_guard_verdict *v) {
+static int classify(const sw_guard_clf *c, const sw_guard_norm *nm, const char *text, sw_guard_verdict *v,
+                    gscan_for what) {
     double sc[SW_CLF_MAX_HEADS];
     /* a few words are too little evidence for n-gram statistics: rules judge those */
     if (nm->match.len < CLF_MIN_BYTES || gclf_score_view(c, nm->match.s, nm->match.len, sc, NULL) < 0) return 0;
     for (int h = 0; h < sw_guard_clf_heads(c); h++) {
         if (sc[h] < CLF_MIN_SCORE) continue;
+        if (what == GSCAN_DATA && !sw_guard_category_is_data(sw_guard_clf_head_name(c, h), "")) continue;
         gclf_why w;
         if (gclf_explain(c, nm->match.s, nm->match.len, &nm->match, text, v, h, &w) < 0 ||
             gf_add(v, sw_guard_clf_head_name(c, h), "linear_ngram", w.start, w.end, sc[h], SW_SRC_CLASSIFIER, w.text) < 0)
@@ -162,20 +164,23 @@ size_t sw_guard_rules_refused(const sw_guard *g) {
     return k;
 }
 
-/* Runs every recogniser over text; findings of decoded payloads are re-homed to the
- * span of the encoded segment. ws: the caller's normalisation buffers to reuse, or NULL. */
-static int scan_into(const sw_guard *g, const char *text, size_t len, int src, int depth, sw_guard_verdict *v,
-                     sw_guard_norm *ws) {
+/* Runs every recogniser over text (GSCAN_DATA: not those whose findings data governance
+ * does not use: invisible text, template tokens, document instructions); findings of
+ * decoded payloads are re-homed to the span of the encoded segment. ws: the caller's
+ * normalisation buffers to reuse, or NULL. */
+static int scan_into(const sw_guard *g, const char *text, size_t len, int src, gscan_for what, int depth,
+                     sw_guard_verdict *v, sw_guard_norm *ws) {
     sw_guard_norm own = {0}, *np = ws ? ws : &own;
+    const int all = what == GSCAN_ALL;
     int rc = gnormalize_reuse(text, len, np, NULL);
-    if (rc == 0) rc = ginvis_findings(np, v);
+    if (rc == 0 && all) rc = ginvis_findings(np, v);
     if (rc == 0) rc = gpii_scan(np, v);
     if (rc == 0) rc = gpersonal_scan(g->names, text, len, v);
     if (rc == 0) rc = gsecret_scan(text, len, v);
     if (rc == 0) rc = grules_scan(g->rules, np, v);
-    if (rc == 0) rc = gtemplate_scan(np, v);
-    if (rc == 0 && src == SW_TEXT_DOCUMENT) rc = gdocinstr_scan(np, v);
-    if (rc == 0 && g->clf) rc = classify(g->clf, np, text, v);
+    if (rc == 0 && all) rc = gtemplate_scan(np, v);
+    if (rc == 0 && all && src == SW_TEXT_DOCUMENT) rc = gdocinstr_scan(np, v);
+    if (rc == 0 && g->clf) rc = classify(g->clf, np, text, v, what);
     gdecoded *d = NULL;
     size_t nd = 0;
     if (rc == 0) rc = gdecode_find(text, len, np, &d, &nd);
@@ -186,7 +191,7 @@ static int scan_into(const sw_guard *g, const char *text, size_t len, int src, i
         rc = gf_add(v, "encoded_payload", d[i].type, d[i].start, d[i].end, 0.5, SW_SRC_HEURISTIC, why);
         if (rc < 0 || depth >= MAX_DEPTH) continue;
         sw_guard_verdict inner = {0};
-        rc = scan_into(g, d[i].text, d[i].len, src, depth + 1, &inner, NULL);
+        rc = scan_into(g, d[i].text, d[i].len, src, what, depth + 1, &inner, NULL);
         for (size_t k = 0; k < inner.n_findings && rc == 0; k++) {
             const sw_guard_finding *f = &inner.findings[k];
             char type[40];
@@ -253,13 +258,17 @@ static size_t utf8_back(const char *t, size_t i) {
 }
 
 int gscan_raw(const sw_guard *g, const char *text, size_t len, int src, sw_guard_verdict *v) {
-    if (len <= SEG) return scan_into(g, text, len, src, 0, v, NULL);
+    return gscan_raw_for(g, text, len, src, GSCAN_ALL, v);
+}
+
+int gscan_raw_for(const sw_guard *g, const char *text, size_t len, int src, gscan_for what, sw_guard_verdict *v) {
+    if (len <= SEG) return scan_into(g, text, len, src, what, 0, v, NULL);
     size_t a = 0;
     sw_guard_norm ws = {0};
     for (;;) {
         size_t b = len - a <= SEG ? len : utf8_back(text, a + SEG);
         sw_guard_verdict seg = {0};
-        int rc = scan_into(g, text + a, b - a, src, 0, &seg, &ws);
+        int rc = scan_into(g, text + a, b - a, src, what, 0, &seg, &ws);
         size_t lo = a == 0 ? 0 : a + SEG_OV / 2, hi = b == len ? len : b - SEG_OV / 2;
         for (size_t i = 0; i < seg.n_findings && rc == 0; i++) {
             const sw_guard_finding *f = &seg.findings[i];
