@@ -138,45 +138,58 @@ void sw_langid_free(sw_langid *l) {
 }
 
 typedef struct {
-    const sw_langid *l;
-    double sum[SW_LANGID_MAX];  /* log-likelihood so far */
-    double prod[SW_LANGID_MAX]; /* product of the probabilities since the last log (each
-                                   >= 1e-10, so 16 of them stay far above DBL_MIN) */
-    uint64_t grams;
-} score_acc;
+    uint32_t (*b)[LANGID_MAX_ORDER]; /* the buckets of each character of the sample */
+    size_t n;
+} gram_list;
 
-static void score_gram(const uint32_t *b, void *ud) {
-    score_acc *a = ud;
-    int flush = ++a->grams % LANGID_LOG_EVERY == 0;
-    const int n = a->l->n;
-    const float *p[LANGID_MAX_ORDER];
-    for (int o = 0; o < LANGID_MAX_ORDER; o++) p[o] = a->l->prob + (size_t)b[o] * (size_t)n;
-    for (int i = 0; i < n; i++) {
-        double q = 0;
-        for (int o = 0; o < LANGID_MAX_ORDER; o++) q += langid_lambda[o] * p[o][i];
-        a->prod[i] *= q;
-        if (flush) a->sum[i] += log(a->prod[i]), a->prod[i] = 1;
+static void collect_gram(const uint32_t *b, void *ud) {
+    gram_list *g = ud;
+    memcpy(g->b[g->n++], b, sizeof g->b[0]);
+}
+
+#define LANGID_PREFETCH 8 /* characters ahead: the profile is MBs, each bucket a cache miss */
+
+/* Adds each language's log-likelihood of the grams to sum[] (probabilities multiplied
+ * LANGID_LOG_EVERY at a time before a log; each >= 1e-10, so the products stay far
+ * above DBL_MIN). */
+static void score_grams(const sw_langid *l, const gram_list *g, double *sum) {
+    const int n = l->n;
+    double prod[SW_LANGID_MAX];
+    for (int i = 0; i < n; i++) prod[i] = 1;
+    for (size_t k = 0; k < g->n; k++) {
+        if (k + LANGID_PREFETCH < g->n)
+            for (int o = 0; o < LANGID_MAX_ORDER; o++)
+                __builtin_prefetch(l->prob + (size_t)g->b[k + LANGID_PREFETCH][o] * (size_t)n);
+        const float *p[LANGID_MAX_ORDER];
+        for (int o = 0; o < LANGID_MAX_ORDER; o++) p[o] = l->prob + (size_t)g->b[k][o] * (size_t)n;
+        int flush = (k + 1) % LANGID_LOG_EVERY == 0;
+        for (int i = 0; i < n; i++) {
+            double q = 0;
+            for (int o = 0; o < LANGID_MAX_ORDER; o++) q += langid_lambda[o] * p[o][i];
+            prod[i] *= q;
+            if (flush) sum[i] += log(prod[i]), prod[i] = 1;
+        }
     }
+    for (int i = 0; i < n; i++) sum[i] += log(prod[i]);
 }
 
 const char *sw_langid_classify(const sw_langid *l, const char *text, size_t len, double *score) {
-    score_acc a;
-    memset(&a, 0, sizeof a);
-    a.l = l;
-    for (int i = 0; i < l->n; i++) a.prod[i] = 1;
+    uint32_t buckets[LANGID_SAMPLE_BYTES][LANGID_MAX_ORDER]; /* at most one gram per byte */
+    gram_list g = {buckets, 0};
+    double sum[SW_LANGID_MAX] = {0};
     if (len > LANGID_SAMPLE_BYTES) {
         len = LANGID_SAMPLE_BYTES;
         while (len > 0 && ((unsigned char)text[len] & 0xC0) == 0x80) len--;
     }
-    for_each_gram(text, len, score_gram, &a);
-    for (int i = 0; i < l->n; i++) a.sum[i] += log(a.prod[i]);
+    for_each_gram(text, len, collect_gram, &g);
+    score_grams(l, &g, sum);
     int best = -1;
     double best_margin = -INFINITY, uniform = -log((double)LANGID_BUCKETS);
-    for (int i = 0; a.grams && i < l->n; i++) {
-        double m = a.sum[i] / (double)a.grams - uniform;
+    for (int i = 0; g.n && i < l->n; i++) {
+        double m = sum[i] / (double)g.n - uniform;
         if (m > best_margin) best_margin = m, best = i;
     }
-    if (score) *score = a.grams ? best_margin : 0;
+    if (score) *score = g.n ? best_margin : 0;
     if (best < 0 || best_margin < LANGID_OTHER_MARGIN) return "other";
     return l->names[best];
 }

@@ -114,10 +114,20 @@ static slot *table_slot(table *t, uint64_t key) {
 /* Adds by to key's count and returns the new count. */
 static uint32_t table_add(table *t, uint64_t key, uint32_t by) { return table_slot(t, key)->v += by; }
 
+/* Hash of a line or paragraph, eight bytes at a time (only equality of spans is asked of
+ * it: two spans are duplicates when their hashes are equal). */
 static uint64_t span_hash(const char *s, size_t n) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
-    return mix64(h);
+    uint64_t h = 0xcbf29ce484222325ull ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+        h ^= h >> 29;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s + i, n - i);
+    return mix64(h ^ w);
 }
 
 /* Tripped rule (name, value) or 0. */
@@ -394,16 +404,29 @@ static int at_needle_ci(const char *s, size_t n, size_t i, const char *needle) {
     return needle[k] == 0;
 }
 
+#define PAIR(a, b) ((unsigned)(a) << 8 | (unsigned)(b))
+
 /* L_JAVASCRIPT when a line mentions javascript (any case), else L_POLICY when it holds a
- * policy phrase, else -1: one pass, trying a needle only where its first two bytes are. */
+ * policy phrase, else -1: one pass, trying a needle only where its first two letters are
+ * (byte | 32 equals a lower-case letter exactly when the byte is that letter in either
+ * case). The pairs are those of "javascript" and of policy_phrases: keep them together. */
 static int c4_needles(const char *s, size_t n) {
     int policy = 0;
+    const unsigned char *u = (const unsigned char *)s;
     for (size_t i = 0; i + 1 < n; i++) {
-        unsigned char c = lower((unsigned char)s[i]), d = lower((unsigned char)s[i + 1]);
-        if (c == 'j' && d == 'a' && at_needle_ci(s, n, i, "javascript")) return L_JAVASCRIPT;
-        for (size_t k = 0; !policy && k < sizeof policy_phrases / sizeof *policy_phrases; k++)
-            policy = (unsigned char)policy_phrases[k][0] == c && (unsigned char)policy_phrases[k][1] == d &&
-                     at_needle_ci(s, n, i, policy_phrases[k]);
+        switch (PAIR(u[i] | 32, u[i + 1] | 32)) {
+        case PAIR('j', 'a'):
+            if (at_needle_ci(s, n, i, "javascript")) return L_JAVASCRIPT;
+            break;
+        case PAIR('t', 'e'):
+        case PAIR('p', 'r'):
+        case PAIR('c', 'o'):
+        case PAIR('u', 's'):
+            for (size_t k = 0; !policy && k < sizeof policy_phrases / sizeof *policy_phrases; k++)
+                policy = at_needle_ci(s, n, i, policy_phrases[k]);
+            break;
+        default: break;
+        }
     }
     return policy ? L_POLICY : -1;
 }

@@ -203,6 +203,34 @@ static void test_quality_c4_rules(void) {
     sw_buf_free(&out);
 }
 
+/* Each C4 phrase removes its line in any case and at any place in the line; lines with
+ * near misses stay. */
+static void test_quality_c4_phrases(void) {
+    static const char *const removed[] = {
+        "Please enable JAVASCRIPT in your browser to see this page.", "Our Terms Of Use apply to every visitor here.",
+        "See the PRIVACY policy for what we keep about you.", "This site's cookie Policy explains it all to you.",
+        "This website Uses Cookies to make your visit better.", "We explain our use of COOKIES on this page for you.",
+        "By staying you accept that we use cookies on this site.", "javascript"};
+    static const char *const kept[] = {"The java script was written for the play in one night.",
+                                       "The terms of their use were agreed by all of them.",
+                                       "A private policy of the house was kept by all of us.",
+                                       "The cook made cookies for the guests of the house."};
+    sw_buf b = {0}, out = {0};
+    sw_quality_result r;
+    sw_err err;
+    for (size_t i = 0; i < sizeof removed / sizeof *removed; i++) {
+        T_CHECK(sw_quality_check(removed[i], strlen(removed[i]), "en", 0, 1, &r, &out, &err) == 0);
+        int rule = strstr(removed[i], "JAVASCRIPT") || strstr(removed[i], "javascript") ? 2 : 3;
+        T_CHECK_MSG(r.lines_removed[rule] == 1, "'%s' not removed by %s", removed[i], sw_quality_line_rule_name(rule));
+    }
+    for (size_t i = 0; i < sizeof kept / sizeof *kept; i++) {
+        T_CHECK(sw_quality_check(kept[i], strlen(kept[i]), "en", 0, 1, &r, &out, &err) == 0);
+        T_CHECK_MSG(r.lines_removed[2] == 0 && r.lines_removed[3] == 0, "'%s' removed", kept[i]);
+    }
+    sw_buf_free(&b);
+    sw_buf_free(&out);
+}
+
 static void test_quality_chinese(void) {
     sw_buf out = {0};
     const char *short_zh = "这是一个很短的句子。";
@@ -430,6 +458,7 @@ int main(void) {
     T_RUN(test_quality_gopher_paragraph_rules);
     T_RUN(test_quality_gopher_ngram_rules);
     T_RUN(test_quality_c4_rules);
+    T_RUN(test_quality_c4_phrases);
     T_RUN(test_quality_chinese);
     T_RUN(test_minhash_estimates_planted_jaccard);
     T_RUN(test_lsh_merges_close_pairs_only);
