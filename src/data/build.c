@@ -245,16 +245,9 @@ static int flush_shard(pass2 *p, sw_err *err) {
     return rc;
 }
 
-/* Writes a kept record to clean.jsonl and the shard. -1 with err. */
-static int emit_clean(pass2 *p, json_t *rec, sw_err *err) {
+/* Adds a kept record's text to the shard (cut past SHARD_BYTES). -1 with err. */
+static int shard_add(pass2 *p, json_t *rec, sw_err *err) {
     json_t *text = json_object_get(rec, "text");
-    json_t *c = json_pack("{s:O, s:O}", "id", json_object_get(rec, "id"), "text", text);
-    static const char *const keys[] = {"source", "license", "consent", "url", "date", "lang"};
-    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-        if (json_object_get(rec, keys[i])) json_object_set(c, keys[i], json_object_get(rec, keys[i]));
-    int rc = json_dumpf(c, p->clean, JSON_COMPACT) || fputc('\n', p->clean) == EOF;
-    json_decref(c);
-    if (rc) return sw_err_set(err, "%s: write failed", p->clean_tmp);
     size_t n = json_string_length(text);
     if ((p->shard.len && sw_buf_append(&p->shard, "\n\n", 2)) || sw_buf_append(&p->shard, json_string_value(text), n))
         return sw_err_set(err, "out of memory");
@@ -263,9 +256,23 @@ static int emit_clean(pass2 *p, json_t *rec, sw_err *err) {
     return p->shard.len >= SHARD_BYTES ? flush_shard(p, err) : 0;
 }
 
-/* Writes the lineage line of a record (its decisions, not its text). -1 with err. */
-static int emit_lineage(pass2 *p, json_t *rec, int kept, sw_err *err) {
-    json_t *l = json_deep_copy(rec);
+/* The clean.jsonl line of a kept record (malloc'd, without its newline); NULL on OOM. */
+static char *clean_line(json_t *rec) {
+    json_t *c = json_pack("{s:O, s:O}", "id", json_object_get(rec, "id"), "text", json_object_get(rec, "text"));
+    if (!c) return NULL;
+    static const char *const keys[] = {"source", "license", "consent", "url", "date", "lang"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        if (json_object_get(rec, keys[i])) json_object_set(c, keys[i], json_object_get(rec, keys[i]));
+    char *line = json_dumps(c, JSON_COMPACT);
+    json_decref(c);
+    return line;
+}
+
+/* The lineage line of a record: its decisions, not its text (malloc'd, without its
+ * newline); NULL on OOM. */
+static char *lineage_line(json_t *rec, int kept) {
+    json_t *l = json_copy(rec); /* shallow: the text is not copied, and only l's keys change */
+    if (!l) return NULL;
     if (kept) {
         char sha[2 * SW_SHA256_BYTES + 1];
         json_t *t = json_object_get(rec, "text");
@@ -275,13 +282,14 @@ static int emit_lineage(pass2 *p, json_t *rec, int kept, sw_err *err) {
     static const char *const drop[] = {"text", "sig", "exact", "identity", "keep"};
     for (size_t i = 0; i < sizeof drop / sizeof *drop; i++) json_object_del(l, drop[i]);
     json_object_set_new(l, "outcome", json_string(kept ? "kept" : "dropped"));
-    int rc = json_dumpf(l, p->lineage, JSON_COMPACT) || fputc('\n', p->lineage) == EOF;
+    char *line = json_dumps(l, JSON_COMPACT);
     json_decref(l);
-    return rc ? sw_err_set(err, "%s: write failed", p->lineage_tmp) : 0;
+    return line;
 }
 
-/* One record of the journal through pass 2. -1 with err. */
-static int pass2_record(pass2 *p, json_t *rec, sw_err *err) {
+/* The decisions of pass 2 on one record, in input order (harm limit, dedup, statistics,
+ * shard). Returns 1 when kept, 0 when dropped, -1 with err. */
+static int pass2_decide(pass2 *p, json_t *rec, sw_err *err) {
     int kept = json_is_true(json_object_get(rec, "keep"));
     const char *src = json_string_value(json_object_get(rec, "source"));
     if (kept && src && source_rejected(p, src)) {
@@ -294,37 +302,145 @@ static int pass2_record(pass2 *p, json_t *rec, sw_err *err) {
         kept = d == 0;
     }
     count_record(p, rec, kept);
-    if (kept && emit_clean(p, rec, err)) return -1;
-    return emit_lineage(p, rec, kept, err);
+    if (kept && shard_add(p, rec, err)) return -1;
+    return kept;
 }
 
-/* Reads the journal's chunks in order through pass2_record. -1 with err. */
-static int pass2_chunks(pass2 *p, sw_err *err) {
+/* The records of one journal chunk: its lines, parsed, decided and written out. */
+typedef struct {
+    char **lines;   /* the journal's lines, then the clean.jsonl lines (NULL: dropped) */
+    size_t *lens;
+    json_t **recs;
+    char **lineage; /* the lineage.jsonl lines */
+    signed char *kept;
+    size_t n, cap;
+} chunk_recs;
+
+static void chunk_recs_clear(chunk_recs *c) {
+    for (size_t i = 0; i < c->n; i++) {
+        free(c->lines[i]);
+        free(c->lineage[i]);
+        json_decref(c->recs[i]);
+        c->lines[i] = c->lineage[i] = NULL;
+        c->recs[i] = NULL;
+    }
+    c->n = 0;
+}
+
+static void chunk_recs_free(chunk_recs *c) {
+    chunk_recs_clear(c);
+    free(c->lines);
+    free(c->lens);
+    free(c->recs);
+    free(c->lineage);
+    free(c->kept);
+}
+
+/* Room for one more record in c. -1 on OOM (c stays valid). */
+static int chunk_reserve(chunk_recs *c) {
+    if (c->n < c->cap) return 0;
+    size_t nc = c->cap ? c->cap * 2 : 256;
+    char **nl = realloc(c->lines, nc * sizeof *nl);
+    if (nl) c->lines = nl;
+    char **ng = realloc(c->lineage, nc * sizeof *ng);
+    if (ng) c->lineage = ng;
+    size_t *ln = realloc(c->lens, nc * sizeof *ln);
+    if (ln) c->lens = ln;
+    json_t **nr = realloc(c->recs, nc * sizeof *nr);
+    if (nr) c->recs = nr;
+    signed char *nk = realloc(c->kept, nc);
+    if (nk) c->kept = nk;
+    if (!nl || !ng || !ln || !nr || !nk) return -1;
+    c->cap = nc;
+    return 0;
+}
+
+/* Reads the lines of a journal chunk file into c (cleared first). -1 with err. */
+static int chunk_read(chunk_recs *c, const char *path, sw_err *err) {
+    chunk_recs_clear(c);
+    FILE *f = fopen(path, "rb");
+    if (!f) return sw_err_set(err, "%s: %s", path, strerror(errno));
     char *line = NULL;
-    size_t cap = 0;
+    size_t lcap = 0;
+    ssize_t n;
     int rc = 0;
-    for (uint64_t c = 0; c < p->b->n_chunks && !rc; c++) {
-        char path[SW_DATA_PATH_MAX];
-        sw_data_chunk_path(p->b, c, "jsonl", path, sizeof path);
-        FILE *f = fopen(path, "rb");
-        if (!f) {
-            rc = sw_err_set(err, "%s: %s", path, strerror(errno));
+    while ((n = getline(&line, &lcap, f)) > 0) {
+        if (chunk_reserve(c)) {
+            rc = sw_err_set(err, "out of memory");
             break;
         }
-        ssize_t n;
-        int line_no = 0;
-        while (!rc && (n = getline(&line, &cap, f)) > 0) {
-            line_no++;
-            json_error_t je;
-            json_t *rec = json_loadb(line, (size_t)n, 0, &je);
-            if (!json_is_object(rec)) rc = sw_err_set(err, "%s:%d: damaged journal record: %s", path, line_no, je.text);
-            else rc = pass2_record(p, rec, err);
-            json_decref(rec);
-        }
-        fclose(f);
-        if (p->b->o->progress) p->b->o->progress(p->b->o->progress_ud, (c + 1) * (uint64_t)p->b->chunk_docs, 0, "dedup");
+        c->lines[c->n] = line;
+        c->lens[c->n] = (size_t)n;
+        c->lineage[c->n] = NULL;
+        c->recs[c->n++] = NULL;
+        line = NULL, lcap = 0;
     }
     free(line);
+    fclose(f);
+    return rc;
+}
+
+/* Parses the chunk's lines on all threads (they are independent). -1 with err naming the
+ * first damaged line. */
+static int chunk_parse(const pass2 *p, chunk_recs *c, const char *path, sw_err *err) {
+    long bad = -1;
+#pragma omp parallel for schedule(dynamic, 16) num_threads(p->b->threads)
+    for (size_t i = 0; i < c->n; i++) {
+        json_t *rec = json_loadb(c->lines[i], c->lens[i], 0, NULL);
+        if (!json_is_object(rec)) {
+            json_decref(rec);
+            rec = NULL;
+#pragma omp critical(sw_data_parse)
+            if (bad < 0 || (long)i < bad) bad = (long)i;
+            continue; /* the line stays for the message */
+        }
+        c->recs[i] = rec;
+        free(c->lines[i]);
+        c->lines[i] = NULL;
+    }
+    if (bad < 0) return 0;
+    json_error_t je;
+    json_t *again = json_loadb(c->lines[bad], c->lens[bad], 0, &je);
+    json_decref(again);
+    return sw_err_set(err, "%s:%ld: damaged journal record: %s", path, bad + 1, again ? "not an object" : je.text);
+}
+
+/* Writes the chunk's clean and lineage lines on all threads, then in order. -1 with err. */
+static int chunk_emit(pass2 *p, chunk_recs *c, sw_err *err) {
+    int oom = 0;
+#pragma omp parallel for schedule(dynamic, 16) num_threads(p->b->threads) reduction(| : oom)
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->kept[i] && !(c->lines[i] = clean_line(c->recs[i]))) oom = 1;
+        if (!(c->lineage[i] = lineage_line(c->recs[i], c->kept[i]))) oom = 1;
+    }
+    if (oom) return sw_err_set(err, "out of memory");
+    for (size_t i = 0; i < c->n; i++) {
+        if (c->lines[i] && (fputs(c->lines[i], p->clean) == EOF || fputc('\n', p->clean) == EOF))
+            return sw_err_set(err, "%s: write failed", p->clean_tmp);
+        if (fputs(c->lineage[i], p->lineage) == EOF || fputc('\n', p->lineage) == EOF)
+            return sw_err_set(err, "%s: write failed", p->lineage_tmp);
+    }
+    return 0;
+}
+
+/* Reads the journal's chunks in order: each parsed on all threads, decided in input
+ * order on one, and its lines made on all threads and written in order. -1 with err. */
+static int pass2_chunks(pass2 *p, sw_err *err) {
+    chunk_recs c = {0};
+    int rc = 0;
+    for (uint64_t k = 0; k < p->b->n_chunks && !rc; k++) {
+        char path[SW_DATA_PATH_MAX];
+        sw_data_chunk_path(p->b, k, "jsonl", path, sizeof path);
+        rc = chunk_read(&c, path, err) || chunk_parse(p, &c, path, err) ? -1 : 0;
+        for (size_t i = 0; i < c.n && !rc; i++) {
+            int kept = pass2_decide(p, c.recs[i], err);
+            if (kept < 0) rc = -1;
+            c.kept[i] = (signed char)(kept > 0);
+        }
+        if (!rc) rc = chunk_emit(p, &c, err);
+        if (p->b->o->progress) p->b->o->progress(p->b->o->progress_ud, (k + 1) * (uint64_t)p->b->chunk_docs, 0, "dedup");
+    }
+    chunk_recs_free(&c);
     return rc;
 }
 

@@ -111,9 +111,16 @@ static int make_doc(const sw_data_build_ctx *b, sw_data_raw *raw, sw_data_doc *d
     return 0;
 }
 
+/* What a chunk's summary needs of one record: its source (NULL: none) and whether the
+ * guard scanned it (harmful: 1 or 0; -1 when not scanned). */
+typedef struct {
+    char *source;
+    int harmful;
+} harm_tally;
+
 /* Runs the stages on one raw document; returns its record as one JSON line (malloc'd),
- * or NULL with err. */
-static char *process_one(const sw_data_build_ctx *b, sw_data_raw *raw, uint64_t id, sw_err *err) {
+ * or NULL with err. *tally receives the record's source (malloc'd) and harm state. */
+static char *process_one(const sw_data_build_ctx *b, sw_data_raw *raw, uint64_t id, harm_tally *tally, sw_err *err) {
     json_t *rec = json_pack("{s:I, s:s, s:I, s:[]}", "id", (json_int_t)id, "input", b->o->inputs[raw->input],
                             "line", (json_int_t)raw->line, "decisions");
     if (!rec) return sw_err_set(err, "out of memory"), NULL;
@@ -125,7 +132,10 @@ static char *process_one(const sw_data_build_ctx *b, sw_data_raw *raw, uint64_t 
     } else if (!sw_data_stage_run(&b->stages, &d, rec, err)) {
         goto out;
     }
-    if (!(line = json_dumps(rec, JSON_COMPACT))) sw_err_set(err, "out of memory");
+    const char *src = json_string_value(json_object_get(rec, "source"));
+    json_t *harmful = json_object_get(rec, "harmful");
+    tally->harmful = harmful ? json_is_true(harmful) : -1;
+    if ((src && !(tally->source = strdup(src))) || !(line = json_dumps(rec, JSON_COMPACT))) sw_err_set(err, "out of memory");
 out:
     sw_data_doc_clear(&d);
     json_decref(rec);
@@ -158,19 +168,14 @@ void sw_data_chunk_path(const sw_data_build_ctx *b, uint64_t chunk, const char *
 
 /* Per-source counts of the documents the guard scanned (those past the licence stage)
  * and of the harmful ones, as {"source": [scanned, harmful]}. */
-static json_t *chunk_summary(char **lines, size_t n) {
+static json_t *chunk_summary(const harm_tally *t, size_t n) {
     json_t *sum = json_object();
     for (size_t i = 0; i < n; i++) {
-        json_t *rec = json_loads(lines[i], 0, NULL);
-        const char *src = json_string_value(json_object_get(rec, "source"));
-        if (src && json_object_get(rec, "harmful")) {
-            json_t *e = json_object_get(sum, src);
-            if (!e) json_object_set_new(sum, src, e = json_pack("[i, i]", 0, 0));
-            json_array_set_new(e, 0, json_integer(json_integer_value(json_array_get(e, 0)) + 1));
-            if (json_is_true(json_object_get(rec, "harmful")))
-                json_array_set_new(e, 1, json_integer(json_integer_value(json_array_get(e, 1)) + 1));
-        }
-        json_decref(rec);
+        if (!t[i].source || t[i].harmful < 0) continue;
+        json_t *e = json_object_get(sum, t[i].source);
+        if (!e) json_object_set_new(sum, t[i].source, e = json_pack("[i, i]", 0, 0));
+        json_array_set_new(e, 0, json_integer(json_integer_value(json_array_get(e, 0)) + 1));
+        if (t[i].harmful) json_array_set_new(e, 1, json_integer(json_integer_value(json_array_get(e, 1)) + 1));
     }
     return sum;
 }
@@ -179,13 +184,14 @@ static json_t *chunk_summary(char **lines, size_t n) {
 static int run_chunk(sw_data_build_ctx *b, sw_data_raw *raws, size_t n, uint64_t first_id, uint64_t chunk,
                      sw_err *err) {
     char **lines = calloc(n ? n : 1, sizeof *lines);
-    if (!lines) return sw_err_set(err, "out of memory");
+    harm_tally *tally = calloc(n ? n : 1, sizeof *tally);
+    if (!lines || !tally) return free(lines), free(tally), sw_err_set(err, "out of memory");
     int failed = 0;
     sw_err first_err = {{0}};
 #pragma omp parallel for schedule(dynamic, 1) num_threads(b->threads)
     for (size_t i = 0; i < n; i++) {
         sw_err e = {{0}};
-        lines[i] = process_one(b, &raws[i], first_id + i, &e);
+        lines[i] = process_one(b, &raws[i], first_id + i, &tally[i], &e);
         if (!lines[i]) {
 #pragma omp critical(sw_data_err)
             if (!failed) failed = 1, first_err = e;
@@ -199,7 +205,7 @@ static int run_chunk(sw_data_build_ctx *b, sw_data_raw *raws, size_t n, uint64_t
     }
     for (size_t i = 0; i < n; i++)
         if (sw_buf_puts(&body, lines[i]) || sw_buf_puts(&body, "\n")) goto oom;
-    json_t *sum = chunk_summary(lines, n);
+    json_t *sum = chunk_summary(tally, n);
     char *s = json_dumps(sum, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(sum);
     if (!s || sw_buf_puts(&sumb, s)) {
@@ -217,8 +223,9 @@ static int run_chunk(sw_data_build_ctx *b, sw_data_raw *raws, size_t n, uint64_t
 oom:
     sw_err_set(err, "out of memory");
 out:
-    for (size_t i = 0; i < n; i++) free(lines[i]);
+    for (size_t i = 0; i < n; i++) free(lines[i]), free(tally[i].source);
     free(lines);
+    free(tally);
     sw_buf_free(&body);
     sw_buf_free(&sumb);
     return rc;
