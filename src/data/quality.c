@@ -60,6 +60,30 @@ static uint64_t mix64(uint64_t h) {
     return h ^ (h >> 33);
 }
 
+/* The eight bytes of x with ASCII upper-case letters lowered (other bytes unchanged). */
+static uint64_t lower8(uint64_t x) {
+    const uint64_t high = 0x8080808080808080ull;
+    uint64_t h7 = x & ~high;                        /* each byte's low seven bits */
+    uint64_t ge_a = h7 + 0x3F3F3F3F3F3F3F3Full;     /* high bit: low bits >= 'A' */
+    uint64_t gt_z = h7 + 0x2525252525252525ull;     /* high bit: low bits > 'Z' */
+    return x | ((ge_a & ~gt_z & ~x & high) >> 2); /* ASCII 'A'..'Z' gain 0x20 */
+}
+
+/* Hash of a word ignoring ASCII case, eight bytes at a time (only equality of words is
+ * asked of it, by the n-gram rules). */
+static uint64_t word_hash(const char *s, size_t n) {
+    uint64_t h = 0xcbf29ce484222325ull ^ n, w;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        memcpy(&w, s + i, 8);
+        h = (h ^ lower8(w)) * 0x9E3779B97F4A7C15ull;
+        h ^= h >> 29;
+    }
+    w = 0;
+    memcpy(&w, s + i, n - i);
+    return mix64(h ^ lower8(w));
+}
+
 /* Splits text into white-space separated words. -1 on out of memory. */
 static int split_words(const char *t, size_t len, words *ws) {
     ws->n = 0;
@@ -68,29 +92,31 @@ static int split_words(const char *t, size_t len, words *ws) {
         while (i < len && is_space((unsigned char)t[i])) i++;
         if (i >= len) break;
         size_t s = i;
-        uint64_t h = 0xcbf29ce484222325ull;
-        while (i < len && !is_space((unsigned char)t[i])) h = (h ^ lower((unsigned char)t[i++])) * 0x100000001b3ull;
+        while (i < len && !is_space((unsigned char)t[i])) i++;
         if (ws->n == ws->cap) {
             size_t nc = ws->cap ? ws->cap * 2 : 256;
             word *nw = realloc(ws->w, nc * sizeof *nw);
             if (!nw) return -1;
             ws->w = nw, ws->cap = nc;
         }
-        ws->w[ws->n++] = (word){(uint32_t)s, (uint32_t)(i - s), mix64(h)};
+        ws->w[ws->n++] = (word){(uint32_t)s, (uint32_t)(i - s), word_hash(t + s, i - s)};
     }
     return 0;
 }
 
-/* An open-addressing set/counter of 64-bit keys (0 is remapped), sized per document. */
+/* An open-addressing set/counter of 64-bit keys, sized per document. A slot is in use
+ * when its generation is the table's, so that clearing the table is one increment. */
 typedef struct {
-    uint64_t k; /* 0: empty */
+    uint64_t k;
     uint32_t v;
+    uint32_t gen;
 } slot;
 
 /* Open-addressing counter; key and count share a slot so that a probe touches one cache line. */
 typedef struct {
     slot *s;
     size_t mask;
+    uint32_t gen; /* of the slots in use (calloc'd slots have 0: free) */
 } table;
 
 /* 0, or -1 on OOM (table_free is still safe). */
@@ -99,16 +125,21 @@ static int table_init(table *t, size_t n) {
     while (cap < 2 * n) cap *= 2;
     t->s = calloc(cap, sizeof *t->s);
     t->mask = cap - 1;
+    t->gen = 1;
     return t->s ? 0 : -1;
 }
 static void table_free(table *t) { free(t->s); }
-static void table_clear(table *t) { memset(t->s, 0, (t->mask + 1) * sizeof *t->s); }
-/* The slot of key, claimed if key is new. */
+static void table_clear(table *t) {
+    if (++t->gen == 0) { /* wrapped: every slot free again */
+        memset(t->s, 0, (t->mask + 1) * sizeof *t->s);
+        t->gen = 1;
+    }
+}
+/* The slot of key, claimed (count 0) if key is new. */
 static slot *table_slot(table *t, uint64_t key) {
-    key = key ? key : 1;
     size_t i = (size_t)key & t->mask;
-    while (t->s[i].k && t->s[i].k != key) i = (i + 1) & t->mask;
-    t->s[i].k = key;
+    while (t->s[i].gen == t->gen && t->s[i].k != key) i = (i + 1) & t->mask;
+    if (t->s[i].gen != t->gen) t->s[i] = (slot){key, 0, t->gen};
     return &t->s[i];
 }
 /* Adds by to key's count and returns the new count. */

@@ -170,6 +170,36 @@ static void test_quality_gopher_ngram_rules(void) {
     for (int i = 0; i < 6; i++) T_CHECK_MSG(some_doc_trips(12, 2, dup[i]), "%s", dup[i]);
 }
 
+/* Words are compared ignoring ASCII case, long words (past eight bytes) whole: a phrase
+ * repeated with a different letter of each word upper-cased each time trips a duplicate
+ * n-gram rule; the phrase with the first letter of each word changed each time does not. */
+static void test_quality_ngram_case(void) {
+    static const char *const words[] = {"extraordinarily", "wonderful", "international", "conversations", "happened"};
+    sw_buf b = {0}, out = {0};
+    good_doc(&b, 5000, 8);
+    for (int i = 0; i < 8; i++) { /* every word at least 8 letters: each line's case differs */
+        for (int w = 0; w < 5; w++) {
+            for (int k = 0; words[w][k]; k++) sw_buf_printf(&b, "%c", k == i ? words[w][k] - 32 : words[w][k]);
+            sw_buf_puts(&b, " ");
+        }
+        filler_word(&b, 6000u + (unsigned)i); /* lines all different: the line rules stay quiet */
+        sw_buf_puts(&b, ".\n");
+    }
+    const char *rule = rule_of(b.data, b.len, "en", &out);
+    T_CHECK_MSG(strncmp(rule, "gopher.", 7) == 0 && strstr(rule, "gram"), "mixed case: %s", rule);
+    sw_buf_reset(&b);
+    good_doc(&b, 5000, 8);
+    for (int i = 0; i < 8; i++) {
+        for (int w = 0; w < 5; w++) sw_buf_printf(&b, "%c%s ", 'a' + i, words[w]);
+        filler_word(&b, 6000u + (unsigned)i);
+        sw_buf_puts(&b, ".\n");
+    }
+    rule = rule_of(b.data, b.len, "en", &out);
+    T_CHECK_MSG(!strstr(rule, "gram"), "distinct long words: %s", rule);
+    sw_buf_free(&b);
+    sw_buf_free(&out);
+}
+
 static void test_quality_c4_rules(void) {
     sw_buf b = {0}, out = {0};
     good_doc(&b, 2000, 8);
@@ -458,6 +488,7 @@ int main(void) {
     T_RUN(test_quality_gopher_paragraph_rules);
     T_RUN(test_quality_gopher_ngram_rules);
     T_RUN(test_quality_c4_rules);
+    T_RUN(test_quality_ngram_case);
     T_RUN(test_quality_c4_phrases);
     T_RUN(test_quality_chinese);
     T_RUN(test_minhash_estimates_planted_jaccard);
