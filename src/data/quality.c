@@ -396,16 +396,21 @@ static int gopher_ngram_rules(const words *ws, sw_quality_result *r, int *trippe
     return 0;
 }
 
-/* Case-insensitive search for an ASCII lower-case needle. */
-static int contains_ci(const char *s, size_t n, const char *needle) {
-    size_t k = strlen(needle);
-    for (size_t i = 0; i + k <= n; i++) {
-        size_t j = 0;
-        while (j < k && lower((unsigned char)s[i + j]) == (unsigned char)needle[j]) j++;
-        if (j == k) return 1;
+/* The text with ASCII letters lower-cased into low (len bytes), eight at a time. */
+static void lower_copy(const char *t, size_t len, char *low) {
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, t + i, 8);
+        w = lower8(w);
+        memcpy(low + i, &w, 8);
     }
-    return 0;
+    for (; i < len; i++) low[i] = (char)lower((unsigned char)t[i]);
 }
+
+/* Every C4 line phrase (javascript, policy_phrases) holds one of these: a document
+ * without any has no line that c4_needles would remove. */
+static const char *const needle_anchors[] = {"javascript", "cookie", "privacy policy", "terms of use"};
 
 static const char *const policy_phrases[] = {"terms of use", "privacy policy", "cookie policy", "uses cookies",
                                              "use of cookies", "use cookies"};
@@ -462,9 +467,10 @@ static int c4_needles(const char *s, size_t n) {
     return policy ? L_POLICY : -1;
 }
 
-/* The C4 rule that removes this (trimmed, non-empty) line, or -1 to keep it. */
-static int c4_line_rule(const char *s, size_t n, int cjk) {
-    int rule = c4_needles(s, n);
+/* The C4 rule that removes this (trimmed, non-empty) line, or -1 to keep it; needles: 0
+ * when the document holds no needle_anchors (no line phrase can be in the line). */
+static int c4_line_rule(const char *s, size_t n, int cjk, int needles) {
+    int rule = needles ? c4_needles(s, n) : -1;
     if (rule >= 0) return rule;
     if (!ends_terminal(s, n)) return L_TERMINAL;
     if (!cjk && count_words_in(s, n) < C4_MIN_LINE_WORDS) return L_MIN_WORDS;
@@ -488,7 +494,14 @@ static size_t count_sentences(const char *s, size_t n) {
  * document rules. -1 on OOM. */
 static int c4_rules(const char *t, size_t len, int cjk, sw_quality_result *r, sw_buf *out, int *tripped) {
     *tripped = 0;
-    if (contains_ci(t, len, "lorem ipsum")) return *tripped = trip(r, "c4.lorem_ipsum", 1), 0;
+    char *low = malloc(len + 1); /* the phrases are searched for once in a lower-cased copy */
+    if (!low) return -1;
+    lower_copy(t, len, low);
+    int lorem = memmem(low, len, "lorem ipsum", 11) != NULL, needles = 0;
+    for (size_t i = 0; i < sizeof needle_anchors / sizeof *needle_anchors; i++)
+        needles |= memmem(low, len, needle_anchors[i], strlen(needle_anchors[i])) != NULL;
+    free(low);
+    if (lorem) return *tripped = trip(r, "c4.lorem_ipsum", 1), 0;
     if (memchr(t, '{', len)) return *tripped = trip(r, "c4.curly_brace", 1), 0;
     size_t pos = 0;
     int line_no = 0;
@@ -499,7 +512,7 @@ static int c4_rules(const char *t, size_t len, int cjk, sw_quality_result *r, sw
         size_t tn = n;
         trim(&ts, &tn);
         if (tn) {
-            int rule = c4_line_rule(ts, tn, cjk);
+            int rule = c4_line_rule(ts, tn, cjk, needles);
             if (rule >= 0) {
                 r->lines_removed[rule]++;
                 continue;
