@@ -1,7 +1,9 @@
 /* fuzz_data.c - libFuzzer target: the data pipeline's readers and text stages on arbitrary
  * bytes: the JSONL document parser, the data policy parser, the identity-term list, the
  * token shard reader, and the quality rules, MinHash, exact key and identity counting on
- * the bytes as a document. */
+ * the bytes as a document; the JSONL reader's direct path must read every line as jansson
+ * does (same outcome, fields and message). */
+#include "data/data_int.h"
 #include "steward/data.h"
 
 #include <stdio.h>
@@ -19,13 +21,26 @@ static const char *as_file(const uint8_t *data, size_t size) {
     return fclose(f) == 0 && w == size ? path : NULL;
 }
 
+/* 1 when both are NULL or both hold the same string. */
+static int same_str(const char *a, const char *b) { return (!a && !b) || (a && b && strcmp(a, b) == 0); }
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     sw_err err;
     const char *text = (const char *)data;
     sw_data_doc d = {0};
-    if (sw_data_doc_parse_json(text, size, &d, "fuzz.jsonl", 1, &err) == 0) {
+    sw_data_doc j = {0};
+    sw_err jerr;
+    int rd = sw_data_doc_parse_json(text, size, &d, "fuzz.jsonl", 1, &err);
+    int rj = sw_data_doc_parse_jansson(text, size, &j, "fuzz.jsonl", 1, &jerr);
+    if (rd != rj || (rd && strcmp(err.msg, jerr.msg) != 0)) abort();
+    if (rd == 0) {
         if (!d.text || (unsigned)d.consent >= SW_CONSENT_COUNT) abort();
+        if (d.len != j.len || memcmp(d.text, j.text, d.len) || !same_str(d.source, j.source) ||
+            !same_str(d.license, j.license) || !same_str(d.url, j.url) || !same_str(d.date, j.date) ||
+            !same_str(d.lang_declared, j.lang_declared) || d.consent != j.consent || d.consent_valid != j.consent_valid)
+            abort();
         sw_data_doc_clear(&d);
+        sw_data_doc_clear(&j);
     }
     sw_data_policy p;
     sw_data_policy_default(&p);

@@ -8,6 +8,11 @@
 void sw_minhash_update_portable(uint32_t *sig, const uint32_t *a, const uint32_t *b, const uint32_t *xs, size_t n);
 void sw_minhash_update_avx2(uint32_t *sig, const uint32_t *a, const uint32_t *b, const uint32_t *xs, size_t n);
 
+/* sw_data_doc_parse_json through jansson alone (the direct reader's fallback; the fuzzer
+ * checks that both read every line alike). Same contract. */
+int sw_data_doc_parse_jansson(const char *line, size_t len, sw_data_doc *d, const char *name, int line_no,
+                              sw_err *err);
+
 /* What the per-document stages read (all read-only during a build, shared by threads). */
 struct sw_guard;
 struct json_t;

@@ -1,6 +1,7 @@
 /* test_data.c - the data pipeline's stages: policy, quality rules (each triggered by a
  * document built for it), MinHash at planted Jaccard similarities, LSH, language
  * identification (also on held-out text from ../shared/data), identity terms. */
+#include "data/data_int.h"
 #include "steward/data.h"
 #include "t.h"
 
@@ -447,6 +448,46 @@ static void test_policy_parse(void) {
     }
 }
 
+static int same_str(const char *a, const char *b) { return (!a && !b) || (a && b && strcmp(a, b) == 0); }
+
+/* The JSONL reader's direct path reads lines as jansson does: escapes, fields, licence
+ * spellings, and every shape it leaves to jansson (errors with jansson's message). */
+static void test_doc_parse_direct_equals_jansson(void) {
+    static const char *const lines[] = {
+        "{\"text\":\"hello\\nworld \\u00e9\\u4e2d \\\"q\\\" \\\\ \\/ \\b\\f\\r\\t\",\"source\":\"s\",\"license\":\"MIT\",\"consent\":\"yes\"}",
+        "{\"text\":\"a\",\"licence\":\"MIT\",\"license\":\"Apache-2.0\"}", "{\"text\":\"a\",\"licence\":\"MIT\"}",
+        "{\"text\":\"a\",\"text\":\"b\"}", "{\"text\":\"a\\u0000b\"}", "{\"text\":\"\\ud83d\\ude00\"}", "{\"text\":\"\\ude00\"}",
+        "{\"text\":5}", "{\"text\":\"a\",\"x\":[1,2]}", "{\"text\":\"a\"} x", "  {  \"text\" : \"a\" , \"url\" : \"u\" }  ",
+        "[1]", "{}", "{\"text\":\"a\tb\"}", "{\"te\\u0078t\":\"a\"}", "{\"text\":\"\xc3\x28\"}", "{\"text\":\"\xed\xa0\x80\"}",
+        "{\"text\":\"abc", "{\"text\":\"a\\q\"}", "{\"text\":\"\xe4\xb8\xad\xe6\x96\x87\",\"consent\":\"maybe\"}",
+        "{\"text\":\"a\",\"consent\":\"not-applicable\",\"date\":\"2020\",\"lang\":\"en\"}", "{\"text\":\"a\\u12\"}",
+        "{\"text\":\"x\",}", "{\"source\":\"s\"}", "{\"text\":\"\",\"consent\":null}", "{\"text\":\"a\",\"source\":\"s\",\"source\":\"t\"}"};
+    for (size_t i = 0; i < sizeof lines / sizeof *lines; i++) {
+        sw_data_doc a = {0}, b = {0};
+        sw_err ea = {{0}}, eb = {{0}};
+        size_t n = strlen(lines[i]);
+        int ra = sw_data_doc_parse_json(lines[i], n, &a, "f.jsonl", 3, &ea);
+        int rb = sw_data_doc_parse_jansson(lines[i], n, &b, "f.jsonl", 3, &eb);
+        T_CHECK_MSG(ra == rb, "line %zu: %d vs jansson %d", i, ra, rb);
+        if (ra == rb && ra) T_CHECK_MSG(strcmp(ea.msg, eb.msg) == 0, "line %zu: '%s' vs '%s'", i, ea.msg, eb.msg);
+        if (ra == 0 && rb == 0)
+            T_CHECK_MSG(a.len == b.len && memcmp(a.text, b.text, a.len) == 0 && same_str(a.source, b.source) &&
+                            same_str(a.license, b.license) && same_str(a.url, b.url) && same_str(a.date, b.date) &&
+                            same_str(a.lang_declared, b.lang_declared) && a.consent == b.consent &&
+                            a.consent_valid == b.consent_valid,
+                        "line %zu read differently", i);
+        sw_data_doc_clear(&a);
+        sw_data_doc_clear(&b);
+    }
+    /* the direct path decodes: a known line's fields */
+    sw_data_doc d = {0};
+    sw_err err;
+    T_CHECK(sw_data_doc_parse_json(lines[0], strlen(lines[0]), &d, "f", 1, &err) == 0);
+    T_CHECK(d.text && strncmp(d.text, "hello\nworld \xc3\xa9\xe4\xb8\xad \"q\" \\ / \b\f\r\t", d.len) == 0);
+    T_CHECK(d.consent == SW_CONSENT_YES && d.consent_valid && same_str(d.license, "MIT"));
+    sw_data_doc_clear(&d);
+}
+
 static void test_doc_parse(void) {
     sw_data_doc d = {0};
     sw_err err;
@@ -497,6 +538,7 @@ int main(void) {
     T_RUN(test_langid_held_out_accuracy);
     T_RUN(test_policy_parse);
     T_RUN(test_doc_parse);
+    T_RUN(test_doc_parse_direct_equals_jansson);
     T_RUN(test_identity_terms);
     return t_done();
 }
