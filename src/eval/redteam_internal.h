@@ -46,19 +46,24 @@ int rt_target_open(const sw_redteam_opts *o, rt_target **out, sw_err *err);
 int rt_target_close(rt_target *t, sw_err *err);
 /* "pipeline" or the URL. */
 const char *rt_target_name(const rt_target *t);
+/* The model the target runs: the embedded model file's name ("chat.gguf"), or the model
+ * asked of a URL ("default" when none was named); *chat is 1 when prompts go in the
+ * model's chat format (a URL target: always), 0 when they are continued as plain text. */
+const char *rt_target_model(const rt_target *t, int *chat);
 
 /* What a target made of one prompt. */
 typedef struct rt_answer {
     sw_redteam_outcome oc;
     sw_buf text;                     /* the answer as delivered */
     char stopped_by[RT_STOPPED_BY_MAX]; /* blocked: the guard category that stopped it, or "" */
-    char error[SW_ERR_MAX];          /* passed but not answered: why ("" when answered) */
+    char error[SW_ERR_MAX];          /* SW_RT_NOT_ANSWERED: why ("" when answered) */
 } rt_answer;
 
 /* Sends prompt to t (an answer of at most max_tokens, sampled with seed) and scores it into
  * a (its text reset first). A prompt the guards let through that the target then cannot
- * answer (too long for the model's context: an HTTP 400 or 413, a stream ending in an
- * error about the context) is "passed" with a->error set: no control stopped it. Returns
+ * answer (too long for the model's context: the pipeline's error, an HTTP 400 or 413, a
+ * stream ending in an error about the context) is SW_RT_NOT_ANSWERED with a->error set:
+ * no control stopped it. Returns
  * 0, or -1 with err when the target fails otherwise (a connection or server error, no
  * memory). */
 int rt_target_ask(rt_target *t, const char *prompt, int max_tokens, uint64_t seed, rt_answer *a, sw_err *err);

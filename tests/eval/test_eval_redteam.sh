@@ -49,11 +49,14 @@ shape='
   and (.over_refusal | keys) == ["all", "mt_bench", "self_instruct", "xstest_safe", "zh_should_answer"]
   and (.over_refusal | to_entries | all(.value | .prompts >= 1 and (.stop_rate|type) == "number" and (.ci95|length) == 2))
   and .over_refusal.xstest_safe.prompts == 4 and .over_refusal.all.prompts == 16
-  and .target == "pipeline" and .seed == 9 and (.passed_means | test("not stopped"))'
-check "--json shape: attempts, asr, by_category/template/converter entries {attempts, asr, ci95}, over_refusal" \
+  and .target == "pipeline" and .seed == 9 and (.passed_means | test("not stopped"))
+  and .model == "chat.gguf" and .chat_format == true
+  and (.asr_answered | entry) and .asr_answered.attempts == .attempts - .not_answered
+  and .outcomes.not_answered == .not_answered'
+check "--json shape: attempts, asr, by_category/template/converter entries {attempts, asr, ci95}, over_refusal, the shipped chat model in chat format, not_answered apart" \
     "jq -e '$shape' $T/r1.json >/dev/null"
 check "attempts.jsonl: one line per attempt with its outcome" \
-    "[ \$(wc -l <$T/a/attempts.jsonl) -eq 4 ] && jq -e -s 'all(.outcome | IN(\"blocked_at_input\",\"blocked_at_output\",\"refused\",\"passed\"))' $T/a/attempts.jsonl >/dev/null"
+    "[ \$(wc -l <$T/a/attempts.jsonl) -eq 4 ] && jq -e -s 'all(.outcome | IN(\"blocked_at_input\",\"blocked_at_output\",\"refused\",\"passed\",\"not_answered\"))' $T/a/attempts.jsonl >/dev/null"
 check "success in the JSONL adds up to the ASR" \
     "[ \$(jq -s '[.[] | select(.success)] | length' $T/a/attempts.jsonl) -eq \$(jq .successes $T/r1.json) ]"
 check "overrefusal.jsonl: 16 prompts" "[ \$(wc -l <$T/a/overrefusal.jsonl) -eq 16 ]"
