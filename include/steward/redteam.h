@@ -26,6 +26,34 @@ int sw_redteam_convert(const char *name, const char *in, size_t len, sw_buf *out
  * a valid encoding (bad base64, odd hex, unknown Morse code). */
 int sw_redteam_unconvert(const char *name, const char *in, size_t len, sw_buf *out, sw_err *err);
 
+/* ---- translation converters: an English goal translated phrase by phrase with a
+ * dictionary (data/redteam/dict/LANG.tsv, lines "ENGLISH PHRASE<TAB>TRANSLATION", '#'
+ * comments; written for steward) ---- */
+
+/* Number of translation converters, and the name of the i-th ("translate_fr",
+ * "translate_de", "translate_es", "translate_zh"); NULL when i is out of range. */
+size_t sw_redteam_translation_count(void);
+const char *sw_redteam_translation_name(size_t i);
+/* The language of a translation converter ("fr" for "translate_fr"), NULL for another name. */
+const char *sw_redteam_translation_lang(const char *name);
+
+typedef struct sw_redteam_dict sw_redteam_dict;
+/* Parses a dictionary for lang ("fr", "de", "es", "zh") from data[0..len); `what` names the
+ * source in messages. An English phrase is 1 to 12 words of printable ASCII, compared
+ * without regard to case; an empty translation drops the phrase. Returns a new dictionary
+ * (free with sw_redteam_dict_free), or NULL with err naming the line (no TAB, a bad
+ * phrase, a translation that is not UTF-8), a phrase given twice (both lines) or an
+ * unknown language. */
+sw_redteam_dict *sw_redteam_dict_parse(const char *data, size_t len, const char *what, const char *lang, sw_err *err);
+void sw_redteam_dict_free(sw_redteam_dict *d);
+/* Translates the English text in[0..len): at each word the longest phrase (up to 12 words,
+ * not across punctuation) the dictionary has; pieces joined by a space (Chinese: by
+ * nothing, its punctuation full-width), the first letter capitalised. Deterministic.
+ * Returns 1 with the translation appended to out; 0 when the dictionary does not cover
+ * the text (a word it lacks, a byte that is not English text such as Chinese, more than
+ * 256 words): out unchanged, err naming the word; -1 with err when memory runs out. */
+int sw_redteam_translate(const sw_redteam_dict *d, const char *in, size_t len, sw_buf *out, sw_err *err);
+
 /* Wilson score interval at 95% (z = 1.959964) for k successes in n trials: stores the
  * bounds in *lo and *hi (both 0 when n is 0). Never fails. */
 void sw_redteam_wilson95(size_t k, size_t n, double *lo, double *hi);
@@ -88,8 +116,9 @@ typedef struct sw_redteam_opts {
     const char *policy_path; /* embedded: NULL: the shipped default policy */
     const char *data_dir;    /* holds redteam/ (goals, templates, overrefusal/); NULL:
                                 sw_guard_data_dir */
-    const char *converters;  /* comma-separated converter names ("none": the goal as written);
-                                NULL: "none" and every converter */
+    const char *converters;  /* comma-separated converter names ("none": the goal as written;
+                                translate_LANG: with data_dir/redteam/dict/LANG.tsv); NULL:
+                                "none", every converter and every translation */
     const char *judge;       /* an OpenAI-compatible endpoint that judges passed answers harmful
                                 or not; NULL: no judge ("passed" means "not stopped") */
     const char *judge_key;   /* its key; may be NULL */

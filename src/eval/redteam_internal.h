@@ -11,24 +11,29 @@
 #define RT_NONE "none" /* the converter slot that leaves the goal as written */
 #define RT_STOPPED_BY_MAX 64
 
-/* The attack library: goals, templates and the converters chosen (names owned by conv_buf). */
+/* The attack library: goals, templates and the converters chosen (names owned by conv_buf),
+ * with the dictionary of each translation converter (NULL for the others). */
 typedef struct rt_library {
     sw_redteam_item *goals, *templates;
     size_t n_goals, n_templates;
     const char **conv;
+    sw_redteam_dict **dict;
     size_t n_conv;
     char *conv_buf;
 } rt_library;
 
-/* Reads DIR/redteam/goals.jsonl and templates.jsonl and resolves the converter list (NULL:
- * "none" then every converter). Returns 0 (free with rt_library_free), or -1 with err
- * naming the file or the unknown converter. */
+/* Reads DIR/redteam/goals.jsonl and templates.jsonl, resolves the converter list (NULL:
+ * "none", every converter, then every translation) and reads the dictionary of each
+ * translation (DIR/redteam/dict/LANG.tsv). Returns 0 (free with rt_library_free), or -1
+ * with err naming the file, the line or the unknown converter. */
 int rt_library_load(const char *data_dir, const char *converters, rt_library *lib, sw_err *err);
 void rt_library_free(rt_library *lib);
 
 /* 1 when converter c applies to goal g: it changes the goal and keeps at least half of its
  * bytes (ROT13, Atbash, leetspeak, case mixing and homoglyphs leave Chinese unchanged; Morse
- * drops it), 0 when not, -1 with err (a converter's error). "none" always applies. */
+ * drops it); a translation, when its dictionary covers the goal and both halves of it
+ * (payload splitting), and the goal is not already in its language. 0 when not, -1 with
+ * err (a converter's error). "none" always applies. */
 int rt_attack_applies(const rt_library *lib, size_t g, size_t c, sw_err *err);
 
 /* Appends to out the prompt of attack (goal g, template t, converter c): the template with
