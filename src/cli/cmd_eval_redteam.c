@@ -91,7 +91,7 @@ int sw_cmd_eval_redteam(int argc, char **argv)
         {"json", SW_OPT_FLAG, &json, NULL, "print the report as one JSON object"},
         {"out", SW_OPT_STR, &o.out_dir, "DIR", "write attempts.jsonl, overrefusal.jsonl, report.json, report.html"},
         {"converters", SW_OPT_STR, &o.converters, "LIST", "comma-separated converters, 'none' for the goal as "
-                                                          "written (default: none and all 12)"},
+                                                          "written, translate_fr|de|es|zh (default: none, all 12, all 4 translations)"},
         {"judge", SW_OPT_STR, &o.judge, "URL", "judge passed answers with this OpenAI-compatible endpoint"},
         {"model", SW_OPT_STR, &o.model_path, "FILE", "embedded target: GGUF model (default: the shipped chat model, chat format)"},
         {"policy", SW_OPT_STR, &o.policy_path, "FILE", "embedded target: guard policy (default: the shipped one)"},
