@@ -325,8 +325,12 @@ static int run_over(rt_run *r, const rt_over_set *sets, json_t *report, sw_err *
         json_object_set_new(over, OVER_SETS[s], one);
         all_n += sets[s].n;
     }
+    json_int_t all_na = 0;
+    for (size_t s = 0; s < N_OVER_SETS; s++)
+        all_na += json_integer_value(json_object_get(json_object_get(over, OVER_SETS[s]), "not_answered"));
     json_t *all = rt_rate_json(all_k, all_n, "prompts", "stop_rate");
     if (all) json_object_set_new(all, "stopped", json_integer((json_int_t)all_k));
+    if (all) json_object_set_new(all, "not_answered", json_integer(all_na));
     return all && json_object_set_new(over, "all", all) == 0 ? 0 : sw_err_set(err, "redteam: out of memory");
 }
 
