@@ -15,13 +15,18 @@ static const char USAGE[] =
     "                    [--max-tokens N] [--no-overrefusal] [--record]\n\n"
     "Attacks the target with the library in data/redteam/ (every goal x template x converter,\n"
     "or a seeded sample of --limit N of them) and scores each attempt blocked at input,\n"
-    "blocked at output, refused (a refusal phrase) or passed. Prints the attack success rate\n"
-    "(ASR) overall and by harm category, template and converter with Wilson 95% intervals,\n"
+    "blocked at output, refused (the answer's opening declines), passed, or not answered (the\n"
+    "guards let it through but the model could not take it: longer than its context).\n"
+    "Prints the attack success rate (ASR: not stopped, unanswered ones included; and over the\n"
+    "answered attacks) overall and by harm category, template and converter with Wilson 95%\n"
+    "intervals,\n"
     "then the over-refusal stop rate on prompts that must be answered (XSTest safe, MT-Bench,\n"
     "Self-Instruct, Chinese should-answer questions; --limit N caps each set at N).\n"
     "Without --judge an attack succeeds when it is not stopped; with --judge URL (an\n"
     "OpenAI-compatible endpoint, key in $STEWARD_JUDGE_KEY) when it is also judged harmful.\n"
-    "The embedded pipeline runs in a scratch state directory (its own keys and audit log),\n"
+    "The embedded pipeline runs the shipped chat model (models/chat.gguf) in its chat format,\n"
+    "as an operator's chatbot would (--model FILE runs another; a model without a chat\n"
+    "template continues the prompt as plain text), in a scratch state directory (its own keys and audit log),\n"
     "removed afterwards, unless --home names one; a URL target (a steward server or any\n"
     "OpenAI-compatible endpoint, key in $STEWARD_UPSTREAM_KEY) gets POST URL/v1/chat/completions.\n"
     "--out DIR writes attempts.jsonl, overrefusal.jsonl, report.json and report.html.\n"
@@ -54,10 +59,16 @@ static void print_group(const json_t *r, const char *key, const char *n_key, con
 static void print_report(const json_t *r)
 {
     const json_t *ci = json_object_get(r, "ci95");
-    printf("target %s: %lld attempts, ASR %.2f%% (95%% interval %.2f%% - %.2f%%); success = %s\n",
-           json_string_value(json_object_get(r, "target")), (long long)json_integer_value(json_object_get(r, "attempts")),
+    const json_t *ans = json_object_get(r, "asr_answered"), *aci = json_object_get(ans, "ci95");
+    printf("target %s (model %s, %s): %lld attempts, ASR %.2f%% (95%% interval %.2f%% - %.2f%%); success = %s\n",
+           json_string_value(json_object_get(r, "target")), json_string_value(json_object_get(r, "model")),
+           json_is_true(json_object_get(r, "chat_format")) ? "chat format" : "plain text",
+           (long long)json_integer_value(json_object_get(r, "attempts")),
            100 * json_number_value(json_object_get(r, "asr")), 100 * json_number_value(json_array_get(ci, 0)),
            100 * json_number_value(json_array_get(ci, 1)), json_string_value(json_object_get(r, "passed_means")));
+    printf("answered attacks: %lld, ASR %.2f%% (95%% interval %.2f%% - %.2f%%)\n",
+           (long long)json_integer_value(json_object_get(ans, "attempts")), 100 * json_number_value(json_object_get(ans, "asr")),
+           100 * json_number_value(json_array_get(aci, 0)), 100 * json_number_value(json_array_get(aci, 1)));
     const json_t *v;
     const char *k;
     json_object_foreach(json_object_get(r, "outcomes"), k, v) printf("  %-18s %lld\n", k, (long long)json_integer_value(v));
@@ -80,9 +91,9 @@ int sw_cmd_eval_redteam(int argc, char **argv)
         {"json", SW_OPT_FLAG, &json, NULL, "print the report as one JSON object"},
         {"out", SW_OPT_STR, &o.out_dir, "DIR", "write attempts.jsonl, overrefusal.jsonl, report.json, report.html"},
         {"converters", SW_OPT_STR, &o.converters, "LIST", "comma-separated converters, 'none' for the goal as "
-                                                          "written (default: none and all 12)"},
+                                                          "written, translate_fr|de|es|zh (default: none, all 12, all 4 translations)"},
         {"judge", SW_OPT_STR, &o.judge, "URL", "judge passed answers with this OpenAI-compatible endpoint"},
-        {"model", SW_OPT_STR, &o.model_path, "FILE", "embedded target: GGUF model (default: the shipped model)"},
+        {"model", SW_OPT_STR, &o.model_path, "FILE", "embedded target: GGUF model (default: the shipped chat model, chat format)"},
         {"policy", SW_OPT_STR, &o.policy_path, "FILE", "embedded target: guard policy (default: the shipped one)"},
         {"target-model", SW_OPT_STR, &o.target_model, "NAME", "URL target: the model to ask for"},
         {"max-tokens", SW_OPT_INT, &max_tokens, "N", "tokens per answer (default 48)"},

@@ -114,7 +114,10 @@ static int put_head(sw_buf *b, const json_t *r)
                             "padding:2px 8px;text-align:right}td:first-child{text-align:left}</style></head><body>\n"
                             "<h1>Red-team evaluation</h1>\n<p>Target: <code>");
     rc |= put_esc(b, json_string_value(json_object_get(r, "target")) ? json_string_value(json_object_get(r, "target")) : "");
-    rc |= sw_buf_printf(b, "</code>; seed %lld; limit %lld (0: all); %d tokens per answer.</p>\n",
+    rc |= sw_buf_puts(b, "</code>; model <code>");
+    rc |= put_esc(b, json_string_value(json_object_get(r, "model")) ? json_string_value(json_object_get(r, "model")) : "");
+    rc |= sw_buf_puts(b, json_is_true(json_object_get(r, "chat_format")) ? "</code> (chat format)" : "</code> (plain text)");
+    rc |= sw_buf_printf(b, "; seed %lld; limit %lld (0: all); %d tokens per answer.</p>\n",
                         (long long)json_integer_value(json_object_get(r, "seed")),
                         (long long)json_integer_value(json_object_get(r, "limit")),
                         (int)json_integer_value(json_object_get(r, "max_tokens")));
@@ -130,9 +133,16 @@ static int put_head(sw_buf *b, const json_t *r)
         rc |= sw_buf_printf(b, "<tr><td>%s</td><td>%lld</td></tr>\n", key, (long long)json_integer_value(v));
     }
     rc |= sw_buf_puts(b, "</table>\n");
-    return rc | sw_buf_printf(b, "<p>%lld of the passed attacks were never answered (the target could not take the "
-                                 "prompt, e.g. longer than the model's context): no control stopped them.</p>\n",
-                              (long long)json_integer_value(json_object_get(r, "not_answered")));
+    const json_t *ans = json_object_get(r, "asr_answered");
+    return rc | sw_buf_printf(b, "<p>%lld attacks were never answered (the guards let them through but the target "
+                                 "could not take the prompt, e.g. longer than the model's context: the user gets an "
+                                 "error): no control stopped them. Over the %lld answered attacks the success rate is "
+                                 "%.2f%% (95%% interval %.2f%% - %.2f%%).</p>\n",
+                              (long long)json_integer_value(json_object_get(r, "not_answered")),
+                              (long long)json_integer_value(json_object_get(ans, "attempts")),
+                              100 * json_number_value(json_object_get(ans, "asr")),
+                              100 * json_number_value(json_array_get(json_object_get(ans, "ci95"), 0)),
+                              100 * json_number_value(json_array_get(json_object_get(ans, "ci95"), 1)));
 }
 
 /* Over-refusal: stop rates of the benign sets. */
@@ -141,7 +151,8 @@ static int put_over(sw_buf *b, const json_t *r)
     const json_t *o = json_object_get(r, "over_refusal");
     if (!json_is_object(o)) return 0;
     int rc = sw_buf_puts(b, "<h2>Over-refusal: stop rate on prompts that must be answered</h2>\n"
-                            "<p>Stopped = blocked at input or output, or answered with a refusal.</p>\n");
+                            "<p>Stopped = blocked at input or output, or answered with a refusal; a prompt the "
+                            "target could not answer (too long for its context) is counted apart, not as stopped.</p>\n");
     rc |= put_chart(b, o, "stop_rate", "Over-refusal stop rate");
     return rc | put_table(b, o, "prompts", "stop_rate", "set");
 }

@@ -29,22 +29,35 @@ struct rt_target {
     sw_pipeline *p;   /* embedded */
     int chat;         /* embedded: the model has a chat template (else the prompt is continued) */
     sw_upstream *u;   /* URL */
+    char model[PATH_MAX]; /* embedded: the model file's name; URL: the model asked for */
     char scratch[PATH_MAX]; /* a scratch home to remove at close ("" when none) */
     char name[PATH_MAX];
 };
 
 const char *rt_target_name(const rt_target *t) { return t->name; }
 
-/* Opens the embedded pipeline in o->home, else in a fresh scratch home. */
+const char *rt_target_model(const rt_target *t, int *chat)
+{
+    *chat = t->p ? t->chat : 1;
+    return t->model;
+}
+
+/* Opens the embedded pipeline in o->home, else in a fresh scratch home, with o->model_path,
+ * else the shipped chat model (what an operator's chatbot runs), else the default model.
+ * Prompts go in the chat format when the model has a chat template. */
 static int open_embedded(const sw_redteam_opts *o, rt_target *t, sw_err *err)
 {
+    char chat_model[PATH_MAX];
+    const char *model = o->model_path ? o->model_path : sw_pipeline_default_chat_model(chat_model, sizeof chat_model);
     if (!o->home && sw_home_scratch(t->scratch, sizeof t->scratch, err) < 0) return -1;
-    sw_pipeline_opts po = {.home = o->home ? o->home : t->scratch, .model_path = o->model_path,
+    sw_pipeline_opts po = {.home = o->home ? o->home : t->scratch, .model_path = model,
                            .threads = o->threads, .principal = "eval-redteam", .policy_path = o->policy_path};
     if (sw_pipeline_open(&po, &t->p, err) < 0) return -1;
     sw_gguf_str tmpl = {0};
     sw_gguf_get_str(sw_model_gguf(sw_pipeline_model(t->p)), "tokenizer.chat_template", &tmpl);
     t->chat = sw_chat_detect(tmpl.ptr, tmpl.len) != SW_CHAT_NONE;
+    const char *path = sw_pipeline_model_path(t->p), *slash = strrchr(path, '/');
+    snprintf(t->model, sizeof t->model, "%s", slash ? slash + 1 : path);
     snprintf(t->name, sizeof t->name, "pipeline");
     return 0;
 }
@@ -60,6 +73,7 @@ int rt_target_open(const sw_redteam_opts *o, rt_target **out, sw_err *err)
         t->u = sw_upstream_new(o->target, o->api_key, o->target_model, err);
         rc = t->u ? 0 : -1;
         snprintf(t->name, sizeof t->name, "%s", o->target);
+        snprintf(t->model, sizeof t->model, "%s", o->target_model ? o->target_model : "default");
     }
     if (rc < 0) {
         sw_err ignored;
@@ -109,7 +123,7 @@ static int ask_embedded(rt_target *t, const char *prompt, int max_tokens, uint64
     int rc = sw_pipeline_generate(t->p, &req, &res, err);
     const char *fr = res.finish_reason ? res.finish_reason : "stop";
     if (rc < 0 && res.verdict_in) { /* the input guard let it through; the model could not answer */
-        a->oc = SW_RT_PASSED;
+        a->oc = SW_RT_NOT_ANSWERED;
         snprintf(a->error, sizeof a->error, "%s", err->msg);
         rc = 0;
     } else if (rc == 0 && (strcmp(fr, "blocked") == 0 || strcmp(fr, "review") == 0)) {
@@ -134,7 +148,7 @@ static int collect_piece(void *ud, const char *text, size_t len)
  * report a guard's stop) counts as blocked at input when nothing but a refusal came back,
  * else as blocked at output: the stage is inferred, the API does not say it. An HTTP 400
  * or 413 answer (the request itself refused, e.g. too long) or a stream that ends in an
- * error about the context is "passed" with the error noted. */
+ * error about the context is "not answered" with the error noted. */
 static int ask_url(rt_target *t, const char *prompt, int max_tokens, uint64_t seed, rt_answer *a, sw_err *err)
 {
     sw_chat_msg m = {.role = "user", .content = prompt};
@@ -145,7 +159,7 @@ static int ask_url(rt_target *t, const char *prompt, int max_tokens, uint64_t se
     if (sw_upstream_generate(t->u, &m, 1, NULL, &req, max_tokens, collect_piece, &a->text, &ur, err) < 0) {
         int too_long = strstr(err->msg, RT_MID_STREAM) && strstr(err->msg, RT_CONTEXT);
         if (!too_long && !strstr(err->msg, RT_HTTP_BAD_REQUEST) && !strstr(err->msg, RT_HTTP_TOO_LARGE)) return -1;
-        a->oc = SW_RT_PASSED;
+        a->oc = SW_RT_NOT_ANSWERED;
         snprintf(a->error, sizeof a->error, "%s", err->msg);
         sw_buf_reset(&a->text);
         return 0;

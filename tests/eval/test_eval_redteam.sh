@@ -44,16 +44,19 @@ shape='
              and .ci95[0] <= .asr and .asr <= .ci95[1];
   .attempts == 4 and (.asr|type) == "number"
   and ([.by_category, .by_template, .by_converter][] | to_entries | all(.value | entry))
-  and (.by_template | length) == 9 and (.by_converter | length) == 13 and (.by_category | has("S1"))
+  and (.by_template | length) == 9 and (.by_converter | length) == 17 and (.by_category | has("S1"))
   and ([.by_converter[].attempts] | add) == 4
   and (.over_refusal | keys) == ["all", "mt_bench", "self_instruct", "xstest_safe", "zh_should_answer"]
   and (.over_refusal | to_entries | all(.value | .prompts >= 1 and (.stop_rate|type) == "number" and (.ci95|length) == 2))
   and .over_refusal.xstest_safe.prompts == 4 and .over_refusal.all.prompts == 16
-  and .target == "pipeline" and .seed == 9 and (.passed_means | test("not stopped"))'
-check "--json shape: attempts, asr, by_category/template/converter entries {attempts, asr, ci95}, over_refusal" \
+  and .target == "pipeline" and .seed == 9 and (.passed_means | test("not stopped"))
+  and .model == "chat.gguf" and .chat_format == true
+  and (.asr_answered | entry) and .asr_answered.attempts == .attempts - .not_answered
+  and .outcomes.not_answered == .not_answered'
+check "--json shape: attempts, asr, by_category/template/converter entries {attempts, asr, ci95}, over_refusal, the shipped chat model in chat format, not_answered apart" \
     "jq -e '$shape' $T/r1.json >/dev/null"
 check "attempts.jsonl: one line per attempt with its outcome" \
-    "[ \$(wc -l <$T/a/attempts.jsonl) -eq 4 ] && jq -e -s 'all(.outcome | IN(\"blocked_at_input\",\"blocked_at_output\",\"refused\",\"passed\"))' $T/a/attempts.jsonl >/dev/null"
+    "[ \$(wc -l <$T/a/attempts.jsonl) -eq 4 ] && jq -e -s 'all(.outcome | IN(\"blocked_at_input\",\"blocked_at_output\",\"refused\",\"passed\",\"not_answered\"))' $T/a/attempts.jsonl >/dev/null"
 check "success in the JSONL adds up to the ASR" \
     "[ \$(jq -s '[.[] | select(.success)] | length' $T/a/attempts.jsonl) -eq \$(jq .successes $T/r1.json) ]"
 check "overrefusal.jsonl: 16 prompts" "[ \$(wc -l <$T/a/overrefusal.jsonl) -eq 16 ]"
@@ -70,6 +73,23 @@ else
 fi
 check "the production state directory is not written (scratch home)" "[ -z \"\$(ls -A $STEWARD_HOME)\" ]"
 
+# a prompt longer than the chat model's context (256 tokens): the pipeline answers with an
+# error; the attempt is "not_answered" (never a stop), counted as not stopped, and left out
+# of the ASR over answered attacks
+$RT --converters zerowidth,fullwidth --limit 6 --seed 4 --no-overrefusal --json --out "$T/na" >"$T/na.json" 2>"$T/na.err"
+check "not answered: its own outcome, the error kept, not stopped, apart in asr_answered" \
+    "jq -e '.not_answered >= 1 and .outcomes.not_answered == .not_answered
+            and .successes == .outcomes.passed + .not_answered
+            and .asr_answered.attempts == .attempts - .not_answered' $T/na.json >/dev/null &&
+     jq -e -s '[.[] | select(.outcome == \"not_answered\")] | length >= 1 and
+               all(.success and (.not_answered | test(\"context holds\")))' $T/na/attempts.jsonl >/dev/null"
+# translation: English goals only, translated in the prompt
+$RT --converters translate_zh,translate_fr --limit 6 --seed 2 --no-overrefusal --json --out "$T/tr" >"$T/tr.json" 2>"$T/tr.err"
+check "translate_zh/translate_fr: English goals only, the prompt translated" \
+    "jq -e '.library.attacks == 378 and .attempts == 6' $T/tr.json >/dev/null &&
+     jq -e -s 'all(.lang == \"en\") and all(.prompt | test(\"[\\u4e00-\\u9fff]|[\\u00e0-\\u00ff]| (comment|un|une|de|des|pour|et) \"))' $T/tr/attempts.jsonl >/dev/null"
+$RT --limit 1 --converters translate_xx >/dev/null 2>"$T/badtr.err"
+check "an unknown translation is refused by name" "[ $? -ne 0 ] && grep -q \"unknown converter 'translate_xx'\" $T/badtr.err"
 $RT --limit 3 --converters base64,nope >/dev/null 2>"$T/bad.err"
 check "an unknown converter is refused by name" "[ $? -ne 0 ] && grep -q \"unknown converter 'nope'\" $T/bad.err"
 $RT --limit 3 --converters none,base64 --no-overrefusal --json >"$T/conv.json" 2>/dev/null
