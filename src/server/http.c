@@ -20,6 +20,7 @@
 #define NS_PER_MS 1000000ull
 #define NS_PER_S 1000000000ull
 #define SRV_ID_BYTES 12
+#define SRV_ID_POOL (SRV_ID_BYTES * 64)
 
 const char *srv_route_name(srv_route r) {
     static const char *names[SRV_R_COUNT] = {"healthz",     "models",  "chat_completions", "completions",
@@ -101,10 +102,18 @@ json_t *srv_body_json(srv_req *r) {
 
 void srv_new_id(sw_server *s, const char *prefix, char *out, size_t outsz) {
     (void)s;
-    uint8_t rnd[SRV_ID_BYTES];
+    /* random bytes drawn a pool at a time per thread: one getrandom call per
+     * SRV_ID_POOL / SRV_ID_BYTES ids, not one per request; each byte used once */
+    static _Thread_local uint8_t pool[SRV_ID_POOL];
+    static _Thread_local size_t used = SRV_ID_POOL;
+    if (used + SRV_ID_BYTES > SRV_ID_POOL) {
+        randombytes_buf(pool, sizeof pool);
+        used = 0;
+    }
     char hex[2 * SRV_ID_BYTES + 1];
-    randombytes_buf(rnd, sizeof rnd);
-    sw_hex(rnd, sizeof rnd, hex);
+    sw_hex(pool + used, SRV_ID_BYTES, hex);
+    sodium_memzero(pool + used, SRV_ID_BYTES);
+    used += SRV_ID_BYTES;
     snprintf(out, outsz, "%s-%s", prefix, hex);
 }
 

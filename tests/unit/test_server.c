@@ -1,6 +1,6 @@
 /* test_server.c - the server's pieces without sockets: the guard scanned from several
  * threads at once (as /v1/moderations does) gives the verdicts one thread gives; the
- * request parser's checks; the metrics' latency buckets. */
+ * request parser's checks; the metrics' latency buckets; the verdict's redacted text. */
 #include "t.h"
 #include "server/server_int.h"
 #include "steward/guard.h"
@@ -143,6 +143,24 @@ static void test_metrics_buckets(void) {
     srv_metrics_destroy(&m);
 }
 
+/* The verdict's "redacted" text: well-formed UTF-8 as it is, an ill-formed byte as U+FFFD
+ * (the moderation route sends it as JSON). */
+static void test_verdict_redacted_utf8(void) {
+    const char *good = "caf\xC3\xA9 au lait", *bad = "caf\xC3 au lait";
+    const char *want[2] = {"caf\xC3\xA9 au lait", "caf\xEF\xBF\xBD au lait"};
+    const char *in[2] = {good, bad};
+    for (int k = 0; k < 2; k++) {
+        sw_guard_verdict v = {0};
+        sw_err err;
+        T_CHECK(sw_guard_scan(g, SW_GUARD_INPUT, in[k], strlen(in[k]), &v, &err) == 0);
+        json_t *j = sw_guard_verdict_json(&v);
+        const char *r = json_string_value(json_object_get(j, "redacted"));
+        T_CHECK_MSG(r && strcmp(r, want[k]) == 0, "'%s'", r ? r : "(none)");
+        json_decref(j);
+        sw_guard_verdict_free(&v);
+    }
+}
+
 int main(void) {
     sw_err err;
     char data[4096];
@@ -158,6 +176,7 @@ int main(void) {
     T_RUN(test_parse_chat);
     T_RUN(test_parse_refusals);
     T_RUN(test_metrics_buckets);
+    T_RUN(test_verdict_redacted_utf8);
     sw_guard_free(g);
     return t_done();
 }
