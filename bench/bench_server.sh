@@ -2,7 +2,9 @@
 # bench_server.sh - load on `steward serve` over loopback with wrk:
 #   1. POST /v1/moderations, 1 KB inputs, 64 keep-alive connections: requests/s, p50, p99
 #      and p99.9; baseline in the same run: GET /healthz (no key, no guard) on the same
-#      connections. Two layouts, BENCH_RUNS runs each (routes interleaved), median printed:
+#      connections, and the server's CPU time per request (user + system over the run:
+#      what a request costs, whatever else the machine runs). Two layouts, BENCH_RUNS runs
+#      each (routes interleaved), medians printed:
 #        split  - the server pinned to CPU 0 with one connection thread, wrk pinned to
 #                 CPU 1 with one thread: the load generator's CPU is not the server's
 #                 (the layout the target is judged on);
@@ -63,9 +65,9 @@ s=' '.join(random.choice(w) for _ in range(400)); print(s[:1024])")
 cat >"$STEWARD_HOME/figures.lua" <<'LUA'
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("FIGURES %.0f %.3f %.3f %.3f %d\n", summary.requests / (summary.duration / 1e6),
+  io.write(string.format("FIGURES %.0f %.3f %.3f %.3f %d %d\n", summary.requests / (summary.duration / 1e6),
     latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000,
-    e.connect + e.read + e.write + e.status + e.timeout))
+    e.connect + e.read + e.write + e.status + e.timeout, summary.requests))
 end
 LUA
 cat >"$STEWARD_HOME/mod.lua" <<LUA
@@ -76,18 +78,26 @@ wrk.body = '{"input": "$TEXT"}'
 LUA
 cat "$STEWARD_HOME/figures.lua" >>"$STEWARD_HOME/mod.lua"
 
-# one wrk run: WRK_COMMAND... -- URL [LUA] -> "rps p50 p99 p99.9 errors"
+# the server's CPU time so far (user + system), in clock ticks
+cpu_ticks() { awk '{print $14 + $15}' /proc/"$PID"/stat; }
+# one wrk run: WRK_COMMAND... -- URL [LUA] -> "rps p50 p99 p99.9 errors cpu_us_per_request"
+# (the server's CPU time over the run per request answered: what a request costs the
+# server, whatever else the machine runs)
 load() {
-  local pre=()
+  local pre=() t0 fig
   while [ "$1" != -- ]; do pre+=("$1"); shift; done
   shift
-  "${pre[@]}" -c"$CONNS" -d"${SECONDS_EACH}s" -s "${2:-$STEWARD_HOME/figures.lua}" "$1" | awk '/^FIGURES/ {print $2, $3, $4, $5, $6}'
+  t0=$(cpu_ticks)
+  fig=$("${pre[@]}" -c"$CONNS" -d"${SECONDS_EACH}s" -s "${2:-$STEWARD_HOME/figures.lua}" "$1" | awk '/^FIGURES/ {print $2, $3, $4, $5, $6, $7}')
+  echo "$fig" | awk -v t="$(( $(cpu_ticks) - t0 ))" -v hz="$(getconf CLK_TCK)" \
+    '{printf "%s %s %s %s %s %.1f\n", $1, $2, $3, $4, $5, $6 ? t / hz * 1e6 / $6 : 0}'
 }
 # the median of column k of the lines in a file
 median() { sort -n -k"$2" "$1" | awk -v k="$2" '{v[NR]=$k} END {print v[int((NR + 1) / 2)]}'; }
 summary() { # file label
-  printf '  %-34s median %6s requests/s, p50 %s ms, p99 %s ms, p99.9 %s ms (runs: rps %s)\n' "$2" \
-    "$(median "$1" 1)" "$(median "$1" 2)" "$(median "$1" 3)" "$(median "$1" 4)" "$(awk '{printf "%s%s", s, $1; s="/"}' "$1")"
+  printf '  %-34s median %6s requests/s, p50 %s ms, p99 %s ms, p99.9 %s ms; server CPU %s us/request (runs: rps %s)\n' "$2" \
+    "$(median "$1" 1)" "$(median "$1" 2)" "$(median "$1" 3)" "$(median "$1" 4)" "$(median "$1" 6)" \
+    "$(awk '{printf "%s%s", s, $1; s="/"}' "$1")"
 }
 
 echo "bench_server: load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs; $RUNS runs of ${SECONDS_EACH}s per route and layout"

@@ -3,7 +3,8 @@
 # SmolLM2-135M-shaped Q8_0 model with random weights, 2 threads: the aggregate tokens/s
 # of `steward serve --parallel 8` (every control in the path) against llama.cpp's
 # llama-server with 8 slots on the same file, measured in the same run; and one client
-# alone on each. llama-server is not part of steward: set LLAMA_SERVER to a binary built
+# alone on each, and `steward generate` on the same request (one client over HTTP should be
+# within 5% of it). llama-server is not part of steward: set LLAMA_SERVER to a binary built
 # from llama.cpp's source outside the repository; without it only steward is measured.
 set -u
 cd "$(dirname "$0")/.."
@@ -52,8 +53,17 @@ wait_port "$T/steward.err" 'listening on' || { echo "bench_vs_llama: steward ser
 SPORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$T/steward.err" | grep -o '[0-9]*$')
 read s_alone s_agg s_toks < <(python3 "$T/load.py" "http://127.0.0.1:$SPORT" "$KEY" "$CLIENTS")
 kill "${PIDS[0]}"; wait "${PIDS[0]}" 2>/dev/null
+# the same request from the command line: 64 tokens over the prompt's and the generation's
+# time as `steward generate --json` reports them (the model's loading not counted, as the
+# server has it loaded); best of 3
+g_alone=$(for s in 1 2 3; do
+  "$BIN" generate -m "$T/m.gguf" -t 2 -n 64 --ignore-eos --temp 0.8 -s "$s" --json \
+    -p "Once upon a time, in a land far away, there lived" 2>/dev/null |
+    python3 -c "import json, sys; t = json.load(sys.stdin)['timings']; print('%.1f' % (t['gen_tokens'] / (t['prompt_ms'] + t['gen_ms']) * 1000))"
+done | sort -n | tail -1)
 echo "bench_vs_llama: $CLIENTS clients x 64 tokens, SmolLM2-135M shape Q8_0, 2 threads, over HTTP"
 echo "  steward serve --parallel $CLIENTS : 1 client $s_alone tok/s, $CLIENTS clients $s_agg tok/s aggregate ($s_toks tokens)"
+python3 -c "print('  steward generate (same request)  : %s tok/s; one client over HTTP / generate = %.3f (target >= 0.95)' % ('$g_alone', $s_alone / $g_alone))"
 if [ -n "${LLAMA_SERVER:-}" ] && [ -x "$LLAMA_SERVER" ]; then
   LPORT=$((20000 + RANDOM % 20000))
   "$LLAMA_SERVER" -m "$T/m.gguf" -np "$CLIENTS" -t 2 -c $((CLIENTS * 512)) --port "$LPORT" --host 127.0.0.1 >"$T/llama.log" 2>&1 &

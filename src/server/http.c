@@ -382,13 +382,17 @@ static int start_daemon(sw_server *s, sw_err *err) {
      * suspend their connection until there is something to send (generate.c). */
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
+    /* one connection thread is the daemon's own: no pool option then (a pool of 1 or 0 is
+     * refused with a warning on stderr) */
+    struct MHD_OptionItem pool[] = {{MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)s->o.http_threads, NULL},
+                                    {MHD_OPTION_END, 0, NULL}};
     s->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, s,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->o.max_header,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.max_connections,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->o.conn_timeout_s,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.http_threads,
+                            MHD_OPTION_ARRAY, s->o.http_threads > 1 ? pool : pool + 1,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                             MHD_OPTION_END);
     if (!s->d)
