@@ -109,9 +109,13 @@ static int put_result(sw_server *s, const sw_guard_verdict *v, sw_buf *b) {
 /* The texts of "input": a string, or an array of strings or of {"type":"text","text":...}.
  * Fills texts (borrowed from in) and returns their count, or -1 naming the problem in why. */
 #define MAX_INPUTS 256
-static int input_texts(json_t *in, json_t **texts, const char **why) {
+typedef struct {
+    const char *s;
+    size_t n;
+} mod_text;
+static int input_texts(json_t *in, mod_text *texts, const char **why) {
     if (json_is_string(in)) {
-        texts[0] = in;
+        texts[0] = (mod_text){json_string_value(in), json_string_length(in)};
         return 1;
     }
     if (!json_is_array(in) || json_array_size(in) == 0 || json_array_size(in) > MAX_INPUTS) {
@@ -126,21 +130,24 @@ static int input_texts(json_t *in, json_t **texts, const char **why) {
             *why = "each element of 'input' must be a string or {\"type\": \"text\", \"text\": ...}";
             return -1;
         }
-        texts[i] = t;
+        texts[i] = (mod_text){json_string_value(t), json_string_length(t)};
     }
     return (int)json_array_size(in);
 }
 
 enum MHD_Result srv_route_moderations(srv_req *r) {
     sw_server *s = r->s;
-    json_t *req = srv_body_json(r);
-    if (!req) return MHD_YES;
-    json_t *texts[MAX_INPUTS];
-    const char *why = NULL;
-    int n = input_texts(json_object_get(req, "input"), texts, &why);
-    if (n < 0) {
-        json_decref(req);
-        return srv_send_error(r, 400, "invalid_request_error", "invalid_value", "input", "%s", why);
+    mod_text texts[MAX_INPUTS];
+    json_t *req = NULL;
+    int n = 1;
+    if (!srv_moderation_simple_input(r->body.data, r->body.len, &texts[0].s, &texts[0].n)) {
+        if (!(req = srv_body_json(r))) return MHD_YES; /* answered */
+        const char *why = NULL;
+        n = input_texts(json_object_get(req, "input"), texts, &why);
+        if (n < 0) {
+            json_decref(req);
+            return srv_send_error(r, 400, "invalid_request_error", "invalid_value", "input", "%s", why);
+        }
     }
     char id[64];
     srv_new_id(s, "modr", id, sizeof id);
@@ -150,8 +157,7 @@ enum MHD_Result srv_route_moderations(srv_req *r) {
     for (int i = 0; i < n && rc == 0; i++) {
         sw_guard_verdict v = {0};
         sw_err err;
-        if (sw_guard_scan(s->guard, SW_GUARD_INPUT, json_string_value(texts[i]), json_string_length(texts[i]), &v,
-                          &err) < 0) {
+        if (sw_guard_scan(s->guard, SW_GUARD_INPUT, texts[i].s, texts[i].n, &v, &err) < 0) {
             sw_guard_verdict_free(&v);
             sw_buf_free(&out);
             json_decref(req);

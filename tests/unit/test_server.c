@@ -1,6 +1,7 @@
 /* test_server.c - the server's pieces without sockets: the guard scanned from several
  * threads at once (as /v1/moderations does) gives the verdicts one thread gives; the
- * request parser's checks; the metrics' latency buckets; the verdict's redacted text. */
+ * request parser's checks; the metrics' latency buckets; the verdict's redacted text; the
+ * moderation body's fast reading. */
 #include "t.h"
 #include "server/server_int.h"
 #include "steward/guard.h"
@@ -161,6 +162,42 @@ static void test_verdict_redacted_utf8(void) {
     }
 }
 
+/* The moderation body read without jansson: the common shape only, the text's own bytes;
+ * anything else (escapes, controls, ill-formed UTF-8, other members, arrays) is left to
+ * jansson. */
+static void test_moderation_simple_input(void) {
+    static const struct {
+        const char *body, *text; /* text NULL: not the simple shape */
+    } cases[] = {
+        {"{\"input\": \"What a lovely day.\"}", "What a lovely day."},
+        {" \t{\r\n\"input\"\n:\t\"caf\xC3\xA9 \xE5\xBF\xBD\"  }\n", "caf\xC3\xA9 \xE5\xBF\xBD"},
+        {"{\"input\":\"\"}", ""},
+        {"{\"input\": \"say \\\"hi\\\"\"}", NULL},        /* an escape */
+        {"{\"input\": \"tab\there\"}", NULL},                 /* a control character */
+        {"{\"input\": \"caf\xC3 x\"}", NULL},                 /* ill-formed UTF-8 */
+        {"{\"input\": \"\xED\xA0\x80\"}", NULL},             /* a surrogate */
+        {"{\"input\": \"a\", \"model\": \"x\"}", NULL},      /* another member */
+        {"{\"model\": \"x\", \"input\": \"a\"}", NULL},
+        {"{\"input\": [\"a\"]}", NULL},
+        {"{\"input\": \"x\"}}", NULL},                         /* trailing bytes */
+        {"{\"input\": \"x\"", NULL},
+        {"{\"input\": \"x", NULL},
+        {"", NULL},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const char *t = NULL;
+        size_t n = 0;
+        int ok = srv_moderation_simple_input(cases[k].body, strlen(cases[k].body), &t, &n);
+        if (cases[k].text)
+            T_CHECK_MSG(ok == 1 && n == strlen(cases[k].text) && memcmp(t, cases[k].text, n) == 0, "case %zu", k);
+        else
+            T_CHECK_MSG(ok == 0, "case %zu accepted", k);
+    }
+    const char *t;
+    size_t n;
+    T_CHECK(srv_moderation_simple_input(NULL, 0, &t, &n) == 0);
+}
+
 int main(void) {
     sw_err err;
     char data[4096];
@@ -177,6 +214,7 @@ int main(void) {
     T_RUN(test_parse_refusals);
     T_RUN(test_metrics_buckets);
     T_RUN(test_verdict_redacted_utf8);
+    T_RUN(test_moderation_simple_input);
     sw_guard_free(g);
     return t_done();
 }
