@@ -1,63 +1,139 @@
 #!/usr/bin/env bash
 # bench_server.sh - load on `steward serve` over loopback with wrk:
-#   1. POST /v1/moderations, 1 KB inputs, 64 keep-alive connections (requests/s, p50/p99);
-#      baseline in the same run: GET /healthz (no key, no guard) on the same connections;
+#   1. POST /v1/moderations, 1 KB inputs, 64 keep-alive connections: requests/s, p50, p99
+#      and p99.9; baseline in the same run: GET /healthz (no key, no guard) on the same
+#      connections, and the server's CPU time per request (user + system over the run:
+#      what a request costs, whatever else the machine runs). Two layouts, BENCH_RUNS runs
+#      each (routes interleaved), medians printed:
+#        split  - the server pinned to CPU 0 with one connection thread, wrk pinned to
+#                 CPU 1 with one thread: the load generator's CPU is not the server's
+#                 (the layout the target is judged on);
+#        shared - neither pinned, the default connection threads, wrk -t2: server and
+#                 load generator fight for the same cores (the earlier layout);
 #   2. 1,000 idle keep-alive connections held open: the server's RSS before and after;
 #   3. generation over HTTP: tokens/s of one streamed completion alone, and the aggregate
 #      of 8 at once (decoded together by the pipeline, --parallel 8).
 # Targets: >= 10,000 moderation requests/s with p99 <= 5 ms; <= 100 MB for 1,000 idle
-# connections. The figures depend on the machine and on what else runs on it.
+# connections. The figures depend on the machine and on what else runs on it (the load
+# average is printed).
 set -u
 cd "$(dirname "$0")/.."
 BIN=${STEWARD_BIN:-$PWD/steward}
-SECONDS_EACH=${BENCH_SECONDS:-10}
+SECONDS_EACH=${BENCH_SECONDS:-5}
+RUNS=${BENCH_RUNS:-3}
 CONNS=${BENCH_CONNS:-64}
 IDLE=${BENCH_IDLE:-1000}
+LAYOUTS=${BENCH_LAYOUTS:-split shared}
+PARTS=${BENCH_PARTS:-moderation idle generation} # a subset runs only those parts
 command -v wrk >/dev/null || { echo "bench_server: wrk not installed (make setup)"; exit 1; }
+command -v taskset >/dev/null || LAYOUTS=shared
+[ "$(nproc)" -ge 2 ] || LAYOUTS=shared
 export STEWARD_HOME=$(mktemp -d)
 PID=
 cleanup() { [ -n "$PID" ] && kill -9 "$PID" 2>/dev/null; rm -rf "$STEWARD_HOME"; }
 trap cleanup EXIT
+trap 'exit 1' TERM INT
 KEY=$("$BIN" keys add --role user --name bench | awk '{print $NF}')
-"$BIN" serve --port 0 --parallel 8 --access-log "$STEWARD_HOME/access.log" 2>"$STEWARD_HOME/serve.err" &
-PID=$!
-PORT=
-for _ in $(seq 600); do
-  PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$STEWARD_HOME/serve.err" | grep -o '[0-9]*$')
-  [ -n "$PORT" ] && break
-  sleep 0.1
-done
-[ -n "$PORT" ] || { echo "bench_server: the server did not start"; cat "$STEWARD_HOME/serve.err"; exit 1; }
-URL="http://127.0.0.1:$PORT"
+ALOG="$STEWARD_HOME/access.log"
+
+# start_server PREFIX... -- ARGS...: starts the server (PREFIX: e.g. taskset -c 0), sets PID, PORT, URL
+start_server() {
+  local pre=()
+  while [ "$1" != -- ]; do pre+=("$1"); shift; done
+  shift
+  : >"$STEWARD_HOME/serve.err"
+  "${pre[@]}" "$BIN" serve --port 0 --access-log "$ALOG" "$@" >/dev/null 2>"$STEWARD_HOME/serve.err" &
+  PID=$!
+  PORT=
+  for _ in $(seq 600); do
+    PORT=$(grep -o 'listening on http://127.0.0.1:[0-9]*' "$STEWARD_HOME/serve.err" | grep -o '[0-9]*$')
+    [ -n "$PORT" ] && break
+    kill -0 "$PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  [ -n "$PORT" ] || { echo "bench_server: the server did not start"; cat "$STEWARD_HOME/serve.err"; exit 1; }
+  URL="http://127.0.0.1:$PORT"
+}
+stop_server() { kill -TERM "$PID"; wait "$PID"; PID=; }
 
 # a 1 KB input of ordinary English (the guard's common case)
 TEXT=$(python3 -c "
 import random; random.seed(7)
 w='the a report about weather travel plans for the week please summarise it briefly and list what to pack'.split()
 s=' '.join(random.choice(w) for _ in range(400)); print(s[:1024])")
+# wrk prints one line of figures at its end: requests/s, p50, p99, p99.9 (ms), errors
+cat >"$STEWARD_HOME/figures.lua" <<'LUA'
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("FIGURES %.0f %.3f %.3f %.3f %d %d\n", summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency:percentile(99.9) / 1000,
+    e.connect + e.read + e.write + e.status + e.timeout, summary.requests))
+end
+LUA
 cat >"$STEWARD_HOME/mod.lua" <<LUA
 wrk.method = "POST"
 wrk.headers["Authorization"] = "Bearer $KEY"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"input": "$TEXT"}'
 LUA
-# the figures of a wrk --latency report: requests/s, p50 and p99 in ms
-figures() {
-  awk '/Requests\/sec/ {rps=$2}
-       /^ +50%/ {p50=$2} /^ +99%/ {p99=$2}
-       function ms(v) { if (v ~ /us$/) return v/1000; if (v ~ /ms$/) return v+0; if (v ~ /s$/) return v*1000; return v }
-       END {printf "%.0f %.3f %.3f\n", rps, ms(p50), ms(p99)}'
-}
-check=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $KEY" -d "{\"input\": \"$TEXT\"}" "$URL/v1/moderations")
-[ "$check" = 200 ] || { echo "bench_server: moderation answered $check"; exit 1; }
-read -r brps bp50 bp99 < <(wrk -t2 -c"$CONNS" -d"${SECONDS_EACH}s" --latency "$URL/healthz" | figures)
-read -r rps p50 p99 < <(wrk -t2 -c"$CONNS" -d"${SECONDS_EACH}s" --latency -s "$STEWARD_HOME/mod.lua" "$URL/v1/moderations" | figures)
-echo "moderations (1 KB, $CONNS keep-alive connections, ${SECONDS_EACH}s): $rps requests/s, p50 $p50 ms, p99 $p99 ms (target >= 10000/s, p99 <= 5 ms)"
-echo "baseline /healthz (no key, no guard), same connections: $brps requests/s, p50 $bp50 ms, p99 $bp99 ms; moderation/healthz = $(awk -v a="$rps" -v b="$brps" 'BEGIN{printf "%.2f", b ? a/b : 0}')"
-errors=$(grep -c '"status":[^2]' "$STEWARD_HOME/access.log")
-echo "non-2xx answers during the runs: $errors"
+cat "$STEWARD_HOME/figures.lua" >>"$STEWARD_HOME/mod.lua"
 
+# the server's CPU time so far (user + system), in clock ticks
+cpu_ticks() { awk '{print $14 + $15}' /proc/"$PID"/stat; }
+# one wrk run: WRK_COMMAND... -- URL [LUA] -> "rps p50 p99 p99.9 errors cpu_us_per_request"
+# (the server's CPU time over the run per request answered: what a request costs the
+# server, whatever else the machine runs)
+load() {
+  local pre=() t0 fig
+  while [ "$1" != -- ]; do pre+=("$1"); shift; done
+  shift
+  t0=$(cpu_ticks)
+  fig=$("${pre[@]}" -c"$CONNS" -d"${SECONDS_EACH}s" -s "${2:-$STEWARD_HOME/figures.lua}" "$1" | awk '/^FIGURES/ {print $2, $3, $4, $5, $6, $7}')
+  echo "$fig" | awk -v t="$(( $(cpu_ticks) - t0 ))" -v hz="$(getconf CLK_TCK)" \
+    '{printf "%s %s %s %s %s %.1f\n", $1, $2, $3, $4, $5, $6 ? t / hz * 1e6 / $6 : 0}'
+}
+# the median of column k of the lines in a file
+median() { sort -n -k"$2" "$1" | awk -v k="$2" '{v[NR]=$k} END {print v[int((NR + 1) / 2)]}'; }
+summary() { # file label
+  printf '  %-34s median %6s requests/s, p50 %s ms, p99 %s ms, p99.9 %s ms; server CPU %s us/request (runs: rps %s)\n' "$2" \
+    "$(median "$1" 1)" "$(median "$1" 2)" "$(median "$1" 3)" "$(median "$1" 4)" "$(median "$1" 6)" \
+    "$(awk '{printf "%s%s", s, $1; s="/"}' "$1")"
+}
+
+echo "bench_server: load average $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs; $RUNS runs of ${SECONDS_EACH}s per route and layout"
+case " $PARTS " in *" moderation "*) ;; *) LAYOUTS= ;; esac
+for layout in $LAYOUTS; do
+  if [ "$layout" = split ]; then
+    start_server taskset -c 0 -- --http-threads 1
+    WRK=(taskset -c 1 wrk -t1)
+    desc="server on CPU 0 (1 connection thread), wrk -t1 on CPU 1"
+  else
+    start_server -- --parallel 8
+    WRK=(wrk -t2)
+    desc="server and wrk -t2 unpinned, default connection threads"
+  fi
+  check=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $KEY" -d "{\"input\": \"$TEXT\"}" "$URL/v1/moderations")
+  [ "$check" = 200 ] || { echo "bench_server: moderation answered $check"; exit 1; }
+  : >"$STEWARD_HOME/hz.$layout"; : >"$STEWARD_HOME/mod.$layout"
+  for _ in $(seq "$RUNS"); do
+    load "${WRK[@]}" -- "$URL/healthz" >>"$STEWARD_HOME/hz.$layout"
+    load "${WRK[@]}" -- "$URL/v1/moderations" "$STEWARD_HOME/mod.lua" >>"$STEWARD_HOME/mod.$layout"
+  done
+  stop_server
+  echo "layout $layout: $desc; $CONNS keep-alive connections"
+  summary "$STEWARD_HOME/mod.$layout" "/v1/moderations (1 KB inputs)"
+  summary "$STEWARD_HOME/hz.$layout" "baseline /healthz (no key, no guard)"
+  echo "  wrk socket errors or non-2xx: moderations $(awk '{s+=$5} END {print s+0}' "$STEWARD_HOME/mod.$layout"), healthz $(awk '{s+=$5} END {print s+0}' "$STEWARD_HOME/hz.$layout")"
+done
+if [ -n "$LAYOUTS" ]; then
+  echo "  targets: >= 10000 requests/s with p99 <= 5 ms, judged on the split layout"
+  echo "non-2xx answers in the access log during the runs: $(grep -c '"status":[^2]' "$ALOG")"
+fi
+case " $PARTS " in *" idle "*|*" generation "*) ;; *) exit 0 ;; esac
+
+start_server -- --parallel 8
 # idle keep-alive connections
+if [[ " $PARTS " == *" idle "* ]]; then
 rss() { awk '/VmRSS/ {print $2}' /proc/"$PID"/status; }
 before=$(rss)
 python3 - "$PORT" "$IDLE" "$PID" <<'PY'
@@ -83,6 +159,8 @@ open("/tmp/.sw_bench_idle_rss_%s" % pid, "w").write(rss)
 PY
 after=$(cat /tmp/.sw_bench_idle_rss_"$PID"); rm -f /tmp/.sw_bench_idle_rss_"$PID"
 echo "idle connections: RSS $before kB before, $after kB with $IDLE held: +$(( (after - before) / 1024 )) MB (target <= 100 MB)"
+fi
+[[ " $PARTS " == *" generation "* ]] || { stop_server; exit 0; }
 # generation: one stream alone, then 8 at once (128 tokens each, ignore_eos)
 python3 - "$PORT" "$KEY" <<'PY'
 import http.client, json, sys, threading, time
@@ -107,4 +185,4 @@ tok8, s8 = run(8)
 print("generation over HTTP (streamed, 128 tokens each): 1 alone %.0f tokens/s; 8 at once %.0f tokens/s aggregate (%.2fx)"
       % (tok1 / s1, tok8 / s8, (tok8 / s8) / (tok1 / s1)))
 PY
-kill -TERM "$PID"; wait "$PID"; PID=
+stop_server

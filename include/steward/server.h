@@ -25,6 +25,24 @@ typedef struct sw_server sw_server;
  * from the server's threads, so it must be thread-safe. */
 typedef void (*sw_server_log_fn)(void *ud, const char *line, size_t len);
 
+/* ---- the access log with one writer thread (access_log.c): a request's thread copies its
+ * line into a buffer and goes on; the writer writes the gathered lines in one write. ---- */
+#define SW_ACCESS_LOG_FLUSH_MS 10               /* a line is written at most this long after it came */
+#define SW_ACCESS_LOG_FLUSH_BYTES (32u << 10)   /* ... or at once when this much is waiting */
+#define SW_ACCESS_LOG_MAX_BYTES (1u << 20)      /* waiting at most: past it, appends wait for the writer */
+typedef struct sw_access_log sw_access_log;
+/* Opens path for appending (NULL: standard error, which close leaves open) and starts the
+ * writer. NULL with err naming the path. Free with sw_access_log_close. */
+sw_access_log *sw_access_log_open(const char *path, sw_err *err);
+/* An sw_server_log_fn (ud: the sw_access_log): appends line and a newline. Never waits for
+ * the disk; waits for the writer only while SW_ACCESS_LOG_MAX_BYTES are waiting, so no
+ * line is dropped. Thread-safe; not after sw_access_log_close has begun. */
+void sw_access_log_line(void *ud, const char *line, size_t len);
+/* Writes every line appended before it, stops the writer and closes the file. 0, or -1
+ * with err counting the lines lost (a failed write or no memory). NULL is accepted. A
+ * process killed without it loses at most the last SW_ACCESS_LOG_FLUSH_MS of lines. */
+int sw_access_log_close(sw_access_log *l, sw_err *err);
+
 typedef struct sw_server_opts {
     const char *home;          /* state directory (NULL: $STEWARD_HOME / ~/.steward) */
     const char *model_path;    /* NULL: the default model */

@@ -51,6 +51,10 @@ int sw_utf8_encode(uint32_t cp, unsigned char out[4]) {
 int sw_utf8_valid(const unsigned char *s, size_t n) {
     size_t i = 0;
     while (i < n) {
+        if (s[i] < 0x80) { /* ASCII, the common case, without a call per byte */
+            i++;
+            continue;
+        }
         int l = sw_utf8_seq_len(s + i, n - i);
         if (!l) return 0;
         i += (size_t)l;

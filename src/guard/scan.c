@@ -375,13 +375,17 @@ json_t *sw_guard_verdict_json(const sw_guard_verdict *v) {
     json_object_set_new(o, "findings", fs);
     sw_buf r = {0};
     const unsigned char *t = (const unsigned char *)(v->redacted ? v->redacted : "");
-    for (size_t i = 0; i < v->redacted_len;) { /* ill-formed bytes become U+FFFD */
-        int l = sw_utf8_seq_len(t + i, v->redacted_len - i);
-        if (l) sw_buf_append(&r, t + i, (size_t)l);
-        else sw_buf_append(&r, "\xEF\xBF\xBD", 3);
-        i += l ? (size_t)l : 1;
+    if (sw_utf8_valid(t, v->redacted_len)) { /* the common case: as it is, no copy */
+        json_object_set_new(o, "redacted", json_stringn_nocheck((const char *)t, v->redacted_len));
+    } else {
+        for (size_t i = 0; i < v->redacted_len;) { /* ill-formed bytes become U+FFFD */
+            int l = sw_utf8_seq_len(t + i, v->redacted_len - i);
+            if (l) sw_buf_append(&r, t + i, (size_t)l);
+            else sw_buf_append(&r, "\xEF\xBF\xBD", 3);
+            i += l ? (size_t)l : 1;
+        }
+        json_object_set_new(o, "redacted", json_stringn(r.data ? r.data : "", r.len));
     }
-    json_object_set_new(o, "redacted", json_stringn(r.data ? r.data : "", r.len));
     sw_buf_free(&r);
     json_object_set_new(o, "policy_hash", json_string(v->policy_hash));
     if (v->truncated) json_object_set_new(o, "findings_truncated", json_true());

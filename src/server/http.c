@@ -20,6 +20,7 @@
 #define NS_PER_MS 1000000ull
 #define NS_PER_S 1000000000ull
 #define SRV_ID_BYTES 12
+#define SRV_ID_POOL (SRV_ID_BYTES * 64)
 
 const char *srv_route_name(srv_route r) {
     static const char *names[SRV_R_COUNT] = {"healthz",     "models",  "chat_completions", "completions",
@@ -101,10 +102,18 @@ json_t *srv_body_json(srv_req *r) {
 
 void srv_new_id(sw_server *s, const char *prefix, char *out, size_t outsz) {
     (void)s;
-    uint8_t rnd[SRV_ID_BYTES];
+    /* random bytes drawn a pool at a time per thread: one getrandom call per
+     * SRV_ID_POOL / SRV_ID_BYTES ids, not one per request; each byte used once */
+    static _Thread_local uint8_t pool[SRV_ID_POOL];
+    static _Thread_local size_t used = SRV_ID_POOL;
+    if (used + SRV_ID_BYTES > SRV_ID_POOL) {
+        randombytes_buf(pool, sizeof pool);
+        used = 0;
+    }
     char hex[2 * SRV_ID_BYTES + 1];
-    randombytes_buf(rnd, sizeof rnd);
-    sw_hex(rnd, sizeof rnd, hex);
+    sw_hex(pool + used, SRV_ID_BYTES, hex);
+    sodium_memzero(pool + used, SRV_ID_BYTES);
+    used += SRV_ID_BYTES;
     snprintf(out, outsz, "%s-%s", prefix, hex);
 }
 
@@ -373,13 +382,17 @@ static int start_daemon(sw_server *s, sw_err *err) {
      * suspend their connection until there is something to send (generate.c). */
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6) flags |= MHD_USE_IPv6;
+    /* one connection thread is the daemon's own: no pool option then (a pool of 1 or 0 is
+     * refused with a warning on stderr) */
+    struct MHD_OptionItem pool[] = {{MHD_OPTION_THREAD_POOL_SIZE, (intptr_t)s->o.http_threads, NULL},
+                                    {MHD_OPTION_END, 0, NULL}};
     s->d = MHD_start_daemon(flags, (uint16_t)port, NULL, NULL, on_request, s,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->o.max_header,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned)s->o.max_connections,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)s->o.conn_timeout_s,
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->o.http_threads,
+                            MHD_OPTION_ARRAY, s->o.http_threads > 1 ? pool : pool + 1,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                             MHD_OPTION_END);
     if (!s->d)

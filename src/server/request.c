@@ -1,6 +1,7 @@
 /* request.c - parses the body of /v1/chat/completions and /v1/completions (OpenAI's
  * fields plus llama-server's ignore_eos and steward's own "steward" object) into the
- * parameters of one generation, checking every type and range. */
+ * parameters of one generation, checking every type and range; and reads the common
+ * /v1/moderations body, {"input": "TEXT"}, without building JSON objects. */
 #include "server_int.h"
 
 #include <stdarg.h>
@@ -228,4 +229,36 @@ int srv_gen_params_parse(json_t *o, int chat, srv_gen_params *p) {
         return -1;
     if (parse_response_format(p, json_object_get(o, "response_format")) < 0) return -1;
     return parse_options(p, o);
+}
+
+/* ---- the common moderation body ---- */
+
+static size_t skip_ws(const char *s, size_t i, size_t n) {
+    while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) i++;
+    return i;
+}
+
+#define INPUT_KEY "\"input\""
+#define INPUT_KEY_LEN (sizeof INPUT_KEY - 1)
+
+int srv_moderation_simple_input(const char *body, size_t len, const char **text, size_t *text_len) {
+    size_t i = skip_ws(body, 0, len);
+    if (i >= len || body[i] != '{') return 0;
+    i = skip_ws(body, i + 1, len);
+    if (len - i < INPUT_KEY_LEN || memcmp(body + i, INPUT_KEY, INPUT_KEY_LEN) != 0) return 0;
+    i = skip_ws(body, i + INPUT_KEY_LEN, len);
+    if (i >= len || body[i] != ':') return 0;
+    i = skip_ws(body, i + 1, len);
+    if (i >= len || body[i] != '"') return 0;
+    size_t start = ++i;
+    for (; i < len && body[i] != '"'; i++)
+        if (body[i] == '\\' || (unsigned char)body[i] < 0x20) return 0; /* an escape or a control: jansson's */
+    if (i >= len) return 0;
+    size_t end = i;
+    i = skip_ws(body, i + 1, len);
+    if (i >= len || body[i] != '}' || skip_ws(body, i + 1, len) != len) return 0;
+    if (!sw_utf8_valid((const unsigned char *)body + start, end - start)) return 0;
+    *text = body + start;
+    *text_len = end - start;
+    return 1;
 }

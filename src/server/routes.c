@@ -1,6 +1,7 @@
 /* routes.c - the server's small routes: /healthz, /v1/models, GET /v1/chat/completions/{id}
  * and /v1/moderations (the guard alone, no generation, in OpenAI's shape). */
 #include "server_int.h"
+#include "steward/jcs.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -65,34 +66,56 @@ static int maps_to(const category_map *c, const char *guard_cat) {
     return 0;
 }
 
-/* One result: flagged when the policy sends the text to review or blocks it; a category is
- * true when one of its findings is sent to review or blocked; its score is the highest. */
-static json_t *moderation_result(sw_server *s, const sw_guard_verdict *v) {
-    json_t *flags = json_object(), *scores = json_object();
-    for (size_t k = 0; k < N_CATS; k++) {
-        int hit = 0;
-        double best = 0;
+/* Appends a category score as a JSON real in its shortest form, always with a point or an
+ * exponent (0.0, not 0), as OpenAI's clients expect a float. -1 on no memory. */
+static int put_score(sw_buf *b, double score) {
+    char num[SW_JCS_NUMBER_MAX];
+    if (score == 0 || sw_jcs_number(score, num, NULL) < 0) return sw_buf_puts(b, "0.0");
+    return sw_buf_puts(b, num) | (strpbrk(num, ".e") ? 0 : sw_buf_puts(b, ".0"));
+}
+
+/* Appends one result: flagged when the policy sends the text to review or blocks it; a
+ * category is true when one of its findings is sent to review or blocked; its score is
+ * the highest. Written straight into b (the categories are fixed names), only the
+ * guard's verdict goes through jansson. -1 on no memory. */
+static int put_result(sw_server *s, const sw_guard_verdict *v, sw_buf *b) {
+    int hit[N_CATS] = {0};
+    double best[N_CATS] = {0};
+    for (size_t k = 0; k < N_CATS; k++)
         for (size_t i = 0; i < v->n_findings; i++) {
             const sw_guard_finding *f = &v->findings[i];
             if (!maps_to(&cats[k], f->category)) continue;
-            if (f->score > best) best = f->score;
-            if (f->action >= SW_ACT_REVIEW) hit = 1;
+            if (f->score > best[k]) best[k] = f->score;
+            if (f->action >= SW_ACT_REVIEW) hit[k] = 1;
         }
-        json_object_set_new(flags, cats[k].openai, json_boolean(hit));
-        json_object_set_new(scores, cats[k].openai, json_real(best));
-    }
     for (size_t i = 0; i < v->n_findings; i++)
         if (v->findings[i].action >= SW_ACT_REVIEW) srv_metrics_block(&s->m, v->findings[i].category);
-    return json_pack("{s:b, s:o, s:o, s:o}", "flagged", v->action >= SW_ACT_REVIEW, "categories", flags,
-                     "category_scores", scores, "steward", sw_guard_verdict_json(v));
+    int rc = sw_buf_puts(b, v->action >= SW_ACT_REVIEW ? "{\"flagged\":true,\"categories\":{"
+                                                       : "{\"flagged\":false,\"categories\":{");
+    for (size_t k = 0; k < N_CATS; k++)
+        rc |= sw_buf_puts(b, k ? ",\"" : "\"") | sw_buf_puts(b, cats[k].openai) |
+              sw_buf_puts(b, hit[k] ? "\":true" : "\":false");
+    rc |= sw_buf_puts(b, "},\"category_scores\":{");
+    for (size_t k = 0; k < N_CATS; k++)
+        rc |= sw_buf_puts(b, k ? ",\"" : "\"") | sw_buf_puts(b, cats[k].openai) | sw_buf_puts(b, "\":") |
+              put_score(b, best[k]);
+    rc |= sw_buf_puts(b, "},\"steward\":");
+    json_t *verdict = sw_guard_verdict_json(v);
+    rc |= verdict ? sw_json_compact_append(verdict, b, NULL) : -1;
+    json_decref(verdict);
+    return rc | sw_buf_puts(b, "}");
 }
 
 /* The texts of "input": a string, or an array of strings or of {"type":"text","text":...}.
  * Fills texts (borrowed from in) and returns their count, or -1 naming the problem in why. */
 #define MAX_INPUTS 256
-static int input_texts(json_t *in, json_t **texts, const char **why) {
+typedef struct {
+    const char *s;
+    size_t n;
+} mod_text;
+static int input_texts(json_t *in, mod_text *texts, const char **why) {
     if (json_is_string(in)) {
-        texts[0] = in;
+        texts[0] = (mod_text){json_string_value(in), json_string_length(in)};
         return 1;
     }
     if (!json_is_array(in) || json_array_size(in) == 0 || json_array_size(in) > MAX_INPUTS) {
@@ -107,39 +130,46 @@ static int input_texts(json_t *in, json_t **texts, const char **why) {
             *why = "each element of 'input' must be a string or {\"type\": \"text\", \"text\": ...}";
             return -1;
         }
-        texts[i] = t;
+        texts[i] = (mod_text){json_string_value(t), json_string_length(t)};
     }
     return (int)json_array_size(in);
 }
 
 enum MHD_Result srv_route_moderations(srv_req *r) {
     sw_server *s = r->s;
-    json_t *req = srv_body_json(r);
-    if (!req) return MHD_YES;
-    json_t *texts[MAX_INPUTS];
-    const char *why = NULL;
-    int n = input_texts(json_object_get(req, "input"), texts, &why);
-    if (n < 0) {
-        json_decref(req);
-        return srv_send_error(r, 400, "invalid_request_error", "invalid_value", "input", "%s", why);
+    mod_text texts[MAX_INPUTS];
+    json_t *req = NULL;
+    int n = 1;
+    if (!srv_moderation_simple_input(r->body.data, r->body.len, &texts[0].s, &texts[0].n)) {
+        if (!(req = srv_body_json(r))) return MHD_YES; /* answered */
+        const char *why = NULL;
+        n = input_texts(json_object_get(req, "input"), texts, &why);
+        if (n < 0) {
+            json_decref(req);
+            return srv_send_error(r, 400, "invalid_request_error", "invalid_value", "input", "%s", why);
+        }
     }
-    json_t *results = json_array();
-    for (int i = 0; i < n; i++) {
+    char id[64];
+    srv_new_id(s, "modr", id, sizeof id);
+    sw_buf out = {0};
+    int rc = sw_buf_printf(&out, "{\"id\":\"%s\",\"model\":\"steward-guard\",\"policy_sha256\":\"%s\",\"results\":[",
+                           id, sw_guard_policy_hash(s->guard));
+    for (int i = 0; i < n && rc == 0; i++) {
         sw_guard_verdict v = {0};
         sw_err err;
-        if (sw_guard_scan(s->guard, SW_GUARD_INPUT, json_string_value(texts[i]), json_string_length(texts[i]), &v,
-                          &err) < 0) {
+        if (sw_guard_scan(s->guard, SW_GUARD_INPUT, texts[i].s, texts[i].n, &v, &err) < 0) {
             sw_guard_verdict_free(&v);
-            json_decref(results);
+            sw_buf_free(&out);
             json_decref(req);
             return srv_send_error(r, 500, "server_error", "guard_error", NULL, "the guard failed: %s", err.msg);
         }
-        json_array_append_new(results, moderation_result(s, &v));
+        rc |= (i ? sw_buf_puts(&out, ",") : 0) | put_result(s, &v, &out);
         sw_guard_verdict_free(&v);
     }
     json_decref(req);
-    char id[64];
-    srv_new_id(s, "modr", id, sizeof id);
-    return srv_send_json(r, 200, json_pack("{s:s, s:s, s:s, s:o}", "id", id, "model", "steward-guard",
-                                           "policy_sha256", sw_guard_policy_hash(s->guard), "results", results));
+    if (rc < 0 || sw_buf_puts(&out, "]}") < 0) {
+        sw_buf_free(&out);
+        return srv_send_error(r, 500, "server_error", "out_of_memory", NULL, "cannot build the response");
+    }
+    return srv_send(r, 200, "application/json", out.data, out.len);
 }

@@ -236,6 +236,14 @@ int srv_takeover_answer(sw_server *s, const char *conv, const char *owner, const
 json_t *srv_answer_reply(sw_server *s, const char *id, int chat, long long created, const char *conv,
                          const sw_gen_result *res);
 
+/* ---- the common moderation body (request.c) ---- */
+/* The common moderation body read without jansson: {"input": "TEXT"} (JSON whitespace
+ * allowed around each token) where TEXT has no escape and no control character and is
+ * well-formed UTF-8, so that its bytes are the string jansson would give. 1 with *text and
+ * *text_len pointing into body; 0 for any other body (jansson then parses it and reports
+ * its errors). Never fails; body may be NULL when len is 0. */
+int srv_moderation_simple_input(const char *body, size_t len, const char **text, size_t *text_len);
+
 /* ---- generation requests (request.c) ---- */
 #define SRV_MAX_MESSAGES 1024
 #define SRV_MAX_STOP 4

@@ -93,6 +93,19 @@ class Server:
         if not self.port:
             raise RuntimeError("server did not start: " + self.stderr())
 
+    def access_lines(self, settle=0.1, timeout=5):
+        """The access log's lines (parsed) once its writer has caught up: the server writes a
+        line within 10 ms, so the file is read when its size has not changed for `settle` s."""
+        deadline, last = time.time() + timeout, None
+        while time.time() < deadline:
+            size = os.path.getsize(self.access) if os.path.exists(self.access) else -1
+            if size == last:
+                break
+            last = size
+            time.sleep(settle)
+        with open(self.access) as f:
+            return [json.loads(x) for x in f if x.strip()]
+
     def stderr(self):
         with open(self.log, "r", errors="replace") as f:
             return f.read()

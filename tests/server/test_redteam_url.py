@@ -64,8 +64,7 @@ with open(os.path.join(out, "attempts.jsonl")) as f:
     att = [json.loads(x) for x in f]
 answered = [a for a in att if a["outcome"] == "passed" and "not_answered" not in a]
 t.ok(answered and all(a["answer"] for a in answered), "passed attempts carry the server's answers", att[:3])
-with open(srv.access) as f:
-    calls = [json.loads(x) for x in f if x.strip()]
+calls = srv.access_lines()
 chat_calls = [c for c in calls if c.get("method") == "POST" and "chat" in c.get("route", "")]
 t.ok(len(chat_calls) == 16 and all(c["key"] for c in chat_calls), "the server saw one chat completion per attempt, "
      "with the key", calls)

@@ -295,8 +295,7 @@ t.ok(st3 == 200 and halted["halted"] is True and halted["reason"] == "drill" and
      "halt: generation answers 503, moderation still served, metrics say halted", (st3, halted, st4, gen, st5))
 t.ok(st6 == 200 and resumed["halted"] is False and st7 == 200, "resume: generation answers again", (st6, st7))
 
-with open(srv.access) as f:
-    lines = [json.loads(x) for x in f if x.strip()]
+lines = srv.access_lines()
 secret_words = ("ROMEO", "Ignore", "lovely", "Good morrow")
 t.ok(len(lines) > 30 and all({"time", "route", "status", "key", "latency_ms"} <= set(x) for x in lines)
      and not any(w in json.dumps(lines) for w in secret_words),

@@ -1,5 +1,5 @@
 """test_server_lifecycle.py - `steward serve` across stops and starts: keys survive a
-restart; SIGTERM lets a generation in flight finish and closes the audit log cleanly;
+restart; SIGTERM right after a burst leaves every answered request's access log line; SIGTERM lets a generation in flight finish and closes the audit log cleanly;
 SIGKILL under load loses no acknowledged audit record; concurrent streams give the same
 tokens as one stream alone for the same seed."""
 import json
@@ -24,6 +24,7 @@ def phase(name):
 LOAD_SECONDS = 8
 LOAD_CLIENTS = 6
 STREAMS = 4
+ACCESS_BURST = 300
 
 home = new_home()
 user = make_key(home, "user", "alice")
@@ -37,9 +38,20 @@ srv = Server(home, "--parallel", "4")
 st, _ = srv.json("GET", "/v1/models", key=user)
 t.ok(st == 200, "the same key works after a restart")
 
+phase("access log on SIGTERM")
+# ---- one thread writes the access log from a buffer: SIGTERM right after a burst of
+# answers still leaves a line for each of them ----
+conn = srv.conn()
+answered = sum(srv.json("POST", "/v1/moderations", {"input": "burst %d" % i}, key=user, conn=conn)[0] == 200
+               for i in range(ACCESS_BURST))
+rc = srv.stop(signal.SIGTERM)
+with open(srv.access) as f:
+    mods = [json.loads(x) for x in f if '"route":"moderations"' in x]
+t.ok(rc == 0 and answered == ACCESS_BURST and len(mods) == answered and all(m["status"] == 200 for m in mods),
+     "SIGTERM: every answered request has its access log line", (rc, answered, len(mods)))
+
 phase("SIGTERM during")
 # ---- SIGTERM during a generation: it finishes, the log closes with a checkpoint ----
-srv.stop()
 srv = Server(home, "--parallel", "4", "--drain-ms", "120000")
 result = {}
 

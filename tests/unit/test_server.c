@@ -1,6 +1,7 @@
 /* test_server.c - the server's pieces without sockets: the guard scanned from several
  * threads at once (as /v1/moderations does) gives the verdicts one thread gives; the
- * request parser's checks; the metrics' latency buckets. */
+ * request parser's checks; the metrics' latency buckets; the verdict's redacted text; the
+ * moderation body's fast reading. */
 #include "t.h"
 #include "server/server_int.h"
 #include "steward/guard.h"
@@ -143,6 +144,60 @@ static void test_metrics_buckets(void) {
     srv_metrics_destroy(&m);
 }
 
+/* The verdict's "redacted" text: well-formed UTF-8 as it is, an ill-formed byte as U+FFFD
+ * (the moderation route sends it as JSON). */
+static void test_verdict_redacted_utf8(void) {
+    const char *good = "caf\xC3\xA9 au lait", *bad = "caf\xC3 au lait";
+    const char *want[2] = {"caf\xC3\xA9 au lait", "caf\xEF\xBF\xBD au lait"};
+    const char *in[2] = {good, bad};
+    for (int k = 0; k < 2; k++) {
+        sw_guard_verdict v = {0};
+        sw_err err;
+        T_CHECK(sw_guard_scan(g, SW_GUARD_INPUT, in[k], strlen(in[k]), &v, &err) == 0);
+        json_t *j = sw_guard_verdict_json(&v);
+        const char *r = json_string_value(json_object_get(j, "redacted"));
+        T_CHECK_MSG(r && strcmp(r, want[k]) == 0, "'%s'", r ? r : "(none)");
+        json_decref(j);
+        sw_guard_verdict_free(&v);
+    }
+}
+
+/* The moderation body read without jansson: the common shape only, the text's own bytes;
+ * anything else (escapes, controls, ill-formed UTF-8, other members, arrays) is left to
+ * jansson. */
+static void test_moderation_simple_input(void) {
+    static const struct {
+        const char *body, *text; /* text NULL: not the simple shape */
+    } cases[] = {
+        {"{\"input\": \"What a lovely day.\"}", "What a lovely day."},
+        {" \t{\r\n\"input\"\n:\t\"caf\xC3\xA9 \xE5\xBF\xBD\"  }\n", "caf\xC3\xA9 \xE5\xBF\xBD"},
+        {"{\"input\":\"\"}", ""},
+        {"{\"input\": \"say \\\"hi\\\"\"}", NULL},        /* an escape */
+        {"{\"input\": \"tab\there\"}", NULL},                 /* a control character */
+        {"{\"input\": \"caf\xC3 x\"}", NULL},                 /* ill-formed UTF-8 */
+        {"{\"input\": \"\xED\xA0\x80\"}", NULL},             /* a surrogate */
+        {"{\"input\": \"a\", \"model\": \"x\"}", NULL},      /* another member */
+        {"{\"model\": \"x\", \"input\": \"a\"}", NULL},
+        {"{\"input\": [\"a\"]}", NULL},
+        {"{\"input\": \"x\"}}", NULL},                         /* trailing bytes */
+        {"{\"input\": \"x\"", NULL},
+        {"{\"input\": \"x", NULL},
+        {"", NULL},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        const char *t = NULL;
+        size_t n = 0;
+        int ok = srv_moderation_simple_input(cases[k].body, strlen(cases[k].body), &t, &n);
+        if (cases[k].text)
+            T_CHECK_MSG(ok == 1 && n == strlen(cases[k].text) && memcmp(t, cases[k].text, n) == 0, "case %zu", k);
+        else
+            T_CHECK_MSG(ok == 0, "case %zu accepted", k);
+    }
+    const char *t;
+    size_t n;
+    T_CHECK(srv_moderation_simple_input(NULL, 0, &t, &n) == 0);
+}
+
 int main(void) {
     sw_err err;
     char data[4096];
@@ -158,6 +213,8 @@ int main(void) {
     T_RUN(test_parse_chat);
     T_RUN(test_parse_refusals);
     T_RUN(test_metrics_buckets);
+    T_RUN(test_verdict_redacted_utf8);
+    T_RUN(test_moderation_simple_input);
     sw_guard_free(g);
     return t_done();
 }
