@@ -554,7 +554,11 @@ for line in open(T("generated-outputs.jsonl"), encoding="utf-8"):
 
 # Evaluation only (issue 12): XSTest's safe and unsafe prompts are never trained on nor
 # calibrated on; they all go to the test split.
-EVAL_ONLY = ("xstest-safe", "xstest-unsafe")
+# MultiJail's eight languages other than English and Chinese too: no benign text in those
+# languages is at hand, so a head trained on them would learn the script, not the harm
+# (every Thai or Arabic text would look harmful); they measure how a head meets a language
+# it never saw.
+EVAL_ONLY = ("xstest-safe", "xstest-unsafe", "multijail-other")
 
 
 # Calibration only (issue 12: thresholds set on sources the model never saw, not on the
