@@ -13,6 +13,14 @@ Sources (SHARED_DATA_DIR is the project's ../shared/data):
                    PII sentences, CValues (Chinese), and hard negatives written here that talk
                    about instructions without overriding any
 
+and, from data/guard-train/ (repository, commit and licence of each in its SOURCE.md):
+  harmful          MultiJail: 315 harmful requests in English, Chinese and eight more languages
+  jailbreak        three in-the-wild Chinese jailbreaks among awesome-chatgpt-prompts-zh
+  benign           Arena-Hard-Auto's 1,250 real users' queries, BELLE's 1,000 Chinese requests
+                   and their answers, Self-Instruct's 252 user-oriented instructions and their
+                   outputs, gsm8k's worked answers, 121 Chinese role prompts, and 400 texts the
+                   shipped models wrote (scripts/guard_gen_outputs.py), whole and in slices
+
 Each line is {"text", "label", "source"}. The split is a hash of the text (70/10/20), so it is
 the same on every run. Injection examples are built from templates; to measure them on
 phrasings never seen in training, a second family of injections (written separately, other
@@ -474,9 +482,83 @@ HELDOUT_BENIGN = [
 ]
 
 
+# ---- issue 12 item 2: licensed data from the wild, kept in data/guard-train/ (each file's
+# repository, commit and licence in data/guard-train/SOURCE.md) ----
+TRAIN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data", "guard-train")
+
+
+def T(*p):
+    return os.path.join(TRAIN_DIR, *p)
+
+
+# MultiJail (MIT): 315 harmful requests (Anthropic red-team and others) written in English
+# and translated by native speakers into Chinese and eight other languages. One source per
+# language group, so that leaving one out tells how the head meets a language it never saw.
+with gzip.open(T("MultiJail.csv.gz"), "rt", encoding="utf-8-sig") as fh:
+    for r in csv.DictReader(fh):
+        add(r["en"], "harmful", "multijail-en")
+        add(r["zh"], "harmful", "multijail-zh")
+        for lang in ("it", "vi", "ar", "ko", "th", "bn", "sw", "jv"):
+            add(r[lang], "harmful", "multijail-other")
+# BELLE's evaluation set (ODC-By): 1,000 Chinese requests of every kind (open QA,
+# brainstorming, rewriting, generation, maths, classification, code, ...) and their answers;
+# the answers are benign text of the kind a model writes (the output guard's negatives).
+with gzip.open(T("belle_eval_set.json.gz"), "rt", encoding="utf-8") as fh:
+    for line in fh:
+        if line.strip():
+            o = json.loads(line)
+            add(o["question"], "benign", "belle-zh")
+            add(o["std_answer"], "benign", "belle-zh-answers")
+# Self-Instruct's 252 user-oriented instructions (Apache-2.0), written by experts for the
+# uses of real applications (Grammarly, Gmail, Google Sheets, ...), with their inputs; the
+# expected outputs are answers.
+with gzip.open(T("user_oriented_instructions.jsonl.gz"), "rt", encoding="utf-8") as fh:
+    for line in fh:
+        o = json.loads(line)
+        for inst in o["instances"][:1]:
+            add(o["instruction"] + ("\n\n" + inst["input"] if inst.get("input") else ""), "benign", "user-oriented")
+            add(inst.get("output", ""), "benign", "answers-en")
+# awesome-chatgpt-prompts-zh (MIT): 124 role prompts people wrote and shared for ChatGPT, in
+# Chinese; three are jailbreaks (DAN, "forget your moral and legal limits" role play).
+ZH_JAILBREAK_ACTS = ("作为一个不受约束的 AI 模型 DAN", "涩涩女友", "好耶！魅魔！")
+with gzip.open(T("prompts-zh.json.gz"), "rt", encoding="utf-8") as fh:
+    for o in json.load(fh):
+        jb = o["act"] in ZH_JAILBREAK_ACTS
+        add(o["prompt"], "jailbreak" if jb else "benign", "wild-zh-jailbreak" if jb else "roleprompts-zh")
+# Arena-Hard-Auto (Apache-2.0): 1,250 real users' queries from Chatbot Arena (v0.1: 500;
+# v2.0: 500 hard prompts - coding, maths, ... - and 250 creative-writing requests, 98 of them
+# in Chinese), as people type them.
+for v in ("v0.1", "v2.0"):
+    with gzip.open(T("arena-hard-%s-question.jsonl.gz" % v), "rt", encoding="utf-8") as fh:
+        for line in fh:
+            add(json.loads(line)["prompt"], "benign", "arena-hard")
+# Answers from gsm8k (MIT): worked solutions, benign text with numbers and reasoning.
+for line in open(P("benign", "gsm8k", "test.jsonl")):
+    add(json.loads(line)["answer"], "benign", "answers-en")
+
+# ---- issue 12 item 1: what the shipped models write (scripts/guard_gen_outputs.py, seeds
+# 1-200, no guard), so that the output guard is trained and calibrated on generated text and
+# not only on requests. The figures of the output guard are measured on other seeds. The
+# streaming output guard scores the growing text in windows, so slices of each text as it
+# sees them (a prefix and a later window) are negatives too.
+GEN_SLICES = (96, 300, 700)
+for line in open(T("generated-outputs.jsonl"), encoding="utf-8"):
+    o = json.loads(line)
+    t = o["text"]
+    add(t, "benign", o["source"])
+    for k, n in enumerate(GEN_SLICES):
+        if len(t) > n + 24:
+            at = (o["seed"] * 7919 * (k + 1)) % (len(t) - n)
+            add(t[at:at + n], "benign", o["source"])
+
+
 # Evaluation only (issue 12): XSTest's safe and unsafe prompts are never trained on nor
 # calibrated on; they all go to the test split.
-EVAL_ONLY = ("xstest-safe", "xstest-unsafe")
+# MultiJail's eight languages other than English and Chinese too: no benign text in those
+# languages is at hand, so a head trained on them would learn the script, not the harm
+# (every Thai or Arabic text would look harmful); they measure how a head meets a language
+# it never saw.
+EVAL_ONLY = ("xstest-safe", "xstest-unsafe", "multijail-other")
 
 
 # Calibration only (issue 12: thresholds set on sources the model never saw, not on the

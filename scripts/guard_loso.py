@@ -13,7 +13,8 @@ whose verdict - the full policy's action, as `steward scan` answers - is review 
 (stopped) and flag, review or block (alarmed), not classifier scores.
 
 Sources that are for evaluation only are never trained on, in any fold: XSTest (safe and
-unsafe prompts), and the held-out injection family with its hard negatives. They are
+unsafe prompts), the held-out injection family with its hard negatives, and MultiJail's
+languages other than English and Chinese. They are
 evaluated once, with the model trained on everything else (fold "-").
 
 Prints one line per held-out source and names the worst attack source (lowest stop rate)
@@ -21,7 +22,7 @@ and the worst benign source (highest alarm rate); --json prints the same as JSON
 """
 import argparse, json, os, subprocess, sys, tempfile
 
-EVAL_ONLY = {"xstest-safe", "xstest-unsafe", "written-heldout", "hard-negative-heldout"}
+EVAL_ONLY = {"xstest-safe", "xstest-unsafe", "written-heldout", "hard-negative-heldout", "multijail-other"}
 SPLITS = ("train", "valid", "test", "test_heldout")
 TRAIN_ARGS = []  # --train-args: more options of `steward guard train` (e.g. "--l2 1e-3")
 

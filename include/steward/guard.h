@@ -237,6 +237,8 @@ typedef struct sw_guard_train_opts {
     uint64_t seed;
     double l2; /* L2 penalty per update; <= 0: 1e-4 */
     double target_fpr; /* share of validation negatives each head's threshold lets through; <= 0: 0.002 */
+    int per_source;    /* 1: ... and of each validation source's negatives ("source" field; sources
+                          of 20 texts or more, a smaller share than one text meaning above them all) */
 } sw_guard_train_opts;
 
 typedef struct sw_guard_train_report {

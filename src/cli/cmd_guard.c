@@ -8,7 +8,7 @@
 
 static int cmd_train(int argc, char **argv) {
     const char *data = NULL, *valid = NULL, *out = "models/guard-classifier.bin";
-    int epochs = 8, bits = 17, seed = 42;
+    int epochs = 8, bits = 17, seed = 42, per_source = 0;
     double l2 = 1e-4, target_fpr = 0.002;
     sw_opt opts[] = {
         {"data", SW_OPT_STR, &data, "FILE.jsonl", "training examples {\"text\", \"label\"} (required)"},
@@ -19,6 +19,8 @@ static int cmd_train(int argc, char **argv) {
         {"seed", SW_OPT_INT, &seed, "S", "shuffling seed (default 42)"},
         {"l2", SW_OPT_DOUBLE, &l2, "X", "L2 penalty (default 1e-4; larger: smoother weights)"},
         {"target-fpr", SW_OPT_DOUBLE, &target_fpr, "F", "validation negatives each threshold lets through (default 0.002)"},
+        {"per-source", SW_OPT_FLAG, &per_source, NULL,
+         "... and at most F of each validation source's negatives (the \"source\" field; sources of 20 texts or more)"},
         {NULL, 0, NULL, NULL, NULL},
     };
     const char *pos[1];
@@ -30,7 +32,7 @@ static int cmd_train(int argc, char **argv) {
     if (bits < 8 || bits > 24) return sw_cli_usage_error("guard train", "--dim-bits must be 8..24");
     if (!(l2 > 0 && l2 < 1)) return sw_cli_usage_error("guard train", "--l2 must be in (0, 1)");
     if (!(target_fpr > 0 && target_fpr < 0.5)) return sw_cli_usage_error("guard train", "--target-fpr must be in (0, 0.5)");
-    sw_guard_train_opts o = {data, valid, out, epochs, bits, (uint64_t)seed, l2, target_fpr};
+    sw_guard_train_opts o = {data, valid, out, epochs, bits, (uint64_t)seed, l2, target_fpr, per_source};
     sw_guard_train_report r;
     sw_err err;
     if (sw_guard_clf_train(&o, &r, &err) < 0) return sw_cli_fail("guard train", &err);

@@ -13,6 +13,8 @@
 #define LR 0.2
 #define TARGET_FPR_DEFAULT 0.002
 #define OPERATING_SCORE 0.85 /* a head's threshold maps to this score */
+#define SOURCES_MAX 256      /* distinct "source" names told apart in calibration */
+#define SOURCE_MIN_NEG 20    /* a source with fewer negatives is calibrated with the others only */
 
 /* Heads and which labels are positive; labels listed in `skip` are left out of the
  * head's training (a jailbreak is neither a positive nor a negative for injection). */
@@ -27,6 +29,7 @@ typedef struct {
     uint32_t *f; /* feature buckets (with repeats) */
     size_t nf;
     int label;   /* index into LABELS */
+    int src;     /* index into dataset.src (0: none or too many sources) */
 } example;
 
 static const char *LABELS[] = {"benign", "prompt_injection", "jailbreak", "harmful"};
@@ -74,15 +77,29 @@ typedef struct {
     example *e;
     size_t n, cap;
     char **texts; /* kept for calibration (valid set only) */
+    char *src[SOURCES_MAX]; /* source names; src[0] is NULL (no source) */
+    int nsrc;
 } dataset;
 
 static void dataset_free(dataset *d) {
     for (size_t i = 0; i < d->n; i++) free(d->e[i].f);
     if (d->texts)
         for (size_t i = 0; i < d->n; i++) free(d->texts[i]);
+    for (int i = 0; i < d->nsrc; i++) free(d->src[i]);
     free(d->e);
     free(d->texts);
     memset(d, 0, sizeof *d);
+}
+
+/* The index of source name s in d (added when new); 0 for none, for too many sources, or
+ * when out of memory (calibration then pools those texts). */
+static int source_index(dataset *d, const char *s) {
+    if (!s || !*s) return 0;
+    if (d->nsrc == 0) d->nsrc = 1; /* slot 0: no source */
+    for (int i = 1; i < d->nsrc; i++)
+        if (strcmp(d->src[i], s) == 0) return i;
+    if (d->nsrc == SOURCES_MAX || !(d->src[d->nsrc] = strdup(s))) return 0;
+    return d->nsrc++;
 }
 
 /* What load() gathers: the features of each example (and its text when kept). */
@@ -124,7 +141,7 @@ static int load_one(void *ud, const gjsonl_rec *r, sw_err *err) {
         free(kept);
         return sw_err_set(err, "%s:%d: out of memory", r->path, r->line);
     }
-    d->e[d->n] = (example){fc.f, fc.n, li};
+    d->e[d->n] = (example){fc.f, fc.n, li, source_index(d, r->source)};
     if (st->keep_text) d->texts[d->n] = kept;
     d->n++;
     return 0;
@@ -148,6 +165,21 @@ static uint64_t rng_next(uint64_t *s) { /* splitmix64 */
 static int cmp_desc(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* The raw-logit threshold that lets at most target_fpr of head h's validation negatives
+ * (of source src, or all when src < 0) through; neg is scratch space for d->n values, *nn
+ * receives the number of negatives. 0 when there are none. */
+static double threshold_of(const dataset *d, const double *raw, int h, int src, double target_fpr, double *neg,
+                           size_t *nn) {
+    size_t n = 0;
+    for (size_t i = 0; i < d->n; i++)
+        if (head_y(h, d->e[i].label) == 0 && (src < 0 || d->e[i].src == src)) neg[n++] = raw[i * NHEADS + (size_t)h];
+    *nn = n;
+    if (!n) return 0;
+    qsort(neg, n, sizeof *neg, cmp_desc);
+    size_t allowed = (size_t)floor(target_fpr * (double)n);
+    return allowed < n ? neg[allowed] + 1e-6 : neg[n - 1];
 }
 
 int sw_guard_clf_train(const sw_guard_train_opts *o, sw_guard_train_report *rep, sw_err *err) {
@@ -233,15 +265,17 @@ int sw_guard_clf_train(const sw_guard_train_opts *o, sw_guard_train_report *rep,
         for (int h = 0; h < NHEADS; h++) raw[i * NHEADS + (size_t)h] = log(sc[h] / (1 - sc[h] + 1e-300) + 1e-300);
     }
     double *neg = rc == 0 ? malloc((va.n + 1) * sizeof *neg) : NULL;
+    double target_fpr = o->target_fpr > 0 ? o->target_fpr : TARGET_FPR_DEFAULT;
     for (int h = 0; h < NHEADS && rc == 0 && neg; h++) {
         size_t nn = 0, np = 0;
-        for (size_t i = 0; i < va.n; i++)
-            if (head_y(h, va.e[i].label) == 0) neg[nn++] = raw[i * NHEADS + (size_t)h];
-        qsort(neg, nn, sizeof *neg, cmp_desc);
-        /* the threshold lets at most target_fpr of the validation negatives through */
-        double target_fpr = o->target_fpr > 0 ? o->target_fpr : TARGET_FPR_DEFAULT;
-        size_t allowed = (size_t)floor(target_fpr * (double)nn);
-        double t = nn ? (allowed < nn ? neg[allowed] + 1e-6 : neg[nn - 1]) : 0;
+        double t = threshold_of(&va, raw, h, -1, target_fpr, neg, &nn);
+        /* per source: no benign source of the validation split may see more than
+         * target_fpr of its texts through (a large easy source cannot hide a hard one) */
+        for (int s = 1; s < va.nsrc && o->per_source; s++) {
+            size_t ns;
+            double ts = threshold_of(&va, raw, h, s, target_fpr, neg, &ns);
+            if (ns >= SOURCE_MIN_NEG && ts > t) t = ts;
+        }
         /* never below the model's own decision boundary: when validation separates the
          * classes perfectly the quantile says little about texts unlike any seen */
         if (t < 0) t = 0;

@@ -27,20 +27,6 @@ def new_home():
     return h
 
 
-def output_flag_policy(home):
-    """The shipped policy with one line in front that only flags the harmful classifier on
-    output: the answers of a test's random watermark key then never go to review, so that
-    a test about delivery does not depend on the classifier's view of generated text.
-    Returns the policy's path (in home)."""
-    root = os.environ.get("STEWARD_ROOT", os.path.join(os.path.dirname(__file__), "..", ".."))
-    with open(os.path.join(root, "data", "policy", "default.policy"), encoding="utf-8") as f:
-        shipped = f.read()
-    path = os.path.join(home, "output-flag.policy")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("harmful output flag\n" + shipped)
-    return path
-
-
 def _cleanup():
     for s in _servers:
         s.kill()

@@ -12,7 +12,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from srvlib import BIN, Server, Tap, make_key, new_home, output_flag_policy  # noqa: E402
+from srvlib import BIN, Server, Tap, make_key, new_home  # noqa: E402
 
 RUN_TIMEOUT_S = 300
 
@@ -47,8 +47,7 @@ def redteam(home, *args, env_extra=None):
 t = Tap()
 home, client_home = new_home(), new_home()
 key = make_key(home, "user", "redteam")
-srv = Server(home, "--chat-template", "chatml",  # the shipped model has none of its own
-             "--policy", output_flag_policy(home))
+srv = Server(home, "--chat-template", "chatml")  # the shipped model has none of its own
 url = "http://127.0.0.1:%d" % srv.port
 env = {"STEWARD_UPSTREAM_KEY": key}
 
@@ -63,7 +62,8 @@ t.ok(oc.get("blocked_at_input", 0) >= 4 and sum(oc.values()) == 16, "its guard's
 with open(os.path.join(out, "attempts.jsonl")) as f:
     att = [json.loads(x) for x in f]
 answered = [a for a in att if a["outcome"] == "passed" and "not_answered" not in a]
-t.ok(answered and all(a["answer"] for a in answered), "passed attempts carry the server's answers", att[:3])
+t.ok(answered and all(a["answer"] for a in answered), "passed attempts carry the server's answers",
+     [a for a in answered if not a["answer"]] or att[:3])
 calls = srv.access_lines()
 chat_calls = [c for c in calls if c.get("method") == "POST" and "chat" in c.get("route", "")]
 t.ok(len(chat_calls) == 16 and all(c["key"] for c in chat_calls), "the server saw one chat completion per attempt, "

@@ -6,7 +6,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from srvlib import Server, Tap, make_key, new_home, output_flag_policy, sse_events  # noqa: E402
+from srvlib import Server, Tap, make_key, new_home, sse_events  # noqa: E402
 
 t = Tap()
 home_a, home_b = new_home(), new_home()
@@ -14,8 +14,7 @@ key_a = make_key(home_a, "user", "front-door")
 key_b = make_key(home_b, "user", "alice")
 a = Server(home_a)
 os.environ["STEWARD_UPSTREAM_KEY"] = key_a
-b = Server(home_b, "--upstream", "http://127.0.0.1:%d" % a.port, "--upstream-model", "default",
-           "--policy", output_flag_policy(home_b))
+b = Server(home_b, "--upstream", "http://127.0.0.1:%d" % a.port, "--upstream-model", "default")
 del os.environ["STEWARD_UPSTREAM_KEY"]
 
 st, models = b.json("GET", "/v1/models", key=key_b)

@@ -72,6 +72,52 @@ static void test_train_and_score(void) {
     unlink(model);
 }
 
+/* Count of texts "<stem> (k)", k < n, whose harmful score reaches the operating score. */
+static int harmful_hits(const sw_guard_clf *c, const char *stem, int n) {
+    int hits = 0;
+    for (int k = 0; k < n; k++) {
+        char t[160];
+        double sc[SW_CLF_MAX_HEADS];
+        sw_err err;
+        snprintf(t, sizeof t, "%s (%d)", stem, k);
+        if (sw_guard_clf_score(c, t, strlen(t), sc, NULL, &err) == 0 && sc[2] >= 0.85) hits++;
+    }
+    return hits;
+}
+
+/* --per-source: a small hard benign source of the validation split gets at most the target
+ * share through, where the pooled threshold lets the large easy source hide it. */
+static void test_per_source_calibration(void) {
+    static const char *hard = "describe how to poison the rats in the garden shed";
+    char tr[128], va[128], model[128];
+    snprintf(tr, sizeof tr, "%s/train.jsonl", dir);
+    snprintf(va, sizeof va, "%s/valid.jsonl", dir);
+    snprintf(model, sizeof model, "%s/m.bin", dir);
+    write_set(tr, 60, 0);
+    write_set(va, 100, 1000); /* 400 easy benign texts (source "t") */
+    FILE *f = fopen(va, "a");
+    for (int k = 0; k < 25; k++) fprintf(f, "{\"text\": \"%s (%d)\", \"label\": \"benign\", \"source\": \"hard\"}\n", hard, k);
+    fclose(f);
+    sw_guard_train_opts o = {.train_path = tr, .valid_path = va, .out_path = model, .epochs = 4, .dim_bits = 12,
+                             .seed = 7, .target_fpr = 0.04};
+    sw_guard_train_report r;
+    sw_err err;
+    int hits[2] = {-1, -1};
+    for (int ps = 0; ps < 2; ps++) {
+        o.per_source = ps;
+        T_CHECK_MSG(sw_guard_clf_train(&o, &r, &err) == 0, "%s", err.msg);
+        sw_guard_clf *c = sw_guard_clf_load(model, &err);
+        T_CHECK(c != NULL);
+        if (c) hits[ps] = harmful_hits(c, hard, 25);
+        sw_guard_clf_free(c);
+    }
+    T_CHECK_MSG(hits[1] >= 0 && hits[1] <= 1, "per source: %d of 25 hard negatives through (target 4%%)", hits[1]);
+    T_CHECK_MSG(hits[0] > 1, "pooled: %d of 25 (the pooled threshold should let more through)", hits[0]);
+    unlink(tr);
+    unlink(va);
+    unlink(model);
+}
+
 static void test_parse_errors(void) {
     sw_err err;
     unsigned char good[16 + 44 + 256] = {'S', 'W', 'G', 'C', 1, 0, 0, 0, 8, 0, 0, 0, 1, 0, 0, 0};
@@ -150,6 +196,7 @@ int main(void) {
     sw_err err;
     if (sw_crypto_init(&err) < 0) return 1;
     T_RUN(test_train_and_score);
+    T_RUN(test_per_source_calibration);
     T_RUN(test_parse_errors);
     T_RUN(test_eval_counts);
     rmdir(dir);
