@@ -155,6 +155,10 @@ size_t sw_guard_rules_refused(const sw_guard *g);
 int sw_guard_scan(const sw_guard *g, sw_guard_dir dir, const char *text, size_t len,
                   sw_guard_verdict *v, sw_err *err);
 void sw_guard_verdict_free(sw_guard_verdict *v);
+/* 1 when the verdict is an alarm for the user: flag, review or block, or a finding flagged
+ * beside a redaction (a redacted text alone goes through and is no alarm); else 0. The one
+ * definition `eval guard` (alarm_rate) and `eval bias` (benign_alarm_rate) count. */
+int sw_guard_verdict_alarmed(const sw_guard_verdict *v);
 
 /* Where a text comes from. A user's own request may ask for anything the policy allows; a
  * document is third-party content the model reads (a tool result, a retrieved web page,

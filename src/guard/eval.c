@@ -67,8 +67,7 @@ static void count_source(eval_state *st, const char *source, int flagged) {
  * text goes through, but a flag beside the redaction is still an alarm). */
 static void count_action(eval_state *st, const sw_guard_verdict *v, const gjsonl_rec *r) {
     sw_guard_action a = v->action;
-    int flagged = a == SW_ACT_FLAG || a >= SW_ACT_REVIEW;
-    for (size_t k = 0; k < v->n_findings && !flagged; k++) flagged = v->findings[k].action == SW_ACT_FLAG;
+    int flagged = sw_guard_verdict_alarmed(v);
     const char *sname = r->source ? r->source : r->label;
     int s = 0;
     while (s < st->nact && strcmp(st->act[s].name, sname) != 0) s++;
