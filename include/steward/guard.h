@@ -245,7 +245,9 @@ int sw_guard_clf_train(const sw_guard_train_opts *o, sw_guard_train_report *rep,
  * the share of examples whose verdict is review or block (stop_rate) and flag or more
  * (alarm_rate: flag, review or block, or a flagged finding beside a redaction). Returns {examples, rules_refused, categories: {cat: {support, tp, fp, fn,
  * tn, precision, recall, f1, fpr}}, confusion, benign_fpr_by_source, actions_by_source:
- * {source: {label, n, stopped, alarmed, stop_rate, alarm_rate}}}, or NULL with err. */
+ * {source: {label, n, stopped, alarmed, stop_rate, alarm_rate, causes}}}, or NULL with err;
+ * causes: {"category:type action": texts where a finding of that kind was flagged,
+ * reviewed or blocked}, so that each alarm can be traced to the rule or model behind it. */
 struct json_t *sw_guard_eval(const sw_guard *g, const char *path, sw_err *err);
 /* sw_guard_eval with every example scanned as source (a document: document mode), which
  * the result names ("source"). NULL with err, also for an unknown source. */
