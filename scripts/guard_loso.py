@@ -17,7 +17,8 @@ unsafe prompts), the held-out injection family with its hard negatives, and Mult
 languages other than English and Chinese. They are
 evaluated once, with the model trained on everything else (fold "-").
 
-Prints one line per held-out source and names the worst attack source (lowest stop rate)
+Prints one line per held-out source, with the kinds of finding behind most of its alarms
+(`causes` of `steward eval guard`), and names the worst attack source (lowest stop rate)
 and the worst benign source (highest alarm rate); --json prints the same as JSON.
 """
 import argparse, json, os, subprocess, sys, tempfile
@@ -104,8 +105,10 @@ def main():
                 for s in targets:
                     r = res.get(s)
                     if r:
-                        print("%-24s %-16s n=%5d  stopped %6.2f%%  alarmed %6.2f%%  (fold %s, %d training texts)"
-                              % (s, r["label"], r["n"], 100 * r["stop_rate"], 100 * r["alarm_rate"], name, ntrain),
+                        top = sorted(r.get("causes", {}).items(), key=lambda kv: -kv[1])[:3]
+                        print("%-24s %-16s n=%5d  stopped %6.2f%%  alarmed %6.2f%%  (fold %s, %d training texts)%s"
+                              % (s, r["label"], r["n"], 100 * r["stop_rate"], 100 * r["alarm_rate"], name, ntrain,
+                                 "  causes: " + ", ".join("%s %d" % kv for kv in top) if top else ""),
                               flush=True)
     attacks = [r for r in results if r["label"] != "benign"]
     benign = [r for r in results if r["label"] == "benign"]

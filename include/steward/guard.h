@@ -155,6 +155,10 @@ size_t sw_guard_rules_refused(const sw_guard *g);
 int sw_guard_scan(const sw_guard *g, sw_guard_dir dir, const char *text, size_t len,
                   sw_guard_verdict *v, sw_err *err);
 void sw_guard_verdict_free(sw_guard_verdict *v);
+/* 1 when the verdict is an alarm for the user: flag, review or block, or a finding flagged
+ * beside a redaction (a redacted text alone goes through and is no alarm); else 0. The one
+ * definition `eval guard` (alarm_rate) and `eval bias` (benign_alarm_rate) count. */
+int sw_guard_verdict_alarmed(const sw_guard_verdict *v);
 
 /* Where a text comes from. A user's own request may ask for anything the policy allows; a
  * document is third-party content the model reads (a tool result, a retrieved web page,
@@ -262,7 +266,9 @@ int sw_guard_clf_train(const sw_guard_train_opts *o, sw_guard_train_report *rep,
  * the share of examples whose verdict is review or block (stop_rate) and flag or more
  * (alarm_rate: flag, review or block, or a flagged finding beside a redaction). Returns {examples, rules_refused, categories: {cat: {support, tp, fp, fn,
  * tn, precision, recall, f1, fpr}}, confusion, benign_fpr_by_source, actions_by_source:
- * {source: {label, n, stopped, alarmed, stop_rate, alarm_rate}}}, or NULL with err. */
+ * {source: {label, n, stopped, alarmed, stop_rate, alarm_rate, causes}}}, or NULL with err;
+ * causes: {"category:type action": texts where a finding of that kind was flagged,
+ * reviewed or blocked}, so that each alarm can be traced to the rule or model behind it. */
 struct json_t *sw_guard_eval(const sw_guard *g, const char *path, sw_err *err);
 /* sw_guard_eval with every example scanned as source (a document: document mode), which
  * the result names ("source"). NULL with err, also for an unknown source. */

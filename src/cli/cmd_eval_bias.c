@@ -41,8 +41,11 @@ static void print_bias(const json_t *r) {
         }
         printf("%-20s gap %.1f points\n", g, json_real_value(json_object_get(gv, "gap")));
     }
-    printf("\nlargest gap: %.1f points (%s), over %lld sentences\n", json_real_value(json_object_get(r, "max_gap")),
-           json_string_value(json_object_get(r, "max_gap_group")), (long long)json_integer_value(json_object_get(r, "sentences")));
+    const json_t *ci = json_object_get(r, "max_gap_ci95");
+    printf("\nlargest gap: %.1f points (%s; 95%% bootstrap interval %.1f-%.1f), over %lld sentences\n",
+           json_real_value(json_object_get(r, "max_gap")), json_string_value(json_object_get(r, "max_gap_group")),
+           json_real_value(json_array_get(ci, 0)), json_real_value(json_array_get(ci, 1)),
+           (long long)json_integer_value(json_object_get(r, "sentences")));
     printf("largest gap in benign sentences stopped (review or block): %.1f points\n",
            json_real_value(json_object_get(r, "max_stop_gap")));
     const json_t *c = json_object_get(r, "crows_pairs");
@@ -76,11 +79,13 @@ int sw_cmd_eval_bias(int argc, char **argv) {
     int rc = sw_cli_parse(cmd, "eval bias [--lang en|zh|all] [--crows FILE] [--record] [--json]\n\n"
                                "Scans template sentences that differ only in an identity term (gender, ethnicity,\n"
                                "religion, nationality, region, age, disability, sexual orientation; English and\n"
-                               "Chinese) with the input guard: per term the alarm rate (flag or more) on benign\n"
-                               "and on harmful sentences and the subgroup AUC (harmful against benign, ranked by\n"
-                               "the guard's score; BPSN and BNSP AUCs against the other terms); per group the\n"
-                               "gap between its terms' benign alarm rates, in points (and stop rates: review or\n"
-                               "block). With --crows, the share of CrowS-Pairs where the model gives the more\n"
+                               "Chinese) with the input guard: per term the alarm rate (flag, review or block, or a\n"
+                               "flagged finding beside a redaction; Wilson 95% interval) on benign and on\n"
+                               "harmful sentences and the subgroup AUC (harmful against benign, ranked by the\n"
+                               "guard's score; BPSN and BNSP AUCs against the other terms); per group the gap\n"
+                               "between its terms' benign alarm rates, in points, with a 95% interval from 1,000\n"
+                               "seeded resamples of the templates (and stop rates: review or block). With\n"
+                               "--crows, the share of CrowS-Pairs where the model gives the more\n"
                                "stereotypical sentence the higher log-likelihood (0.5 is unbiased).",
                           opts, argc, argv, pos, 0, &npos);
     if (rc) return sw_cli_exit(rc);

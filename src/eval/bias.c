@@ -3,6 +3,7 @@
  * model's preference for the more stereotypical sentence of CrowS-Pairs. */
 #include "steward/eval.h"
 #include "steward/model.h"
+#include "steward/redteam.h"
 #include "steward/report.h"
 #include "steward/tokenizer.h"
 
@@ -13,12 +14,18 @@
 #define SLOT "{X}"
 #define FIELD_MAX 4096      /* bytes of one TSV field at most */
 #define POINTS 100.0        /* rates are reported as shares; gaps in points */
+#define BOOT_RESAMPLES 1000 /* bootstrap resamples of the templates for the gaps' intervals */
+#define BOOT_SEED 8         /* their seed: the same data give the same intervals */
+#define BOOT_LO 0.025       /* percentiles of a 95% interval */
+#define BOOT_HI 0.975
+#define N_LANGS 2           /* en, zh */
 
 /* What the guard did on the sentences of one term. */
 typedef struct term_stats {
     int nb, ab, nh, ah;        /* benign and harmful sentences, and those alarmed */
     int sbn;                   /* benign sentences stopped (review or block) */
     double *sb, *sh;           /* their scores */
+    unsigned char *alarmed;    /* per benign sentence, in template order: 1 when alarmed */
 } term_stats;
 
 /* Mann-Whitney AUC of harmful over benign scores (ties count one half); -1 when a side is empty. */
@@ -30,17 +37,16 @@ static double auc(const double *h, int nh, const double *b, int nb) {
     return wins / ((double)nh * nb);
 }
 
-/* Scans one sentence: *alarm when any finding is flagged or more, *stop when the verdict
- * is review or block; *score the highest finding score (0 with none). */
+/* Scans one sentence: *alarm as `eval guard` counts it (sw_guard_verdict_alarmed: a
+ * redaction alone is none), *stop when the verdict is review or block; *score the highest
+ * finding score (0 with none). */
 static int scan_sentence(const sw_guard *g, const char *text, int *alarm, int *stop, double *score, sw_err *err) {
     sw_guard_verdict v;
     memset(&v, 0, sizeof v);
     int rc = sw_guard_scan(g, SW_GUARD_INPUT, text, strlen(text), &v, err);
-    *alarm = v.action >= SW_ACT_FLAG, *stop = v.action >= SW_ACT_REVIEW, *score = 0;
-    for (size_t i = 0; rc == 0 && i < v.n_findings; i++) {
-        if (v.findings[i].action >= SW_ACT_FLAG) *alarm = 1;
+    *alarm = rc == 0 && sw_guard_verdict_alarmed(&v), *stop = v.action >= SW_ACT_REVIEW, *score = 0;
+    for (size_t i = 0; rc == 0 && i < v.n_findings; i++)
         if (v.findings[i].score > *score) *score = v.findings[i].score;
-    }
     sw_guard_verdict_free(&v);
     return rc;
 }
@@ -74,17 +80,24 @@ static int measure_term(const sw_guard *g, const json_t *tpls, const json_t *ter
             break;
         }
         if (json_is_true(json_object_get(t, "harmful"))) st->sh[st->nh++] = score, st->ah += alarm;
-        else st->sb[st->nb++] = score, st->ab += alarm, st->sbn += stop;
+        else st->alarmed[st->nb] = (unsigned char)alarm, st->sb[st->nb++] = score, st->ab += alarm, st->sbn += stop;
     }
     sw_buf_free(&s);
     return rc;
 }
 
+/* [lo, hi] rounded to 4 significant digits, scaled by k (NULL on OOM). */
+static json_t *interval(double lo, double hi, double k) {
+    return json_pack("[f, f]", sw_round_sig(lo * k, 4), sw_round_sig(hi * k, 4));
+}
+
 /* One term's figures (NULL on OOM). */
 static json_t *term_json(const term_stats *st, const char *lang) {
-    double a = auc(st->sh, st->nh, st->sb, st->nb);
-    return json_pack("{s:s, s:i, s:f, s:f, s:i, s:f, s:o}", "lang", lang, "benign", st->nb, "benign_alarm_rate",
-                     st->nb ? sw_round_sig((double)st->ab / st->nb, 4) : 0.0, "benign_stop_rate",
+    double a = auc(st->sh, st->nh, st->sb, st->nb), lo, hi;
+    sw_redteam_wilson95((size_t)st->ab, (size_t)st->nb, &lo, &hi);
+    return json_pack("{s:s, s:i, s:f, s:o, s:f, s:i, s:f, s:o}", "lang", lang, "benign", st->nb, "benign_alarm_rate",
+                     st->nb ? sw_round_sig((double)st->ab / st->nb, 4) : 0.0, "benign_alarm_ci95", interval(lo, hi, 1),
+                     "benign_stop_rate",
                      st->nb ? sw_round_sig((double)st->sbn / st->nb, 4) : 0.0, "harmful", st->nh, "harmful_alarm_rate",
                      st->nh ? sw_round_sig((double)st->ah / st->nh, 4) : 0.0, "auc",
                      a < 0 ? json_null() : json_real(sw_round_sig(a, 4)));
@@ -163,8 +176,98 @@ static int cross_aucs(json_t *out, const term_stats *st, const json_t *terms, si
 
 /* Frees n term_stats and their score arrays (NULL ok). */
 static void stats_free(term_stats *st, size_t n) {
-    for (size_t i = 0; st && i < n; i++) free(st[i].sb), free(st[i].sh);
+    for (size_t i = 0; st && i < n; i++) free(st[i].sb), free(st[i].sh), free(st[i].alarmed);
     free(st);
+}
+
+/* The index of term t's group in names (added when new; at most n names). */
+static int group_index(const json_t *term, const char **names, int *ng) {
+    const char *g = json_string_value(json_object_get(term, "group"));
+    for (int k = 0; k < *ng; k++)
+        if (strcmp(names[k], g) == 0) return k;
+    names[*ng] = g;
+    return (*ng)++;
+}
+
+/* One bootstrap resample: the benign templates of each language drawn with replacement
+ * (the same draw for every term, as the sentences of two terms differ only in the term);
+ * writes each group's gap in points to gap[group] and returns the largest. */
+static double resample_gaps(sw_rng *r, const term_stats *st, const int *grp, const int *lng, size_t n, int ng,
+                            int **draw, const int *nb, double *lo, double *hi, double *gap) {
+    for (int l = 0; l < N_LANGS; l++)
+        for (int k = 0; k < nb[l]; k++) draw[l][k] = (int)(sw_rng_uniform(r) * nb[l]);
+    for (int k = 0; k < ng * N_LANGS; k++) lo[k] = 2, hi[k] = -1;
+    for (size_t t = 0; t < n; t++) {
+        if (st[t].nb == 0 || st[t].nb != nb[lng[t]]) continue;
+        int a = 0;
+        for (int k = 0; k < st[t].nb; k++) a += st[t].alarmed[draw[lng[t]][k]];
+        double rate = (double)a / st[t].nb;
+        int c = grp[t] * N_LANGS + lng[t];
+        lo[c] = rate < lo[c] ? rate : lo[c], hi[c] = rate > hi[c] ? rate : hi[c];
+    }
+    double max = 0;
+    for (int g = 0; g < ng; g++) {
+        gap[g] = 0;
+        for (int l = 0; l < N_LANGS; l++) {
+            int c = g * N_LANGS + l;
+            if (hi[c] >= 0 && (hi[c] - lo[c]) * POINTS > gap[g]) gap[g] = (hi[c] - lo[c]) * POINTS;
+        }
+        max = gap[g] > max ? gap[g] : max;
+    }
+    return max;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The value at quantile q of v[0..n) (sorted in place). */
+static double quantile(double *v, int n, double q) {
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    int k = (int)(q * (n - 1) + 0.5);
+    return v[k];
+}
+
+/* 95% percentile-bootstrap intervals of each group's gap ("gap_ci95") and of max_gap
+ * ("max_gap_ci95"), over BOOT_RESAMPLES resamples of the benign templates. The gap is a
+ * largest-minus-smallest, so its interval lies above 0 even when no term differs: read its
+ * width, not its lower end. Returns 0, or -1 with err (out of memory). */
+static int gap_intervals(json_t *out, const term_stats *st, const json_t *terms, size_t n, sw_err *err) {
+    const char **names = calloc(n + 1, sizeof *names);
+    int *grp = calloc(n + 1, sizeof *grp), *lng = calloc(n + 1, sizeof *lng), nb[N_LANGS] = {0}, ng = 0;
+    int *draw[N_LANGS] = {0};
+    double *lo = calloc(2 * N_LANGS * (n + 1), sizeof *lo), *hi = lo ? lo + N_LANGS * (n + 1) : NULL;
+    double *gap = calloc(n + 1, sizeof *gap), *boot = calloc((n + 2) * BOOT_RESAMPLES, sizeof *boot);
+    int rc = names && grp && lng && lo && gap && boot ? 0 : sw_err_set(err, "out of memory");
+    for (size_t t = 0; rc == 0 && t < n; t++) {
+        const json_t *term = json_array_get(terms, t);
+        grp[t] = group_index(term, names, &ng);
+        lng[t] = strcmp(json_string_value(json_object_get(term, "lang")), "zh") == 0;
+        if (st[t].nb > nb[lng[t]]) nb[lng[t]] = st[t].nb;
+    }
+    for (int l = 0; rc == 0 && l < N_LANGS; l++)
+        if (!(draw[l] = malloc((size_t)(nb[l] + 1) * sizeof *draw[l]))) rc = sw_err_set(err, "out of memory");
+    sw_rng r;
+    sw_rng_seed(&r, BOOT_SEED);
+    /* boot[b] the max gap of resample b; boot[(g + 1) * BOOT_RESAMPLES + b] group g's gap */
+    for (int b = 0; rc == 0 && b < BOOT_RESAMPLES; b++) {
+        boot[b] = resample_gaps(&r, st, grp, lng, n, ng, draw, nb, lo, hi, gap);
+        for (int g = 0; g < ng; g++) boot[(size_t)(g + 1) * BOOT_RESAMPLES + (size_t)b] = gap[g];
+    }
+    for (int g = 0; rc == 0 && g <= ng; g++) {
+        double *v = boot + (size_t)g * BOOT_RESAMPLES;
+        double a = quantile(v, BOOT_RESAMPLES, BOOT_LO), z = quantile(v, BOOT_RESAMPLES, BOOT_HI);
+        json_t *gj = g ? json_object_get(json_object_get(out, "groups"), names[g - 1]) : out;
+        if (gj && json_object_set_new(gj, g ? "gap_ci95" : "max_gap_ci95", interval(a, z, 1)) < 0)
+            rc = sw_err_set(err, "out of memory");
+    }
+    if (rc == 0 && json_object_set_new(out, "bootstrap", json_pack("{s:i, s:i, s:s}", "resamples", BOOT_RESAMPLES, "seed",
+                                                                  BOOT_SEED, "over", "benign templates")) < 0)
+        rc = sw_err_set(err, "out of memory");
+    for (int l = 0; l < N_LANGS; l++) free(draw[l]);
+    free(names), free(grp), free(lng), free(lo), free(gap), free(boot);
+    return rc;
 }
 
 /* The guard part: every template of a language with every term of it. */
@@ -177,7 +280,8 @@ static int guard_bias(const sw_guard *g, const json_t *tpls, const json_t *terms
     for (i = 0; rc == 0 && i < n; i++) {
         const json_t *term = json_array_get(terms, i);
         st[i].sb = malloc((n_tpl + 1) * sizeof *st[i].sb), st[i].sh = malloc((n_tpl + 1) * sizeof *st[i].sh);
-        if (!st[i].sb || !st[i].sh) rc = sw_err_set(err, "out of memory");
+        st[i].alarmed = malloc(n_tpl + 1);
+        if (!st[i].sb || !st[i].sh || !st[i].alarmed) rc = sw_err_set(err, "out of memory");
         else if (!lang_selected(json_string_value(json_object_get(term, "lang")), lang)) continue;
         else if (measure_term(g, tpls, term, &st[i], err) < 0) rc = -1;
         else if (add_term(out, term, &st[i]) < 0) rc = sw_err_set(err, "out of memory");
@@ -185,12 +289,13 @@ static int guard_bias(const sw_guard *g, const json_t *tpls, const json_t *terms
     }
     for (i = 0; rc == 0 && i < n; i++)
         if (st[i].nb + st[i].nh > 0 && cross_aucs(out, st, terms, n, i, buf) < 0) rc = sw_err_set(err, "out of memory");
-    stats_free(st, n);
-    free(buf);
     if (rc == 0 && sentences == 0) rc = sw_err_set(err, "no sentence to scan: no template and term of language %s", lang ? lang : "all");
     if (rc == 0) json_object_set_new(out, "sentences", json_integer((json_int_t)sentences));
     if (rc == 0) gaps(json_object_get(out, "groups"), out, "benign_alarm_rate", "gap");
     if (rc == 0) gaps(json_object_get(out, "groups"), out, "benign_stop_rate", "stop_gap");
+    if (rc == 0) rc = gap_intervals(out, st, terms, n, err);
+    stats_free(st, n);
+    free(buf);
     return rc;
 }
 

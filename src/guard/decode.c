@@ -109,7 +109,9 @@ static int hexv(unsigned char c) {
     return -1;
 }
 
-/* Hex in three spellings: "48656c6c6f", "\x48\x65" and "48 65 6c" (pairs + spaces). */
+/* Hex in three spellings: "48656c6c6f", "\x48\x65" and "48 65 6c" (pairs + spaces). A run of
+ * decimal digits alone is a number (a card, an order, a street number), not hex: unescaped
+ * hex text has a letter a-f in practice ('.', ',', '?', j-o, z all encode with one). */
 static size_t hex_run(const char *t, size_t n, size_t i, char **out, size_t *olen) {
     /* measure first: most runs are words like "bad" or "face", too short to decode */
     size_t j0 = i, hexes = 0;
@@ -139,6 +141,12 @@ static size_t hex_run(const char *t, size_t n, size_t i, char **out, size_t *ole
             j++; /* "48 65 6c": a single space between pairs */
     }
     o[k] = 0;
+    size_t letters = 0;
+    for (size_t q = i; style == 0 && q < end; q++) letters += hexv((unsigned char)t[q]) >= 10;
+    if (style == 0 && letters == 0) { /* digits alone: a number */
+        free(o);
+        return i;
+    }
     *out = o;
     *olen = k;
     return end;

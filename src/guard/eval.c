@@ -32,6 +32,7 @@ typedef struct {
 typedef struct {
     char name[48], label[24];
     int n, stopped, alarmed; /* stopped: review or block; alarmed: flag or more */
+    json_t *causes;          /* "category:type action" -> texts where such a finding alarmed */
 } action_stat;
 
 /* The counts of an evaluation, filled one example at a time. */
@@ -61,14 +62,34 @@ static void count_source(eval_state *st, const char *source, int flagged) {
     }
 }
 
+/* Adds one to causes[key] for each distinct "category:type action" of v's findings that
+ * are flagged, reviewed or blocked (a redaction is no alarm). -1 on OOM. */
+static int count_causes(json_t *causes, const sw_guard_verdict *v) {
+    json_t *seen = json_object();
+    int rc = seen ? 0 : -1;
+    for (size_t k = 0; rc == 0 && k < v->n_findings; k++) {
+        const sw_guard_finding *f = &v->findings[k];
+        if (f->action != SW_ACT_FLAG && f->action < SW_ACT_REVIEW) continue;
+        char key[sizeof f->category + sizeof f->type + 16];
+        snprintf(key, sizeof key, "%s:%s %s", f->category, f->type, sw_guard_action_name(f->action));
+        if (json_object_get(seen, key)) continue;
+        json_t *c = json_object_get(causes, key);
+        if (json_object_set_new(seen, key, json_true()) < 0 ||
+            json_object_set_new(causes, key, json_integer(json_integer_value(c) + 1)) < 0)
+            rc = -1;
+    }
+    json_decref(seen);
+    return rc;
+}
+
 /* Counts what the verdict v gives the user, for the example's source (its label when it
  * has none; sources past MAX_SOURCES are counted under "other"): stopped when it is review
  * or block, alarmed when it is flag, review or block or any finding is flagged (a redacted
- * text goes through, but a flag beside the redaction is still an alarm). */
-static void count_action(eval_state *st, const sw_guard_verdict *v, const gjsonl_rec *r) {
+ * text goes through, but a flag beside the redaction is still an alarm), and which
+ * findings alarmed. Returns 0, or -1 on OOM. */
+static int count_action(eval_state *st, const sw_guard_verdict *v, const gjsonl_rec *r) {
     sw_guard_action a = v->action;
-    int flagged = a == SW_ACT_FLAG || a >= SW_ACT_REVIEW;
-    for (size_t k = 0; k < v->n_findings && !flagged; k++) flagged = v->findings[k].action == SW_ACT_FLAG;
+    int flagged = sw_guard_verdict_alarmed(v);
     const char *sname = r->source ? r->source : r->label;
     int s = 0;
     while (s < st->nact && strcmp(st->act[s].name, sname) != 0) s++;
@@ -79,11 +100,18 @@ static void count_action(eval_state *st, const sw_guard_verdict *v, const gjsonl
     if (s == st->nact) {
         snprintf(st->act[s].name, sizeof st->act[s].name, "%s", sname);
         snprintf(st->act[s].label, sizeof st->act[s].label, "%s", r->label);
+        if (!(st->act[s].causes = json_object())) return -1;
         st->nact++;
     }
     st->act[s].n++;
     st->act[s].stopped += a >= SW_ACT_REVIEW;
     st->act[s].alarmed += flagged;
+    return count_causes(st->act[s].causes, v);
+}
+
+/* Frees the per-source causes still held by st (after a failure). */
+static void free_causes(eval_state *st) {
+    for (int s = 0; s < st->nact; s++) json_decref(st->act[s].causes);
 }
 
 static int eval_one(void *ud, const gjsonl_rec *r, sw_err *err) {
@@ -100,7 +128,10 @@ static int eval_one(void *ud, const gjsonl_rec *r, sw_err *err) {
         sw_guard_verdict_free(&v);
         return -1;
     }
-    count_action(st, &v, r);
+    if (count_action(st, &v, r) < 0) {
+        sw_guard_verdict_free(&v);
+        return sw_err_set(err, "out of memory");
+    }
     /* predicted: categories with a finding the policy sends to review or blocks */
     int pred[NCATS] = {0}, top = NCATS;
     double best = -1;
@@ -147,6 +178,7 @@ json_t *sw_guard_eval_source(const sw_guard *g, const char *path, sw_guard_text_
     st->g = g;
     st->so = (sw_guard_scan_opts){.dir = SW_GUARD_INPUT, .source = source};
     if (gjsonl_each(path, 1, eval_one, st, err) < 0) {
+        free_causes(st);
         free(st);
         return NULL;
     }
@@ -192,6 +224,7 @@ json_t *sw_guard_eval_source(const sw_guard *g, const char *path, sw_guard_text_
         json_object_set_new(x, "alarmed", json_integer(a->alarmed));
         json_object_set_new(x, "stop_rate", json_real(a->n ? (double)a->stopped / a->n : 0));
         json_object_set_new(x, "alarm_rate", json_real(a->n ? (double)a->alarmed / a->n : 0));
+        json_object_set_new(x, "causes", a->causes);
         json_object_set_new(as, a->name, x);
     }
     json_object_set_new(out, "examples", json_integer(n));

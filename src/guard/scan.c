@@ -62,6 +62,13 @@ void sw_guard_verdict_free(sw_guard_verdict *v) {
     memset(v, 0, sizeof *v);
 }
 
+int sw_guard_verdict_alarmed(const sw_guard_verdict *v) {
+    if (v->action == SW_ACT_FLAG || v->action >= SW_ACT_REVIEW) return 1;
+    for (size_t k = 0; k < v->n_findings; k++)
+        if (v->findings[k].action == SW_ACT_FLAG) return 1;
+    return 0;
+}
+
 int sw_guard_data_dir(char *out, size_t outsz, sw_err *err) {
     const char *env = getenv("STEWARD_DATA");
     if (env && *env) {

@@ -24,6 +24,11 @@ check "max_stop_gap is the largest stop gap" "jq -e '.max_stop_gap == ([.groups[
 check "a subgroup AUC per term, in [0, 1]" "jq -e '(.subgroup_auc | length) == ([.groups[].terms | length] | add) and all(.subgroup_auc[]; . >= 0 and . <= 1)' '$T/b.json' >/dev/null"
 check "BPSN and BNSP AUCs per term, in [0, 1]" "jq -e 'all(.groups[].terms[]; .bpsn_auc >= 0 and .bpsn_auc <= 1 and .bnsp_auc >= 0 and .bnsp_auc <= 1)' '$T/b.json' >/dev/null"
 check "both languages are measured" "jq -e '[.groups[].terms[].lang] | unique == [\"en\", \"zh\"]' '$T/b.json' >/dev/null"
+check "at least 60 benign templates per term, in both languages" "jq -e 'all(.groups[].terms[]; .benign >= 60)' '$T/b.json' >/dev/null"
+check "a bootstrap interval around each gap and max_gap" "jq -e '(.max_gap_ci95 | length == 2 and .[0] <= .[1] and .[1] <= 100) and all(.groups[]; .gap_ci95[0] <= .gap_ci95[1]) and .bootstrap.resamples == 1000' '$T/b.json' >/dev/null"
+check "a Wilson interval around each term's benign alarm rate" "jq -e 'all(.groups[].terms[]; .benign_alarm_ci95[0] <= .benign_alarm_rate and .benign_alarm_rate <= .benign_alarm_ci95[1])' '$T/b.json' >/dev/null"
+"$BIN" eval bias --json >"$T/b2.json"
+check "the same data give the same intervals (seeded)" "cmp -s <(jq -S 'del(.seconds)' '$T/b.json') <(jq -S 'del(.seconds)' '$T/b2.json')"
 check "crows_pairs says it was skipped without --crows" "jq -e '.crows_pairs.skipped' '$T/b.json' >/dev/null"
 "$BIN" eval bias --json --lang zh >"$T/zh.json"
 check "--lang zh measures Chinese terms only" "jq -e '[.groups[].terms[].lang] | unique == [\"zh\"]' '$T/zh.json' >/dev/null"
@@ -34,6 +39,11 @@ printf 'en\tplanted\ta farmer\nen\tplanted\ta fucking idiot\n' >"$T/terms.tsv"
 "$BIN" eval bias --json --lang en --terms "$T/terms.tsv" >"$T/p.json"
 check "the planted term shows a 100-point gap" "jq -e '.max_gap_group == \"planted\" and .max_gap == 100' '$T/p.json' >/dev/null"
 check "... and the neutral term is not alarmed on benign sentences" "jq -e '.groups.planted.terms[\"a farmer\"].benign_alarm_rate == 0' '$T/p.json' >/dev/null"
+check "... its interval is [100, 100]: every resample shows it" "jq -e '.groups.planted.gap_ci95 == [100, 100] and .max_gap_ci95 == [100, 100]' '$T/p.json' >/dev/null"
+# a redaction alone is no alarm (as in eval guard): a term with an e-mail address in it
+printf 'en\tplanted\ta farmer\nen\tplanted\tjane.doe@example.com\n' >"$T/terms2.tsv"
+"$BIN" eval bias --json --lang en --terms "$T/terms2.tsv" >"$T/p2.json"
+check "a redacted e-mail address in the term is no alarm" "jq -e '.groups.planted.gap == 0' '$T/p2.json' >/dev/null"
 
 CROWS="$ROOT/../shared/data/crows-pairs/crows_pairs_anonymized.csv"
 if [ -f "$CROWS" ]; then

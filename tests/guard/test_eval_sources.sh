@@ -52,6 +52,11 @@ check "numbers and names: no alarm" "$PY -c '
 import json; a=json.load(open(\"$TMP/out.json\"))[\"actions_by_source\"]; assert a[\"numbers-names\"][\"alarmed\"] == 0, a[\"numbers-names\"]'"
 check "profanity flagged, never stopped" "$PY -c '
 import json; x=json.load(open(\"$TMP/out.json\"))[\"actions_by_source\"][\"profane-requests\"]; assert x[\"alarmed\"] == 2 and x[\"stopped\"] == 0, x'"
+check "causes name the kind of finding behind each alarm" "$PY -c '
+import json; a=json.load(open(\"$TMP/out.json\"))[\"actions_by_source\"]
+assert a[\"profane-requests\"][\"causes\"] == {\"profanity:keyword flag\": 2}, a[\"profane-requests\"]
+assert a[\"numbers-names\"][\"causes\"] == {}, a[\"numbers-names\"]
+assert all(sum(x[\"causes\"].values()) >= x[\"alarmed\"] for x in a.values()), a'"
 check "template turns stopped" "$PY -c '
 import json; x=json.load(open(\"$TMP/out.json\"))[\"actions_by_source\"][\"template-turns\"]; assert x[\"stopped\"] == 2, x'"
 if [ -n "$SHARED" ]; then
