@@ -38,6 +38,7 @@ typedef enum {
     SRV_R_FEEDBACK_LIST,
     SRV_R_FEEDBACK_HANDLE,
     SRV_R_CONSOLE,
+    SRV_R_OVERSIGHT_STATUS,
     SRV_R_OTHER,
     SRV_R_COUNT
 } srv_route;
@@ -158,6 +159,8 @@ enum MHD_Result srv_route_generate(srv_req *r, int chat);
 enum MHD_Result srv_route_chat_get(srv_req *r);
 enum MHD_Result srv_route_admin_status(srv_req *r);
 enum MHD_Result srv_route_admin_halt(srv_req *r, int halt);
+/* GET /v1/oversight/status (reviewer): the halt, the queue depths and the caller's role. */
+enum MHD_Result srv_route_oversight_status(srv_req *r);
 /* The console's page and files, embedded in the binary (console.c); no key needed. */
 enum MHD_Result srv_route_console(srv_req *r);
 /* Reads the halt from the store into s->halted. -1 with err. */

@@ -63,11 +63,16 @@ routes = [("GET", "/v1/review"), ("POST", "/v1/review/1/approve"), ("POST", "/v1
           ("POST", "/v1/review/1/reject"), ("GET", "/v1/conversations"), ("POST", "/v1/conversations/c/takeover"),
           ("POST", "/v1/conversations/c/reply"), ("POST", "/v1/conversations/c/release"), ("GET", "/v1/feedback"),
           ("POST", "/v1/feedback/1/handle"), ("POST", "/v1/admin/halt"), ("POST", "/v1/admin/resume"),
-          ("GET", "/v1/admin/status"), ("GET", "/metrics")]
+          ("GET", "/v1/admin/status"), ("GET", "/metrics"), ("GET", "/v1/oversight/status")]
 codes = [srv.json(m, p, {} if m == "POST" else None, key=user)[0] for m, p in routes]
 t.ok(all(c == 403 for c in codes), "a user key gets 403 on every reviewer and admin route", codes)
 st, _ = srv.json("POST", "/v1/admin/halt", {}, key=rev)
 t.ok(st == 403, "a reviewer key gets 403 on the admin routes", st)
+st, o = srv.json("GET", "/v1/oversight/status", key=rev)
+st2, o2 = srv.json("GET", "/v1/oversight/status", key=admin)
+t.ok(st == 200 and o["role"] == "reviewer" and o["halted"] is False and set(o["queues"]) == {"review_pending",
+     "takeovers", "replies_queued", "feedback_unhandled"} and "model_sha256" not in o and st2 == 200
+     and o2["role"] == "admin", "a reviewer has a status route: the halt, the queue depths and its role", (o, o2))
 
 # ---- review: a stream held, then approved ----
 st, ev, events, done = held_stream()
@@ -266,6 +271,8 @@ t.ok(st == 503 and o["error"]["code"] == "halted" and "drill" in o["error"]["mes
 st, o = srv.json("GET", "/v1/admin/status", key=admin)
 t.ok(st == 200 and o["halted"] and o["reason"] == "drill" and set(o["queues"]) == {"review_pending", "takeovers",
      "replies_queued", "feedback_unhandled"}, "status: halted, why, queue depths", o)
+st, o = srv.json("GET", "/v1/oversight/status", key=rev)
+t.ok(st == 200 and o["halted"] and o["reason"] == "drill" and o["by"], "a reviewer's status: halted, by whom, why", o)
 st, o = srv.json("POST", "/v1/admin/resume", key=admin)
 actions.append("resume")
 st, o = srv.json("POST", "/v1/chat/completions", PLAIN, key=user)
