@@ -966,7 +966,8 @@ int sw_pipeline_deliver(sw_pipeline *p, const sw_deliver_request *req, sw_gen_re
     if (!req->text && req->len) return sw_err_set(err, "deliver: %zu bytes of text without data", req->len);
     sw_deliver_request r = *req;
     if (!r.text) r.text = "";
-    if (r.author != SW_AUTHOR_MODEL) {
+    if (r.rejected) res->finish_reason = "blocked"; /* the refusal a person chose, delivered as it is */
+    if (r.author != SW_AUTHOR_MODEL && !r.rejected) {
         if (deliver_guard(p, &r, res, err) < 0) return -1;
     } else if (sw_buf_append(&res->text, r.text, r.len) < 0) {
         return sw_err_set(err, "out of memory");

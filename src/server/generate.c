@@ -588,9 +588,9 @@ int srv_generate_approved(sw_server *s, const json_t *body, int chat, const sw_k
 }
 
 json_t *srv_answer_delivered(sw_server *s, const char *id, int chat, long long created, const sw_gen_result *res) {
-    int refused_ = res->refusal != NULL;
+    int refused_ = res->refusal != NULL; /* blocked by the output guard: the refusal, unlabelled */
     const char *text = refused_ ? res->refusal : (res->labelled_text.data ? res->labelled_text.data : "");
-    const char *finish = refused_ ? "content_filter" : "stop";
+    const char *finish = refused_ || strcmp(res->finish_reason, "blocked") == 0 ? "content_filter" : "stop";
     json_t *choice = chat ? json_pack("{s:i, s:{s:s, s:s, s:n}, s:n, s:s}", "index", 0, "message", "role",
                                       "assistant", "content", text, "refusal", "logprobs", "finish_reason", finish)
                           : json_pack("{s:i, s:s, s:n, s:s}", "index", 0, "text", text, "logprobs", "finish_reason",

@@ -185,16 +185,13 @@ static int decide_delivery(srv_req *r, const sw_review_item *it, const json_t *m
     sw_server *s = r->s;
     int chat = route_is_chat(meta);
     const char *conv = json_string_value(json_object_get(meta, "conversation"));
-    if (decision == SW_REVIEW_REJECTED) {
-        memset(res, 0, sizeof *res);
-        res->finish_reason = "blocked";
-        res->refusal = SRV_REFUSAL;
-        res->audit_index = -1;
-        return sw_buf_puts(&res->labelled_text, SRV_REFUSAL) < 0 ? sw_err_set(err, "out of memory") : 0;
+    sw_deliver_request d = {.principal = it->owner_key_id, .conversation = conv, .decided_by = r->key.id};
+    if (decision == SW_REVIEW_REJECTED) { /* the refusal, labelled and signed as the person's decision */
+        d.text = SRV_REFUSAL, d.len = strlen(SRV_REFUSAL), d.author = SW_AUTHOR_HUMAN, d.rejected = 1;
+        return sw_pipeline_deliver(s->p, &d, res, err);
     }
     const char *held = json_string_value(json_object_get(content, "held"));
     size_t held_len = json_string_length(json_object_get(content, "held"));
-    sw_deliver_request d = {.principal = it->owner_key_id, .conversation = conv, .decided_by = r->key.id};
     if (decision == SW_REVIEW_EDITED) {
         d.text = text, d.len = strlen(text), d.author = SW_AUTHOR_EDITED;
         d.original_sha256 = json_string_value(json_object_get(meta, "held_sha256"));

@@ -129,6 +129,13 @@ t.ok(st == 200 and obj["steward"]["review"]["status"] == "rejected"
      and obj["steward"]["review"]["reason"] == "not for this audience" and "I can't help" in content_of(obj)
      and obj["choices"][0]["finish_reason"] == "content_filter",
      "rejected: the owner gets the refusal and the reason", obj)
+m = obj["steward"].get("manifest") or {}
+t.ok("[Written by a person]" in content_of(obj) and obj["steward"]["finish_reason"] == "blocked"
+     and obj["steward"]["author"] == "human" and m.get("author") == "human" and m["label"]["AIGC"]["Label"] == "0"
+     and obj["steward"]["audit"]["index"] >= 0,
+     "rejected: the refusal carries the explicit label, a signed manifest and its audit record", obj)
+good, why = verify_manifest(obj) if m else (False, "no manifest")
+t.ok(good, "rejected: the manifest verifies the delivered refusal", why)
 
 # ---- a waiting client gets the decision ----
 got = {}
