@@ -47,6 +47,11 @@ typedef struct gen_job {
     int halted_stop;    /* the generation stopped because a person halted generation */
     srv_waiter waiter;  /* streams: registered so that a halt wakes them */
     long long review_id; /* > 0 once the answer is held for review */
+    /* work other than a generation (srv_defer): run on the job's thread, its outcome sent */
+    srv_work_fn work;
+    void *work_ud;
+    void (*work_free)(void *ud);
+    srv_outcome outcome;
     /* owned by the content reader */
     sw_buf out;
     size_t out_off;
@@ -204,8 +209,12 @@ static json_t *decide_whole(gen_job *j);
 /* The job's thread: the generation (or a person's answer), then the connection resumed. */
 static void *run_thread(void *ud) {
     gen_job *j = ud;
-    if (!j->takeover) run(j);
-    if (j->takeover || !j->prm.stream) j->final = decide_whole(j); /* a person's answer streams whole */
+    if (j->work) {
+        j->work(j->work_ud, &j->outcome);
+    } else {
+        if (!j->takeover) run(j);
+        if (j->takeover || !j->prm.stream) j->final = decide_whole(j); /* a person's answer streams whole */
+    }
     pthread_mutex_lock(&j->mu);
     j->done = 1;
     wake(j);
@@ -217,6 +226,8 @@ static void *run_thread(void *ud) {
 /* Drops one reference; the last frees the job. */
 static void job_release(gen_job *j) {
     if (!j || atomic_fetch_sub(&j->refs, 1) != 1) return;
+    if (j->work_free) j->work_free(j->work_ud);
+    json_decref(j->outcome.body);
     json_decref(j->steward);
     json_decref(j->final);
     sw_gen_result_free(&j->res);
@@ -225,7 +236,7 @@ static void job_release(gen_job *j) {
     sw_buf_free(&j->pending);
     sw_buf_free(&j->out);
     pthread_mutex_destroy(&j->mu);
-    atomic_fetch_sub(&j->s->gen_inflight, 1);
+    if (!j->work) atomic_fetch_sub(&j->s->gen_inflight, 1);
     free(j);
 }
 
@@ -719,6 +730,11 @@ static enum MHD_Result send_answer(srv_req *r) {
     gen_job *j = r->work;
     r->resume = NULL;
     r->work = NULL;
+    if (j->work) {
+        enum MHD_Result rc = srv_send_outcome(r, &j->outcome);
+        job_release(j);
+        return rc;
+    }
     if (j->halted_stop) {
         job_release(j);
         return send_halted(r);
@@ -754,6 +770,27 @@ static enum MHD_Result start_whole(srv_req *r, gen_job *j) {
     }
     pthread_mutex_unlock(&j->mu);
     return done ? send_answer(r) : MHD_YES;
+}
+
+enum MHD_Result srv_send_outcome(srv_req *r, srv_outcome *o) {
+    json_t *body = o->body;
+    o->body = NULL;
+    if (body) return srv_send_json(r, o->status, body);
+    return srv_send_error(r, o->status ? o->status : 500, o->type ? o->type : "server_error",
+                          o->code ? o->code : "internal_error", NULL, "%s", o->err.msg);
+}
+
+enum MHD_Result srv_defer(srv_req *r, srv_work_fn fn, void *ud, void (*ud_free)(void *ud)) {
+    gen_job *j = job_new(r, NULL, 0);
+    if (!j) {
+        ud_free(ud);
+        return srv_send_error(r, 500, "server_error", "out_of_memory", NULL, "out of memory");
+    }
+    atomic_fetch_sub(&r->s->gen_inflight, 1); /* the work counts its own generations */
+    j->work = fn;
+    j->work_ud = ud;
+    j->work_free = ud_free;
+    return start_whole(r, j);
 }
 
 enum MHD_Result srv_route_generate(srv_req *r, int chat) {

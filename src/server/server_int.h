@@ -145,6 +145,24 @@ enum MHD_Result srv_send_error(srv_req *r, int status, const char *type, const c
 /* Queues a response built elsewhere (streams) and records its status. */
 enum MHD_Result srv_queue(srv_req *r, int status, struct MHD_Response *resp);
 
+/* What work done off the connection's thread answers: body (sent with status; owned), or,
+ * when body is NULL, an error (status, type, code and err's message). */
+typedef struct srv_outcome {
+    int status;
+    const char *type, *code;
+    sw_err err;
+    json_t *body;
+} srv_outcome;
+/* Sends o (generate.c): body with its status, else the error; releases body. */
+enum MHD_Result srv_send_outcome(srv_req *r, srv_outcome *o);
+/* Work run by srv_defer on a job's thread: fills *out (zeroed before the call). */
+typedef void (*srv_work_fn)(void *ud, srv_outcome *out);
+/* Runs fn(ud) on a thread of its own while r's connection is suspended (as a generation
+ * runs), then sends its outcome: the connection threads never wait for a model. ud_free(ud)
+ * runs once the work is done or could not start (the error is then answered). r stays
+ * valid for fn: its connection waits for it. */
+enum MHD_Result srv_defer(srv_req *r, srv_work_fn fn, void *ud, void (*ud_free)(void *ud));
+
 /* ---- access (auth.c) ---- */
 /* Checks the bearer key, the role the route needs and the key's rate. Returns 1 when
  * the request may go on (r->key filled); 0 after sending 401/403/429/500. */

@@ -332,4 +332,37 @@ t.ok(sorted(x["action"] for x in ov) == sorted(actions)
      (sorted(x.get("action") for x in ov), sorted(actions)))
 t.ok(all(x["details"].get("delivered_sha256") and x["details"].get("shown_sha256")
          for x in ov if x["action"].startswith("review.")), "review records carry the shown and delivered hashes")
+
+# ---- approving a held input generates on a job's thread, not on a connection's ----
+# One connection thread: were the approval's generation run on it, /healthz would wait for
+# the whole generation.
+home2 = new_home()
+rev2, user3 = make_key(home2, "reviewer", "rev"), make_key(home2, "user", "carol")
+srv = Server(home2, "--policy", policy, "--review-wait", "0", "--http-threads", "1")
+LONG = {"model": "m", "prompt": "Mail me at bob@example.com", "max_tokens": 500, "ignore_eos": True, "seed": 3}
+st, pend = srv.json("POST", "/v1/completions", LONG, key=user3)
+rid = pend["steward"]["review"]["id"] if st == 200 else 0
+appr = {}
+
+
+def approve():
+    appr["st"], appr["obj"] = srv.json("POST", "/v1/review/%d/approve" % rid, key=rev2)
+    appr["t"] = time.monotonic()
+
+
+t0 = time.monotonic()
+th = threading.Thread(target=approve)
+th.start()
+time.sleep(0.3)
+st_h, _ = srv.json("GET", "/healthz")
+t_h = time.monotonic()
+th.join(300)
+gen_s, health_s = appr.get("t", t0) - t0, t_h - t0 - 0.3
+print("# approval with generation: %.2f s; /healthz meanwhile: %.3f s" % (gen_s, health_s))
+t.ok(appr.get("st") == 200 and appr["obj"]["status"] == "approved" and appr["obj"]["completion"]["usage"]
+     ["completion_tokens"] > 0, "the approval generates the held request's answer", appr)
+t.ok(st_h == 200 and gen_s > 1.0 and t_h < appr.get("t", 0) and health_s < 1.0,
+     "while it generates, the only connection thread still answers (%.3f s, generation %.2f s)" % (health_s, gen_s))
+rc = srv.stop()
+t.ok(rc == 0, "that server exits cleanly", srv.stderr()[-3000:])
 t.done()
