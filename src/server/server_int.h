@@ -73,16 +73,11 @@ typedef struct srv_waiter {
     struct srv_waiter *prev, *next;
 } srv_waiter;
 
-/* A request of a conversation taken over, waiting for a person's reply: live while its
- * client waits, then pending (its client was answered "pending"; the next reply goes to
- * its stored completion). In memory only. */
+/* A request of a conversation taken over whose client is waiting for a person's reply (in
+ * memory while its job's thread waits; once its client is answered "pending", the wait is
+ * kept in the store, sw_store_conv_wait_add, so that a restart does not lose it). */
 typedef struct srv_conv_wait {
-    char conv[SW_CONV_ID_MAX + 1];
-    char completion_id[64];
-    char owner[SW_KEY_ID_CHARS + 1];
-    int chat;
-    long long created;
-    int live;
+    sw_conv_wait w;
     struct srv_conv_wait *next;
 } srv_conv_wait;
 
@@ -110,7 +105,7 @@ struct sw_server {
     pthread_cond_t ov_cv;
     unsigned long long ov_seq;
     srv_waiter *streams;     /* streams waiting for text (under ov_mu) */
-    srv_conv_wait *conv_waits; /* requests waiting for a person's reply (under ov_mu), oldest first */
+    srv_conv_wait *conv_waits; /* requests whose client waits for a person's reply (under ov_mu) */
     char halt_reason[SW_HALT_REASON_MAX + 1]; /* under ov_mu */
 };
 

@@ -285,7 +285,12 @@ actions.append("resume")
 st, o = srv.json("POST", "/v1/chat/completions", PLAIN, key=user)
 t.ok(st == 200 and content_of(o), "resume restores service", o)
 
-# ---- a restart keeps the queue, the halt and the feedback ----
+# ---- a restart keeps the queue, the halt, the feedback and a request waiting for a reply ----
+srv.json("POST", "/v1/conversations/conv-3/takeover", key=rev)
+actions.append("takeover")
+st, waiting = srv.json("POST", "/v1/chat/completions", dict(PLAIN, steward={"conversation": "conv-3"}), key=user)
+t.ok(st == 200 and waiting["steward"]["takeover"]["status"] == "pending", "conv-3: the request is answered pending",
+     waiting)
 st, ev, _, _ = held_stream()
 st, o = srv.json("POST", "/v1/admin/halt", {"reason": "overnight"}, key=admin)
 actions.append("halt")
@@ -296,6 +301,17 @@ t.ok(st == 200 and o["halted"] and o["reason"] == "overnight" and o["queues"]["r
      "after a restart: still halted, the item still queued", o)
 st, lst = srv.json("GET", "/v1/feedback", key=rev)
 t.ok(st == 200 and len(lst["data"]) == 1 and lst["data"][0]["handled"], "after a restart: the feedback is kept", lst)
+st, lst = srv.json("GET", "/v1/conversations", key=rev)
+t.ok(st == 200 and [(c["id"], c["waiting"]) for c in lst["data"]] == [("conv-3", 1)],
+     "after a restart: the request waiting for a reply is still listed", lst)
+st, o = srv.json("POST", "/v1/conversations/conv-3/reply", {"content": "Back after the restart."}, key=rev)
+actions.append("reply")
+st2, got3 = srv.json("GET", "/v1/chat/completions/" + waiting["id"], key=user)
+t.ok(st == 200 and o["delivered_to"] == waiting["id"] and st2 == 200 and "Back after the restart." in content_of(got3)
+     and got3["steward"]["takeover"]["status"] == "answered",
+     "after a restart: the reply reaches the pending request's completion", (o, got3))
+srv.json("POST", "/v1/conversations/conv-3/release", key=rev)
+actions.append("release")
 st, o = srv.json("POST", "/v1/admin/resume", key=admin)
 actions.append("resume")
 st, d = srv.json("POST", "/v1/review/%d/approve" % ev["id"], key=rev)
