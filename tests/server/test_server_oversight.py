@@ -7,13 +7,12 @@ for every action with `audit verify` passing."""
 import hashlib
 import json
 import os
-import socket
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from srvlib import Server, Tap, make_key, new_home, sse_events, steward  # noqa: E402
+from srvlib import Server, Tap, halt_streams, make_key, new_home, sse_events, steward  # noqa: E402
 
 HALT_LIMIT_MS = float(os.environ.get("STEWARD_HALT_LIMIT_MS", "500"))  # ASan on a shared machine
 t = Tap()
@@ -235,42 +234,10 @@ t.ok(b'steward_feedback_total{category="wrong"} 1' in body and b"steward_review_
 
 
 # ---- halt during 8 streams ----
-def stream_until_end(res, i):
-    s = socket.create_connection(("127.0.0.1", srv.port), timeout=60)
-    body = json.dumps({"model": "m", "prompt": "Once upon a time", "max_tokens": 100000, "ignore_eos": True,
-                       "stream": True}).encode()
-    s.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + user.encode()
-              + b"\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: "
-              + str(len(body)).encode() + b"\r\n\r\n" + body)
-    buf = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        buf += chunk
-        res[i]["last"] = time.monotonic()
-        res[i]["started"] = True
-    s.close()
-    res[i]["data"] = buf
-
-
-res = [{"started": False} for _ in range(8)]
-ths = [threading.Thread(target=stream_until_end, args=(res, i)) for i in range(8)]
-for th in ths:
-    th.start()
-deadline = time.time() + 60
-while time.time() < deadline and not all(r["started"] for r in res):
-    time.sleep(0.01)
-time.sleep(0.2)
-t_halt = time.monotonic()
-st, o = srv.json("POST", "/v1/admin/halt", {"reason": "drill"}, key=admin)
+st, o, worst, bodies = halt_streams(srv, user, admin, "drill")
 actions.append("halt")
-for th in ths:
-    th.join(30)
-worst = max((r.get("last", t_halt) - t_halt) * 1000 for r in res)
 print("# halt to the last byte of 8 streams: %.1f ms" % worst)
-ended = all(b'"code":"halted"' in r.get("data", b"") and b"drill" in r.get("data", b"")
-            and r.get("data", b"").rstrip().endswith(b"0") for r in res)
+ended = all(b'"code":"halted"' in d and b"drill" in d and d.rstrip().endswith(b"0") for d in bodies)
 t.ok(st == 200 and o["halted"] and ended, "every stream ends with an error event carrying the reason", o)
 t.ok(worst <= HALT_LIMIT_MS, "halt stops all 8 streams within %g ms (%.1f ms)" % (HALT_LIMIT_MS, worst))
 st, o = srv.json("POST", "/v1/chat/completions", PLAIN, key=user)
