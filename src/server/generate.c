@@ -655,32 +655,27 @@ static enum MHD_Result send_as_stream(srv_req *r, gen_job *j, json_t *answer) {
  * when none came, no content and steward.takeover {conversation, status "pending"}. NULL
  * with j->rc -1 and j->err on failure. */
 static json_t *answer_taken_over(gen_job *j) {
+    sw_gen_result none = {.finish_reason = "takeover", .audit_index = -1, .author = SW_AUTHOR_HUMAN};
+    json_t *pending = srv_answer_delivered(j->s, j->id, j->chat, j->created, &none);
+    json_t *c0 = json_array_get(json_object_get(pending, "choices"), 0);
+    if (j->chat) json_object_set_new(json_object_get(c0, "message"), "content", json_null());
+    json_object_set_new(json_object_get(pending, "steward"), "takeover",
+                        json_pack("{s:s, s:s}", "conversation", j->prm.conversation, "status", "pending"));
     sw_gen_result res;
-    int got = srv_takeover_answer(j->s, j->prm.conversation, j->owner, j->id, j->chat, j->created, &res, &j->err);
+    int got = srv_takeover_answer(j->s, j->prm.conversation, j->owner, j->id, j->chat, j->created, pending, &res,
+                                  &j->err);
     if (got < 0) {
         sw_gen_result_free(&res);
+        json_decref(pending);
         j->rc = -1;
         j->fail_code = "delivery_failed";
         return NULL;
     }
-    json_t *a;
-    if (got) {
-        a = srv_answer_reply(j->s, j->id, j->chat, j->created, j->prm.conversation, &res);
-        sw_gen_result_free(&res);
-        store_answer(j, a);
-        return a;
-    }
-    sw_gen_result none = {.finish_reason = "takeover", .audit_index = -1, .author = SW_AUTHOR_HUMAN};
-    a = srv_answer_delivered(j->s, j->id, j->chat, j->created, &none);
-    json_t *c0 = json_array_get(json_object_get(a, "choices"), 0);
-    if (j->chat) json_object_set_new(json_object_get(c0, "message"), "content", json_null());
-    json_object_set_new(json_object_get(a, "steward"), "takeover",
-                        json_pack("{s:s, s:s}", "conversation", j->prm.conversation, "status", "pending"));
-    char *text = json_dumps(a, JSON_COMPACT); /* kept even with store: false, to be polled */
-    sw_err err;
-    if (!text || sw_store_completion_put(j->s->st, j->id, j->owner, text, &err) < 0)
-        sw_log(SW_LOG_ERROR, "serve: cannot store pending completion %s", j->id);
-    free(text);
+    if (!got) return pending;
+    json_decref(pending);
+    json_t *a = srv_answer_reply(j->s, j->id, j->chat, j->created, j->prm.conversation, &res);
+    sw_gen_result_free(&res);
+    store_answer(j, a);
     return a;
 }
 

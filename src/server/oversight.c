@@ -134,7 +134,7 @@ static void wait_unlink(sw_server *s, srv_conv_wait *w) {
 }
 
 int srv_takeover_answer(sw_server *s, const char *conv, const char *owner, const char *completion_id, int chat,
-                        long long created, sw_gen_result *res, sw_err *err) {
+                        long long created, const json_t *pending, sw_gen_result *res, sw_err *err) {
     memset(res, 0, sizeof *res);
     uint64_t deadline = srv_review_deadline(s);
     srv_conv_wait *w = wait_add(s, conv, owner, completion_id, chat, created);
@@ -157,6 +157,10 @@ int srv_takeover_answer(sw_server *s, const char *conv, const char *owner, const
         }
         if (atomic_load(&s->halted) || atomic_load(&s->draining) || !srv_oversight_wait(s, seen, deadline)) break;
     }
+    char *js = rc == 0 ? json_dumps(pending, JSON_COMPACT) : NULL; /* kept even with store: false, to be polled */
+    if (rc == 0 && (!js || sw_store_completion_put(s->st, completion_id, owner, js, err) < 0))
+        rc = js ? -1 : sw_err_set(err, "takeover: out of memory");
+    free(js);
     pthread_mutex_lock(&s->ov_mu); /* pending from now: the next reply goes to its stored completion */
     wait_unlink(s, w);
     if (rc == 0 && sw_store_conv_wait_add(s->st, &w->w, err) < 0) rc = -1;

@@ -243,10 +243,11 @@ int srv_generate_approved(sw_server *s, const json_t *body, int chat, const sw_k
                           sw_gen_result *res, sw_err *err);
 /* A conversation's request while a person has taken it over (oversight.c): waits for
  * the person's reply; 1 with *res delivered (sw_pipeline_deliver), 0 when no reply came
- * in time (the request then stays pending: the next reply is delivered to completion_id,
- * stored for owner), -1 with err. */
+ * in time: then `pending` (the completion its client gets now) is stored for owner before
+ * the request is recorded as waiting, so that the next reply, delivered to completion_id,
+ * is never overwritten by it. -1 with err. */
 int srv_takeover_answer(sw_server *s, const char *conv, const char *owner, const char *completion_id, int chat,
-                        long long created, sw_gen_result *res, sw_err *err);
+                        long long created, const json_t *pending, sw_gen_result *res, sw_err *err);
 /* The answer object of a person's reply in a conversation taken over (generate.c):
  * srv_answer_delivered with steward.takeover {conversation, status "answered"}. */
 json_t *srv_answer_reply(sw_server *s, const char *id, int chat, long long created, const char *conv,
