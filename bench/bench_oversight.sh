@@ -13,9 +13,9 @@ cd "$(dirname "$0")/.."
 export STEWARD_BIN=${STEWARD_BIN:-$PWD/steward}
 export BENCH_ROUNDS=${BENCH_ROUNDS:-10}
 exec python3 - <<'PY'
-import json, os, socket, statistics, sys, threading, time
+import os, statistics, sys, threading, time
 sys.path.insert(0, "tests/server")
-from srvlib import Server, make_key, new_home
+from srvlib import Server, halt_streams, make_key, new_home
 
 ROUNDS = int(os.environ["BENCH_ROUNDS"])
 home = new_home()
@@ -32,34 +32,9 @@ def fig(name, xs, target):
           % (name, xs[0], statistics.median(xs), xs[-1], target, len(xs)))
 
 
-def stream(res, i):
-    s = socket.create_connection(("127.0.0.1", srv.port), timeout=60)
-    body = json.dumps({"model": "m", "prompt": "Once upon a time", "max_tokens": 100000, "ignore_eos": True,
-                       "stream": True}).encode()
-    s.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + user.encode()
-              + b"\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: "
-              + str(len(body)).encode() + b"\r\n\r\n" + body)
-    while True:
-        c = s.recv(65536)
-        if not c:
-            break
-        res[i]["last"] = time.monotonic()
-        res[i]["n"] = res[i].get("n", 0) + len(c)
-    s.close()
-
-
 halts = []
 for _ in range(ROUNDS):
-    res = [{} for _ in range(8)]
-    ths = [threading.Thread(target=stream, args=(res, i)) for i in range(8)]
-    [th.start() for th in ths]
-    deadline = time.time() + 60
-    while time.time() < deadline and not all(r.get("n", 0) > 200 for r in res):
-        time.sleep(0.005)
-    t0 = time.monotonic()
-    srv.json("POST", "/v1/admin/halt", {"reason": "bench"}, key=admin)
-    [th.join(60) for th in ths]
-    halts.append(max(r["last"] - t0 for r in res) * 1000)
+    halts.append(halt_streams(srv, user, admin, "bench")[2])
     srv.json("POST", "/v1/admin/resume", key=admin)
 fig("halt -> last byte of 8 streams", halts, "<= 100 ms")
 

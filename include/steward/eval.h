@@ -106,6 +106,12 @@ typedef struct sw_ppl_result {
  * training context: that context). -1 with err: fewer than two tokens, too many, no
  * memory. */
 int sw_eval_perplexity(const sw_model *m, const char *text, size_t len, int ctx, sw_ppl_result *out, sw_err *err);
+/* The same on a context the caller holds (its window), of at most the first max_tokens
+ * tokens (0: all), with out's ctx and seconds left 0: the one scoring that the guard's
+ * perplexity signals use too. out->tokens is 0 when the text has fewer than two tokens
+ * (nothing scored; not an error). -1 with err: tokenizer or model failure. */
+int sw_eval_perplexity_on(sw_ctx *c, const sw_tokenizer *tk, const char *text, size_t len, int max_tokens,
+                          sw_ppl_result *out, sw_err *err);
 /* The result as JSON, with the model's and the text's names (either may be NULL). New
  * reference (NULL: no memory). */
 json_t *sw_ppl_result_json(const sw_ppl_result *r, const char *model, const char *file);

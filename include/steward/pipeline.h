@@ -208,6 +208,9 @@ typedef struct sw_deliver_request {
     const char *principal;     /* whose answer it is (the audit record); NULL: the pipeline's */
     const char *conversation;  /* may be NULL */
     const char *decided_by;    /* the person who approved, edited or wrote it (audit record) */
+    int rejected;              /* a person rejected the held answer: text is the refusal to
+                                  deliver (not scanned), finish_reason "blocked", labelled and
+                                  signed for author like any answer (refusal stays NULL) */
 } sw_deliver_request;
 /* Delivers a text a person approved, edited or wrote: a person's text (human, edited)
  * passes the output guard like any answer (redacted as the policy says; a block delivers

@@ -159,6 +159,22 @@ int sw_store_reply_add(sw_store *s, const char *conv_id, const char *by_key_id, 
 /* Takes the oldest undelivered reply of conv_id: 1 and *text (malloc'd, caller frees), and it
  * is marked delivered; 0 when none is queued; -1 on error. */
 int sw_store_reply_take(sw_store *s, const char *conv_id, char **text, sw_err *err);
+/* A request of a conversation taken over whose client was answered "pending": the next
+ * reply goes to its stored completion, after a restart too. */
+#define SW_CONV_WAIT_ID_MAX 63
+typedef struct sw_conv_wait {
+    char conv_id[SW_CONV_ID_MAX + 1];
+    char completion_id[SW_CONV_WAIT_ID_MAX + 1];
+    char owner_key_id[SW_KEY_ID_CHARS + 1];
+    int chat;
+    long long created;             /* the completion's (unix seconds) */
+} sw_conv_wait;
+/* Records w (after the waits recorded before). -1 on error (an id too long, store error). */
+int sw_store_conv_wait_add(sw_store *s, const sw_conv_wait *w, sw_err *err);
+/* Takes (removes) the oldest wait of conv_id into *w: 1, 0 when none, -1 on error. */
+int sw_store_conv_wait_take(sw_store *s, const char *conv_id, sw_conv_wait *w, sw_err *err);
+/* *n = the waits of conv_id. -1 on error. */
+int sw_store_conv_wait_count(sw_store *s, const char *conv_id, long long *n, sw_err *err);
 
 /* ---- halt: a person stops all generation; persisted, so a halted server starts halted ---- */
 #define SW_HALT_BY_MAX 64

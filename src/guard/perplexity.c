@@ -3,6 +3,7 @@
  * and last 20 words (adversarial suffixes such as GCG's), with thresholds calibrated on
  * benign text for the loaded model. */
 #include "guard_int.h"
+#include "steward/eval.h"
 #include "steward/model.h"
 #include "steward/json.h"
 #include "steward/tokenizer.h"
@@ -16,27 +17,16 @@
 
 #define EDGE_WORDS SW_GUARD_PPL_EDGE_WORDS
 
-/* Perplexity of text[0..len) under the model: exp(mean NLL of tokens 1..n), n at most
- * SW_GUARD_PPL_MAX_TOKENS (a longer text is judged by its beginning: the cost stays
- * bounded, ~0.2 s with the default model, whatever the size of the prompt). -1 when the
- * text has fewer than two tokens (*ppl untouched), -2 on error. */
+/* Perplexity of text[0..len) under the model (sw_eval_perplexity_on), of at most its
+ * first SW_GUARD_PPL_MAX_TOKENS tokens (a longer text is judged by its beginning: the cost
+ * stays bounded, ~0.2 s with the default model, whatever the size of the prompt). 1 with
+ * *ppl, 0 when the text has fewer than two tokens (*ppl untouched), -1 with err. */
 static int ppl_of(sw_ctx *c, const sw_tokenizer *tk, const char *text, size_t len, double *ppl, sw_err *err) {
-    int32_t *ids = NULL;
-    size_t n = 0;
-    if (sw_tokenize(tk, text, len, 0, &ids, &n, err) < 0) return -2;
-    int rc = -1;
-    if (n > SW_GUARD_PPL_MAX_TOKENS) n = SW_GUARD_PPL_MAX_TOKENS;
-    if (n >= 2) {
-        double nll = 0;
-        int scored = 0;
-        if (sw_ctx_nll(c, ids, (int)n, 1, &nll, &scored, err) < 0) rc = -2;
-        else if (scored > 0) {
-            *ppl = exp(nll / scored);
-            rc = 0;
-        }
-    }
-    free(ids);
-    return rc;
+    sw_ppl_result r;
+    if (sw_eval_perplexity_on(c, tk, text, len, SW_GUARD_PPL_MAX_TOKENS, &r, err) < 0) return -1;
+    if (r.tokens < 1) return 0;
+    *ppl = r.perplexity;
+    return 1;
 }
 
 static inline int is_ws(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
@@ -70,8 +60,8 @@ int sw_guard_ppl_score(sw_ctx *c, const sw_tokenizer *tk, const char *text, size
     memset(s, 0, sizeof *s);
     double ppl = 0;
     int rc = ppl_of(c, tk, text, len, &ppl, err);
-    if (rc == -2) return -1;
-    if (rc == 0) {
+    if (rc < 0) return -1;
+    if (rc > 0) {
         s->ppl = ppl;
         s->len_per_ppl = (double)len / ppl;
         s->valid = 1;
@@ -84,10 +74,10 @@ int sw_guard_ppl_score(sw_ctx *c, const sw_tokenizer *tk, const char *text, size
     size_t ss = words_suffix(text, len, EDGE_WORDS);
     s->edge_valid = 1;
     double pp = 0, sp = 0;
-    int a = ppl_of(c, tk, text, pe, &pp, err), b = a == -2 ? -2 : ppl_of(c, tk, text + ss, len - ss, &sp, err);
-    if (a == -2 || b == -2) return -1;
-    s->prefix_ppl = a == 0 ? pp : 0;
-    s->suffix_ppl = b == 0 ? sp : 0;
+    int a = ppl_of(c, tk, text, pe, &pp, err), b = a < 0 ? -1 : ppl_of(c, tk, text + ss, len - ss, &sp, err);
+    if (a < 0 || b < 0) return -1;
+    s->prefix_ppl = a > 0 ? pp : 0;
+    s->suffix_ppl = b > 0 ? sp : 0;
     return 0;
 }
 

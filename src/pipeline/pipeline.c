@@ -401,6 +401,23 @@ static int audit_generation(session *s, const sw_buf *request, json_t *wmj, sw_e
     return append_record(s->p, r, &res->audit_index, err);
 }
 
+/* The manifest's input for res as delivered (its id, texts, audit record), the pipeline's
+ * model and policy, and the label lo: the model's answer; callers set what differs. */
+static sw_manifest_input manifest_input(const sw_pipeline *p, const sw_gen_result *res, const sw_label_opts *lo) {
+    sw_manifest_input in = {
+        .id = res->id,
+        .labelled_text = res->labelled_text.data ? res->labelled_text.data : "",
+        .labelled_len = res->labelled_text.len,
+        .text = res->text.data ? res->text.data : "",
+        .text_len = res->text.len,
+        .model_sha256 = p->model_sha256,
+        .policy_sha256 = sw_guard_policy_hash(p->guard),
+        .audit_index = res->audit_index,
+        .label = lo,
+    };
+    return in;
+}
+
 /* Builds the delivered text, records the generation in the audit log and signs the
  * manifest (which carries the record's index). */
 static int finish_labels(session *s, const sw_buf *request, sw_err *err) {
@@ -415,18 +432,8 @@ static int finish_labels(session *s, const sw_buf *request, sw_err *err) {
         json_decref(wmj);
         return -1;
     }
-    sw_manifest_input in = {
-        .id = res->id,
-        .labelled_text = res->labelled_text.data ? res->labelled_text.data : "",
-        .labelled_len = res->labelled_text.len,
-        .text = res->text.data ? res->text.data : "",
-        .text_len = res->text.len,
-        .model_sha256 = p->model_sha256,
-        .policy_sha256 = sw_guard_policy_hash(p->guard),
-        .watermark = wmj,
-        .audit_index = res->audit_index,
-        .label = &p->label,
-    };
+    sw_manifest_input in = manifest_input(p, res, &p->label);
+    in.watermark = wmj;
     res->manifest = sw_manifest_create(&in, p->signer.sk, err);
     json_decref(wmj);
     return res->manifest ? 0 : -1;
@@ -743,6 +750,16 @@ static int decode_local(session *s, sw_err *err);
 static int decode_upstream(session *s, const char *prompt, sw_err *err);
 static int prepare(session *s, sw_err *err);
 
+/* Starts session s of req into res for principal: its token budget, its stop sequences
+ * and its deadline from now. */
+static void session_init(session *s, sw_pipeline *p, const sw_gen_request *req, sw_gen_result *res,
+                         const char *principal) {
+    *s = (session){.p = p, .req = req, .res = res, .principal = principal};
+    s->max_tokens = req->max_tokens > 0 ? req->max_tokens : DEFAULT_MAX_TOKENS;
+    sw_stopper_init(&s->stopper, req->stop, req->n_stop);
+    if (req->max_time > 0) s->deadline_ns = sw_now_ns() + (uint64_t)(req->max_time * 1e9);
+}
+
 /* Samples one more answer to the session's request with another seed, silently (no
  * delivery, no labels, no record): its raw text goes to out. */
 static int sample_again(session *parent, const char *prompt, uint64_t seed, sw_buf *out, sw_err *err) {
@@ -755,10 +772,8 @@ static int sample_again(session *parent, const char *prompt, uint64_t seed, sw_b
     sw_gen_result res;
     memset(&res, 0, sizeof res);
     res.finish_reason = "length";
-    session c = {.p = parent->p, .req = &req, .res = &res, .principal = parent->principal};
-    c.max_tokens = parent->max_tokens;
-    sw_stopper_init(&c.stopper, req.stop, req.n_stop); /* the same stop sequences and time */
-    if (req.max_time > 0) c.deadline_ns = sw_now_ns() + (uint64_t)(req.max_time * 1e9);
+    session c;
+    session_init(&c, parent->p, &req, &res, parent->principal); /* the same budget, stops and time */
     c.n_prompt = parent->n_prompt;
     c.n_hist = (int)parent->n_prompt;
     int rc = -1;
@@ -871,11 +886,9 @@ int sw_pipeline_generate(sw_pipeline *p, const sw_gen_request *req, sw_gen_resul
     res->finish_reason = "length";
     res->audit_index = -1;
     new_content_id(res->id);
-    session s = {.p = p, .req = req, .res = res, .principal = req->principal ? req->principal : p->principal};
-    s.max_tokens = req->max_tokens > 0 ? req->max_tokens : DEFAULT_MAX_TOKENS;
+    session s;
+    session_init(&s, p, req, res, req->principal ? req->principal : p->principal);
     settings_in_force(p, req, &res->settings);
-    sw_stopper_init(&s.stopper, req->stop, req->n_stop);
-    if (req->max_time > 0) s.deadline_ns = sw_now_ns() + (uint64_t)(req->max_time * 1e9);
     sw_energy energy;
     sw_energy_begin(&energy, 0);
     sw_buf request = {0};
@@ -966,7 +979,8 @@ int sw_pipeline_deliver(sw_pipeline *p, const sw_deliver_request *req, sw_gen_re
     if (!req->text && req->len) return sw_err_set(err, "deliver: %zu bytes of text without data", req->len);
     sw_deliver_request r = *req;
     if (!r.text) r.text = "";
-    if (r.author != SW_AUTHOR_MODEL) {
+    if (r.rejected) res->finish_reason = "blocked"; /* the refusal a person chose, delivered as it is */
+    if (r.author != SW_AUTHOR_MODEL && !r.rejected) {
         if (deliver_guard(p, &r, res, err) < 0) return -1;
     } else if (sw_buf_append(&res->text, r.text, r.len) < 0) {
         return sw_err_set(err, "out of memory");
@@ -986,19 +1000,10 @@ int sw_pipeline_deliver(sw_pipeline *p, const sw_deliver_request *req, sw_gen_re
     }
     sw_sha256_hex(res->text.data ? res->text.data : "", res->text.len, res->raw_sha256);
     if (audit_delivery(p, &r, res, err) < 0) return -1;
-    sw_manifest_input in = {
-        .id = res->id,
-        .labelled_text = res->labelled_text.data ? res->labelled_text.data : "",
-        .labelled_len = res->labelled_text.len,
-        .text = res->text.data ? res->text.data : "",
-        .text_len = res->text.len,
-        .model_sha256 = r.author == SW_AUTHOR_HUMAN ? "" : p->model_sha256,
-        .policy_sha256 = sw_guard_policy_hash(p->guard),
-        .audit_index = res->audit_index,
-        .label = &lo,
-        .author = r.author,
-        .original_sha256 = r.original_sha256,
-    };
+    sw_manifest_input in = manifest_input(p, res, &lo);
+    if (r.author == SW_AUTHOR_HUMAN) in.model_sha256 = "";
+    in.author = r.author;
+    in.original_sha256 = r.original_sha256;
     res->manifest = sw_manifest_create(&in, p->signer.sk, err);
     return res->manifest ? 0 : -1;
 }

@@ -1,28 +1,39 @@
 /* admin.c - the person in charge's routes (admin key): halt all generation, resume, and
  * the server's status. The halt is kept in the state store, so a halted server starts
- * halted; while halted, generation routes answer 503 and generations running stop. */
+ * halted; while halted, generation routes answer 503 and generations running stop. A
+ * reviewer sees the halt and the queue depths (GET /v1/oversight/status). */
 #include "server_int.h"
 
 #include <stdio.h>
 #include <time.h>
 
-static json_t *status_json(sw_server *s, sw_err *err) {
-    int halted = 0, running = 0, waiting = 0;
+/* What a reviewer may see of the server's state: the halt (halted, since, by, reason) and
+ * the people-in-charge queue depths. New reference; NULL with err. */
+static json_t *oversight_json(sw_server *s, sw_err *err) {
+    int halted = 0;
     long long since = 0;
     char by[SW_HALT_BY_MAX + 1] = "", reason[SW_HALT_REASON_MAX + 1] = "";
     if (sw_store_halt_get(s->st, &halted, &since, by, reason, err) < 0) return NULL;
-    sw_pipeline_load(s->p, &running, &waiting);
     sw_oversight_depths d;
     if (sw_store_oversight_depths(s->st, &d, err) < 0) return NULL;
-    json_t *o = json_pack("{s:b, s:I, s:s, s:s, s:i, s:i, s:i, s:s, s:s?, s:s?, s:I}", "halted", halted, "since",
-                     (json_int_t)since, "by", by, "reason", reason, "generations_in_flight",
-                     atomic_load(&s->gen_inflight), "running", running, "waiting", waiting, "model", s->model_id,
-                     "model_sha256", sw_pipeline_model_sha256(s->p), "policy_sha256",
-                     sw_pipeline_policy_sha256(s->p), "uptime_s", (json_int_t)(time(NULL) - s->created));
-    json_object_set_new(o, "queues", json_pack("{s:I, s:I, s:I, s:I}", "review_pending", (json_int_t)d.review_pending,
-                                               "takeovers", (json_int_t)d.takeovers, "replies_queued",
-                                               (json_int_t)d.replies_queued, "feedback_unhandled",
-                                               (json_int_t)d.feedback_unhandled));
+    return json_pack("{s:b, s:I, s:s, s:s, s:{s:I, s:I, s:I, s:I}}", "halted", halted, "since", (json_int_t)since,
+                     "by", by, "reason", reason, "queues", "review_pending", (json_int_t)d.review_pending,
+                     "takeovers", (json_int_t)d.takeovers, "replies_queued", (json_int_t)d.replies_queued,
+                     "feedback_unhandled", (json_int_t)d.feedback_unhandled);
+}
+
+/* The admin's status: oversight_json and the generations, model and policy. NULL with err. */
+static json_t *status_json(sw_server *s, sw_err *err) {
+    json_t *o = oversight_json(s, err);
+    if (!o) return NULL;
+    int running = 0, waiting = 0;
+    sw_pipeline_load(s->p, &running, &waiting);
+    json_t *more = json_pack("{s:i, s:i, s:i, s:s, s:s?, s:s?, s:I}", "generations_in_flight",
+                             atomic_load(&s->gen_inflight), "running", running, "waiting", waiting, "model",
+                             s->model_id, "model_sha256", sw_pipeline_model_sha256(s->p), "policy_sha256",
+                             sw_pipeline_policy_sha256(s->p), "uptime_s", (json_int_t)(time(NULL) - s->created));
+    json_object_update(o, more);
+    json_decref(more);
     return o;
 }
 
@@ -46,6 +57,16 @@ enum MHD_Result srv_route_admin_status(srv_req *r) {
     sw_err err;
     json_t *o = status_json(r->s, &err);
     if (!o) return srv_send_error(r, 500, "server_error", "store_error", NULL, "%s", err.msg);
+    return srv_send_json(r, 200, o);
+}
+
+/* GET /v1/oversight/status (reviewer or admin): oversight_json and the caller's role, so
+ * that the console learns what it may show without probing an admin route. */
+enum MHD_Result srv_route_oversight_status(srv_req *r) {
+    sw_err err;
+    json_t *o = oversight_json(r->s, &err);
+    if (!o) return srv_send_error(r, 500, "server_error", "store_error", NULL, "%s", err.msg);
+    json_object_set_new(o, "role", json_string(sw_role_name(r->key.role)));
     return srv_send_json(r, 200, o);
 }
 

@@ -47,6 +47,11 @@ typedef struct gen_job {
     int halted_stop;    /* the generation stopped because a person halted generation */
     srv_waiter waiter;  /* streams: registered so that a halt wakes them */
     long long review_id; /* > 0 once the answer is held for review */
+    /* work other than a generation (srv_defer): run on the job's thread, its outcome sent */
+    srv_work_fn work;
+    void *work_ud;
+    void (*work_free)(void *ud);
+    srv_outcome outcome;
     /* owned by the content reader */
     sw_buf out;
     size_t out_off;
@@ -204,8 +209,12 @@ static json_t *decide_whole(gen_job *j);
 /* The job's thread: the generation (or a person's answer), then the connection resumed. */
 static void *run_thread(void *ud) {
     gen_job *j = ud;
-    if (!j->takeover) run(j);
-    if (j->takeover || !j->prm.stream) j->final = decide_whole(j); /* a person's answer streams whole */
+    if (j->work) {
+        j->work(j->work_ud, &j->outcome);
+    } else {
+        if (!j->takeover) run(j);
+        if (j->takeover || !j->prm.stream) j->final = decide_whole(j); /* a person's answer streams whole */
+    }
     pthread_mutex_lock(&j->mu);
     j->done = 1;
     wake(j);
@@ -217,6 +226,8 @@ static void *run_thread(void *ud) {
 /* Drops one reference; the last frees the job. */
 static void job_release(gen_job *j) {
     if (!j || atomic_fetch_sub(&j->refs, 1) != 1) return;
+    if (j->work_free) j->work_free(j->work_ud);
+    json_decref(j->outcome.body);
     json_decref(j->steward);
     json_decref(j->final);
     sw_gen_result_free(&j->res);
@@ -225,7 +236,7 @@ static void job_release(gen_job *j) {
     sw_buf_free(&j->pending);
     sw_buf_free(&j->out);
     pthread_mutex_destroy(&j->mu);
-    atomic_fetch_sub(&j->s->gen_inflight, 1);
+    if (!j->work) atomic_fetch_sub(&j->s->gen_inflight, 1);
     free(j);
 }
 
@@ -588,9 +599,9 @@ int srv_generate_approved(sw_server *s, const json_t *body, int chat, const sw_k
 }
 
 json_t *srv_answer_delivered(sw_server *s, const char *id, int chat, long long created, const sw_gen_result *res) {
-    int refused_ = res->refusal != NULL;
+    int refused_ = res->refusal != NULL; /* blocked by the output guard: the refusal, unlabelled */
     const char *text = refused_ ? res->refusal : (res->labelled_text.data ? res->labelled_text.data : "");
-    const char *finish = refused_ ? "content_filter" : "stop";
+    const char *finish = refused_ || strcmp(res->finish_reason, "blocked") == 0 ? "content_filter" : "stop";
     json_t *choice = chat ? json_pack("{s:i, s:{s:s, s:s, s:n}, s:n, s:s}", "index", 0, "message", "role",
                                       "assistant", "content", text, "refusal", "logprobs", "finish_reason", finish)
                           : json_pack("{s:i, s:s, s:n, s:s}", "index", 0, "text", text, "logprobs", "finish_reason",
@@ -644,32 +655,27 @@ static enum MHD_Result send_as_stream(srv_req *r, gen_job *j, json_t *answer) {
  * when none came, no content and steward.takeover {conversation, status "pending"}. NULL
  * with j->rc -1 and j->err on failure. */
 static json_t *answer_taken_over(gen_job *j) {
+    sw_gen_result none = {.finish_reason = "takeover", .audit_index = -1, .author = SW_AUTHOR_HUMAN};
+    json_t *pending = srv_answer_delivered(j->s, j->id, j->chat, j->created, &none);
+    json_t *c0 = json_array_get(json_object_get(pending, "choices"), 0);
+    if (j->chat) json_object_set_new(json_object_get(c0, "message"), "content", json_null());
+    json_object_set_new(json_object_get(pending, "steward"), "takeover",
+                        json_pack("{s:s, s:s}", "conversation", j->prm.conversation, "status", "pending"));
     sw_gen_result res;
-    int got = srv_takeover_answer(j->s, j->prm.conversation, j->owner, j->id, j->chat, j->created, &res, &j->err);
+    int got = srv_takeover_answer(j->s, j->prm.conversation, j->owner, j->id, j->chat, j->created, pending, &res,
+                                  &j->err);
     if (got < 0) {
         sw_gen_result_free(&res);
+        json_decref(pending);
         j->rc = -1;
         j->fail_code = "delivery_failed";
         return NULL;
     }
-    json_t *a;
-    if (got) {
-        a = srv_answer_reply(j->s, j->id, j->chat, j->created, j->prm.conversation, &res);
-        sw_gen_result_free(&res);
-        store_answer(j, a);
-        return a;
-    }
-    sw_gen_result none = {.finish_reason = "takeover", .audit_index = -1, .author = SW_AUTHOR_HUMAN};
-    a = srv_answer_delivered(j->s, j->id, j->chat, j->created, &none);
-    json_t *c0 = json_array_get(json_object_get(a, "choices"), 0);
-    if (j->chat) json_object_set_new(json_object_get(c0, "message"), "content", json_null());
-    json_object_set_new(json_object_get(a, "steward"), "takeover",
-                        json_pack("{s:s, s:s}", "conversation", j->prm.conversation, "status", "pending"));
-    char *text = json_dumps(a, JSON_COMPACT); /* kept even with store: false, to be polled */
-    sw_err err;
-    if (!text || sw_store_completion_put(j->s->st, j->id, j->owner, text, &err) < 0)
-        sw_log(SW_LOG_ERROR, "serve: cannot store pending completion %s", j->id);
-    free(text);
+    if (!got) return pending;
+    json_decref(pending);
+    json_t *a = srv_answer_reply(j->s, j->id, j->chat, j->created, j->prm.conversation, &res);
+    sw_gen_result_free(&res);
+    store_answer(j, a);
     return a;
 }
 
@@ -719,6 +725,11 @@ static enum MHD_Result send_answer(srv_req *r) {
     gen_job *j = r->work;
     r->resume = NULL;
     r->work = NULL;
+    if (j->work) {
+        enum MHD_Result rc = srv_send_outcome(r, &j->outcome);
+        job_release(j);
+        return rc;
+    }
     if (j->halted_stop) {
         job_release(j);
         return send_halted(r);
@@ -754,6 +765,27 @@ static enum MHD_Result start_whole(srv_req *r, gen_job *j) {
     }
     pthread_mutex_unlock(&j->mu);
     return done ? send_answer(r) : MHD_YES;
+}
+
+enum MHD_Result srv_send_outcome(srv_req *r, srv_outcome *o) {
+    json_t *body = o->body;
+    o->body = NULL;
+    if (body) return srv_send_json(r, o->status, body);
+    return srv_send_error(r, o->status ? o->status : 500, o->type ? o->type : "server_error",
+                          o->code ? o->code : "internal_error", NULL, "%s", o->err.msg);
+}
+
+enum MHD_Result srv_defer(srv_req *r, srv_work_fn fn, void *ud, void (*ud_free)(void *ud)) {
+    gen_job *j = job_new(r, NULL, 0);
+    if (!j) {
+        ud_free(ud);
+        return srv_send_error(r, 500, "server_error", "out_of_memory", NULL, "out of memory");
+    }
+    atomic_fetch_sub(&r->s->gen_inflight, 1); /* the work counts its own generations */
+    j->work = fn;
+    j->work_ud = ud;
+    j->work_free = ud_free;
+    return start_whole(r, j);
 }
 
 enum MHD_Result srv_route_generate(srv_req *r, int chat) {

@@ -29,7 +29,7 @@ const char *srv_route_name(srv_route r) {
                                              "review_approve", "review_edit", "review_reject",
                                              "conversations", "conversation_takeover", "conversation_reply",
                                              "conversation_release", "feedback_add", "feedback_list",
-                                             "feedback_handle", "console", "other"};
+                                             "feedback_handle", "console", "oversight_status", "other"};
     return r < SRV_R_COUNT ? names[r] : "other";
 }
 
@@ -137,6 +137,7 @@ static const route_entry routes[] = {
     {"POST", "/v1/admin/halt", 0, SRV_R_ADMIN_HALT, NULL},
     {"POST", "/v1/admin/resume", 0, SRV_R_ADMIN_RESUME, NULL},
     {"GET", "/v1/admin/status", 0, SRV_R_ADMIN_STATUS, NULL},
+    {"GET", "/v1/oversight/status", 0, SRV_R_OVERSIGHT_STATUS, NULL},
     {"GET", "/v1/review", 0, SRV_R_REVIEW_LIST, NULL},
     {"POST", "/v1/review/", 1, SRV_R_REVIEW_APPROVE, "/approve"},
     {"POST", "/v1/review/", 1, SRV_R_REVIEW_EDIT, "/edit"},
@@ -185,6 +186,7 @@ static int route_role(srv_route r) {
     case SRV_R_ADMIN_HALT:
     case SRV_R_ADMIN_RESUME:
     case SRV_R_ADMIN_STATUS: return SW_ROLE_ADMIN;
+    case SRV_R_OVERSIGHT_STATUS:
     case SRV_R_REVIEW_LIST:
     case SRV_R_REVIEW_APPROVE:
     case SRV_R_REVIEW_EDIT:
@@ -223,6 +225,7 @@ static enum MHD_Result dispatch(srv_req *r) {
     case SRV_R_FEEDBACK_LIST: return srv_route_feedback_list(r);
     case SRV_R_FEEDBACK_HANDLE: return srv_route_feedback_handle(r);
     case SRV_R_CONSOLE: return srv_route_console(r);
+    case SRV_R_OVERSIGHT_STATUS: return srv_route_oversight_status(r);
     default: break;
     }
     return srv_send_error(r, 404, "invalid_request_error", "not_found", NULL, "no such route");

@@ -107,21 +107,19 @@ static void sha_hex(const char *text, size_t len, char out[2 * SW_SHA256_BYTES +
 
 /* ---- conversations taken over ---- */
 
-/* Registers a waiting request of conv (under ov_mu: appended, oldest first). */
+/* Registers a request of conv whose client waits (under ov_mu). */
 static srv_conv_wait *wait_add(sw_server *s, const char *conv, const char *owner, const char *cid, int chat,
                                long long created) {
     srv_conv_wait *w = calloc(1, sizeof *w);
     if (!w) return NULL;
-    snprintf(w->conv, sizeof w->conv, "%s", conv);
-    snprintf(w->owner, sizeof w->owner, "%s", owner);
-    snprintf(w->completion_id, sizeof w->completion_id, "%s", cid);
-    w->chat = chat;
-    w->created = created;
-    w->live = 1;
+    snprintf(w->w.conv_id, sizeof w->w.conv_id, "%s", conv);
+    snprintf(w->w.owner_key_id, sizeof w->w.owner_key_id, "%s", owner);
+    snprintf(w->w.completion_id, sizeof w->w.completion_id, "%s", cid);
+    w->w.chat = chat;
+    w->w.created = created;
     pthread_mutex_lock(&s->ov_mu);
-    srv_conv_wait **p = &s->conv_waits;
-    while (*p) p = &(*p)->next;
-    *p = w;
+    w->next = s->conv_waits;
+    s->conv_waits = w;
     pthread_mutex_unlock(&s->ov_mu);
     return w;
 }
@@ -136,7 +134,7 @@ static void wait_unlink(sw_server *s, srv_conv_wait *w) {
 }
 
 int srv_takeover_answer(sw_server *s, const char *conv, const char *owner, const char *completion_id, int chat,
-                        long long created, sw_gen_result *res, sw_err *err) {
+                        long long created, const json_t *pending, sw_gen_result *res, sw_err *err) {
     memset(res, 0, sizeof *res);
     uint64_t deadline = srv_review_deadline(s);
     srv_conv_wait *w = wait_add(s, conv, owner, completion_id, chat, created);
@@ -159,102 +157,93 @@ int srv_takeover_answer(sw_server *s, const char *conv, const char *owner, const
         }
         if (atomic_load(&s->halted) || atomic_load(&s->draining) || !srv_oversight_wait(s, seen, deadline)) break;
     }
-    pthread_mutex_lock(&s->ov_mu);
-    if (rc == 0 && !atomic_load(&s->draining)) {
-        w->live = 0; /* pending: the next reply goes to its stored completion */
-        w = NULL;
-    } else {
-        wait_unlink(s, w);
-    }
+    char *js = rc == 0 ? json_dumps(pending, JSON_COMPACT) : NULL; /* kept even with store: false, to be polled */
+    if (rc == 0 && (!js || sw_store_completion_put(s->st, completion_id, owner, js, err) < 0))
+        rc = js ? -1 : sw_err_set(err, "takeover: out of memory");
+    free(js);
+    pthread_mutex_lock(&s->ov_mu); /* pending from now: the next reply goes to its stored completion */
+    wait_unlink(s, w);
+    if (rc == 0 && sw_store_conv_wait_add(s->st, &w->w, err) < 0) rc = -1;
     pthread_mutex_unlock(&s->ov_mu);
     free(w);
     return rc;
 }
 
-/* Delivers a reply just queued to the oldest pending request of conv, when there is one
- * and no request of conv is waiting live (that one takes it from the queue). 1 when
- * delivered (*cid receives the completion id), 0 when left queued, -1 with err. */
-static int reply_to_pending(sw_server *s, const char *conv, char cid[64], sw_err *err) {
-    srv_conv_wait *pend = NULL;
+/* The oldest pending request of conv, taken from the store into *pend, when no request of
+ * conv is waiting live (that one takes the reply from the queue): 1, 0 when none, -1 with
+ * err. */
+static int take_pending(sw_server *s, const char *conv, sw_conv_wait *pend, sw_err *err) {
     int live = 0;
     pthread_mutex_lock(&s->ov_mu);
-    for (srv_conv_wait *w = s->conv_waits; w; w = w->next)
-        if (strcmp(w->conv, conv) == 0) {
-            if (w->live) live = 1;
-            else if (!pend) pend = w;
-        }
-    if (pend && !live) wait_unlink(s, pend);
-    else pend = NULL;
+    for (srv_conv_wait *w = s->conv_waits; w; w = w->next) live |= strcmp(w->w.conv_id, conv) == 0;
+    int got = live ? 0 : sw_store_conv_wait_take(s->st, conv, pend, err);
     pthread_mutex_unlock(&s->ov_mu);
-    if (!pend) return 0;
+    return got;
+}
+
+/* Delivers a reply just queued to the oldest pending request of conv (take_pending). 1
+ * when delivered (*cid receives the completion id), 0 when left queued, -1 with err. */
+static int reply_to_pending(sw_server *s, const char *conv, char cid[64], sw_err *err) {
+    sw_conv_wait pend;
+    int rc = take_pending(s, conv, &pend, err);
+    if (rc <= 0) return rc;
     char *text = NULL;
     sw_gen_result res;
     memset(&res, 0, sizeof res);
-    int got = sw_store_reply_take(s->st, conv, &text, err), rc = got;
+    int got = sw_store_reply_take(s->st, conv, &text, err);
+    rc = got;
+    if (got == 0) rc = sw_store_conv_wait_add(s->st, &pend, err); /* a new request took the reply: still pending */
     if (got > 0) {
         sw_deliver_request d = {.text = text, .len = strlen(text), .author = SW_AUTHOR_HUMAN,
-                                .principal = pend->owner, .conversation = conv, .decided_by = "person"};
+                                .principal = pend.owner_key_id, .conversation = conv, .decided_by = "person"};
         rc = sw_pipeline_deliver(s->p, &d, &res, err) < 0 ? -1 : 1;
     }
-    json_t *a = rc > 0 ? srv_answer_reply(s, pend->completion_id, pend->chat, pend->created, conv, &res) : NULL;
+    json_t *a = rc > 0 ? srv_answer_reply(s, pend.completion_id, pend.chat, pend.created, conv, &res) : NULL;
     char *js = a ? json_dumps(a, JSON_COMPACT) : NULL;
-    if (rc > 0 && (!js || sw_store_completion_put(s->st, pend->completion_id, pend->owner, js, err) < 0))
+    if (rc > 0 && (!js || sw_store_completion_put(s->st, pend.completion_id, pend.owner_key_id, js, err) < 0))
         rc = js ? -1 : sw_err_set(err, "takeover: out of memory");
-    if (rc > 0) snprintf(cid, 64, "%s", pend->completion_id);
+    if (rc > 0) snprintf(cid, 64, "%s", pend.completion_id);
     free(js);
     json_decref(a);
     sw_gen_result_free(&res);
     free(text);
-    free(pend);
     return rc;
 }
 
 /* On release: the pending requests of conv get no reply; their stored completions say
  * steward.takeover.status "released" (the client asks again, and the model answers). */
 static void release_pending(sw_server *s, const char *conv) {
-    srv_conv_wait *mine = NULL, **tail = &mine;
-    pthread_mutex_lock(&s->ov_mu);
-    for (srv_conv_wait **p = &s->conv_waits; *p;) {
-        srv_conv_wait *w = *p;
-        if (!w->live && strcmp(w->conv, conv) == 0) {
-            *p = w->next;
-            w->next = NULL;
-            *tail = w;
-            tail = &w->next;
-        } else {
-            p = &w->next;
-        }
-    }
-    pthread_mutex_unlock(&s->ov_mu);
-    while (mine) {
-        srv_conv_wait *w = mine;
-        mine = w->next;
-        sw_err err;
+    sw_conv_wait w;
+    sw_err err;
+    int got;
+    while ((got = sw_store_conv_wait_take(s->st, conv, &w, &err)) > 0) {
         char *text = NULL;
-        json_t *o = sw_store_completion_get(s->st, w->completion_id, w->owner, &text, &err) == 1
+        json_t *o = sw_store_completion_get(s->st, w.completion_id, w.owner_key_id, &text, &err) == 1
                         ? json_loads(text, 0, NULL) : NULL;
         json_t *tk = json_object_get(json_object_get(o, "steward"), "takeover");
         if (tk) json_object_set_new(tk, "status", json_string("released"));
         char *js = tk ? json_dumps(o, JSON_COMPACT) : NULL;
-        if (js && sw_store_completion_put(s->st, w->completion_id, w->owner, js, &err) < 0)
+        if (js && sw_store_completion_put(s->st, w.completion_id, w.owner_key_id, js, &err) < 0)
             sw_log(SW_LOG_ERROR, "serve: release of %s: %s", conv, err.msg);
         free(js);
         json_decref(o);
         free(text);
-        free(w);
     }
+    if (got < 0) sw_log(SW_LOG_ERROR, "serve: release of %s: %s", conv, err.msg);
 }
 
 /* Requests of conv waiting for a reply, live or pending. */
-static int waiting_count(sw_server *s, const char *conv) {
-    int n = 0;
+static long long waiting_count(sw_server *s, const char *conv) {
+    long long n = 0;
+    sw_err err;
+    if (sw_store_conv_wait_count(s->st, conv, &n, &err) < 0) sw_log(SW_LOG_ERROR, "serve: %s", err.msg);
     pthread_mutex_lock(&s->ov_mu);
-    for (srv_conv_wait *w = s->conv_waits; w; w = w->next) n += strcmp(w->conv, conv) == 0;
+    for (srv_conv_wait *w = s->conv_waits; w; w = w->next) n += strcmp(w->w.conv_id, conv) == 0;
     pthread_mutex_unlock(&s->ov_mu);
     return n;
 }
 
-/* Frees the pending requests' list (at close). */
+/* Frees the list of live waits (at close: none is left once every job has ended). */
 static void waits_free(sw_server *s) {
     while (s->conv_waits) {
         srv_conv_wait *w = s->conv_waits;
@@ -265,8 +254,9 @@ static void waits_free(sw_server *s) {
 
 static int list_conv(void *ud, const char *conv, const char *by, long long since) {
     sw_server *s = ((void **)ud)[0];
-    json_array_append_new(((void **)ud)[1], json_pack("{s:s, s:s, s:I, s:i}", "id", conv, "by", by, "since",
-                                                      (json_int_t)since, "waiting", waiting_count(s, conv)));
+    json_array_append_new(((void **)ud)[1], json_pack("{s:s, s:s, s:I, s:I}", "id", conv, "by", by, "since",
+                                                      (json_int_t)since, "waiting",
+                                                      (json_int_t)waiting_count(s, conv)));
     return 0;
 }
 

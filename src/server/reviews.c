@@ -185,16 +185,13 @@ static int decide_delivery(srv_req *r, const sw_review_item *it, const json_t *m
     sw_server *s = r->s;
     int chat = route_is_chat(meta);
     const char *conv = json_string_value(json_object_get(meta, "conversation"));
-    if (decision == SW_REVIEW_REJECTED) {
-        memset(res, 0, sizeof *res);
-        res->finish_reason = "blocked";
-        res->refusal = SRV_REFUSAL;
-        res->audit_index = -1;
-        return sw_buf_puts(&res->labelled_text, SRV_REFUSAL) < 0 ? sw_err_set(err, "out of memory") : 0;
+    sw_deliver_request d = {.principal = it->owner_key_id, .conversation = conv, .decided_by = r->key.id};
+    if (decision == SW_REVIEW_REJECTED) { /* the refusal, labelled and signed as the person's decision */
+        d.text = SRV_REFUSAL, d.len = strlen(SRV_REFUSAL), d.author = SW_AUTHOR_HUMAN, d.rejected = 1;
+        return sw_pipeline_deliver(s->p, &d, res, err);
     }
     const char *held = json_string_value(json_object_get(content, "held"));
     size_t held_len = json_string_length(json_object_get(content, "held"));
-    sw_deliver_request d = {.principal = it->owner_key_id, .conversation = conv, .decided_by = r->key.id};
     if (decision == SW_REVIEW_EDITED) {
         d.text = text, d.len = strlen(text), d.author = SW_AUTHOR_EDITED;
         d.original_sha256 = json_string_value(json_object_get(meta, "held_sha256"));
@@ -250,24 +247,35 @@ static int decision_text(srv_req *r, sw_review_status decision, json_t **body, c
     return 0;
 }
 
-static enum MHD_Result decide(srv_req *r, const sw_review_item *it, sw_review_status decision, const char *text) {
+/* The failure of a decision, into out. */
+static void fail(srv_outcome *out, int status, const char *type, const char *code, const sw_err *err) {
+    out->status = status;
+    out->type = type;
+    out->code = code;
+    out->err = *err;
+}
+
+/* Decides item it: delivers what the decision delivers, records the decision, stores the
+ * owner's completion, audits the action and wakes the waiting client. Fills out with the
+ * answer or the failure. May generate (an approved input): run on a job's thread. */
+static void decide(srv_req *r, const sw_review_item *it, sw_review_status decision, const char *text,
+                   srv_outcome *out) {
     sw_err err;
     json_t *meta = json_loads(it->request_json, 0, NULL), *content = NULL;
     recall(r->s, meta, &content, &err);
     sw_gen_result res;
     memset(&res, 0, sizeof res);
-    enum MHD_Result out;
     if (decide_delivery(r, it, meta, content, decision, text, &res, &err) < 0) {
-        out = srv_send_error(r, content ? 500 : 410, content ? "server_error" : "invalid_request_error",
-                             content ? "delivery_failed" : "forgotten", NULL, "%s", err.msg);
+        fail(out, content ? 500 : 410, content ? "server_error" : "invalid_request_error",
+             content ? "delivery_failed" : "forgotten", &err);
         goto done;
     }
     json_t *a = decided_json(r, it, meta, decision, decision == SW_REVIEW_REJECTED ? text : NULL, &res);
     int rc = sw_store_review_decide(r->s->st, it->id, decision, r->key.id, text, &err);
     if (rc <= 0) {
         json_decref(a);
-        out = srv_send_error(r, 409, "invalid_request_error", "already_decided", NULL, "%s",
-                             rc < 0 ? err.msg : "no such review item");
+        if (rc == 0) sw_err_set(&err, "no such review item");
+        fail(out, 409, "invalid_request_error", "already_decided", &err);
         goto done;
     }
     if (put_completion(r->s, it->completion_id, it->owner_key_id, a, &err) < 0)
@@ -281,14 +289,58 @@ static enum MHD_Result decide(srv_req *r, const sw_review_item *it, sw_review_st
     srv_audit_action(r, action, subject, sw_review_status_name(decision),
                      json_string_value(json_object_get(meta, "shown_sha256")), delivered);
     srv_oversight_signal(r->s);
-    out = srv_send_json(r, 200, json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)it->id, "object",
-                                          "review", "status", sw_review_status_name(decision), "completion_id",
-                                          it->completion_id, "completion", a));
+    out->status = 200;
+    out->body = json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)it->id, "object", "review", "status",
+                          sw_review_status_name(decision), "completion_id", it->completion_id, "completion", a);
 done:
     sw_gen_result_free(&res);
     json_decref(meta);
     json_decref(content);
-    return out;
+}
+
+/* An approval whose held input must now be generated, decided on a job's thread. */
+typedef struct {
+    srv_req *r;
+    sw_review_item it;
+} approval;
+
+static void approval_run(void *ud, srv_outcome *out) {
+    approval *a = ud;
+    decide(a->r, &a->it, SW_REVIEW_APPROVED, NULL, out);
+}
+
+static void approval_free(void *ud) {
+    approval *a = ud;
+    sw_review_item_free(&a->it);
+    free(a);
+}
+
+/* 1 when the item's input was held (approving it generates the answer). */
+static int input_held(const sw_review_item *it) {
+    json_t *meta = json_loads(it->request_json, 0, NULL);
+    int held = json_is_true(json_object_get(meta, "input_held"));
+    json_decref(meta);
+    return held;
+}
+
+/* Decides a pending item: an approval that generates on a job's thread (taking *it), any
+ * other decision here. */
+static enum MHD_Result decide_pending(srv_req *r, sw_review_item *it, sw_review_status decision, const char *text) {
+    if (decision == SW_REVIEW_APPROVED && input_held(it)) {
+        approval *a = malloc(sizeof *a);
+        if (!a) {
+            sw_review_item_free(it);
+            return srv_send_error(r, 500, "server_error", "out_of_memory", NULL, "out of memory");
+        }
+        a->r = r;
+        a->it = *it;
+        return srv_defer(r, approval_run, a, approval_free);
+    }
+    srv_outcome o;
+    memset(&o, 0, sizeof o);
+    decide(r, it, decision, text, &o);
+    sw_review_item_free(it);
+    return srv_send_outcome(r, &o);
 }
 
 enum MHD_Result srv_route_review_decide(srv_req *r, sw_review_status decision) {
@@ -311,14 +363,16 @@ enum MHD_Result srv_route_review_decide(srv_req *r, sw_review_status decision) {
     sw_review_item it;
     int found = sw_store_review_get(r->s->st, id, &it, &err);
     enum MHD_Result out;
-    if (found < 0) out = srv_send_error(r, 500, "server_error", "store_error", NULL, "%s", err.msg);
-    else if (!found)
-        out = srv_send_error(r, 404, "invalid_request_error", "not_found", "id", "no review item %lld", id);
-    else if (it.status != SW_REVIEW_PENDING)
+    if (found > 0 && it.status == SW_REVIEW_PENDING) {
+        out = decide_pending(r, &it, decision, text); /* takes it */
+    } else if (found > 0) {
         out = srv_send_error(r, 409, "invalid_request_error", "already_decided", "id", "review %lld is already %s", id,
                              sw_review_status_name(it.status));
-    else out = decide(r, &it, decision, text);
-    if (found > 0) sw_review_item_free(&it);
+        sw_review_item_free(&it);
+    } else {
+        out = found < 0 ? srv_send_error(r, 500, "server_error", "store_error", NULL, "%s", err.msg)
+                        : srv_send_error(r, 404, "invalid_request_error", "not_found", "id", "no review item %lld", id);
+    }
     json_decref(body);
     return out;
 }

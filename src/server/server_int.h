@@ -38,6 +38,7 @@ typedef enum {
     SRV_R_FEEDBACK_LIST,
     SRV_R_FEEDBACK_HANDLE,
     SRV_R_CONSOLE,
+    SRV_R_OVERSIGHT_STATUS,
     SRV_R_OTHER,
     SRV_R_COUNT
 } srv_route;
@@ -72,16 +73,11 @@ typedef struct srv_waiter {
     struct srv_waiter *prev, *next;
 } srv_waiter;
 
-/* A request of a conversation taken over, waiting for a person's reply: live while its
- * client waits, then pending (its client was answered "pending"; the next reply goes to
- * its stored completion). In memory only. */
+/* A request of a conversation taken over whose client is waiting for a person's reply (in
+ * memory while its job's thread waits; once its client is answered "pending", the wait is
+ * kept in the store, sw_store_conv_wait_add, so that a restart does not lose it). */
 typedef struct srv_conv_wait {
-    char conv[SW_CONV_ID_MAX + 1];
-    char completion_id[64];
-    char owner[SW_KEY_ID_CHARS + 1];
-    int chat;
-    long long created;
-    int live;
+    sw_conv_wait w;
     struct srv_conv_wait *next;
 } srv_conv_wait;
 
@@ -109,7 +105,7 @@ struct sw_server {
     pthread_cond_t ov_cv;
     unsigned long long ov_seq;
     srv_waiter *streams;     /* streams waiting for text (under ov_mu) */
-    srv_conv_wait *conv_waits; /* requests waiting for a person's reply (under ov_mu), oldest first */
+    srv_conv_wait *conv_waits; /* requests whose client waits for a person's reply (under ov_mu) */
     char halt_reason[SW_HALT_REASON_MAX + 1]; /* under ov_mu */
 };
 
@@ -144,6 +140,24 @@ enum MHD_Result srv_send_error(srv_req *r, int status, const char *type, const c
 /* Queues a response built elsewhere (streams) and records its status. */
 enum MHD_Result srv_queue(srv_req *r, int status, struct MHD_Response *resp);
 
+/* What work done off the connection's thread answers: body (sent with status; owned), or,
+ * when body is NULL, an error (status, type, code and err's message). */
+typedef struct srv_outcome {
+    int status;
+    const char *type, *code;
+    sw_err err;
+    json_t *body;
+} srv_outcome;
+/* Sends o (generate.c): body with its status, else the error; releases body. */
+enum MHD_Result srv_send_outcome(srv_req *r, srv_outcome *o);
+/* Work run by srv_defer on a job's thread: fills *out (zeroed before the call). */
+typedef void (*srv_work_fn)(void *ud, srv_outcome *out);
+/* Runs fn(ud) on a thread of its own while r's connection is suspended (as a generation
+ * runs), then sends its outcome: the connection threads never wait for a model. ud_free(ud)
+ * runs once the work is done or could not start (the error is then answered). r stays
+ * valid for fn: its connection waits for it. */
+enum MHD_Result srv_defer(srv_req *r, srv_work_fn fn, void *ud, void (*ud_free)(void *ud));
+
 /* ---- access (auth.c) ---- */
 /* Checks the bearer key, the role the route needs and the key's rate. Returns 1 when
  * the request may go on (r->key filled); 0 after sending 401/403/429/500. */
@@ -158,6 +172,8 @@ enum MHD_Result srv_route_generate(srv_req *r, int chat);
 enum MHD_Result srv_route_chat_get(srv_req *r);
 enum MHD_Result srv_route_admin_status(srv_req *r);
 enum MHD_Result srv_route_admin_halt(srv_req *r, int halt);
+/* GET /v1/oversight/status (reviewer): the halt, the queue depths and the caller's role. */
+enum MHD_Result srv_route_oversight_status(srv_req *r);
 /* The console's page and files, embedded in the binary (console.c); no key needed. */
 enum MHD_Result srv_route_console(srv_req *r);
 /* Reads the halt from the store into s->halted. -1 with err. */
@@ -227,10 +243,11 @@ int srv_generate_approved(sw_server *s, const json_t *body, int chat, const sw_k
                           sw_gen_result *res, sw_err *err);
 /* A conversation's request while a person has taken it over (oversight.c): waits for
  * the person's reply; 1 with *res delivered (sw_pipeline_deliver), 0 when no reply came
- * in time (the request then stays pending: the next reply is delivered to completion_id,
- * stored for owner), -1 with err. */
+ * in time: then `pending` (the completion its client gets now) is stored for owner before
+ * the request is recorded as waiting, so that the next reply, delivered to completion_id,
+ * is never overwritten by it. -1 with err. */
 int srv_takeover_answer(sw_server *s, const char *conv, const char *owner, const char *completion_id, int chat,
-                        long long created, sw_gen_result *res, sw_err *err);
+                        long long created, const json_t *pending, sw_gen_result *res, sw_err *err);
 /* The answer object of a person's reply in a conversation taken over (generate.c):
  * srv_answer_delivered with steward.takeover {conversation, status "answered"}. */
 json_t *srv_answer_reply(sw_server *s, const char *id, int chat, long long created, const char *conv,

@@ -1,5 +1,6 @@
-/* oversight.c - what people in charge set: conversations taken over and their queued human
- * replies, the halt (kill switch), and users' feedback on completions. */
+/* oversight.c - what people in charge set: conversations taken over, their queued human
+ * replies and the requests waiting for one, the halt (kill switch), and users' feedback on
+ * completions. */
 #include "store_int.h"
 
 #include <stdio.h>
@@ -105,6 +106,72 @@ int sw_store_reply_take(sw_store *s, const char *conv_id, char **text, sw_err *e
         free(*text);
         *text = NULL;
     }
+    return rc;
+}
+
+/* ------------------------------------------------------------------- waits for a reply */
+
+int sw_store_conv_wait_add(sw_store *s, const sw_conv_wait *w, sw_err *err) {
+    if (store_check_ident(w->conv_id, SW_CONV_ID_MAX, "wait: conversation id", err) < 0 ||
+        store_check_ident(w->completion_id, SW_CONV_WAIT_ID_MAX, "wait: completion id", err) < 0)
+        return -1;
+    pthread_mutex_lock(&s->db_mu);
+    sqlite3_stmt *st;
+    int rc = store_prepare(s,
+                           "INSERT INTO conv_waits (conv_id, completion_id, owner_key_id, chat, created)"
+                           " VALUES (?, ?, ?, ?, ?)",
+                           &st, err);
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, w->conv_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, w->completion_id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, w->owner_key_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 4, w->chat);
+        sqlite3_bind_int64(st, 5, w->created);
+        rc = run_write(s, st, "recording a request waiting for a reply", err);
+    }
+    pthread_mutex_unlock(&s->db_mu);
+    return rc;
+}
+
+int sw_store_conv_wait_take(sw_store *s, const char *conv_id, sw_conv_wait *w, sw_err *err) {
+    memset(w, 0, sizeof *w);
+    pthread_mutex_lock(&s->db_mu);
+    sqlite3_stmt *st;
+    int rc = store_prepare(s,
+                           "DELETE FROM conv_waits WHERE id = (SELECT id FROM conv_waits WHERE conv_id = ?"
+                           " ORDER BY id LIMIT 1) RETURNING conv_id, completion_id, owner_key_id, chat, created",
+                           &st, err);
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, conv_id ? conv_id : "", -1, SQLITE_STATIC);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW) {
+            store_col_copy(st, 0, w->conv_id, sizeof w->conv_id);
+            store_col_copy(st, 1, w->completion_id, sizeof w->completion_id);
+            store_col_copy(st, 2, w->owner_key_id, sizeof w->owner_key_id);
+            w->chat = sqlite3_column_int(st, 3);
+            w->created = sqlite3_column_int64(st, 4);
+            rc = 1;
+            step = sqlite3_step(st); /* completes the statement */
+        }
+        if (step != SQLITE_DONE) rc = store_db_err(s, "taking a request waiting for a reply", err);
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->db_mu);
+    return rc;
+}
+
+int sw_store_conv_wait_count(sw_store *s, const char *conv_id, long long *n, sw_err *err) {
+    *n = 0;
+    pthread_mutex_lock(&s->db_mu);
+    sqlite3_stmt *st;
+    int rc = store_prepare(s, "SELECT COUNT(*) FROM conv_waits WHERE conv_id = ?", &st, err);
+    if (rc == 0) {
+        sqlite3_bind_text(st, 1, conv_id ? conv_id : "", -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) *n = sqlite3_column_int64(st, 0);
+        else rc = store_db_err(s, "counting requests waiting for a reply", err);
+        sqlite3_finalize(st);
+    }
+    pthread_mutex_unlock(&s->db_mu);
     return rc;
 }
 

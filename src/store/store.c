@@ -51,6 +51,11 @@ static const char *const MIGRATIONS[] = {
     "  category INTEGER NOT NULL CHECK (category BETWEEN 0 AND 3),"
     "  comment TEXT NOT NULL DEFAULT '', created INTEGER NOT NULL,"
     "  handled INTEGER NOT NULL DEFAULT 0);",
+    /* 1 -> 2: requests of a conversation taken over still waiting for a person's reply */
+    "CREATE TABLE conv_waits ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT, conv_id TEXT NOT NULL, completion_id TEXT NOT NULL UNIQUE,"
+    "  owner_key_id TEXT NOT NULL, chat INTEGER NOT NULL, created INTEGER NOT NULL);"
+    "CREATE INDEX conv_waits_conv ON conv_waits(conv_id, id);",
 };
 #define SCHEMA_VERSION ((int)(sizeof MIGRATIONS / sizeof MIGRATIONS[0]))
 

@@ -2,18 +2,9 @@
 # test_audit_lock.sh - the audit log has one writer at a time across processes (README):
 # a second `steward generate` started while one runs fails at once, naming the process
 # that holds the lock; once that process is gone the log opens again.
-set -u
-BIN=${STEWARD_BIN:-./steward}
-ROOT=${STEWARD_ROOT:-.}
-T=$(mktemp -d)
+. "$(dirname "$0")/../lib.sh"
 first=""
-cleanup() { [ -n "$first" ] && kill "$first" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-export STEWARD_HOME="$T/home"
-fails=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
+at_exit '[ -n "$first" ] && kill "$first" 2>/dev/null; wait 2>/dev/null'
 M="$ROOT/models/default.gguf"
 GEN=(generate --model "$M" --threads 1 --prompt "the" --json)
 

@@ -1,15 +1,7 @@
 #!/usr/bin/env bash
 # test_eval_watermark.sh - `steward eval watermark` on the demo model: report fields,
 # detection at full length, no false positives on human text, plot written.
-set -u
-BIN=${STEWARD_BIN:-./steward}
-ROOT=${STEWARD_ROOT:-.}
-PY=/usr/bin/python3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-export STEWARD_HOME="$T/home"
-fails=0
-check() { if eval "$2"; then echo "ok - $1"; else echo "not ok - $1"; fails=$((fails + 1)); fi; }
+. "$(dirname "$0")/../lib.sh"
 jq_() { $PY -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 HUMAN="$ROOT/data/corpus/tinyshakespeare/train.txt" # the project's own copy (1 MB)
 [ -f "$HUMAN" ] || { echo "not ok - human text $HUMAN missing"; exit 1; }

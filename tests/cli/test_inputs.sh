@@ -4,18 +4,8 @@
 # regular files fail at once, duplicate JSON keys and policy typos are errors, option
 # values that would change silently are refused, a model truncated while generating ends
 # with a message naming it, NaN weights give an error rather than NUL bytes.
-set -u
-BIN=${STEWARD_BIN:-./steward}
-ROOT=${STEWARD_ROOT:-.}
-PY=/usr/bin/python3
-T=$(mktemp -d)
-[ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$T"' EXIT
-export STEWARD_HOME="$T/home"
+. "$(dirname "$0")/../lib.sh"
 H=$STEWARD_HOME
-fails=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
 # run NAME: runs the rest under a 30 s limit; stdout in $T/out, stderr in $T/err, status in $rc
 run() { timeout 30 "$@" >"$T/out" 2>"$T/err"; rc=$?; }
 no_sanitizer() { ! grep -q "Sanitizer\|runtime error" "$T/err"; }

@@ -2,16 +2,7 @@
 # test_keys.sh - `steward keys add|list|revoke`: the key printed once as the last word and
 # never stored or audited in clear, roles and limits listed, revocation by name and id,
 # audit records of each action, usage errors and --help.
-set -u
-BIN=${STEWARD_BIN:-./steward}
-PY=/usr/bin/python3
-T=$(mktemp -d)
-[ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$T"' EXIT
-export STEWARD_HOME="$T/home"
-fails=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
+. "$(dirname "$0")/../lib.sh"
 
 out=$($BIN keys add --role user --name alice --rate 60/min --tokens-per-day 10k 2>"$T/err"); rc=$?
 check "add exits 0" "[ $rc -eq 0 ]"

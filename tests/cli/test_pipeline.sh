@@ -2,17 +2,7 @@
 # test_pipeline.sh - `steward generate`, `verify`, `detect` and `keygen` end to end on a
 # random-weight model: reproducibility, JSON fields, labels, signed manifests (any change
 # caught), key rotation, watermark detection, usage errors.
-set -u
-BIN=${STEWARD_BIN:-./steward}
-ROOT=${STEWARD_ROOT:-.}
-PY=/usr/bin/python3
-T=$(mktemp -d)
-[ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$T"' EXIT
-export STEWARD_HOME="$T/home"
-fails=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
+. "$(dirname "$0")/../lib.sh"
 jget() { $PY -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$@"; }
 
 $PY "$ROOT/tests/oracle/make_model.py" "$T/m.gguf" >/dev/null || { nok "make model"; exit 1; }

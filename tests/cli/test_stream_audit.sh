@@ -3,17 +3,7 @@
 # generation appends a durable "generation_started" record (same content id as the
 # final record) before its first byte; when the log cannot take that record (a full
 # disk, simulated with ulimit -f under the segment's size), nothing is printed.
-set -u
-BIN=${STEWARD_BIN:-./steward}
-ROOT=${STEWARD_ROOT:-.}
-PY=/usr/bin/python3
-T=$(mktemp -d)
-[ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$T"' EXIT
-export STEWARD_HOME="$T/home"
-fails=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
+. "$(dirname "$0")/../lib.sh"
 
 $PY "$ROOT/tests/oracle/make_model.py" "$T/m.gguf" >/dev/null || { nok "make model"; exit 1; }
 GEN=(generate --model "$T/m.gguf" --threads 1 --prompt "hello world" --max-tokens 16 --seed 3)

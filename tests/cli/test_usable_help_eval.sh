@@ -3,16 +3,7 @@
 # subcommand; each audit subcommand has its own help page; every command answers --help
 # with exit 0; `eval watermark` leaves the production state directory untouched (its
 # scratch home is removed afterwards) unless --home names one.
-set -u
-BIN=${STEWARD_BIN:-./steward}
-PY=/usr/bin/python3
-T=$(mktemp -d)
-[ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$T"' EXIT
-export STEWARD_HOME="$T/home"
-fails=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
+. "$(dirname "$0")/../lib.sh"
 
 $BIN --help >"$T/help"; check "steward --help exits 0" "[ $? -eq 0 ]"
 missing=""

@@ -2,15 +2,7 @@
 # test_usable_install.sh - `make install PREFIX=...` into a temporary prefix: the installed
 # binary runs from elsewhere and finds its models and data (generate, scan, verify), the
 # man page and the library are there, and the installed Python module works.
-set -u
-ROOT=${STEWARD_ROOT:-.}
-PY=/usr/bin/python3
-T=$(mktemp -d)
-[ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$T"' EXIT
-fails=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
+. "$(dirname "$0")/../lib.sh"
 if [ ! -x "$ROOT/steward" ] || [ ! -f "$ROOT/libsteward.so" ]; then
     echo "ok - the optimised build is not there # SKIP run make steward lib"; exit 0
 fi
@@ -21,7 +13,6 @@ P="$T/prefix"
 check "binary, library, man page, model, policy installed" "[ -x $P/bin/steward ] && [ -f $P/lib/libsteward.so ] && [ -f $P/share/man/man1/steward.1 ] && [ -f $P/share/steward/models/default.gguf ] && [ -f $P/share/steward/data/policy/default.policy ]"
 cd "$T"
 unset STEWARD_DATA STEWARD_MODEL
-export STEWARD_HOME="$T/home"
 "$P/bin/steward" generate -p "Hello" -n 8 -s 1 -t 1 --manifest-out "$T/m.json" >"$T/out.txt" 2>"$T/err"
 check "installed generate runs from elsewhere (default model found)" "[ $? -eq 0 ] && [ -s $T/out.txt ]"
 "$P/bin/steward" verify --manifest "$T/m.json" "$T/out.txt" >/dev/null; check "installed verify" "[ $? -eq 0 ]"

@@ -4,16 +4,7 @@
 # scan --jsonl answers a bad line with an error record and goes on, echoing ids; scores
 # keep 4 significant digits; char offsets slice the text in Python, Chinese included;
 # scan --restore reverses the encrypt operator's pseudonyms.
-set -u
-BIN=${STEWARD_BIN:-./steward}
-PY=/usr/bin/python3
-T=$(mktemp -d)
-[ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$T"' EXIT
-export STEWARD_HOME="$T/home"
-fails=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
+. "$(dirname "$0")/../lib.sh"
 
 # scan statuses
 printf 'What a lovely morning.' | $BIN scan >/dev/null; check "scan: allow exits 0" "[ $? -eq 0 ]"

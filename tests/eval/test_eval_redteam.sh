@@ -5,16 +5,8 @@
 # reads; --out's JSONL, report.json and self-contained report.html; the production state
 # directory is never written; bad options are refused by name. Small --limit (about 100
 # requests in all, ~35 s of CPU under ASan).
-set -u
-BIN=${STEWARD_BIN:-./steward}
-T=$(mktemp -d)
-[ -n "${KEEP_TMP:-}" ] || trap 'rm -rf "$T"' EXIT
-export STEWARD_HOME="$T/home"
+. "$(dirname "$0")/../lib.sh"
 mkdir -p "$STEWARD_HOME"
-fails=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
 RT="timeout 300 $BIN eval redteam --threads 1"
 
 printf '* allow\n' >"$T/open.policy"

@@ -3,18 +3,7 @@
 # a planted term list where one term trips the guard shows that gap; CrowS-Pairs from the
 # shared data (skipped when absent); --record puts the figures in the audit log, where the
 # card and the report find them.
-set -u
-BIN=${STEWARD_BIN:-./steward}
-ROOT=${STEWARD_ROOT:-.}
-PY=/usr/bin/python3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-export STEWARD_HOME="$T/home"
-fails=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
-skip() { echo "ok - $1 # SKIP $2"; }
+. "$(dirname "$0")/../lib.sh"
 
 "$BIN" eval bias --json >"$T/b.json"
 check "eval bias --json exits 0" "[ $? -eq 0 ]"

@@ -3,16 +3,7 @@
 # nothing; a stricter policy changes the decisions it should (and says by category and
 # outcome); requests come from a JSONL file or from the audit log's retained content; the
 # real log gets one record, the replay's own, and no generation record.
-set -u
-BIN=${STEWARD_BIN:-./steward}
-ROOT=${STEWARD_ROOT:-.}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-export STEWARD_HOME="$T/home"
-fails=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
+. "$(dirname "$0")/../lib.sh"
 POL="$ROOT/data/policy/default.policy"
 RP=(eval replay --max-tokens 8)
 

@@ -3,17 +3,7 @@
 # export`) of the records a few generations wrote; it carries the log's size and root; it
 # has one section per article (02, 05-10) and says where evidence is missing; an
 # evaluation record becomes evidence; the HTML form is well-formed.
-set -u
-BIN=${STEWARD_BIN:-./steward}
-ROOT=${STEWARD_ROOT:-.}
-PY=/usr/bin/python3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-export STEWARD_HOME="$T/home"
-fails=0
-ok() { echo "ok - $1"; }
-nok() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
+. "$(dirname "$0")/../lib.sh"
 GEN=(generate -m "$ROOT/models/default.gguf" -t 1 -n 6 -s 1)
 
 "$BIN" "${GEN[@]}" -p "Hello there" >/dev/null

@@ -9,9 +9,11 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 ROOT = os.environ.get("STEWARD_ROOT", os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
@@ -140,6 +142,47 @@ class Server:
             return st, json.loads(data)
         except ValueError:
             return st, None
+
+
+def _stream_to_end(port, key, res):
+    """One streamed completion that does not end by itself, read to its end: res gets "n"
+    (bytes read), "last" (monotonic time of the last byte) and "data"."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    body = json.dumps({"model": "m", "prompt": "Once upon a time", "max_tokens": 100000, "ignore_eos": True,
+                       "stream": True}).encode()
+    s.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + key.encode()
+              + b"\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: "
+              + str(len(body)).encode() + b"\r\n\r\n" + body)
+    buf = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+        res["last"] = time.monotonic()
+        res["n"] = len(buf)
+    s.close()
+    res["data"] = buf
+
+
+def halt_streams(srv, user, admin, reason, n=8, started_bytes=200, timeout=60):
+    """The kill switch under load: n streamed completions of key user running (each has sent
+    started_bytes), then POST /v1/admin/halt by admin with reason. Returns (the halt's status,
+    its answer, ms from sending the halt to the last byte of the slowest stream, the streams'
+    bodies). The server is left halted."""
+    res = [{} for _ in range(n)]
+    ths = [threading.Thread(target=_stream_to_end, args=(srv.port, user, r)) for r in res]
+    for th in ths:
+        th.start()
+    deadline = time.time() + timeout
+    while time.time() < deadline and not all(r.get("n", 0) > started_bytes for r in res):
+        time.sleep(0.005)
+    t0 = time.monotonic()
+    st, o = srv.json("POST", "/v1/admin/halt", {"reason": reason}, key=admin)
+    for th in ths:
+        th.join(timeout)
+    worst = max((r.get("last", t0) - t0) * 1000 for r in res)
+    return st, o, worst, [r.get("data", b"") for r in res]
 
 
 def sse_events(data):

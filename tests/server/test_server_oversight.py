@@ -7,13 +7,12 @@ for every action with `audit verify` passing."""
 import hashlib
 import json
 import os
-import socket
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from srvlib import Server, Tap, make_key, new_home, sse_events, steward  # noqa: E402
+from srvlib import Server, Tap, halt_streams, make_key, new_home, sse_events, steward  # noqa: E402
 
 HALT_LIMIT_MS = float(os.environ.get("STEWARD_HALT_LIMIT_MS", "500"))  # ASan on a shared machine
 t = Tap()
@@ -63,11 +62,16 @@ routes = [("GET", "/v1/review"), ("POST", "/v1/review/1/approve"), ("POST", "/v1
           ("POST", "/v1/review/1/reject"), ("GET", "/v1/conversations"), ("POST", "/v1/conversations/c/takeover"),
           ("POST", "/v1/conversations/c/reply"), ("POST", "/v1/conversations/c/release"), ("GET", "/v1/feedback"),
           ("POST", "/v1/feedback/1/handle"), ("POST", "/v1/admin/halt"), ("POST", "/v1/admin/resume"),
-          ("GET", "/v1/admin/status"), ("GET", "/metrics")]
+          ("GET", "/v1/admin/status"), ("GET", "/metrics"), ("GET", "/v1/oversight/status")]
 codes = [srv.json(m, p, {} if m == "POST" else None, key=user)[0] for m, p in routes]
 t.ok(all(c == 403 for c in codes), "a user key gets 403 on every reviewer and admin route", codes)
 st, _ = srv.json("POST", "/v1/admin/halt", {}, key=rev)
 t.ok(st == 403, "a reviewer key gets 403 on the admin routes", st)
+st, o = srv.json("GET", "/v1/oversight/status", key=rev)
+st2, o2 = srv.json("GET", "/v1/oversight/status", key=admin)
+t.ok(st == 200 and o["role"] == "reviewer" and o["halted"] is False and set(o["queues"]) == {"review_pending",
+     "takeovers", "replies_queued", "feedback_unhandled"} and "model_sha256" not in o and st2 == 200
+     and o2["role"] == "admin", "a reviewer has a status route: the halt, the queue depths and its role", (o, o2))
 
 # ---- review: a stream held, then approved ----
 st, ev, events, done = held_stream()
@@ -124,6 +128,13 @@ t.ok(st == 200 and obj["steward"]["review"]["status"] == "rejected"
      and obj["steward"]["review"]["reason"] == "not for this audience" and "I can't help" in content_of(obj)
      and obj["choices"][0]["finish_reason"] == "content_filter",
      "rejected: the owner gets the refusal and the reason", obj)
+m = obj["steward"].get("manifest") or {}
+t.ok("[Written by a person]" in content_of(obj) and obj["steward"]["finish_reason"] == "blocked"
+     and obj["steward"]["author"] == "human" and m.get("author") == "human" and m["label"]["AIGC"]["Label"] == "0"
+     and obj["steward"]["audit"]["index"] >= 0,
+     "rejected: the refusal carries the explicit label, a signed manifest and its audit record", obj)
+good, why = verify_manifest(obj) if m else (False, "no manifest")
+t.ok(good, "rejected: the manifest verifies the delivered refusal", why)
 
 # ---- a waiting client gets the decision ----
 got = {}
@@ -223,42 +234,10 @@ t.ok(b'steward_feedback_total{category="wrong"} 1' in body and b"steward_review_
 
 
 # ---- halt during 8 streams ----
-def stream_until_end(res, i):
-    s = socket.create_connection(("127.0.0.1", srv.port), timeout=60)
-    body = json.dumps({"model": "m", "prompt": "Once upon a time", "max_tokens": 100000, "ignore_eos": True,
-                       "stream": True}).encode()
-    s.sendall(b"POST /v1/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + user.encode()
-              + b"\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: "
-              + str(len(body)).encode() + b"\r\n\r\n" + body)
-    buf = b""
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        buf += chunk
-        res[i]["last"] = time.monotonic()
-        res[i]["started"] = True
-    s.close()
-    res[i]["data"] = buf
-
-
-res = [{"started": False} for _ in range(8)]
-ths = [threading.Thread(target=stream_until_end, args=(res, i)) for i in range(8)]
-for th in ths:
-    th.start()
-deadline = time.time() + 60
-while time.time() < deadline and not all(r["started"] for r in res):
-    time.sleep(0.01)
-time.sleep(0.2)
-t_halt = time.monotonic()
-st, o = srv.json("POST", "/v1/admin/halt", {"reason": "drill"}, key=admin)
+st, o, worst, bodies = halt_streams(srv, user, admin, "drill")
 actions.append("halt")
-for th in ths:
-    th.join(30)
-worst = max((r.get("last", t_halt) - t_halt) * 1000 for r in res)
 print("# halt to the last byte of 8 streams: %.1f ms" % worst)
-ended = all(b'"code":"halted"' in r.get("data", b"") and b"drill" in r.get("data", b"")
-            and r.get("data", b"").rstrip().endswith(b"0") for r in res)
+ended = all(b'"code":"halted"' in d and b"drill" in d and d.rstrip().endswith(b"0") for d in bodies)
 t.ok(st == 200 and o["halted"] and ended, "every stream ends with an error event carrying the reason", o)
 t.ok(worst <= HALT_LIMIT_MS, "halt stops all 8 streams within %g ms (%.1f ms)" % (HALT_LIMIT_MS, worst))
 st, o = srv.json("POST", "/v1/chat/completions", PLAIN, key=user)
@@ -266,12 +245,19 @@ t.ok(st == 503 and o["error"]["code"] == "halted" and "drill" in o["error"]["mes
 st, o = srv.json("GET", "/v1/admin/status", key=admin)
 t.ok(st == 200 and o["halted"] and o["reason"] == "drill" and set(o["queues"]) == {"review_pending", "takeovers",
      "replies_queued", "feedback_unhandled"}, "status: halted, why, queue depths", o)
+st, o = srv.json("GET", "/v1/oversight/status", key=rev)
+t.ok(st == 200 and o["halted"] and o["reason"] == "drill" and o["by"], "a reviewer's status: halted, by whom, why", o)
 st, o = srv.json("POST", "/v1/admin/resume", key=admin)
 actions.append("resume")
 st, o = srv.json("POST", "/v1/chat/completions", PLAIN, key=user)
 t.ok(st == 200 and content_of(o), "resume restores service", o)
 
-# ---- a restart keeps the queue, the halt and the feedback ----
+# ---- a restart keeps the queue, the halt, the feedback and a request waiting for a reply ----
+srv.json("POST", "/v1/conversations/conv-3/takeover", key=rev)
+actions.append("takeover")
+st, waiting = srv.json("POST", "/v1/chat/completions", dict(PLAIN, steward={"conversation": "conv-3"}), key=user)
+t.ok(st == 200 and waiting["steward"]["takeover"]["status"] == "pending", "conv-3: the request is answered pending",
+     waiting)
 st, ev, _, _ = held_stream()
 st, o = srv.json("POST", "/v1/admin/halt", {"reason": "overnight"}, key=admin)
 actions.append("halt")
@@ -282,6 +268,17 @@ t.ok(st == 200 and o["halted"] and o["reason"] == "overnight" and o["queues"]["r
      "after a restart: still halted, the item still queued", o)
 st, lst = srv.json("GET", "/v1/feedback", key=rev)
 t.ok(st == 200 and len(lst["data"]) == 1 and lst["data"][0]["handled"], "after a restart: the feedback is kept", lst)
+st, lst = srv.json("GET", "/v1/conversations", key=rev)
+t.ok(st == 200 and [(c["id"], c["waiting"]) for c in lst["data"]] == [("conv-3", 1)],
+     "after a restart: the request waiting for a reply is still listed", lst)
+st, o = srv.json("POST", "/v1/conversations/conv-3/reply", {"content": "Back after the restart."}, key=rev)
+actions.append("reply")
+st2, got3 = srv.json("GET", "/v1/chat/completions/" + waiting["id"], key=user)
+t.ok(st == 200 and o["delivered_to"] == waiting["id"] and st2 == 200 and "Back after the restart." in content_of(got3)
+     and got3["steward"]["takeover"]["status"] == "answered",
+     "after a restart: the reply reaches the pending request's completion", (o, got3))
+srv.json("POST", "/v1/conversations/conv-3/release", key=rev)
+actions.append("release")
 st, o = srv.json("POST", "/v1/admin/resume", key=admin)
 actions.append("resume")
 st, d = srv.json("POST", "/v1/review/%d/approve" % ev["id"], key=rev)
@@ -318,4 +315,37 @@ t.ok(sorted(x["action"] for x in ov) == sorted(actions)
      (sorted(x.get("action") for x in ov), sorted(actions)))
 t.ok(all(x["details"].get("delivered_sha256") and x["details"].get("shown_sha256")
          for x in ov if x["action"].startswith("review.")), "review records carry the shown and delivered hashes")
+
+# ---- approving a held input generates on a job's thread, not on a connection's ----
+# One connection thread: were the approval's generation run on it, /healthz would wait for
+# the whole generation.
+home2 = new_home()
+rev2, user3 = make_key(home2, "reviewer", "rev"), make_key(home2, "user", "carol")
+srv = Server(home2, "--policy", policy, "--review-wait", "0", "--http-threads", "1")
+LONG = {"model": "m", "prompt": "Mail me at bob@example.com", "max_tokens": 500, "ignore_eos": True, "seed": 3}
+st, pend = srv.json("POST", "/v1/completions", LONG, key=user3)
+rid = pend["steward"]["review"]["id"] if st == 200 else 0
+appr = {}
+
+
+def approve():
+    appr["st"], appr["obj"] = srv.json("POST", "/v1/review/%d/approve" % rid, key=rev2)
+    appr["t"] = time.monotonic()
+
+
+t0 = time.monotonic()
+th = threading.Thread(target=approve)
+th.start()
+time.sleep(0.3)
+st_h, _ = srv.json("GET", "/healthz")
+t_h = time.monotonic()
+th.join(300)
+gen_s, health_s = appr.get("t", t0) - t0, t_h - t0 - 0.3
+print("# approval with generation: %.2f s; /healthz meanwhile: %.3f s" % (gen_s, health_s))
+t.ok(appr.get("st") == 200 and appr["obj"]["status"] == "approved" and appr["obj"]["completion"]["usage"]
+     ["completion_tokens"] > 0, "the approval generates the held request's answer", appr)
+t.ok(st_h == 200 and gen_s > 1.0 and t_h < appr.get("t", 0) and health_s < 1.0,
+     "while it generates, the only connection thread still answers (%.3f s, generation %.2f s)" % (health_s, gen_s))
+rc = srv.stop()
+t.ok(rc == 0, "that server exits cleanly", srv.stderr()[-3000:])
 t.done()

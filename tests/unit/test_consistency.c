@@ -129,7 +129,12 @@ static void test_policy_settings(void) {
     /* the request's own threshold wins over the policy's */
     req.consistency_min = 0.01f;
     T_CHECK(sw_pipeline_generate(p, &req, &res, &err) == 0);
-    T_CHECK(res.settings.consistency_min == 0.01f && !res.low_consistency && res.text.len > 0);
+    /* judged by the request's threshold: low only below 0.01 (three samples of a random
+     * model under a new watermark key may still share nothing: agreement 0) */
+    T_CHECK_MSG(res.settings.consistency_min == 0.01f && res.low_consistency == (res.agreement < 0.01f) &&
+                    (res.text.len > 0) == !res.low_consistency,
+                "agreement %.3f, low %d, finish %s, %zu bytes", res.agreement, res.low_consistency, res.finish_reason,
+                res.text.len);
     sw_gen_result_free(&res);
     sw_pipeline_close(p);
     char cmd[200];

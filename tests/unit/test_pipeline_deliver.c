@@ -93,6 +93,21 @@ static void test_model_approved_and_edited(void) {
     sw_gen_result_free(&res);
 }
 
+/* A rejection delivers the refusal a person chose, not scanned (it names a secret here,
+ * which the output guard would block), labelled and signed as the person's decision. */
+static void test_rejected(void) {
+    sw_gen_result res;
+    sw_err e;
+    const char *t = "Not answered: AKIAIOSFODNN7EXAMPLE";
+    sw_deliver_request d = {.text = t, .len = strlen(t), .author = SW_AUTHOR_HUMAN, .decided_by = "rev",
+                            .rejected = 1};
+    T_CHECK_MSG(sw_pipeline_deliver(P, &d, &res, &e) == 0, "%s", e.msg);
+    T_CHECK(strcmp(res.finish_reason, "blocked") == 0 && !res.refusal && res.manifest);
+    T_CHECK(strstr(res.labelled_text.data, "[Written by a person]") && strstr(res.labelled_text.data, t));
+    T_CHECK(strcmp(mstr(&res, "author"), "human") == 0 && res.audit_index >= 0 && verifies(&res));
+    sw_gen_result_free(&res);
+}
+
 static void test_input_approved(void) {
     sw_gen_request req;
     memset(&req, 0, sizeof req);
@@ -133,6 +148,7 @@ int main(void) {
         return 1;
     }
     T_RUN(test_human_reply);
+    T_RUN(test_rejected);
     T_RUN(test_human_reply_guarded);
     T_RUN(test_model_approved_and_edited);
     T_RUN(test_input_approved);

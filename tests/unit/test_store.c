@@ -82,7 +82,7 @@ static void test_open_creates_private_wal_db(void) {
     T_CHECK(sqlite3_step(q) == SQLITE_ROW && strcmp((const char *)sqlite3_column_text(q, 0), "wal") == 0);
     sqlite3_finalize(q);
     T_CHECK(sqlite3_prepare_v2(db, "SELECT version FROM schema_version", -1, &q, NULL) == SQLITE_OK);
-    T_CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 1);
+    T_CHECK(sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 2); /* 2: conv_waits */
     sqlite3_finalize(q);
     sqlite3_close(db);
     sw_store_close(s);
@@ -400,6 +400,33 @@ static void test_takeover_and_replies(void) {
     sw_store_close(s);
 }
 
+/* Requests waiting for a reply are kept across a reopen, taken oldest first, per conversation. */
+static void test_conv_waits(void) {
+    sw_store *s = open_store();
+    sw_err e = {{0}};
+    sw_conv_wait a = {.conv_id = "conv-w", .completion_id = "chatcmpl-a", .owner_key_id = "k1", .chat = 1,
+                      .created = 11};
+    sw_conv_wait b = {.conv_id = "conv-w", .completion_id = "cmpl-b", .owner_key_id = "k2", .chat = 0, .created = 12};
+    sw_conv_wait o = {.conv_id = "conv-x", .completion_id = "chatcmpl-c", .owner_key_id = "k1", .chat = 1};
+    T_CHECK(sw_store_conv_wait_add(s, &a, &e) == 0 && sw_store_conv_wait_add(s, &b, &e) == 0);
+    T_CHECK(sw_store_conv_wait_add(s, &o, &e) == 0);
+    T_CHECK(sw_store_conv_wait_add(s, &a, &e) == -1); /* one wait per completion */
+    sw_conv_wait bad = {.conv_id = "conv w", .completion_id = "x"};
+    T_CHECK(sw_store_conv_wait_add(s, &bad, &e) == -1);
+    sw_store_close(s);
+    s = open_store();
+    long long n = 0;
+    T_CHECK(sw_store_conv_wait_count(s, "conv-w", &n, &e) == 0 && n == 2);
+    sw_conv_wait w;
+    T_CHECK(sw_store_conv_wait_take(s, "conv-w", &w, &e) == 1 && strcmp(w.completion_id, "chatcmpl-a") == 0 &&
+            strcmp(w.owner_key_id, "k1") == 0 && w.chat == 1 && w.created == 11);
+    T_CHECK(sw_store_conv_wait_take(s, "conv-w", &w, &e) == 1 && strcmp(w.completion_id, "cmpl-b") == 0 &&
+            w.chat == 0);
+    T_CHECK(sw_store_conv_wait_take(s, "conv-w", &w, &e) == 0);
+    T_CHECK(sw_store_conv_wait_count(s, "conv-x", &n, &e) == 0 && n == 1);
+    sw_store_close(s);
+}
+
 static void test_halt_persists_and_spreads(void) {
     sw_store *s = open_store(), *other = open_store();
     sw_err e = {{0}};
@@ -572,6 +599,7 @@ int main(void) {
     T_RUN(test_review_list_pages);
     T_RUN(test_completions);
     T_RUN(test_takeover_and_replies);
+    T_RUN(test_conv_waits);
     T_RUN(test_halt_persists_and_spreads);
     T_RUN(test_feedback);
     T_RUN(test_key_audit_record);

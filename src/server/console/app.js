@@ -181,18 +181,16 @@
 
   /* ---- sign in and out ---- */
 
+  /* The oversight status names the key's role (a user key gets 403); an admin then reads
+   * the full status. No route the key may not use is asked. */
   async function signIn(key) {
     state.key = key;
-    try {
-      state.status = await api('GET', '/v1/admin/status');
-      state.role = 'admin';
-    } catch (e) {
-      if (e.status !== 403) throw e;
-      state.role = 'reviewer';
-      try { await api('GET', '/v1/review'); } catch (e2) {
-        throw e2.status === 403 ? new ApiError(403, t('signin.user')) : e2;
-      }
+    let s;
+    try { s = await api('GET', '/v1/oversight/status'); } catch (e) {
+      throw e.status === 403 ? new ApiError(403, t('signin.user')) : e;
     }
+    state.role = s.role === 'admin' ? 'admin' : 'reviewer';
+    state.status = state.role === 'admin' ? await api('GET', '/v1/admin/status') : s;
   }
 
   function renderWho() {
@@ -582,7 +580,7 @@
       refresh('/v1/conversations', 'convs', syncConvs),
       refresh('/v1/feedback', 'feedback', syncFeedback),
     ];
-    if (state.role === 'admin') jobs.push(api('GET', '/v1/admin/status').then(renderStatus));
+    jobs.push(api('GET', state.role === 'admin' ? '/v1/admin/status' : '/v1/oversight/status').then(renderStatus));
     const results = await Promise.allSettled(jobs);
     state.polling = false;
     if (!state.key) return;
