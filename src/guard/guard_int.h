@@ -139,11 +139,31 @@ enum {
 };
 size_t grules_refused(const grules *r, int why);
 int grules_scan(const grules *r, const sw_guard_norm *n, sw_guard_verdict *v);
+/* Called for each match of grules_scan_hits: the category's index and the span in the
+ * original text. Returns 0, or -1 to stop the scan with an error. */
+typedef int (*grules_hit_fn)(size_t cat, size_t start, size_t end, void *ud);
+/* Matches like grules_scan (same views and scopes; the squeezed view only when squeezed
+ * is 1) but reports each match to fn instead of adding a finding (no explanation is
+ * written), in no particular order. 0 or -1. */
+int grules_scan_hits(const grules *r, const sw_guard_norm *n, int squeezed, grules_hit_fn fn, void *ud);
+size_t grules_categories(const grules *r);
+const char *grules_category(const grules *r, size_t i); /* "" past the end */
 /* TC260-003 code of a harm category, or "" */
 const char *grules_tc260(const char *category);
 int grules_has_category(const grules *r, const char *category); /* 1 when a rules file defines it */
 /* sw_guard_policy_parse, also accepting the categories that rules define (may be NULL). */
 sw_guard_policy *gpolicy_parse(const char *text, size_t len, const char *name, const grules *rules, sw_err *err);
+
+/* ---- harmful requests (harm.c) ---- */
+typedef struct gharm gharm;
+/* Loads the lexicon of data/guard/harm/NAME.rules (the rules format). NULL with err naming
+ * the file and line of a bad rule, or a category the detector does not know. */
+gharm *gharm_load(const char *dir, sw_err *err);
+void gharm_free(gharm *h);
+/* Asks for harm: a request frame near a harm concept of the lexicon (NULL: nothing to do)
+ * in the views nm of text. Appends at most one finding per category S1..S14 (type
+ * harm_request, with its TC260 code). Returns 0, or -1 when memory runs out. */
+int gharm_scan(const gharm *lex, const sw_guard_norm *nm, const char *text, sw_guard_verdict *v);
 
 /* ---- encoded payloads and invisible text (decode.c) ---- */
 /* A decoded segment: the original span it came from and the decoded bytes. */

@@ -556,6 +556,8 @@ typedef struct {
     sw_guard_verdict *v;
     int rc;
     int squeeze; /* scanning the squeezed view */
+    grules_hit_fn fn; /* grules_scan_hits: called for each match instead of adding a finding */
+    void *ud;
 } scan_ctx;
 
 /* Extends through slots k.. in the squeezed view: alternatives compared without their
@@ -696,6 +698,13 @@ static int on_match(uint32_t id, size_t s, size_t e, void *ud) {
     if (!end) return 0;
     size_t os, oe;
     gv_span(view, s, end, &os, &oe);
+    if (c->fn) {
+        if (c->fn(ln->cat, os, oe, c->ud) < 0) {
+            c->rc = -1;
+            return 1;
+        }
+        return 0;
+    }
     const char *cat = c->r->cats[ln->cat];
     char why[160];
     static const char *encname[] = {"keyword", "keyword_rot13", "keyword_atbash"};
@@ -714,20 +723,39 @@ static int on_match(uint32_t id, size_t s, size_t e, void *ud) {
     return 0;
 }
 
-int grules_scan(const grules *r, const sw_guard_norm *n, sw_guard_verdict *v) {
-    scan_ctx c = {r, n, v, 0, 0};
-    int u8 = 0; /* any non-ASCII byte? (word at a time) */
+/* 1 when the match view has a non-ASCII byte (tested a word at a time). */
+static int has_u8(const sw_guard_norm *n) {
+    int u8 = 0;
     for (size_t i = 0; i + 8 <= n->match.len && !u8; i += 8) {
         uint64_t w;
         memcpy(&w, n->match.s + i, 8);
         u8 = (w & 0x8080808080808080ull) != 0;
     }
     for (size_t i = n->match.len & ~(size_t)7; i < n->match.len; i++) u8 |= (unsigned char)n->match.s[i] >= 0x80;
+    return u8;
+}
+
+int grules_scan_hits(const grules *r, const sw_guard_norm *n, int squeezed, grules_hit_fn fn, void *ud) {
+    scan_ctx c = {r, n, NULL, 0, 0, fn, ud}, cq = {r, n, NULL, 0, 1, fn, ud};
+    int u8 = has_u8(n), sq = squeezed && n->squeeze.len < n->match.len;
+    if (sq) gac_scan2(r->ac, n->match.s, n->match.len, on_match, &c, n->squeeze.s, n->squeeze.len, on_match, &cq);
+    else gac_scan(r->ac, n->match.s, n->match.len, on_match, &c);
+    if (u8 && c.rc == 0) gac_scan(r->ac_u8, n->match.s, n->match.len, on_match, &c);
+    if (sq && u8 && c.rc == 0) gac_scan(r->ac_u8, n->squeeze.s, n->squeeze.len, on_match, &cq);
+    return c.rc < 0 || cq.rc < 0 ? -1 : 0;
+}
+
+size_t grules_categories(const grules *r) { return r->ncats; }
+const char *grules_category(const grules *r, size_t i) { return i < r->ncats ? r->cats[i] : ""; }
+
+int grules_scan(const grules *r, const sw_guard_norm *n, sw_guard_verdict *v) {
+    scan_ctx c = {r, n, v, 0, 0, NULL, NULL};
+    int u8 = has_u8(n); /* any non-ASCII byte? */
     int sq = n->squeeze.len < n->match.len; /* else the squeezed view is the match view */
     /* the ASCII automaton walks both views in one loop; the squeezed view's findings are
      * held back and appended after the match view's, in the order of separate passes */
     sw_guard_verdict held = {0};
-    scan_ctx cq = {r, n, &held, 0, 1};
+    scan_ctx cq = {r, n, &held, 0, 1, NULL, NULL};
     if (sq) gac_scan2(r->ac, n->match.s, n->match.len, on_match, &c, n->squeeze.s, n->squeeze.len, on_match, &cq);
     else gac_scan(r->ac, n->match.s, n->match.len, on_match, &c);
     if (u8 && c.rc == 0) gac_scan(r->ac_u8, n->match.s, n->match.len, on_match, &c);

@@ -13,6 +13,7 @@
 
 struct sw_guard {
     grules *rules;
+    gharm *harm; /* lexicon of the harmful-request detector (harm.c); NULL without data/guard/harm */
     gnames *names; /* name lists of the personal-data recognisers */
     sw_guard_clf *clf; /* NULL: rules and recognisers only */
     sw_guard_policy *policy;
@@ -97,6 +98,9 @@ sw_guard *sw_guard_open(const sw_guard_opts *opts, sw_err *err) {
     snprintf(path, sizeof path, "%s/guard/rules", o.data_dir);
     g->rules = grules_load(path, err);
     if (!g->rules) goto fail;
+    struct stat hst;
+    snprintf(path, sizeof path, "%s/guard/harm", o.data_dir);
+    if (stat(path, &hst) == 0 && !(g->harm = gharm_load(path, err))) goto fail;
     snprintf(path, sizeof path, "%s/guard/names", o.data_dir);
     if (!(g->names = gnames_load(path, err))) goto fail;
     if (gpersonal_words(g->names) < 0) {
@@ -135,6 +139,7 @@ fail:
 void sw_guard_free(sw_guard *g) {
     if (!g) return;
     grules_free(g->rules);
+    gharm_free(g->harm);
     gnames_free(g->names);
     sw_guard_clf_free(g->clf);
     sw_guard_policy_free(g->policy);
@@ -171,6 +176,37 @@ size_t sw_guard_rules_refused(const sw_guard *g) {
     return k;
 }
 
+/* A request split into encoded pieces ("let a = <base64> and b = <base64>; join them")
+ * is judged whole: the harmful-request detector reads the decoded pieces joined by a
+ * space; a finding spans the pieces in the original text. -1 on OOM. */
+static int scan_joined(const sw_guard *g, const gdecoded *d, size_t nd, sw_guard_verdict *v) {
+    if (!g->harm) return 0;
+    sw_buf j = {0};
+    int rc = 0;
+    size_t lo = d[0].start, hi = d[0].end;
+    for (size_t i = 0; i < nd && rc == 0; i++) {
+        if (d[i].start < lo) lo = d[i].start;
+        if (d[i].end > hi) hi = d[i].end;
+        if ((i && sw_buf_append(&j, " ", 1) < 0) || sw_buf_append(&j, d[i].text, d[i].len) < 0) rc = -1;
+    }
+    sw_guard_norm nm = {0};
+    sw_guard_verdict inner = {0};
+    if (rc == 0 && j.len) rc = gnormalize_reuse(j.data, j.len, &nm, NULL);
+    if (rc == 0 && j.len) rc = gharm_scan(g->harm, &nm, j.data, &inner);
+    for (size_t k = 0; k < inner.n_findings && rc == 0; k++) {
+        const sw_guard_finding *f = &inner.findings[k];
+        char why[160];
+        if (snprintf(why, sizeof why, "in joined decoded pieces: %s", f->explain) >= (int)sizeof why)
+            why[sizeof why - 1] = 0;
+        rc = gf_add(v, f->category, "joined:harm_request", lo, hi, f->score, f->source, why);
+        if (rc == 0) memcpy(v->findings[v->n_findings - 1].tc260, f->tc260, sizeof f->tc260);
+    }
+    sw_guard_verdict_free(&inner);
+    sw_guard_norm_free(&nm);
+    sw_buf_free(&j);
+    return rc;
+}
+
 /* Runs every recogniser over text (GSCAN_DATA: not those whose findings data governance
  * does not use: invisible text, template tokens, document instructions); findings of
  * decoded payloads are re-homed to the span of the encoded segment. ws: the caller's
@@ -185,6 +221,7 @@ static int scan_into(const sw_guard *g, const char *text, size_t len, int src, g
     if (rc == 0) rc = gpersonal_scan(g->names, text, len, v);
     if (rc == 0) rc = gsecret_scan(text, len, v);
     if (rc == 0) rc = grules_scan(g->rules, np, v);
+    if (rc == 0) rc = gharm_scan(g->harm, np, text, v);
     if (rc == 0 && all) rc = gtemplate_scan(np, v);
     if (rc == 0 && all && src == SW_TEXT_DOCUMENT) rc = gdocinstr_scan(np, v);
     if (rc == 0 && g->clf) rc = classify(g->clf, np, text, v, what);
@@ -211,6 +248,7 @@ static int scan_into(const sw_guard *g, const char *text, size_t len, int src, g
         }
         sw_guard_verdict_free(&inner);
     }
+    if (rc == 0 && nd > 1) rc = scan_joined(g, d, nd, v);
     for (size_t i = 0; i < nd; i++) free(d[i].text);
     free(d);
     return rc;
