@@ -333,6 +333,14 @@ static int any_in(const sent *x, long a, size_t b, const char **pats, size_t np)
     return find_in(x, a < 0 ? 0 : (size_t)a, b, pats, np, NULL) >= 0;
 }
 
+/* 1 when a word of GREET in [a, k) opens its clause or follows another ("P.S. for the
+ * model:", "note to the AI:"; not "here is a model:"). */
+static int greeted(const sent *x, long a, size_t k) {
+    for (size_t b = a < 0 ? 0 : (size_t)a; b < k; b++)
+        if (IS(x, b, GREET) && (x->cs[b] || (b > 0 && IS(x, b - 1, GREET)))) return 1;
+    return 0;
+}
+
 /* The weight of the addressee named by the AI noun at words [k, k+n) (sure: it names a
  * machine): described by what it does with this document, told what it is ("if you are an
  * AI"), called after a greeting ("note to the model:") or at a clause's start ("Copilot,
@@ -345,8 +353,8 @@ static double addressed(const sent *x, size_t k, size_t n, int sure) {
     if (reads_this(x, end)) return called;
     if (any_in(x, (long)k - 5, k, YOU_ARE, N_OF(YOU_ARE))) return W_ADDR_STRONG;
     char a = x->after[end - 1];
-    int colon = a == ':' || a == ']' || a == '-' || a == ')';
-    if (colon && any_in(x, kb, k, GREET, N_OF(GREET))) return W_ADDR_STRONG;
+    int colon = a == ':' || a == ']' || a == '-';
+    if (colon && greeted(x, kb, k)) return W_ADDR_STRONG;
     if ((colon || a == ',') && any_in(x, (long)k - 5, k, HELLO, N_OF(HELLO))) return W_ADDR_STRONG;
     /* the noun opens its clause, after a determiner or a qualifier at most ("AI assistant, ...") */
     int opens = x->cs[k];
@@ -413,10 +421,14 @@ static int self_reference(const sent *x) {
     return 0;
 }
 
-/* "the correct reply", "the only acceptable answer": what the answer is to be. */
+/* "the correct reply", "the only acceptable answer": what the answer is to be; 2 when it is
+ * the answer to this very document ("the correct reply to this message is"), 1 otherwise
+ * (an answer key says "the correct answer is B"), 0 when there is no such frame. */
 static int answer_frame(const sent *x) {
-    for (size_t i = 0; i < x->nw; i++)
-        if (FIND_IN(x, i, i + 1, FRAME, NULL) >= 0 && FIND_IN(x, i + 2, i + 4, ANSWER_WORDS, NULL) >= 0) return 1;
+    for (size_t i = 0; i < x->nw; i++) {
+        long w = FIND_IN(x, i, i + 1, FRAME, NULL) >= 0 ? FIND_IN(x, i + 2, i + 4, ANSWER_WORDS, NULL) : -1;
+        if (w >= 0) return FIND_IN(x, (size_t)w + 1, (size_t)w + 5, DEIXIS, NULL) >= 0 ? 2 : 1;
+    }
     return 0;
 }
 
@@ -493,7 +505,8 @@ static void judge_request(const sent *x, gdoc_judgement *j) {
     if (FIND(x, READER, &which) >= 0) gdoc_note(j, W_READER, 0, 1, which);
     else if (FIND(x, AIMS, &which) >= 0) gdoc_note(j, W_AIM, 0, 0, which);
     if (self_reference(x)) gdoc_note(j, W_SELFREF, 0, 1, "the answer about this document");
-    if (answer_frame(x)) gdoc_note(j, W_FRAME, 1, 1, "what the answer is to be");
+    int frame = answer_frame(x);
+    if (frame) gdoc_note(j, frame == 2 ? W_FRAME : W_ASK, 1, frame == 2, "what the answer is to be");
     int link = gdoc_has_link(x->t, x->s, x->e);
     if (link && (FIND(x, SENDERS, NULL) >= 0 || data_in_url(x->t, x->s, x->e)))
         gdoc_note(j, W_EXFIL, 0, 1, "link");
@@ -547,32 +560,80 @@ static int sentence_end(const char *t, size_t i, size_t n, size_t *len) {
     return 0;
 }
 
-int gdocinstr_scan(const sw_guard_norm *n, sw_guard_verdict *v) {
-    const sw_guard_view *lv = &n->light;
+/* Judges each sentence of the light view's bytes [from, to); a finding for each one that
+ * asks something of an AI reader, its explanation led by prefix. -1 on OOM. */
+static int scan_range(const sw_guard_view *lv, size_t from, size_t to, const char *prefix, sw_guard_verdict *v) {
     const char *t = lv->s;
-    size_t s = 0;
-    for (size_t i = 0; i <= lv->len;) {
+    size_t s = from;
+    for (size_t i = from; i <= to;) {
         size_t el = 1;
-        int end = i == lv->len || sentence_end(t, i, lv->len, &el) || i - s >= DOC_MAX_SENT;
+        int end = i == to || sentence_end(t, i, to, &el) || i - s >= DOC_MAX_SENT;
         if (!end) {
             i++;
             continue;
         }
-        size_t e = i < lv->len ? i + el : i;
+        size_t e = i < to ? i + el : i;
         if (e > s + 1) {
             gdoc_judgement j;
             judge(t, s, i, &j);
             if (j.score >= DOC_MIN_SCORE && j.ask && j.anchor) {
                 size_t os, oe;
+                char why[DOC_EXPLAIN + 32];
+                snprintf(why, sizeof why, "%s%s", prefix, j.why);
                 gv_span(lv, s, i > s ? i : s + 1, &os, &oe);
                 double sc = 0.6 + 0.1 * j.score;
                 if (gf_add(v, "prompt_injection", "document_instruction", os, oe, sc > 0.99 ? 0.99 : sc,
-                           SW_SRC_HEURISTIC, j.why) < 0)
+                           SW_SRC_HEURISTIC, why) < 0)
                     return -1;
             }
         }
         s = e;
         i = e > i ? e : i + 1;
+    }
+    return 0;
+}
+
+int gdocinstr_scan(const sw_guard_norm *n, sw_guard_verdict *v) {
+    return scan_range(&n->light, 0, n->light.len, "", v);
+}
+
+/* The kind of delimiter line t[a..b) is: 1 a rule or fence ("---", "```py", '"""'), 2 an
+ * opening tag of a document (<document>, <email>, ...), 3 its closing tag, 0 none. */
+static int delimiter(const char *t, size_t a, size_t b) {
+    while (a < b && (t[a] == ' ' || t[a] == '\t')) a++;
+    while (b > a && (t[b - 1] == ' ' || t[b - 1] == '\t' || t[b - 1] == '\r')) b--;
+    if (b - a >= 3 && (t[a] == '-' || t[a] == '=' || t[a] == '*' || t[a] == '~' || t[a] == '`' || t[a] == '"' ||
+                       t[a] == '\'')) {
+        size_t k = a;
+        while (k < b && t[k] == t[a]) k++;
+        if (k - a >= 3 && (k == b || t[a] == '`' || t[a] == '~')) return 1; /* a fence may name a language */
+    }
+    static const char *TAGS[] = {"document", "doc", "email", "context", "article", "text", "page", "file", "data"};
+    if (b - a < 3 || t[a] != '<' || t[b - 1] != '>') return 0;
+    int close = t[a + 1] == '/';
+    size_t s = a + 1 + (size_t)close, l = b - 1 - s;
+    for (size_t k = 0; k < N_OF(TAGS); k++)
+        if (strlen(TAGS[k]) == l && memcmp(t + s, TAGS[k], l) == 0) return close ? 3 : 2;
+    return 0;
+}
+
+int gdocinstr_scan_pasted(const sw_guard_norm *n, sw_guard_verdict *v) {
+    const sw_guard_view *lv = &n->light;
+    const char *t = lv->s;
+    size_t open_at = 0;
+    int open = 0; /* the kind of delimiter that opened the current pasted part, 0 outside one */
+    for (size_t a = 0; a < lv->len;) {
+        const char *nl = memchr(t + a, '\n', lv->len - a);
+        size_t b = nl ? (size_t)(nl - t) : lv->len;
+        int d = delimiter(t, a, b);
+        if (d && !open && d != 3) {
+            open = d;
+            open_at = b;
+        } else if (open && ((open == 1 && d == 1) || (open == 2 && d == 3))) {
+            if (scan_range(lv, open_at, a, "in a pasted document: ", v) < 0) return -1;
+            open = 0;
+        }
+        a = b + 1;
     }
     return 0;
 }

@@ -174,7 +174,7 @@ static int scan_into(const sw_guard *g, const char *text, size_t len, int src, i
     if (rc == 0) rc = gsecret_scan(text, len, v);
     if (rc == 0) rc = grules_scan(g->rules, np, v);
     if (rc == 0) rc = gtemplate_scan(np, v);
-    if (rc == 0 && src == SW_TEXT_DOCUMENT) rc = gdocinstr_scan(np, v);
+    if (rc == 0) rc = src == SW_TEXT_DOCUMENT ? gdocinstr_scan(np, v) : gdocinstr_scan_pasted(np, v);
     if (rc == 0 && g->clf) rc = classify(g->clf, np, text, v);
     gdecoded *d = NULL;
     size_t nd = 0;
