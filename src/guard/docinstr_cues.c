@@ -96,11 +96,12 @@ static void map_cues(const char *t, size_t s, size_t e, cue_map *m) {
         if (c == 'a' && i + 1 < e && t[i + 1] == 'i' && (i == s || !is_alpha((unsigned char)t[i - 1])) &&
             (i + 2 >= e || !is_alpha((unsigned char)t[i + 2])))
             mark(m, C_NOUN, i, 2);
-        if (c < 0x80) continue;
+        if (c < 0xC0 || i + 1 >= e) continue; /* cues start at a lead byte of UTF-8 */
         for (size_t k = 0; k < N_CUES; k++) {
-            size_t l = strlen(CUES[k].s);
-            if ((unsigned char)CUES[k].s[0] == c && i + l <= e && memcmp(t + i, CUES[k].s, l) == 0)
-                mark(m, CUES[k].k, i, l);
+            const char *q = CUES[k].s;
+            if ((unsigned char)q[0] != c || q[1] != t[i + 1]) continue;
+            size_t l = strlen(q);
+            if (i + l <= e && memcmp(t + i, q, l) == 0) mark(m, CUES[k].k, i, l);
         }
     }
 }
