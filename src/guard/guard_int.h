@@ -54,6 +54,9 @@ int gtemplate_scan(const sw_guard_norm *n, sw_guard_verdict *v);
 /* Instructions addressed to an AI reader inside a document (docinstr.c): prompt_injection
  * findings of type document_instruction, one per sentence. -1 on OOM. */
 int gdocinstr_scan(const sw_guard_norm *n, sw_guard_verdict *v);
+/* The same detector on the parts of a user's text pasted between delimiters ("---" lines,
+ * code fences, <document> tags): a document the user quotes. -1 on OOM. */
+int gdocinstr_scan_pasted(const sw_guard_norm *n, sw_guard_verdict *v);
 
 /* ---- name lists (names.c): data/guard/names/{en-first,en-surnames,en-ambiguous,zh-surnames}.txt ---- */
 enum {

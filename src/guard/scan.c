@@ -223,7 +223,7 @@ static int scan_into(const sw_guard *g, const char *text, size_t len, int src, g
     if (rc == 0) rc = grules_scan(g->rules, np, v);
     if (rc == 0) rc = gharm_scan(g->harm, np, text, v);
     if (rc == 0 && all) rc = gtemplate_scan(np, v);
-    if (rc == 0 && all && src == SW_TEXT_DOCUMENT) rc = gdocinstr_scan(np, v);
+    if (rc == 0 && all) rc = src == SW_TEXT_DOCUMENT ? gdocinstr_scan(np, v) : gdocinstr_scan_pasted(np, v);
     if (rc == 0 && g->clf) rc = classify(g->clf, np, text, v, what);
     gdecoded *d = NULL;
     size_t nd = 0;
