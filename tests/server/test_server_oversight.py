@@ -336,15 +336,18 @@ def approve():
 t0 = time.monotonic()
 th = threading.Thread(target=approve)
 th.start()
-time.sleep(0.3)
+time.sleep(0.1)
 st_h, _ = srv.json("GET", "/healthz")
 t_h = time.monotonic()
 th.join(300)
-gen_s, health_s = appr.get("t", t0) - t0, t_h - t0 - 0.3
+gen_s, health_s = appr.get("t", t0) - t0, t_h - t0 - 0.1
 print("# approval with generation: %.2f s; /healthz meanwhile: %.3f s" % (gen_s, health_s))
 t.ok(appr.get("st") == 200 and appr["obj"]["status"] == "approved" and appr["obj"]["completion"]["usage"]
      ["completion_tokens"] > 0, "the approval generates the held request's answer", appr)
-t.ok(st_h == 200 and gen_s > 1.0 and t_h < appr.get("t", 0) and health_s < 1.0,
+# What fails when the generation runs on the connection's thread: /healthz, sent 0.1 s into
+# the approval, is answered only after it. (No bound on the generation's own time: on a quiet
+# machine 500 tokens take under a second.)
+t.ok(st_h == 200 and gen_s > 0.2 and t_h < appr.get("t", 0) and health_s < gen_s / 2,
      "while it generates, the only connection thread still answers (%.3f s, generation %.2f s)" % (health_s, gen_s))
 rc = srv.stop()
 t.ok(rc == 0, "that server exits cleanly", srv.stderr()[-3000:])
