@@ -259,6 +259,10 @@ static const char ZH_AFTER[] = "先生\0女士\0小姐\0同学\0老师\0医生\0
 /* Characters that end a given name (grammar words, not names). */
 static const char ZH_STOP[] = "的是在和今年说住出生了来去也都就把被给与及先女小同老医经教主总岁号，。、；：！？（）";
 
+/* Common two-character words that begin with a listed surname: before a title they are the
+ * word, not a surname with a one-character given name ("他想成为老师": become a teacher). */
+static const char ZH_NOT_NAMES[] = "成为\0关于\0高于\0于是\0马上\0方便\0关心\0成功\0向往\0高兴\0";
+
 static int is_han_at(const char *t, size_t n, size_t i) {
     uint32_t cp;
     int l = i < n ? sw_utf8_decode((const unsigned char *)t + i, n - i, &cp) : 0;
@@ -294,7 +298,8 @@ static int names_zh(pctx *c) {
                !starts_with_any(t, n, ge, ZH_AFTER))
             ge += HAN_BYTES;
         int after = sl && ge > g && starts_with_any(t, n, ge, ZH_AFTER);
-        if (!sl || ge == g || !(before || after)) {
+        int word = sl == HAN_BYTES && ge - g == HAN_BYTES && starts_with_any(t, n, i, ZH_NOT_NAMES);
+        if (!sl || ge == g || !(before || after) || word) {
             i += HAN_BYTES;
             continue;
         }

@@ -79,6 +79,10 @@ static void test_names_zh(void) {
     expect("王芳女士的电话是13800138000。", "PERSON", "王芳", SW_ACT_REDACT);
     expect_none("请把行李放在一张桌子上，然后去王府井。", "PERSON"); /* 李, 张, 王 inside words */
     expect_none("这个王国的历史很长，周末我们去看了展览。", "PERSON");
+    /* 成, 关, 高 are surnames; 成为, 关于 and 高兴 are words (become, about, glad) */
+    expect_none("他想成为老师。", "PERSON");
+    expect_none("关于老师的问题，我很高兴医生回答了。", "PERSON");
+    expect("成为民老师明天来。", "PERSON", "成为民", -1); /* a two-character given name still counts */
 }
 
 static void test_addresses(void) {
