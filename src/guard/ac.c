@@ -7,7 +7,9 @@
 #include <string.h>
 
 #define NONE UINT32_MAX
-#define HIT 0x80000000u
+#define HIT 0x80000000u  /* the target state has outputs without GAC_SET2 (itself or through dict) */
+#define HIT2 0x40000000u /* ... with GAC_SET2 */
+#define ROW (HIT2 - 1)   /* the target's row offset */
 
 struct gac {
     /* trie (build phase) */
@@ -17,13 +19,15 @@ struct gac {
     size_t nnodes, capnodes;
     /* output lists */
     uint32_t *o_id, *o_len, *o_next;
+    uint8_t *o_flags; /* GAC_* of each output */
     size_t nout, capout;
     /* compiled */
     uint8_t cls[256];
     uint32_t ncls;
     uint32_t *delta; /* nnodes x ncls */
+    uint64_t inv;    /* 2^32 / ncls + 1: a row offset times inv, >> 32, is its state */
     uint32_t *dict;  /* nearest proper suffix node with outputs, or NONE */
-    uint8_t *hit;    /* node has outputs itself or through dict */
+    uint8_t *hit;    /* what outputs the node has itself or through dict: 1 plain, 2 GAC_SET2 */
     int built;
 };
 
@@ -69,12 +73,12 @@ gac *gac_new(void) {
 void gac_free(gac *a) {
     if (!a) return;
     free(a->child); free(a->sib); free(a->label); free(a->out);
-    free(a->o_id); free(a->o_len); free(a->o_next);
+    free(a->o_id); free(a->o_len); free(a->o_next); free(a->o_flags);
     free(a->delta); free(a->dict); free(a->hit);
     free(a);
 }
 
-int gac_add(gac *a, const char *p, size_t n, uint32_t id) {
+int gac_add(gac *a, const char *p, size_t n, uint32_t id, uint8_t flags) {
     if (a->built || n == 0 || n > 0xFFFF) return -1;
     uint32_t u = 0;
     for (size_t i = 0; i < n; i++) {
@@ -94,11 +98,13 @@ int gac_add(gac *a, const char *p, size_t n, uint32_t id) {
         c0 = a->capout; if (grow((void **)&a->o_id, &c0, cap, sizeof(uint32_t), 0) < 0) return -1;
         c0 = a->capout; if (grow((void **)&a->o_len, &c0, cap, sizeof(uint32_t), 0) < 0) return -1;
         c0 = a->capout; if (grow((void **)&a->o_next, &c0, cap, sizeof(uint32_t), 0) < 0) return -1;
+        c0 = a->capout; if (grow((void **)&a->o_flags, &c0, cap, 1, 0) < 0) return -1;
         a->capout = cap;
     }
     uint32_t o = (uint32_t)a->nout++;
     a->o_id[o] = id;
     a->o_len[o] = (uint32_t)n;
+    a->o_flags[o] = flags;
     a->o_next[o] = a->out[u];
     a->out[u] = o;
     return 0;
@@ -148,61 +154,102 @@ int gac_build(gac *a) {
             queue[qt++] = c;
         }
     }
-    for (size_t u = 0; u < nn; u++) a->hit[u] = a->out[u] != NONE || a->dict[u] != NONE;
+    for (size_t q = 0; q < qt; q++) { /* breadth first: a node's dict is shallower */
+        uint32_t u = queue[q];
+        for (uint32_t o = a->out[u]; o != NONE; o = a->o_next[o]) a->hit[u] |= a->o_flags[o] & GAC_SET2 ? 2 : 1;
+        if (a->dict[u] != NONE) a->hit[u] |= a->hit[a->dict[u]];
+    }
     free(fail);
     free(queue);
     /* the scan's table: each entry is the target's row offset (target x ncls), with the
-     * top bit set when the target has outputs, so one load per byte drives the loop */
-    if (nn * nc >= HIT) return -1;
+     * top bits telling what outputs the target has, so one load per byte drives the loop */
+    if (nn * nc > ROW) return -1;
+    /* row offsets are below 2^30, so (row * inv) >> 32 is row / nc exactly (the error is
+     * under row / 2^32 < 1/2) without a division on every hit */
+    a->inv = ((uint64_t)1 << 32) / nc + 1;
     for (size_t i = 0; i < nn * nc; i++) {
         uint32_t t = a->delta[i];
-        a->delta[i] = (uint32_t)(t * nc) | (a->hit[t] ? HIT : 0);
+        a->delta[i] = (uint32_t)(t * nc) | (a->hit[t] & 1 ? HIT : 0) | (a->hit[t] & 2 ? HIT2 : 0);
     }
     a->built = 1;
     return 0;
 }
 
-/* Reports the outputs of the state reached at byte i (its row) and of its suffixes. */
-static inline int emit(const gac *a, uint32_t row, size_t i, gac_match_fn fn, void *ud) {
-    for (uint32_t x = row / a->ncls; x != NONE; x = a->dict[x])
-        for (uint32_t o = a->out[x]; o != NONE; o = a->o_next[o])
-            if (fn(a->o_id[o], i + 1 - a->o_len[o], i + 1, ud)) return 1;
+/* 1 when a word starts at byte s of t: the text's start, after a space or a non-ASCII
+ * byte, or inside a glued run. */
+static inline int word_start(const gac_text *t, size_t s) {
+    if (s == 0) return 1;
+    unsigned char c = (unsigned char)t->s[s - 1];
+    return c == ' ' || c >= 0x80 || (t->glue && t->glue[s - 1] && t->glue[s]);
+}
+
+/* Reports the outputs of the state reached at byte i of t (its row) and of its suffixes
+ * that t asks for; 1 when t's fn stopped the walk. */
+static inline int emit(const gac_text *t, uint32_t row, size_t i) {
+    const gac *a = t->a;
+    uint8_t set = t->set2 ? GAC_SET2 : 0;
+    for (uint32_t x = (uint32_t)((row * a->inv) >> 32); x != NONE; x = a->dict[x])
+        for (uint32_t o = a->out[x]; o != NONE; o = a->o_next[o]) {
+            uint8_t f = a->o_flags[o];
+            size_t s = i + 1 - a->o_len[o];
+            if ((f & GAC_SET2) != set || ((f & GAC_WORD) && !set && !word_start(t, s))) continue;
+            if (t->fn(a->o_id[o], s, i + 1, t->ud)) return 1;
+        }
     return 0;
 }
 
-/* Walks p[from..n) from state row, reporting matches; 1 when fn stopped the walk. */
-static int walk(const gac *a, const uint8_t *p, size_t from, size_t n, uint32_t row, gac_match_fn fn, void *ud) {
-    const uint32_t *delta = a->delta;
-    const uint8_t *cls = a->cls;
-    for (size_t i = from; i < n; i++) {
-        uint32_t t = delta[row + cls[p[i]]];
-        row = t & ~HIT;
-        if ((t & HIT) && emit(a, row, i, fn, ud)) return 1;
+/* One step of the walk of t at byte i from state *row; 1 when its fn stopped the walk. */
+static inline int step(const gac_text *t, uint32_t *row, size_t i) {
+    uint32_t x = t->a->delta[*row + t->a->cls[(unsigned char)t->s[i]]];
+    *row = x & ROW;
+    return (x & (t->set2 ? HIT2 : HIT)) && emit(t, *row, i);
+}
+
+/* Walks bytes [from, to) of k texts (1 to 3) side by side from states row[]: each step
+ * of a DFA waits for the load of the step before, so walks side by side keep k loads in
+ * flight. 1 when a fn stopped the walk. */
+static int walk(const gac_text *const *t, uint32_t *row, size_t k, size_t from, size_t to) {
+    uint32_t r0 = row[0], r1 = k > 1 ? row[1] : 0, r2 = k > 2 ? row[2] : 0;
+    size_t i = from;
+    if (k == 3)
+        for (; i < to; i++)
+            if (step(t[0], &r0, i) || step(t[1], &r1, i) || step(t[2], &r2, i)) return 1;
+    if (k == 2)
+        for (; i < to; i++)
+            if (step(t[0], &r0, i) || step(t[1], &r1, i)) return 1;
+    if (k == 1)
+        for (; i < to; i++)
+            if (step(t[0], &r0, i)) return 1;
+    row[0] = r0;
+    if (k > 1) row[1] = r1;
+    if (k > 2) row[2] = r2;
+    return 0;
+}
+
+int gac_scan_texts(const gac_text *texts, size_t k) {
+    const gac_text *t[GAC_MAX_TEXTS];
+    uint32_t row[GAC_MAX_TEXTS] = {0};
+    size_t live = 0, i = 0;
+    for (size_t j = 0; j < k && j < GAC_MAX_TEXTS; j++)
+        if (texts[j].a->built && texts[j].n > 0) t[live++] = &texts[j];
+    while (live > 0) {
+        size_t to = t[0]->n; /* side by side up to the end of the shortest text */
+        for (size_t j = 1; j < live; j++)
+            if (t[j]->n < to) to = t[j]->n;
+        if (walk(t, row, live, i, to)) return 1;
+        i = to;
+        size_t w = 0; /* the texts that go on */
+        for (size_t j = 0; j < live; j++)
+            if (t[j]->n > to) {
+                t[w] = t[j];
+                row[w++] = row[j];
+            }
+        live = w;
     }
     return 0;
 }
 
 int gac_scan(const gac *a, const char *s, size_t n, gac_match_fn fn, void *ud) {
-    return a->built ? walk(a, (const uint8_t *)s, 0, n, 0, fn, ud) : 0;
-}
-
-int gac_scan2(const gac *a, const char *s1, size_t n1, gac_match_fn fn1, void *ud1, const char *s2, size_t n2,
-              gac_match_fn fn2, void *ud2) {
-    if (!a->built) return 0;
-    const uint8_t *p = (const uint8_t *)s1, *q = (const uint8_t *)s2;
-    const uint32_t *delta = a->delta;
-    const uint8_t *cls = a->cls;
-    uint32_t r1 = 0, r2 = 0;
-    size_t i = 0, both = n1 < n2 ? n1 : n2;
-    /* each step of a DFA waits for the load of the step before: two walks side by side
-     * keep two loads in flight */
-    for (; i < both; i++) {
-        uint32_t t1 = delta[r1 + cls[p[i]]], t2 = delta[r2 + cls[q[i]]];
-        r1 = t1 & ~HIT;
-        r2 = t2 & ~HIT;
-        if ((t1 & HIT) && emit(a, r1, i, fn1, ud1)) return 1;
-        if ((t2 & HIT) && emit(a, r2, i, fn2, ud2)) return 1;
-    }
-    /* the longer text's rest, alone */
-    return walk(a, p, i, n1, r1, fn1, ud1) || walk(a, q, i, n2, r2, fn2, ud2);
+    gac_text t = {a, s, n, fn, ud, 0, NULL};
+    return gac_scan_texts(&t, 1);
 }

@@ -107,18 +107,40 @@ int gjsonl_each(const char *path, int need_label, gjsonl_fn fn, void *ud, sw_err
 typedef struct gac gac;
 gac *gac_new(void);
 void gac_free(gac *a);
-/* Adds a pattern with a caller's id. Returns 0 or -1 (OOM, or after gac_build). */
-int gac_add(gac *a, const char *p, size_t n, uint32_t id);
+/* Pattern flags. GAC_WORD: reported only where a word starts (see gac_text); GAC_SET2:
+ * of a second set, reported only in texts that ask for it (a view of the text that needs
+ * other patterns). */
+#define GAC_WORD 1u
+#define GAC_SET2 2u
+/* Adds a pattern with a caller's id and GAC_* flags. Returns 0 or -1 (OOM, or after
+ * gac_build). */
+int gac_add(gac *a, const char *p, size_t n, uint32_t id, uint8_t flags);
 /* Builds the DFA. -1 on OOM. */
 int gac_build(gac *a);
 size_t gac_states(const gac *a);
-/* Calls fn for every match (end is exclusive); stops early when fn returns non-zero. */
+/* Called for every match (end is exclusive); stops early when fn returns non-zero. */
 typedef int (*gac_match_fn)(uint32_t id, size_t start, size_t end, void *ud);
+/* A text to walk and what to report. set2 0: the patterns without GAC_SET2, and those
+ * with GAC_WORD only where a word starts (at 0, after a space or a non-ASCII byte, or
+ * where glue[start - 1] and glue[start] are both set; glue may be NULL); set2 1: only
+ * the GAC_SET2 patterns, anywhere. */
+typedef struct gac_text {
+    const gac *a;
+    const char *s;
+    size_t n;
+    gac_match_fn fn;
+    void *ud;
+    int set2;
+    const uint8_t *glue;
+} gac_text;
+#define GAC_MAX_TEXTS 3
+/* Walks up to GAC_MAX_TEXTS texts (each with its automaton) side by side in one loop,
+ * which hides the latency of each walk's loads behind the others'. Each text's calls
+ * come in the order a walk of it alone makes them,
+ * those of different texts interleaved. 1 when a fn stopped the walks, else 0. */
+int gac_scan_texts(const gac_text *t, size_t k);
+/* gac_scan_texts of one text with set2 0 and no glue (1 when fn stopped it). */
 int gac_scan(const gac *a, const char *s, size_t n, gac_match_fn fn, void *ud);
-/* gac_scan of s1 (fn1) and of s2 (fn2) in one loop; the calls for each text come in the
- * order gac_scan makes them, those of the two texts interleaved. */
-int gac_scan2(const gac *a, const char *s1, size_t n1, gac_match_fn fn1, void *ud1, const char *s2, size_t n2,
-              gac_match_fn fn2, void *ud2);
 
 /* ---- keyword rules (rules.c) ---- */
 typedef struct grules grules;
@@ -149,6 +171,11 @@ typedef int (*grules_hit_fn)(size_t cat, size_t start, size_t end, void *ud);
  * is 1) but reports each match to fn instead of adding a finding (no explanation is
  * written), in no particular order. 0 or -1. */
 int grules_scan_hits(const grules *r, const sw_guard_norm *n, int squeezed, grules_hit_fn fn, void *ud);
+/* grules_scan of r into v and, in the same walks (the views side by side), the hits of
+ * rules x (may be NULL) in the match view as grules_scan_hits(x, n, 0, fn, ud) reports
+ * them, in the same order. 0, or -1 when memory runs out or fn failed. */
+int grules_scan_with(const grules *r, const sw_guard_norm *n, sw_guard_verdict *v, const grules *x, grules_hit_fn fn,
+                     void *ud);
 size_t grules_categories(const grules *r);
 const char *grules_category(const grules *r, size_t i); /* "" past the end */
 /* TC260-003 code of a harm category, or "" */
@@ -167,6 +194,11 @@ void gharm_free(gharm *h);
  * in the views nm of text. Appends at most one finding per category S1..S14 (type
  * harm_request, with its TC260 code). Returns 0, or -1 when memory runs out. */
 int gharm_scan(const gharm *lex, const sw_guard_norm *nm, const char *text, sw_guard_verdict *v);
+/* grules_scan(rules, nm, v) then gharm_scan(lex, nm, text, v), with the same findings in
+ * the same order, the lexicon matched in the rules' walks (one loop over the views).
+ * 0, or -1 when memory runs out. */
+int gharm_scan_rules(const gharm *lex, const grules *rules, const sw_guard_norm *nm, const char *text,
+                     sw_guard_verdict *v);
 
 /* ---- encoded payloads and invisible text (decode.c) ---- */
 /* A decoded segment: the original span it came from and the decoded bytes. */

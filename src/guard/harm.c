@@ -269,15 +269,11 @@ static int on_hit(size_t cat, size_t s, size_t e, void *ud) {
     return 0;
 }
 
-int gharm_scan(const gharm *lex, const sw_guard_norm *nm, const char *text, sw_guard_verdict *v) {
-    if (!lex) return 0;
-    hits hs = {lex, NULL, 0, 0};
-    if (grules_scan_hits(lex->lex, nm, 0, on_hit, &hs) < 0) { /* the match view: spaced letters are joined */
-        free(hs.h);
-        return -1;
-    }
-    hhit *h = hs.h;
-    size_t n = hs.n;
+/* Judges the collected hits of hs (sorted here) and appends the findings to v; frees the
+ * hits. 0, or -1 when memory runs out. */
+static int judge_hits(hits *hs, const char *text, sw_guard_verdict *v) {
+    hhit *h = hs->h;
+    size_t n = hs->n;
     if (n == 0) return 0; /* nothing allocated */
     qsort(h, n, sizeof *h, cmp_hit);
     settle_frames(h, n);
@@ -293,4 +289,24 @@ int gharm_scan(const gharm *lex, const sw_guard_norm *nm, const char *text, sw_g
     int rc = emit(text, best, v);
     free(h);
     return rc;
+}
+
+int gharm_scan(const gharm *lex, const sw_guard_norm *nm, const char *text, sw_guard_verdict *v) {
+    if (!lex) return 0;
+    hits hs = {lex, NULL, 0, 0};
+    if (grules_scan_hits(lex->lex, nm, 0, on_hit, &hs) < 0) { /* the match view: spaced letters are joined */
+        free(hs.h);
+        return -1;
+    }
+    return judge_hits(&hs, text, v);
+}
+
+int gharm_scan_rules(const gharm *lex, const grules *rules, const sw_guard_norm *nm, const char *text,
+                     sw_guard_verdict *v) {
+    hits hs = {lex, NULL, 0, 0};
+    if (grules_scan_with(rules, nm, v, lex ? lex->lex : NULL, on_hit, &hs) < 0) {
+        free(hs.h);
+        return -1;
+    }
+    return judge_hits(&hs, text, v);
 }

@@ -305,7 +305,7 @@ static int add_keys(grules *r, uint32_t li, const char *name, int line, sw_err *
             for (size_t k = 0; k < kl; k++) ascii &= (unsigned char)key[k] < 0x80;
             gac *ac = ascii ? r->ac : r->ac_u8;
             if (more((void **)&r->keys, &r->capkeys, r->nkeys, sizeof *r->keys) < 0 ||
-                gac_add(ac, key, kl, (uint32_t)r->nkeys) < 0)
+                gac_add(ac, key, kl, (uint32_t)r->nkeys, isalnum_ascii((unsigned char)key[0]) ? GAC_WORD : 0) < 0)
                 return sw_err_set(err, "%s:%d: out of memory", name, line);
             r->keys[r->nkeys++] = (gkey){li, (uint16_t)(last + 1), (uint8_t)isalnum_ascii((unsigned char)key[0]), 0};
             /* the same key without spaces, for text split inside words */
@@ -314,7 +314,7 @@ static int add_keys(grules *r, uint32_t li, const char *name, int line, sw_err *
                 if (key[k] != ' ') key[sl++] = key[k];
             if (squeezable) { /* a one-word key may begin a phrase split inside its words */
                 if (more((void **)&r->keys, &r->capkeys, r->nkeys, sizeof *r->keys) < 0 ||
-                    gac_add(ac, key, sl, (uint32_t)r->nkeys) < 0)
+                    gac_add(ac, key, sl, (uint32_t)r->nkeys, GAC_SET2) < 0)
                     return sw_err_set(err, "%s:%d: out of memory", name, line);
                 r->keys[r->nkeys++] = (gkey){li, (uint16_t)(last + 1), 0, 1};
             }
@@ -615,7 +615,7 @@ static size_t extend(const grules *r, const sw_guard_norm *n, const gline *ln, i
             else if (!(q < len && n->joined[q - 1] && n->joined[q])) continue;
         } else if (q < len && m[q] == ' ')
             q++; /* CJK next to a word: the space is optional */
-        if (q + a->len > len || memcmp(m + q, t, a->len) != 0) continue;
+        if (q + a->len > len || m[q] != t[0] || memcmp(m + q, t, a->len) != 0) continue; /* the first byte: no call */
         size_t e = extend(r, n, ln, k + 1, q + a->len);
         if (e) return e;
     }
@@ -674,6 +674,8 @@ static void quote_words(char *out, size_t cap, const char *w, size_t n) {
     out[o + n] = 0;
 }
 
+/* A key's hit (the automaton reports squeezed keys only in the squeezed view, the others
+ * only in the match view, a key marked bl only at a boundary: gac_text with joined). */
 static int on_match(uint32_t id, size_t s, size_t e, void *ud) {
     scan_ctx *c = ud;
     const gkey *key = &c->r->keys[id];
@@ -681,7 +683,6 @@ static int on_match(uint32_t id, size_t s, size_t e, void *ud) {
     const sw_guard_view *view = c->squeeze ? &c->n->squeeze : &c->n->match;
     size_t end;
     if (c->squeeze) {
-        if (!key->squeeze) return 0;
         end = extend_squeezed(c->r, view, ln, key->next, e);
         if (!end || end - s < MIN_SQUEEZED) return 0;
         if (ln->lang == LANG_HAN && kana_near(view, s, end)) return 0;
@@ -690,8 +691,6 @@ static int on_match(uint32_t id, size_t s, size_t e, void *ud) {
         size_t ms = c->n->sq2m[s], me = c->n->sq2m[end - 1];
         if ((ms > 0 && !boundary(c->n, ms - 1)) || !boundary(c->n, me)) return 0;
     } else {
-        if (key->squeeze) return 0;
-        if (key->bl && s > 0 && !boundary(c->n, s - 1)) return 0;
         end = extend(c->r, c->n, ln, key->next, e);
         if (end && !in_scope(c->n, ln, s, end)) return 0;
     }
@@ -735,31 +734,47 @@ static int has_u8(const sw_guard_norm *n) {
     return u8;
 }
 
+/* A walk of view v (the squeezed one when squeeze) by automaton a for context c. */
+static gac_text view_text(const gac *a, const sw_guard_norm *n, int squeeze, scan_ctx *c) {
+    const sw_guard_view *v = squeeze ? &n->squeeze : &n->match;
+    return (gac_text){a, v->s, v->len, on_match, c, squeeze, squeeze ? NULL : n->joined};
+}
+
 int grules_scan_hits(const grules *r, const sw_guard_norm *n, int squeezed, grules_hit_fn fn, void *ud) {
     scan_ctx c = {r, n, NULL, 0, 0, fn, ud}, cq = {r, n, NULL, 0, 1, fn, ud};
     int u8 = has_u8(n), sq = squeezed && n->squeeze.len < n->match.len;
-    if (sq) gac_scan2(r->ac, n->match.s, n->match.len, on_match, &c, n->squeeze.s, n->squeeze.len, on_match, &cq);
-    else gac_scan(r->ac, n->match.s, n->match.len, on_match, &c);
-    if (u8 && c.rc == 0) gac_scan(r->ac_u8, n->match.s, n->match.len, on_match, &c);
-    if (sq && u8 && c.rc == 0) gac_scan(r->ac_u8, n->squeeze.s, n->squeeze.len, on_match, &cq);
+    gac_text t[2] = {view_text(r->ac, n, 0, &c), view_text(r->ac, n, 1, &cq)};
+    gac_scan_texts(t, sq ? 2 : 1);
+    if (u8 && c.rc == 0) gac_scan_texts((gac_text[]){view_text(r->ac_u8, n, 0, &c)}, 1);
+    if (sq && u8 && c.rc == 0) gac_scan_texts((gac_text[]){view_text(r->ac_u8, n, 1, &cq)}, 1);
     return c.rc < 0 || cq.rc < 0 ? -1 : 0;
 }
 
 size_t grules_categories(const grules *r) { return r->ncats; }
 const char *grules_category(const grules *r, size_t i) { return i < r->ncats ? r->cats[i] : ""; }
 
-int grules_scan(const grules *r, const sw_guard_norm *n, sw_guard_verdict *v) {
-    scan_ctx c = {r, n, v, 0, 0, NULL, NULL};
+int grules_scan_with(const grules *r, const sw_guard_norm *n, sw_guard_verdict *v, const grules *x, grules_hit_fn fn,
+                     void *ud) {
+    scan_ctx c = {r, n, v, 0, 0, NULL, NULL}, cx = {x, n, NULL, 0, 0, fn, ud};
     int u8 = has_u8(n); /* any non-ASCII byte? */
     int sq = n->squeeze.len < n->match.len; /* else the squeezed view is the match view */
-    /* the ASCII automaton walks both views in one loop; the squeezed view's findings are
+    /* the ASCII automata walk the views side by side; the squeezed view's findings are
      * held back and appended after the match view's, in the order of separate passes */
     sw_guard_verdict held = {0};
     scan_ctx cq = {r, n, &held, 0, 1, NULL, NULL};
-    if (sq) gac_scan2(r->ac, n->match.s, n->match.len, on_match, &c, n->squeeze.s, n->squeeze.len, on_match, &cq);
-    else gac_scan(r->ac, n->match.s, n->match.len, on_match, &c);
-    if (u8 && c.rc == 0) gac_scan(r->ac_u8, n->match.s, n->match.len, on_match, &c);
-    if (c.rc == 0 && cq.rc < 0) c.rc = -1;
+    gac_text t[GAC_MAX_TEXTS];
+    size_t k = 0;
+    t[k++] = view_text(r->ac, n, 0, &c);
+    if (sq) t[k++] = view_text(r->ac, n, 1, &cq);
+    if (x) t[k++] = view_text(x->ac, n, 0, &cx);
+    gac_scan_texts(t, k);
+    if (u8 && c.rc == 0 && cx.rc == 0) {
+        k = 0;
+        t[k++] = view_text(r->ac_u8, n, 0, &c);
+        if (x) t[k++] = view_text(x->ac_u8, n, 0, &cx);
+        gac_scan_texts(t, k);
+    }
+    if (c.rc == 0 && (cq.rc < 0 || cx.rc < 0)) c.rc = -1;
     for (size_t i = 0; i < held.n_findings && c.rc == 0; i++) {
         const sw_guard_finding *f = &held.findings[i];
         c.rc = gf_add(v, f->category, f->type, f->start, f->end, f->score, f->source, f->explain);
@@ -769,7 +784,11 @@ int grules_scan(const grules *r, const sw_guard_norm *n, sw_guard_verdict *v) {
     sw_guard_verdict_free(&held);
     if (sq && u8 && c.rc == 0) {
         c.squeeze = 1;
-        gac_scan(r->ac_u8, n->squeeze.s, n->squeeze.len, on_match, &c);
+        gac_scan_texts((gac_text[]){view_text(r->ac_u8, n, 1, &c)}, 1);
     }
     return c.rc;
+}
+
+int grules_scan(const grules *r, const sw_guard_norm *n, sw_guard_verdict *v) {
+    return grules_scan_with(r, n, v, NULL, NULL, NULL);
 }

@@ -220,8 +220,7 @@ static int scan_into(const sw_guard *g, const char *text, size_t len, int src, g
     if (rc == 0) rc = gpii_scan(np, v);
     if (rc == 0) rc = gpersonal_scan(g->names, text, len, v);
     if (rc == 0) rc = gsecret_scan(text, len, v);
-    if (rc == 0) rc = grules_scan(g->rules, np, v);
-    if (rc == 0) rc = gharm_scan(g->harm, np, text, v);
+    if (rc == 0) rc = gharm_scan_rules(g->harm, g->rules, np, text, v); /* keyword rules, then harm */
     if (rc == 0 && all) rc = gtemplate_scan(np, v);
     if (rc == 0 && all) rc = src == SW_TEXT_DOCUMENT ? gdocinstr_scan(np, v) : gdocinstr_scan_pasted(np, v);
     if (rc == 0 && g->clf) rc = classify(g->clf, np, text, v, what);
