@@ -9,7 +9,8 @@
 #define NONE UINT32_MAX
 #define HIT 0x80000000u  /* the target state has outputs without GAC_SET2 (itself or through dict) */
 #define HIT2 0x40000000u /* ... with GAC_SET2 */
-#define ROW (HIT2 - 1)   /* the target's row offset */
+#define ENDS 0x20000000u /* ... and those without GAC_SET2 all have GAC_WORD_END */
+#define ROW (ENDS - 1)   /* the target's row offset */
 
 struct gac {
     /* trie (build phase) */
@@ -27,7 +28,8 @@ struct gac {
     uint32_t *delta; /* nnodes x ncls */
     uint64_t inv;    /* 2^32 / ncls + 1: a row offset times inv, >> 32, is its state */
     uint32_t *dict;  /* nearest proper suffix node with outputs, or NONE */
-    uint8_t *hit;    /* what outputs the node has itself or through dict: 1 plain, 2 GAC_SET2 */
+    uint8_t *hit;    /* what outputs the node has itself or through dict: 1 plain, 2 GAC_SET2,
+                      * 4 plain without GAC_WORD_END */
     int built;
 };
 
@@ -156,7 +158,10 @@ int gac_build(gac *a) {
     }
     for (size_t q = 0; q < qt; q++) { /* breadth first: a node's dict is shallower */
         uint32_t u = queue[q];
-        for (uint32_t o = a->out[u]; o != NONE; o = a->o_next[o]) a->hit[u] |= a->o_flags[o] & GAC_SET2 ? 2 : 1;
+        for (uint32_t o = a->out[u]; o != NONE; o = a->o_next[o]) {
+            uint8_t f = a->o_flags[o];
+            a->hit[u] |= f & GAC_SET2 ? 2 : f & GAC_WORD_END ? 1 : 1 | 4;
+        }
         if (a->dict[u] != NONE) a->hit[u] |= a->hit[a->dict[u]];
     }
     free(fail);
@@ -164,12 +169,13 @@ int gac_build(gac *a) {
     /* the scan's table: each entry is the target's row offset (target x ncls), with the
      * top bits telling what outputs the target has, so one load per byte drives the loop */
     if (nn * nc > ROW) return -1;
-    /* row offsets are below 2^30, so (row * inv) >> 32 is row / nc exactly (the error is
+    /* row offsets are below 2^29, so (row * inv) >> 32 is row / nc exactly (the error is
      * under row / 2^32 < 1/2) without a division on every hit */
     a->inv = ((uint64_t)1 << 32) / nc + 1;
+    static const uint32_t BITS[8] = {0, HIT | ENDS, HIT2, HIT | HIT2 | ENDS, 0, HIT, HIT2, HIT | HIT2}; /* by hit */
     for (size_t i = 0; i < nn * nc; i++) {
         uint32_t t = a->delta[i];
-        a->delta[i] = (uint32_t)(t * nc) | (a->hit[t] & 1 ? HIT : 0) | (a->hit[t] & 2 ? HIT2 : 0);
+        a->delta[i] = (uint32_t)(t * nc) | BITS[a->hit[t]];
     }
     a->built = 1;
     return 0;
@@ -183,6 +189,14 @@ static inline int word_start(const gac_text *t, size_t s) {
     return c == ' ' || c >= 0x80 || (t->glue && t->glue[s - 1] && t->glue[s]);
 }
 
+/* 1 when a word ends before byte e of t: the text's end, a space or a non-ASCII byte at
+ * e, or inside a glued run. */
+static inline int word_end(const gac_text *t, size_t e) {
+    if (e >= t->n) return 1;
+    unsigned char c = (unsigned char)t->s[e];
+    return c == ' ' || c >= 0x80 || (t->glue && t->glue[e - 1] && t->glue[e]);
+}
+
 /* Reports the outputs of the state reached at byte i of t (its row) and of its suffixes
  * that t asks for; 1 when t's fn stopped the walk. */
 static inline int emit(const gac_text *t, uint32_t row, size_t i) {
@@ -192,34 +206,53 @@ static inline int emit(const gac_text *t, uint32_t row, size_t i) {
         for (uint32_t o = a->out[x]; o != NONE; o = a->o_next[o]) {
             uint8_t f = a->o_flags[o];
             size_t s = i + 1 - a->o_len[o];
-            if ((f & GAC_SET2) != set || ((f & GAC_WORD) && !set && !word_start(t, s))) continue;
+            if ((f & GAC_SET2) != set) continue;
+            if (!set && (((f & GAC_WORD) && !word_start(t, s)) || ((f & GAC_WORD_END) && !word_end(t, i + 1))))
+                continue;
             if (t->fn(a->o_id[o], s, i + 1, t->ud)) return 1;
         }
     return 0;
 }
 
-/* One step of the walk of t at byte i from state *row; 1 when its fn stopped the walk. */
-static inline int step(const gac_text *t, uint32_t *row, size_t i) {
-    uint32_t x = t->a->delta[*row + t->a->cls[(unsigned char)t->s[i]]];
+/* A walk in progress: what one step reads, held in registers. */
+typedef struct {
+    const gac_text *t;
+    const uint32_t *delta;
+    const uint8_t *cls;
+    const unsigned char *s;
+    uint32_t hit; /* HIT or HIT2: the outputs t asks for */
+} walker;
+
+static walker walker_of(const gac_text *t) {
+    return (walker){t, t->a->delta, t->a->cls, (const unsigned char *)t->s, t->set2 ? HIT2 : HIT};
+}
+
+/* One step of walk w at byte i from state *row; 1 when its fn stopped the walk. */
+static inline int step(const walker *w, uint32_t *row, size_t i) {
+    uint32_t x = w->delta[*row + w->cls[w->s[i]]];
     *row = x & ROW;
-    return (x & (t->set2 ? HIT2 : HIT)) && emit(t, *row, i);
+    if (!(x & w->hit)) return 0;
+    /* no output of the state can end here: the common case of a key that begins a word */
+    if ((x & ENDS) && w->hit == HIT && !word_end(w->t, i + 1)) return 0;
+    return emit(w->t, *row, i);
 }
 
 /* Walks bytes [from, to) of k texts (1 to 3) side by side from states row[]: each step
  * of a DFA waits for the load of the step before, so walks side by side keep k loads in
  * flight. 1 when a fn stopped the walk. */
 static int walk(const gac_text *const *t, uint32_t *row, size_t k, size_t from, size_t to) {
+    walker w0 = walker_of(t[0]), w1 = walker_of(t[k > 1 ? 1 : 0]), w2 = walker_of(t[k > 2 ? 2 : 0]);
     uint32_t r0 = row[0], r1 = k > 1 ? row[1] : 0, r2 = k > 2 ? row[2] : 0;
     size_t i = from;
     if (k == 3)
         for (; i < to; i++)
-            if (step(t[0], &r0, i) || step(t[1], &r1, i) || step(t[2], &r2, i)) return 1;
+            if (step(&w0, &r0, i) || step(&w1, &r1, i) || step(&w2, &r2, i)) return 1;
     if (k == 2)
         for (; i < to; i++)
-            if (step(t[0], &r0, i) || step(t[1], &r1, i)) return 1;
+            if (step(&w0, &r0, i) || step(&w1, &r1, i)) return 1;
     if (k == 1)
         for (; i < to; i++)
-            if (step(t[0], &r0, i)) return 1;
+            if (step(&w0, &r0, i)) return 1;
     row[0] = r0;
     if (k > 1) row[1] = r1;
     if (k > 2) row[2] = r2;

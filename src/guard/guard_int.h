@@ -107,11 +107,12 @@ int gjsonl_each(const char *path, int need_label, gjsonl_fn fn, void *ud, sw_err
 typedef struct gac gac;
 gac *gac_new(void);
 void gac_free(gac *a);
-/* Pattern flags. GAC_WORD: reported only where a word starts (see gac_text); GAC_SET2:
- * of a second set, reported only in texts that ask for it (a view of the text that needs
- * other patterns). */
+/* Pattern flags. GAC_WORD: reported only where a word starts (see gac_text); GAC_WORD_END:
+ * only where one ends; GAC_SET2: of a second set, reported only in texts that ask for it
+ * (a view of the text that needs other patterns). */
 #define GAC_WORD 1u
 #define GAC_SET2 2u
+#define GAC_WORD_END 4u
 /* Adds a pattern with a caller's id and GAC_* flags. Returns 0 or -1 (OOM, or after
  * gac_build). */
 int gac_add(gac *a, const char *p, size_t n, uint32_t id, uint8_t flags);
@@ -120,10 +121,12 @@ int gac_build(gac *a);
 size_t gac_states(const gac *a);
 /* Called for every match (end is exclusive); stops early when fn returns non-zero. */
 typedef int (*gac_match_fn)(uint32_t id, size_t start, size_t end, void *ud);
-/* A text to walk and what to report. set2 0: the patterns without GAC_SET2, and those
- * with GAC_WORD only where a word starts (at 0, after a space or a non-ASCII byte, or
- * where glue[start - 1] and glue[start] are both set; glue may be NULL); set2 1: only
- * the GAC_SET2 patterns, anywhere. */
+/* A text to walk and what to report. set2 0: the patterns without GAC_SET2, those with
+ * GAC_WORD only where a word starts (at 0, after a space or a non-ASCII byte, or where
+ * glue[start - 1] and glue[start] are both set; glue may be NULL), those with
+ * GAC_WORD_END only where one ends (at the text's end, before a space or a non-ASCII
+ * byte, or where glue[end - 1] and glue[end] are both set); set2 1: only the GAC_SET2
+ * patterns, anywhere. */
 typedef struct gac_text {
     const gac *a;
     const char *s;

@@ -45,6 +45,9 @@ typedef struct {
 typedef struct {
     uint32_t first; /* first alternative in r->alts */
     uint16_t n;
+    uint8_t empty;     /* one alternative is empty */
+    uint8_t alnum;     /* every alternative begins with a letter or digit (or is empty) */
+    uint32_t lead[8];  /* a bit per byte that begins an alternative */
 } gslot;
 
 typedef struct {
@@ -206,6 +209,20 @@ static int add_alt(grules *r, const char *raw, size_t n, int enc) {
     return rc;
 }
 
+/* Sets what begins the alternatives of sl: lead, empty, alnum. */
+static void slot_leads(const grules *r, gslot *sl) {
+    memset(sl->lead, 0, sizeof sl->lead);
+    sl->empty = 0;
+    sl->alnum = 1;
+    for (uint16_t i = 0; i < sl->n; i++) {
+        const galt *a = &r->alts[sl->first + i];
+        unsigned char c = a->len ? (unsigned char)r->strings.data[a->off] : 0;
+        if (!a->len) sl->empty = 1;
+        else sl->lead[c >> 5] |= 1u << (c & 31);
+        if (a->len && !isalnum_ascii(c)) sl->alnum = 0;
+    }
+}
+
 /* Splits a pattern line into slots of normalised alternatives (one line per encoding). */
 static int compile_slots(grules *r, const char *p, size_t n, int enc, gline *ln, const char *name, int line,
                          sw_err *err) {
@@ -249,6 +266,7 @@ static int compile_slots(grules *r, const char *p, size_t n, int enc, gline *ln,
         }
         if (!group && !nonempty) r->nalts -= sl->n; /* spaces between groups: no slot */
         else {
+            slot_leads(r, sl);
             if (ln->nslots == MAX_SLOTS) return sw_err_set(err, "%s:%d: more than %d slots", name, line, MAX_SLOTS);
             r->nslots++;
             ln->nslots++;
@@ -265,6 +283,27 @@ static int slot_has_empty(const grules *r, const gslot *s) {
     for (uint16_t k = 0; k < s->n; k++)
         if (r->alts[s->first + k].len == 0) return 1;
     return 0;
+}
+
+/* 1 when whatever follows a key that ends before slot k of ln begins with a letter or a
+ * digit, or nothing does (the line ends): such a key, ending in a letter or digit, can
+ * only match where a word ends (extend needs a space or a boundary there). */
+static int followed_by_word(const grules *r, const gline *ln, int k) {
+    int ok = 1; /* of slot k + 1 onwards, from the last slot back */
+    for (int j = ln->nslots - 1; j >= k; j--) {
+        const gslot *sl = &r->slots[ln->slot0 + (uint32_t)j];
+        ok = sl->alnum && (!sl->empty || ok);
+    }
+    return ok;
+}
+
+/* The automaton flags of key[0..kl) of ln, followed by slot next: it must begin a word
+ * when it begins with a letter or digit, and end one when it ends with one and only
+ * words or the line's end can follow. */
+static uint8_t key_flags(const grules *r, const gline *ln, int next, const char *key, size_t kl) {
+    uint8_t f = isalnum_ascii((unsigned char)key[0]) ? GAC_WORD : 0;
+    if (isalnum_ascii((unsigned char)key[kl - 1]) && followed_by_word(r, ln, next)) f |= GAC_WORD_END;
+    return f;
 }
 
 /* Adds automaton keys: every combination of the slots up to the first mandatory one. */
@@ -305,7 +344,7 @@ static int add_keys(grules *r, uint32_t li, const char *name, int line, sw_err *
             for (size_t k = 0; k < kl; k++) ascii &= (unsigned char)key[k] < 0x80;
             gac *ac = ascii ? r->ac : r->ac_u8;
             if (more((void **)&r->keys, &r->capkeys, r->nkeys, sizeof *r->keys) < 0 ||
-                gac_add(ac, key, kl, (uint32_t)r->nkeys, isalnum_ascii((unsigned char)key[0]) ? GAC_WORD : 0) < 0)
+                gac_add(ac, key, kl, (uint32_t)r->nkeys, key_flags(r, ln, last + 1, key, kl)) < 0)
                 return sw_err_set(err, "%s:%d: out of memory", name, line);
             r->keys[r->nkeys++] = (gkey){li, (uint16_t)(last + 1), (uint8_t)isalnum_ascii((unsigned char)key[0]), 0};
             /* the same key without spaces, for text split inside words */
@@ -591,6 +630,9 @@ static int boundary(const sw_guard_norm *n, size_t a) {
     return n->joined[a] && n->joined[b];
 }
 
+/* 1 when byte c begins an alternative of sl. */
+static inline int lead(const gslot *sl, unsigned char c) { return (sl->lead[c >> 5] >> (c & 31)) & 1; }
+
 /* Extends a key hit ending at p through slots k.. of line ln; returns the end of the
  * whole match or 0 when the rest does not follow. Alternatives are tried in order. */
 static size_t extend(const grules *r, const sw_guard_norm *n, const gline *ln, int k, size_t p) {
@@ -601,6 +643,10 @@ static size_t extend(const grules *r, const sw_guard_norm *n, const gline *ln, i
         return p;
     }
     const gslot *sl = &r->slots[ln->slot0 + (uint32_t)k];
+    /* an alternative begins at p, or after a space at p: no byte there begins one */
+    if (!sl->empty && !(p < len && (lead(sl, (unsigned char)m[p]) ||
+                                    (m[p] == ' ' && p + 1 < len && lead(sl, (unsigned char)m[p + 1])))))
+        return 0;
     for (uint16_t i = 0; i < sl->n; i++) {
         const galt *a = &r->alts[sl->first + i];
         if (a->len == 0) {

@@ -1,7 +1,7 @@
 /* test_guard_ac.c - the keyword automaton (src/guard/ac.c): every occurrence of every
  * pattern is reported; texts walked side by side get the calls a walk of each alone makes;
- * word-start and second-set patterns are reported only where asked; and the keyword rules
- * with the harm lexicon in one walk give the findings of the two scans run apart. */
+ * word-start, word-end and second-set patterns are reported only where asked; and the
+ * keyword rules with the harm lexicon in one walk give the findings of two scans apart. */
 #include "../../src/guard/guard_int.h"
 #include "t.h"
 
@@ -136,6 +136,33 @@ static void test_flags(void) {
     gac_free(a);
 }
 
+/* GAC_WORD_END patterns only where a word ends; the state's other outputs still come. */
+static void test_word_end(void) {
+    gac *a = gac_new();
+    T_CHECK(gac_add(a, "we", 2, 0, GAC_WORD | GAC_WORD_END) == 0);
+    T_CHECK(gac_add(a, "e", 1, 1, 0) == 0);
+    T_CHECK(gac_build(a) == 0);
+    static const struct {
+        const char *text;
+        int glued;
+        size_t n_we, n_e;
+    } CASES[] = {
+        {"weather", 0, 0, 2}, {"we are", 0, 1, 2}, {"so we", 0, 1, 1}, {"we\xe4x", 0, 1, 1},
+        {"wet", 1, 1, 1}, /* a glued run: every letter is a word */
+    };
+    for (size_t k = 0; k < sizeof CASES / sizeof CASES[0]; k++) {
+        static calls c;
+        c.n = 0;
+        uint8_t glue[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+        gac_text t = {a, CASES[k].text, strlen(CASES[k].text), record, &c, 0, CASES[k].glued ? glue : NULL};
+        T_CHECK(gac_scan_texts(&t, 1) == 0);
+        size_t got[2] = {0};
+        for (size_t i = 0; i < c.n; i++) got[c.id[i]]++;
+        T_CHECK_MSG(got[0] == CASES[k].n_we && got[1] == CASES[k].n_e, "case %zu: we %zu e %zu", k, got[0], got[1]);
+    }
+    gac_free(a);
+}
+
 static int same_verdicts(const sw_guard_verdict *a, const sw_guard_verdict *b) {
     if (a->n_findings != b->n_findings) return 0;
     for (size_t i = 0; i < a->n_findings; i++) {
@@ -187,6 +214,7 @@ int main(void) {
     T_RUN(test_all_occurrences);
     T_RUN(test_side_by_side);
     T_RUN(test_flags);
+    T_RUN(test_word_end);
     T_RUN(test_rules_with_harm);
     return t_done();
 }
