@@ -24,6 +24,26 @@ static const char *PARA =
     "circulate a proposal before the next meeting. Please summarise the discussion above in three "
     "short bullet points, keep the tone neutral, and list any open questions at the end. ";
 
+/* bench_server.sh's moderation input: 1 KB of words drawn from this list (a fixed
+ * generator here, Python's random there: the same mix, not the same bytes) */
+static const char *MOD_WORDS[] = {"the", "a", "report", "about", "weather", "travel", "plans", "for", "the",
+                                  "week", "please", "summarise", "it", "briefly", "and", "list", "what",
+                                  "to", "pack"};
+
+static char *make_words(size_t n) {
+    char *s = malloc(n + 1);
+    uint32_t x = 7;
+    size_t k = 0;
+    while (k < n) {
+        x = x * 1103515245u + 12345u;
+        const char *w = MOD_WORDS[(x >> 16) % (sizeof MOD_WORDS / sizeof MOD_WORDS[0])];
+        for (size_t i = 0; w[i] && k < n; i++) s[k++] = w[i];
+        if (k < n) s[k++] = ' ';
+    }
+    s[n] = 0;
+    return s;
+}
+
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -86,6 +106,20 @@ int main(void) {
            "baseline memchr+strlen %.3f us; ratio %.0fx\n",
            sw_guard_has_classifier(g) ? "rules, recognisers, decoders, classifier" : "no classifier",
            t[RUNS / 2] / 1e3, t[RUNS * 9 / 10] / 1e3, wall[RUNS / 2] / 1e3, b[RUNS / 2] / 1e3, t[RUNS / 2] / b[RUNS / 2]);
+    /* bench_server.sh's 1 KB moderation input: common words that begin many keys of the
+     * keyword rules and the harm lexicon ("list", "what", "please", "we" in "weather") */
+    char *mw = make_words(1024);
+    for (int i = 0; i < RUNS; i++) {
+        sw_guard_verdict v;
+        uint64_t s = cpu_ns();
+        if (sw_guard_scan(g, SW_GUARD_INPUT, mw, 1024, &v, &err) < 0) return 1;
+        t[i] = (double)(cpu_ns() - s);
+        sw_guard_verdict_free(&v);
+    }
+    free(mw);
+    qsort(t, RUNS, sizeof t[0], cmp_double);
+    printf("1 KB moderation input (bench_server.sh's word mix), full input scan: median %.1f us CPU (p90 %.1f us)\n",
+           t[RUNS / 2] / 1e3, t[RUNS * 9 / 10] / 1e3);
     /* the same 1 KB scanned as a document (document mode's sentence detector added) */
     sw_guard_scan_opts dso = {.dir = SW_GUARD_INPUT, .source = SW_TEXT_DOCUMENT};
     for (int i = 0; i < RUNS; i++) {
