@@ -1,6 +1,6 @@
-/* decode.c - encoded payloads (base64, base32, hex, Morse) and smuggled invisible text
- * (Unicode tag characters, variation-selector bytes): found, decoded, handed back so
- * that the scanner can scan the decoded text again. */
+/* decode.c - encoded payloads (base64, base32, hex, Morse, ROT13 and Atbash text) and
+ * smuggled invisible text (Unicode tag characters, variation-selector bytes): found,
+ * decoded, handed back so that the scanner can scan the decoded text again. */
 #include "guard_int.h"
 
 #include <stdio.h>
@@ -289,6 +289,149 @@ static int find_text_encodings(const char *t, size_t n, dlist *l) {
     return 0;
 }
 
+/* ---- whole-text ciphers: ROT13 and Atbash ----
+ * A letter cipher leaves no run of odd characters to find: the enciphered text is words.
+ * What gives it away is that its words are not English and their decoding is: a text
+ * split into clauses (at . ! ? : ; and newlines) is read clause by clause, counting the
+ * words that are common English function words as written, after ROT13 and after
+ * Atbash. Consecutive clauses where a cipher's count beats the plain one form a piece;
+ * the piece is decoded when enough of its words, and enough different ones, decode to
+ * function words. Ordinary English has function words as written: its clauses cost one
+ * table look-up per short word and are never decoded. */
+#define CIPHER_ROT13 1
+#define CIPHER_ATBASH 2
+#define CIPHER_WORD_MIN 2     /* shorter words ("a", "I") are not counted */
+#define CIPHER_WORD_MAX 8     /* longer words are never function words here */
+#define CIPHER_MIN_HITS 3     /* decoded function words in a piece */
+#define CIPHER_MIN_DISTINCT 3 /* ... of this many different words ("GB" alone decodes to "to") */
+#define CIPHER_MIN_SHARE 4    /* ... at least one word in this many */
+
+/* Common English function and request words, sorted (bsearch). Left out: words whose
+ * ROT13 or Atbash form is itself a common token or a word of this list ("be" / "or",
+ * "an" / "na", "no" / "ab", "if" / "vs", "we" / "jr"). */
+static const char *const STOP[] = {
+    "about", "and", "are", "can", "could", "do", "explain", "for", "from", "get", "give", "guide", "have",
+    "how", "in", "into", "is", "it", "make", "me", "my", "need", "not", "of", "on", "please", "should", "some",
+    "steps", "tell", "that", "the", "there", "this", "to", "use", "want", "was", "what", "when", "where",
+    "which", "will", "with", "would", "write", "you", "your",
+};
+#define N_STOP (sizeof STOP / sizeof STOP[0])
+
+/* The index in STOP of the lowercase word w[0..n), or -1. */
+static int stop_index(const char *w, size_t n) {
+    size_t lo = 0, hi = N_STOP;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strncmp(STOP[mid], w, n);
+        if (c == 0) c = STOP[mid][n] ? 1 : 0;
+        if (c == 0) return (int)mid;
+        if (c < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return -1;
+}
+
+/* The letter c (ASCII) under cipher (0: itself), case kept; other bytes unchanged. */
+static char cipher_char(char c, int cipher) {
+    int up = c >= 'A' && c <= 'Z', lo = c >= 'a' && c <= 'z';
+    if (!cipher || (!up && !lo)) return c;
+    char base = up ? 'A' : 'a';
+    int k = c - base;
+    return (char)(base + (cipher == CIPHER_ROT13 ? (k + 13) % 26 : 25 - k));
+}
+
+static int is_letter(unsigned char c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
+static int clause_end(unsigned char c) {
+    return c == '.' || c == '!' || c == '?' || c == ':' || c == ';' || c == '\n';
+}
+
+/* Counts of one clause or piece: words, plain function words, and per cipher the
+ * function words after decoding and which ones (a bit per STOP entry). */
+typedef struct {
+    size_t words, plain, hits[3];
+    uint64_t seen[3];
+} ccount;
+
+/* Counts the words of t[a, b): with ciphers = 0 only plain function words (the cheap
+ * first look at a clause), else those after ROT13 and Atbash too. */
+static void count_clause(const char *t, size_t a, size_t b, int ciphers, ccount *cc) {
+    memset(cc, 0, sizeof *cc);
+    for (size_t i = a; i < b;) {
+        if (!is_letter((unsigned char)t[i])) { i++; continue; }
+        size_t s = i;
+        while (i < b && is_letter((unsigned char)t[i])) i++;
+        size_t n = i - s;
+        if (n < CIPHER_WORD_MIN) continue;
+        cc->words++;
+        if (n > CIPHER_WORD_MAX) continue;
+        char w[CIPHER_WORD_MAX];
+        for (int c = 0; c <= (ciphers ? CIPHER_ATBASH : 0); c++) {
+            for (size_t k = 0; k < n; k++) w[k] = (char)(cipher_char(t[s + k], c) | 32);
+            int x = stop_index(w, n);
+            if (x < 0) continue;
+            if (c == 0) cc->plain++;
+            else {
+                cc->hits[c]++;
+                cc->seen[c] |= 1ull << x;
+            }
+        }
+    }
+}
+
+/* The cipher under which clause t[a, b) reads as English rather than as written, or 0. */
+static int clause_cipher(const char *t, size_t a, size_t b, ccount *cc) {
+    count_clause(t, a, b, 0, cc);
+    if (cc->words == 0 || cc->plain * CIPHER_MIN_SHARE >= cc->words) return 0; /* English as written */
+    count_clause(t, a, b, 1, cc);
+    int best = cc->hits[CIPHER_ROT13] >= cc->hits[CIPHER_ATBASH] ? CIPHER_ROT13 : CIPHER_ATBASH;
+    return cc->hits[best] > cc->plain ? best : 0;
+}
+
+/* Decodes the piece t[a, b) of cipher c and appends it when its counts cc qualify. */
+static int push_cipher(dlist *l, const char *t, size_t a, size_t b, int c, const ccount *cc) {
+    if (cc->hits[c] < CIPHER_MIN_HITS || cc->hits[c] * CIPHER_MIN_SHARE < cc->words ||
+        (size_t)__builtin_popcountll(cc->seen[c]) < CIPHER_MIN_DISTINCT)
+        return 0;
+    char *o = malloc(b - a + 1);
+    if (!o) return -1;
+    for (size_t i = a; i < b; i++) o[i - a] = cipher_char(t[i], c);
+    o[b - a] = 0;
+    return push(l, a, b, c == CIPHER_ROT13 ? "rot13" : "atbash", o, b - a);
+}
+
+/* Finds the ROT13 and Atbash pieces of t[0, n): runs of clauses of one cipher. */
+static int find_ciphers(const char *t, size_t n, dlist *l) {
+    size_t ps = 0, pe = 0; /* the open piece: first and last word byte */
+    int pc = 0;
+    ccount sum = {0};
+    for (size_t a = 0; a <= n;) {
+        size_t b = a;
+        while (b < n && !clause_end((unsigned char)t[b])) b++;
+        ccount cc;
+        int c = clause_cipher(t, a, b, &cc);
+        if (cc.words && c != pc) { /* the open piece ends */
+            if (pc && push_cipher(l, t, ps, pe, pc, &sum) < 0) return -1;
+            pc = c;
+            memset(&sum, 0, sizeof sum);
+            if (c) {
+                ps = a;
+                while (!is_letter((unsigned char)t[ps])) ps++;
+            }
+        }
+        if (c) {
+            pe = b;
+            while (!is_letter((unsigned char)t[pe - 1])) pe--;
+            pe += pe < n && clause_end((unsigned char)t[pe]) && t[pe] != '\n'; /* its full stop */
+            sum.words += cc.words;
+            sum.plain += cc.plain;
+            sum.hits[c] += cc.hits[c];
+            sum.seen[c] |= cc.seen[c];
+        }
+        a = b + 1;
+    }
+    return pc ? push_cipher(l, t, ps, pe, pc, &sum) : 0;
+}
+
 /* Tag characters U+E0020..E007E spell ASCII; variation selectors carry one byte each
  * (U+FE00..FE0F = 0..15, U+E0100..E01EF = 16..255). */
 static int find_invisible_payloads(const char *t, const sw_guard_norm *nm, dlist *l) {
@@ -323,6 +466,7 @@ static int find_invisible_payloads(const char *t, const sw_guard_norm *nm, dlist
 int gdecode_find(const char *text, size_t len, const sw_guard_norm *n, gdecoded **out, size_t *nout) {
     dlist l = {0};
     int rc = find_text_encodings(text, len, &l);
+    if (rc == 0) rc = find_ciphers(text, len, &l);
     if (rc == 0 && n) rc = find_invisible_payloads(text, n, &l);
     if (rc < 0) {
         for (size_t i = 0; i < l.n; i++) free(l.d[i].text);
