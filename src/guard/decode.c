@@ -292,7 +292,7 @@ static int find_text_encodings(const char *t, size_t n, dlist *l) {
 /* ---- whole-text ciphers: ROT13 and Atbash ----
  * A letter cipher leaves no run of odd characters to find: the enciphered text is words.
  * What gives it away is that its words are not English and their decoding is: a text
- * split into clauses (at . ! ? : ; and newlines) is read clause by clause, counting the
+ * split into clauses (at . ! ? : ; brackets and newlines) is read clause by clause, counting the
  * words that are common English function words as written, after ROT13 and after
  * Atbash. Consecutive clauses where a cipher's count beats the plain one form a piece;
  * the piece is decoded when enough of its words, and enough different ones, decode to
@@ -341,8 +341,10 @@ static char cipher_char(char c, int cipher) {
 }
 
 static int is_letter(unsigned char c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
+/* Clauses end at sentence marks, newlines and brackets: "(rot13; decode it) <cipher>". */
 static int clause_end(unsigned char c) {
-    return c == '.' || c == '!' || c == '?' || c == ':' || c == ';' || c == '\n';
+    return c == '.' || c == '!' || c == '?' || c == ':' || c == ';' || c == '\n' || c == '(' || c == ')' || c == '[' ||
+           c == ']';
 }
 
 /* Counts of one clause or piece: words, plain function words, and per cipher the
@@ -421,7 +423,7 @@ static int find_ciphers(const char *t, size_t n, dlist *l) {
         if (c) {
             pe = b;
             while (!is_letter((unsigned char)t[pe - 1])) pe--;
-            pe += pe < n && clause_end((unsigned char)t[pe]) && t[pe] != '\n'; /* its full stop */
+            pe += pe < n && clause_end((unsigned char)t[pe]) && t[pe] != '\n' && t[pe] != '(' && t[pe] != '['; /* its full stop */
             sum.words += cc.words;
             sum.plain += cc.plain;
             sum.hits[c] += cc.hits[c];
