@@ -306,29 +306,79 @@ static int find_text_encodings(const char *t, size_t n, dlist *l) {
 #define CIPHER_MIN_DISTINCT 3 /* ... of this many different words ("GB" alone decodes to "to") */
 #define CIPHER_MIN_SHARE 4    /* ... at least one word in this many */
 
-/* Common English function and request words, sorted (bsearch). Left out: words whose
- * ROT13 or Atbash form is itself a common token or a word of this list ("be" / "or",
- * "an" / "na", "no" / "ab", "if" / "vs", "we" / "jr"). */
-static const char *const STOP[] = {
-    "about", "and", "are", "can", "could", "do", "explain", "for", "from", "get", "give", "guide", "have",
-    "how", "in", "into", "is", "it", "make", "me", "my", "need", "not", "of", "on", "please", "should", "some",
-    "steps", "tell", "that", "the", "there", "this", "to", "use", "want", "was", "what", "when", "where",
-    "which", "will", "with", "would", "write", "you", "your",
-};
-#define N_STOP (sizeof STOP / sizeof STOP[0])
+/* Common English function and request words, each packed little-endian into a 64-bit
+ * key (first letter in the low byte) for STOP_TABLE below. Left out: words whose ROT13 or Atbash form is itself a common token or a
+ * word of this list ("be" / "or", "an" / "na", "no" / "ab", "if" / "vs", "we" / "jr"):
+ *   about, and, are, can, could, do, explain, for, from, get, give, guide, have, how,
+ *   in, into, is, it, make, me, my, need, not, of, on, please, should, some, steps,
+ *   tell, that, the, there, this, to, use, want, was, what, when, where, which, will,
+ *   with, would, write, you, your */
 
-/* The index in STOP of the lowercase word w[0..n), or -1. */
-static int stop_index(const char *w, size_t n) {
-    size_t lo = 0, hi = N_STOP;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strncmp(STOP[mid], w, n);
-        if (c == 0) c = STOP[mid][n] ? 1 : 0;
-        if (c == 0) return (int)mid;
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
+/* The list as an open-addressed hash table (generated from it: slot
+ * (key * STOP_HASH_MUL) >> 57, linear probing; idx is the word's number plus one, 0 for an
+ * empty slot): one multiply and a compare or two per word. */
+#define STOP_HASH_MUL 0x9E3779B97F4A7C15ull
+#define STOP_SLOTS 128
+static const struct {
+    uint64_t key;
+    uint8_t idx;
+} STOP_TABLE[STOP_SLOTS] = {
+    [3] = {0x7469ull, 8} /* it */,
+    [4] = {0x6e69616c707865ull, 48} /* explain */,
+    [9] = {0x72756f79ull, 32} /* your */,
+    [10] = {0x6572656874ull, 40} /* there */,
+    [17] = {0x656d6f73ull, 23} /* some */,
+    [24] = {0x746f6eull, 18} /* not */,
+    [25] = {0x6c6c6574ull, 27} /* tell */,
+    [27] = {0x646c756f77ull, 38} /* would */,
+    [31] = {0x736177ull, 16} /* was */,
+    [32] = {0x656dull, 1} /* me */,
+    [33] = {0x656874ull, 11} /* the */,
+    [34] = {0x657375ull, 13} /* use */,
+    [35] = {0x74616877ull, 35} /* what */,
+    [38] = {0x726f66ull, 15} /* for */,
+    [40] = {0x6f746e69ull, 31} /* into */,
+    [42] = {0x646e61ull, 10} /* and */,
+    [45] = {0x6465656eull, 21} /* need */,
+    [51] = {0x74616874ull, 34} /* that */,
+    [53] = {0x74756f6261ull, 45} /* about */,
+    [56] = {0x6e6full, 4} /* on */,
+    [57] = {0x656b616dull, 22} /* make */,
+    [58] = {0x6574697277ull, 42} /* write */,
+    [59] = {0x756f79ull, 19} /* you */,
+    [60] = {0x6863696877ull, 43} /* which */,
+    [61] = {0x73696874ull, 33} /* this */,
+    [64] = {0x6d6f7266ull, 29} /* from */,
+    [65] = {0x6e6163ull, 14} /* can */,
+    [66] = {0x657361656c70ull, 47} /* please */,
+    [73] = {0x7370657473ull, 44} /* steps */,
+    [75] = {0x796dull, 9} /* my */,
+    [76] = {0x65766168ull, 24} /* have */,
+    [79] = {0x6564697567ull, 39} /* guide */,
+    [86] = {0x657261ull, 12} /* are */,
+    [89] = {0x746567ull, 17} /* get */,
+    [90] = {0x666full, 2} /* of */,
+    [91] = {0x65766967ull, 25} /* give */,
+    [93] = {0x6e69ull, 3} /* in */,
+    [95] = {0x6f74ull, 6} /* to */,
+    [104] = {0x7369ull, 7} /* is */,
+    [105] = {0x68746977ull, 26} /* with */,
+    [106] = {0x6e656877ull, 30} /* when */,
+    [108] = {0x646c756f63ull, 37} /* could */,
+    [109] = {0x6f64ull, 5} /* do */,
+    [116] = {0x776f68ull, 20} /* how */,
+    [117] = {0x6c6c6977ull, 28} /* will */,
+    [118] = {0x746e6177ull, 36} /* want */,
+    [119] = {0x6572656877ull, 41} /* where */,
+    [123] = {0x646c756f6873ull, 46} /* should */,
+};
+
+/* The number (0..63) of the function word with packed lowercase key, or -1. */
+static int stop_index(uint64_t key) {
+    for (size_t j = (size_t)((key * STOP_HASH_MUL) >> 57);; j = (j + 1) % STOP_SLOTS) {
+        if (!STOP_TABLE[j].idx) return -1;
+        if (STOP_TABLE[j].key == key) return STOP_TABLE[j].idx - 1;
     }
-    return -1;
 }
 
 /* The letter c (ASCII) under cipher (0: itself), case kept; other bytes unchanged. */
@@ -340,12 +390,20 @@ static char cipher_char(char c, int cipher) {
     return (char)(base + (cipher == CIPHER_ROT13 ? (k + 13) % 26 : 25 - k));
 }
 
-static int is_letter(unsigned char c) { return (c | 32) >= 'a' && (c | 32) <= 'z'; }
-/* Clauses end at sentence marks, newlines and brackets: "(rot13; decode it) <cipher>". */
-static int clause_end(unsigned char c) {
-    return c == '.' || c == '!' || c == '?' || c == ':' || c == ';' || c == '\n' || c == '(' || c == ')' || c == '[' ||
-           c == ']';
-}
+/* 1 for ASCII letters, 2 for the bytes that end a clause: sentence marks, newlines and
+ * brackets ("(rot13; decode it) <cipher>"). A table: this runs on every byte. */
+#define CH_LETTER 1
+#define CH_END 2
+static const uint8_t CHCLASS[256] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+    ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+    ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
+    ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['.'] = 2, ['!'] = 2, ['?'] = 2, [':'] = 2, [';'] = 2, ['('] = 2, [')'] = 2, ['['] = 2,
+    [']'] = 2, ['\n'] = 2,
+};
+static int is_letter(unsigned char c) { return CHCLASS[c] == CH_LETTER; }
+static int clause_end(unsigned char c) { return CHCLASS[c] == CH_END; }
 
 /* Counts of one clause or piece: words, plain function words, and per cipher the
  * function words after decoding and which ones (a bit per STOP entry). */
@@ -354,8 +412,8 @@ typedef struct {
     uint64_t seen[3];
 } ccount;
 
-/* Counts the words of t[a, b): with ciphers = 0 only plain function words (the cheap
- * first look at a clause), else those after ROT13 and Atbash too. */
+/* Counts the words of t[a, b) and the function words among them as written, after ROT13
+ * and after Atbash (the second look at a clause that is not English as written). */
 static void count_clause(const char *t, size_t a, size_t b, int ciphers, ccount *cc) {
     memset(cc, 0, sizeof *cc);
     for (size_t i = a; i < b;) {
@@ -366,10 +424,13 @@ static void count_clause(const char *t, size_t a, size_t b, int ciphers, ccount 
         if (n < CIPHER_WORD_MIN) continue;
         cc->words++;
         if (n > CIPHER_WORD_MAX) continue;
-        char w[CIPHER_WORD_MAX];
         for (int c = 0; c <= (ciphers ? CIPHER_ATBASH : 0); c++) {
-            for (size_t k = 0; k < n; k++) w[k] = (char)(cipher_char(t[s + k], c) | 32);
-            int x = stop_index(w, n);
+            uint64_t key = 0;
+            for (size_t k = 0; k < n; k++) {
+                unsigned char ch = (unsigned char)((c ? cipher_char(t[s + k], c) : t[s + k]) | 32);
+                key |= (uint64_t)ch << (8 * k);
+            }
+            int x = stop_index(key);
             if (x < 0) continue;
             if (c == 0) cc->plain++;
             else {
@@ -380,9 +441,33 @@ static void count_clause(const char *t, size_t a, size_t b, int ciphers, ccount 
     }
 }
 
-/* The cipher under which clause t[a, b) reads as English rather than as written, or 0. */
+/* The first look at the clause that starts at a: counts its words and the plain function
+ * words among them into cc; returns the clause's end (its end mark or n). */
+static size_t plain_clause(const char *t, size_t a, size_t n, ccount *cc) {
+    memset(cc, 0, sizeof *cc);
+    size_t i = a;
+    while (i < n) {
+        unsigned char c = (unsigned char)t[i];
+        if (CHCLASS[c] == CH_END) break;
+        if (CHCLASS[c] != CH_LETTER) {
+            i++;
+            continue;
+        }
+        size_t s = i;
+        uint64_t key = 0;
+        for (; i < n && CHCLASS[(unsigned char)t[i]] == CH_LETTER; i++)
+            if (i - s < CIPHER_WORD_MAX) key |= (uint64_t)((unsigned char)t[i] | 32) << (8 * (i - s));
+        size_t len = i - s;
+        if (len < CIPHER_WORD_MIN) continue;
+        cc->words++;
+        cc->plain += len <= CIPHER_WORD_MAX && stop_index(key) >= 0;
+    }
+    return i;
+}
+
+/* The cipher under which clause t[a, b) reads as English rather than as written, or 0;
+ * cc gets its counts. */
 static int clause_cipher(const char *t, size_t a, size_t b, ccount *cc) {
-    count_clause(t, a, b, 0, cc);
     if (cc->words == 0 || cc->plain * CIPHER_MIN_SHARE >= cc->words) return 0; /* English as written */
     count_clause(t, a, b, 1, cc);
     int best = cc->hits[CIPHER_ROT13] >= cc->hits[CIPHER_ATBASH] ? CIPHER_ROT13 : CIPHER_ATBASH;
@@ -407,9 +492,8 @@ static int find_ciphers(const char *t, size_t n, dlist *l) {
     int pc = 0;
     ccount sum = {0};
     for (size_t a = 0; a <= n;) {
-        size_t b = a;
-        while (b < n && !clause_end((unsigned char)t[b])) b++;
         ccount cc;
+        size_t b = plain_clause(t, a, n, &cc);
         int c = clause_cipher(t, a, b, &cc);
         if (cc.words && c != pc) { /* the open piece ends */
             if (pc && push_cipher(l, t, ps, pe, pc, &sum) < 0) return -1;
