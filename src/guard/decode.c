@@ -1,6 +1,6 @@
-/* decode.c - encoded payloads (base64, base32, hex, Morse) and smuggled invisible text
- * (Unicode tag characters, variation-selector bytes): found, decoded, handed back so
- * that the scanner can scan the decoded text again. */
+/* decode.c - encoded payloads (base64, base32, hex, Morse, ROT13 and Atbash text) and
+ * smuggled invisible text (Unicode tag characters, variation-selector bytes): found,
+ * decoded, handed back so that the scanner can scan the decoded text again. */
 #include "guard_int.h"
 
 #include <stdio.h>
@@ -289,6 +289,235 @@ static int find_text_encodings(const char *t, size_t n, dlist *l) {
     return 0;
 }
 
+/* ---- whole-text ciphers: ROT13 and Atbash ----
+ * A letter cipher leaves no run of odd characters to find: the enciphered text is words.
+ * What gives it away is that its words are not English and their decoding is: a text
+ * split into clauses (at . ! ? : ; brackets and newlines) is read clause by clause, counting the
+ * words that are common English function words as written, after ROT13 and after
+ * Atbash. Consecutive clauses where a cipher's count beats the plain one form a piece;
+ * the piece is decoded when enough of its words, and enough different ones, decode to
+ * function words. Ordinary English has function words as written: its clauses cost one
+ * table look-up per short word and are never decoded. */
+#define CIPHER_ROT13 1
+#define CIPHER_ATBASH 2
+#define CIPHER_WORD_MIN 2     /* shorter words ("a", "I") are not counted */
+#define CIPHER_WORD_MAX 8     /* longer words are never function words here */
+#define CIPHER_MIN_HITS 3     /* decoded function words in a piece */
+#define CIPHER_MIN_DISTINCT 3 /* ... of this many different words ("GB" alone decodes to "to") */
+#define CIPHER_MIN_SHARE 4    /* ... at least one word in this many */
+
+/* Common English function and request words, each packed little-endian into a 64-bit
+ * key (first letter in the low byte) for STOP_TABLE below. Left out: words whose ROT13 or Atbash form is itself a common token or a
+ * word of this list ("be" / "or", "an" / "na", "no" / "ab", "if" / "vs", "we" / "jr"):
+ *   about, and, are, can, could, do, explain, for, from, get, give, guide, have, how,
+ *   in, into, is, it, make, me, my, need, not, of, on, please, should, some, steps,
+ *   tell, that, the, there, this, to, use, want, was, what, when, where, which, will,
+ *   with, would, write, you, your */
+
+/* The list as an open-addressed hash table (generated from it: slot
+ * (key * STOP_HASH_MUL) >> 57, linear probing; idx is the word's number plus one, 0 for an
+ * empty slot): one multiply and a compare or two per word. */
+#define STOP_HASH_MUL 0x9E3779B97F4A7C15ull
+#define STOP_SLOTS 128
+static const struct {
+    uint64_t key;
+    uint8_t idx;
+} STOP_TABLE[STOP_SLOTS] = {
+    [3] = {0x7469ull, 8} /* it */,
+    [4] = {0x6e69616c707865ull, 48} /* explain */,
+    [9] = {0x72756f79ull, 32} /* your */,
+    [10] = {0x6572656874ull, 40} /* there */,
+    [17] = {0x656d6f73ull, 23} /* some */,
+    [24] = {0x746f6eull, 18} /* not */,
+    [25] = {0x6c6c6574ull, 27} /* tell */,
+    [27] = {0x646c756f77ull, 38} /* would */,
+    [31] = {0x736177ull, 16} /* was */,
+    [32] = {0x656dull, 1} /* me */,
+    [33] = {0x656874ull, 11} /* the */,
+    [34] = {0x657375ull, 13} /* use */,
+    [35] = {0x74616877ull, 35} /* what */,
+    [38] = {0x726f66ull, 15} /* for */,
+    [40] = {0x6f746e69ull, 31} /* into */,
+    [42] = {0x646e61ull, 10} /* and */,
+    [45] = {0x6465656eull, 21} /* need */,
+    [51] = {0x74616874ull, 34} /* that */,
+    [53] = {0x74756f6261ull, 45} /* about */,
+    [56] = {0x6e6full, 4} /* on */,
+    [57] = {0x656b616dull, 22} /* make */,
+    [58] = {0x6574697277ull, 42} /* write */,
+    [59] = {0x756f79ull, 19} /* you */,
+    [60] = {0x6863696877ull, 43} /* which */,
+    [61] = {0x73696874ull, 33} /* this */,
+    [64] = {0x6d6f7266ull, 29} /* from */,
+    [65] = {0x6e6163ull, 14} /* can */,
+    [66] = {0x657361656c70ull, 47} /* please */,
+    [73] = {0x7370657473ull, 44} /* steps */,
+    [75] = {0x796dull, 9} /* my */,
+    [76] = {0x65766168ull, 24} /* have */,
+    [79] = {0x6564697567ull, 39} /* guide */,
+    [86] = {0x657261ull, 12} /* are */,
+    [89] = {0x746567ull, 17} /* get */,
+    [90] = {0x666full, 2} /* of */,
+    [91] = {0x65766967ull, 25} /* give */,
+    [93] = {0x6e69ull, 3} /* in */,
+    [95] = {0x6f74ull, 6} /* to */,
+    [104] = {0x7369ull, 7} /* is */,
+    [105] = {0x68746977ull, 26} /* with */,
+    [106] = {0x6e656877ull, 30} /* when */,
+    [108] = {0x646c756f63ull, 37} /* could */,
+    [109] = {0x6f64ull, 5} /* do */,
+    [116] = {0x776f68ull, 20} /* how */,
+    [117] = {0x6c6c6977ull, 28} /* will */,
+    [118] = {0x746e6177ull, 36} /* want */,
+    [119] = {0x6572656877ull, 41} /* where */,
+    [123] = {0x646c756f6873ull, 46} /* should */,
+};
+
+/* The number (0..63) of the function word with packed lowercase key, or -1. */
+static int stop_index(uint64_t key) {
+    for (size_t j = (size_t)((key * STOP_HASH_MUL) >> 57);; j = (j + 1) % STOP_SLOTS) {
+        if (!STOP_TABLE[j].idx) return -1;
+        if (STOP_TABLE[j].key == key) return STOP_TABLE[j].idx - 1;
+    }
+}
+
+/* The letter c (ASCII) under cipher (0: itself), case kept; other bytes unchanged. */
+static char cipher_char(char c, int cipher) {
+    int up = c >= 'A' && c <= 'Z', lo = c >= 'a' && c <= 'z';
+    if (!cipher || (!up && !lo)) return c;
+    char base = up ? 'A' : 'a';
+    int k = c - base;
+    return (char)(base + (cipher == CIPHER_ROT13 ? (k + 13) % 26 : 25 - k));
+}
+
+/* 1 for ASCII letters, 2 for the bytes that end a clause: sentence marks, newlines and
+ * brackets ("(rot13; decode it) <cipher>"). A table: this runs on every byte. */
+#define CH_LETTER 1
+#define CH_END 2
+static const uint8_t CHCLASS[256] = {
+    ['A'] = 1, ['B'] = 1, ['C'] = 1, ['D'] = 1, ['E'] = 1, ['F'] = 1, ['G'] = 1, ['H'] = 1, ['I'] = 1, ['J'] = 1, ['K'] = 1, ['L'] = 1,
+    ['M'] = 1, ['N'] = 1, ['O'] = 1, ['P'] = 1, ['Q'] = 1, ['R'] = 1, ['S'] = 1, ['T'] = 1, ['U'] = 1, ['V'] = 1, ['W'] = 1, ['X'] = 1,
+    ['Y'] = 1, ['Z'] = 1, ['a'] = 1, ['b'] = 1, ['c'] = 1, ['d'] = 1, ['e'] = 1, ['f'] = 1, ['g'] = 1, ['h'] = 1, ['i'] = 1, ['j'] = 1,
+    ['k'] = 1, ['l'] = 1, ['m'] = 1, ['n'] = 1, ['o'] = 1, ['p'] = 1, ['q'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1, ['v'] = 1,
+    ['w'] = 1, ['x'] = 1, ['y'] = 1, ['z'] = 1, ['.'] = 2, ['!'] = 2, ['?'] = 2, [':'] = 2, [';'] = 2, ['('] = 2, [')'] = 2, ['['] = 2,
+    [']'] = 2, ['\n'] = 2,
+};
+static int is_letter(unsigned char c) { return CHCLASS[c] == CH_LETTER; }
+static int clause_end(unsigned char c) { return CHCLASS[c] == CH_END; }
+
+/* Counts of one clause or piece: words, plain function words, and per cipher the
+ * function words after decoding and which ones (a bit per STOP entry). */
+typedef struct {
+    size_t words, plain, hits[3];
+    uint64_t seen[3];
+} ccount;
+
+/* Counts the words of t[a, b) and the function words among them as written, after ROT13
+ * and after Atbash (the second look at a clause that is not English as written). */
+static void count_clause(const char *t, size_t a, size_t b, int ciphers, ccount *cc) {
+    memset(cc, 0, sizeof *cc);
+    for (size_t i = a; i < b;) {
+        if (!is_letter((unsigned char)t[i])) { i++; continue; }
+        size_t s = i;
+        while (i < b && is_letter((unsigned char)t[i])) i++;
+        size_t n = i - s;
+        if (n < CIPHER_WORD_MIN) continue;
+        cc->words++;
+        if (n > CIPHER_WORD_MAX) continue;
+        for (int c = 0; c <= (ciphers ? CIPHER_ATBASH : 0); c++) {
+            uint64_t key = 0;
+            for (size_t k = 0; k < n; k++) {
+                unsigned char ch = (unsigned char)((c ? cipher_char(t[s + k], c) : t[s + k]) | 32);
+                key |= (uint64_t)ch << (8 * k);
+            }
+            int x = stop_index(key);
+            if (x < 0) continue;
+            if (c == 0) cc->plain++;
+            else {
+                cc->hits[c]++;
+                cc->seen[c] |= 1ull << x;
+            }
+        }
+    }
+}
+
+/* The first look at the clause that starts at a: counts its words and the plain function
+ * words among them into cc; returns the clause's end (its end mark or n). */
+static size_t plain_clause(const char *t, size_t a, size_t n, ccount *cc) {
+    memset(cc, 0, sizeof *cc);
+    size_t i = a;
+    while (i < n) {
+        unsigned char c = (unsigned char)t[i];
+        if (CHCLASS[c] == CH_END) break;
+        if (CHCLASS[c] != CH_LETTER) {
+            i++;
+            continue;
+        }
+        size_t s = i;
+        uint64_t key = 0;
+        for (; i < n && CHCLASS[(unsigned char)t[i]] == CH_LETTER; i++)
+            if (i - s < CIPHER_WORD_MAX) key |= (uint64_t)((unsigned char)t[i] | 32) << (8 * (i - s));
+        size_t len = i - s;
+        if (len < CIPHER_WORD_MIN) continue;
+        cc->words++;
+        cc->plain += len <= CIPHER_WORD_MAX && stop_index(key) >= 0;
+    }
+    return i;
+}
+
+/* The cipher under which clause t[a, b) reads as English rather than as written, or 0;
+ * cc gets its counts. */
+static int clause_cipher(const char *t, size_t a, size_t b, ccount *cc) {
+    if (cc->words == 0 || cc->plain * CIPHER_MIN_SHARE >= cc->words) return 0; /* English as written */
+    count_clause(t, a, b, 1, cc);
+    int best = cc->hits[CIPHER_ROT13] >= cc->hits[CIPHER_ATBASH] ? CIPHER_ROT13 : CIPHER_ATBASH;
+    return cc->hits[best] > cc->plain ? best : 0;
+}
+
+/* Decodes the piece t[a, b) of cipher c and appends it when its counts cc qualify. */
+static int push_cipher(dlist *l, const char *t, size_t a, size_t b, int c, const ccount *cc) {
+    if (cc->hits[c] < CIPHER_MIN_HITS || cc->hits[c] * CIPHER_MIN_SHARE < cc->words ||
+        (size_t)__builtin_popcountll(cc->seen[c]) < CIPHER_MIN_DISTINCT)
+        return 0;
+    char *o = malloc(b - a + 1);
+    if (!o) return -1;
+    for (size_t i = a; i < b; i++) o[i - a] = cipher_char(t[i], c);
+    o[b - a] = 0;
+    return push(l, a, b, c == CIPHER_ROT13 ? "rot13" : "atbash", o, b - a);
+}
+
+/* Finds the ROT13 and Atbash pieces of t[0, n): runs of clauses of one cipher. */
+static int find_ciphers(const char *t, size_t n, dlist *l) {
+    size_t ps = 0, pe = 0; /* the open piece: first and last word byte */
+    int pc = 0;
+    ccount sum = {0};
+    for (size_t a = 0; a <= n;) {
+        ccount cc;
+        size_t b = plain_clause(t, a, n, &cc);
+        int c = clause_cipher(t, a, b, &cc);
+        if (cc.words && c != pc) { /* the open piece ends */
+            if (pc && push_cipher(l, t, ps, pe, pc, &sum) < 0) return -1;
+            pc = c;
+            memset(&sum, 0, sizeof sum);
+            if (c) {
+                ps = a;
+                while (!is_letter((unsigned char)t[ps])) ps++;
+            }
+        }
+        if (c) {
+            pe = b;
+            while (!is_letter((unsigned char)t[pe - 1])) pe--;
+            pe += pe < n && clause_end((unsigned char)t[pe]) && t[pe] != '\n' && t[pe] != '(' && t[pe] != '['; /* its full stop */
+            sum.words += cc.words;
+            sum.plain += cc.plain;
+            sum.hits[c] += cc.hits[c];
+            sum.seen[c] |= cc.seen[c];
+        }
+        a = b + 1;
+    }
+    return pc ? push_cipher(l, t, ps, pe, pc, &sum) : 0;
+}
+
 /* Tag characters U+E0020..E007E spell ASCII; variation selectors carry one byte each
  * (U+FE00..FE0F = 0..15, U+E0100..E01EF = 16..255). */
 static int find_invisible_payloads(const char *t, const sw_guard_norm *nm, dlist *l) {
@@ -323,6 +552,7 @@ static int find_invisible_payloads(const char *t, const sw_guard_norm *nm, dlist
 int gdecode_find(const char *text, size_t len, const sw_guard_norm *n, gdecoded **out, size_t *nout) {
     dlist l = {0};
     int rc = find_text_encodings(text, len, &l);
+    if (rc == 0) rc = find_ciphers(text, len, &l);
     if (rc == 0 && n) rc = find_invisible_payloads(text, n, &l);
     if (rc < 0) {
         for (size_t i = 0; i < l.n; i++) free(l.d[i].text);

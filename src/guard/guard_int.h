@@ -211,7 +211,7 @@ typedef struct gdecoded {
     char *text;
     size_t len;
 } gdecoded;
-/* Finds base64/base32/hex/Morse/tag/variation-selector payloads in text; the caller
+/* Finds base64/base32/hex/Morse/ROT13/Atbash/tag/variation-selector payloads in text; the caller
  * frees each .text and the array. -1 on OOM. */
 int gdecode_find(const char *text, size_t len, const sw_guard_norm *n, gdecoded **out,
                  size_t *nout);

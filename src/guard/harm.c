@@ -17,7 +17,10 @@
  *   Sk_sure   a term that is a request by itself ("how many pills to overdose"): needs
  *             no request frame; an about-frame still cancels it
  *   Skx_act   with a group letter x: pairs only with Skx_obj (a generic verb such as
- *             "get" pairs with drugs, not with every object of its category) */
+ *             "get" pairs with drugs, not with every object of its category)
+ *   Sk[x]_inf an action that is never an imperative by itself (an infinitive: French,
+ *             Spanish, ... statements begin with one, "Tuer un homme est un crime"):
+ *             like _act, but it always needs a request frame */
 enum { HK_REQ = 0, HK_ABOUT, HK_SAFE, HK_EVADE, HK_ACT, HK_OBJ, HK_TERM, HK_CLAIM, HK_SURE, HK_NONE };
 
 #define HARM_CATS 14
@@ -37,13 +40,16 @@ typedef struct {
     size_t s, e; /* span in the original text */
     int kind, cat; /* cat: 0..13 for S1..S14, -1 otherwise */
     int group;     /* Skx_: x - 'a' + 1; 0 without a letter */
+    int inf;       /* an action of an Sk_inf category: no imperative by itself */
 } hhit;
 
-/* Kind and category of a lexicon category name; HK_NONE for a name it does not know. */
-static int hit_kind(const char *name, int *cat, int *group) {
+/* Kind and category of a lexicon category name (*inf: an _inf action); HK_NONE for a
+ * name it does not know. */
+static int hit_kind(const char *name, int *cat, int *group, int *inf) {
     static const char *plain[] = {"req", "about", "safe", "evade"};
     *cat = -1;
     *group = 0;
+    *inf = 0;
     for (int k = 0; k < 4; k++)
         if (strcmp(name, plain[k]) == 0) return k;
     if (name[0] != 'S') return HK_NONE;
@@ -53,6 +59,10 @@ static int hit_kind(const char *name, int *cat, int *group) {
     if (c < 1 || c > HARM_CATS || *end != '_') return HK_NONE;
     *cat = (int)c - 1;
     if (strcmp(end, "_act") == 0) return HK_ACT;
+    if (strcmp(end, "_inf") == 0) {
+        *inf = 1;
+        return HK_ACT;
+    }
     if (strcmp(end, "_obj") == 0) return HK_OBJ;
     if (strcmp(end, "_term") == 0) return HK_TERM;
     if (strcmp(end, "_claim") == 0) return HK_CLAIM;
@@ -165,7 +175,8 @@ static void judge(const char *text, const hhit *h, size_t n, const hhit *act, co
     size_t cs = obj && obj->s < act->s ? obj->s : act->s, ce = obj && obj->e > act->e ? obj->e : act->e;
     if (act->kind == HK_ACT && near(text, h, n, HK_SAFE, act->s, act->e + SAFE_WINDOW, cs, ce)) return;
     const hhit *req = near(text, h, n, HK_REQ, sub(cs, REQ_BEFORE), ce + REQ_AFTER, cs, ce);
-    if (act->kind != HK_CLAIM && act->kind != HK_SURE && !req && (act->kind != HK_ACT || !imperative(text, act)))
+    if (act->kind != HK_CLAIM && act->kind != HK_SURE && !req &&
+        (act->kind != HK_ACT || act->inf || !imperative(text, act)))
         return;
     if (act->kind != HK_CLAIM && near(text, h, n, HK_ABOUT, sub(cs, ABOUT_BEFORE), ce, cs, ce)) return;
     int c = act->cat;
@@ -206,7 +217,7 @@ static int emit(const char *text, const hbest *best, sw_guard_verdict *v) {
 
 struct gharm {
     grules *lex;
-    uint8_t *kind, *cat, *group; /* per lexicon category: HK_*, 0..13 (0xFF: none), group */
+    uint8_t *kind, *cat, *group, *inf; /* per lexicon category: HK_*, 0..13 (0xFF: none), group, _inf */
 };
 
 void gharm_free(gharm *h) {
@@ -215,6 +226,7 @@ void gharm_free(gharm *h) {
     free(h->kind);
     free(h->cat);
     free(h->group);
+    free(h->inf);
     free(h);
 }
 
@@ -229,15 +241,16 @@ gharm *gharm_load(const char *dir, sw_err *err) {
     h->kind = malloc(n + 1);
     h->cat = malloc(n + 1);
     h->group = malloc(n + 1);
-    if (!h->kind || !h->cat || !h->group) {
+    h->inf = malloc(n + 1);
+    if (!h->kind || !h->cat || !h->group || !h->inf) {
         sw_err_set(err, "guard harm lexicon: out of memory");
         gharm_free(h);
         return NULL;
     }
     for (size_t i = 0; i < n; i++) {
-        int c, g, k = hit_kind(grules_category(h->lex, i), &c, &g);
+        int c, g, f, k = hit_kind(grules_category(h->lex, i), &c, &g, &f);
         if (k == HK_NONE) {
-            sw_err_set(err, "%s: unknown category '%s' (req, about, safe, evade, or Sk[x]_act|obj|term|claim|sure)", dir,
+            sw_err_set(err, "%s: unknown category '%s' (req, about, safe, evade, or Sk[x]_act|inf|obj|term|claim|sure)", dir,
                        grules_category(h->lex, i));
             gharm_free(h);
             return NULL;
@@ -245,6 +258,7 @@ gharm *gharm_load(const char *dir, sw_err *err) {
         h->kind[i] = (uint8_t)k;
         h->cat[i] = (uint8_t)(c < 0 ? 0xFF : c);
         h->group[i] = (uint8_t)g;
+        h->inf[i] = (uint8_t)f;
     }
     return h;
 }
@@ -265,7 +279,7 @@ static int on_hit(size_t cat, size_t s, size_t e, void *ud) {
         hs->cap = cap;
     }
     const gharm *x = hs->lex;
-    hs->h[hs->n++] = (hhit){s, e, x->kind[cat], x->cat[cat] == 0xFF ? -1 : x->cat[cat], x->group[cat]};
+    hs->h[hs->n++] = (hhit){s, e, x->kind[cat], x->cat[cat] == 0xFF ? -1 : x->cat[cat], x->group[cat], x->inf[cat]};
     return 0;
 }
 
