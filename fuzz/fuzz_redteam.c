@@ -17,7 +17,7 @@ static void attack_prompts(const char *name, const char *in, size_t len)
     if (!text) return;
     memcpy(text, in, len);
     text[len] = 0;
-    sw_redteam_item goal = {"g", "S1", "en", text}, tpl = {"t", "", "", text};
+    sw_redteam_item goal = {"g", "S1", "en", text, "v1"}, tpl = {"t", "", "", text, ""};
     const char *conv[] = {"none", name};
     rt_library lib = {.goals = &goal, .n_goals = 1, .templates = &tpl, .n_templates = 1, .conv = conv, .n_conv = 2};
     sw_buf out = {0};

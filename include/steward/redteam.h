@@ -72,10 +72,12 @@ void sw_redteam_wilson95(size_t k, size_t n, double *lo, double *hi);
  * an answer that declines in other words counts as not refused. Never fails. */
 int sw_redteam_is_refusal(const char *text, size_t len);
 
-/* One line of the attack library: a goal (goals.jsonl: id, category, lang, goal) or a
- * template (templates.jsonl: id, template; category and lang are empty). */
+/* One line of the attack library: a goal (goals.jsonl: id, category, lang, goal, and
+ * optionally set: the part of the library it was written in, "v1", "v2", ...) or a template
+ * (templates.jsonl: id, template; category and lang are empty). A field that is absent
+ * (set, or category and lang of a template) is "". */
 typedef struct sw_redteam_item {
-    char *id, *category, *lang, *text;
+    char *id, *category, *lang, *text, *set;
 } sw_redteam_item;
 
 /* Parses the JSONL data[0..len) (blank lines skipped; `what` names the source in
@@ -116,6 +118,8 @@ typedef struct sw_redteam_opts {
     const char *policy_path; /* embedded: NULL: the shipped default policy */
     const char *data_dir;    /* holds redteam/ (goals, templates, overrefusal/); NULL:
                                 sw_guard_data_dir */
+    const char *set;         /* only the goals of this set (goals.jsonl's "set", e.g. "v2");
+                                NULL: every goal */
     const char *converters;  /* comma-separated converter names ("none": the goal as written;
                                 translate_LANG: with data_dir/redteam/dict/LANG.tsv); NULL:
                                 "none", every converter and every translation */
@@ -136,13 +140,14 @@ typedef struct sw_redteam_opts {
 
 /* Runs the attack library (goals x templates x converters) and the over-refusal sets
  * against the target and returns the report, a new object:
- *   {"attempts": N, "asr": x, "ci95": [lo, hi], "by_category": {...}, "by_template": {...},
- *    "by_converter": {...}, "outcomes": {...}, "over_refusal": {"SET": {...}, ...},
+ *   {"attempts": N, "asr": x, "ci95": [lo, hi], "by_category": {...}, "by_set": {...},
+ *    "by_template": {...}, "by_converter": {...}, "outcomes": {...}, "over_refusal": {"SET": {...}, ...},
  *    "target", "seed", "judge", "passed_means", "library": {...}}
  * where each entry is {"attempts", "asr", "ci95": [lo, hi]} (over-refusal entries carry
  * "prompts", "stopped", "stop_rate", "ci95"). Seeded: the same options give the same
  * report. Returns NULL with err on a missing or malformed library file, an unknown
- * converter, a target that cannot be opened or reached, or an I/O error under out_dir. */
+ * converter, a set with no goal, a target that cannot be opened or reached, or an I/O
+ * error under out_dir. */
 json_t *sw_redteam_run(const sw_redteam_opts *o, sw_err *err);
 
 /* Writes the report (sw_redteam_run's object) as a self-contained HTML page: tables and

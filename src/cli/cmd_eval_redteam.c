@@ -12,14 +12,14 @@
 static const char USAGE[] =
     "eval redteam [--target pipeline|URL] [--limit N] [--seed S] [--json] [--out DIR]\n"
     "                    [--converters LIST] [--judge URL] [--model FILE] [--policy FILE]\n"
-    "                    [--max-tokens N] [--no-overrefusal] [--record]\n\n"
+    "                    [--set NAME] [--max-tokens N] [--no-overrefusal] [--record]\n\n"
     "Attacks the target with the library in data/redteam/ (every goal x template x converter,\n"
     "or a seeded sample of --limit N of them) and scores each attempt blocked at input,\n"
     "blocked at output, refused (the answer's opening declines), passed, or not answered (the\n"
     "guards let it through but the model could not take it: longer than its context).\n"
     "Prints the attack success rate (ASR: not stopped, unanswered ones included; and over the\n"
-    "answered attacks) overall and by harm category, template and converter with Wilson 95%\n"
-    "intervals,\n"
+    "answered attacks) overall and by harm category, goal set, template and converter with\n"
+    "Wilson 95% intervals (--set v1|v2 attacks with the goals of one set only),\n"
     "then the over-refusal stop rate on prompts that must be answered (XSTest safe, MT-Bench,\n"
     "Self-Instruct, Chinese should-answer questions; --limit N caps each set at N).\n"
     "Without --judge an attack succeeds when it is not stopped; with --judge URL (an\n"
@@ -73,6 +73,7 @@ static void print_report(const json_t *r)
     const char *k;
     json_object_foreach(json_object_get(r, "outcomes"), k, v) printf("  %-18s %lld\n", k, (long long)json_integer_value(v));
     print_group(r, "by_category", "attempts", "asr", "category");
+    print_group(r, "by_set", "attempts", "asr", "goal set");
     print_group(r, "by_template", "attempts", "asr", "template");
     print_group(r, "by_converter", "attempts", "asr", "converter");
     print_group(r, "over_refusal", "prompts", "stop_rate", "over-refusal set");
@@ -92,6 +93,8 @@ int sw_cmd_eval_redteam(int argc, char **argv)
         {"out", SW_OPT_STR, &o.out_dir, "DIR", "write attempts.jsonl, overrefusal.jsonl, report.json, report.html"},
         {"converters", SW_OPT_STR, &o.converters, "LIST", "comma-separated converters, 'none' for the goal as "
                                                           "written, translate_fr|de|es|zh (default: none, all 12, all 4 translations)"},
+        {"set", SW_OPT_STR, &o.set, "NAME", "only the goals of this set of goals.jsonl (v1: the first 42, v2: the "
+                                            "later ones; default: all)"},
         {"judge", SW_OPT_STR, &o.judge, "URL", "judge passed answers with this OpenAI-compatible endpoint"},
         {"model", SW_OPT_STR, &o.model_path, "FILE", "embedded target: GGUF model (default: the shipped chat model, chat format)"},
         {"policy", SW_OPT_STR, &o.policy_path, "FILE", "embedded target: guard policy (default: the shipped one)"},

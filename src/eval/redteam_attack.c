@@ -94,10 +94,29 @@ static int load_dicts(const char *dir, rt_library *lib, sw_err *err)
     return 0;
 }
 
-int rt_library_load(const char *data_dir, const char *converters, rt_library *lib, sw_err *err)
+/* Keeps only the goals of lib whose set is `set` (in order); the others are freed. Returns
+ * 0, or -1 with err when none is left or memory runs out (lib unchanged then). */
+static int keep_set(rt_library *lib, const char *set, sw_err *err)
+{
+    size_t n = lib->n_goals, kept = 0, dropped = 0;
+    sw_redteam_item *keep = malloc(n * sizeof *keep), *drop = malloc(n * sizeof *drop);
+    if (!keep || !drop) return free(keep), free(drop), sw_err_set(err, "redteam: out of memory");
+    for (size_t g = 0; g < n; g++) {
+        if (strcmp(lib->goals[g].set, set) == 0) keep[kept++] = lib->goals[g];
+        else drop[dropped++] = lib->goals[g];
+    }
+    if (kept == 0) return free(keep), free(drop), sw_err_set(err, "--set: no goal of goals.jsonl is in set '%s'", set);
+    sw_redteam_items_free(drop, dropped);
+    free(lib->goals);
+    lib->goals = keep, lib->n_goals = kept;
+    return 0;
+}
+
+int rt_library_load(const char *data_dir, const char *set, const char *converters, rt_library *lib, sw_err *err)
 {
     memset(lib, 0, sizeof *lib);
     int rc = load_items(data_dir, "goals.jsonl", "goal", &lib->goals, &lib->n_goals, err);
+    if (rc == 0 && set) rc = keep_set(lib, set, err);
     if (rc == 0) rc = load_items(data_dir, "templates.jsonl", "template", &lib->templates, &lib->n_templates, err);
     if (rc == 0) rc = choose_converters(converters, lib, err);
     if (rc == 0) rc = load_dicts(data_dir, lib, err);

@@ -365,4 +365,8 @@ void sw_redteam_wilson95(size_t k, size_t n, double *lo, double *hi)
     double half = WILSON_Z * sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn)) / denom;
     *lo = centre - half < 0 ? 0 : centre - half;
     *hi = centre + half > 1 ? 1 : centre + half;
+    /* the bounds are exactly 0 and 1 at the extremes (rounding left 0.9999999999999999,
+     * an interval that did not contain its own rate of 1) */
+    if (k == 0) *lo = 0;
+    if (k >= n) *hi = 1;
 }

@@ -162,6 +162,7 @@ int sw_redteam_write_html(const json_t *report, const char *path, sw_err *err)
     sw_buf b = {0};
     int rc = put_head(&b, report);
     rc |= put_group(&b, report, "by_category", "Attack success by harm category");
+    rc |= put_group(&b, report, "by_set", "Attack success by goal set (v1: the first goals, v2: written later)");
     rc |= put_group(&b, report, "by_template", "Attack success by template");
     rc |= put_group(&b, report, "by_converter", "Attack success by converter");
     rc |= put_over(&b, report);

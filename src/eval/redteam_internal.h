@@ -22,11 +22,12 @@ typedef struct rt_library {
     char *conv_buf;
 } rt_library;
 
-/* Reads DIR/redteam/goals.jsonl and templates.jsonl, resolves the converter list (NULL:
- * "none", every converter, then every translation) and reads the dictionary of each
- * translation (DIR/redteam/dict/LANG.tsv). Returns 0 (free with rt_library_free), or -1
- * with err naming the file, the line or the unknown converter. */
-int rt_library_load(const char *data_dir, const char *converters, rt_library *lib, sw_err *err);
+/* Reads DIR/redteam/goals.jsonl (only the goals whose "set" is set; NULL: all) and
+ * templates.jsonl, resolves the converter list (NULL: "none", every converter, then every
+ * translation) and reads the dictionary of each translation (DIR/redteam/dict/LANG.tsv).
+ * Returns 0 (free with rt_library_free), or -1 with err naming the file, the line, the
+ * unknown converter or the set that has no goal. */
+int rt_library_load(const char *data_dir, const char *set, const char *converters, rt_library *lib, sw_err *err);
 void rt_library_free(rt_library *lib);
 
 /* 1 when converter c applies to goal g: it changes the goal and keeps at least half of its

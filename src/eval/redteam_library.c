@@ -16,6 +16,7 @@ void sw_redteam_items_free(sw_redteam_item *items, size_t n)
         free(items[i].category);
         free(items[i].lang);
         free(items[i].text);
+        free(items[i].set);
     }
     free(items);
 }
@@ -47,9 +48,10 @@ static int parse_item(const char *line, size_t len, const char *where, const cha
     if (rc == 0) rc = take_string(o, "category", goal, &it->category, where, err);
     if (rc == 0) rc = take_string(o, "lang", goal, &it->lang, where, err);
     if (rc == 0) rc = take_string(o, text_key, 1, &it->text, where, err);
+    if (rc == 0) rc = take_string(o, "set", 0, &it->set, where, err);
     json_decref(o);
     if (rc < 0) {
-        free(it->id), free(it->category), free(it->lang), free(it->text);
+        free(it->id), free(it->category), free(it->lang), free(it->text), free(it->set);
         memset(it, 0, sizeof *it);
     }
     return rc;

@@ -13,6 +13,7 @@
 
 #define RT_SEED_MIX 0x9E3779B97F4A7C15ULL /* spreads attempt numbers over seeds */
 #define RT_DIR_MODE 0755
+#define RT_NO_SET "unset" /* by_set's key for a goal without a "set" field */
 
 /* The over-refusal sets, in report order: data/redteam/overrefusal/NAME.jsonl. */
 static const char *const OVER_SETS[] = {"xstest_safe", "mt_bench", "self_instruct", "zh_should_answer"};
@@ -132,12 +133,18 @@ static int ask(rt_run *r, uint64_t seed, sw_err *err)
     return rc;
 }
 
-/* The counts of one group of attempts: overall, the answered ones, by category/template/
- * converter/outcome. */
+/* The counts of one group of attempts: overall, the answered ones, by category/set/
+ * template/converter/outcome. */
 typedef struct rt_tallies {
     size_t n, k, not_answered, answered_k;
-    json_t *by_category, *by_template, *by_converter, *outcomes;
+    json_t *by_category, *by_set, *by_template, *by_converter, *outcomes;
 } rt_tallies;
+
+/* The set a goal belongs to, as by_set names it. */
+static const char *goal_set(const sw_redteam_item *goal)
+{
+    return goal->set && goal->set[0] ? goal->set : RT_NO_SET;
+}
 
 /* 1 when an attempt with outcome oc (and the judge's word harmful: 1, 0, or -1 when not
  * asked) is an attack success: not stopped by any control; with a judge, also a harmful
@@ -172,13 +179,14 @@ static int run_attack(rt_run *r, size_t idx, rt_tallies *tl, sw_err *err)
     if (oc == SW_RT_NOT_ANSWERED) tl->not_answered++;
     else tl->answered_k += success;
     if (rt_tally_add(tl->by_category, lib->goals[g].category, success) < 0 ||
+        rt_tally_add(tl->by_set, goal_set(&lib->goals[g]), success) < 0 ||
         rt_tally_add(tl->by_template, lib->templates[t].id, success) < 0 ||
         rt_tally_add(tl->by_converter, lib->conv[c], success) < 0 ||
         rt_tally_add(tl->outcomes, sw_redteam_outcome_name(oc), 0) < 0)
         return sw_err_set(err, "redteam: out of memory");
-    json_t *rec = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:b}", "attempt", (json_int_t)idx,
-                            "goal", lib->goals[g].id, "category", lib->goals[g].category, "lang", lib->goals[g].lang,
-                            "template", lib->templates[t].id, "converter", lib->conv[c], "prompt", r->prompt.data,
+    json_t *rec = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:b}", "attempt",
+                            (json_int_t)idx, "goal", lib->goals[g].id, "category", lib->goals[g].category, "set",
+                            goal_set(&lib->goals[g]), "lang", lib->goals[g].lang, "template", lib->templates[t].id, "converter", lib->conv[c], "prompt", r->prompt.data,
                             "outcome", sw_redteam_outcome_name(oc), "stopped_by", r->a.stopped_by, "answer",
                             utf8_string(ans, r->a.text.len), "success", success);
     if (rec && harmful >= 0) json_object_set_new(rec, "judged_harmful", json_boolean(harmful));
@@ -197,15 +205,20 @@ static json_t *outcome_counts(const json_t *tallies)
     return o;
 }
 
-/* Adds every category, template and converter of the library to the tallies, empty, so
- * that the report lists them in library order (and with 0 attempts when none ran). */
+/* Adds key to tallies with no attempt unless it is there. Returns 0, or -1 on OOM. */
+static int preset_one(json_t *tallies, const char *key)
+{
+    if (json_object_get(tallies, key)) return 0;
+    return json_object_set_new(tallies, key, json_pack("{s:I, s:I}", "n", (json_int_t)0, "k", (json_int_t)0));
+}
+
+/* Adds every category, set, template and converter of the library to the tallies, empty,
+ * so that the report lists them in library order (and with 0 attempts when none ran). */
 static int preset_tallies(const rt_library *lib, rt_tallies *tl, sw_err *err)
 {
     int rc = 0;
     for (size_t g = 0; rc == 0 && g < lib->n_goals; g++)
-        if (!json_object_get(tl->by_category, lib->goals[g].category))
-            rc = json_object_set_new(tl->by_category, lib->goals[g].category,
-                                     json_pack("{s:I, s:I}", "n", (json_int_t)0, "k", (json_int_t)0));
+        rc = preset_one(tl->by_category, lib->goals[g].category) | preset_one(tl->by_set, goal_set(&lib->goals[g]));
     for (size_t t = 0; rc == 0 && t < lib->n_templates; t++)
         rc = json_object_set_new(tl->by_template, lib->templates[t].id,
                                  json_pack("{s:I, s:I}", "n", (json_int_t)0, "k", (json_int_t)0));
@@ -217,28 +230,31 @@ static int preset_tallies(const rt_library *lib, rt_tallies *tl, sw_err *err)
 /* Runs the attacks ix[0..n) and adds their figures to report. */
 static int run_attacks(rt_run *r, const size_t *ix, size_t n, json_t *report, sw_err *err)
 {
-    rt_tallies tl = {.by_category = json_object(), .by_template = json_object(), .by_converter = json_object(),
-                     .outcomes = json_object()};
-    int rc = tl.by_category && tl.by_template && tl.by_converter && tl.outcomes ? 0
-                                                                               : sw_err_set(err, "redteam: out of memory");
+    rt_tallies tl = {.by_category = json_object(), .by_set = json_object(), .by_template = json_object(),
+                     .by_converter = json_object(), .outcomes = json_object()};
+    int rc = tl.by_category && tl.by_set && tl.by_template && tl.by_converter && tl.outcomes
+                 ? 0
+                 : sw_err_set(err, "redteam: out of memory");
     if (rc == 0) rc = preset_tallies(&r->lib, &tl, err);
     for (size_t i = 0; rc == 0 && i < n; i++) rc = run_attack(r, ix[i], &tl, err);
     if (rc == 0) {
         double lo, hi;
         sw_redteam_wilson95(tl.k, tl.n, &lo, &hi);
-        rt_tally_finish(tl.by_category), rt_tally_finish(tl.by_template), rt_tally_finish(tl.by_converter);
+        rt_tally_finish(tl.by_category), rt_tally_finish(tl.by_set);
+        rt_tally_finish(tl.by_template), rt_tally_finish(tl.by_converter);
         json_object_set_new(report, "attempts", json_integer((json_int_t)tl.n));
         json_object_set_new(report, "successes", json_integer((json_int_t)tl.k));
         json_object_set_new(report, "asr", json_real(tl.n ? (double)tl.k / (double)tl.n : 0.0));
         json_object_set_new(report, "ci95", json_pack("[f, f]", lo, hi));
         json_object_set_new(report, "by_category", json_incref(tl.by_category));
+        json_object_set_new(report, "by_set", json_incref(tl.by_set));
         json_object_set_new(report, "by_template", json_incref(tl.by_template));
         json_object_set_new(report, "by_converter", json_incref(tl.by_converter));
         json_object_set_new(report, "outcomes", outcome_counts(tl.outcomes));
         json_object_set_new(report, "not_answered", json_integer((json_int_t)tl.not_answered));
         json_object_set_new(report, "asr_answered", rt_rate_json(tl.answered_k, tl.n - tl.not_answered, "attempts", "asr"));
     }
-    json_decref(tl.by_category), json_decref(tl.by_template), json_decref(tl.by_converter), json_decref(tl.outcomes);
+    json_decref(tl.by_category), json_decref(tl.by_set), json_decref(tl.by_template), json_decref(tl.by_converter), json_decref(tl.outcomes);
     return rc;
 }
 
@@ -361,12 +377,12 @@ static json_t *report_head(const rt_run *r, const rt_target *t)
     const sw_redteam_opts *o = r->o;
     int chat = 0;
     const char *model = rt_target_model(t, &chat);
-    return json_pack("{s:s, s:s, s:b, s:I, s:I, s:i, s:s?, s:s, s:{s:I, s:I, s:o}}", "target", rt_target_name(t),
+    return json_pack("{s:s, s:s, s:b, s:I, s:I, s:i, s:s?, s:s, s:{s:I, s:s?, s:I, s:o}}", "target", rt_target_name(t),
                      "model", model, "chat_format", chat, "seed", (json_int_t)o->seed, "limit", (json_int_t)o->limit,
                      "max_tokens", r->max_tokens, "judge", o->judge, "passed_means",
                      o->judge ? "passed and judged harmful by the judge"
                               : "not stopped: passed, or not answered (no judge: not rated harmful or not)",
-                     "library", "goals", (json_int_t)r->lib.n_goals, "templates", (json_int_t)r->lib.n_templates,
+                     "library", "goals", (json_int_t)r->lib.n_goals, "set", o->set, "templates", (json_int_t)r->lib.n_templates,
                      "converters", conv);
 }
 
@@ -432,7 +448,7 @@ json_t *sw_redteam_run(const sw_redteam_opts *o, sw_err *err)
     memset(sets, 0, sizeof sets);
     if (o->data_dir) snprintf(dir, sizeof dir, "%s", o->data_dir);
     else if (sw_guard_data_dir(dir, sizeof dir, err) < 0) return NULL;
-    if (rt_library_load(dir, o->converters, &r.lib, err) < 0) return NULL;
+    if (rt_library_load(dir, o->set, o->converters, &r.lib, err) < 0) return NULL;
     json_t *report = NULL;
     int rc = o->no_overrefusal ? 0 : load_over_sets(dir, o, sets, err);
     if (rc == 0 && o->out_dir) {

@@ -3,8 +3,8 @@
 # allows everything is rated vulnerable and the default pipeline much better; the same
 # seed gives the same attempts and the same JSON; the --json shape the transparency report
 # reads; --out's JSONL, report.json and self-contained report.html; the production state
-# directory is never written; bad options are refused by name. Small --limit (about 100
-# requests in all, ~35 s of CPU under ASan).
+# directory is never written; bad options are refused by name; the goal sets (by_set, --set)
+# add up. Small --limit (about 120 requests in all, ~45 s of CPU under ASan).
 . "$(dirname "$0")/../lib.sh"
 mkdir -p "$STEWARD_HOME"
 RT="timeout 300 $BIN eval redteam --threads 1"
@@ -35,12 +35,13 @@ shape='
   def entry: (.attempts|type) == "number" and (.asr|type) == "number" and (.ci95|length) == 2
              and .ci95[0] <= .asr and .asr <= .ci95[1];
   .attempts == 4 and (.asr|type) == "number"
-  and ([.by_category, .by_template, .by_converter][] | to_entries | all(.value | entry))
+  and ([.by_category, .by_set, .by_template, .by_converter][] | to_entries | all(.value | entry))
   and (.by_template | length) == 9 and (.by_converter | length) == 17 and (.by_category | has("S1"))
   and ([.by_converter[].attempts] | add) == 4
   and (.over_refusal | keys) == ["all", "mt_bench", "self_instruct", "xstest_safe", "zh_should_answer"]
   and (.over_refusal | to_entries | all(.value | .prompts >= 1 and (.stop_rate|type) == "number" and (.ci95|length) == 2))
   and .over_refusal.xstest_safe.prompts == 4 and .over_refusal.all.prompts == 16
+  and (.by_set | keys) == ["v1", "v2"] and .library.goals == 182 and .library.set == null
   and .target == "pipeline" and .seed == 9 and (.passed_means | test("not stopped"))
   and .model == "chat.gguf" and .chat_format == true
   and (.asr_answered | entry) and .asr_answered.attempts == .attempts - .not_answered
@@ -53,8 +54,8 @@ check "success in the JSONL adds up to the ASR" \
     "[ \$(jq -s '[.[] | select(.success)] | length' $T/a/attempts.jsonl) -eq \$(jq .successes $T/r1.json) ]"
 check "overrefusal.jsonl: 16 prompts" "[ \$(wc -l <$T/a/overrefusal.jsonl) -eq 16 ]"
 check "report.json is the --json report" "jq -e --slurpfile r $T/r1.json '. == \$r[0]' $T/a/report.json >/dev/null"
-check "report.html: inline SVG charts with whiskers, no script, nothing fetched" \
-    "grep -q '<svg' $T/a/report.html && [ \$(grep -o '<svg' $T/a/report.html | wc -l) -eq 4 ] && ! grep -qi '<script\|src=\|href=\|@import\|url(' $T/a/report.html"
+check "report.html: inline SVG charts with whiskers (by category, set, template, converter, over-refusal), no script, nothing fetched" \
+    "grep -q '<svg' $T/a/report.html && [ \$(grep -o '<svg' $T/a/report.html | wc -l) -eq 5 ] && grep -q 'by goal set' $T/a/report.html && ! grep -qi '<script\|src=\|href=\|@import\|url(' $T/a/report.html"
 if command -v chromium >/dev/null; then
     timeout 120 chromium --headless --no-sandbox --disable-gpu --enable-logging=stderr --window-size=1000,2000 \
         --screenshot="$T/report.png" "file://$T/a/report.html" >/dev/null 2>"$T/chromium.err"
@@ -68,7 +69,7 @@ check "the production state directory is not written (scratch home)" "[ -z \"\$(
 # a prompt longer than the chat model's context (256 tokens): the pipeline answers with an
 # error; the attempt is "not_answered" (never a stop), counted as not stopped, and left out
 # of the ASR over answered attacks
-$RT --converters zerowidth,fullwidth --limit 6 --seed 4 --no-overrefusal --json --out "$T/na" >"$T/na.json" 2>"$T/na.err"
+$RT --converters zerowidth,fullwidth --limit 6 --seed 5 --no-overrefusal --json --out "$T/na" >"$T/na.json" 2>"$T/na.err"
 check "not answered: its own outcome, the error kept, not stopped, apart in asr_answered" \
     "jq -e '.not_answered >= 1 and .outcomes.not_answered == .not_answered
             and .successes == .outcomes.passed + .not_answered
@@ -78,14 +79,31 @@ check "not answered: its own outcome, the error kept, not stopped, apart in asr_
 # translation: English goals only, translated in the prompt
 $RT --converters translate_zh,translate_fr --limit 6 --seed 2 --no-overrefusal --json --out "$T/tr" >"$T/tr.json" 2>"$T/tr.err"
 check "translate_zh/translate_fr: English goals only, the prompt translated" \
-    "jq -e '.library.attacks == 378 and .attempts == 6' $T/tr.json >/dev/null &&
+    "jq -e '.library.attacks == 1638 and .attempts == 6' $T/tr.json >/dev/null &&
      jq -e -s 'all(.lang == \"en\") and all(.prompt | test(\"[\\u4e00-\\u9fff]|[\\u00e0-\\u00ff]| (comment|un|une|de|des|pour|et) \"))' $T/tr/attempts.jsonl >/dev/null"
 $RT --limit 1 --converters translate_xx >/dev/null 2>"$T/badtr.err"
 check "an unknown translation is refused by name" "[ $? -ne 0 ] && grep -q \"unknown converter 'translate_xx'\" $T/badtr.err"
 $RT --limit 3 --converters base64,nope >/dev/null 2>"$T/bad.err"
 check "an unknown converter is refused by name" "[ $? -ne 0 ] && grep -q \"unknown converter 'nope'\" $T/bad.err"
 $RT --limit 3 --converters none,base64 --no-overrefusal --json >"$T/conv.json" 2>/dev/null
-check "--converters limits the converters" "jq -e '(.by_converter | keys) == [\"base64\", \"none\"] and .library.attacks == 756' $T/conv.json >/dev/null"
+check "--converters limits the converters" "jq -e '(.by_converter | keys) == [\"base64\", \"none\"] and .library.attacks == 3276' $T/conv.json >/dev/null"
+# goal sets: v1 (the first 42 goals) and v2 (written later) reported apart; their figures
+# add up to the whole, and match the JSONL; --set keeps one set
+$RT --converters none,base64 --limit 12 --seed 8 --no-overrefusal --json --out "$T/set" >"$T/set.json" 2>"$T/set.err"
+check "by_set: v1 and v2, attempts and successes adding up to the whole" \
+    "jq -e '(.by_set | keys) == [\"v1\", \"v2\"] and ([.by_set[].attempts] | add) == .attempts
+            and ([.by_set[] | .asr * .attempts | round] | add) == .successes
+            and (.by_set | all(.attempts >= 1))' $T/set.json >/dev/null"
+check "by_set: each set's figures are those of its attempts in the JSONL" \
+    "jq -e -s --slurpfile r $T/set.json 'group_by(.set) | map({key: .[0].set, value: {n: length, k: (map(select(.success)) | length)}})
+            | from_entries | to_entries | all(.value.n == \$r[0].by_set[.key].attempts
+            and .value.k == (\$r[0].by_set[.key].asr * \$r[0].by_set[.key].attempts | round))' $T/set/attempts.jsonl >/dev/null"
+$RT --set v2 --converters none --limit 3 --seed 8 --no-overrefusal --json --out "$T/v2" >"$T/v2.json" 2>"$T/v2.err"
+check "--set v2: only the v2 goals (140 of them) are attacked" \
+    "jq -e '(.by_set | keys) == [\"v2\"] and .library.goals == 140 and .library.set == \"v2\" and .attempts == 3' $T/v2.json >/dev/null &&
+     jq -e -s 'all(.set == \"v2\")' $T/v2/attempts.jsonl >/dev/null"
+$RT --set v9 --limit 1 --no-overrefusal >/dev/null 2>"$T/badset.err"
+check "an unknown set is refused by name" "[ $? -ne 0 ] && grep -q \"set 'v9'\" $T/badset.err"
 $RT --target http://127.0.0.1:1 --limit 1 --no-overrefusal >/dev/null 2>"$T/url.err"
 check "an unreachable URL target is an error, not a pass" "[ $? -eq 1 ] && grep -q '127.0.0.1:1' $T/url.err"
 export STEWARD_HOME="$T/rec"
