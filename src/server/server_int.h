@@ -238,9 +238,11 @@ enum MHD_Result srv_route_feedback_handle(srv_req *r);
 json_t *srv_answer_delivered(sw_server *s, const char *id, int chat, long long created, const sw_gen_result *res);
 /* Generates the answer of a request a person approved after the input guard held it
  * (generate.c): the request's body as the client sent it, for owner. *res is filled as
- * sw_pipeline_generate fills it. -1 with err. */
+ * sw_pipeline_generate fills it. -1 with err; when a person halted generation while it
+ * ran, also *halted = 1, err carries the halt's message and *res is left empty (the cut
+ * answer is not delivered). */
 int srv_generate_approved(sw_server *s, const json_t *body, int chat, const sw_key_info *owner,
-                          sw_gen_result *res, sw_err *err);
+                          sw_gen_result *res, int *halted, sw_err *err);
 /* A conversation's request while a person has taken it over (oversight.c): waits for
  * the person's reply; 1 with *res delivered (sw_pipeline_deliver), 0 when no reply came
  * in time: then `pending` (the completion its client gets now) is stored for owner before
