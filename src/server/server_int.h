@@ -137,6 +137,10 @@ enum MHD_Result srv_send_json(srv_req *r, int status, json_t *obj);
 /* OpenAI's error object {"error": {"message", "type", "param", "code"}}. */
 enum MHD_Result srv_send_error(srv_req *r, int status, const char *type, const char *code, const char *param,
                                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* srv_send_error (param null, message msg as it is) with one more header, hname: hvalue
+ * (Retry-After on a 429, Allow on a 405). */
+enum MHD_Result srv_send_error_header(srv_req *r, int status, const char *hname, const char *hvalue, const char *type,
+                                      const char *code, const char *msg);
 /* Queues a response built elsewhere (streams) and records its status. */
 enum MHD_Result srv_queue(srv_req *r, int status, struct MHD_Response *resp);
 
