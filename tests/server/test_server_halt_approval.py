@@ -4,14 +4,13 @@ cut answer is not delivered: the reviewer gets 503 "halted", the item stays pend
 owner's stored completion stays pending with no content, and the audit log's oversight
 record of the approval says "halted" with nothing delivered; after resume the item can be
 approved and is delivered whole."""
-import json
 import os
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from srvlib import Server, Tap, make_key, new_home, steward  # noqa: E402
+from srvlib import Server, Tap, audit_records, make_key, new_home  # noqa: E402
 
 RUNNING_WAIT_S = 20  # bound on waiting for the approval's generation to start
 t = Tap()
@@ -64,10 +63,8 @@ t.ok(st == 200 and d["status"] == "approved" and comp.get("usage", {}).get("comp
 rc = srv.stop()
 t.ok(rc == 0, "the server exits cleanly (no sanitizer report)", srv.stderr()[-3000:])
 
-r = steward(home, "audit", "verify")
+r, recs = audit_records(home)
 t.ok(r.returncode == 0, "audit verify passes", r.stdout + r.stderr)
-r = steward(home, "audit", "export")
-recs = [json.loads(line)["record"] for line in r.stdout.splitlines() if line.startswith("{")]
 appr_recs = [(x["details"].get("decision"), bool(x["details"].get("delivered_sha256")))
              for x in recs if x.get("type") == "oversight" and x.get("action") == "review.approve"]
 t.ok(appr_recs == [("halted", False), ("approved", True)],
