@@ -82,7 +82,7 @@ $(ASAN)/libsteward.a: $(call objs,$(ASAN),$(LIB_SRC))
 $(ASAN)/steward: $(call objs,$(ASAN),$(CLI_SRC)) $(ASAN)/libsteward.a
 	$(CC) $(SANFLAGS) -o $@ $^ $(LIBS)
 
-$(ASAN)/tests/%: tests/unit/%.c tests/unit/t.h $(ASAN)/libsteward.a
+$(ASAN)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(ASAN)/libsteward.a
 	@mkdir -p $(dir $@)
 	@echo "  CC   $<"; $(CC) $(CFLAGS_BASE) $(SANFLAGS) -Itests/unit -o $@ $< $(ASAN)/libsteward.a $(LIBS)
 

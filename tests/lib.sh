@@ -3,7 +3,9 @@
 # $STEWARD_ROOT, else the one holding this file), PY (Debian's python3), a scratch
 # directory $T removed at exit (kept when KEEP_TMP is set) with STEWARD_HOME=$T/home in it,
 # and the TAP helpers: ok NAME, nok NAME (counted in $fails), check NAME 'COMMAND' (ok when
-# the command, evaluated, succeeds), skip NAME WHY. A test ends with `exit $((fails > 0))`.
+# the command, evaluated, succeeds), check_cmd NAME COMMAND [ARGS...] (the same for a command
+# run as given, its output shown only when it fails), skip NAME WHY. A test ends with
+# `exit $((fails > 0))`.
 # at_exit 'COMMAND' runs COMMAND at exit, before the scratch directory goes.
 set -u
 ROOT=${STEWARD_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
@@ -23,6 +25,11 @@ ok() { echo "ok - $1"; }
 nok() { echo "not ok - $1"; fails=$((fails + 1)); }
 check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
 skip() { echo "ok - $1 # SKIP $2"; }
+# check_cmd: the output goes to $T/check.log; its last 20 lines are shown, indented, on failure.
+check_cmd() {
+  local name=$1; shift
+  if "$@" >"$T/check.log" 2>&1; then ok "$name"; else nok "$name"; tail -n 20 "$T/check.log" | sed 's/^/    /'; fi
+}
 
 # serve_start ARGS...: `$BIN serve --port 0 --access-log off ARGS` in the background, its
 # stderr in $STEWARD_HOME/serve.err; sets PORT once it listens (up to 120 s) and SW_PID.

@@ -8,10 +8,11 @@
 
 #define SW_G_MAX_NAME 256
 
-/* Grows *p (of *cap elements of size sz) to hold need; 0 or -1 (no memory). */
-static int grow(void **p, int32_t *cap, int32_t need, size_t sz) {
+#define G_FIRST_CAP 16 /* elements of a grammar's array at its first growth */
+
+int sw_g_grow(void **p, int32_t *cap, int32_t need, size_t sz, int32_t first) {
     if (need <= *cap) return 0;
-    int32_t nc = *cap ? *cap : 16;
+    int32_t nc = *cap ? *cap : first;
     while (nc < need) nc *= 2;
     void *q = realloc(*p, (size_t)nc * sz);
     if (!q) return -1;
@@ -19,6 +20,8 @@ static int grow(void **p, int32_t *cap, int32_t need, size_t sz) {
     *cap = nc;
     return 0;
 }
+
+static int grow(void **p, int32_t *cap, int32_t need, size_t sz) { return sw_g_grow(p, cap, need, sz, G_FIRST_CAP); }
 
 static int utf8_len(uint32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4; }
 

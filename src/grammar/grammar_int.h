@@ -45,6 +45,9 @@ struct sw_grammar {
 
 /* Adds a set from ranges (any order, may overlap); returns its index, or -1 (no memory). */
 int32_t sw_g_add_set(sw_grammar *g, const sw_grange *r, int n, int neg, sw_err *err);
+/* Grows *p (an array of *cap elements of size sz; *cap 0: none yet) to hold need
+ * elements, doubling from first; 0, or -1 when out of memory (*p and *cap unchanged). */
+int sw_g_grow(void **p, int32_t *cap, int32_t need, size_t sz, int32_t first);
 
 /* ---- building (the GBNF parser): rules by name, each a growing element list ---- */
 typedef struct sw_grule {

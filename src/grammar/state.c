@@ -10,17 +10,9 @@
 
 #define HASH_MUL 0x9E3779B97F4A7C15ull
 
-/* Grows *p (of *cap elements of size sz) to hold need; 0 or -1 (no memory). */
-static int grow(void **p, int32_t *cap, int32_t need, size_t sz) {
-    if (need <= *cap) return 0;
-    int32_t nc = *cap ? *cap : 64;
-    while (nc < need) nc *= 2;
-    void *q = realloc(*p, (size_t)nc * sz);
-    if (!q) return -1;
-    *p = q;
-    *cap = nc;
-    return 0;
-}
+#define STATE_FIRST_CAP 64 /* elements of an automaton's array at its first growth */
+
+static int grow(void **p, int32_t *cap, int32_t need, size_t sz) { return sw_g_grow(p, cap, need, sz, STATE_FIRST_CAP); }
 
 static uint64_t mix(uint64_t h, uint64_t x) { return (h ^ x) * HASH_MUL; }
 

@@ -22,21 +22,8 @@ static const char *bearer_token(struct MHD_Connection *c) {
 static enum MHD_Result send_429(srv_req *r, int retry_after_s) {
     char ra[16];
     snprintf(ra, sizeof ra, "%d", retry_after_s > 0 ? retry_after_s : 1);
-    char *body = NULL;
-    json_t *e = json_pack("{s:{s:s, s:s, s:n, s:s}}", "error", "message",
-                          "this key is over its request rate or its token budget for the day", "type", "requests",
-                          "param", "code", "rate_limit_exceeded");
-    body = e ? json_dumps(e, JSON_COMPACT) : NULL;
-    json_decref(e);
-    if (!body) return MHD_NO;
-    struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(body);
-        return MHD_NO;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
-    return srv_queue(r, 429, resp);
+    return srv_send_error_header(r, 429, MHD_HTTP_HEADER_RETRY_AFTER, ra, "requests", "rate_limit_exceeded",
+                                 "this key is over its request rate or its token budget for the day");
 }
 
 int srv_auth(srv_req *r, sw_role need) {

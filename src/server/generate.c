@@ -572,8 +572,9 @@ static gen_job *job_new(srv_req *r, json_t *body, int chat) {
 }
 
 int srv_generate_approved(sw_server *s, const json_t *body, int chat, const sw_key_info *owner,
-                          sw_gen_result *res, sw_err *err) {
+                          sw_gen_result *res, int *halted, sw_err *err) {
     memset(res, 0, sizeof *res);
+    *halted = 0;
     json_t *copy = json_deep_copy(body);
     gen_job *j = copy ? job_alloc(s, owner, copy, chat) : NULL;
     if (!j) {
@@ -591,6 +592,13 @@ int srv_generate_approved(sw_server *s, const json_t *body, int chat, const sw_k
         sw_err cerr;
         if (rc == 0 && owner->id[0] && sw_store_limit_charge(s->st, owner, j->res.usage_tokens, &cerr) < 0)
             sw_log(SW_LOG_ERROR, "serve: %s", cerr.msg);
+    }
+    if (rc == 0 && j->halted_stop) { /* cut short by a halt: nothing of it is delivered */
+        char msg[SW_HALT_REASON_MAX + 64];
+        srv_halt_message(s, msg, sizeof msg);
+        *halted = 1;
+        job_release(j);
+        return sw_err_set(err, "%s", msg);
     }
     *res = j->res;
     memset(&j->res, 0, sizeof j->res);

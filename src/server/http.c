@@ -45,15 +45,23 @@ enum MHD_Result srv_queue(srv_req *r, int status, struct MHD_Response *resp) {
     return rc;
 }
 
-/* Takes ownership of body (malloc'd). */
-enum MHD_Result srv_send(srv_req *r, int status, const char *ctype, char *body, size_t len) {
+/* srv_send with one more header, hname: hvalue, when hname is not NULL. Takes ownership
+ * of body (malloc'd); MHD_NO when no response can be made. */
+static enum MHD_Result send_with_header(srv_req *r, int status, const char *ctype, char *body, size_t len,
+                                        const char *hname, const char *hvalue) {
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(body);
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    if (hname) MHD_add_response_header(resp, hname, hvalue);
     return srv_queue(r, status, resp);
+}
+
+/* Takes ownership of body (malloc'd). */
+enum MHD_Result srv_send(srv_req *r, int status, const char *ctype, char *body, size_t len) {
+    return send_with_header(r, status, ctype, body, len, NULL, NULL);
 }
 
 enum MHD_Result srv_send_json(srv_req *r, int status, json_t *obj) {
@@ -63,13 +71,10 @@ enum MHD_Result srv_send_json(srv_req *r, int status, json_t *obj) {
     return srv_send(r, status, "application/json", text, strlen(text));
 }
 
-enum MHD_Result srv_send_error(srv_req *r, int status, const char *type, const char *code, const char *param,
-                               const char *fmt, ...) {
-    char msg[SW_ERR_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
+/* The error object of srv_send_error with message msg, sent with the header hname:
+ * hvalue as well when hname is not NULL (srv_send_error_header). */
+static enum MHD_Result send_error_msg(srv_req *r, int status, const char *hname, const char *hvalue, const char *type,
+                                      const char *code, const char *param, const char *msg) {
     json_t *e = json_pack("{s:{s:s, s:s, s:s?, s:s?}}", "error", "message", msg, "type", type, "param", param,
                           "code", code);
     /* a message that is not valid UTF-8 (it quotes no client bytes, but be safe) */
@@ -77,7 +82,22 @@ enum MHD_Result srv_send_error(srv_req *r, int status, const char *type, const c
     char *text = e ? json_dumps(e, JSON_COMPACT) : NULL;
     json_decref(e);
     if (!text) return MHD_NO;
-    return srv_send(r, status, "application/json", text, strlen(text));
+    return send_with_header(r, status, "application/json", text, strlen(text), hname, hvalue);
+}
+
+enum MHD_Result srv_send_error(srv_req *r, int status, const char *type, const char *code, const char *param,
+                               const char *fmt, ...) {
+    char msg[SW_ERR_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return send_error_msg(r, status, NULL, NULL, type, code, param, msg);
+}
+
+enum MHD_Result srv_send_error_header(srv_req *r, int status, const char *hname, const char *hvalue, const char *type,
+                                      const char *code, const char *msg) {
+    return send_error_msg(r, status, hname, hvalue, type, code, NULL, msg);
 }
 
 json_t *srv_body_json(srv_req *r) {
@@ -239,19 +259,9 @@ static enum MHD_Result on_head(srv_req *r, const char *url) {
     r->route = find_route(r->method, url, r->path_arg, sizeof r->path_arg, &allowed);
     if (atomic_load(&s->draining))
         return srv_send_error(r, 503, "server_error", "shutting_down", NULL, "the server is shutting down");
-    if (r->route == SRV_R_OTHER && allowed) {
-        char *body = strdup("{\"error\":{\"message\":\"method not allowed on this route\",\"type\":"
-                            "\"invalid_request_error\",\"param\":null,\"code\":\"method_not_allowed\"}}");
-        if (!body) return MHD_NO;
-        struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
-        if (!resp) {
-            free(body);
-            return MHD_NO;
-        }
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allowed);
-        return srv_queue(r, 405, resp);
-    }
+    if (r->route == SRV_R_OTHER && allowed)
+        return srv_send_error_header(r, 405, MHD_HTTP_HEADER_ALLOW, allowed, "invalid_request_error",
+                                     "method_not_allowed", "method not allowed on this route");
     if (r->route == SRV_R_OTHER)
         return srv_send_error(r, 404, "invalid_request_error", "not_found", NULL, "no such route");
     int need = route_role(r->route);

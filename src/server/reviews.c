@@ -179,9 +179,11 @@ enum MHD_Result srv_route_review_list(srv_req *r) {
 }
 
 /* What a decision delivers, into res: the held text approved (or, when the input was
- * held, the answer generated now), the edit, or the refusal. -1 with err (*code names it). */
+ * held, the answer generated now), the edit, or the refusal. -1 with err; *halted = 1 too
+ * when a person halted generation while the approved input was being answered. */
 static int decide_delivery(srv_req *r, const sw_review_item *it, const json_t *meta, const json_t *content,
-                           sw_review_status decision, const char *text, sw_gen_result *res, sw_err *err) {
+                           sw_review_status decision, const char *text, sw_gen_result *res, int *halted,
+                           sw_err *err) {
     sw_server *s = r->s;
     int chat = route_is_chat(meta);
     const char *conv = json_string_value(json_object_get(meta, "conversation"));
@@ -202,7 +204,8 @@ static int decide_delivery(srv_req *r, const sw_review_item *it, const json_t *m
         sw_key_info owner = {0};
         if (sw_store_key_get(s->st, it->owner_key_id, &owner, err) <= 0) /* the principal, at least */
             snprintf(owner.id, sizeof owner.id, "%s", it->owner_key_id);
-        if (srv_generate_approved(s, json_object_get(content, "request"), chat, &owner, res, err) < 0) return -1;
+        if (srv_generate_approved(s, json_object_get(content, "request"), chat, &owner, res, halted, err) < 0)
+            return -1;
         if (strcmp(res->finish_reason, "review") != 0 || !res->held.len) return 0;
         sw_buf again = res->held; /* the answer was held too: the approval covers it */
         memset(&res->held, 0, sizeof res->held);
@@ -255,6 +258,19 @@ static void fail(srv_outcome *out, int status, const char *type, const char *cod
     out->err = *err;
 }
 
+/* An approval whose generation a halt cut short: nothing is delivered, the item stays
+ * pending (to be approved again after resume), the owner's stored completion stays the
+ * pending one, and the oversight record says "halted" with no delivered hash. The
+ * reviewer gets 503 "halted" with the halt's message (err). */
+static void approval_halted(srv_req *r, const sw_review_item *it, const json_t *meta, const sw_err *err,
+                            srv_outcome *out) {
+    char subject[64];
+    snprintf(subject, sizeof subject, "review:%lld", it->id);
+    srv_audit_action(r, "review.approve", subject, "halted", json_string_value(json_object_get(meta, "shown_sha256")),
+                     NULL);
+    fail(out, 503, "server_error", "halted", err);
+}
+
 /* Decides item it: delivers what the decision delivers, records the decision, stores the
  * owner's completion, audits the action and wakes the waiting client. Fills out with the
  * answer or the failure. May generate (an approved input): run on a job's thread. */
@@ -265,9 +281,12 @@ static void decide(srv_req *r, const sw_review_item *it, sw_review_status decisi
     recall(r->s, meta, &content, &err);
     sw_gen_result res;
     memset(&res, 0, sizeof res);
-    if (decide_delivery(r, it, meta, content, decision, text, &res, &err) < 0) {
-        fail(out, content ? 500 : 410, content ? "server_error" : "invalid_request_error",
-             content ? "delivery_failed" : "forgotten", &err);
+    int halted = 0;
+    if (decide_delivery(r, it, meta, content, decision, text, &res, &halted, &err) < 0) {
+        if (halted) approval_halted(r, it, meta, &err, out);
+        else
+            fail(out, content ? 500 : 410, content ? "server_error" : "invalid_request_error",
+                 content ? "delivery_failed" : "forgotten", &err);
         goto done;
     }
     json_t *a = decided_json(r, it, meta, decision, decision == SW_REVIEW_REJECTED ? text : NULL, &res);

@@ -137,6 +137,10 @@ enum MHD_Result srv_send_json(srv_req *r, int status, json_t *obj);
 /* OpenAI's error object {"error": {"message", "type", "param", "code"}}. */
 enum MHD_Result srv_send_error(srv_req *r, int status, const char *type, const char *code, const char *param,
                                const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* srv_send_error (param null, message msg as it is) with one more header, hname: hvalue
+ * (Retry-After on a 429, Allow on a 405). */
+enum MHD_Result srv_send_error_header(srv_req *r, int status, const char *hname, const char *hvalue, const char *type,
+                                      const char *code, const char *msg);
 /* Queues a response built elsewhere (streams) and records its status. */
 enum MHD_Result srv_queue(srv_req *r, int status, struct MHD_Response *resp);
 
@@ -238,9 +242,11 @@ enum MHD_Result srv_route_feedback_handle(srv_req *r);
 json_t *srv_answer_delivered(sw_server *s, const char *id, int chat, long long created, const sw_gen_result *res);
 /* Generates the answer of a request a person approved after the input guard held it
  * (generate.c): the request's body as the client sent it, for owner. *res is filled as
- * sw_pipeline_generate fills it. -1 with err. */
+ * sw_pipeline_generate fills it. -1 with err; when a person halted generation while it
+ * ran, also *halted = 1, err carries the halt's message and *res is left empty (the cut
+ * answer is not delivered). */
 int srv_generate_approved(sw_server *s, const json_t *body, int chat, const sw_key_info *owner,
-                          sw_gen_result *res, sw_err *err);
+                          sw_gen_result *res, int *halted, sw_err *err);
 /* A conversation's request while a person has taken it over (oversight.c): waits for
  * the person's reply; 1 with *res delivered (sw_pipeline_deliver), 0 when no reply came
  * in time: then `pending` (the completion its client gets now) is stored for owner before

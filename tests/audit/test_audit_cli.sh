@@ -2,16 +2,7 @@
 # test_audit_cli.sh - `steward audit` through the CLI: append/show/verify/prove/export,
 # tamper detection naming the record, consistency between checkpoint files, retention and
 # forgetting, and SIGKILL during heavy appends: no acknowledged record is lost.
-set -u
-BIN=${STEWARD_BIN:-$(dirname "$0")/../../build/asan/steward}
-PY=/usr/bin/python3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() { # name, then a command whose success is the test
-  local name=$1; shift
-  if "$@" >"$T/out.log" 2>&1; then echo "ok - $name"; else echo "not ok - $name"; sed 's/^/    /' "$T/out.log" | tail -20; fail=1; fi
-}
+. "$(dirname "$0")/../lib.sh"
 S() { "$BIN" --home "$H" audit "$@"; }
 
 # ---- basics
@@ -33,7 +24,7 @@ basics() {
   S --help >"$T/help" || return 1
   grep -q 'usage: steward audit' "$T/help" || return 1
 }
-check cli_basics basics
+check_cmd cli_basics basics
 
 # ---- verify names the first bad record after a flipped byte
 tamper() {
@@ -57,7 +48,7 @@ PYEOF
   "$BIN" --home "$T/tampered2" audit verify 2>"$T/err" && return 1
   grep -q 'signature does not verify' "$T/err" || return 1
 }
-check cli_verify_names_flipped_record tamper
+check_cmd cli_verify_names_flipped_record tamper
 
 # ---- consistency between two checkpoint files
 consist() {
@@ -75,7 +66,7 @@ consist() {
   S consistency "$T/cp1.note" "$T/bad.note" 2>/dev/null && return 1
   return 0
 }
-check cli_consistency_between_checkpoints consist
+check_cmd cli_consistency_between_checkpoints consist
 
 # ---- retention: content kept encrypted, forgotten on request, records still verify
 retain() {
@@ -90,7 +81,7 @@ retain() {
   S forget --json | grep -q '"forgotten":0' || return 1
   S verify | grep -q '^ok:' || return 1
 }
-check cli_retention_forget retain
+check_cmd cli_retention_forget retain
 
 # ---- lineage events and key rotation from the CLI
 lineage() {
@@ -107,7 +98,7 @@ lineage() {
   S consistency "$T/before.note" "$(S checkpoint --json | $PY -c 'import json,sys; print(json.load(sys.stdin)["size"])')" | grep -q verified || return 1
   S verify | grep -q '^ok:' || return 1
 }
-check cli_lineage_and_key_rotation lineage
+check_cmd cli_lineage_and_key_rotation lineage
 
 # ---- SIGKILL during heavy appends: every acknowledged record survives
 H=$T/kill
@@ -149,6 +140,6 @@ PYEOF
     start=$(( start + $(wc -l <"$T/export.$round") ))
   done
 }
-check cli_sigkill_loses_no_acknowledged_record sigkill
-grep -h "^round\|torn" "$T/out.log" "$T"/recover.* 2>/dev/null | sed "s/^/# /"
-exit $fail
+check_cmd cli_sigkill_loses_no_acknowledged_record sigkill
+grep -h "^round\|torn" "$T/check.log" "$T"/recover.* 2>/dev/null | sed "s/^/# /"
+exit $((fails > 0))

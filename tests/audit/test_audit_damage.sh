@@ -5,16 +5,11 @@
 # flipped tree-file byte signed into a checkpoint, recovery cutting acknowledged records, an
 # edited format file, a record claiming another record's retention slot, an empty checkpoint,
 # and errors without a line number or a way forward.
-set -u
-BIN=${STEWARD_BIN:-$(dirname "$0")/../../build/asan/steward}
-PY=/usr/bin/python3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-fail=0
-check() { # name, then a command whose success is the test
-  local name=$1; shift
-  if "$@" >"$T/out.log" 2>&1; then echo "ok - $name"; else echo "not ok - $name"; sed 's/^/    /' "$T/out.log" | tail -20; fail=1; fi
-  if [ -n "${KEEP_DAMAGED:-}" ] && [ -d "$T/$name" ]; then mkdir -p "$KEEP_DAMAGED"; cp -r "$T/$name" "$KEEP_DAMAGED/"; fi
+. "$(dirname "$0")/../lib.sh"
+# check_case NAME FN: check_cmd, then the case's state directory copied under $KEEP_DAMAGED when set
+check_case() {
+  check_cmd "$@"
+  if [ -n "${KEEP_DAMAGED:-}" ] && [ -d "$T/$1" ]; then mkdir -p "$KEEP_DAMAGED"; cp -r "$T/$1" "$KEEP_DAMAGED/"; fi
 }
 S() { "$BIN" --home "$H" audit "$@"; }
 records() { # N [FIRST]: N JSON lines
@@ -47,7 +42,7 @@ lock_deleted() {
   S verify | grep -q '^ok: 40 records' || return 1
   [ "$(S export | wc -l)" = 40 ]
 }
-check lock_deleted lock_deleted
+check_case lock_deleted lock_deleted
 
 # ---- 2: a flipped byte of a tree file is never signed into a checkpoint
 tree_flip() {
@@ -69,7 +64,7 @@ tree_flip() {
   S checkpoint >/dev/null || return 1
   S verify | grep -q '^ok: 1002 records'
 }
-check tree_flip tree_flip
+check_case tree_flip tree_flip
 
 # ---- 4: recovery never cuts acknowledged records; damage is reported, not truncated
 recovery_damage() {
@@ -111,7 +106,7 @@ for r in recs:
     assert r["record"]["i"] == r["index"] and r["record"]["pad"] == "x" * (r["index"] % 13), r
 PYEOF
 }
-check recovery_damage recovery_damage
+check_case recovery_damage recovery_damage
 
 # ---- 9: an edited format file is refused, not followed into a segment nothing reads
 format_edit() {
@@ -127,7 +122,7 @@ format_edit() {
   cp "$T/format.saved" "$H/audit/format"
   S verify | grep -q '^ok: 1000 records'
 }
-check format_edit format_edit
+check_case format_edit format_edit
 
 # ---- 16: recall and forget check the slot against the record's own content hash
 retention_claims() {
@@ -149,7 +144,7 @@ retention_claims() {
   S recall "$i0" 2>/dev/null && return 1
   S verify | grep -q '^ok: 3 records'
 }
-check retention_claims retention_claims
+check_case retention_claims retention_claims
 
 # ---- 17b: an empty checkpoint file is an error, not undefined behaviour
 empty_checkpoint() {
@@ -161,7 +156,7 @@ empty_checkpoint() {
   echo '{"x":1}' | S append 2>"$T/err"
   [ $? = 1 ] && grep -q 'checkpoint: empty' "$T/err" || { cat "$T/err"; return 1; }
 }
-check empty_checkpoint empty_checkpoint
+check_case empty_checkpoint empty_checkpoint
 
 # ---- (found by the fault sweep) a checkpoint torn while appended to checkpoints.log by a
 # writer that died: readers ignore it, the next writer cuts it before appending its own
@@ -178,7 +173,7 @@ torn_history() {
   S verify | grep -q '^ok: 8 records' || return 1
   [ ! -s "$H/audit/lock" ] # a clean close leaves no pid
 }
-check torn_history torn_history
+check_case torn_history torn_history
 
 # ---- errors that say where: an oversize append line names its line
 oversize_line() {
@@ -188,5 +183,5 @@ oversize_line() {
   [ "$(cat "$T/a")" = 0 ] || return 1
   S verify | grep -q '^ok: 1 records'
 }
-check oversize_line oversize_line
-exit $fail
+check_case oversize_line oversize_line
+exit $((fails > 0))

@@ -1,20 +1,9 @@
 #!/usr/bin/env bash
 # test_model_info.sh - `steward model info` on a file written by the independent Python
 # writer (tests/oracle/gguf_io.py): text and JSON output, and clean failures.
-set -u
-BIN=${STEWARD_BIN:?set STEWARD_BIN to the steward binary}
-ROOT=${STEWARD_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
-PY=/usr/bin/python3
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-n=0; bad=0
-check() { # name, then a command that must succeed
-  local name=$1; shift
-  n=$((n + 1))
-  if "$@"; then echo "ok - $name"; else echo "not ok - $name"; bad=$((bad + 1)); fi
-}
+. "$(dirname "$0")/../lib.sh"
 
-"$PY" - "$T/m.gguf" <<PYEOF || { echo "not ok - write the test model"; exit 1; }
+"$PY" - "$T/m.gguf" <<PYEOF || { nok "write the test model"; exit 1; }
 import struct, sys
 sys.path.insert(0, "$ROOT/tests/oracle")
 import gguf_io as G
@@ -37,20 +26,20 @@ w.write(sys.argv[1])
 PYEOF
 
 "$BIN" model info "$T/m.gguf" >"$T/out.txt" 2>"$T/err.txt"
-check "text: exit 0" test $? -eq 0
-check "text: header line" grep -q "GGUF v3, .* 8 key/values, 6 tensors, alignment 32" "$T/out.txt"
-check "text: string value" grep -Eq '^  general.architecture +string +"llama"$' "$T/out.txt"
-check "text: long array summarised" grep -Eq 'tokenizer.ggml.tokens +array +\[string x 1000\] "<unk>", "<s>", "</s>", "tok0", .*, \.\.\.$' "$T/out.txt"
-check "text: no array beyond its head" bash -c "! grep -q tok100 '$T/out.txt'"
-check "text: f32 printed shortest" grep -Eq 'layer_norm_rms_epsilon +f32 +1e-05$' "$T/out.txt"
-check "text: long string cut" grep -q '\.\.\. (920 bytes)' "$T/out.txt"
-check "text: tensor row" grep -Eq '^  blk.0.attn_q.weight +Q8_0 +\[64, 8\] +544 +32000$' "$T/out.txt"
+check_cmd "text: exit 0" test $? -eq 0
+check_cmd "text: header line" grep -q "GGUF v3, .* 8 key/values, 6 tensors, alignment 32" "$T/out.txt"
+check_cmd "text: string value" grep -Eq '^  general.architecture +string +"llama"$' "$T/out.txt"
+check_cmd "text: long array summarised" grep -Eq 'tokenizer.ggml.tokens +array +\[string x 1000\] "<unk>", "<s>", "</s>", "tok0", .*, \.\.\.$' "$T/out.txt"
+check_cmd "text: no array beyond its head" bash -c "! grep -q tok100 '$T/out.txt'"
+check_cmd "text: f32 printed shortest" grep -Eq 'layer_norm_rms_epsilon +f32 +1e-05$' "$T/out.txt"
+check_cmd "text: long string cut" grep -q '\.\.\. (920 bytes)' "$T/out.txt"
+check_cmd "text: tensor row" grep -Eq '^  blk.0.attn_q.weight +Q8_0 +\[64, 8\] +544 +32000$' "$T/out.txt"
 # 8000 + 512 + 512 + 256 + 96 + 8 elements; 32000 + 544 + 288 + 210 + 54 + 16 bytes
-check "text: totals" grep -q "total: 9384 parameters, 33112 bytes of tensor data" "$T/out.txt"
+check_cmd "text: totals" grep -q "total: 9384 parameters, 33112 bytes of tensor data" "$T/out.txt"
 
 "$BIN" model info --json "$T/m.gguf" >"$T/out.json"
-check "json: exit 0" test $? -eq 0
-check "json: fields" "$PY" - "$T/out.json" <<'PYEOF'
+check_cmd "json: exit 0" test $? -eq 0
+check_cmd "json: fields" "$PY" - "$T/out.json" <<'PYEOF'
 import json, sys
 check = lambda c, *why: c or sys.exit(repr(why))  # not assert: PYTHONOPTIMIZE drops those
 o = json.loads(open(sys.argv[1]).read())
@@ -75,24 +64,24 @@ PYEOF
 head -c 33000 "$T/m.gguf" >"$T/cut.gguf"
 "$BIN" model info "$T/cut.gguf" >"$T/out.txt" 2>"$T/err.txt"
 rc=$?
-check "truncated: exit 1" test $rc -eq 1
-check "truncated: message names file and tensor" \
+check_cmd "truncated: exit 1" test $rc -eq 1
+check_cmd "truncated: message names file and tensor" \
   grep -q "^steward model info: error: $T/cut.gguf: tensor '.*': data offset .* runs past end of file" "$T/err.txt"
-check "truncated: no sanitizer report" bash -c "! grep -q Sanitizer '$T/err.txt'"
+check_cmd "truncated: no sanitizer report" bash -c "! grep -q Sanitizer '$T/err.txt'"
 printf 'GGUF\002\0\0\0' >"$T/v2.gguf"
 "$BIN" model info "$T/v2.gguf" 2>"$T/err.txt"
-check "version 2: exit 1 with reason" bash -c "test $? -eq 1 && grep -q 'version 2 at offset 4 .*(only version 3)' '$T/err.txt'"
+check_cmd "version 2: exit 1 with reason" bash -c "test $? -eq 1 && grep -q 'version 2 at offset 4 .*(only version 3)' '$T/err.txt'"
 "$BIN" model info "$T/missing.gguf" 2>"$T/err.txt"
-check "missing file: exit 1" bash -c "test $? -eq 1 && grep -q 'cannot open' '$T/err.txt'"
+check_cmd "missing file: exit 1" bash -c "test $? -eq 1 && grep -q 'cannot open' '$T/err.txt'"
 "$BIN" model info 2>/dev/null
-check "no file: usage error" test $? -eq 2
+check_cmd "no file: usage error" test $? -eq 2
 "$BIN" model frobnicate 2>/dev/null
-check "unknown subcommand: usage error" test $? -eq 2
+check_cmd "unknown subcommand: usage error" test $? -eq 2
 "$BIN" model info --help >"$T/help.txt"
-check "--help: exit 0" bash -c "test $? -eq 0 && grep -q 'usage: steward model info FILE' '$T/help.txt'"
+check_cmd "--help: exit 0" bash -c "test $? -eq 0 && grep -q 'usage: steward model info FILE' '$T/help.txt'"
 
 # hostile bytes in names and values never reach the terminal raw; JSON stays valid
-"$PY" - "$T/odd.gguf" <<PYEOF || { echo "not ok - write the odd model"; exit 1; }
+"$PY" - "$T/odd.gguf" <<PYEOF || { nok "write the odd model"; exit 1; }
 import sys
 sys.path.insert(0, "$ROOT/tests/oracle")
 import gguf_io as G
@@ -102,15 +91,15 @@ w.add_tensor("t\x1b]0;x\x07", G.TYPE_F32, [1], bytes(4))
 w.write(sys.argv[1])
 PYEOF
 "$BIN" model info "$T/odd.gguf" >"$T/odd.txt"
-check "odd: exit 0" test $? -eq 0
-check "odd: no raw control bytes" bash -c "! LC_ALL=C grep -q \$'[\x1b\x07\x9b\xff]' '$T/odd.txt'"
-check "odd: escaped forms shown" bash -c "grep -qF '\"evil\\x1b[31m.key\"' '$T/odd.txt' && grep -qF '\"bad \\x9b\\xff utf8 \\xc2\\x9b 中\"' '$T/odd.txt' && grep -qF '\"t\\x1b]0;x\\x07\"' '$T/odd.txt'"
+check_cmd "odd: exit 0" test $? -eq 0
+check_cmd "odd: no raw control bytes" bash -c "! LC_ALL=C grep -q \$'[\x1b\x07\x9b\xff]' '$T/odd.txt'"
+check_cmd "odd: escaped forms shown" bash -c "grep -qF '\"evil\\x1b[31m.key\"' '$T/odd.txt' && grep -qF '\"bad \\x9b\\xff utf8 \\xc2\\x9b 中\"' '$T/odd.txt' && grep -qF '\"t\\x1b]0;x\\x07\"' '$T/odd.txt'"
 "$BIN" model info --json "$T/odd.gguf" >"$T/odd.json"
-check "odd: JSON valid, bytes as \\xNN text" "$PY" -c "
+check_cmd "odd: JSON valid, bytes as \\xNN text" "$PY" -c "
 import json, sys
 check = lambda c, *why: c or sys.exit(repr(why))  # not assert: PYTHONOPTIMIZE drops those
 o = json.load(open('$T/odd.json'))
 check(o['metadata']['evil\x1b[31m.key']['value'] == 'bad \\\\x9b\\\\xff utf8 \\u009b \\u4e2d', o)
 check(o['tensors'][0]['name'] == 't\x1b]0;x\x07')
 "
-[ "$bad" -eq 0 ]
+exit $((fails > 0))

@@ -2,23 +2,14 @@
 # tests/guard/test_eval_pii.sh - `steward eval pii`: figures per type on the project's
 # Chinese set (table and --json), redaction of names, addresses and dates of birth through
 # `scan`, and errors naming the file and record. Needs $STEWARD_BIN (tests/run.sh sets it).
-set -u
-BIN=${STEWARD_BIN:-./steward}
-ROOT=${STEWARD_ROOT:-$PWD}
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-export STEWARD_DATA="$ROOT/data" STEWARD_HOME="$TMP/home"
-PY=/usr/bin/python3
-n=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-nok() { n=$((n + 1)); echo "not ok $n - $1"; }
-check() { if eval "$2"; then ok "$1"; else nok "$1"; fi; }
+. "$(dirname "$0")/../lib.sh"
+export STEWARD_DATA="$ROOT/data"
 
-"$BIN" eval pii --data "$ROOT/tests/data/pii-zh-synth.json" > "$TMP/table.txt"
+"$BIN" eval pii --data "$ROOT/tests/data/pii-zh-synth.json" > "$T/table.txt"
 check "table exit 0" "[ $? -eq 0 ]"
-check "table lists structured and unstructured types" "grep -q '^PHONE_NUMBER *structured' $TMP/table.txt && grep -q '^PERSON *unstructured' $TMP/table.txt"
-"$BIN" eval pii --data "$ROOT/tests/data/pii-zh-synth.json" --json > "$TMP/r.json"
-check "json figures" "$PY - $TMP/r.json <<'PYEOF'
+check "table lists structured and unstructured types" "grep -q '^PHONE_NUMBER *structured' $T/table.txt && grep -q '^PERSON *unstructured' $T/table.txt"
+"$BIN" eval pii --data "$ROOT/tests/data/pii-zh-synth.json" --json > "$T/r.json"
+check "json figures" "$PY - $T/r.json <<'PYEOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
 t = r['types']
@@ -38,6 +29,7 @@ assert \"George Washington was president\" in r, r'"
 
 "$BIN" eval pii > /dev/null 2>&1
 check "no --data: usage error 2" "[ $? -eq 2 ]"
-printf '[{"full_text": "x", "spans": [{"entity_type": "PERSON", "start_position": "a", "end_position": 1}]}]' > "$TMP/bad.json"
-"$BIN" eval pii --data "$TMP/bad.json" 2> "$TMP/err.txt"
-check "bad record: exit 1 naming file and record" "[ $? -eq 1 ] && grep -q 'bad.json: record 0 span 0' $TMP/err.txt"
+printf '[{"full_text": "x", "spans": [{"entity_type": "PERSON", "start_position": "a", "end_position": 1}]}]' > "$T/bad.json"
+"$BIN" eval pii --data "$T/bad.json" 2> "$T/err.txt"
+check "bad record: exit 1 naming file and record" "[ $? -eq 1 ] && grep -q 'bad.json: record 0 span 0' $T/err.txt"
+exit $((fails > 0))

@@ -44,6 +44,13 @@ def steward(home, *args, timeout=120, input=None):
     return subprocess.run([BIN, *args], env=env, capture_output=True, text=True, timeout=timeout, input=input)
 
 
+def audit_records(home):
+    """`steward audit verify` (its CompletedProcess) and the records `steward audit export` lists."""
+    v = steward(home, "audit", "verify")
+    r = steward(home, "audit", "export")
+    return v, [json.loads(line)["record"] for line in r.stdout.splitlines() if line.startswith("{")]
+
+
 def make_key(home, role, name, rate=None, tokens=None):
     """Creates a key with `steward keys add`; returns the secret (the line's last word)."""
     args = ["keys", "add", "--role", role, "--name", name]

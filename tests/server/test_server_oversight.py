@@ -12,7 +12,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from srvlib import Server, Tap, halt_streams, make_key, new_home, sse_events, steward  # noqa: E402
+from srvlib import Server, Tap, audit_records, halt_streams, make_key, new_home, sse_events, steward  # noqa: E402
 
 HALT_LIMIT_MS = float(os.environ.get("STEWARD_HALT_LIMIT_MS", "500"))  # ASan on a shared machine
 t = Tap()
@@ -304,10 +304,8 @@ rc = srv.stop()
 t.ok(rc == 0, "the server exits cleanly again", srv.stderr()[-3000:])
 
 # ---- the audit log ----
-r = steward(home, "audit", "verify")
+r, recs = audit_records(home)
 t.ok(r.returncode == 0, "audit verify passes", r.stdout + r.stderr)
-r = steward(home, "audit", "export")
-recs = [json.loads(line)["record"] for line in r.stdout.splitlines() if line.startswith("{")]
 ov = [x for x in recs if x.get("type") == "oversight"]
 t.ok(sorted(x["action"] for x in ov) == sorted(actions)
      and all(x["details"]["key_name"] and x["details"]["role"] for x in ov),

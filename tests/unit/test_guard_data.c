@@ -1,6 +1,7 @@
 /* test_guard_data.c - sw_guard_scan_data: the full scan's harm and personal-data findings,
  * one for one, and nothing else (with and without the shipped classifier). */
 #include "steward/guard.h"
+#include "guard_fixture.h"
 #include "t.h"
 
 #include <stdio.h>
@@ -105,22 +106,8 @@ static void test_predicates(void) {
 }
 
 int main(void) {
-    sw_err err;
-    char data[4096], model[4200];
-    const char *root = getenv("STEWARD_ROOT");
-    snprintf(data, sizeof data, "%s/data", root ? root : ".");
-    snprintf(model, sizeof model, "%s/models/guard-classifier.bin", root ? root : ".");
-    sw_guard_opts o = {.data_dir = data, .model_path = ""};
-    if (!(g_rules = sw_guard_open(&o, &err))) {
-        printf("not ok - open guard: %s\n", err.msg);
-        return 1;
-    }
-    FILE *f = fopen(model, "rb");
-    if (f) {
-        fclose(f);
-        o.model_path = model;
-        if (!(g_clf = sw_guard_open(&o, &err))) printf("# classifier: %s\n", err.msg);
-    }
+    if (!(g_rules = test_guard_open(TG_RULES_ONLY))) return 1;
+    if (tg_classifier_shipped() && !(g_clf = test_guard_open(TG_WITH_CLASSIFIER))) return 1;
     T_RUN(test_equal_rules_only);
     T_RUN(test_equal_with_classifier);
     T_RUN(test_predicates);

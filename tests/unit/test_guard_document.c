@@ -2,6 +2,7 @@
  * document are document_instruction findings that the shipped policy blocks, while the
  * same document's ordinary imperatives ("please reply by Friday") and the same text
  * scanned as a user's request are not; policy lines scoped to user or document. */
+#include "guard_fixture.h"
 #include "t.h"
 #include "steward/guard.h"
 
@@ -177,15 +178,7 @@ static void test_policy_scope(void) {
 }
 
 int main(void) {
-    sw_err err;
-    char data[4096];
-    const char *root = getenv("STEWARD_ROOT");
-    snprintf(data, sizeof data, "%s/data", root ? root : ".");
-    sw_guard_opts o = {.data_dir = data, .model_path = ""};
-    if (!(g = sw_guard_open(&o, &err))) {
-        printf("not ok - open guard: %s\n", err.msg);
-        return 1;
-    }
+    if (!(g = test_guard_open(TG_RULES_ONLY))) return 1;
     T_RUN(test_injected_documents_blocked);
     T_RUN(test_clean_documents_pass);
     T_RUN(test_frames);

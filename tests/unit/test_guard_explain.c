@@ -1,6 +1,7 @@
 /* test_guard_explain.c - findings span the words that triggered them, and explanations
  * are readable: a rule is named by file and line (never a pattern cut mid-way), the
  * classifier names whole words of the text (never four-byte fragments). */
+#include "guard_fixture.h"
 #include "t.h"
 #include "guard/guard_int.h"
 #include "steward/guard.h"
@@ -179,16 +180,8 @@ static void test_no_pii_in_explanation(void) {
 
 int main(void) {
     sw_err err;
-    char data[4096];
-    const char *root = getenv("STEWARD_ROOT");
-    snprintf(data, sizeof data, "%s/data", root ? root : ".");
     if (sw_crypto_init(&err) < 0) return 1;
-    sw_guard_opts o = {.data_dir = data};
-    g_clf = sw_guard_open(&o, &err);
-    if (!g_clf || !sw_guard_has_classifier(g_clf)) {
-        printf("not ok - open guard with its classifier: %s\n", g_clf ? "no classifier" : err.msg);
-        return 1;
-    }
+    if (!(g_clf = test_guard_open(TG_WITH_CLASSIFIER))) return 1;
     T_RUN(test_rule_span_and_explain);
     T_RUN(test_rule_long_match_cut_at_word);
     T_RUN(test_classifier_span_and_words);

@@ -2,6 +2,7 @@
  * found with its category, asking about it is not, in English and Chinese, through the
  * guard's encodings, split payloads and long context; the shipped policy stops it. */
 #include "../../src/guard/guard_int.h"
+#include "guard_fixture.h"
 #include "t.h"
 
 #include <stdio.h>
@@ -240,15 +241,7 @@ static void test_homonyms(void) {
 }
 
 int main(void) {
-    sw_err err;
-    char data[4096];
-    const char *root = getenv("STEWARD_ROOT");
-    snprintf(data, sizeof data, "%s/data", root ? root : ".");
-    sw_guard_opts o = {.data_dir = data, .model_path = ""};
-    if (!(g = sw_guard_open(&o, &err))) {
-        printf("not ok - open guard: %s\n", err.msg);
-        return 1;
-    }
+    if (!(g = test_guard_open(TG_RULES_ONLY))) return 1;
     T_RUN(test_for_and_about_pairs);
     T_RUN(test_category_code_and_policy);
     T_RUN(test_views_and_encodings);

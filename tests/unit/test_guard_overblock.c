@@ -6,6 +6,7 @@
  * recite the forbidden thing, system-prompt extraction in Chinese and other languages.
  * Near misses that are no alarm (issue 12, second pass): a weak phrase alone, topic words
  * that are not profanity, a number's shape, the classifiers' scores under their thresholds. */
+#include "guard_fixture.h"
 #include "t.h"
 #include "steward/guard.h"
 
@@ -198,24 +199,8 @@ static void test_classifier_near_miss_in_the_policy(void) {
 }
 
 int main(void) {
-    sw_err err;
-    char data[4096], model[4200];
-    const char *root = getenv("STEWARD_ROOT");
-    snprintf(data, sizeof data, "%s/data", root ? root : ".");
-    snprintf(model, sizeof model, "%s/models/guard-classifier.bin", root ? root : ".");
-    sw_guard_opts o = {.data_dir = data, .model_path = ""};
-    if (!(rules_only = sw_guard_open(&o, &err))) {
-        printf("not ok - open guard: %s\n", err.msg);
-        return 1;
-    }
-    struct stat st;
-    if (stat(model, &st) == 0) {
-        o.model_path = model;
-        if (!(full = sw_guard_open(&o, &err))) {
-            printf("not ok - open guard with %s: %s\n", model, err.msg);
-            return 1;
-        }
-    }
+    if (!(rules_only = test_guard_open(TG_RULES_ONLY))) return 1;
+    if (tg_classifier_shipped() && !(full = test_guard_open(TG_WITH_CLASSIFIER))) return 1;
     T_RUN(test_developer_mode_and_jailbreak_in_tech_questions);
     T_RUN(test_numbers_names_profanity);
     T_RUN(test_everyday_questions_with_the_classifier);

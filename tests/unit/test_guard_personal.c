@@ -3,6 +3,7 @@
  * are not dates, surname characters inside words), the policy's actions for them, the
  * name-list parser, and the figures of `steward eval pii` on the project's Chinese set
  * and on Presidio's synthetic set (printed; floors asserted). */
+#include "guard_fixture.h"
 #include "t.h"
 #include "guard/guard_int.h"
 #include "steward/guard.h"
@@ -184,17 +185,9 @@ static void test_eval_presidio(void) {
 
 int main(void) {
     sw_err err;
-    char data[4200];
-    const char *root = getenv("STEWARD_ROOT");
-    snprintf(root_dir, sizeof root_dir, "%s", root ? root : ".");
-    snprintf(data, sizeof data, "%s/data", root_dir);
+    snprintf(root_dir, sizeof root_dir, "%s", tg_root());
     if (sw_crypto_init(&err) < 0) return 1;
-    sw_guard_opts o = {.data_dir = data, .model_path = ""};
-    g = sw_guard_open(&o, &err);
-    if (!g) {
-        printf("not ok - open guard: %s\n", err.msg);
-        return 1;
-    }
+    if (!(g = test_guard_open(TG_RULES_ONLY))) return 1;
     T_RUN(test_names_en);
     T_RUN(test_names_en_near_misses);
     T_RUN(test_names_zh);

@@ -5,6 +5,7 @@
  * and no validator-failing decoy reported. Skips (TAP "# SKIP") when the data set is
  * absent; fails when it is there but holds no gold span of a type (an F1 on nothing
  * proves nothing). */
+#include "guard_fixture.h"
 #include "t.h"
 #include "steward/guard.h"
 
@@ -76,16 +77,7 @@ static void test_decoys_not_reported(void) {
 }
 
 int main(void) {
-    sw_err err;
-    char data[4096];
-    const char *root = getenv("STEWARD_ROOT");
-    snprintf(data, sizeof data, "%s/data", root ? root : ".");
-    sw_guard_opts o = {.data_dir = data};
-    g = sw_guard_open(&o, &err);
-    if (!g) {
-        printf("not ok - open guard: %s\n", err.msg);
-        return 1;
-    }
+    if (!(g = test_guard_open(TG_WITH_CLASSIFIER))) return 1;
     T_RUN(test_presidio_f1);
     T_RUN(test_decoys_not_reported);
     sw_guard_free(g);

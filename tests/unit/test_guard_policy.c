@@ -1,5 +1,6 @@
 /* test_guard_policy.c - the policy parser, every action, the redaction operators with
  * restoration, and the streaming guard across chunk boundaries. */
+#include "guard_fixture.h"
 #include "t.h"
 #include "steward/guard.h"
 
@@ -8,7 +9,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static char data_dir[4096];
 static const uint8_t KEY[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
                                 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
@@ -23,7 +23,9 @@ static sw_guard *guard_with(const char *policy, const uint8_t *key) {
     }
     close(fd);
     sw_err err;
-    sw_guard_opts o = {.data_dir = data_dir, .policy_path = path, .key = key, .model_path = ""}; /* rules only */
+    sw_guard_opts o = tg_opts(TG_RULES_ONLY);
+    o.policy_path = path;
+    o.key = key;
     sw_guard *g = sw_guard_open(&o, &err);
     if (!g) fprintf(stderr, "  open: %s\n", err.msg);
     unlink(path);
@@ -264,8 +266,6 @@ static void test_refusal_messages(void) {
 }
 
 int main(void) {
-    const char *root = getenv("STEWARD_ROOT");
-    snprintf(data_dir, sizeof data_dir, "%s/data", root ? root : ".");
     sw_err err;
     if (sw_crypto_init(&err) < 0) return 1;
     T_RUN(test_parse_errors);

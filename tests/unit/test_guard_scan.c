@@ -1,6 +1,7 @@
 /* test_guard_scan.c - the scanner with the shipped rules and default policy: every attack
  * transform of REFERENCE.md section 3 applied to a known attack is still caught; spans
  * map to the original bytes; secrets, encoded and invisible payloads; benign text passes. */
+#include "guard_fixture.h"
 #include "t.h"
 #include "steward/guard.h"
 
@@ -380,18 +381,8 @@ static void test_classifier(void) {
 
 int main(void) {
     sw_err err;
-    char data[4096];
-    const char *root = getenv("STEWARD_ROOT");
-    snprintf(data, sizeof data, "%s/data", root ? root : ".");
     if (sw_crypto_init(&err) < 0) return 1;
-    sw_guard_opts o = {.data_dir = data, .model_path = ""};
-    g = sw_guard_open(&o, &err);
-    sw_guard_opts oc = {.data_dir = data};
-    g_clf = g ? sw_guard_open(&oc, &err) : NULL;
-    if (!g || !g_clf) {
-        printf("not ok - open guard: %s\n", err.msg);
-        return 1;
-    }
+    if (!(g = test_guard_open(TG_RULES_ONLY)) || !(g_clf = test_guard_open(TG_WITH_CLASSIFIER))) return 1;
     T_RUN(test_attack_transforms);
     T_RUN(test_span_is_original);
     T_RUN(test_pii_and_secrets);

@@ -1,6 +1,7 @@
 /* test_guard_scope.c - word lists hold to their language and script (digits, words inside
  * words, names, scripts), profanity never stops a request, and chat-template control
  * tokens are findings (turn_open blocked, control_token flagged) after normalisation. */
+#include "guard_fixture.h"
 #include "t.h"
 #include "guard/guard_int.h"
 #include "steward/guard.h"
@@ -125,11 +126,9 @@ static void test_profanity_policy(void) {
     const char *pol = "profanity output redact mask:0\nprofanity flag\n";
     T_CHECK(fd >= 0 && write(fd, pol, strlen(pol)) == (ssize_t)strlen(pol));
     if (fd >= 0) close(fd);
-    char data[4096];
-    const char *root = getenv("STEWARD_ROOT");
-    snprintf(data, sizeof data, "%s/data", root ? root : ".");
     sw_err err;
-    sw_guard_opts o = {.data_dir = data, .policy_path = path, .model_path = ""};
+    sw_guard_opts o = tg_opts(TG_RULES_ONLY);
+    o.policy_path = path;
     sw_guard *gr = sw_guard_open(&o, &err);
     T_CHECK(gr != NULL);
     if (gr && sw_guard_scan(gr, SW_GUARD_OUTPUT, t, strlen(t), &v, &err) == 0) {
@@ -176,15 +175,7 @@ static void test_template_tokens(void) {
 }
 
 int main(void) {
-    sw_err err;
-    char data[4096];
-    const char *root = getenv("STEWARD_ROOT");
-    snprintf(data, sizeof data, "%s/data", root ? root : ".");
-    sw_guard_opts o = {.data_dir = data, .model_path = ""};
-    if (!(g = sw_guard_open(&o, &err))) {
-        printf("not ok - open guard: %s\n", err.msg);
-        return 1;
-    }
+    if (!(g = test_guard_open(TG_RULES_ONLY))) return 1;
     T_RUN(test_digits_never_match);
     T_RUN(test_words_inside_words);
     T_RUN(test_names_and_ordinary_words);

@@ -2,6 +2,7 @@
  * threads at once (as /v1/moderations does) gives the verdicts one thread gives; the
  * request parser's checks; the metrics' latency buckets; the verdict's redacted text; the
  * moderation body's fast reading. */
+#include "guard_fixture.h"
 #include "t.h"
 #include "server/server_int.h"
 #include "steward/guard.h"
@@ -200,15 +201,8 @@ static void test_moderation_simple_input(void) {
 
 int main(void) {
     sw_err err;
-    char data[4096];
-    const char *root = getenv("STEWARD_ROOT");
-    snprintf(data, sizeof data, "%s/data", root ? root : ".");
     if (sw_crypto_init(&err) < 0) return 1;
-    sw_guard_opts o = {.data_dir = data};
-    if (!(g = sw_guard_open(&o, &err))) {
-        printf("not ok - open guard: %s\n", err.msg);
-        return 1;
-    }
+    if (!(g = test_guard_open(TG_WITH_CLASSIFIER))) return 1;
     T_RUN(test_guard_threads);
     T_RUN(test_parse_chat);
     T_RUN(test_parse_refusals);
