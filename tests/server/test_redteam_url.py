@@ -52,7 +52,9 @@ url = "http://127.0.0.1:%d" % srv.port
 env = {"STEWARD_UPSTREAM_KEY": key}
 
 out = os.path.join(client_home, "out")
-r = redteam(client_home, "--target", url, "--limit", "16", "--seed", "2", "--json", "--no-overrefusal", "--out", out,
+# seed 3: its 16 attempts hold both stopped and passed ones with the wider harm lexicon (under
+# seed 2 the lexicon stopped all 16, leaving no answer to check)
+r = redteam(client_home, "--target", url, "--limit", "16", "--seed", "3", "--json", "--no-overrefusal", "--out", out,
             env_extra=env)
 rep = json.loads(r.stdout) if r.returncode == 0 else {}
 t.ok(r.returncode == 0 and rep.get("attempts") == 16 and rep.get("target") == url, "a steward server is attacked "
