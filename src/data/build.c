@@ -505,11 +505,20 @@ static void finish_stats(pass2 *p, const sw_data_report *rep) {
     json_object_foreach(p->harm, k, v) {
         json_t *s = child(child(st, "sources"), k);
         json_int_t docs = json_integer_value(json_array_get(v, 0)), harmful = json_integer_value(json_array_get(v, 1));
+        double lo, hi;
+        sw_data_wilson((uint64_t)harmful, (uint64_t)docs, &lo, &hi);
+        /* in harm-scan all, every document past the licence stage is scanned */
+        uint64_t population = p->b->sample ? sw_data_sample_population(p->b->sample, k) : (uint64_t)docs;
+        json_object_set_new(s, "harm_population", json_integer((json_int_t)population));
         json_object_set_new(s, "scanned", json_integer(docs));
         json_object_set_new(s, "harmful", json_integer(harmful));
         json_object_set_new(s, "harm_rate", json_real(docs ? (double)harmful / (double)docs : 0));
+        json_object_set_new(s, "harm_rate_ci95", json_pack("[f, f]", lo, hi));
         json_object_set_new(s, "rejected", json_boolean(source_rejected(p, k)));
     }
+    const sw_data_policy *pol = p->b->stages.policy;
+    json_object_set_new(st, "harm_scan", json_string(pol->harm_sample_on ? "sample" : "all"));
+    if (pol->harm_sample_on) json_object_set_new(st, "harm_sample", json_integer(pol->harm_sample));
     json_object_set_new(st, "documents_in", json_integer((json_int_t)rep->docs_in));
     json_object_set_new(st, "documents_out", json_integer((json_int_t)p->docs_out));
     json_object_set_new(st, "bytes_in", json_integer((json_int_t)rep->bytes_in));
@@ -686,6 +695,7 @@ int sw_data_build(const sw_data_opts *o, sw_data_report *rep, sw_err *err) {
     int rc = -1;
     if (sw_crypto_init(err) || open_stages(&b, err)) goto out;
     if (sw_mkdirs(o->out_dir, 0755, err) || prepare_dirs(&b, err)) goto out;
+    if (o->policy->harm_sample_on && sw_data_pass0(&b, err)) goto out;
     if (sw_data_pass1(&b, rep, err)) goto out;
     if (rep->stopped) {
         rc = 0;
@@ -699,6 +709,7 @@ int sw_data_build(const sw_data_opts *o, sw_data_report *rep, sw_err *err) {
     rc = 0;
 out:
     close_stages(&b);
+    sw_data_sample_free(b.sample);
     rep->seconds = (double)(sw_now_ns() - t0) / 1e9;
     return rc;
 }
