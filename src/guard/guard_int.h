@@ -50,6 +50,10 @@ static inline void gv_span(const sw_guard_view *v, size_t s, size_t e, size_t *o
 /* sw_guard_normalize into a norm that holds the buffers of an earlier call (or zeros),
  * reusing them: no fresh pages per segment of a long text. Same result. */
 int gnormalize_reuse(const char *text, size_t len, sw_guard_norm *out, sw_err *err);
+/* The light view and the invisible characters alone (match and squeeze stay empty), for
+ * the recognisers that read nothing else (personal data, secrets, encoded payloads).
+ * -1 on OOM or a text over the limit. */
+int gnormalize_light_reuse(const char *text, size_t len, sw_guard_norm *out);
 int gpii_scan(const sw_guard_norm *n, sw_guard_verdict *v);
 int gsecret_scan(const char *text, size_t len, sw_guard_verdict *v);
 /* Chat-template control tokens in the light view (template.c): template_injection

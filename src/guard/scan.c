@@ -220,7 +220,9 @@ static int scan_into(const sw_guard *g, const char *text, size_t len, int src, g
                      sw_guard_verdict *v, sw_guard_norm *ws) {
     sw_guard_norm own = {0}, *np = ws ? ws : &own;
     const int all = what == GSCAN_ALL, harm = what != GSCAN_PII;
-    int rc = gnormalize_reuse(text, len, np, NULL);
+    /* the match and squeeze views serve only the rules, harm detector and classifier */
+    const int views = harm || g->rules_personal || g->clf_personal;
+    int rc = views ? gnormalize_reuse(text, len, np, NULL) : gnormalize_light_reuse(text, len, np);
     if (rc == 0 && all) rc = ginvis_findings(np, v);
     if (rc == 0) rc = gpii_scan(np, v);
     if (rc == 0) rc = gpersonal_scan(g->names, text, len, v);
