@@ -130,13 +130,15 @@ static int source_rejected(const pass2 *p, const char *src) {
 /* Parses a signature written as hex by the stages. -1 when malformed. */
 static int parse_sig(const char *hex, uint32_t *sig) {
     if (!hex || strlen(hex) != SW_MINHASH_K * 8) return -1;
-    for (int i = 0; i < SW_MINHASH_K; i++) {
-        char w[9];
-        memcpy(w, hex + 8 * i, 8);
-        w[8] = 0;
-        char *end;
-        sig[i] = (uint32_t)strtoul(w, &end, 16);
-        if (*end) return -1;
+    for (int i = 0; i < SW_MINHASH_K; i++) { /* eight hex digits each, as stage.c writes them */
+        uint32_t v = 0;
+        for (int j = 0; j < 8; j++) {
+            unsigned char c = (unsigned char)hex[8 * i + j];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            if (d < 0) return -1;
+            v = v << 4 | (uint32_t)d;
+        }
+        sig[i] = v;
     }
     return 0;
 }
