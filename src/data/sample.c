@@ -179,12 +179,15 @@ int sw_data_pass0(sw_data_build_ctx *b, sw_err *err) {
     sw_data_raw *raws = calloc(cap, sizeof *raws);
     if (!raws) return sw_err_set(err, "out of memory");
     int rc = 0, got = 1;
+    uint64_t docs = 0, bytes = 0;
     while (rc == 0 && got == 1) {
         size_t n = 0;
         while (n < cap && (got = sw_data_reader_next(&r, &raws[n], 1, err)) == 1) n++;
         if (got < 0) rc = -1;
         if (rc == 0 && n) rc = sample_chunk(b, b->sample, raws, n, err);
-        for (size_t i = 0; i < n; i++) free(raws[i].text);
+        for (size_t i = 0; i < n; i++) bytes += raws[i].len, free(raws[i].text);
+        docs += n;
+        if (b->o->progress && n) b->o->progress(b->o->progress_ud, docs, bytes, "sample");
     }
     sw_data_reader_close(&r);
     free(raws);
