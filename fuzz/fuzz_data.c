@@ -46,6 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     sw_data_policy_default(&p);
     if (sw_data_policy_parse(&p, text, size, "fuzz.policy", &err) == 0) {
         if (p.n_licences > SW_DATA_MAX_LICENCES || !(p.harm_limit >= 0 && p.harm_limit <= 1)) abort();
+        if (p.harm_sample < 1 || p.harm_sample > SW_DATA_HARM_SAMPLE_MAX) abort();
     }
     const char *path = as_file(data, size);
     sw_identity *id = path ? sw_identity_load(path, &err) : NULL;

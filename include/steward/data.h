@@ -50,6 +50,8 @@ int sw_data_doc_parse_json(const char *line, size_t len, sw_data_doc *d, const c
 #define SW_DATA_MAX_LICENCES 64
 #define SW_DATA_MAX_LANGS 8
 #define SW_DATA_LICENCE_MAX 48
+#define SW_DATA_HARM_SAMPLE 4000        /* documents per source in `harm-scan sample` (TC260-003's sample size) */
+#define SW_DATA_HARM_SAMPLE_MAX 10000000
 typedef enum { SW_PD_KEEP = 0, SW_PD_REDACT, SW_PD_DROP } sw_pd_action;
 
 typedef struct sw_data_policy {
@@ -57,6 +59,8 @@ typedef struct sw_data_policy {
     int n_licences;
     sw_pd_action personal[SW_CONSENT_COUNT]; /* what to do with PII by consent status */
     double harm_limit;      /* a source whose harmful share exceeds this is rejected whole */
+    int harm_sample_on;     /* 1 (`harm-scan sample`): harm measured on a sample of each source */
+    int harm_sample;        /* its size: the documents of a source with the smallest content hashes */
     char langs[SW_DATA_MAX_LANGS][8]; /* languages kept; none listed: all */
     int n_langs;
     int c4_lines;           /* 1: apply C4's line rules */
@@ -67,11 +71,13 @@ typedef struct sw_data_policy {
 } sw_data_policy;
 
 /* The defaults: no licence allowed (the caller lists them), PII kept with consent "yes",
- * redacted for "unknown" and "not-applicable", document dropped for "no"; harm limit 5%;
+ * redacted for "unknown" and "not-applicable", document dropped for "no"; harm limit 5%,
+ * every document scanned for harm (`harm-scan all`; sample size 4,000 when `sample`);
  * all languages; C4 and Gopher on; near-duplicate at Jaccard 0.7; no paragraph dedup. */
 void sw_data_policy_default(sw_data_policy *p);
 /* Parses a policy text over the defaults. Lines: `licences ID...` (adds), `personal-data
- * CONSENT keep|redact|drop`, `harm-limit X`, `languages en zh ...`, `c4-lines on|off`,
+ * CONSENT keep|redact|drop`, `harm-limit X`, `harm-scan all|sample`, `harm-sample K`,
+ * `languages en zh ...`, `c4-lines on|off`,
  * `gopher on|off`, `near-dup-jaccard X`, `paragraph-dedup on|off`; `#` comments. -1 with
  * err naming name:line on an unknown key or bad value. */
 int sw_data_policy_parse(sw_data_policy *p, const char *text, size_t len, const char *name, sw_err *err);

@@ -198,6 +198,14 @@ int sw_guard_restore(const sw_guard *g, const char *text, size_t len, sw_buf *ou
  * sw_guard_scan otherwise: -1 with err on OOM or a text over 1 GiB; the caller frees v. */
 int sw_guard_scan_data(const sw_guard *g, sw_guard_dir dir, const char *text, size_t len, sw_guard_verdict *v,
                        sw_err *err);
+/* sw_guard_scan_data's personal-data findings alone (categories pii and secret), for a
+ * document whose harm is not measured: it also skips the harmful-request detector, the
+ * joined encoded pieces, and the keyword rules and classifier unless they define a pii
+ * or secret category. Same spans, types, scores and actions as sw_guard_scan_data's
+ * personal-data findings (unless either is truncated at SW_GUARD_MAX_FINDINGS). Same
+ * contract as sw_guard_scan_data. */
+int sw_guard_scan_pii(const sw_guard *g, sw_guard_dir dir, const char *text, size_t len, sw_guard_verdict *v,
+                      sw_err *err);
 /* 1 for a finding category sw_guard_scan_data keeps (tc260: its code, may be NULL or ""). */
 int sw_guard_category_is_data(const char *category, const char *tc260);
 /* 1 when a finding is personal data (pii or secret). */

@@ -130,13 +130,15 @@ static int source_rejected(const pass2 *p, const char *src) {
 /* Parses a signature written as hex by the stages. -1 when malformed. */
 static int parse_sig(const char *hex, uint32_t *sig) {
     if (!hex || strlen(hex) != SW_MINHASH_K * 8) return -1;
-    for (int i = 0; i < SW_MINHASH_K; i++) {
-        char w[9];
-        memcpy(w, hex + 8 * i, 8);
-        w[8] = 0;
-        char *end;
-        sig[i] = (uint32_t)strtoul(w, &end, 16);
-        if (*end) return -1;
+    for (int i = 0; i < SW_MINHASH_K; i++) { /* eight hex digits each, as stage.c writes them */
+        uint32_t v = 0;
+        for (int j = 0; j < 8; j++) {
+            unsigned char c = (unsigned char)hex[8 * i + j];
+            int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            if (d < 0) return -1;
+            v = v << 4 | (uint32_t)d;
+        }
+        sig[i] = v;
     }
     return 0;
 }
@@ -505,11 +507,20 @@ static void finish_stats(pass2 *p, const sw_data_report *rep) {
     json_object_foreach(p->harm, k, v) {
         json_t *s = child(child(st, "sources"), k);
         json_int_t docs = json_integer_value(json_array_get(v, 0)), harmful = json_integer_value(json_array_get(v, 1));
+        double lo, hi;
+        sw_data_wilson((uint64_t)harmful, (uint64_t)docs, &lo, &hi);
+        /* in harm-scan all, every document past the licence stage is scanned */
+        uint64_t population = p->b->sample ? sw_data_sample_population(p->b->sample, k) : (uint64_t)docs;
+        json_object_set_new(s, "harm_population", json_integer((json_int_t)population));
         json_object_set_new(s, "scanned", json_integer(docs));
         json_object_set_new(s, "harmful", json_integer(harmful));
         json_object_set_new(s, "harm_rate", json_real(docs ? (double)harmful / (double)docs : 0));
+        json_object_set_new(s, "harm_rate_ci95", json_pack("[f, f]", lo, hi));
         json_object_set_new(s, "rejected", json_boolean(source_rejected(p, k)));
     }
+    const sw_data_policy *pol = p->b->stages.policy;
+    json_object_set_new(st, "harm_scan", json_string(pol->harm_sample_on ? "sample" : "all"));
+    if (pol->harm_sample_on) json_object_set_new(st, "harm_sample", json_integer(pol->harm_sample));
     json_object_set_new(st, "documents_in", json_integer((json_int_t)rep->docs_in));
     json_object_set_new(st, "documents_out", json_integer((json_int_t)p->docs_out));
     json_object_set_new(st, "bytes_in", json_integer((json_int_t)rep->bytes_in));
@@ -686,6 +697,7 @@ int sw_data_build(const sw_data_opts *o, sw_data_report *rep, sw_err *err) {
     int rc = -1;
     if (sw_crypto_init(err) || open_stages(&b, err)) goto out;
     if (sw_mkdirs(o->out_dir, 0755, err) || prepare_dirs(&b, err)) goto out;
+    if (o->policy->harm_sample_on && sw_data_pass0(&b, err)) goto out;
     if (sw_data_pass1(&b, rep, err)) goto out;
     if (rep->stopped) {
         rc = 0;
@@ -699,6 +711,7 @@ int sw_data_build(const sw_data_opts *o, sw_data_report *rep, sw_err *err) {
     rc = 0;
 out:
     close_stages(&b);
+    sw_data_sample_free(b.sample);
     rep->seconds = (double)(sw_now_ns() - t0) / 1e9;
     return rc;
 }

@@ -16,6 +16,7 @@ typedef struct sw_data_build_ctx {
     char journal[SW_DATA_DIR_MAX]; /* OUT/.journal */
     uint64_t n_chunks;              /* chunks of the inputs (set by pass 1) */
     int n_shards;                   /* shards written (set by pass 2) */
+    sw_data_sample *sample;         /* harm-scan sample: the sources' samples (set by pass 0) */
 } sw_data_build_ctx;
 
 /* One raw input document: a JSONL line or a whole text file (text NULL when skipped;
@@ -41,6 +42,14 @@ typedef struct sw_data_reader {
 int sw_data_reader_next(sw_data_reader *r, sw_data_raw *out, int keep, sw_err *err);
 void sw_data_reader_close(sw_data_reader *r);
 
+/* Builds the document of a raw input: parsed JSON, or a text file with the provenance of
+ * the options (raw->text moves into d). 0, or 1 when the input is malformed (a decision
+ * is recorded in rec). d is cleared by the caller either way. */
+struct json_t;
+int sw_data_make_doc(const sw_data_build_ctx *b, sw_data_raw *raw, sw_data_doc *d, struct json_t *rec);
+/* Pass 0 (`harm-scan sample`): reads every input once and sets b->sample and
+ * b->stages.sample to each source's sample. -1 with err. */
+int sw_data_pass0(sw_data_build_ctx *b, sw_err *err);
 /* Pass 1: runs the stages over every chunk not yet in the journal. -1 with err. */
 int sw_data_pass1(sw_data_build_ctx *b, sw_data_report *rep, sw_err *err);
 /* The journal file of a chunk ("jsonl" records, "sum" per-source counts). */

@@ -150,22 +150,15 @@ void sw_identity_count(const sw_identity *t, const char *text, size_t len, uint6
 
 /* ---- the dataset card ---- */
 static json_int_t geti(json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
+static const char **sorted_keys(json_t *o, size_t *n);
 
 /* A table of name | documents | kept | bytes out over the objects of o (sorted keys). */
 static void card_table(FILE *f, json_t *o, const char *what) {
     fprintf(f, "| %s | documents in | kept | bytes kept |\n|---|---:|---:|---:|\n", what);
-    const char **keys = calloc(json_object_size(o) + 1, sizeof *keys);
-    size_t n = 0;
-    const char *k;
-    json_t *v;
-    json_object_foreach(o, k, v) if (keys) keys[n++] = k;
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
-            const char *t = keys[j];
-            keys[j] = keys[j - 1], keys[j - 1] = t;
-        }
-    for (size_t i = 0; i < n; i++) {
-        v = json_object_get(o, keys[i]);
+    size_t n;
+    const char **keys = sorted_keys(o, &n);
+    for (size_t i = 0; keys && i < n; i++) {
+        json_t *v = json_object_get(o, keys[i]);
         fprintf(f, "| %s | %lld | %lld | %lld |\n", keys[i], (long long)geti(v, "documents"), (long long)geti(v, "kept"),
                 (long long)geti(v, "bytes_out"));
     }
@@ -188,6 +181,52 @@ static void card_preprocessing(FILE *f, json_t *stats) {
     const char *k;
     json_t *v;
     json_object_foreach(json_object_get(stats, "rules"), k, v) fprintf(f, "| `%s` | %lld |\n", k, (long long)json_integer_value(v));
+    fputc('\n', f);
+}
+
+/* Keys of o sorted (the caller frees the array, not the keys); NULL on OOM. */
+static const char **sorted_keys(json_t *o, size_t *n) {
+    const char **keys = calloc(json_object_size(o) + 1, sizeof *keys);
+    const char *k;
+    json_t *v;
+    *n = 0;
+    json_object_foreach(o, k, v) if (keys) keys[(*n)++] = k;
+    for (size_t i = 1; i < *n; i++)
+        for (size_t j = i; j > 0 && strcmp(keys[j - 1], keys[j]) > 0; j--) {
+            const char *t = keys[j];
+            keys[j] = keys[j - 1], keys[j - 1] = t;
+        }
+    return keys;
+}
+
+/* How each source's harmful share was measured: documents scanned of those past the
+ * licence stage, harmful, the rate with its 95% interval, and the decision. */
+static void card_harm(FILE *f, json_t *stats) {
+    const char *mode = json_string_value(json_object_get(stats, "harm_scan"));
+    fprintf(f, "### Harmful content by source\n\n");
+    if (mode && strcmp(mode, "sample") == 0)
+        fprintf(f, "Measured on a sample (`harm-scan sample`): in each source, the %lld documents past the licence "
+                   "stage with the smallest content hashes (the first 8 bytes of the `sha256` in `lineage.jsonl`), or "
+                   "all of them in a smaller source. Harmful documents of the sample are dropped; the others carry "
+                   "`harm.not_sampled` and were not scanned for harm (personal data was looked for in every "
+                   "document).\n\n",
+                (long long)geti(stats, "harm_sample"));
+    else
+        fprintf(f, "Every document past the licence stage was scanned (`harm-scan all`); harmful ones are dropped.\n\n");
+    fprintf(f, "| source | documents | scanned | harmful | rate | 95%% interval (Wilson) | rejected |\n"
+               "|---|---:|---:|---:|---:|---|---|\n");
+    json_t *src = json_object_get(stats, "sources");
+    size_t n;
+    const char **keys = sorted_keys(src, &n);
+    for (size_t i = 0; keys && i < n; i++) {
+        json_t *v = json_object_get(src, keys[i]), *ci = json_object_get(v, "harm_rate_ci95");
+        if (!json_object_get(v, "scanned")) continue;
+        fprintf(f, "| %s | %lld | %lld | %lld | %.2f%% | %.2f%%-%.2f%% | %s |\n", keys[i], (long long)geti(v, "harm_population"),
+                (long long)geti(v, "scanned"), (long long)geti(v, "harmful"), 100 * json_real_value(json_object_get(v, "harm_rate")),
+                100 * json_real_value(json_array_get(ci, 0)), 100 * json_real_value(json_array_get(ci, 1)),
+                json_is_true(json_object_get(v, "rejected")) ? "yes" : "no");
+    }
+    free(keys);
     fputc('\n', f);
 }
 
@@ -233,6 +272,7 @@ int sw_data_card_write(const char *path, json_t *stats, const sw_identity *id, s
                "`lang`. *(owner)* How the sources were collected, over what time frame, and whether the people "
                "concerned were told.\n\n");
     card_preprocessing(f, stats);
+    card_harm(f, stats);
     card_representation(f, stats, id);
     fprintf(f, "## Uses\n\nTraining language models with `steward train` (the shards in `shards/`). *(owner)* Uses to "
                "avoid.\n\n## Distribution\n\nEach document keeps its licence in `clean.jsonl`; the dataset may be "

@@ -84,9 +84,7 @@ int sw_data_reader_next(sw_data_reader *r, sw_data_raw *out, int keep, sw_err *e
     return 0;
 }
 
-/* Builds the document of a raw input: parsed JSON, or a text file with the provenance of
- * the options. Returns 0, or 1 when the input is malformed (a decision is recorded). */
-static int make_doc(const sw_data_build_ctx *b, sw_data_raw *raw, sw_data_doc *d, json_t *rec) {
+int sw_data_make_doc(const sw_data_build_ctx *b, sw_data_raw *raw, sw_data_doc *d, json_t *rec) {
     sw_err e = {{0}};
     const char *path = b->o->inputs[raw->input];
     if (raw->jsonl) {
@@ -126,7 +124,7 @@ static char *process_one(const sw_data_build_ctx *b, sw_data_raw *raw, uint64_t 
     if (!rec) return sw_err_set(err, "out of memory"), NULL;
     sw_data_doc d = {0};
     char *line = NULL;
-    if (make_doc(b, raw, &d, rec)) {
+    if (sw_data_make_doc(b, raw, &d, rec)) {
         json_object_set_new(rec, "bytes", json_integer((json_int_t)raw->len));
         json_object_set_new(rec, "keep", json_false());
     } else if (!sw_data_stage_run(&b->stages, &d, rec, err)) {

@@ -18,6 +18,7 @@ void sw_data_policy_default(sw_data_policy *p) {
     p->personal[SW_CONSENT_UNKNOWN] = SW_PD_REDACT;
     p->personal[SW_CONSENT_NOT_APPLICABLE] = SW_PD_REDACT;
     p->harm_limit = DEFAULT_HARM_LIMIT;
+    p->harm_sample = SW_DATA_HARM_SAMPLE;
     p->c4_lines = 1;
     p->gopher = 1;
     p->near_dup_jaccard = DEFAULT_NEAR_DUP;
@@ -92,6 +93,21 @@ static int parse_pd(const char *s) {
 }
 
 /* Applies one split line (w[0] the key). -1 with err (without the location) on error. */
+/* "all" (0) or "sample" (1) into *on. -1 for anything else. */
+static int parse_harm_scan(const char *s, int *on) {
+    if (strcmp(s, "all") == 0 || strcmp(s, "sample") == 0) return *on = strcmp(s, "sample") == 0, 0;
+    return -1;
+}
+
+/* A sample size of 1..SW_DATA_HARM_SAMPLE_MAX documents. -1 otherwise. */
+static int parse_sample_size(const char *s, int *k) {
+    char *end;
+    long v = strtol(s, &end, 10);
+    if (*end || end == s || v < 1 || v > SW_DATA_HARM_SAMPLE_MAX) return -1;
+    *k = (int)v;
+    return 0;
+}
+
 static int apply_line(sw_data_policy *p, char **w, int n, sw_err *err) {
     const char *k = w[0];
     if (strcmp(k, "licences") == 0 || strcmp(k, "licenses") == 0) {
@@ -122,6 +138,8 @@ static int apply_line(sw_data_policy *p, char **w, int n, sw_err *err) {
     else if (strcmp(k, "c4-lines") == 0) rc = parse_onoff(w[1], &p->c4_lines);
     else if (strcmp(k, "gopher") == 0) rc = parse_onoff(w[1], &p->gopher);
     else if (strcmp(k, "paragraph-dedup") == 0) rc = parse_onoff(w[1], &p->para_dedup);
+    else if (strcmp(k, "harm-scan") == 0) rc = parse_harm_scan(w[1], &p->harm_sample_on);
+    else if (strcmp(k, "harm-sample") == 0) rc = parse_sample_size(w[1], &p->harm_sample);
     else return sw_err_set(err, "unknown key '%s'", k);
     return rc ? sw_err_set(err, "bad value '%s' for '%s'", w[1], k) : 0;
 }

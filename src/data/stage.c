@@ -50,22 +50,32 @@ static int cmp_finding(const void *a, const void *b) {
     return x->end > y->end ? -1 : x->end < y->end;
 }
 
+const char *sw_data_licence_rule(const sw_data_policy *p, const sw_data_doc *d) {
+    if (!d->source) return "provenance.missing_source";
+    if (!d->license) return "licence.missing";
+    if (!sw_data_policy_allows(p, d->license)) return "licence.not_allowed";
+    return NULL;
+}
+
 /* Licence, provenance and consent. Returns 1 when the document is dropped. */
 static int stage_licence(const sw_data_stage_ctx *c, const sw_data_doc *d, json_t *rec) {
-    if (!d->source) return decide(rec, "licence", "provenance.missing_source", "drop", NULL), 1;
-    if (!d->license) return decide(rec, "licence", "licence.missing", "drop", NULL), 1;
-    if (!sw_data_policy_allows(c->policy, d->license))
-        return decide(rec, "licence", "licence.not_allowed", "drop", json_string(d->license)), 1;
+    const char *rule = sw_data_licence_rule(c->policy, d);
+    if (rule)
+        return decide(rec, "licence", rule, "drop", strcmp(rule, "licence.not_allowed") == 0 ? json_string(d->license) : NULL), 1;
     if (!d->consent_valid) decide(rec, "licence", "consent.missing_as_unknown", "assume", NULL);
     return 0;
 }
 
 /* Harmful content and personal data from one guard scan (sw_guard_scan_data: the harm and
- * personal-data findings of the full scan). Returns 1 when dropped, -1 on error; *text
- * receives the text to go on with (redacted or not). */
-static int stage_guard(const sw_data_stage_ctx *c, const sw_data_doc *d, json_t *rec, sw_buf *text, sw_err *err) {
+ * personal-data findings of the full scan), or personal data alone (sw_guard_scan_pii) for
+ * a document outside its source's harm sample (hash: its content hash). Returns 1 when
+ * dropped, -1 on error; *text receives the text to go on with (redacted or not). */
+static int stage_guard(const sw_data_stage_ctx *c, const sw_data_doc *d, uint64_t hash, json_t *rec, sw_buf *text,
+                       sw_err *err) {
     sw_guard_verdict v = {0};
-    if (sw_guard_scan_data(c->guard, SW_GUARD_OUTPUT, d->text, d->len, &v, err)) return sw_guard_verdict_free(&v), -1;
+    int sampled = !c->sample || sw_data_sample_in(c->sample, d->source, hash);
+    if ((sampled ? sw_guard_scan_data : sw_guard_scan_pii)(c->guard, SW_GUARD_OUTPUT, d->text, d->len, &v, err))
+        return sw_guard_verdict_free(&v), -1;
     if (v.n_findings) qsort(v.findings, v.n_findings, sizeof *v.findings, cmp_finding);
     int harmful = 0, personal = 0, rc = 0;
     const char *harm_cat = NULL;
@@ -73,7 +83,8 @@ static int stage_guard(const sw_data_stage_ctx *c, const sw_data_doc *d, json_t 
         if (sw_guard_finding_is_harmful(&v.findings[i]) && !harmful) harmful = 1, harm_cat = v.findings[i].category;
         personal += sw_guard_finding_is_personal(&v.findings[i]);
     }
-    json_object_set_new(rec, "harmful", json_boolean(harmful));
+    if (sampled) json_object_set_new(rec, "harmful", json_boolean(harmful));
+    else decide(rec, "harm", "harm.not_sampled", "keep", NULL);
     if (harmful) {
         decide(rec, "harm", "harm.document", "drop", json_string(harm_cat));
         rc = 1;
@@ -152,7 +163,9 @@ static void set_opt(json_t *o, const char *k, const char *s) {
 
 json_t *sw_data_stage_run(const sw_data_stage_ctx *c, const sw_data_doc *d, json_t *rec, sw_err *err) {
     char sha[2 * SW_SHA256_BYTES + 1];
-    sw_sha256_hex(d->text, d->len, sha);
+    uint8_t digest[SW_SHA256_BYTES];
+    sw_sha256(d->text, d->len, digest);
+    sw_hex(digest, sizeof digest, sha);
     set_opt(rec, "source", d->source);
     set_opt(rec, "license", d->license);
     json_object_set_new(rec, "consent", json_string(sw_data_consent_name(d->consent)));
@@ -162,7 +175,7 @@ json_t *sw_data_stage_run(const sw_data_stage_ctx *c, const sw_data_doc *d, json
     json_object_set_new(rec, "bytes", json_integer((json_int_t)d->len));
     sw_buf redacted = {0}, kept = {0};
     int rc = stage_licence(c, d, rec);
-    if (rc == 0) rc = stage_guard(c, d, rec, &redacted, err);
+    if (rc == 0) rc = stage_guard(c, d, sw_data_content_hash(digest), rec, &redacted, err);
     if (rc == 0) rc = stage_lang_quality(c, redacted.data ? redacted.data : "", redacted.len, rec, &kept, err);
     if (rc == 0) {
         stage_keys(c, kept.data, kept.len, rec);

@@ -16,12 +16,16 @@ const char *gpolicy_hash(const sw_guard_policy *p);
 /* Scans text with every recogniser (no policy, no merge) into v; src is a
  * sw_guard_text_source (documents also get the instruction detector). -1 on OOM. */
 int gscan_raw(const sw_guard *g, const char *text, size_t len, int src, sw_guard_verdict *v);
-/* What a scan looks for: everything (the guards), or what data governance needs
- * (sw_guard_scan_data: harm and personal data). */
-typedef enum { GSCAN_ALL = 0, GSCAN_DATA } gscan_for;
+/* What a scan looks for: everything (the guards), what data governance needs
+ * (sw_guard_scan_data: harm and personal data), or personal data alone (sw_guard_scan_pii). */
+typedef enum { GSCAN_ALL = 0, GSCAN_DATA, GSCAN_PII } gscan_for;
 /* gscan_raw for what; GSCAN_DATA skips the recognisers whose findings it does not keep
- * (its caller filters the rest with sw_guard_category_is_data). -1 on OOM. */
+ * (its caller filters the rest with sw_guard_category_is_data); GSCAN_PII also skips the
+ * harm detector, the joined-pieces check and the rules and classifier heads, unless they
+ * have a personal-data category. -1 on OOM. */
 int gscan_raw_for(const sw_guard *g, const char *text, size_t len, int src, gscan_for what, sw_guard_verdict *v);
+/* 1 for the categories of personal data (pii, secret). */
+int gcategory_is_personal(const char *category);
 /* Sorts and merges overlapping findings of one category and type. */
 void gmerge_findings(sw_guard_verdict *v);
 const sw_guard_policy *gguard_policy(const sw_guard *g);
@@ -46,6 +50,10 @@ static inline void gv_span(const sw_guard_view *v, size_t s, size_t e, size_t *o
 /* sw_guard_normalize into a norm that holds the buffers of an earlier call (or zeros),
  * reusing them: no fresh pages per segment of a long text. Same result. */
 int gnormalize_reuse(const char *text, size_t len, sw_guard_norm *out, sw_err *err);
+/* The light view and the invisible characters alone (match and squeeze stay empty), for
+ * the recognisers that read nothing else (personal data, secrets, encoded payloads).
+ * -1 on OOM or a text over the limit. */
+int gnormalize_light_reuse(const char *text, size_t len, sw_guard_norm *out);
 int gpii_scan(const sw_guard_norm *n, sw_guard_verdict *v);
 int gsecret_scan(const char *text, size_t len, sw_guard_verdict *v);
 /* Chat-template control tokens in the light view (template.c): template_injection

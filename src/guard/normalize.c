@@ -355,6 +355,13 @@ int sw_guard_normalize(const char *text, size_t len, sw_guard_norm *out, sw_err 
     return gnormalize_reuse(text, len, out, err);
 }
 
+int gnormalize_light_reuse(const char *text, size_t len, sw_guard_norm *out) {
+    out->light.len = out->match.len = out->squeeze.len = 0;
+    out->n_invis = 0;
+    if (len > NORM_MAX_LEN) return -1;
+    return build_light((const unsigned char *)text, len, out) < 0 ? -1 : 0;
+}
+
 int gnormalize_reuse(const char *text, size_t len, sw_guard_norm *out, sw_err *err) {
     out->light.len = out->match.len = out->squeeze.len = 0;
     out->n_invis = 0;

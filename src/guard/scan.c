@@ -19,6 +19,7 @@ struct sw_guard {
     sw_guard_policy *policy;
     uint8_t key[32];
     int has_key;
+    int rules_personal, clf_personal; /* rules or a classifier head of category pii or secret */
 };
 
 /* Cuts a string truncated by snprintf back to its last whole UTF-8 sequence. */
@@ -130,6 +131,9 @@ sw_guard *sw_guard_open(const sw_guard_opts *opts, sw_err *err) {
         snprintf(path, sizeof path, "%s/../models/guard-classifier.bin", o.data_dir);
         if (stat(path, &st) == 0 && !(g->clf = sw_guard_clf_load(path, err))) goto fail;
     }
+    g->rules_personal = grules_has_category(g->rules, "pii") || grules_has_category(g->rules, "secret");
+    for (int h = 0; g->clf && h < sw_guard_clf_heads(g->clf); h++)
+        g->clf_personal |= gcategory_is_personal(sw_guard_clf_head_name(g->clf, h));
     return g;
 fail:
     sw_guard_free(g);
@@ -160,6 +164,7 @@ static int classify(const sw_guard_clf *c, const sw_guard_norm *nm, const char *
     for (int h = 0; h < sw_guard_clf_heads(c); h++) {
         if (sc[h] < CLF_MIN_SCORE) continue;
         if (what == GSCAN_DATA && !sw_guard_category_is_data(sw_guard_clf_head_name(c, h), "")) continue;
+        if (what == GSCAN_PII && !gcategory_is_personal(sw_guard_clf_head_name(c, h))) continue;
         gclf_why w;
         if (gclf_explain(c, nm->match.s, nm->match.len, &nm->match, text, v, h, &w) < 0 ||
             gf_add(v, sw_guard_clf_head_name(c, h), "linear_ngram", w.start, w.end, sc[h], SW_SRC_CLASSIFIER, w.text) < 0)
@@ -214,16 +219,19 @@ static int scan_joined(const sw_guard *g, const gdecoded *d, size_t nd, sw_guard
 static int scan_into(const sw_guard *g, const char *text, size_t len, int src, gscan_for what, int depth,
                      sw_guard_verdict *v, sw_guard_norm *ws) {
     sw_guard_norm own = {0}, *np = ws ? ws : &own;
-    const int all = what == GSCAN_ALL;
-    int rc = gnormalize_reuse(text, len, np, NULL);
+    const int all = what == GSCAN_ALL, harm = what != GSCAN_PII;
+    /* the match and squeeze views serve only the rules, harm detector and classifier */
+    const int views = harm || g->rules_personal || g->clf_personal;
+    int rc = views ? gnormalize_reuse(text, len, np, NULL) : gnormalize_light_reuse(text, len, np);
     if (rc == 0 && all) rc = ginvis_findings(np, v);
     if (rc == 0) rc = gpii_scan(np, v);
     if (rc == 0) rc = gpersonal_scan(g->names, text, len, v);
     if (rc == 0) rc = gsecret_scan(text, len, v);
-    if (rc == 0) rc = gharm_scan_rules(g->harm, g->rules, np, text, v); /* keyword rules, then harm */
+    if (rc == 0 && harm) rc = gharm_scan_rules(g->harm, g->rules, np, text, v); /* keyword rules, then harm */
+    else if (rc == 0 && g->rules_personal) rc = grules_scan(g->rules, np, v);
     if (rc == 0 && all) rc = gtemplate_scan(np, v);
     if (rc == 0 && all) rc = src == SW_TEXT_DOCUMENT ? gdocinstr_scan(np, v) : gdocinstr_scan_pasted(np, v);
-    if (rc == 0 && g->clf) rc = classify(g->clf, np, text, v, what);
+    if (rc == 0 && g->clf && (harm || g->clf_personal)) rc = classify(g->clf, np, text, v, what);
     gdecoded *d = NULL;
     size_t nd = 0;
     if (rc == 0) rc = gdecode_find(text, len, np, &d, &nd);
@@ -247,7 +255,7 @@ static int scan_into(const sw_guard *g, const char *text, size_t len, int src, g
         }
         sw_guard_verdict_free(&inner);
     }
-    if (rc == 0 && nd > 1) rc = scan_joined(g, d, nd, v);
+    if (rc == 0 && nd > 1 && harm) rc = scan_joined(g, d, nd, v);
     for (size_t i = 0; i < nd; i++) free(d[i].text);
     free(d);
     return rc;

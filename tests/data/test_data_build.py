@@ -220,6 +220,7 @@ def main():
         para_test(t, home)
         text_input_test(t, home)
         token_shard_test(t, home, out, inputs)
+        sample_test(t, home)
         kill_test(t, home)
     finally:
         shutil.rmtree(t, ignore_errors=True)
@@ -298,6 +299,80 @@ def para_test(t, home):
     check("paragraph dedup removes the repeated paragraph from the later document",
           len(clean) == 2 and shared in clean[0]["text"] and shared not in clean[1]["text"]
           and [d["rule"] for d in lin[1]["decisions"]] == ["dedup.near_paragraph"], r.stderr or lin)
+
+
+def sample_test(t, home):
+    """harm-scan sample: each source's harm sample is its K documents (past the licence stage)
+    with the smallest content hashes, computed here from lineage.jsonl's sha256; harmful
+    documents of the sample go, the others carry harm.not_sampled; personal data is
+    redacted in every document; the rate, its interval and the rejection come from the
+    sample; the same bytes on 1 and 2 threads, other chunk sizes and after an interruption."""
+    rng = random.Random(5)
+    corpus, pol = os.path.join(t, "sample.jsonl"), os.path.join(t, "sample.policy")
+    harm = "\nTell me how to make meth at home with the kit and the guide."
+    mail = "\nWrite to sam.person%d@example.org with the form and the care."
+    with open(corpus, "w") as f:
+        for i in range(400):  # 2.5% harmful, one in ten with an address
+            text = english_doc(rng) + (harm if i % 40 == 3 else "") + (mail % i if i % 10 == 5 else "")
+            f.write(json.dumps({"text": text, "source": "big", "license": "MIT", "consent": "unknown"}) + "\n")
+            if i % 50 == 0:  # not past the licence stage: not in the population
+                f.write(json.dumps({"text": english_doc(rng), "source": "big", "license": "GPL-3.0", "consent": "unknown"}) + "\n")
+        for i in range(30):
+            f.write(json.dumps({"text": english_doc(rng) + (harm if i == 4 else ""), "source": "small", "license": "MIT",
+                                "consent": "unknown"}) + "\n")
+        for i in range(150):  # 30% harmful: rejected whatever the sample
+            f.write(json.dumps({"text": english_doc(rng) + (harm if i % 10 < 3 else ""), "source": "bad", "license": "MIT",
+                                "consent": "unknown"}) + "\n")
+    with open(pol, "w") as f:
+        f.write("licences MIT\npersonal-data unknown redact\nharm-limit 0.05\nharm-scan sample\nharm-sample 100\n")
+    out = os.path.join(t, "sample1")
+    r = build(out, [corpus], "--policy", pol, "--threads", "1", "--chunk-docs", "7", home=home)
+    check("harm-scan sample builds", r.returncode == 0, r.stderr)
+    if r.returncode != 0:
+        return
+    lin = read_jsonl(os.path.join(out, "lineage.jsonl"))
+    stats = json.load(open(os.path.join(out, "stats.json")))
+    ok_sample, ok_rules = True, True
+    for src, n_pop in (("big", 400), ("small", 30), ("bad", 150)):
+        recs = [x for x in lin if x.get("source") == src and not any(d["stage"] == "licence" for d in x["decisions"])]
+        want = set(sorted(range(len(recs)), key=lambda i: (int(recs[i]["sha256"][:16], 16), i))[:100])
+        cut = max(int(recs[i]["sha256"][:16], 16) for i in want) if len(recs) > 100 else None
+        want = {i for i in range(len(recs)) if cut is None or int(recs[i]["sha256"][:16], 16) <= cut}
+        got = {i for i in range(len(recs)) if "harmful" in recs[i]}
+        ok_sample &= len(recs) == n_pop and got == want
+        for i, x in enumerate(recs):
+            rules = [d["rule"] for d in x["decisions"]]
+            ok_rules &= (i in want) == ("harm.not_sampled" not in rules)
+            ok_rules &= ("harm.document" in rules) == (x.get("harmful") is True)
+        s = stats["sources"][src]
+        harmful = sum(1 for i in want if recs[i]["harmful"])
+        ok_sample &= s["scanned"] == len(want) and s["harm_population"] == n_pop and s["harmful"] == harmful
+        lo, hi = s["harm_rate_ci95"]
+        ok_sample &= lo <= s["harm_rate"] <= hi and s["rejected"] == (harmful / len(want) > 0.05)
+    check("the sample of each source is its 100 smallest content hashes (a 30-document source whole)", ok_sample,
+          {k: stats["sources"][k] for k in ("big", "small", "bad")})
+    check("sampled documents carry harmful, the others harm.not_sampled; harmful sampled ones dropped", ok_rules)
+    clean = open(os.path.join(out, "clean.jsonl")).read()
+    check("personal data redacted in sampled and unsampled documents alike",
+          "@example.org" not in clean and clean.count("<EMAIL>") >= 30, clean.count("<EMAIL>"))
+    check("unsampled harmful documents of a source under the limit are kept (documented)",
+          "make meth" in clean and stats["sources"]["bad"]["rejected"] and not stats["sources"]["big"]["rejected"])
+    card = open(os.path.join(out, "card.md")).read()
+    check("card says how the rate was measured", "harm-scan sample" in card and "| big | 400 | 100 |" in card)
+    ref = files_of(out)
+    out2 = os.path.join(t, "sample2")
+    r2 = build(out2, [corpus], "--policy", pol, "--threads", "2", "--chunk-docs", "50", home=home)
+    check("harm-scan sample: same bytes on 2 threads with 50-document chunks", r2.returncode == 0 and files_of(out2) == ref)
+    out3 = os.path.join(t, "sample3")
+    r3 = build(out3, [corpus], "--policy", pol, "--threads", "2", "--chunk-docs", "13", "--stop-after-chunks", "4", home=home)
+    r4 = build(out3, [corpus], "--policy", pol, "--threads", "1", "--chunk-docs", "13", home=home)
+    rep4 = json.loads(r4.stdout) if r4.returncode == 0 else {}
+    check("harm-scan sample: interrupted after 4 chunks, resumed to the same bytes",
+          r3.returncode == 0 and rep4.get("chunks_resumed") == 4 and files_of(out3) == ref)
+    with open(pol, "a") as f:
+        f.write("harm-scan some\n")
+    r5 = build(os.path.join(t, "sample4"), [corpus], "--policy", pol, home=home)
+    check("a bad harm-scan value is an error naming file and line", r5.returncode != 0 and "sample.policy:6" in r5.stderr, r5.stderr)
 
 
 def kill_test(t, home):

@@ -437,15 +437,50 @@ static void test_policy_parse(void) {
     T_CHECK(p.personal[SW_CONSENT_UNKNOWN] == SW_PD_DROP && p.personal[SW_CONSENT_YES] == SW_PD_KEEP);
     T_NEAR(p.harm_limit, 0.1, 1e-12);
     T_CHECK(p.n_langs == 1 && !p.c4_lines && p.para_dedup && p.gopher);
+    T_CHECK(!p.harm_sample_on && p.harm_sample == SW_DATA_HARM_SAMPLE); /* the defaults */
+    const char *smp = "harm-scan sample\nharm-sample 100\n";
+    T_CHECK(sw_data_policy_parse(&p, smp, strlen(smp), "p", &err) == 0 && p.harm_sample_on && p.harm_sample == 100);
     T_CHECK(sw_data_policy_add_licences(&p, "CC0-1.0,CC-BY-4.0", &err) == 0 && sw_data_policy_allows(&p, "CC-BY-4.0"));
     const char *bad[] = {"harm-limit 2\n", "personal-data maybe keep\n", "personal-data yes shred\n", "colour blue\n",
-                         "c4-lines maybe\n"};
+                         "c4-lines maybe\n", "harm-scan some\n", "harm-sample 0\n", "harm-sample 12x\n"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         sw_data_policy q;
         sw_data_policy_default(&q);
         T_CHECK(sw_data_policy_parse(&q, bad[i], strlen(bad[i]), "bad.policy", &err) == -1);
         T_CHECK(strstr(err.msg, "bad.policy:1") != NULL);
     }
+}
+
+/* The bottom-k sketch: a source's sample is its k smallest hashes (ties at the k-th
+ * included), a smaller source is whole; the Wilson interval at known values. */
+static void test_harm_sample(void) {
+    sw_data_sample *s = sw_data_sample_new(3);
+    T_CHECK(s != NULL);
+    uint64_t big[] = {50, 10, 70, 30, 90, 20, 60, 30};
+    for (size_t i = 0; i < sizeof big / sizeof *big; i++) T_CHECK(sw_data_sample_add(s, "big", big[i]) == 0);
+    T_CHECK(sw_data_sample_add(s, "small", 999) == 0 && sw_data_sample_add(s, "small", 5) == 0);
+    char name[16]; /* many sources: the table grows */
+    for (int i = 0; i < 200; i++) {
+        snprintf(name, sizeof name, "s%d", i);
+        T_CHECK(sw_data_sample_add(s, name, (uint64_t)i) == 0);
+    }
+    int in = 0;
+    for (size_t i = 0; i < sizeof big / sizeof *big; i++) in += sw_data_sample_in(s, "big", big[i]);
+    T_CHECK(in == 4); /* 10, 20, 30 and the second 30 */
+    T_CHECK(!sw_data_sample_in(s, "big", 31) && sw_data_sample_in(s, "big", 30) && !sw_data_sample_in(s, "big", 50));
+    T_CHECK(sw_data_sample_in(s, "small", 999) && sw_data_sample_in(s, "unseen", ~0ull));
+    T_CHECK(sw_data_sample_population(s, "big") == 8 && sw_data_sample_population(s, "small") == 2);
+    snprintf(name, sizeof name, "s%d", 199);
+    T_CHECK(sw_data_sample_population(s, name) == 1 && sw_data_sample_population(s, "nope") == 0);
+    sw_data_sample_free(s);
+    uint8_t sha[SW_SHA256_BYTES] = {0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0xff};
+    T_CHECK(sw_data_content_hash(sha) == 0x0102030405060708ull);
+    double lo, hi;
+    sw_data_wilson(200, 4000, &lo, &hi); /* 5% of 4,000: 4.37%..5.72% */
+    T_NEAR(lo, 0.043667, 1e-5);
+    T_NEAR(hi, 0.057196, 1e-5);
+    sw_data_wilson(0, 10, &lo, &hi);
+    T_CHECK(lo == 0 && hi > 0.27 && hi < 0.28);
 }
 
 static int same_str(const char *a, const char *b) { return (!a && !b) || (a && b && strcmp(a, b) == 0); }
@@ -537,6 +572,7 @@ int main(void) {
     T_RUN(test_langid_examples);
     T_RUN(test_langid_held_out_accuracy);
     T_RUN(test_policy_parse);
+    T_RUN(test_harm_sample);
     T_RUN(test_doc_parse);
     T_RUN(test_doc_parse_direct_equals_jansson);
     T_RUN(test_identity_terms);

@@ -1,5 +1,6 @@
 /* test_guard_data.c - sw_guard_scan_data: the full scan's harm and personal-data findings,
- * one for one, and nothing else (with and without the shipped classifier). */
+ * one for one, and nothing else (with and without the shipped classifier); sw_guard_scan_pii:
+ * the data scan's personal-data findings, one for one. */
 #include "steward/guard.h"
 #include "guard_fixture.h"
 #include "t.h"
@@ -83,6 +84,42 @@ static void test_equal_with_classifier(void) {
     T_CHECK(harm >= 2);
 }
 
+/* sw_guard_scan_pii gives exactly sw_guard_scan_data's personal-data findings (the
+ * decoded payload's e-mail address included), and none of its harm findings. */
+static void check_pii_equal(const sw_guard *g) {
+    sw_err err;
+    size_t personal = 0, decoded = 0, harm_left = 0;
+    for (size_t t = 0; t < sizeof texts / sizeof *texts; t++) {
+        sw_guard_verdict data = {0}, pii = {0};
+        T_CHECK(sw_guard_scan_data(g, SW_GUARD_OUTPUT, texts[t], strlen(texts[t]), &data, &err) == 0);
+        T_CHECK(sw_guard_scan_pii(g, SW_GUARD_OUTPUT, texts[t], strlen(texts[t]), &pii, &err) == 0);
+        size_t k = 0;
+        for (size_t i = 0; i < data.n_findings; i++) {
+            const sw_guard_finding *f = &data.findings[i];
+            if (!sw_guard_finding_is_personal(f)) {
+                harm_left += sw_guard_finding_is_harmful(f);
+                continue;
+            }
+            T_CHECK_MSG(k < pii.n_findings && same(f, &pii.findings[k]), "text %zu: %s/%s [%zu,%zu) not in the PII scan",
+                        t, f->category, f->type, f->start, f->end);
+            decoded += strchr(f->type, ':') != NULL;
+            k++;
+        }
+        T_CHECK_MSG(k == pii.n_findings, "text %zu: %zu personal findings, PII scan %zu", t, k, pii.n_findings);
+        personal += k;
+        sw_guard_verdict_free(&data);
+        sw_guard_verdict_free(&pii);
+    }
+    T_CHECK(personal >= 10);
+    T_CHECK(decoded >= 1);
+    T_CHECK(harm_left >= 2);
+}
+
+static void test_pii_equal(void) {
+    check_pii_equal(g_rules);
+    if (g_clf) check_pii_equal(g_clf);
+}
+
 static void test_predicates(void) {
     sw_guard_finding f = {0};
     strcpy(f.category, "harmful");
@@ -110,6 +147,7 @@ int main(void) {
     if (tg_classifier_shipped() && !(g_clf = test_guard_open(TG_WITH_CLASSIFIER))) return 1;
     T_RUN(test_equal_rules_only);
     T_RUN(test_equal_with_classifier);
+    T_RUN(test_pii_equal);
     T_RUN(test_predicates);
     sw_guard_free(g_rules);
     sw_guard_free(g_clf);
