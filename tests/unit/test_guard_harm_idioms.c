@@ -2,6 +2,7 @@
  * (data/guard/harm/{en,zh}.rules): idioms, games, kitchen and garden targets, history and
  * news are no harm_request finding, while the same verbs aimed at people still are. */
 #include "../../src/guard/guard_int.h"
+#include "guard_fixture.h"
 #include "t.h"
 
 #include <stdio.h>
@@ -72,15 +73,7 @@ static void test_harm_still_found(void) {
 }
 
 int main(void) {
-    sw_err err;
-    char data[4096];
-    const char *root = getenv("STEWARD_ROOT");
-    snprintf(data, sizeof data, "%s/data", root ? root : ".");
-    sw_guard_opts o = {.data_dir = data, .model_path = ""};
-    if (!(g = sw_guard_open(&o, &err))) {
-        printf("not ok - open guard: %s\n", err.msg);
-        return 1;
-    }
+    if (!(g = test_guard_open(TG_RULES_ONLY))) return 1;
     T_RUN(test_benign_contexts);
     T_RUN(test_harm_still_found);
     sw_guard_free(g);

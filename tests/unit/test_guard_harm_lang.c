@@ -4,6 +4,7 @@
  * request, and English text holding look-alike words stays clean. Sentences written for
  * this test from the category definitions, not taken from any evaluation set. */
 #include "../../src/guard/guard_int.h"
+#include "guard_fixture.h"
 #include "t.h"
 
 #include <stdio.h>
@@ -92,10 +93,9 @@ static void test_requests_and_questions(void) {
 /* Every language file loads and is in the shipped lexicon (a missing one fails here). */
 static void test_files_present(void) {
     static const char *LANGS[] = {"en", "zh", "fr", "es", "pt", "it", "de", "ru", "ar", "vi", "ko"};
-    const char *root = getenv("STEWARD_ROOT");
     for (size_t i = 0; i < sizeof LANGS / sizeof LANGS[0]; i++) {
-        char path[4096];
-        snprintf(path, sizeof path, "%s/data/guard/harm/%s.rules", root ? root : ".", LANGS[i]);
+        char path[TG_PATH_MAX + 64];
+        snprintf(path, sizeof path, "%s/guard/harm/%s.rules", tg_data_dir(), LANGS[i]);
         FILE *f = fopen(path, "r");
         T_CHECK_MSG(f != NULL, "%s missing", path);
         if (f) fclose(f);
@@ -103,15 +103,7 @@ static void test_files_present(void) {
 }
 
 int main(void) {
-    sw_err err;
-    char data[4096];
-    const char *root = getenv("STEWARD_ROOT");
-    snprintf(data, sizeof data, "%s/data", root ? root : ".");
-    sw_guard_opts o = {.data_dir = data, .model_path = ""};
-    if (!(g = sw_guard_open(&o, &err))) {
-        printf("not ok - open guard: %s\n", err.msg);
-        return 1;
-    }
+    if (!(g = test_guard_open(TG_RULES_ONLY))) return 1;
     T_RUN(test_requests_and_questions);
     T_RUN(test_files_present);
     sw_guard_free(g);
