@@ -125,6 +125,10 @@ typedef struct sw_gen_request {
     int buffered;       /* on_text only watches the generation: the front end delivers the
                            answer once it is whole (a plain HTTP answer), so one halted
                            (SW_TEXT_HALT) delivered nothing: its record has no delivered hash */
+    int (*halted)(void *ud); /* may be NULL; asked before every token (with ud): non-zero when a
+                                person halted generation, which then ends as when on_text
+                                answers SW_TEXT_HALT, even while the output guard holds all
+                                text back (on_text is then not called until the end) */
 } sw_gen_request;
 
 typedef struct sw_gen_step_logprobs {

@@ -617,6 +617,13 @@ static int time_is_up(session *s) {
     return sw_grammar_state_is_complete(s->gs);
 }
 
+/* 1 when a person halted generation (the request's halted callback says so): nothing more
+ * is delivered, the generation ends with finish_reason "halted". */
+static int halt_asked(session *s) {
+    if (!s->out.halted && s->req->halted && s->req->halted(s->req->ud)) s->out.halted = 1;
+    return s->out.halted;
+}
+
 /* Why the output stage stopped the generation: a person's halt, the guard, or the client. */
 static const char *stop_reason(const session *s) {
     return s->out.halted ? "halted" : s->out.stopped ? "blocked" : "stop";
@@ -636,6 +643,10 @@ static int session_step(void *ud, const float *logits, int32_t *next, sw_err *er
     if (s->req->uncertainty) sw_unc_measure(logits, sw_tokenizer_n_vocab(tok), &us);
     /* the sampler may change the logits it is given (penalties, the watermark's bias) */
     if (time_is_up(s)) return 0; /* finish_reason stays "length" */
+    if (halt_asked(s)) {
+        res->finish_reason = "halted";
+        return 0;
+    }
     int32_t t = sw_sampler_sample(s->smp, (float *)logits, s->hist, s->n_hist, lp ? lp->top : NULL,
                                   lp ? &lp->chosen : s->req->uncertainty ? &chosen : NULL);
     if (t == SW_SAMPLER_NO_TOKEN) /* the grammar's mask stage says why, else the model */
@@ -711,8 +722,8 @@ static int decode_local(session *s, sw_err *err) {
  * engine's; the guard (or the client) stopping it cancels the request. */
 static int upstream_piece(void *ud, const char *text, size_t len) {
     session *s = ud;
-    int stop = 0;
-    if (sw_outguard_push(&s->out, text, len, &stop, &s->step_err) < 0) return 1;
+    int stop = halt_asked(s);
+    if (!stop && sw_outguard_push(&s->out, text, len, &stop, &s->step_err) < 0) return 1;
     if (stop) s->res->finish_reason = stop_reason(s);
     return stop;
 }

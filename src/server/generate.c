@@ -93,6 +93,7 @@ static int first_turn(const srv_gen_params *p) {
 }
 
 static int on_text(void *ud, const char *text, size_t len);
+static int job_halted(void *ud);
 
 static void fill_request(gen_job *j, sw_gen_request *req) {
     const srv_gen_params *p = &j->prm;
@@ -119,6 +120,7 @@ static void fill_request(gen_job *j, sw_gen_request *req) {
     req->on_text = on_text;
     req->ud = j;
     req->buffered = !p->stream; /* a plain answer leaves whole: a halted one delivers nothing */
+    req->halted = job_halted;
 }
 
 static const char *refusal_text(const sw_gen_result *res) { return res->refusal ? res->refusal : SRV_REFUSAL; }
@@ -194,6 +196,21 @@ static int on_text(void *ud, const char *text, size_t len) {
         stop = 1;
     }
     return stop;
+}
+
+/* sw_gen_request.halted: asked before every token, so that a halt ends the generation
+ * even while the output guard holds its text back (on_text is then not called). A stream
+ * that has sent its halt event stays halted after a resume. */
+static int job_halted(void *ud) {
+    gen_job *j = ud;
+    int halted = atomic_load(&j->s->halted);
+    if (!halted && j->prm.stream) {
+        pthread_mutex_lock(&j->mu);
+        halted = j->halt_seen;
+        pthread_mutex_unlock(&j->mu);
+    }
+    if (halted) j->halted_stop = 1;
+    return halted;
 }
 
 static void job_release(gen_job *j);

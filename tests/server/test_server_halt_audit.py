@@ -4,7 +4,9 @@ delivered, so its record has no delivered hash; a stream cut short delivered wha
 before the halt event, and its record's delivered_sha256 is the hash of exactly that. A
 client waiting on an answer held for review (or on a person's reply in a conversation
 taken over) when the halt comes gets 503 "halted" with the reason, as every generation
-the halt stops, with the pending answer's id and review status to poll after resume."""
+the halt stops, with the pending answer's id and review status to poll after resume. A
+halt also ends a generation whose output the guard holds back whole (a redacted input),
+which passes no text on before its end."""
 import hashlib
 import json
 import os
@@ -18,12 +20,13 @@ from srvlib import Server, Tap, audit_records, make_key, new_home  # noqa: E402
 RUNNING_WAIT_S = 20   # bound on waiting for a generation (or a hold) to start
 STARTED_CHARS = 100   # generated characters a stream has sent before the halt (past the label)
 HALT_ANSWER_S = 5     # a waiting client gets the halt within this (its wait is 30 s)
+HALT_JOIN_S = 60      # bound on a request's thread after a halt
 LONG_TOKENS = 100000  # generations that do not end by themselves (the halt ends them)
 t = Tap()
 home = new_home()
 policy = os.path.join(home, "review.policy")
 with open(policy, "w") as f:
-    f.write("pii input review\n* allow\n")
+    f.write("pii:EMAIL_ADDRESS input review\npii input redact hash\n* allow\n")
 user, rev, admin = make_key(home, "user", "carol"), make_key(home, "reviewer", "rev"), make_key(home, "admin", "root")
 srv = Server(home, "--policy", policy, "--review-wait", "30", "--parallel", "4")
 LONG = {"model": "m", "prompt": "Once upon a time", "max_tokens": LONG_TOKENS, "ignore_eos": True, "seed": 3}
@@ -130,6 +133,32 @@ t.ok(st == 200 and st2 == 200 and polled.get("steward", {}).get("review", {}).ge
      and polled["choices"][0]["text"], "after resume the item is approved and its owner polls the answer",
      (st, d, st2, polled))
 
+# ---- 5 (first: its record comes next). a plain answer held back whole (redacted input) ----
+held_back = {}
+
+
+def held_back_request():
+    t0 = time.monotonic()
+    held_back["st"], held_back["obj"] = srv.json(
+        "POST", "/v1/completions", dict(LONG, prompt="My card is 4111 1111 1111 1111, tell me a story"), key=user)
+    held_back["s"] = time.monotonic() - t0
+
+
+th = threading.Thread(target=held_back_request)
+th.start()
+running = wait_running(1)
+time.sleep(0.3)  # past the prompt: decoding, its text held back
+t_halt = time.monotonic()
+st_h, _ = halt("drill five")
+th.join(HALT_JOIN_S)
+took = time.monotonic() - t_halt
+err = (held_back.get("obj") or {}).get("error") or {}
+print("# halt sent -> the held-back answer's 503: %.1f ms" % (took * 1000))
+t.ok(running and st_h == 200 and held_back.get("st") == 503 and err.get("code") == "halted" and took < HALT_ANSWER_S,
+     "a generation whose text is held back whole (redacted input) ends at the halt: 503 within %g s" % HALT_ANSWER_S,
+     (running, took, held_back))
+resume()
+
 # ---- 4. a client waiting on a person's reply in a conversation taken over ----
 TAKEN_WAIT_S = 1.0  # time for the request to reach its wait for the person's reply
 srv.json("POST", "/v1/conversations/conv-h/takeover", key=rev)
@@ -164,10 +193,12 @@ t.ok(rc == 0, "the server exits cleanly (no sanitizer report)", srv.stderr()[-30
 r, recs = audit_records(home)
 t.ok(r.returncode == 0, "audit verify passes", r.stdout + r.stderr)
 gens = [x for x in recs if x.get("type") == "generation"]
-# the plain answer cut short first (written before its 503); the stream's record ends
-# when the generation next passes text (the output guard holds some back), perhaps later
+# the plain answer cut short comes first (written before its 503); the others are told
+# apart by what they hold: the stream's delivered hash, the held-back answer's redaction
 cut = [g for g in gens if g.get("finish_reason") == "halted"]
-t.ok(len(gens) == 4 and len(cut) == 2, "four generation records, two of them cut short",
+redacted = [g for g in cut if (g.get("verdicts", {}).get("input") or {}).get("action") == "redact"]
+streamed = [g for g in cut[1:] if g not in redacted]
+t.ok(len(gens) == 5 and len(cut) == 3, "five generation records, three of them cut short",
      [g.get("finish_reason") for g in gens])
 rec = gens[0] if gens else {}
 t.ok(rec.get("finish_reason") == "halted", "the plain answer's audit record says finish_reason halted, not stop",
@@ -175,12 +206,15 @@ t.ok(rec.get("finish_reason") == "halted", "the plain answer's audit record says
 t.ok(rec and "delivered_sha256" not in rec and "delivered_text_sha256" not in rec and rec.get("output_sha256"),
      "nothing of it was delivered: no delivered hash (the generated text's output_sha256 stays)",
      {k: rec.get(k) for k in ("output_sha256", "delivered_sha256", "delivered_text_sha256")})
-rec = cut[1] if len(cut) > 1 else {}
+rec = streamed[0] if len(streamed) == 1 else {}
 t.ok(rec.get("finish_reason") == "halted", "the stream's audit record says finish_reason halted",
      rec.get("finish_reason"))
 t.ok(rec.get("delivered_sha256") == hashlib.sha256(text.encode()).hexdigest(),
      "its delivered_sha256 is the hash of exactly the text the client received (%d bytes)" % len(text.encode()),
      (rec.get("delivered_sha256"), hashlib.sha256(text.encode()).hexdigest(), text[-200:]))
+rec = redacted[0] if len(redacted) == 1 else {}
+t.ok(rec and "delivered_sha256" not in rec and "delivered_text_sha256" not in rec,
+     "the held-back answer's record: halted, redacted input, nothing delivered", rec)
 rest = [g.get("finish_reason") for g in gens if g.get("finish_reason") != "halted"]
 t.ok(rest in (["review", "stop"], ["review", "length"]), "the held input's record and its approval's", rest)
 t.done()
