@@ -15,7 +15,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from srvlib import Server, Tap, audit_records, make_key, new_home  # noqa: E402
+from srvlib import Server, Tap, audit_records, make_key, new_home, steward  # noqa: E402
 
 RUNNING_WAIT_S = 20   # bound on waiting for a generation (or a hold) to start
 STARTED_CHARS = 100   # generated characters a stream has sent before the halt (past the label)
@@ -217,4 +217,13 @@ t.ok(rec and "delivered_sha256" not in rec and "delivered_text_sha256" not in re
      "the held-back answer's record: halted, redacted input, nothing delivered", rec)
 rest = [g.get("finish_reason") for g in gens if g.get("finish_reason") != "halted"]
 t.ok(rest in (["review", "stop"], ["review", "length"]), "the held input's record and its approval's", rest)
+# the transparency report counts as delivered what reached a client: of the five, the two
+# whose input was sent to review (the held one and its approval, whose input verdict is
+# still review) count as refused at input, the two halted plain answers as not delivered
+r = steward(home, "report", "--since", "2000-01-01", "--format", "json")
+tot = json.loads(r.stdout).get("totals", {}) if r.returncode == 0 else {}
+t.ok(tot.get("generations") == 5 and tot.get("refused_input") == 2 and tot.get("delivered") == 1
+     and tot.get("labels") == 1,
+     "the report counts the halted plain answers as neither delivered nor labelled",
+     {k: tot.get(k) for k in ("generations", "delivered", "labels", "refused_input")})
 t.done()
