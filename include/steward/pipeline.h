@@ -73,10 +73,13 @@ int sw_pipeline_trusted_keys(const sw_pipeline *p, uint8_t (*pubs)[SW_SIGN_PUBLI
 
 /* Called with each piece of delivered text as it becomes valid UTF-8: the label's
  * prefix, the generated text, the label's suffix. Returning non-zero stops the
- * generation (finish_reason "stop": the client is gone). Called from the decoder's
- * threads (several sessions' callbacks may run at once, each session's in order)
- * while other sessions wait: keep it short. */
+ * generation (finish_reason "stop": the client is gone); returning SW_TEXT_HALT stops it
+ * because a person halted generation (finish_reason "halted"): the text of that call
+ * was not delivered, and nothing more is passed on (not the rest, not the suffix).
+ * Called from the decoder's threads (several sessions' callbacks may run at once, each
+ * session's in order) while other sessions wait: keep it short. */
 typedef int (*sw_text_fn)(void *ud, const char *text, size_t len);
+#define SW_TEXT_HALT 2 /* sw_text_fn's answer when a person halted generation */
 
 typedef struct sw_gen_request {
     const char *prompt;         /* continued as given; or, with chat, one user message */
@@ -119,6 +122,13 @@ typedef struct sw_gen_request {
                                   (a block still does) */
     sw_text_fn on_text; /* may be NULL */
     void *ud;
+    int buffered;       /* on_text only watches the generation: the front end delivers the
+                           answer once it is whole (a plain HTTP answer), so one halted
+                           (SW_TEXT_HALT) delivered nothing: its record has no delivered hash */
+    int (*halted)(void *ud); /* may be NULL; asked before every token (with ud): non-zero when a
+                                person halted generation, which then ends as when on_text
+                                answers SW_TEXT_HALT, even while the output guard holds all
+                                text back (on_text is then not called until the end) */
 } sw_gen_request;
 
 typedef struct sw_gen_step_logprobs {
@@ -152,7 +162,9 @@ typedef struct sw_gen_result {
     int32_t *context;         /* what the model saw: prompt_tokens ids (BOS, template, the
                                  prompt as the input guard passed it) then the generated ids */
     sw_gen_step_logprobs *logprobs; /* n_tokens entries when sampling.n_logprobs > 0 */
-    const char *finish_reason; /* "stop" | "length" | "blocked" | "review" */
+    const char *finish_reason; /* "stop" | "length" | "blocked" | "review" | "halted" (on_text
+                                  answered SW_TEXT_HALT: text is what was delivered before
+                                  the halt, nothing when buffered) */
     char id[2 * SW_CONTENT_ID_BYTES + 1]; /* content id: the manifest's and the audit record's */
     const char *refusal;      /* with "blocked": the policy's refusal message, to deliver */
     int prompt_tokens;

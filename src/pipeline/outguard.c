@@ -29,12 +29,18 @@ static size_t char_boundary(const char *s, size_t at) {
     return at;
 }
 
-/* Delivers raw[emitted .. upto). Returns 1 when the client asked to stop. */
+/* Delivers raw[emitted .. upto). Returns 1 when the client asked to stop or a person
+ * halted generation (o->halted: that text and all after it stay undelivered). */
 static int deliver(sw_outguard *o, size_t upto) {
+    if (o->halted) return 1;
     if (upto <= o->emitted) return 0;
     int stop = o->emit ? o->emit(o->ud, o->raw.data + o->emitted, upto - o->emitted) : 0;
+    if (stop == SW_TEXT_HALT) {
+        o->halted = 1;
+        return 1;
+    }
     o->emitted = upto;
-    return stop;
+    return stop != 0;
 }
 
 int sw_outguard_push(sw_outguard *o, const char *text, size_t len, int *stop, sw_err *err) {
@@ -53,6 +59,10 @@ int sw_outguard_push(sw_outguard *o, const char *text, size_t len, int *stop, sw
         return 0;
     }
     if (needs_whole_text(v)) o->holding = 1;
+    if (o->halted) {
+        *stop = 1;
+        return 0;
+    }
     if (!o->holding && o->raw.len > SW_OUTGUARD_HOLD)
         *stop = deliver(o, char_boundary(o->raw.data, o->raw.len - SW_OUTGUARD_HOLD));
     return 0;
@@ -62,13 +72,13 @@ int sw_outguard_finish(sw_outguard *o, sw_buf *delivered, sw_guard_action *actio
     *action = SW_ACT_ALLOW;
     if (!o->stream) {
         deliver(o, o->raw.len);
-        return sw_buf_append(delivered, o->raw.data, o->raw.len) < 0 ? sw_err_set(err, "out of memory") : 0;
+        return sw_buf_append(delivered, o->raw.data, o->emitted) < 0 ? sw_err_set(err, "out of memory") : 0;
     }
     int blocked = 0;
     if (sw_guard_stream_finish(o->stream, &blocked, err) < 0) return -1;
     const sw_guard_verdict *v = sw_guard_stream_verdict(o->stream);
     *action = v->action;
-    if (blocked || v->action >= SW_ACT_REVIEW) {
+    if (blocked || v->action >= SW_ACT_REVIEW || o->halted) {
         /* withheld: the client keeps only what it had already received */
         return sw_buf_append(delivered, o->raw.data, o->emitted) < 0 ? sw_err_set(err, "out of memory") : 0;
     }

@@ -20,6 +20,7 @@ typedef struct sw_outguard {
     size_t emitted;          /* raw bytes already delivered */
     int holding;             /* a finding needs the whole text: deliver at the end */
     int stopped;             /* the guard stopped the generation */
+    int halted;              /* emit answered SW_TEXT_HALT: nothing more is delivered */
 } sw_outguard;
 
 /* Starts the stage. guard may be NULL (text then passes straight through). With
@@ -32,7 +33,8 @@ int sw_outguard_begin(sw_outguard *o, const sw_guard *guard, int hold_all, sw_te
 int sw_outguard_push(sw_outguard *o, const char *text, size_t len, int *stop, sw_err *err);
 /* Ends the stream and fills delivered (what the client receives as the text, redacted
  * as the policy says, restored where the input had encrypted values) and the action.
- * Delivers the rest, unless the action is block or review. */
+ * Delivers the rest, unless the action is block or review or a halt stopped delivery
+ * (then delivered is what the client had received before it). */
 int sw_outguard_finish(sw_outguard *o, sw_buf *delivered, sw_guard_action *action, sw_err *err);
 /* The output verdict (NULL without a guard). */
 const sw_guard_verdict *sw_outguard_verdict(const sw_outguard *o);

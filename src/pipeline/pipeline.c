@@ -268,6 +268,7 @@ typedef struct session {
     sw_buf held;          /* what the stop sequences let through, for the output guard */
     uint64_t deadline_ns; /* with max_time: when decoding must end (0: never) */
     int timed_out;
+    int prefix_cut;       /* a halt came before the label's prefix was delivered */
 } session;
 
 static void session_free(session *s) {
@@ -373,18 +374,26 @@ static int audit_started(session *s, const sw_buf *request, sw_err *err) {
     return append_record(s->p, r, NULL, err);
 }
 
+/* 1 when a halt cut the generation short before anything of it reached the client (a
+ * buffered answer, delivered only whole, is then not delivered at all). */
+static int nothing_delivered(const session *s) { return s->out.halted && s->req->buffered; }
+
 /* Appends the generation's record to the audit log (durably) and stores its index in
- * res. Input and output appear only as SHA-256 hashes. */
+ * res. Input and output appear only as SHA-256 hashes; the delivered hashes only when
+ * something was delivered. */
 static int audit_generation(session *s, const sw_buf *request, json_t *wmj, sw_err *err) {
     sw_gen_result *res = s->res;
     const sw_sampler_params *sp = &s->req->sampling;
     json_t *r = record_base(s, "generation", request);
     json_object_set_new(r, "output_sha256", json_string(res->raw_sha256));
-    json_object_set_new(r, "delivered_text_sha256", sha256_json(res->text.data ? res->text.data : "", res->text.len));
+    if (!nothing_delivered(s)) {
+        json_object_set_new(r, "delivered_text_sha256",
+                            sha256_json(res->text.data ? res->text.data : "", res->text.len));
+        json_object_set_new(r, "delivered_sha256", sha256_json(res->labelled_text.data ? res->labelled_text.data : "",
+                                                               res->labelled_text.len));
+    }
     json_object_set_new(r, "verdicts", json_pack("{s:o*,s:o*}", "input", sw_pipeline_verdict_plain(res->verdict_in),
                                                  "output", sw_pipeline_verdict_plain(res->verdict_out)));
-    json_object_set_new(r, "delivered_sha256",
-                        sha256_json(res->labelled_text.data ? res->labelled_text.data : "", res->labelled_text.len));
     json_object_set_new(r, "finish_reason", json_string(res->finish_reason));
     json_object_set_new(r, "watermark", wmj ? json_incref(wmj) : json_null());
     json_object_set_new(r, "sampling", json_pack("{s:f,s:i,s:f,s:f,s:f,s:I}", "temperature", (double)sp->temperature,
@@ -418,14 +427,17 @@ static sw_manifest_input manifest_input(const sw_pipeline *p, const sw_gen_resul
     return in;
 }
 
-/* Builds the delivered text, records the generation in the audit log and signs the
- * manifest (which carries the record's index). */
+/* Builds the delivered text (after a halt: what had been delivered before it, without the
+ * label's suffix; nothing for a buffered answer), records the generation in the audit
+ * log and signs the manifest (which carries the record's index). */
 static int finish_labels(session *s, const sw_buf *request, sw_err *err) {
     sw_pipeline *p = s->p;
     sw_gen_result *res = s->res;
-    if (sw_buf_append(&res->labelled_text, s->prefix.data, s->prefix.len) ||
+    if (nothing_delivered(s)) sw_buf_reset(&res->text);
+    int prefix = !nothing_delivered(s) && !s->prefix_cut, suffix = !s->out.halted;
+    if ((prefix && sw_buf_append(&res->labelled_text, s->prefix.data, s->prefix.len)) ||
         sw_buf_append(&res->labelled_text, res->text.data, res->text.len) ||
-        sw_buf_append(&res->labelled_text, s->suffix.data, s->suffix.len))
+        (suffix && sw_buf_append(&res->labelled_text, s->suffix.data, s->suffix.len)))
         return sw_err_set(err, "out of memory");
     json_t *wmj = s->wm ? sw_wm_params_json(&p->wm, p->wm_key) : NULL;
     if (audit_generation(s, request, wmj, err) < 0) {
@@ -605,6 +617,18 @@ static int time_is_up(session *s) {
     return sw_grammar_state_is_complete(s->gs);
 }
 
+/* 1 when a person halted generation (the request's halted callback says so): nothing more
+ * is delivered, the generation ends with finish_reason "halted". */
+static int halt_asked(session *s) {
+    if (!s->out.halted && s->req->halted && s->req->halted(s->req->ud)) s->out.halted = 1;
+    return s->out.halted;
+}
+
+/* Why the output stage stopped the generation: a person's halt, the guard, or the client. */
+static const char *stop_reason(const session *s) {
+    return s->out.halted ? "halted" : s->out.stopped ? "blocked" : "stop";
+}
+
 /* sw_seq_ops.step: samples the next token, hands its text to the output guard; ends the
  * sequence at end of text, max tokens, or when the guard or the client stops it. */
 static int session_step(void *ud, const float *logits, int32_t *next, sw_err *err) {
@@ -619,6 +643,10 @@ static int session_step(void *ud, const float *logits, int32_t *next, sw_err *er
     if (s->req->uncertainty) sw_unc_measure(logits, sw_tokenizer_n_vocab(tok), &us);
     /* the sampler may change the logits it is given (penalties, the watermark's bias) */
     if (time_is_up(s)) return 0; /* finish_reason stays "length" */
+    if (halt_asked(s)) {
+        res->finish_reason = "halted";
+        return 0;
+    }
     int32_t t = sw_sampler_sample(s->smp, (float *)logits, s->hist, s->n_hist, lp ? lp->top : NULL,
                                   lp ? &lp->chosen : s->req->uncertainty ? &chosen : NULL);
     if (t == SW_SAMPLER_NO_TOKEN) /* the grammar's mask stage says why, else the model */
@@ -639,7 +667,7 @@ static int session_step(void *ud, const float *logits, int32_t *next, sw_err *er
         sw_unc_note(res, &s->unc_cap, i, at, s->out.raw.len, expf(chosen), (float)us.entropy, res->settings.uncertain_p,
                     res->settings.uncertain_entropy) < 0)
         return sw_err_set(err, "out of memory");
-    if (stop) res->finish_reason = s->out.stopped ? "blocked" : "stop";
+    if (stop) res->finish_reason = stop_reason(s);
     if (!stop && s->gs && sw_grammar_state_is_done(s->gs) && !s->timed_out) res->finish_reason = "stop";
     if (stop || res->n_tokens >= s->max_tokens || (s->gs && sw_grammar_state_is_done(s->gs))) return 0;
     *next = t;
@@ -694,9 +722,9 @@ static int decode_local(session *s, sw_err *err) {
  * engine's; the guard (or the client) stopping it cancels the request. */
 static int upstream_piece(void *ud, const char *text, size_t len) {
     session *s = ud;
-    int stop = 0;
-    if (sw_outguard_push(&s->out, text, len, &stop, &s->step_err) < 0) return 1;
-    if (stop) s->res->finish_reason = s->out.stopped ? "blocked" : "stop";
+    int stop = halt_asked(s);
+    if (!stop && sw_outguard_push(&s->out, text, len, &stop, &s->step_err) < 0) return 1;
+    if (stop) s->res->finish_reason = stop_reason(s);
     return stop;
 }
 
@@ -838,7 +866,9 @@ static int generate(session *s, const char *prompt, sw_err *err) {
     sw_gen_result *res = s->res;
     if (s->p->model && fit_context(s, err) < 0) return -1;
     if (prepare(s, err) < 0) return -1;
-    if (s->req->on_text && s->prefix.len) s->req->on_text(s->req->ud, s->prefix.data, s->prefix.len);
+    if (s->req->on_text && s->prefix.len &&
+        s->req->on_text(s->req->ud, s->prefix.data, s->prefix.len) == SW_TEXT_HALT)
+        s->out.halted = s->prefix_cut = 1; /* nothing of the generation leaves */
     if ((s->p->upstream ? decode_upstream(s, prompt, err) : decode_local(s, err)) < 0) return -1;
     if (s->req->consistency > 1 && judge_consistency(s, prompt, err) < 0) return -1;
     sw_guard_action out_action;
@@ -848,13 +878,14 @@ static int generate(session *s, const char *prompt, sw_err *err) {
         res->finish_reason = "review";
         sw_buf_reset(&res->text); /* withheld: nothing was delivered */
     }
+    if (s->out.halted) res->finish_reason = "halted"; /* the reason it ended, whatever followed */
     if (strcmp(res->finish_reason, "review") == 0 && s->out.raw.len &&
         sw_buf_append(&res->held, s->out.raw.data, s->out.raw.len))
         return sw_err_set(err, "out of memory (the text held for review)");
     res->verdict_out = sw_guard_verdict_json(sw_outguard_verdict(&s->out));
     sw_sha256_hex(s->out.raw.data ? s->out.raw.data : "", s->out.raw.len, res->raw_sha256);
     if (s->req->uncertainty && mark_uncertain(s, err) < 0) return -1;
-    if (s->req->on_text && s->suffix.len) s->req->on_text(s->req->ud, s->suffix.data, s->suffix.len);
+    if (s->req->on_text && s->suffix.len && !s->out.halted) s->req->on_text(s->req->ud, s->suffix.data, s->suffix.len);
     return 0;
 }
 

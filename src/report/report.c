@@ -91,9 +91,11 @@ static void tally_generation(tally *t, const json_t *rec, uint64_t index) {
     int refused = action_at_least(vin, SW_ACT_REVIEW), cut = vout && action_at_least(vout, SW_ACT_REVIEW);
     if (refused) t->refused_input++, total_ref(t, "refused_input", index);
     if (cut) t->stopped_output++, total_ref(t, "stopped_output", index);
+    /* a plain answer a person's halt cut short was not delivered: no delivered hash */
+    int undelivered = fin && strcmp(fin, "halted") == 0 && !json_object_get(rec, "delivered_sha256");
     if (fin && strcmp(fin, "review") == 0) t->review++, total_ref(t, "review", index);
-    if (!refused && !(fin && strcmp(fin, "review") == 0)) t->labels++, total_ref(t, "labels", index);
-    if (!refused && !cut) t->delivered++;
+    if (!refused && !undelivered && !(fin && strcmp(fin, "review") == 0)) t->labels++, total_ref(t, "labels", index);
+    if (!refused && !cut && !undelivered) t->delivered++;
     tally_verdict(t, vin, index);
     if (vout) tally_verdict(t, vout, index);
     const json_t *tm = json_object_get(rec, "timings");

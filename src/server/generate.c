@@ -45,6 +45,8 @@ typedef struct gen_job {
     int done, client_gone, counted;
     int suspended;      /* the connection waits for the job's thread */
     int halted_stop;    /* the generation stopped because a person halted generation */
+    int halt_seen;      /* streams: stream_fill saw the halt; nothing more is appended */
+    int halted_wait;    /* a halt ended the wait for a person (review, takeover reply) */
     srv_waiter waiter;  /* streams: registered so that a halt wakes them */
     long long review_id; /* > 0 once the answer is held for review */
     /* work other than a generation (srv_defer): run on the job's thread, its outcome sent */
@@ -91,6 +93,7 @@ static int first_turn(const srv_gen_params *p) {
 }
 
 static int on_text(void *ud, const char *text, size_t len);
+static int job_halted(void *ud);
 
 static void fill_request(gen_job *j, sw_gen_request *req) {
     const srv_gen_params *p = &j->prm;
@@ -116,6 +119,8 @@ static void fill_request(gen_job *j, sw_gen_request *req) {
     req->grammar = p->grammar;
     req->on_text = on_text;
     req->ud = j;
+    req->buffered = !p->stream; /* a plain answer leaves whole: a halted one delivers nothing */
+    req->halted = job_halted;
 }
 
 static const char *refusal_text(const sw_gen_result *res) { return res->refusal ? res->refusal : SRV_REFUSAL; }
@@ -165,23 +170,47 @@ static void wait_for_work(gen_job *j) {
     MHD_suspend_connection(j->conn);
 }
 
+/* sw_text_fn: a stream's text waits in pending for the content reader. The halt is read
+ * under j->mu, as stream_fill reads it, so that the text the pipeline counts as delivered
+ * (passed before SW_TEXT_HALT) is exactly what the stream sends before its halt event. */
 static int on_text(void *ud, const char *text, size_t len) {
     gen_job *j = ud;
     int stop = 0;
     if (j->prm.stream) {
         pthread_mutex_lock(&j->mu);
-        sw_buf_append(&j->pending, text, len);
-        stop = j->client_gone;
-        wake(j);
+        if (atomic_load(&j->s->halted) || j->halt_seen) {
+            j->halted_stop = 1;
+        } else {
+            sw_buf_append(&j->pending, text, len);
+            stop = j->client_gone;
+            wake(j);
+        }
         pthread_mutex_unlock(&j->mu);
+    } else if (atomic_load(&j->s->halted)) {
+        j->halted_stop = 1;
     }
-    if (atomic_load(&j->s->halted)) stop = j->halted_stop = 1; /* a person halted generation */
+    if (j->halted_stop) return SW_TEXT_HALT; /* a person halted generation */
     if (atomic_load(&j->s->cancel)) {
         if (!j->counted) atomic_fetch_add(&j->s->cancelled, 1);
         j->counted = 1;
         stop = 1;
     }
     return stop;
+}
+
+/* sw_gen_request.halted: asked before every token, so that a halt ends the generation
+ * even while the output guard holds its text back (on_text is then not called). A stream
+ * that has sent its halt event stays halted after a resume. */
+static int job_halted(void *ud) {
+    gen_job *j = ud;
+    int halted = atomic_load(&j->s->halted);
+    if (!halted && j->prm.stream) {
+        pthread_mutex_lock(&j->mu);
+        halted = j->halt_seen;
+        pthread_mutex_unlock(&j->mu);
+    }
+    if (halted) j->halted_stop = 1;
+    return halted;
 }
 
 static void job_release(gen_job *j);
@@ -469,7 +498,8 @@ static int stream_fill(gen_job *j) {
     }
     if (j->final_sent) return 0;
     pthread_mutex_lock(&j->mu);
-    if (!j->pending.len && !j->done && !atomic_load(&j->s->halted)) {
+    int halted = atomic_load(&j->s->halted);
+    if (!j->pending.len && !j->done && !halted) {
         wait_for_work(j);
         pthread_mutex_unlock(&j->mu);
         return STREAM_WAIT;
@@ -477,12 +507,16 @@ static int stream_fill(gen_job *j) {
     sw_buf text = j->pending;
     memset(&j->pending, 0, sizeof j->pending);
     int done = j->done;
+    if (halted) j->halt_seen = 1; /* from now on on_text appends nothing (even after a resume) */
     pthread_mutex_unlock(&j->mu);
     int rc = 0;
-    if (atomic_load(&j->s->halted) && !(done && j->rc == 0 && !j->halted_stop)) {
-        sw_buf_free(&text); /* a halt: what was not sent yet is not sent */
+    if (halted && !(done && j->rc == 0 && !j->halted_stop)) {
+        /* a halt: the text passed before it was delivered (the audit record's hash covers
+         * it), then the halt's error event; nothing after it is sent */
+        if (text.len) rc |= sse(&j->out, chunk(j, text.data, text.len, 0, NULL));
+        sw_buf_free(&text);
         j->final_sent = 1;
-        return stream_halted(j) == 0;
+        return (rc | stream_halted(j)) == 0;
     }
     if (text.len) rc |= sse(&j->out, chunk(j, text.data, text.len, 0, NULL));
     sw_buf_free(&text);
@@ -679,7 +713,10 @@ static json_t *answer_taken_over(gen_job *j) {
         j->fail_code = "delivery_failed";
         return NULL;
     }
-    if (!got) return pending;
+    if (!got) {
+        if (atomic_load(&j->s->halted)) j->halted_wait = 1; /* the client gets the halt, with the ids */
+        return pending;
+    }
     json_decref(pending);
     json_t *a = srv_answer_reply(j->s, j->id, j->chat, j->created, j->prm.conversation, &res);
     sw_gen_result_free(&res);
@@ -704,6 +741,7 @@ static json_t *answer_held(gen_job *j) {
         json_decref(pending);
         return decided;
     }
+    if (atomic_load(&j->s->halted)) j->halted_wait = 1; /* the client gets the halt, with the ids */
     return pending;
 }
 
@@ -719,6 +757,19 @@ static enum MHD_Result send_halted(srv_req *r) {
     char msg[SW_HALT_REASON_MAX + 64];
     srv_halt_message(r->s, msg, sizeof msg);
     return srv_send_error(r, 503, "server_error", "halted", NULL, "%s", msg);
+}
+
+/* A whole answer whose wait for a person (review decision, takeover reply) a halt ended:
+ * 503 "halted" with the halt's message, like every generation the halt stops, and the
+ * pending answer's id and steward object (review or takeover status), so that its owner
+ * can poll GET /v1/chat/completions/{id} after resume. */
+static enum MHD_Result send_halted_wait(srv_req *r, const json_t *pending) {
+    char msg[SW_HALT_REASON_MAX + 64];
+    srv_halt_message(r->s, msg, sizeof msg);
+    json_t *e = json_pack("{s:{s:s, s:s, s:n, s:s}, s:O?, s:O?}", "error", "message", msg, "type", "server_error",
+                          "param", "code", "halted", "id", json_object_get(pending, "id"), "steward",
+                          json_object_get(pending, "steward"));
+    return srv_send_json(r, 503, e);
 }
 
 /* 1 when the request's conversation is taken over by a person; -1 on a store error. */
@@ -741,6 +792,11 @@ static enum MHD_Result send_answer(srv_req *r) {
     if (j->halted_stop) {
         job_release(j);
         return send_halted(r);
+    }
+    if (j->halted_wait && j->final) {
+        enum MHD_Result rc = send_halted_wait(r, j->final);
+        job_release(j);
+        return rc;
     }
     if (j->rc < 0) {
         enum MHD_Result rc = srv_send_error(r, 500, "server_error", j->fail_code ? j->fail_code : "generation_failed",

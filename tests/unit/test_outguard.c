@@ -1,6 +1,7 @@
 /* test_outguard.c - the pipeline's output stage: text is delivered only once the guard
  * has cleared it; a blocked stream stops and withholds the rest; redacted values never
- * leave unredacted; without a guard text passes straight through. */
+ * leave unredacted; without a guard text passes straight through; after a halt nothing
+ * more is delivered. */
 #include "pipeline/outguard.h"
 #include "t.h"
 
@@ -131,6 +132,48 @@ static void test_no_guard_passes_through(void) {
     sw_outguard_free(&o);
 }
 
+/* A sink that answers SW_TEXT_HALT from its halt_at-th call on (a person halted
+ * generation), keeping only what it accepted before. */
+typedef struct {
+    sink s;
+    int halt_at;
+} halting_sink;
+
+static int collect_until_halt(void *ud, const char *text, size_t len) {
+    halting_sink *h = ud;
+    if (h->s.calls + 1 >= h->halt_at) {
+        h->s.calls++;
+        return SW_TEXT_HALT;
+    }
+    return collect(&h->s, text, len);
+}
+
+/* The halted call's text and all after it stay undelivered, with a guard (held-back
+ * window) and without one; the delivered text is exactly what the sink accepted. */
+static void test_halt_stops_delivery(void) {
+    const sw_guard *guards[2] = {guard, NULL};
+    char text[2000];
+    for (int i = 0; i < 1999; i++) text[i] = "the quick brown fox "[i % 20];
+    text[1999] = 0;
+    for (int g = 0; g < 2; g++) {
+        halting_sink h = {.halt_at = 3};
+        sw_outguard o;
+        T_CHECK(sw_outguard_begin(&o, guards[g], 0, collect_until_halt, &h, NULL) == 0);
+        T_CHECK(push_all(&o, text, 7) == 1); /* the halt stops the generation */
+        T_CHECK(o.halted == 1 && h.s.calls == 3);
+        int stop = 0;
+        T_CHECK(sw_outguard_push(&o, "more", 4, &stop, NULL) == 0 && stop == 1 && h.s.calls == 3);
+        sw_buf out = {0};
+        sw_guard_action a;
+        T_CHECK(sw_outguard_finish(&o, &out, &a, NULL) == 0);
+        T_CHECK(h.s.calls == 3); /* the rest is not passed on at the end either */
+        T_CHECK(h.s.got.len > 0 && out.len == h.s.got.len && memcmp(out.data, h.s.got.data, out.len) == 0);
+        sw_buf_free(&out);
+        sw_buf_free(&h.s.got);
+        sw_outguard_free(&o);
+    }
+}
+
 int main(void) {
     sw_err e;
     static const uint8_t key[32] = {7};
@@ -144,6 +187,7 @@ int main(void) {
     T_RUN(test_block_stops_and_withholds);
     T_RUN(test_redaction_never_leaks);
     T_RUN(test_no_guard_passes_through);
+    T_RUN(test_halt_stops_delivery);
     sw_guard_free(guard);
     return t_done();
 }

@@ -3,7 +3,10 @@
  * shares the decoder's passes), more requests than slots wait for one, every request
  * has its audit record; chat messages are formatted with their contents as plain text,
  * so a user's "<|im_start|>" never becomes a control token; the model's hash is
- * remembered. Runs on a random-weight model with the ChatML template. */
+ * remembered; a person's halt ends a generation with finish_reason "halted", and its
+ * record hashes only what was delivered before it (nothing when the answer is buffered).
+ * Runs on a random-weight model with the ChatML template. */
+#include "steward/audit.h"
 #include "steward/pipeline.h"
 #include "t.h"
 
@@ -138,6 +141,80 @@ static void test_messages_no_control_tokens(void) {
 }
 
 /* The model's hash is remembered under the home, and a changed file is hashed again. */
+/* A front end that takes text until a halt: halted from its HALT_AFTER-th question on. */
+#define HALT_AFTER 10
+typedef struct {
+    sw_buf got;
+    int asked, text_calls_after_halt, halted;
+} halting;
+
+static int halt_text(void *ud, const char *text, size_t len) {
+    halting *h = ud;
+    if (h->halted) {
+        h->text_calls_after_halt++;
+        return SW_TEXT_HALT;
+    }
+    return sw_buf_append(&h->got, text, len);
+}
+
+static int halt_now(void *ud) {
+    halting *h = ud;
+    h->halted |= ++h->asked >= HALT_AFTER;
+    return h->halted;
+}
+
+/* The generation's audit record (its text; the caller frees it). */
+static char *record_of(sw_pipeline *p, long long index) {
+    sw_buf b = {0};
+    sw_err err;
+    if (index < 0 || sw_audit_read(sw_pipeline_audit(p), (uint64_t)index, &b, &err) < 0 || sw_buf_append(&b, "", 1) < 0) {
+        sw_buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+/* Streamed (on_text delivers) and buffered (delivered whole at the end): the halt ends
+ * the generation at once; a stream's delivered text is exactly what on_text took (no
+ * label suffix after it), a buffered answer's is nothing and its record has no delivered
+ * hash. */
+static void test_halt(void) {
+    sw_pipeline *p = open_pipeline(1, lenient);
+    T_CHECK(p != NULL);
+    if (!p) return;
+    for (int buffered = 0; buffered < 2; buffered++) {
+        halting h = {0};
+        sw_gen_request req;
+        request(&req, 7);
+        req.on_text = halt_text;
+        req.halted = halt_now;
+        req.ud = &h;
+        req.buffered = buffered;
+        sw_gen_result res;
+        sw_err err;
+        T_CHECK(sw_pipeline_generate(p, &req, &res, &err) == 0);
+        T_CHECK(strcmp(res.finish_reason, "halted") == 0);
+        T_CHECK(res.n_tokens == HALT_AFTER - 1 && h.text_calls_after_halt == 0);
+        char *rec = record_of(p, res.audit_index);
+        T_CHECK(rec && strstr(rec, "\"finish_reason\":\"halted\""));
+        if (buffered) {
+            T_CHECK(res.labelled_text.len == 0 && res.text.len == 0);
+            T_CHECK(rec && !strstr(rec, "delivered_sha256") && !strstr(rec, "delivered_text_sha256"));
+        } else {
+            T_CHECK(h.got.len > 0 && res.labelled_text.len == h.got.len &&
+                    memcmp(res.labelled_text.data, h.got.data, h.got.len) == 0);
+            char hex[2 * SW_SHA256_BYTES + 1], want[128];
+            sw_sha256_hex(h.got.data, h.got.len, hex);
+            snprintf(want, sizeof want, "\"delivered_sha256\":\"%s\"", hex);
+            T_CHECK(rec && strstr(rec, want));
+        }
+        free(rec);
+        sw_buf_free(&h.got);
+        sw_gen_result_free(&res);
+    }
+    sw_pipeline_close(p);
+}
+
 static void test_hash_cached(void) {
     char cache[300];
     snprintf(cache, sizeof cache, "%s/cache/sha256", home);
@@ -170,6 +247,7 @@ int main(void) {
     }
     T_RUN(test_concurrent_equals_alone);
     T_RUN(test_messages_no_control_tokens);
+    T_RUN(test_halt);
     T_RUN(test_hash_cached);
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
