@@ -405,44 +405,74 @@ static const uint8_t CHCLASS[256] = {
 static int is_letter(unsigned char c) { return CHCLASS[c] == CH_LETTER; }
 static int clause_end(unsigned char c) { return CHCLASS[c] == CH_END; }
 
-/* Counts of one clause or piece: words, plain function words, and per cipher the
- * function words after decoding and which ones (a bit per STOP entry). */
+/* Reads the word of letters that starts at t[i] (a letter) and ends before e: returns its
+ * end; *key gets its first CIPHER_WORD_MAX letters lowercased and packed as in STOP_TABLE. */
+static size_t word_key(const char *t, size_t i, size_t e, uint64_t *key) {
+    size_t s = i;
+    uint64_t k = 0;
+    for (; i < e && i - s < CIPHER_WORD_MAX && is_letter((unsigned char)t[i]); i++)
+        k |= (uint64_t)((unsigned char)t[i] | 32) << (8 * (i - s));
+    while (i < e && is_letter((unsigned char)t[i])) i++;
+    *key = k;
+    return i;
+}
+
+/* The packed key of a lowercase word under each cipher, all its bytes at once (mask: its
+ * bytes, see word_mask). Atbash maps letter x to 'a' + 'z' - x (0xDB - x); ROT13 adds 13 to a-m and takes
+ * 13 from n-z. No byte borrows from or carries into its neighbour: letters are 0x61..0x7A. */
+#define BYTES_01 0x0101010101010101ull
+#define ATBASH_SUM ('a' + 'z')            /* 0xDB */
+#define ROT13_N_BIAS (0x80 - 'n')         /* lifts n..z, and only those, to 0x80 and above */
+static uint64_t atbash_key(uint64_t key, uint64_t mask) {
+    return (BYTES_01 * ATBASH_SUM & mask) - key;
+}
+static uint64_t rot13_key(uint64_t key, uint64_t mask) {
+    uint64_t late = ((key + (BYTES_01 * ROT13_N_BIAS & mask)) >> 7) & (BYTES_01 & mask); /* 1 per n..z */
+    return key + (BYTES_01 * 13 & mask) - late * 26;
+}
+
+/* The mask of the bytes of a packed key of n letters (1..CIPHER_WORD_MAX). */
+static uint64_t word_mask(size_t n) { return n >= CIPHER_WORD_MAX ? ~0ull : (1ull << (8 * n)) - 1; }
+
+/* Counts of one clause or piece: words, plain function words, words short enough to be
+ * one (CIPHER_WORD_MIN..MAX letters), and per cipher the function words after decoding
+ * and which ones (a bit per STOP entry). */
 typedef struct {
-    size_t words, plain, hits[3];
+    size_t words, plain, shorts, hits[3];
     uint64_t seen[3];
 } ccount;
 
-/* Counts the words of t[a, b) and the function words among them as written, after ROT13
- * and after Atbash (the second look at a clause that is not English as written). */
-static void count_clause(const char *t, size_t a, size_t b, int ciphers, ccount *cc) {
-    memset(cc, 0, sizeof *cc);
+/* Adds the packed word key to cc's hits of cipher c when it is a function word. */
+static void add_hit(ccount *cc, int c, uint64_t key) {
+    int x = stop_index(key);
+    if (x < 0) return;
+    cc->hits[c]++;
+    cc->seen[c] |= 1ull << x;
+}
+
+/* Counts into cc the function words of clause t[a, b) after ROT13 and after Atbash (the
+ * second look at a clause that is not English as written; its words and plain function
+ * words are plain_clause's and stay). */
+static void count_clause(const char *t, size_t a, size_t b, ccount *cc) {
     for (size_t i = a; i < b;) {
-        if (!is_letter((unsigned char)t[i])) { i++; continue; }
-        size_t s = i;
-        while (i < b && is_letter((unsigned char)t[i])) i++;
-        size_t n = i - s;
-        if (n < CIPHER_WORD_MIN) continue;
-        cc->words++;
-        if (n > CIPHER_WORD_MAX) continue;
-        for (int c = 0; c <= (ciphers ? CIPHER_ATBASH : 0); c++) {
-            uint64_t key = 0;
-            for (size_t k = 0; k < n; k++) {
-                unsigned char ch = (unsigned char)((c ? cipher_char(t[s + k], c) : t[s + k]) | 32);
-                key |= (uint64_t)ch << (8 * k);
-            }
-            int x = stop_index(key);
-            if (x < 0) continue;
-            if (c == 0) cc->plain++;
-            else {
-                cc->hits[c]++;
-                cc->seen[c] |= 1ull << x;
-            }
+        if (!is_letter((unsigned char)t[i])) {
+            i++;
+            continue;
         }
+        size_t s = i;
+        uint64_t key;
+        i = word_key(t, i, b, &key);
+        size_t len = i - s;
+        if (len < CIPHER_WORD_MIN || len > CIPHER_WORD_MAX) continue;
+        uint64_t mask = word_mask(len);
+        add_hit(cc, CIPHER_ROT13, rot13_key(key, mask));
+        add_hit(cc, CIPHER_ATBASH, atbash_key(key, mask));
     }
 }
 
-/* The first look at the clause that starts at a: counts its words and the plain function
- * words among them into cc; returns the clause's end (its end mark or n). */
+/* The first look at the clause that starts at a: counts its words, the short ones and
+ * the plain function words among them into cc (the rest zeroed); returns the clause's end
+ * (its end mark or n). */
 static size_t plain_clause(const char *t, size_t a, size_t n, ccount *cc) {
     memset(cc, 0, sizeof *cc);
     size_t i = a;
@@ -454,22 +484,26 @@ static size_t plain_clause(const char *t, size_t a, size_t n, ccount *cc) {
             continue;
         }
         size_t s = i;
-        uint64_t key = 0;
-        for (; i < n && CHCLASS[(unsigned char)t[i]] == CH_LETTER; i++)
-            if (i - s < CIPHER_WORD_MAX) key |= (uint64_t)((unsigned char)t[i] | 32) << (8 * (i - s));
+        uint64_t key;
+        i = word_key(t, i, n, &key);
         size_t len = i - s;
         if (len < CIPHER_WORD_MIN) continue;
         cc->words++;
-        cc->plain += len <= CIPHER_WORD_MAX && stop_index(key) >= 0;
+        if (len > CIPHER_WORD_MAX) continue;
+        cc->shorts++;
+        cc->plain += stop_index(key) >= 0;
     }
     return i;
 }
 
 /* The cipher under which clause t[a, b) reads as English rather than as written, or 0;
- * cc gets its counts. */
+ * cc (plain_clause's counts) gets the cipher counts when they are needed. A cipher can
+ * find at most one function word per short word: with no more short words than plain
+ * function words it cannot beat the text as written, and the clause is not decoded. */
 static int clause_cipher(const char *t, size_t a, size_t b, ccount *cc) {
     if (cc->words == 0 || cc->plain * CIPHER_MIN_SHARE >= cc->words) return 0; /* English as written */
-    count_clause(t, a, b, 1, cc);
+    if (cc->shorts <= cc->plain) return 0;
+    count_clause(t, a, b, cc);
     int best = cc->hits[CIPHER_ROT13] >= cc->hits[CIPHER_ATBASH] ? CIPHER_ROT13 : CIPHER_ATBASH;
     return cc->hits[best] > cc->plain ? best : 0;
 }
