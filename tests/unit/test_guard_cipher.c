@@ -92,6 +92,24 @@ static void test_every_function_word(void) {
     free(dec);
 }
 
+/* Words end at every byte that is not an ASCII letter, including the neighbours of the
+ * letter ranges (@ [ ` {) and UTF-8 bytes: each clause below has exactly three function
+ * words, and a letter too many at a word's end would leave two. */
+static void test_word_edges(void) {
+    const char *texts[] = {"how@the`and{you", "how{the[and]you", "how\xc3\xa9the\xc3\xa9" "and",
+                           "you\xe2\x80\x99the\xc2\xa0" "and"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        for (int rot = 0; rot <= 1; rot++) {
+            char enc[64], *dec;
+            size_t s = 0, e = 0;
+            encipher(texts[i], enc, rot);
+            size_t k = pieces(enc, rot ? "rot13" : "atbash", &dec, &s, &e);
+            T_CHECK_MSG(k == 1 && dec && strcmp(dec, texts[i]) == 0, "%s '%s' -> %zu pieces", rot ? "rot13" : "atbash",
+                        enc, k);
+            free(dec);
+        }
+}
+
 /* An instruction in English before the enciphered part: only that part is decoded. */
 static void test_mixed(void) {
     char enc[256], text[512], *dec;
@@ -171,6 +189,7 @@ int main(void) {
     T_RUN(test_round_trip);
     T_RUN(test_mixed);
     T_RUN(test_every_function_word);
+    T_RUN(test_word_edges);
     T_RUN(test_ordinary_text_not_decoded);
     T_RUN(test_guard_scans_decoded);
     sw_guard_free(g);
