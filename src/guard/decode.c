@@ -513,12 +513,10 @@ static size_t plain_clause(const char *t, size_t a, size_t n, ccount *cc) {
         size_t s = i;
         uint64_t key;
         i = word_key(t, i, n, &key);
-        size_t len = i - s;
-        if (len < CIPHER_WORD_MIN) continue;
-        cc->words++;
-        if (len > CIPHER_WORD_MAX) continue;
-        cc->shorts++;
-        cc->plain += stop_index(key) >= 0;
+        size_t len = i - s, is_short = len - CIPHER_WORD_MIN <= CIPHER_WORD_MAX - CIPHER_WORD_MIN;
+        cc->words += len >= CIPHER_WORD_MIN; /* counted without branches: word lengths vary */
+        cc->shorts += is_short;
+        cc->plain += is_short & (stop_index(key) >= 0);
     }
     return i;
 }
