@@ -307,8 +307,9 @@ static int find_text_encodings(const char *t, size_t n, dlist *l) {
 #define CIPHER_MIN_SHARE 4    /* ... at least one word in this many */
 
 /* Common English function and request words, each packed little-endian into a 64-bit
- * key (first letter in the low byte) for STOP_TABLE below. Left out: words whose ROT13 or Atbash form is itself a common token or a
- * word of this list ("be" / "or", "an" / "na", "no" / "ab", "if" / "vs", "we" / "jr"):
+ * key (first letter in the low byte) for STOP_TABLE below (scripts/guard_stop_table.py
+ * holds the same list). Left out: words whose ROT13 or Atbash form is itself a common
+ * token or a word of this list ("be" / "or", "an" / "na", "no" / "ab", "if" / "vs", "we" / "jr"):
  *   about, and, are, can, could, do, explain, for, from, get, give, guide, have, how,
  *   in, into, is, it, make, me, my, need, not, of, on, please, should, some, steps,
  *   tell, that, the, there, this, to, use, want, was, what, when, where, which, will,
