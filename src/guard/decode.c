@@ -307,78 +307,79 @@ static int find_text_encodings(const char *t, size_t n, dlist *l) {
 #define CIPHER_MIN_SHARE 4    /* ... at least one word in this many */
 
 /* Common English function and request words, each packed little-endian into a 64-bit
- * key (first letter in the low byte) for STOP_TABLE below. Left out: words whose ROT13 or Atbash form is itself a common token or a
- * word of this list ("be" / "or", "an" / "na", "no" / "ab", "if" / "vs", "we" / "jr"):
+ * key (first letter in the low byte) for STOP_TABLE below (scripts/guard_stop_table.py
+ * holds the same list). Left out: words whose ROT13 or Atbash form is itself a common
+ * token or a word of this list ("be" / "or", "an" / "na", "no" / "ab", "if" / "vs", "we" / "jr"):
  *   about, and, are, can, could, do, explain, for, from, get, give, guide, have, how,
  *   in, into, is, it, make, me, my, need, not, of, on, please, should, some, steps,
  *   tell, that, the, there, this, to, use, want, was, what, when, where, which, will,
  *   with, would, write, you, your */
 
-/* The list as an open-addressed hash table (generated from it: slot
- * (key * STOP_HASH_MUL) >> 57, linear probing; idx is the word's number plus one, 0 for an
- * empty slot): one multiply and a compare or two per word. */
-#define STOP_HASH_MUL 0x9E3779B97F4A7C15ull
+/* The list as a collision-free hash table (printed by scripts/guard_stop_table.py: each
+ * word alone in its slot (key * STOP_HASH_MUL) >> 57; idx is the word's number plus one, 0
+ * for an empty slot): one multiply, one load and one compare per word. */
+#define STOP_HASH_MUL 0xF55B8CF7CECD6747ull
 #define STOP_SLOTS 128
+#define STOP_SHIFT 57 /* 64 - log2(STOP_SLOTS) */
 static const struct {
     uint64_t key;
     uint8_t idx;
 } STOP_TABLE[STOP_SLOTS] = {
-    [3] = {0x7469ull, 8} /* it */,
-    [4] = {0x6e69616c707865ull, 48} /* explain */,
-    [9] = {0x72756f79ull, 32} /* your */,
-    [10] = {0x6572656874ull, 40} /* there */,
-    [17] = {0x656d6f73ull, 23} /* some */,
-    [24] = {0x746f6eull, 18} /* not */,
-    [25] = {0x6c6c6574ull, 27} /* tell */,
-    [27] = {0x646c756f77ull, 38} /* would */,
-    [31] = {0x736177ull, 16} /* was */,
-    [32] = {0x656dull, 1} /* me */,
-    [33] = {0x656874ull, 11} /* the */,
-    [34] = {0x657375ull, 13} /* use */,
-    [35] = {0x74616877ull, 35} /* what */,
-    [38] = {0x726f66ull, 15} /* for */,
-    [40] = {0x6f746e69ull, 31} /* into */,
-    [42] = {0x646e61ull, 10} /* and */,
-    [45] = {0x6465656eull, 21} /* need */,
-    [51] = {0x74616874ull, 34} /* that */,
-    [53] = {0x74756f6261ull, 45} /* about */,
-    [56] = {0x6e6full, 4} /* on */,
-    [57] = {0x656b616dull, 22} /* make */,
-    [58] = {0x6574697277ull, 42} /* write */,
-    [59] = {0x756f79ull, 19} /* you */,
-    [60] = {0x6863696877ull, 43} /* which */,
-    [61] = {0x73696874ull, 33} /* this */,
-    [64] = {0x6d6f7266ull, 29} /* from */,
-    [65] = {0x6e6163ull, 14} /* can */,
-    [66] = {0x657361656c70ull, 47} /* please */,
-    [73] = {0x7370657473ull, 44} /* steps */,
-    [75] = {0x796dull, 9} /* my */,
-    [76] = {0x65766168ull, 24} /* have */,
-    [79] = {0x6564697567ull, 39} /* guide */,
-    [86] = {0x657261ull, 12} /* are */,
-    [89] = {0x746567ull, 17} /* get */,
-    [90] = {0x666full, 2} /* of */,
-    [91] = {0x65766967ull, 25} /* give */,
-    [93] = {0x6e69ull, 3} /* in */,
-    [95] = {0x6f74ull, 6} /* to */,
-    [104] = {0x7369ull, 7} /* is */,
-    [105] = {0x68746977ull, 26} /* with */,
-    [106] = {0x6e656877ull, 30} /* when */,
-    [108] = {0x646c756f63ull, 37} /* could */,
-    [109] = {0x6f64ull, 5} /* do */,
-    [116] = {0x776f68ull, 20} /* how */,
-    [117] = {0x6c6c6977ull, 28} /* will */,
-    [118] = {0x746e6177ull, 36} /* want */,
-    [119] = {0x6572656877ull, 41} /* where */,
-    [123] = {0x646c756f6873ull, 46} /* should */,
+    [1] = {0x65766967ull, 25} /* give */,
+    [8] = {0x736177ull, 16} /* was */,
+    [9] = {0x74616874ull, 34} /* that */,
+    [11] = {0x756f79ull, 19} /* you */,
+    [12] = {0x74756f6261ull, 45} /* about */,
+    [14] = {0x65766168ull, 24} /* have */,
+    [15] = {0x7469ull, 8} /* it */,
+    [18] = {0x6e6163ull, 14} /* can */,
+    [19] = {0x68746977ull, 26} /* with */,
+    [20] = {0x6d6f7266ull, 29} /* from */,
+    [29] = {0x726f66ull, 15} /* for */,
+    [34] = {0x646c756f6873ull, 46} /* should */,
+    [38] = {0x6f746e69ull, 31} /* into */,
+    [39] = {0x6c6c6574ull, 27} /* tell */,
+    [42] = {0x646c756f63ull, 37} /* could */,
+    [43] = {0x6e656877ull, 30} /* when */,
+    [45] = {0x657261ull, 12} /* are */,
+    [47] = {0x646e61ull, 10} /* and */,
+    [53] = {0x657361656c70ull, 47} /* please */,
+    [56] = {0x72756f79ull, 32} /* your */,
+    [64] = {0x646c756f77ull, 38} /* would */,
+    [65] = {0x73696874ull, 33} /* this */,
+    [66] = {0x6574697277ull, 42} /* write */,
+    [68] = {0x6f64ull, 5} /* do */,
+    [75] = {0x656dull, 1} /* me */,
+    [77] = {0x746e6177ull, 36} /* want */,
+    [79] = {0x6c6c6977ull, 28} /* will */,
+    [81] = {0x7370657473ull, 44} /* steps */,
+    [90] = {0x656d6f73ull, 23} /* some */,
+    [91] = {0x746567ull, 17} /* get */,
+    [92] = {0x6e6full, 4} /* on */,
+    [94] = {0x796dull, 9} /* my */,
+    [97] = {0x7369ull, 7} /* is */,
+    [98] = {0x6564697567ull, 39} /* guide */,
+    [102] = {0x6572656877ull, 41} /* where */,
+    [108] = {0x656b616dull, 22} /* make */,
+    [110] = {0x666full, 2} /* of */,
+    [111] = {0x6f74ull, 6} /* to */,
+    [112] = {0x657375ull, 13} /* use */,
+    [115] = {0x776f68ull, 20} /* how */,
+    [116] = {0x6863696877ull, 43} /* which */,
+    [117] = {0x6e69616c707865ull, 48} /* explain */,
+    [118] = {0x6572656874ull, 40} /* there */,
+    [121] = {0x74616877ull, 35} /* what */,
+    [123] = {0x6465656eull, 21} /* need */,
+    [124] = {0x6e69ull, 3} /* in */,
+    [126] = {0x656874ull, 11} /* the */,
+    [127] = {0x746f6eull, 18} /* not */,
 };
 
-/* The number (0..63) of the function word with packed lowercase key, or -1. */
+/* The number (0..63) of the function word with packed lowercase key, or -1. A key that is
+ * not in the list finds another word's key or an empty slot (key 0) in its slot. */
 static int stop_index(uint64_t key) {
-    for (size_t j = (size_t)((key * STOP_HASH_MUL) >> 57);; j = (j + 1) % STOP_SLOTS) {
-        if (!STOP_TABLE[j].idx) return -1;
-        if (STOP_TABLE[j].key == key) return STOP_TABLE[j].idx - 1;
-    }
+    size_t j = (size_t)((key * STOP_HASH_MUL) >> STOP_SHIFT);
+    return STOP_TABLE[j].key == key ? STOP_TABLE[j].idx - 1 : -1;
 }
 
 /* The letter c (ASCII) under cipher (0: itself), case kept; other bytes unchanged. */
@@ -405,44 +406,101 @@ static const uint8_t CHCLASS[256] = {
 static int is_letter(unsigned char c) { return CHCLASS[c] == CH_LETTER; }
 static int clause_end(unsigned char c) { return CHCLASS[c] == CH_END; }
 
-/* Counts of one clause or piece: words, plain function words, and per cipher the
- * function words after decoding and which ones (a bit per STOP entry). */
+#define BYTES_01 0x0101010101010101ull
+#define BYTES_80 (BYTES_01 * 0x80)
+#define WORD_LOAD 8 /* bytes read at once by word_key */
+
+/* The mask of the bytes of a packed key of n letters (0..CIPHER_WORD_MAX). */
+static uint64_t word_mask(size_t n) { return n >= CIPHER_WORD_MAX ? ~0ull : (1ull << (8 * n)) - 1; }
+
+/* 0x80 in each byte of v (text bytes, the first in the low byte) that is an ASCII letter,
+ * 0 in the others: (byte | 0x20) in 'a'..'z' for bytes under 0x80, worked out on their low
+ * seven bits so that no byte carries into the next. */
+static uint64_t letter_bytes(uint64_t v) {
+    uint64_t low = (v & BYTES_01 * 0x7F) | BYTES_01 * 0x20;
+    uint64_t from_a = low + BYTES_01 * (0x80 - 'a'), past_z = low + BYTES_01 * (0x80 - 'z' - 1);
+    return from_a & ~past_z & ~v & BYTES_80;
+}
+
+/* Reads the word of letters that starts at t[i] (a letter) and ends before e: returns its
+ * end; *key gets its first CIPHER_WORD_MAX letters lowercased and packed as in STOP_TABLE.
+ * With WORD_LOAD bytes left (and little-endian bytes) the first ones are read at once. */
+static size_t word_key(const char *t, size_t i, size_t e, uint64_t *key) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && CIPHER_WORD_MAX == WORD_LOAD
+    if (e - i >= WORD_LOAD) {
+        uint64_t v;
+        memcpy(&v, t + i, sizeof v);
+        uint64_t others = ~letter_bytes(v) & BYTES_80;
+        size_t len = others ? (size_t)__builtin_ctzll(others) / 8 : WORD_LOAD;
+        *key = (v | BYTES_01 * 0x20) & word_mask(len);
+        i += len;
+        if (len == WORD_LOAD)
+            while (i < e && is_letter((unsigned char)t[i])) i++;
+        return i;
+    }
+#endif
+    size_t s = i;
+    uint64_t k = 0;
+    for (; i < e && i - s < CIPHER_WORD_MAX && is_letter((unsigned char)t[i]); i++)
+        k |= (uint64_t)((unsigned char)t[i] | 32) << (8 * (i - s));
+    while (i < e && is_letter((unsigned char)t[i])) i++;
+    *key = k;
+    return i;
+}
+
+/* The packed key of a lowercase word under each cipher, all its bytes at once (mask: its
+ * bytes, see word_mask). Atbash maps letter x to 'a' + 'z' - x (0xDB - x); ROT13 adds 13
+ * to a-m and takes 13 from n-z. No byte borrows from or carries into its neighbour:
+ * letters are 0x61..0x7A. */
+#define ATBASH_SUM ('a' + 'z')    /* 0xDB */
+#define ROT13_N_BIAS (0x80 - 'n') /* lifts n..z, and only those, to 0x80 and above */
+static uint64_t atbash_key(uint64_t key, uint64_t mask) {
+    return (BYTES_01 * ATBASH_SUM & mask) - key;
+}
+static uint64_t rot13_key(uint64_t key, uint64_t mask) {
+    uint64_t late = ((key + (BYTES_01 * ROT13_N_BIAS & mask)) >> 7) & (BYTES_01 & mask); /* 1 per n..z */
+    return key + (BYTES_01 * 13 & mask) - late * 26;
+}
+
+/* Counts of one clause or piece: words, plain function words, words short enough to be
+ * one (CIPHER_WORD_MIN..MAX letters), and per cipher the function words after decoding
+ * and which ones (a bit per STOP entry). */
 typedef struct {
-    size_t words, plain, hits[3];
+    size_t words, plain, shorts, hits[3];
     uint64_t seen[3];
 } ccount;
 
-/* Counts the words of t[a, b) and the function words among them as written, after ROT13
- * and after Atbash (the second look at a clause that is not English as written). */
-static void count_clause(const char *t, size_t a, size_t b, int ciphers, ccount *cc) {
-    memset(cc, 0, sizeof *cc);
+/* Adds the packed word key to cc's hits of cipher c when it is a function word. */
+static void add_hit(ccount *cc, int c, uint64_t key) {
+    int x = stop_index(key);
+    if (x < 0) return;
+    cc->hits[c]++;
+    cc->seen[c] |= 1ull << x;
+}
+
+/* Counts into cc the function words of clause t[a, b) after ROT13 and after Atbash (the
+ * second look at a clause that is not English as written; its words and plain function
+ * words are plain_clause's and stay). */
+static void count_clause(const char *t, size_t a, size_t b, ccount *cc) {
     for (size_t i = a; i < b;) {
-        if (!is_letter((unsigned char)t[i])) { i++; continue; }
-        size_t s = i;
-        while (i < b && is_letter((unsigned char)t[i])) i++;
-        size_t n = i - s;
-        if (n < CIPHER_WORD_MIN) continue;
-        cc->words++;
-        if (n > CIPHER_WORD_MAX) continue;
-        for (int c = 0; c <= (ciphers ? CIPHER_ATBASH : 0); c++) {
-            uint64_t key = 0;
-            for (size_t k = 0; k < n; k++) {
-                unsigned char ch = (unsigned char)((c ? cipher_char(t[s + k], c) : t[s + k]) | 32);
-                key |= (uint64_t)ch << (8 * k);
-            }
-            int x = stop_index(key);
-            if (x < 0) continue;
-            if (c == 0) cc->plain++;
-            else {
-                cc->hits[c]++;
-                cc->seen[c] |= 1ull << x;
-            }
+        if (!is_letter((unsigned char)t[i])) {
+            i++;
+            continue;
         }
+        size_t s = i;
+        uint64_t key;
+        i = word_key(t, i, b, &key);
+        size_t len = i - s;
+        if (len < CIPHER_WORD_MIN || len > CIPHER_WORD_MAX) continue;
+        uint64_t mask = word_mask(len);
+        add_hit(cc, CIPHER_ROT13, rot13_key(key, mask));
+        add_hit(cc, CIPHER_ATBASH, atbash_key(key, mask));
     }
 }
 
-/* The first look at the clause that starts at a: counts its words and the plain function
- * words among them into cc; returns the clause's end (its end mark or n). */
+/* The first look at the clause that starts at a: counts its words, the short ones and
+ * the plain function words among them into cc (the rest zeroed); returns the clause's end
+ * (its end mark or n). */
 static size_t plain_clause(const char *t, size_t a, size_t n, ccount *cc) {
     memset(cc, 0, sizeof *cc);
     size_t i = a;
@@ -454,22 +512,24 @@ static size_t plain_clause(const char *t, size_t a, size_t n, ccount *cc) {
             continue;
         }
         size_t s = i;
-        uint64_t key = 0;
-        for (; i < n && CHCLASS[(unsigned char)t[i]] == CH_LETTER; i++)
-            if (i - s < CIPHER_WORD_MAX) key |= (uint64_t)((unsigned char)t[i] | 32) << (8 * (i - s));
-        size_t len = i - s;
-        if (len < CIPHER_WORD_MIN) continue;
-        cc->words++;
-        cc->plain += len <= CIPHER_WORD_MAX && stop_index(key) >= 0;
+        uint64_t key;
+        i = word_key(t, i, n, &key);
+        size_t len = i - s, is_short = len - CIPHER_WORD_MIN <= CIPHER_WORD_MAX - CIPHER_WORD_MIN;
+        cc->words += len >= CIPHER_WORD_MIN; /* counted without branches: word lengths vary */
+        cc->shorts += is_short;
+        cc->plain += is_short & (stop_index(key) >= 0);
     }
     return i;
 }
 
 /* The cipher under which clause t[a, b) reads as English rather than as written, or 0;
- * cc gets its counts. */
+ * cc (plain_clause's counts) gets the cipher counts when they are needed. A cipher can
+ * find at most one function word per short word: with no more short words than plain
+ * function words it cannot beat the text as written, and the clause is not decoded. */
 static int clause_cipher(const char *t, size_t a, size_t b, ccount *cc) {
     if (cc->words == 0 || cc->plain * CIPHER_MIN_SHARE >= cc->words) return 0; /* English as written */
-    count_clause(t, a, b, 1, cc);
+    if (cc->shorts <= cc->plain) return 0;
+    count_clause(t, a, b, cc);
     int best = cc->hits[CIPHER_ROT13] >= cc->hits[CIPHER_ATBASH] ? CIPHER_ROT13 : CIPHER_ATBASH;
     return cc->hits[best] > cc->plain ? best : 0;
 }

@@ -60,6 +60,56 @@ static void test_round_trip(void) {
         }
 }
 
+/* Every function word of decode.c's list counts under both ciphers, in either case: a
+ * clause of the word and two others (3 different function words, the minimum) is decoded,
+ * and without the word's hit it would not be. */
+static void test_every_function_word(void) {
+    static const char *WORDS[] = {
+        "about", "and", "are", "can", "could", "do", "explain", "for", "from", "get", "give", "guide",
+        "have", "how", "in", "into", "is", "it", "make", "me", "my", "need", "not", "of", "on", "please",
+        "should", "some", "steps", "tell", "that", "the", "there", "this", "to", "use", "want", "was",
+        "what", "when", "where", "which", "will", "with", "would", "write", "you", "your",
+    };
+    for (size_t i = 0; i < sizeof WORDS / sizeof WORDS[0]; i++)
+        for (int rot = 0; rot <= 1; rot++)
+            for (int upper = 0; upper <= 1; upper++) {
+                int common = strcmp(WORDS[i], "the") == 0 || strcmp(WORDS[i], "and") == 0;
+                char plain[64], enc[64], *dec;
+                size_t s = 0, e = 0;
+                snprintf(plain, sizeof plain, "%s %s", WORDS[i], common ? "you for" : "the and");
+                for (char *p = plain; upper && *p; p++) *p = *p >= 'a' && *p <= 'z' ? (char)(*p - 'a' + 'A') : *p;
+                encipher(plain, enc, rot);
+                size_t k = pieces(enc, rot ? "rot13" : "atbash", &dec, &s, &e);
+                T_CHECK_MSG(k == 1 && dec && strcmp(dec, plain) == 0, "%s '%s' -> %zu pieces", rot ? "rot13" : "atbash",
+                            enc, k);
+                free(dec);
+            }
+    /* two function words are not enough: the third one is what counted above */
+    char enc[64], *dec;
+    size_t s, e;
+    encipher("house the and", enc, 1);
+    T_CHECK(pieces(enc, "rot13", &dec, &s, &e) == 0);
+    free(dec);
+}
+
+/* Words end at every byte that is not an ASCII letter, including the neighbours of the
+ * letter ranges (@ [ ` {) and UTF-8 bytes: each clause below has exactly three function
+ * words, and a letter too many at a word's end would leave two. */
+static void test_word_edges(void) {
+    const char *texts[] = {"how@the`and{you", "how{the[and]you", "how\xc3\xa9the\xc3\xa9" "and",
+                           "you\xe2\x80\x99the\xc2\xa0" "and"};
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        for (int rot = 0; rot <= 1; rot++) {
+            char enc[64], *dec;
+            size_t s = 0, e = 0;
+            encipher(texts[i], enc, rot);
+            size_t k = pieces(enc, rot ? "rot13" : "atbash", &dec, &s, &e);
+            T_CHECK_MSG(k == 1 && dec && strcmp(dec, texts[i]) == 0, "%s '%s' -> %zu pieces", rot ? "rot13" : "atbash",
+                        enc, k);
+            free(dec);
+        }
+}
+
 /* An instruction in English before the enciphered part: only that part is decoded. */
 static void test_mixed(void) {
     char enc[256], text[512], *dec;
@@ -138,6 +188,8 @@ int main(void) {
     }
     T_RUN(test_round_trip);
     T_RUN(test_mixed);
+    T_RUN(test_every_function_word);
+    T_RUN(test_word_edges);
     T_RUN(test_ordinary_text_not_decoded);
     T_RUN(test_guard_scans_decoded);
     sw_guard_free(g);
