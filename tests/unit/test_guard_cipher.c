@@ -1,6 +1,7 @@
 /* test_guard_cipher.c - whole-text ROT13 and Atbash (src/guard/decode.c): enciphered
  * requests are decoded back exactly and scanned, ordinary text of every kind is not. */
 #include "../../src/guard/guard_int.h"
+#include "guard_fixture.h"
 #include "t.h"
 
 #include <stdio.h>
@@ -177,15 +178,7 @@ static void test_guard_scans_decoded(void) {
 }
 
 int main(void) {
-    sw_err err;
-    char data[4096];
-    const char *root = getenv("STEWARD_ROOT");
-    snprintf(data, sizeof data, "%s/data", root ? root : ".");
-    sw_guard_opts o = {.data_dir = data, .model_path = ""};
-    if (!(g = sw_guard_open(&o, &err))) {
-        printf("not ok - open guard: %s\n", err.msg);
-        return 1;
-    }
+    if (!(g = test_guard_open(TG_RULES_ONLY))) return 1;
     T_RUN(test_round_trip);
     T_RUN(test_mixed);
     T_RUN(test_every_function_word);
