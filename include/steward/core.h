@@ -67,6 +67,9 @@ int sw_file_open_regular(const char *path, size_t max_bytes, uint64_t *size, sw_
 int sw_file_read_all(const char *path, size_t max_bytes, sw_buf *out, sw_err *err);
 /* sw_file_read_all with the SW_FILE_MAX_TEXT cap. */
 int sw_read_file(const char *path, sw_buf *out, sw_err *err);
+/* Writes all n bytes of p to fd, retrying short and interrupted writes. Returns 0, or
+ * -1 with errno set (EIO when write(2) makes no progress); part may have been written. */
+int sw_write_all(int fd, const void *p, size_t n);
 
 /* ---- mapped files: a SIGBUS in one (the file shrank under us) is reported by name ---- */
 /* Records that [addr, addr+len) maps path (mappers call it after mmap; never fails: past

@@ -405,16 +405,24 @@ static char *prepare_record(sw_audit *log, const char *line, size_t len, int ret
     return text;
 }
 
-/* Prints indices [from, to) once durable. */
+/* Prints indices [from, to) once durable, one line each. The batch goes out in one
+ * write(2) of whole lines, never through stdio's buffer (which flushes mid-line), so a
+ * kill can leave at most one unterminated last line; only newline-terminated lines are
+ * acknowledgements. Returns 0, or -1 with err filled (the records stay durable). */
 static int ack(sw_audit *log, uint64_t from, uint64_t to, int json, sw_err *err) {
+    enum { ACK_LINE_MAX = 40 }; /* {"index":<20 digits>}\n */
     if (from == to) return 0;
     if (sw_audit_sync(log, to - 1, err) < 0) return -1;
-    for (uint64_t i = from; i < to; i++) {
-        if (json) printf("{\"index\":%" PRIu64 "}\n", i);
-        else printf("%" PRIu64 "\n", i);
-    }
+    char *buf = malloc((size_t)(to - from) * ACK_LINE_MAX);
+    if (!buf) return sw_err_set(err, "out of memory acknowledging records"), -1;
+    size_t n = 0;
+    for (uint64_t i = from; i < to; i++)
+        n += (size_t)snprintf(buf + n, ACK_LINE_MAX, json ? "{\"index\":%" PRIu64 "}\n" : "%" PRIu64 "\n", i);
     fflush(stdout);
-    return 0;
+    int rc = sw_write_all(STDOUT_FILENO, buf, n);
+    free(buf);
+    if (rc < 0) sw_err_set(err, "cannot write acknowledgements to stdout: %s", strerror(errno));
+    return rc;
 }
 
 static int stdin_ready(void) {

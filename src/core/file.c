@@ -74,3 +74,16 @@ int sw_file_read_all(const char *path, size_t max_bytes, sw_buf *out, sw_err *er
 int sw_read_file(const char *path, sw_buf *out, sw_err *err) {
     return sw_file_read_all(path, SW_FILE_MAX_TEXT, out, err);
 }
+
+int sw_write_all(int fd, const void *p, size_t n) {
+    const char *c = p;
+    while (n > 0) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) return -1;
+        if (w == 0) return errno = EIO, -1;
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}

@@ -146,14 +146,10 @@ int sw_data_write_durable(const char *path, const sw_buf *data, sw_err *err) {
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) return sw_err_set(err, "%s: %s", tmp, strerror(errno));
-    size_t off = 0;
-    while (off < data->len) {
-        ssize_t w = write(fd, data->data + off, data->len - off);
-        if (w < 0) {
-            close(fd);
-            return sw_err_set(err, "%s: %s", tmp, strerror(errno));
-        }
-        off += (size_t)w;
+    if (sw_write_all(fd, data->data, data->len) < 0) {
+        int e = errno;
+        close(fd);
+        return sw_err_set(err, "%s: %s", tmp, strerror(e));
     }
     if (fsync(fd) || close(fd)) return sw_err_set(err, "%s: %s", tmp, strerror(errno));
     if (rename(tmp, path)) return sw_err_set(err, "%s: %s", path, strerror(errno));

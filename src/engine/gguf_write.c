@@ -270,18 +270,6 @@ static int build_head(const sw_gguf_writer *w, uint64_t a, sw_buf *b, sw_err *er
     return rc < 0 ? sw_err_set(err, "out of memory building the GGUF header") : 0;
 }
 
-static int write_all(int fd, const void *p, size_t n) {
-    const char *c = p;
-    while (n) {
-        ssize_t k = write(fd, c, n);
-        if (k < 0 && errno == EINTR) continue;
-        if (k <= 0) return -1;
-        c += k;
-        n -= (size_t)k;
-    }
-    return 0;
-}
-
 /* Makes the rename durable: fsync of the directory that holds path. */
 static void sync_dir(const char *path) {
     char *copy = strdup(path);
@@ -306,12 +294,12 @@ int sw_gguf_write(sw_gguf_writer *w, const char *path, sw_err *err) {
         return sw_err_set(err, "%s: out of memory", path);
     }
     int fd = open(tmp.data, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    int rc = fd < 0 ? -1 : write_all(fd, head.data, head.len);
+    int rc = fd < 0 ? -1 : sw_write_all(fd, head.data, head.len);
     static const char zeros[64];
     for (size_t i = 0; rc == 0 && i < w->n_t; i++) {
         uint64_t n = w->t[i].nbytes, p = align_up(n, a) - n;
-        rc = write_all(fd, w->t[i].data, (size_t)n);
-        for (; rc == 0 && p; p -= p < 64 ? p : 64) rc = write_all(fd, zeros, p < 64 ? (size_t)p : 64);
+        rc = sw_write_all(fd, w->t[i].data, (size_t)n);
+        for (; rc == 0 && p; p -= p < 64 ? p : 64) rc = sw_write_all(fd, zeros, p < 64 ? (size_t)p : 64);
     }
     if (rc == 0) rc = fsync(fd);
     int e = errno;

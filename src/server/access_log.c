@@ -29,18 +29,6 @@ struct sw_access_log {
     unsigned long long lost;  /* lines lost to a failed write or to no memory (under mu) */
 };
 
-/* Writes all of data to fd; 0, or the errno of the failure. */
-static int write_all(int fd, const char *data, size_t len) {
-    while (len) {
-        ssize_t n = write(fd, data, len);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return n < 0 ? errno : EIO;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
 static size_t count_lines(const sw_buf *b) {
     size_t n = 0;
     for (size_t i = 0; i < b->len; i++) n += b->data[i] == '\n';
@@ -75,7 +63,7 @@ static void *writer_main(void *arg) {
         l->waiting = t;
         pthread_cond_broadcast(&l->has_space);
         pthread_mutex_unlock(&l->mu);
-        int e = write_all(l->fd, out.data, out.len);
+        int e = sw_write_all(l->fd, out.data, out.len) < 0 ? errno : 0;
         pthread_mutex_lock(&l->mu);
         if (e) {
             if (!l->write_errno) l->write_errno = e;

@@ -255,20 +255,6 @@ typedef struct ckpt_head {
     uint64_t n_params;
 } ckpt_head;
 
-static int write_all(int fd, const void *p, size_t n) {
-    const char *c = p;
-    while (n) {
-        ssize_t w = write(fd, c, n);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            return -1;
-        }
-        c += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int sw_trainer_save(const sw_trainer *t, const char *path, sw_err *err) {
     size_t np;
     const float *p = sw_tmodel_params(t->m, &np);
@@ -287,12 +273,12 @@ int sw_trainer_save(const sw_trainer *t, const char *path, sw_err *err) {
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) return sw_err_set(err, "checkpoint %s: %s", tmp, strerror(errno));
     uint8_t sum[SW_SHA256_BYTES];
-    int rc = write_all(fd, &h, sizeof h) || write_all(fd, p, np * sizeof(float)) ||
-             write_all(fd, t->mom, 2 * np * sizeof(float));
+    int rc = sw_write_all(fd, &h, sizeof h) || sw_write_all(fd, p, np * sizeof(float)) ||
+             sw_write_all(fd, t->mom, 2 * np * sizeof(float));
     if (!rc) {
         /* A trailing hash of the weights catches truncated or damaged files. */
         sw_sha256(p, np * sizeof(float), sum);
-        rc = write_all(fd, sum, sizeof sum);
+        rc = sw_write_all(fd, sum, sizeof sum);
     }
     if (rc || fsync(fd)) {
         int e = errno;

@@ -124,7 +124,8 @@ for i in range(10**7):
     $PY - "$T/acked.$round" "$T/export.$round" "$start" "$round" <<'PYEOF' || return 1
 import json, sys
 check = lambda c, *why: c or sys.exit(repr(why))  # not assert: PYTHONOPTIMIZE drops those
-acked = [int(x) for x in open(sys.argv[1])]
+# an acknowledgement is a newline-terminated line: a kill may cut the last one short
+acked = [int(x) for x in open(sys.argv[1]).read().split("\n")[:-1]]
 start, rnd = int(sys.argv[3]), int(sys.argv[4])
 recs = {}
 for line in open(sys.argv[2]):
